@@ -1,0 +1,5 @@
+"""Allow ``python -m bridge`` as well as the ``smsbridge`` console script."""
+
+from bridge.cli import main
+
+raise SystemExit(main())

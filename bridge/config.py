@@ -1,0 +1,369 @@
+"""Settings: one validated object, loaded once from TOML, with environment overrides.
+
+Every section is a frozen pydantic model that forbids unknown keys, so a typo is an error that
+names its key path rather than a setting silently ignored. Components receive only their own
+section. Secrets never live in the TOML file: a secret is set in the environment
+(``SMSBRIDGE_<SECTION>__<KEY>``, ``__`` between levels) or read from the file named by the
+sibling ``<key>_file`` setting.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bridge.errors import ConfigError
+
+__all__ = [
+    "MailSettings",
+    "ProviderSettings",
+    "QueueSettings",
+    "SandboxFailRule",
+    "SenderRule",
+    "Settings",
+    "SmtpSettings",
+    "TextSettings",
+    "load_settings",
+]
+
+ENV_PREFIX = "SMSBRIDGE_"
+SECRET_KEYS = frozenset({"auth_token", "password", "api_secret", "api_key_secret"})
+_SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .&'_-]{1,11}$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+class Section(BaseModel):
+    """Base of every settings section: immutable, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _read_secret_file(path: Path | None) -> SecretStr | None:
+    if path is None:
+        return None
+    try:
+        return SecretStr(path.read_text(encoding="utf-8").strip())
+    except OSError as exc:
+        raise ValueError(f"cannot read the secret file {path}: {exc.strerror}") from None
+
+
+def validate_sender(value: str) -> str:
+    """A from-number in E.164 or an alphanumeric sender ID (1-11 of A-Z a-z 0-9 space . & ' _ -)."""
+    value = value.strip()
+    if value.startswith("+"):
+        if not _E164.match(value):
+            raise ValueError(f"{value!r} is not a phone number in E.164 form, e.g. +447700900100")
+        return value
+    if not _SENDER_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid sender ID: use 1 to 11 letters, digits, spaces or . & ' _ -,"
+            " with at least one letter, or a number such as +447700900100"
+        )
+    return value
+
+
+class BridgeSettings(Section):
+    data_dir: Path = Path("./var")
+    public_url: str | None = Field(
+        default=None, description="Public https URL of the HTTP server, for provider callbacks."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class StoreSettings(Section):
+    backend: Literal["sqlite"] = "sqlite"
+    path: Path | None = Field(default=None, description="Defaults to <data_dir>/smsbridge.db.")
+
+
+class SmtpAuthSettings(Section):
+    enabled: bool = False
+    required: bool = False
+    users_file: Path | None = Field(
+        default=None, description="Lines of 'address:scrypt-hash' made by smsbridge hash-password."
+    )
+
+    @model_validator(mode="after")
+    def _users_file_needed(self) -> SmtpAuthSettings:
+        if (self.enabled or self.required) and self.users_file is None:
+            raise ValueError("SMTP AUTH needs users_file (lines made by smsbridge hash-password)")
+        if self.required and not self.enabled:
+            raise ValueError("required = true needs enabled = true")
+        return self
+
+
+class SmtpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=2525, ge=0, le=65535)
+    hostname: str = "localhost"
+    domains: tuple[str, ...] = Field(min_length=1)
+    default_region: str = "GB"
+    max_recipients: int = Field(default=50, ge=1, le=1000)
+    max_message_size: int = Field(default=10 * 1024 * 1024, ge=1024)
+    allowed_senders: tuple[str, ...] = ()
+    trusted_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    auth: SmtpAuthSettings = SmtpAuthSettings()
+
+    @field_validator("domains", "allowed_senders")
+    @classmethod
+    def _lower(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(v.strip().lower() for v in values)
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        import phonenumbers
+
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a two-letter region code such as GB or US")
+        return value.upper()
+
+    @field_validator("trusted_networks")
+    @classmethod
+    def _networks(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            ipaddress.ip_network(value, strict=False)
+        return values
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> SmtpSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        if self.auth.enabled and self.tls_cert is None:
+            raise ValueError("SMTP AUTH is only offered after STARTTLS: set tls_cert and tls_key")
+        return self
+
+
+class HttpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8025, ge=0, le=65535)
+
+
+class TextSettings(Section):
+    subject: Literal["ignore", "prepend"] = "ignore"
+    end_marker: str | None = None
+    disclaimer_patterns: tuple[str, ...] = ()
+    transliterate: bool = True
+    max_segments: int = Field(default=6, ge=1, le=30)
+    too_long: Literal["refuse", "truncate"] = "refuse"
+
+    @field_validator("disclaimer_patterns")
+    @classmethod
+    def _compiles(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
+        return values
+
+
+class SenderRule(Section):
+    match: str = Field(description="An author address (alice@example.com) or domain (example.com).")
+    sender: str
+    max_segments: int | None = Field(default=None, ge=1, le=30)
+
+    _check_sender = field_validator("sender")(classmethod(lambda cls, v: validate_sender(v)))
+
+    @field_validator("match")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class SendersSettings(Section):
+    default: str = "SMSBridge"
+    rules: tuple[SenderRule, ...] = ()
+
+    _check_default = field_validator("default")(classmethod(lambda cls, v: validate_sender(v)))
+
+
+class SandboxFailRule(Section):
+    pattern: str = Field(description="A number pattern; * matches any digits, e.g. +447700900999.")
+    kind: Literal["temporary", "permanent"] = "permanent"
+    reason: str = "the sandbox was told to refuse this number"
+    times: int | None = Field(
+        default=None, ge=1, description="Temporary only: fail this many attempts, then succeed."
+    )
+
+
+class SandboxSettings(Section):
+    fail: tuple[SandboxFailRule, ...] = ()
+
+
+class TwilioSettings(Section):
+    account_sid: str = ""
+    auth_token: SecretStr | None = None
+    auth_token_file: Path | None = None
+    base_url: str = "https://api.twilio.com"
+    messaging_service_sid: str | None = None
+    timeout_seconds: float = Field(default=15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _token_from_file(self) -> TwilioSettings:
+        if self.auth_token is None and self.auth_token_file is not None:
+            object.__setattr__(self, "auth_token", _read_secret_file(self.auth_token_file))
+        return self
+
+
+class ProviderSettings(Section):
+    name: Literal["sandbox", "twilio"] = "sandbox"
+    sandbox: SandboxSettings = SandboxSettings()
+    twilio: TwilioSettings = TwilioSettings()
+
+    @model_validator(mode="after")
+    def _twilio_complete(self) -> ProviderSettings:
+        if self.name == "twilio":
+            if not self.twilio.account_sid:
+                raise ValueError("provider twilio needs provider.twilio.account_sid")
+            if self.twilio.auth_token is None:
+                raise ValueError(
+                    "provider twilio needs its auth token: set SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN"
+                    " or provider.twilio.auth_token_file"
+                )
+        return self
+
+
+class QueueSettings(Section):
+    workers: int = Field(default=8, ge=1, le=256)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=2.0, gt=0)
+    backoff_max_seconds: float = Field(default=600.0, gt=0)
+    poll_seconds: float = Field(default=1.0, gt=0)
+
+
+class MaildirSettings(Section):
+    path: Path | None = Field(default=None, description="Defaults to <data_dir>/mail.")
+
+
+class SmarthostSettings(Section):
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _password_from_file(self) -> SmarthostSettings:
+        if self.password is None and self.password_file is not None:
+            object.__setattr__(self, "password", _read_secret_file(self.password_file))
+        return self
+
+
+class MailSettings(Section):
+    transport: Literal["maildir", "smtp"] = "maildir"
+    from_address: str = "sms-bridge@localhost"
+    maildir: MaildirSettings = MaildirSettings()
+    smtp: SmarthostSettings = SmarthostSettings()
+    max_attempts: int = Field(default=10, ge=1)
+
+
+class Settings(BaseSettings):
+    """The whole configuration; built only by ``load_settings``."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", frozen=True, env_prefix=ENV_PREFIX, env_nested_delimiter="__"
+    )
+
+    bridge: BridgeSettings = BridgeSettings()
+    store: StoreSettings = StoreSettings()
+    smtp: SmtpSettings
+    http: HttpSettings = HttpSettings()
+    text: TextSettings = TextSettings()
+    senders: SendersSettings = SendersSettings()
+    provider: ProviderSettings = ProviderSettings()
+    queue: QueueSettings = QueueSettings()
+    mail: MailSettings = MailSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    @property
+    def database_path(self) -> Path:
+        return self.store.path or self.bridge.data_dir / "smsbridge.db"
+
+    @property
+    def maildir_path(self) -> Path:
+        return self.mail.maildir.path or self.bridge.data_dir / "mail"
+
+
+def _secrets_in_file(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    problems = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            problems += _secrets_in_file(value, f"{path}.")
+        elif key in SECRET_KEYS:
+            env = ENV_PREFIX + path.replace(".", "__").upper()
+            problems.append(
+                (path, f"secrets are not read from the settings file: set {env} or {key}_file")
+            )
+    return problems
+
+
+def _relative_to(base: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """Resolve relative paths in the file against the file's own folder."""
+    bridge = data.get("bridge")
+    if isinstance(bridge, dict) and "data_dir" in bridge:
+        bridge["data_dir"] = str(base / bridge["data_dir"])
+    return data
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    problems = []
+    for err in exc.errors():
+        path = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling against config.example.toml)"
+        elif err["type"] == "missing":
+            message = "required setting is missing"
+        problems.append((path, message))
+    return problems
+
+
+def load_settings(path: Path) -> Settings:
+    """Load, merge with the environment and validate; raise ``ConfigError`` listing every fault."""
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(source, [("(file)", f"cannot read it: {exc.strerror}")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, [("(syntax)", str(exc))]) from None
+    problems = _secrets_in_file(data)
+    data = _relative_to(path.resolve().parent, data)
+    settings: Settings | None = None
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        problems += _problems(exc)
+    if problems or settings is None:
+        raise ConfigError(source, problems)
+    return settings

@@ -1,0 +1,71 @@
+"""One error hierarchy for the whole bridge.
+
+Foreign errors (httpx, aiosmtplib, sqlite3, provider JSON) are translated once, at the boundary
+where they happen, into one of these. Callers then decide on exactly two questions: retry later
+(``TemporaryFailure``) or give up and tell the author (``PermanentFailure``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BridgeError",
+    "ConfigError",
+    "DeliveryFailure",
+    "InvalidNumber",
+    "PermanentFailure",
+    "TemporaryFailure",
+]
+
+
+class BridgeError(Exception):
+    """Base of every error the bridge raises on purpose."""
+
+
+class DeliveryFailure(BridgeError):
+    """A provider or mail transport did not take a message.
+
+    ``reason`` is a sentence for a person (it ends up in the author's failure notice), ``code``
+    the provider's own error code when there is one, for logs and the outbox.
+    """
+
+    def __init__(self, reason: str, *, code: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class TemporaryFailure(DeliveryFailure):
+    """Worth trying again later; ``retry_after`` (seconds) is the peer's own hint, if it gave one."""
+
+    def __init__(
+        self, reason: str, *, code: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason, code=code)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(DeliveryFailure):
+    """Trying again cannot help: the job is finished as failed and the author is told."""
+
+
+class InvalidNumber(BridgeError):
+    """An address's local part is not a phone number we can text; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ConfigError(BridgeError):
+    """The settings file is invalid; ``problems`` holds one ``(key path, message)`` per fault."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        super().__init__(f"{source}: {len(problems)} problem(s)")
+        self.source = source
+        self.problems = problems
+
+    def report(self) -> str:
+        """The report printed by ``check-config`` and by ``run`` when it refuses to start."""
+        lines = [f"{self.source}: {len(self.problems)} problem(s)"]
+        lines += [f"  {path}: {message}" for path, message in self.problems]
+        return "\n".join(lines)

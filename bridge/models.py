@@ -1,0 +1,119 @@
+"""Frozen records that flow between the edges, the store and the workers.
+
+They carry data only; every decision about them is made in ``inbound/intake.py`` (what to
+queue), the store (what is durable) and the workers (what to deliver).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = [
+    "JobState",
+    "MailJob",
+    "NewMailJob",
+    "NewSmsJob",
+    "OutboundSms",
+    "SendResult",
+    "SmsJob",
+]
+
+
+class JobState(enum.StrEnum):
+    """Where an SMS job is. ``sent`` means the provider accepted it; the rest come from reports."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        return self in (JobState.DELIVERED, JobState.UNDELIVERED, JobState.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSmsJob:
+    """One text to one number, as decided from one email; not yet stored."""
+
+    idempotency_key: str
+    message_id: str
+    author: str
+    subject: str
+    to_number: str
+    sender: str
+    text: str
+    encoding: str
+    segments: int
+
+
+@dataclass(frozen=True, slots=True)
+class SmsJob:
+    """A stored SMS job as a worker or ``smsbridge outbox`` sees it."""
+
+    id: str
+    idempotency_key: str
+    message_id: str
+    author: str
+    subject: str
+    to_number: str
+    sender: str
+    text: str
+    encoding: str
+    segments: int
+    state: JobState
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    provider: str | None = None
+    provider_message_id: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundSms:
+    """What a provider needs to send one text; ``job_id`` lets it tag the message for reports."""
+
+    job_id: str
+    to: str
+    sender: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """A provider's answer to an accepted send."""
+
+    provider_message_id: str
+    status: str = "sent"
+    price: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMailJob:
+    """An email the bridge itself must send (a failure notice, later an inbound text)."""
+
+    envelope_from: str
+    recipients: tuple[str, ...]
+    content: bytes
+    kind: str = "notice"
+
+
+@dataclass(frozen=True, slots=True)
+class MailJob:
+    """A stored outgoing email, claimed by the mail worker."""
+
+    id: str
+    envelope_from: str
+    recipients: tuple[str, ...]
+    content: bytes
+    kind: str
+    attempts: int
+    created_at: datetime
+    error: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)

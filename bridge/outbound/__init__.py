@@ -1,0 +1,1 @@
+"""Mail the bridge sends itself: failure notices (and, later, inbound texts as email)."""

@@ -1,0 +1,1 @@
+"""SMS providers: one small interface (``base.Provider``) and one module per provider."""
