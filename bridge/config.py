@@ -233,8 +233,8 @@ class ProviderSettings(Section):
                 raise ValueError("provider twilio needs provider.twilio.account_sid")
             if self.twilio.auth_token is None:
                 raise ValueError(
-                    "provider twilio needs its auth token: set SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN"
-                    " or provider.twilio.auth_token_file"
+                    "provider twilio needs its auth token: set"
+                    " SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN or provider.twilio.auth_token_file"
                 )
         return self
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["MailTransport"]
+__all__ = ["MailTransport", "NoticeSettings"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoticeSettings:
+    """Where the bridge's own notices come from: its From address and Message-ID host."""
+
+    from_address: str
+    hostname: str
 
 
 class MailTransport(Protocol):
