@@ -1,0 +1,91 @@
+"""The store interface: everything that must survive a crash goes through here.
+
+Callers (the intake, the workers, the CLI) see only this protocol, so a PostgreSQL backend can
+be added without touching them. Times are timezone-aware datetimes; the store decides how to
+keep them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bridge.models import MailJob, NewMailJob, NewSmsJob, SendResult, SmsJob
+
+__all__ = ["QueueCounts", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    """How much work is waiting, for health checks and the CLI."""
+
+    waiting: int
+    retrying: int
+    sending: int
+    mail_waiting: int
+
+
+class Store(Protocol):
+    """Durable jobs with leases. Every method commits before it returns."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def enqueue_sms(
+        self, jobs: Sequence[NewSmsJob], *, now: datetime, notices: Sequence[NewMailJob] = ()
+    ) -> list[str]:
+        """Store jobs (and any notices) in one transaction; return one id per job.
+
+        A job whose idempotency key is already stored is not stored again: the existing job's id
+        is returned, so a mail server redelivering the same email never causes a second text.
+        """
+        ...
+
+    async def claim_sms(
+        self, *, now: datetime, limit: int, lease_seconds: float, owner: str
+    ) -> list[SmsJob]: ...
+
+    async def sms_sent(
+        self, job_id: str, *, provider: str, result: SendResult, now: datetime
+    ) -> None: ...
+
+    async def sms_retry(
+        self, job_id: str, *, error: str, code: str | None, at: datetime, now: datetime
+    ) -> None: ...
+
+    async def sms_failed(
+        self,
+        job_id: str,
+        *,
+        error: str,
+        code: str | None,
+        now: datetime,
+        notice: NewMailJob | None,
+    ) -> None:
+        """Finish a job as failed and store the author's notice in the same transaction."""
+        ...
+
+    async def enqueue_mail(self, mails: Sequence[NewMailJob], *, now: datetime) -> list[str]: ...
+
+    async def claim_mail(
+        self, *, now: datetime, limit: int, lease_seconds: float, owner: str
+    ) -> list[MailJob]: ...
+
+    async def mail_sent(self, job_id: str, *, now: datetime) -> None: ...
+
+    async def mail_retry(self, job_id: str, *, error: str, at: datetime, now: datetime) -> None: ...
+
+    async def mail_failed(self, job_id: str, *, error: str, now: datetime) -> None: ...
+
+    async def release_leases(self, *, now: datetime) -> int:
+        """Make every leased job claimable now; only safe when no other bridge shares the store."""
+        ...
+
+    async def recent_sms(self, *, limit: int) -> list[SmsJob]: ...
+
+    async def get_sms(self, job_id: str) -> SmsJob | None: ...
+
+    async def counts(self) -> QueueCounts: ...

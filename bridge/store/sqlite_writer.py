@@ -1,0 +1,121 @@
+"""One thread owns the SQLite connection and commits operations in groups.
+
+Each SMTP session wants its jobs durable before it answers 250, and a durable commit costs an
+fsync. Instead of one fsync per email, the writer takes every operation that arrived while the
+previous commit was running and commits them together (group commit); each operation runs in
+its own SAVEPOINT, so one failing operation does not undo the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = ["SqliteWriter"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Operation = Callable[[sqlite3.Connection], Any]
+
+
+@dataclass(slots=True)
+class _Pending:
+    operation: Operation
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection tuned for a durable queue: WAL, fsync at every commit, explicit transactions."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+class SqliteWriter:
+    """Runs operations on one connection in one thread, committing them in batches."""
+
+    def __init__(self, conn: sqlite3.Connection, *, max_batch: int = 512) -> None:
+        self._conn = conn
+        self._max_batch = max_batch
+        self._pending: list[_Pending] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="sqlite-writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    async def run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``operation`` inside a committed transaction and return its result."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the store is closed")
+            self._pending.append(_Pending(operation, future, loop))
+            self._cond.notify()
+        return await future
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        if self._thread.is_alive():
+            self._thread.join()
+        self._conn.close()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            outcomes = [self._apply(item.operation) for item in batch]
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.error("store commit failed: %s", exc)
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            outcomes = [(False, exc)] * len(batch)
+        for item, (ok, value) in zip(batch, outcomes, strict=True):
+            item.loop.call_soon_threadsafe(_settle, item.future, ok, value)
+
+    def _apply(self, operation: Operation) -> tuple[bool, Any]:
+        self._conn.execute("SAVEPOINT op")
+        try:
+            result = operation(self._conn)
+        except Exception as exc:  # handed to the caller's future, not swallowed
+            self._conn.execute("ROLLBACK TO op")
+            self._conn.execute("RELEASE op")
+            return False, exc
+        self._conn.execute("RELEASE op")
+        return True, result
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
