@@ -1,0 +1,185 @@
+"""The SMTP edge: aiosmtpd hooks that validate at the earliest command and answer after commit.
+
+MAIL FROM decides whether the client may send at all, RCPT TO whether each address is a phone
+number in one of our domains (never relaying anywhere else), and DATA hands the message to the
+intake and answers 250 only once every job is durably stored. Any unexpected error becomes
+``451 4.3.0`` without exception text: the client keeps the message and tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from bridge.config import SmtpSettings
+from bridge.errors import InvalidNumber
+from bridge.inbound.intake import EmailIntake, InboundEmail, Refused
+from bridge.inbound.users import UserTable
+from bridge.parsing.numbers import parse_number
+from bridge.policy import domain_of, may_send, peer_trusted
+
+__all__ = ["SmtpHandler", "start_smtp_server"]
+
+log = logging.getLogger(__name__)
+
+TEMPORARY_ERROR = "451 4.3.0 A temporary problem on our side; please try again later."
+_MAX_IDS_SHOWN = 8
+
+
+class SmtpHandler:
+    """The aiosmtpd handler; one instance serves every connection."""
+
+    def __init__(self, *, settings: SmtpSettings, intake: EmailIntake) -> None:
+        self._settings = settings
+        self._intake = intake
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        try:
+            refusal = self._sender_refusal(session, address)
+        except Exception:
+            log.exception("MAIL FROM check failed")
+            return TEMPORARY_ERROR
+        if refusal:
+            log.info("refused sender from %s: %s", session.peer[0] if session.peer else "?", refusal)
+            return refusal
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 2.1.0 Sender OK"
+
+    def _sender_refusal(self, session: Session, address: str) -> str | None:
+        if not address:
+            return "550 5.7.1 Bounces and delivery reports are never sent as texts."
+        if session.authenticated:
+            return None
+        peer = session.peer[0] if isinstance(session.peer, tuple) else ""
+        if may_send(address, allowed=self._settings.allowed_senders) and peer_trusted(
+            peer, networks=self._settings.trusted_networks
+        ):
+            return None
+        return (
+            f"550 5.7.1 {address} may not send texts through this bridge. Ask your administrator"
+            " to add your address or domain to smtp.allowed_senders, or log in with SMTP AUTH."
+        )
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        try:
+            reply = self._recipient_reply(envelope, address)
+        except Exception:
+            log.exception("RCPT TO check failed")
+            return TEMPORARY_ERROR
+        if reply.startswith("250"):
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(options)
+        return reply
+
+    def _recipient_reply(self, envelope: Envelope, address: str) -> str:
+        local, _, _ = address.rpartition("@")
+        domains = ", ".join(self._settings.domains)
+        if domain_of(address) not in self._settings.domains or not local:
+            return (
+                f"550 5.7.1 Relaying denied: this server only takes mail for phone numbers"
+                f" at {domains}."
+            )
+        try:
+            parse_number(local, default_region=self._settings.default_region)
+        except InvalidNumber as exc:
+            return f"550 5.1.3 {exc.reason}"
+        if len(envelope.rcpt_tos) >= self._settings.max_recipients:
+            return (
+                f"452 4.5.3 Too many recipients: at most {self._settings.max_recipients}"
+                " per email; the rest will be tried again."
+            )
+        return "250 2.1.5 Recipient OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        try:
+            ids = await self._intake.accept(self._inbound(session, envelope))
+        except Refused as exc:
+            log.info("refused email from %s: %s", envelope.mail_from, exc.reason)
+            return exc.smtp_reply()
+        except Exception:
+            log.exception("accepting an email failed; answered 451")
+            return TEMPORARY_ERROR
+        return _queued_reply(ids)
+
+    def _inbound(self, session: Session, envelope: Envelope) -> InboundEmail:
+        numbers: dict[str, None] = {}
+        for address in envelope.rcpt_tos:
+            local = address.rpartition("@")[0]
+            numbers[parse_number(local, default_region=self._settings.default_region)] = None
+        login = session.auth_data if session.authenticated else None
+        content = envelope.original_content or envelope.content
+        assert isinstance(content, bytes)
+        return InboundEmail(
+            envelope_from=envelope.mail_from,
+            recipients=tuple(numbers),
+            content=content,
+            authenticated_as=login if isinstance(login, str) else None,
+        )
+
+
+def _queued_reply(ids: list[str]) -> str:
+    shown = " ".join(ids[:_MAX_IDS_SHOWN])
+    more = f" and {len(ids) - _MAX_IDS_SHOWN} more" if len(ids) > _MAX_IDS_SHOWN else ""
+    noun = "text" if len(ids) == 1 else "texts"
+    return f"250 2.0.0 Queued {len(ids)} {noun} as {shown}{more}"
+
+
+class _Authenticator:
+    """aiosmtpd's authenticator hook over our ``UserTable``."""
+
+    def __init__(self, users: UserTable) -> None:
+        self._users = users
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        if not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        login = data.login.decode("utf-8", "replace")
+        if self._users.check(login, data.password):
+            return AuthResult(success=True, auth_data=login.lower())
+        log.info("SMTP AUTH failed for a login")
+        return AuthResult(success=False, handled=False)
+
+
+def _tls_context(settings: SmtpSettings) -> ssl.SSLContext | None:
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    return context
+
+
+async def start_smtp_server(
+    *, settings: SmtpSettings, handler: SmtpHandler, users: UserTable | None
+) -> asyncio.Server:
+    """Listen in the running event loop (not aiosmtpd's threaded Controller)."""
+    tls = _tls_context(settings)
+    authenticator = _Authenticator(users) if users is not None else None
+    excluded = [] if authenticator is not None else ["LOGIN", "PLAIN"]
+
+    def factory() -> SMTP:
+        return SMTP(
+            handler,
+            data_size_limit=settings.max_message_size,
+            enable_SMTPUTF8=True,
+            hostname=settings.hostname,
+            ident="smsbridge ESMTP",
+            tls_context=tls,
+            authenticator=authenticator,
+            auth_required=settings.auth.required,
+            auth_require_tls=True,
+            auth_exclude_mechanism=excluded,
+        )
+
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(factory, host=settings.host, port=settings.port)
