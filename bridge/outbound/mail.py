@@ -1,0 +1,226 @@
+"""The two ways the bridge hands over its own email: a local Maildir or an SMTP smarthost.
+
+Both translate their foreign errors (``OSError``, ``aiosmtplib`` exceptions) here, once, into
+``TemporaryFailure`` or ``PermanentFailure``; the mail worker sees nothing else. "Delivered"
+means the next hop has the message for good: the Maildir file and its directory are fsynced,
+and the smarthost answered 250 to DATA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import secrets
+import socket
+import ssl
+import time
+from pathlib import Path
+
+import aiosmtplib
+
+from bridge.config import MailSettings, SmarthostSettings
+from bridge.errors import DeliveryFailure, PermanentFailure, TemporaryFailure
+from bridge.outbound.base import MailTransport
+
+__all__ = ["MaildirTransport", "SmtpTransport", "build_transport"]
+
+log = logging.getLogger(__name__)
+
+_MAILDIR_SUBDIRS = ("tmp", "new", "cur")
+
+
+class MaildirTransport:
+    """Write each message into one Maildir, as a local delivery agent would.
+
+    Every recipient shares the one Maildir: it is the bridge's own mailbox (for a single-host
+    setup or for inspection), not a router. The message gets the ``Return-Path`` an MDA adds,
+    and LF line endings, which is what Maildir readers expect.
+    """
+
+    name = "maildir"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._host = _maildir_hostname()
+        self._counter = itertools.count(1)
+
+    async def deliver(
+        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes
+    ) -> None:
+        data = _with_return_path(envelope_from, content)
+        try:
+            name = await asyncio.to_thread(self._write, data)
+        except OSError as exc:
+            raise TemporaryFailure(
+                f"cannot write to the Maildir {self.path}: {exc.strerror or exc}"
+            ) from exc
+        log.debug("mail for %d recipient(s) written to %s/new/%s", len(recipients), self.path, name)
+
+    def _write(self, data: bytes) -> str:
+        """Write to tmp/, fsync, move into new/, fsync new/: the Maildir way to be atomic."""
+        self._ensure_maildir()
+        name = self._unique_name()
+        tmp_path = self.path / "tmp" / name
+        _write_synced(tmp_path, data)
+        os.rename(tmp_path, self.path / "new" / name)
+        _fsync_dir(self.path / "new")
+        return name
+
+    def _ensure_maildir(self) -> None:
+        if all((self.path / sub).is_dir() for sub in _MAILDIR_SUBDIRS):
+            return
+        for sub in _MAILDIR_SUBDIRS:
+            (self.path / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+        _fsync_dir(self.path)
+        _fsync_dir(self.path.parent)
+
+    def _unique_name(self) -> str:
+        """``<seconds>.M<micros>P<pid>Q<n>R<random>.<host>``, unique per the Maildir spec."""
+        now = time.time_ns() // 1000
+        seconds, micros = divmod(now, 1_000_000)
+        rand = secrets.token_hex(8)
+        return f"{seconds}.M{micros}P{os.getpid()}Q{next(self._counter)}R{rand}.{self._host}"
+
+
+def _maildir_hostname() -> str:
+    """The host part of a Maildir name, with ``/`` and ``:`` escaped as the spec asks."""
+    return socket.gethostname().replace("/", r"\057").replace(":", r"\072")
+
+
+def _with_return_path(envelope_from: str, content: bytes) -> bytes:
+    header = f"Return-Path: <{envelope_from}>\n".encode()
+    return header + content.replace(b"\r\n", b"\n")
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class SmtpTransport:
+    """Send each message through the configured smarthost, one SMTP session per message.
+
+    A session per message keeps the transport stateless (no idle connection to go stale);
+    the bridge sends few emails. ``tls_context`` replaces the system trust store, for a
+    smarthost with a private CA (or a test server with a self-signed certificate).
+    """
+
+    name = "smtp"
+
+    def __init__(
+        self,
+        settings: SmarthostSettings,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        local_hostname: str | None = None,
+    ) -> None:
+        self._settings = settings
+        self._tls_context = tls_context
+        self._local_hostname = local_hostname
+
+    async def deliver(
+        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes
+    ) -> None:
+        client = self._client()
+        try:
+            async with client:
+                refused, _ = await client.sendmail(envelope_from, list(recipients), content)
+        except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+            raise self._translate(exc) from exc
+        for reply in refused.values():
+            log.warning("%s refused one recipient (%s); delivered to the others", self._where,
+                        _reply(reply.code, reply.message))  # fmt: skip
+        log.debug("%s accepted mail for %d recipient(s)", self._where, len(recipients))
+
+    @property
+    def _where(self) -> str:
+        return f"the mail server {self._settings.host}:{self._settings.port}"
+
+    def _client(self) -> aiosmtplib.SMTP:
+        settings = self._settings
+        login = settings.username is not None and settings.password is not None
+        password = settings.password.get_secret_value() if settings.password else None
+        return aiosmtplib.SMTP(
+            hostname=settings.host,
+            port=settings.port,
+            start_tls=settings.starttls,
+            tls_context=self._tls_context,
+            username=settings.username if login else None,
+            password=password if login else None,
+            timeout=settings.timeout_seconds,
+            local_hostname=self._local_hostname,
+        )
+
+    def _translate(self, exc: Exception) -> DeliveryFailure:
+        """The one place an ``aiosmtplib`` or socket error becomes a bridge failure."""
+        where = self._where
+        if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+            return _refused_everyone(where, exc)
+        if isinstance(exc, _SESSION_ERRORS):
+            # Our own login or TLS setup failed: not the message's fault, and fixable by an
+            # administrator, so the notices wait in the queue instead of being dropped.
+            return TemporaryFailure(f"{where} did not let the bridge in: {_describe(exc)}")
+        if isinstance(exc, aiosmtplib.SMTPResponseException):
+            return _by_code(exc.code, f"{where} answered {_reply(exc.code, exc.message)}")
+        if isinstance(exc, ValueError):
+            return PermanentFailure(f"the address cannot be used in SMTP: {exc}")
+        if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
+            return TemporaryFailure(f"{where} did not answer in time")
+        return TemporaryFailure(f"could not talk to {where}: {_describe(exc)}")
+
+
+_SESSION_ERRORS = (
+    aiosmtplib.SMTPAuthenticationError,
+    aiosmtplib.SMTPHeloError,
+    aiosmtplib.SMTPConnectResponseError,
+    aiosmtplib.SMTPNotSupported,
+    ssl.SSLError,
+)
+
+
+def _refused_everyone(where: str, exc: aiosmtplib.SMTPRecipientsRefused) -> DeliveryFailure:
+    """Permanent only when every refusal was permanent; one 4xx means trying again may work."""
+    replies = "; ".join(
+        f"{refusal.recipient}: {_reply(refusal.code, refusal.message)}"
+        for refusal in exc.recipients
+    )
+    mildest = min((refusal.code for refusal in exc.recipients), default=451)
+    return _by_code(mildest, f"{where} refused the recipient ({replies})")
+
+
+def _by_code(code: int, reason: str) -> DeliveryFailure:
+    if 500 <= code < 600:
+        return PermanentFailure(reason, code=str(code))
+    return TemporaryFailure(reason, code=str(code))
+
+
+def _reply(code: int, message: str) -> str:
+    return f"{code} {' '.join(message.split())}"
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def build_transport(settings: MailSettings, *, maildir_path: Path) -> MailTransport:
+    """The transport the settings ask for; ``maildir_path`` is the already resolved folder."""
+    if settings.transport == "smtp":
+        return SmtpTransport(settings.smtp)
+    return MaildirTransport(maildir_path)

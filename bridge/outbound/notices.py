@@ -1,0 +1,200 @@
+"""The emails the bridge writes to an author about their own text: failed, or shortened.
+
+Pure functions of the job and ``now``: no I/O, so the worker can store the notice in the same
+transaction as the job's outcome. Each notice threads under the author's original email
+(In-Reply-To and References for Outlook and Thunderbird, "Re: <subject>" for Gmail), says
+what happened in its first line, and is marked ``Auto-Submitted: auto-replied`` (RFC 3834)
+so that vacation responders never answer it; it is sent with a null envelope sender so it
+can never bounce back either. The author sees the whole number: it is their own message.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from bridge.models import NewSmsJob, SmsJob
+
+__all__ = ["advice_for", "failure_notice", "truncation_notice"]
+
+DISPLAY_NAME = "SMS Bridge"
+EXCERPT_CHARS = 160
+_WIDTH = 76
+
+# Provider error codes (Twilio's numbers, and the same names any provider may use as its
+# ``code``) grouped into the few kinds of failure an author can do something about.
+_KIND_BY_CODE = {
+    "21211": "wrong_number",
+    "30005": "wrong_number",
+    "wrong_number": "wrong_number",
+    "invalid_number": "wrong_number",
+    "21614": "not_mobile",
+    "30006": "not_mobile",
+    "not_mobile": "not_mobile",
+    "21610": "opted_out",
+    "opted_out": "opted_out",
+    "21617": "too_long",
+    "too_long": "too_long",
+}
+_ADVICE = {
+    "wrong_number": "Check the number: it must be a mobile number in full international form,"
+    " such as +447700900123. Then send your email again to the corrected address.",
+    "not_mobile": "This number cannot receive texts (it may be a landline). Send your email"
+    " again to a mobile number, or reach this person another way.",
+    "opted_out": "The person at this number has asked not to receive texts from this sender"
+    " (they replied STOP). Only they can undo that, by replying START; please reach them"
+    " another way.",
+    "too_long": "Shorten the text and send your email again.",
+}
+_GENERIC_ADVICE = (
+    "Try sending your email again later. If it keeps failing, ask your administrator and"
+    " quote the reference below."
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Notice:
+    """What differs between notices; everything else about their shape is shared."""
+
+    author: str
+    to_number: str
+    subject: str
+    message_id: str
+    headline: str
+    body: str
+
+
+def failure_notice(job: SmsJob, *, from_address: str, now: datetime, hostname: str) -> bytes:
+    """The email telling ``job.author`` that their text to ``job.to_number`` was not sent."""
+    headline = f"Your text to {job.to_number} was not sent."
+    paragraphs = [
+        headline,
+        f"Why: {_sentence(job.error)}",
+        f"What you can do: {advice_for(job.error_code)}",
+        "Your text began:\n" + _quote(_excerpt(job.text)),
+        f"Reference for support: job {job.id}, received {_utc(job.created_at)},"
+        f" given up {_utc(now)}.",
+        "This message was sent automatically by the SMS bridge.",
+    ]
+    notice = _Notice(
+        author=job.author, to_number=job.to_number, subject=job.subject,
+        message_id=job.message_id, headline=headline, body=_join(paragraphs),
+    )  # fmt: skip
+    return _compose(notice, from_address=from_address, now=now, hostname=hostname)
+
+
+def truncation_notice(
+    job: NewSmsJob, *, original_length: int, now: datetime, from_address: str, hostname: str
+) -> bytes:
+    """The email telling the author their text was cut to fit the segment limit, and where."""
+    headline = f"Your text to {job.to_number} was shortened before it was sent."
+    paragraphs = [
+        headline,
+        f"Why: it was {original_length:,} characters long, more than fits in the number of SMS"
+        f" segments allowed, so only the first {len(job.text):,} characters were sent.",
+        "The text that was sent ended:\n" + _quote(_ending(job.text)),
+        "What you can do: if the rest matters, send it in a second, shorter email.",
+        f"Reference for support: your email {job.message_id}, at {_utc(now)}.",
+        "This message was sent automatically by the SMS bridge.",
+    ]
+    notice = _Notice(
+        author=job.author, to_number=job.to_number, subject=job.subject,
+        message_id=job.message_id, headline=headline, body=_join(paragraphs),
+    )  # fmt: skip
+    return _compose(notice, from_address=from_address, now=now, hostname=hostname)
+
+
+def advice_for(error_code: str | None) -> str:
+    """One "what you can do" sentence for a provider error code; generic when unknown."""
+    kind = _KIND_BY_CODE.get((error_code or "").strip().lower())
+    return _ADVICE.get(kind or "", _GENERIC_ADVICE)
+
+
+def _compose(notice: _Notice, *, from_address: str, now: datetime, hostname: str) -> bytes:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    msg = EmailMessage(policy=policy.default)
+    msg["From"] = Address(display_name=DISPLAY_NAME, addr_spec=from_address)
+    msg["To"] = notice.author
+    msg["Subject"] = _subject(notice)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid(domain=hostname)
+    _thread_under(msg, notice.message_id)
+    msg["Auto-Submitted"] = "auto-replied"
+    msg["X-Auto-Response-Suppress"] = "All"  # Exchange's own flag for the same request
+    body = notice.body
+    msg.set_content(body, cte=None if body.isascii() else "quoted-printable")
+    return msg.as_bytes()
+
+
+def _subject(notice: _Notice) -> str:
+    """Use "Re: <their subject>" so Gmail threads it too; without one, the headline itself."""
+    original = " ".join(notice.subject.split())
+    if not original:
+        return notice.headline.removesuffix(".")
+    if re.match(r"(?i)re\s*:", original):
+        return original
+    return f"Re: {original}"
+
+
+def _thread_under(msg: EmailMessage, message_id: str) -> None:
+    reference = _reference(message_id)
+    if reference is not None:
+        msg["In-Reply-To"] = reference
+        msg["References"] = reference
+
+
+def _reference(message_id: str) -> str | None:
+    """The ``<id>`` in a Message-ID header's value, tolerating a missing pair of brackets."""
+    found = re.search(r"<[^<>\s]+>", message_id)
+    if found is not None:
+        return found.group(0)
+    bare = message_id.strip()
+    return f"<{bare}>" if bare and not re.search(r"[\s<>]", bare) else None
+
+
+def _sentence(reason: str | None) -> str:
+    text = " ".join((reason or "").split())
+    if not text:
+        return "The SMS provider did not say why."
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def _excerpt(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS].rstrip() + "…"
+
+
+def _ending(text: str, chars: int = 100) -> str:
+    text = text.strip()
+    return text if len(text) <= chars else "…" + text[-chars:].lstrip()
+
+
+def _quote(text: str) -> str:
+    lines = text.splitlines() or [""]
+    return "\n".join(
+        textwrap.fill(line, _WIDTH, initial_indent="> ", subsequent_indent="> ") or ">"
+        for line in lines
+    )
+
+
+def _join(paragraphs: list[str]) -> str:
+    return "\n\n".join(_wrap(p) for p in paragraphs) + "\n"
+
+
+def _wrap(paragraph: str) -> str:
+    """Wrap prose to a readable width; quoted blocks (already wrapped) pass through."""
+    if "\n" in paragraph:
+        return paragraph
+    return textwrap.fill(paragraph, _WIDTH, break_long_words=False, break_on_hyphens=False)
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
