@@ -1,0 +1,226 @@
+"""Wire the bridge together from the settings: the only place clients and servers are built.
+
+``Bridge`` is an async context manager. It starts the store, then the workers, then the
+listeners; on the way out it stops the listeners first (no new work), lets jobs in flight
+finish within a grace period, and closes the store last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import socket
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import httpx
+
+from bridge.clock import Clock, system_clock
+from bridge.config import Settings
+from bridge.http import HttpServer, build_app
+from bridge.inbound.intake import EmailIntake
+from bridge.inbound.smtp import SmtpHandler, start_smtp_server
+from bridge.inbound.users import UserTable
+from bridge.models import MailJob, SmsJob
+from bridge.outbound.base import MailTransport, NoticeSettings
+from bridge.outbound.mail import build_transport
+from bridge.providers.base import Provider
+from bridge.providers.sandbox import SandboxProvider
+from bridge.providers.twilio import TwilioProvider
+from bridge.retry import RetryPolicy
+from bridge.store.base import Store
+from bridge.store.factory import open_store
+from bridge.workers.mail import MailDispatcher
+from bridge.workers.runner import JobRunner
+from bridge.workers.sms import SmsDispatcher
+
+__all__ = ["Bridge", "StoreLocked"]
+
+log = logging.getLogger(__name__)
+GRACE_SECONDS = 10.0
+
+
+class StoreLocked(RuntimeError):
+    """Another bridge already runs on this SQLite database."""
+
+
+def _lock(path: Path) -> IO[str]:
+    """Hold an exclusive lock beside the database for as long as the bridge runs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StoreLocked(f"another bridge is already running on {path.with_suffix('')}") from None
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+class Bridge:
+    """The running bridge."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+        provider: Provider | None = None,
+        transport: MailTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._provider = provider
+        self._transport = transport
+        self._owner = f"{socket.gethostname()}:{os.getpid()}"
+        self._lock: IO[str] | None = None
+        self._store: Store | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._runners: list[tuple[JobRunner[SmsJob] | JobRunner[MailJob], asyncio.Task[None]]] = []
+        self._smtp: asyncio.Server | None = None
+        self._http: HttpServer | None = None
+
+    @property
+    def smtp_address(self) -> str:
+        assert self._smtp is not None
+        host, port = self._smtp.sockets[0].getsockname()[:2]
+        return f"{host}:{port}"
+
+    @property
+    def http_address(self) -> str:
+        assert self._http is not None
+        return self._http.address
+
+    @property
+    def store(self) -> Store:
+        assert self._store is not None
+        return self._store
+
+    async def __aenter__(self) -> Bridge:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stop()
+
+    async def _start(self) -> None:
+        settings = self.settings
+        self._lock = _lock(settings.database_path.with_name(settings.database_path.name + ".lock"))
+        self._store = open_store(settings)
+        await self._store.open()
+        released = await self._store.release_leases(now=self._clock())
+        if released:
+            log.warning("%d job(s) were in flight when the bridge last stopped; retrying", released)
+        sms_runner, mail_runner = self._build_runners(self._store)
+        intake = EmailIntake(
+            store=self._store, text=settings.text, senders=settings.senders,
+            notices=self._notice_settings(), clock=self._clock, queued=sms_runner.wake,
+        )  # fmt: skip
+        users = UserTable.load(settings.smtp.auth.users_file) if settings.smtp.auth.users_file else None
+        self._smtp = await start_smtp_server(
+            settings=settings.smtp, handler=SmtpHandler(settings=settings.smtp, intake=intake),
+            users=users,
+        )  # fmt: skip
+        self._http = HttpServer(build_app(store=self._store), settings=settings.http)
+        await self._http.start()
+        log.info("smsbridge ready: SMTP on %s, HTTP on %s, provider %s, mail via %s",
+                 self.smtp_address, self.http_address, self.provider.name,
+                 self.transport.name)  # fmt: skip
+
+    def _notice_settings(self) -> NoticeSettings:
+        return NoticeSettings(
+            from_address=self.settings.mail.from_address, hostname=self.settings.smtp.hostname
+        )
+
+    @property
+    def provider(self) -> Provider:
+        if self._provider is None:
+            self._provider = self._build_provider()
+        return self._provider
+
+    @property
+    def transport(self) -> MailTransport:
+        if self._transport is None:
+            self._transport = build_transport(
+                self.settings.mail, maildir_path=self.settings.maildir_path
+            )
+        return self._transport
+
+    def _build_provider(self) -> Provider:
+        provider = self.settings.provider
+        if provider.name == "twilio":
+            self._client = httpx.AsyncClient(timeout=provider.twilio.timeout_seconds)
+            return TwilioProvider(provider.twilio, client=self._client)
+        return SandboxProvider(provider.sandbox)
+
+    def _build_runners(self, store: Store) -> tuple[JobRunner[SmsJob], JobRunner[MailJob]]:
+        queue = self.settings.queue
+        mail_runner: JobRunner[MailJob] = JobRunner(
+            name="mail",
+            claim=lambda n: store.claim_mail(
+                now=self._clock(), limit=n, lease_seconds=queue.lease_seconds, owner=self._owner
+            ),
+            handle=MailDispatcher(
+                store=store, transport=self.transport, clock=self._clock,
+                policy=self._policy(self.settings.mail.max_attempts),
+            ).handle,
+            concurrency=2, poll_seconds=queue.poll_seconds,
+        )  # fmt: skip
+        sms_runner: JobRunner[SmsJob] = JobRunner(
+            name="sms",
+            claim=lambda n: store.claim_sms(
+                now=self._clock(), limit=n, lease_seconds=queue.lease_seconds, owner=self._owner
+            ),
+            handle=SmsDispatcher(
+                store=store, provider=self.provider, policy=self._policy(queue.max_attempts),
+                notices=self._notice_settings(), clock=self._clock,
+                notice_queued=mail_runner.wake,
+            ).handle,
+            concurrency=queue.workers, poll_seconds=queue.poll_seconds,
+        )  # fmt: skip
+        for runner in (sms_runner, mail_runner):
+            self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
+        return sms_runner, mail_runner
+
+    def _policy(self, max_attempts: int) -> RetryPolicy:
+        queue = self.settings.queue
+        return RetryPolicy(
+            max_attempts=max_attempts,
+            base_seconds=queue.backoff_base_seconds,
+            cap_seconds=queue.backoff_max_seconds,
+        )
+
+    async def _stop(self) -> None:
+        if self._smtp is not None:
+            self._smtp.close()
+            await self._smtp.wait_closed()
+            self._smtp = None
+        if self._http is not None:
+            await self._http.stop()
+            self._http = None
+        for runner, task in self._runners:
+            await runner.stop(grace_seconds=GRACE_SECONDS)
+            await task
+        self._runners.clear()
+        if self._client is not None:
+            await self._client.aclose()
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None

@@ -1,0 +1,147 @@
+"""The ``smsbridge`` command.
+
+Exit codes: 0 success, 1 the operation failed (a text refused, nothing to show), 2 bad usage
+or invalid settings (argparse's own convention), 3 the bridge could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bridge import __version__
+from bridge.app import Bridge, StoreLocked
+from bridge.config import Settings, load_settings
+from bridge.errors import ConfigError, InvalidNumber
+from bridge.inbound.users import hash_password
+from bridge.outbox import format_outbox, queue_text
+from bridge.parsing.fitting import TooLong
+from bridge.store.factory import open_store
+from bridge.store.sqlite import SchemaTooNew
+
+__all__ = ["main"]
+
+EXIT_FAILED, EXIT_USAGE, EXIT_START = 1, 2, 3
+DEFAULT_CONFIG = os.environ.get("SMSBRIDGE_CONFIG", "config.toml")
+
+
+def _settings(path: str) -> Settings:
+    try:
+        return load_settings(Path(path))
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+async def _serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with Bridge(settings):
+        await stop.wait()
+        logging.getLogger("bridge").info("stopping: listeners first, then jobs in flight")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+    _configure_logging(settings.bridge.log_level)
+    try:
+        asyncio.run(_serve(settings))
+    except (StoreLocked, SchemaTooNew, OSError) as exc:
+        print(f"smsbridge: cannot start: {exc}", file=sys.stderr)
+        return EXIT_START
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = _settings(args.file)
+    print(f"{args.file}: OK (provider {settings.provider.name}, mail via {settings.mail.transport})")
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+    try:
+        job_id = asyncio.run(
+            queue_text(settings, to=args.to, text=args.text, sender=args.sender, notify=args.notify)
+        )
+    except (InvalidNumber, TooLong) as exc:
+        print(f"smsbridge: not queued: {exc.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Queued as {job_id}; a running bridge sends it within {settings.queue.poll_seconds:g} s.")
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+
+    async def recent() -> str:
+        store = open_store(settings)
+        await store.open()
+        try:
+            jobs = await store.recent_sms(limit=args.limit)
+        finally:
+            await store.close()
+        return format_outbox(jobs, as_json=args.json)
+
+    print(asyncio.run(recent()))
+    return 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    password = sys.stdin.readline().rstrip("\n") if args.stdin else getpass.getpass("Password: ")
+    if not password:
+        print("smsbridge: an empty password is not allowed", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.address}:{hash_password(password)}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="smsbridge", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"smsbridge {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument("--config", "-c", default=DEFAULT_CONFIG,
+                        help="settings file (default: $SMSBRIDGE_CONFIG or ./config.toml)")  # fmt: skip
+
+    run = commands.add_parser("run", parents=[config], help="run the bridge")
+    run.set_defaults(func=cmd_run)
+    check = commands.add_parser("check-config", help="validate a settings file")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_check_config)
+    send = commands.add_parser("send", parents=[config], help="queue one text")
+    send.add_argument("--to", required=True, help="phone number, e.g. +447700900123")
+    send.add_argument("--from", dest="sender", help="sender number or ID (default: senders.default)")
+    send.add_argument("--notify", help="email address told if the text fails")
+    send.add_argument("text")
+    send.set_defaults(func=cmd_send)
+    outbox = commands.add_parser("outbox", parents=[config], help="show recent texts")
+    outbox.add_argument("--limit", type=int, default=20)
+    outbox.add_argument("--json", action="store_true", help="one JSON object per line")
+    outbox.set_defaults(func=cmd_outbox)
+    hashpw = commands.add_parser("hash-password", help="make a line for smtp.auth.users_file")
+    hashpw.add_argument("address", help="the login (an email address)")
+    hashpw.add_argument("--stdin", action="store_true", help="read the password from stdin")
+    hashpw.set_defaults(func=cmd_hash_password)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,84 @@
+"""The bridge's HTTP server: Starlette under uvicorn, in the bridge's own event loop.
+
+For now it answers health checks; provider webhooks arrive here in a later issue. uvicorn's
+``serve()`` would take over SIGINT/SIGTERM, so the bridge drives its public ``startup``,
+``main_loop`` and ``shutdown`` steps itself and keeps signal handling in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bridge.config import HttpSettings
+from bridge.store.base import Store
+
+__all__ = ["HttpServer", "build_app"]
+
+log = logging.getLogger(__name__)
+
+
+def build_app(*, store: Store) -> Starlette:
+    """The ASGI application; every handler gets what it needs from here, not from globals."""
+
+    async def health(request: Request) -> JSONResponse:
+        try:
+            counts = await store.counts()
+        except Exception:
+            log.exception("health check: the store did not answer")
+            return JSONResponse({"status": "error", "store": "unavailable"}, status_code=503)
+        return JSONResponse(
+            {
+                "status": "ok",
+                "queue": {
+                    "waiting": counts.waiting,
+                    "retrying": counts.retrying,
+                    "sending": counts.sending,
+                    "mail_waiting": counts.mail_waiting,
+                },
+            }
+        )
+
+    return Starlette(routes=[Route("/healthz", health, methods=["GET"])])
+
+
+class HttpServer:
+    """Start and stop uvicorn without letting it install signal handlers."""
+
+    def __init__(self, app: Starlette, *, settings: HttpSettings) -> None:
+        config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+            lifespan="off", server_header=False,
+        )  # fmt: skip
+        self._server = uvicorn.Server(config)
+        self._ticker: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        try:
+            await self._server.startup()
+        except SystemExit:  # uvicorn exits when it cannot bind; make that an ordinary error
+            raise OSError(f"the HTTP server could not listen on {self.address}") from None
+        if self._server.should_exit:
+            raise OSError(f"the HTTP server could not listen on {self.address}")
+        self._ticker = asyncio.create_task(self._server.main_loop())
+
+    @property
+    def address(self) -> str:
+        config = self._server.config
+        for server in self._server.servers:
+            for sock in server.sockets:
+                host, port = sock.getsockname()[:2]
+                return f"{host}:{port}"
+        return f"{config.host}:{config.port}"
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._ticker is not None:
+            await self._ticker
+        await self._server.shutdown()

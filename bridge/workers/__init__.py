@@ -1,0 +1,1 @@
+"""Workers only deliver: they claim due jobs from the store and hand each to its next hop."""

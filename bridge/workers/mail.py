@@ -1,0 +1,61 @@
+"""Deliver one of the bridge's own emails (a failure notice) through the mail transport."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bridge.clock import Clock
+from bridge.errors import PermanentFailure, TemporaryFailure
+from bridge.models import MailJob
+from bridge.outbound.base import MailTransport
+from bridge.retry import RetryPolicy
+from bridge.store.base import Store
+
+__all__ = ["MailDispatcher"]
+
+log = logging.getLogger(__name__)
+
+
+class MailDispatcher:
+    """The ``handle`` of the mail ``JobRunner``.
+
+    A notice that finally cannot be delivered has nobody left to tell, so it is logged at ERROR
+    and kept in the store as failed for an administrator to see.
+    """
+
+    def __init__(
+        self, *, store: Store, transport: MailTransport, policy: RetryPolicy, clock: Clock
+    ) -> None:
+        self._store = store
+        self._transport = transport
+        self._policy = policy
+        self._clock = clock
+
+    async def handle(self, job: MailJob) -> None:
+        try:
+            await self._transport.deliver(
+                envelope_from=job.envelope_from, recipients=job.recipients, content=job.content
+            )
+        except TemporaryFailure as exc:
+            await self._temporary(job, exc)
+        except PermanentFailure as exc:
+            await self._store.mail_failed(job.id, error=exc.reason, now=self._clock())
+            log.error("mail %s (%s) refused for good: %s", job.id, job.kind, exc.reason)
+        else:
+            await self._store.mail_sent(job.id, now=self._clock())
+            log.info("mail %s (%s) handed to %s", job.id, job.kind, self._transport.name)
+
+    async def _temporary(self, job: MailJob, exc: TemporaryFailure) -> None:
+        now = self._clock()
+        if self._policy.exhausted(job.attempts):
+            await self._store.mail_failed(job.id, error=exc.reason, now=now)
+            log.error("mail %s (%s) gave up after %d attempts: %s", job.id, job.kind,
+                      job.attempts, exc.reason)  # fmt: skip
+            return
+        delay = self._policy.delay(job.attempts, retry_after=exc.retry_after)
+        await self._store.mail_retry(
+            job.id, error=exc.reason, at=now + timedelta(seconds=delay), now=now
+        )
+        log.warning("mail %s: attempt %d failed (%s); retrying in %.0f s", job.id, job.attempts,
+                    exc.reason, delay)  # fmt: skip

@@ -1,0 +1,91 @@
+"""A claim loop shared by the SMS and mail workers.
+
+It claims as many due jobs as it has free slots, runs each in its own task, and sleeps until
+woken (new work was committed, a slot freed up) or until the poll interval passes, which also
+picks up jobs written by another process such as ``smsbridge send``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+__all__ = ["JobRunner"]
+
+log = logging.getLogger(__name__)
+J = TypeVar("J")
+
+
+class JobRunner(Generic[J]):
+    """Claim with ``claim(limit)``, deliver with ``handle(job)``, at most ``concurrency`` at once."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        claim: Callable[[int], Awaitable[list[J]]],
+        handle: Callable[[J], Awaitable[None]],
+        concurrency: int,
+        poll_seconds: float,
+    ) -> None:
+        self.name = name
+        self._claim = claim
+        self._handle = handle
+        self._concurrency = concurrency
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Called after new work is committed, so it is picked up without waiting for a poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            claimed = await self._claim_some()
+            if claimed == 0 or len(self._tasks) >= self._concurrency:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    async def _claim_some(self) -> int:
+        free = self._concurrency - len(self._tasks)
+        if free <= 0:
+            return 0
+        self._wake.clear()
+        try:
+            jobs = await self._claim(free)
+        except Exception:
+            log.exception("%s: claiming jobs failed; trying again in %.1f s", self.name, self._poll)
+            return 0
+        for job in jobs:
+            task = asyncio.create_task(self._guarded(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+        return len(jobs)
+
+    async def _guarded(self, job: J) -> None:
+        try:
+            await self._handle(job)
+        except Exception:
+            # The job keeps its lease and is claimed again when it expires: nothing is lost.
+            log.exception("%s: unexpected error while delivering a job", self.name)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()
+
+    async def stop(self, *, grace_seconds: float) -> None:
+        """Stop claiming; let jobs in flight finish within the grace period, then cancel them."""
+        self._stopping = True
+        self._wake.set()
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+                log.warning("%s: %d job(s) interrupted; retried at next start", self.name, len(pending))
