@@ -1,0 +1,242 @@
+"""Outbound mail transports against real files and a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bridge.config import MailSettings, SmarthostSettings
+from bridge.errors import PermanentFailure, TemporaryFailure
+from bridge.outbound.mail import MaildirTransport, SmtpTransport, build_transport
+from bridge.testing.smtp_sink import SmtpSink, tls_available
+
+AUTHOR = "ann@example.com"
+needs_tls = pytest.mark.skipif(not tls_available(), reason="the openssl command is not installed")
+
+
+def _message(subject: str = "Your text was not sent") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "SMS Bridge <sms-bridge@example.com>"
+    msg["To"] = AUTHOR
+    msg["Subject"] = subject
+    msg.set_content("Your text to +447700900123 was not sent.\n")
+    return msg.as_bytes()
+
+
+def _smarthost(port: int, **options: object) -> SmarthostSettings:
+    return SmarthostSettings.model_validate(
+        {"host": "127.0.0.1", "port": port, "starttls": False, "timeout_seconds": 5} | options
+    )
+
+
+def _transport(settings: SmarthostSettings, sink: SmtpSink | None = None) -> SmtpTransport:
+    context = sink.client_tls_context() if sink is not None else None
+    return SmtpTransport(settings, tls_context=context, local_hostname="bridge.test")
+
+
+async def _send(transport: SmtpTransport, *recipients: str) -> None:
+    await transport.deliver(
+        envelope_from="", recipients=recipients or (AUTHOR,), content=_message()
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# Maildir
+
+
+async def test_maildir_creates_the_folders_and_delivers_into_new(tmp_path: Path) -> None:
+    maildir = tmp_path / "var" / "mail"
+    transport = MaildirTransport(maildir)
+
+    await transport.deliver(
+        envelope_from="bounces@example.com", recipients=(AUTHOR,), content=_message()
+    )
+
+    assert sorted(p.name for p in maildir.iterdir()) == ["cur", "new", "tmp"]
+    assert list((maildir / "tmp").iterdir()) == []
+    (delivered,) = (maildir / "new").iterdir()
+    data = delivered.read_bytes()
+    assert data.startswith(b"Return-Path: <bounces@example.com>\n")
+    assert data.removeprefix(b"Return-Path: <bounces@example.com>\n") == _message().replace(
+        b"\r\n", b"\n"
+    )
+    assert b"\r\n" not in data
+    assert delivered.stat().st_mode & 0o777 == 0o600
+
+
+async def test_maildir_null_sender_and_unique_names(tmp_path: Path) -> None:
+    transport = MaildirTransport(tmp_path)
+    for _ in range(3):
+        await transport.deliver(envelope_from="", recipients=(AUTHOR,), content=_message())
+
+    files = list((tmp_path / "new").iterdir())
+    assert len({f.name for f in files}) == 3
+    assert all(f.read_bytes().startswith(b"Return-Path: <>\n") for f in files)
+    assert all(":" not in f.name and "/" not in f.name for f in files)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name fds")
+async def test_maildir_fsyncs_the_file_and_the_new_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    await MaildirTransport(tmp_path).deliver(
+        envelope_from="", recipients=(AUTHOR,), content=_message()
+    )
+
+    (delivered,) = (tmp_path / "new").iterdir()
+    file_syncs = [p for p in synced if p.startswith(str(tmp_path / "tmp") + "/")]
+    assert [Path(p).name for p in file_syncs] == [delivered.name]
+    assert str(tmp_path / "new") in synced[synced.index(file_syncs[0]) :]
+
+
+async def test_maildir_that_cannot_be_written_is_a_temporary_failure(tmp_path: Path) -> None:
+    blocker = tmp_path / "mail"
+    blocker.write_text("a file where the Maildir should be")
+
+    with pytest.raises(TemporaryFailure) as caught:
+        await MaildirTransport(blocker).deliver(
+            envelope_from="", recipients=(AUTHOR,), content=_message()
+        )
+    assert str(blocker) in caught.value.reason
+
+
+# SMTP
+
+
+async def test_smtp_delivers_with_a_null_reverse_path() -> None:
+    async with SmtpSink() as sink:
+        await _send(_transport(_smarthost(sink.port)))
+        (received,) = await sink.wait_for(1)
+
+    assert received.envelope_from == "<>"
+    assert received.rcpt_tos == (AUTHOR,)
+    assert received.parsed()["Subject"] == "Your text was not sent"
+    assert not received.tls
+    assert received.login is None
+
+
+@needs_tls
+async def test_smtp_starttls_and_auth() -> None:
+    async with SmtpSink(tls=True) as sink:
+        sink.require_auth("bridge", "correct horse")
+        settings = _smarthost(
+            sink.port, starttls=True, username="bridge", password=SecretStr("correct horse")
+        )
+        await _send(_transport(settings, sink))
+        (received,) = await sink.wait_for(1)
+
+    assert received.tls
+    assert received.login == "bridge"
+    assert received.envelope_from == "<>"
+
+
+@needs_tls
+async def test_smtp_wrong_password_waits_for_the_administrator() -> None:
+    async with SmtpSink(tls=True) as sink:
+        sink.require_auth("bridge", "correct horse")
+        settings = _smarthost(
+            sink.port, starttls=True, username="bridge", password=SecretStr("wrong")
+        )
+        with pytest.raises(TemporaryFailure) as caught:
+            await _send(_transport(settings, sink))
+    assert "535" in caught.value.reason
+    assert sink.messages == ()
+
+
+async def test_smtp_starttls_required_but_not_offered() -> None:
+    async with SmtpSink() as sink:
+        with pytest.raises(TemporaryFailure):
+            await _send(_transport(_smarthost(sink.port, starttls=True)))
+    assert sink.messages == ()
+
+
+@pytest.mark.parametrize(
+    ("at", "code", "text", "expected"),
+    [
+        ("rcpt", 451, "4.3.0 try later", TemporaryFailure),
+        ("rcpt", 550, "5.1.1 no such mailbox here", PermanentFailure),
+        ("data", 452, "4.3.1 disk full", TemporaryFailure),
+        ("data", 554, "5.7.1 message refused as spam", PermanentFailure),
+    ],
+)
+async def test_smtp_refusals_are_translated_by_their_code(
+    at: str, code: int, text: str, expected: type[Exception]
+) -> None:
+    async with SmtpSink() as sink:
+        sink.fail_next(code=code, text=text, at=at)  # type: ignore[arg-type]
+        transport = _transport(_smarthost(sink.port))
+        with pytest.raises(expected) as caught:
+            await _send(transport)
+        assert type(caught.value) is expected
+        assert text in str(caught.value)
+        assert caught.value.code == str(code)  # type: ignore[attr-defined]
+        assert sink.messages == ()
+
+        await _send(transport)  # the fault was for one attempt only
+        assert len(await sink.wait_for(1)) == 1
+
+
+async def test_smtp_one_recipient_refused_of_two_is_delivered() -> None:
+    other = "bob@example.com"
+    async with SmtpSink() as sink:
+        sink.fail_next(code=550, text="5.1.1 no such mailbox")
+        await _send(_transport(_smarthost(sink.port)), AUTHOR, other)
+        (received,) = await sink.wait_for(1)
+    assert received.rcpt_tos == (other,)
+
+
+async def test_smtp_fault_repeats_the_given_number_of_times() -> None:
+    async with SmtpSink() as sink:
+        sink.fail_next(code=421, text="4.7.0 slow down", times=2)
+        transport = _transport(_smarthost(sink.port))
+        for _ in range(2):
+            with pytest.raises(TemporaryFailure):
+                await _send(transport)
+        await _send(transport)
+        assert len(await sink.wait_for(1)) == 1
+
+
+async def test_smtp_nothing_listening_is_a_temporary_failure() -> None:
+    port = _free_port()
+    with pytest.raises(TemporaryFailure) as caught:
+        await _send(_transport(_smarthost(port)))
+    assert f"127.0.0.1:{port}" in caught.value.reason
+
+
+def test_threaded_sink_serves_synchronous_clients() -> None:
+    with SmtpSink.threaded() as sink:
+        with smtplib.SMTP("127.0.0.1", sink.port, local_hostname="bridge.test", timeout=5) as c:
+            c.sendmail("", [AUTHOR], _message("threaded"))
+        (received,) = sink.wait_for(1, timeout=5)
+        with pytest.raises(TimeoutError):
+            sink.wait_for(2, timeout=0.05)
+    assert received.envelope_from == "<>"
+    assert received.parsed()["Subject"] == "threaded"
+
+
+def test_build_transport_follows_the_settings(tmp_path: Path) -> None:
+    maildir = build_transport(MailSettings(), maildir_path=tmp_path)
+    smtp = build_transport(MailSettings(transport="smtp"), maildir_path=tmp_path)
+    assert isinstance(maildir, MaildirTransport)
+    assert maildir.path == tmp_path
+    assert isinstance(smtp, SmtpTransport)
+    assert (maildir.name, smtp.name) == ("maildir", "smtp")

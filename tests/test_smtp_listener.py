@@ -1,0 +1,211 @@
+"""The SMTP edge in-process, driven by a real client (smtplib) over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bridge.app import Bridge
+from bridge.models import JobState
+from tests.conftest import make_settings
+from tests.smtp_client import converse, message
+
+RCPT = "+447700900123@sms.example.com"
+
+
+@pytest.fixture
+async def bridge(tmp_path: Path):
+    async with Bridge(make_settings(tmp_path)) as running:
+        yield running
+
+
+async def send(bridge: Bridge, **kwargs):
+    return await asyncio.to_thread(converse, bridge.smtp_address, **kwargs)
+
+
+async def wait_for_state(bridge: Bridge, state: JobState, count: int = 1) -> list:
+    for _ in range(100):
+        jobs = [j for j in await bridge.store.recent_sms(limit=100) if j.state is state]
+        if len(jobs) >= count:
+            return jobs
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} job(s) reached {state}")
+
+
+async def test_an_email_becomes_a_text_with_exactly_the_new_text(bridge: Bridge) -> None:
+    msg = message(body="Your order is ready.\n\nThanks,\nAlice\n-- \nAlice Smith\nExample Ltd")
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT],
+                          content=msg.as_bytes())  # fmt: skip
+    assert dialogue.data is not None and dialogue.data[0] == 250
+    assert dialogue.data[1].startswith("2.0.0 Queued 1 text as s")
+    [job] = await wait_for_state(bridge, JobState.SENT)
+    assert job.text == "Your order is ready.\n\nThanks,\nAlice"
+    assert (job.to_number, job.sender, job.author) == ("+447700900123", "ExampleCo", "alice@example.com")
+    assert job.id in dialogue.data[1]
+
+
+async def test_to_cc_and_bcc_each_become_their_own_job(bridge: Bridge) -> None:
+    rcpts = [RCPT, "07700 900124@sms.example.com", "+44 7700 900125@sms.example.com"]
+    msg = message(to=rcpts[0], headers={"Cc": '"07700 900124"@sms.example.com'})
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=rcpts,
+                          content=msg.as_bytes())  # fmt: skip
+    assert [code for code, _ in dialogue.rcpts] == [250, 250, 250]
+    assert dialogue.data is not None and "Queued 3 texts" in dialogue.data[1]
+    jobs = await wait_for_state(bridge, JobState.SENT, 3)
+    assert sorted(j.to_number for j in jobs) == ["+447700900123", "+447700900124", "+447700900125"]
+
+
+async def test_the_same_number_twice_in_one_email_is_one_text(bridge: Bridge) -> None:
+    msg = message()
+    dialogue = await send(bridge, mail_from="alice@example.com",
+                          rcpts=[RCPT, "07700900123@sms.example.com"], content=msg.as_bytes())  # fmt: skip
+    assert dialogue.data is not None and "Queued 1 text" in dialogue.data[1]
+
+
+async def test_redelivery_of_the_same_email_never_sends_twice(bridge: Bridge) -> None:
+    content = message().as_bytes()
+    first = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=content)
+    again = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=content)
+    assert first.data == again.data
+    await wait_for_state(bridge, JobState.SENT)
+    assert len(await bridge.store.recent_sms(limit=10)) == 1
+
+
+@pytest.mark.parametrize(
+    ("rcpt", "code", "status", "words"),
+    [
+        ("+447700900123@example.net", 550, "5.7.1", "Relaying denied"),
+        ("someone@gmail.com", 550, "5.7.1", "only takes mail for phone numbers at sms.example.com"),
+        ("bob@sms.example.com", 550, "5.1.3", "not a phone number"),
+        ("+4477009@sms.example.com", 550, "5.1.3", "too short"),
+    ],
+)
+async def test_bad_recipients_are_refused_at_rcpt(bridge, rcpt, code, status, words) -> None:
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[rcpt],
+                          content=message().as_bytes())  # fmt: skip
+    [(got_code, text)] = dialogue.rcpts
+    assert (got_code, text.split()[0]) == (code, status)
+    assert words in text
+    assert dialogue.data is None
+    assert await bridge.store.recent_sms(limit=10) == []
+
+
+async def test_unauthorised_sender_is_refused_with_how_to_get_access(bridge: Bridge) -> None:
+    dialogue = await send(bridge, mail_from="mallory@evil.test", rcpts=[RCPT],
+                          content=message(sender="mallory@evil.test").as_bytes())  # fmt: skip
+    code, text = dialogue.mail
+    assert code == 550 and text.startswith("5.7.1 mallory@evil.test may not send texts")
+    assert "allowed_senders" in text
+    assert await bridge.store.recent_sms(limit=10) == []
+
+
+async def test_too_many_recipients_get_452_and_the_rest_are_queued(bridge: Bridge) -> None:
+    rcpts = [f"+44770090010{i}@sms.example.com" for i in range(7)]
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=rcpts,
+                          content=message().as_bytes())  # fmt: skip
+    assert [code for code, _ in dialogue.rcpts] == [250] * 5 + [452] * 2
+    assert dialogue.rcpts[-1][1].startswith("4.5.3 Too many recipients")
+    assert dialogue.data is not None and "Queued 5 texts" in dialogue.data[1]
+
+
+async def test_oversize_email_is_refused_and_nothing_queued(bridge: Bridge) -> None:
+    msg = message(body="x" * 70_000)
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes())
+    assert dialogue.data is not None and dialogue.data[0] == 552
+    assert await bridge.store.recent_sms(limit=10) == []
+
+
+async def test_broken_mime_is_refused_and_nothing_queued(bridge: Bridge) -> None:
+    raw = (
+        b"From: alice@example.com\r\nTo: " + RCPT.encode() + b"\r\nSubject: x\r\n"
+        b"Message-ID: <broken@example.com>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed\r\n\r\nno boundary anywhere\r\n"
+    )
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=raw)
+    assert dialogue.data is not None
+    assert dialogue.data[0] == 554 and dialogue.data[1].startswith("5.6.0 The email's MIME")
+    assert await bridge.store.recent_sms(limit=10) == []
+
+
+async def test_auto_reply_is_refused_and_nothing_queued(bridge: Bridge) -> None:
+    msg = message(body="I am out of the office.", headers={"Auto-Submitted": "auto-replied"})
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes())
+    assert dialogue.data is not None
+    assert dialogue.data[0] == 550 and "never sent as a text" in dialogue.data[1]
+    assert await bridge.store.recent_sms(limit=10) == []
+
+
+async def test_bounce_with_null_sender_is_refused_and_nothing_queued(bridge: Bridge) -> None:
+    dialogue = await send(bridge, mail_from="", rcpts=[RCPT], content=message().as_bytes())
+    assert dialogue.mail[0] == 550 and "Bounces" in dialogue.mail[1]
+    assert await bridge.store.recent_sms(limit=10) == []
+
+
+async def test_too_long_text_is_refused_naming_the_unicode_characters(bridge: Bridge) -> None:
+    body = ("Zażółć gęślą jaźń. " * 30).strip()
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT],
+                          content=message(body=body).as_bytes())  # fmt: skip
+    assert dialogue.data is not None and dialogue.data[0] == 550
+    text = dialogue.data[1]
+    assert text.startswith("5.3.4 The text is too long:") and "the limit is 6" in text
+    assert "ł" in text or "\\xc5" in text or "ż" in text
+
+
+async def test_empty_text_is_refused(bridge: Bridge) -> None:
+    msg = message(body="\n\n-- \nAlice Smith\n")
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes())
+    assert dialogue.data is not None and dialogue.data[0] == 550
+    assert "no text to send" in dialogue.data[1]
+
+
+async def test_an_internal_error_answers_451_without_leaking_details(bridge: Bridge) -> None:
+    await bridge.store.close()  # the store is gone: nothing can be made durable
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT],
+                          content=message().as_bytes())  # fmt: skip
+    assert dialogue.data == (451, "4.3.0 A temporary problem on our side; please try again later.")
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=sms.example.com", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+async def test_auth_is_offered_only_after_starttls_and_lets_a_user_send(tmp_path: Path) -> None:
+    import smtplib
+
+    from bridge.inbound.users import hash_password
+
+    cert, key = _certificate(tmp_path)
+    users = tmp_path / "users"
+    users.write_text(f"carol@partner.test:{hash_password('s3cret pass')}\n")
+    settings = make_settings(
+        tmp_path, smtp={"tls_cert": str(cert), "tls_key": str(key), "allowed_senders": []},
+        extra=f'[smtp.auth]\nenabled = true\nusers_file = "{users}"\n',
+    )  # fmt: skip
+    async with Bridge(settings) as bridge:
+        host, port = bridge.smtp_address.split(":")
+
+        def plain_ehlo() -> str:
+            with smtplib.SMTP(host, int(port)) as client:
+                return client.ehlo()[1].decode()
+
+        assert "AUTH" not in await asyncio.to_thread(plain_ehlo)
+        refused = await send(bridge, mail_from="carol@partner.test", rcpts=[RCPT],
+                             content=message().as_bytes(), starttls=True)  # fmt: skip
+        assert refused.mail[0] == 550
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            await send(bridge, mail_from="carol@partner.test", rcpts=[RCPT], starttls=True,
+                       content=message().as_bytes(), login=("carol@partner.test", "wrong"))  # fmt: skip
+        ok = await send(bridge, mail_from="carol@partner.test", rcpts=[RCPT], starttls=True,
+                        content=message().as_bytes(), login=("carol@partner.test", "s3cret pass"))  # fmt: skip
+        assert ok.accepted
+        [job] = await wait_for_state(bridge, JobState.SENT)
+        assert job.author == "carol@partner.test"

@@ -1,0 +1,134 @@
+"""The SQLite store against real files: idempotency, leases, retries, atomic notices."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bridge.models import JobState, NewMailJob, NewSmsJob, SendResult
+from bridge.store.sqlite import SCHEMA_VERSION, SchemaTooNew, SqliteStore
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+def job(key: str = "<m1@example.com>|+447700900123", number: str = "+447700900123") -> NewSmsJob:
+    return NewSmsJob(
+        idempotency_key=key, message_id=key.split("|")[0], author="alice@example.com",
+        subject="Hello", to_number=number, sender="ExampleCo", text="Your order is ready",
+        encoding="GSM-7", segments=1,
+    )  # fmt: skip
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = SqliteStore(tmp_path / "db" / "bridge.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def test_same_idempotency_key_is_stored_once(store: SqliteStore) -> None:
+    [first] = await store.enqueue_sms([job()], now=T0)
+    [again] = await store.enqueue_sms([job()], now=T0 + timedelta(minutes=5))
+    assert again == first
+    assert len(await store.recent_sms(limit=10)) == 1
+
+
+async def test_claim_leases_a_job_once_until_the_lease_expires(store: SqliteStore) -> None:
+    [job_id] = await store.enqueue_sms([job()], now=T0)
+    [claimed] = await store.claim_sms(now=T0, limit=5, lease_seconds=60, owner="a")
+    assert (claimed.id, claimed.state, claimed.attempts) == (job_id, JobState.SENDING, 1)
+    assert await store.claim_sms(now=T0 + timedelta(seconds=59), limit=5, lease_seconds=60,
+                                 owner="b") == []  # fmt: skip
+    [again] = await store.claim_sms(now=T0 + timedelta(seconds=61), limit=5, lease_seconds=60,
+                                    owner="b")  # fmt: skip
+    assert (again.id, again.attempts) == (job_id, 2)
+
+
+async def test_retry_waits_until_its_time(store: SqliteStore) -> None:
+    [job_id] = await store.enqueue_sms([job()], now=T0)
+    await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
+    await store.sms_retry(job_id, error="busy", code="503", at=T0 + timedelta(seconds=30), now=T0)
+    assert await store.claim_sms(now=T0 + timedelta(seconds=29), limit=1, lease_seconds=60,
+                                 owner="a") == []  # fmt: skip
+    counts = await store.counts()
+    assert (counts.waiting, counts.retrying) == (0, 1)
+    [again] = await store.claim_sms(now=T0 + timedelta(seconds=30), limit=1, lease_seconds=60,
+                                    owner="a")  # fmt: skip
+    assert again.error == "busy"
+
+
+async def test_sent_records_the_provider_and_is_never_claimed_again(store: SqliteStore) -> None:
+    [job_id] = await store.enqueue_sms([job()], now=T0)
+    await store.claim_sms(now=T0, limit=1, lease_seconds=1, owner="a")
+    await store.sms_sent(job_id, provider="sandbox", result=SendResult("SB1"), now=T0)
+    assert await store.claim_sms(now=T0 + timedelta(hours=1), limit=1, lease_seconds=1,
+                                 owner="a") == []  # fmt: skip
+    stored = await store.get_sms(job_id)
+    assert stored is not None
+    assert (stored.state, stored.provider, stored.provider_message_id) == (
+        JobState.SENT, "sandbox", "SB1")  # fmt: skip
+
+
+async def test_failure_and_its_notice_are_stored_together(store: SqliteStore) -> None:
+    [job_id] = await store.enqueue_sms([job()], now=T0)
+    notice = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
+    await store.sms_failed(job_id, error="not a mobile", code="21614", now=T0, notice=notice)
+    [mail] = await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="a")
+    assert (mail.recipients, mail.content, mail.envelope_from) == (("alice@example.com",), b"x", "")
+    stored = await store.get_sms(job_id)
+    assert stored is not None and stored.state is JobState.FAILED and stored.error_code == "21614"
+
+
+async def test_release_leases_makes_in_flight_jobs_claimable_now(store: SqliteStore) -> None:
+    await store.enqueue_sms([job()], now=T0)
+    await store.claim_sms(now=T0, limit=1, lease_seconds=3600, owner="dead")
+    assert await store.release_leases(now=T0) == 1
+    assert len(await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="new")) == 1
+
+
+async def test_many_concurrent_enqueues_are_all_committed(store: SqliteStore) -> None:
+    import asyncio
+
+    keys = [f"<m{i}@example.com>|+447700900{i:03d}" for i in range(300)]
+    ids = await asyncio.gather(*(store.enqueue_sms([job(k)], now=T0) for k in keys))
+    assert len({i for [i] in ids}) == 300
+    assert len(await store.recent_sms(limit=1000)) == 300
+
+
+async def test_a_failing_operation_does_not_undo_its_batch_neighbours(store: SqliteStore) -> None:
+    import asyncio
+
+    async def broken() -> None:
+        await store._run(lambda c: c.execute("INSERT INTO no_such_table VALUES (1)"))
+
+    results = await asyncio.gather(
+        store.enqueue_sms([job("<a>|+447700900001")], now=T0), broken(),
+        store.enqueue_sms([job("<b>|+447700900002")], now=T0), return_exceptions=True,
+    )  # fmt: skip
+    assert isinstance(results[1], sqlite3.OperationalError)
+    assert len(await store.recent_sms(limit=10)) == 2
+
+
+async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(SchemaTooNew):
+        await SqliteStore(path).open()
+
+
+async def test_data_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.db"
+    first = SqliteStore(path)
+    await first.open()
+    [job_id] = await first.enqueue_sms([job()], now=T0)
+    await first.close()
+    second = SqliteStore(path)
+    await second.open()
+    assert (await second.get_sms(job_id)) is not None
+    await second.close()
