@@ -12,6 +12,7 @@ __all__ = [
     "ConfigError",
     "DeliveryFailure",
     "InvalidNumber",
+    "OutcomeUnknown",
     "PermanentFailure",
     "TemporaryFailure",
 ]
@@ -46,6 +47,14 @@ class TemporaryFailure(DeliveryFailure):
 
 class PermanentFailure(DeliveryFailure):
     """Trying again cannot help: the job is finished as failed and the author is told."""
+
+
+class OutcomeUnknown(BridgeError):
+    """The provider cannot say whether an earlier, interrupted send of a job reached it.
+
+    The bridge then never sends the job again (a person must not get a text twice); it fails
+    the job with this reason and tells the author to check.
+    """
 
 
 class InvalidNumber(BridgeError):

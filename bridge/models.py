@@ -73,6 +73,8 @@ class SmsJob:
     provider_message_id: str | None = None
     error: str | None = None
     error_code: str | None = None
+    # Claimed again after a claim that never finished: the provider may already have it.
+    in_doubt: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,11 +41,12 @@ async def test_claim_leases_a_job_once_until_the_lease_expires(store: SqliteStor
     [job_id] = await store.enqueue_sms([job()], now=T0)
     [claimed] = await store.claim_sms(now=T0, limit=5, lease_seconds=60, owner="a")
     assert (claimed.id, claimed.state, claimed.attempts) == (job_id, JobState.SENDING, 1)
+    assert not claimed.in_doubt
     assert await store.claim_sms(now=T0 + timedelta(seconds=59), limit=5, lease_seconds=60,
                                  owner="b") == []  # fmt: skip
     [again] = await store.claim_sms(now=T0 + timedelta(seconds=61), limit=5, lease_seconds=60,
                                     owner="b")  # fmt: skip
-    assert (again.id, again.attempts) == (job_id, 2)
+    assert (again.id, again.attempts, again.in_doubt) == (job_id, 2, True)
 
 
 async def test_retry_waits_until_its_time(store: SqliteStore) -> None:
@@ -58,7 +59,7 @@ async def test_retry_waits_until_its_time(store: SqliteStore) -> None:
     assert (counts.waiting, counts.retrying) == (0, 1)
     [again] = await store.claim_sms(now=T0 + timedelta(seconds=30), limit=1, lease_seconds=60,
                                     owner="a")  # fmt: skip
-    assert again.error == "busy"
+    assert (again.error, again.in_doubt) == ("busy", False)
 
 
 async def test_sent_records_the_provider_and_is_never_claimed_again(store: SqliteStore) -> None:
@@ -87,7 +88,8 @@ async def test_release_leases_makes_in_flight_jobs_claimable_now(store: SqliteSt
     await store.enqueue_sms([job()], now=T0)
     await store.claim_sms(now=T0, limit=1, lease_seconds=3600, owner="dead")
     assert await store.release_leases(now=T0) == 1
-    assert len(await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="new")) == 1
+    [again] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="new")
+    assert again.in_doubt
 
 
 async def test_many_concurrent_enqueues_are_all_committed(store: SqliteStore) -> None:

@@ -41,6 +41,7 @@ _KIND_BY_CODE = {
     "opted_out": "opted_out",
     "21617": "too_long",
     "too_long": "too_long",
+    "unknown-outcome": "unknown_outcome",
 }
 _ADVICE = {
     "wrong_number": "Check the number: it must be a mobile number in full international form,"
@@ -51,6 +52,7 @@ _ADVICE = {
     " (they replied STOP). Only they can undo that, by replying START; please reach them"
     " another way.",
     "too_long": "Shorten the text and send your email again.",
+    "unknown_outcome": "Ask the person whether your text arrived before you send it again.",
 }
 _GENERIC_ADVICE = (
     "Try sending your email again later. If it keeps failing, ask your administrator and"

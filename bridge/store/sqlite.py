@@ -75,6 +75,7 @@ def _sms_row(row: sqlite3.Row) -> SmsJob:
         provider_message_id=row["provider_message_id"],
         error=row["error"],
         error_code=row["error_code"],
+        in_doubt=bool(row["in_doubt"]),
     )
 
 
@@ -121,9 +122,12 @@ def _insert_mail(conn: sqlite3.Connection, mail: NewMailJob, now: float) -> str:
 
 def _claim(conn: sqlite3.Connection, table: str, now: float, limit: int, lease: float,
            owner: str) -> list[sqlite3.Row]:  # fmt: skip
-    # table is one of two constants chosen by this module, never user input
+    # table is one of two constants chosen by this module, never user input. A job still in
+    # 'sending' was claimed by a process that never finished it: mark it in doubt (SET reads
+    # the row's old values) so the worker asks the provider before sending it again.
     return conn.execute(
         f"UPDATE {table} SET state = 'sending', lease_until = ?, lease_owner = ?,"  # noqa: S608
+        " in_doubt = (state = 'sending'),"
         " attempts = attempts + 1, updated_at = ? WHERE id IN (SELECT id FROM"
         f" {table} WHERE state = 'queued' AND next_attempt_at <= ?"
         " UNION ALL SELECT id FROM"

@@ -13,8 +13,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bridge.clock import Clock
-from bridge.errors import PermanentFailure, TemporaryFailure
-from bridge.models import NewMailJob, OutboundSms, SmsJob
+from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
+from bridge.models import NewMailJob, OutboundSms, SendResult, SmsJob
 from bridge.outbound.base import NoticeSettings
 from bridge.outbound.notices import failure_notice
 from bridge.parsing.numbers import mask
@@ -25,6 +25,10 @@ from bridge.store.base import Store
 __all__ = ["SmsDispatcher"]
 
 log = logging.getLogger(__name__)
+UNKNOWN_OUTCOME = (
+    "the bridge stopped while handing this text to the SMS provider, and the provider cannot"
+    " say whether it was sent; it was not sent again, so that nobody gets it twice"
+)
 
 
 class SmsDispatcher:
@@ -50,16 +54,27 @@ class SmsDispatcher:
     async def handle(self, job: SmsJob) -> None:
         sms = OutboundSms(job_id=job.id, to=job.to_number, sender=job.sender, text=job.text)
         try:
-            result = await self._provider.send(sms)
+            result = await self._deliver(job, sms)
         except TemporaryFailure as exc:
             await self._temporary(job, exc)
         except PermanentFailure as exc:
             await self._fail(job, exc.reason, exc.code)
+        except OutcomeUnknown:
+            await self._fail(job, UNKNOWN_OUTCOME, "unknown-outcome")
         else:
             await self._store.sms_sent(
                 job.id, provider=self._provider.name, result=result, now=self._clock()
             )
             log.info("job %s sent to %s via %s", job.id, mask(job.to_number), self._provider.name)
+
+    async def _deliver(self, job: SmsJob, sms: OutboundSms) -> SendResult:
+        """Send, unless an interrupted earlier attempt may already have reached the provider."""
+        if job.in_doubt:
+            found = await self._provider.find_sent(sms)
+            if found is not None:
+                log.info("job %s: the provider already had it; not sent again", job.id)
+                return found
+        return await self._provider.send(sms)
 
     async def _temporary(self, job: SmsJob, exc: TemporaryFailure) -> None:
         if self._policy.exhausted(job.attempts):

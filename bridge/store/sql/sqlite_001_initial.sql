@@ -17,6 +17,7 @@ CREATE TABLE sms_jobs (
     next_attempt_at     REAL NOT NULL,
     lease_until         REAL,
     lease_owner         TEXT,
+    in_doubt            INTEGER NOT NULL DEFAULT 0,  -- reclaimed from a claim that never ended
     provider            TEXT,
     provider_message_id TEXT,
     price               TEXT,
@@ -41,6 +42,7 @@ CREATE TABLE mail_jobs (
     next_attempt_at REAL NOT NULL,
     lease_until     REAL,
     lease_owner     TEXT,
+    in_doubt        INTEGER NOT NULL DEFAULT 0,
     error           TEXT,
     created_at      REAL NOT NULL,
     updated_at      REAL NOT NULL
