@@ -204,6 +204,12 @@ class SandboxFailRule(Section):
 
 class SandboxSettings(Section):
     fail: tuple[SandboxFailRule, ...] = ()
+    journal: Path | None = Field(
+        default=None, description="Where sends are recorded; defaults to <data_dir>/sandbox/sent.jsonl."
+    )
+    latency_seconds: float = Field(
+        default=0.0, ge=0, le=60, description="Answer this long after recording, like a real provider."
+    )
 
 
 class TwilioSettings(Section):
@@ -312,6 +318,10 @@ class Settings(BaseSettings):
     def maildir_path(self) -> Path:
         return self.mail.maildir.path or self.bridge.data_dir / "mail"
 
+    @property
+    def sandbox_journal_path(self) -> Path:
+        return self.provider.sandbox.journal or self.bridge.data_dir / "sandbox" / "sent.jsonl"
+
 
 def _secrets_in_file(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     problems = []
@@ -327,11 +337,22 @@ def _secrets_in_file(data: dict[str, Any], prefix: str = "") -> list[tuple[str, 
     return problems
 
 
+_PATH_KEYS = (
+    ("bridge", "data_dir"), ("store", "path"), ("smtp", "tls_cert"), ("smtp", "tls_key"),
+    ("smtp", "auth", "users_file"), ("provider", "sandbox", "journal"),
+    ("provider", "twilio", "auth_token_file"), ("mail", "maildir", "path"),
+    ("mail", "smtp", "password_file"),
+)  # fmt: skip
+
+
 def _relative_to(base: Path, data: dict[str, Any]) -> dict[str, Any]:
-    """Resolve relative paths in the file against the file's own folder."""
-    bridge = data.get("bridge")
-    if isinstance(bridge, dict) and "data_dir" in bridge:
-        bridge["data_dir"] = str(base / bridge["data_dir"])
+    """Resolve relative paths in the file against the file's own folder, wherever it is run."""
+    for *sections, key in _PATH_KEYS:
+        table: Any = data
+        for name in sections:
+            table = table.get(name) if isinstance(table, dict) else None
+        if isinstance(table, dict) and isinstance(table.get(key), str):
+            table[key] = str(base / table[key])
     return data
 
 
