@@ -1,0 +1,219 @@
+"""SMTP ingest benchmark: emails/s with parallel sessions, and accept-to-provider latency.
+
+Runs ``smsbridge run`` as a subprocess (sandbox provider, SQLite in a temporary folder) and
+drives it with 20 parallel SMTP sessions: Postfix's ``smtp-source`` when it is installed, else
+a minimal asyncio SMTP client in this script. Every 250 the bridge gives is after a durable
+commit, so "accepted" means "on disk".
+
+Latency is measured inside the bridge's own records: from the job's commit (``created_at`` in
+the store, the moment before the 250) to the sandbox provider being called (the ``at`` of its
+journal line), both from the same clock.
+
+    .venv/bin/python bench/ingest.py                 # both phases, default sizes
+    .venv/bin/python bench/ingest.py --emails 10000 --rate 100 --seconds 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOMAIN = "sms.example.com"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _config(folder: Path, smtp_port: int, http_port: int) -> Path:
+    path = folder / "bench.toml"
+    path.write_text(
+        f"""
+[bridge]
+data_dir = "{folder / "var"}"
+log_level = "WARNING"
+[smtp]
+port = {smtp_port}
+domains = ["{DOMAIN}"]
+allowed_senders = ["example.com"]
+max_recipients = 50
+[http]
+port = {http_port}
+[queue]
+workers = 16
+poll_seconds = 1.0
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _message(i: int) -> bytes:
+    return (
+        f"From: alice@example.com\r\nTo: +4477009{i % 1000:05d}@{DOMAIN}\r\n"
+        f"Subject: bench\r\nMessage-ID: <bench-{i}-{time.time_ns()}@example.com>\r\n\r\n"
+        f"Benchmark text number {i}: your order is ready for collection.\r\n"
+    ).encode()
+
+
+async def _expect(reader: asyncio.StreamReader, code: bytes) -> bytes:
+    while True:
+        line = await reader.readline()
+        if not line:
+            raise ConnectionError("the bridge closed the connection")
+        if line[3:4] != b"-":
+            if not line.startswith(code):
+                raise RuntimeError(f"unexpected answer: {line!r}")
+            return line
+
+
+async def _session(port: int, numbers: list[int], latencies: list[float]) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await _expect(reader, b"220")
+    writer.write(b"EHLO bench.example.com\r\n")
+    await _expect(reader, b"250")
+    for i in numbers:
+        started = time.perf_counter()
+        writer.write(b"MAIL FROM:<alice@example.com>\r\n")
+        await _expect(reader, b"250")
+        writer.write(f"RCPT TO:<+4477009{i % 1000:05d}@{DOMAIN}>\r\n".encode())
+        await _expect(reader, b"250")
+        writer.write(b"DATA\r\n")
+        await _expect(reader, b"354")
+        writer.write(_message(i) + b".\r\n")
+        await _expect(reader, b"250")
+        latencies.append(time.perf_counter() - started)
+    writer.write(b"QUIT\r\n")
+    await writer.drain()
+    writer.close()
+    return len(numbers)
+
+
+async def _python_client(port: int, emails: int, sessions: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    chunks = [list(range(s, emails, sessions)) for s in range(sessions)]
+    started = time.perf_counter()
+    await asyncio.gather(*(_session(port, chunk, latencies) for chunk in chunks))
+    return time.perf_counter() - started, latencies
+
+
+def _smtp_source(port: int, emails: int, sessions: int) -> float:
+    command = [
+        "smtp-source", "-s", str(sessions), "-m", str(emails), "-f", "alice@example.com",
+        "-t", f"+447700900123@{DOMAIN}", f"127.0.0.1:{port}",
+    ]  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    return time.perf_counter() - started
+
+
+async def _paced(port: int, rate: float, seconds: float) -> int:
+    """Send ``rate`` emails a second (each on its own short session) for ``seconds``."""
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    tasks = []
+    start = time.perf_counter()
+    for i in range(total):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(_session(port, [1_000_000 + i], latencies)))
+    await asyncio.gather(*tasks)
+    return total
+
+
+def _wait_drained(db: Path, journal: Path, expected: int, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if journal.exists() and sum(1 for _ in journal.open()) >= expected:
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"only part of {expected} texts reached the provider in {timeout:.0f} s")
+
+
+def _provider_latencies(db: Path, journal: Path, since: float) -> list[float]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        created = dict(conn.execute("SELECT id, created_at FROM sms_jobs WHERE created_at >= ?",
+                                    (since,)).fetchall())  # fmt: skip
+    result = []
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        if entry["job_id"] in created:
+            result.append(entry["at"] - created[entry["job_id"]])
+    return result
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _start(folder: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
+    smtp_port, http_port = _free_port(), _free_port()
+    config = _config(folder, smtp_port, http_port)
+    proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)])
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", smtp_port), timeout=1).close()
+            return proc, smtp_port, folder / "var"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("the bridge did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--emails", type=int, default=5000)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=100.0, help="emails/s for the latency phase")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--client", choices=["auto", "python", "smtp-source"], default="auto")
+    args = parser.parse_args()
+    use_source = args.client == "smtp-source" or (
+        args.client == "auto" and shutil.which("smtp-source") is not None
+    )
+    with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
+        proc, port, var = _start(Path(tmp))
+        db, journal = var / "smsbridge.db", var / "sandbox" / "sent.jsonl"
+        try:
+            if use_source:
+                elapsed, client = _smtp_source(port, args.emails, args.sessions), "smtp-source"
+                session_ms: list[float] = []
+            else:
+                elapsed, session_ms = asyncio.run(_python_client(port, args.emails, args.sessions))
+                client = "asyncio client"
+            print(f"ingest: {args.emails} emails, {args.sessions} sessions ({client}):"
+                  f" {args.emails / elapsed:.0f} emails/s")  # fmt: skip
+            if session_ms:
+                print(f"  MAIL..250 per email: p50 {_pct(session_ms, 0.5) * 1000:.1f} ms,"
+                      f" p99 {_pct(session_ms, 0.99) * 1000:.1f} ms")  # fmt: skip
+            _wait_drained(db, journal, args.emails)
+            since = time.time()
+            sent = asyncio.run(_paced(port, args.rate, args.seconds))
+            _wait_drained(db, journal, args.emails + sent)
+            lat = _provider_latencies(db, journal, since)
+            print(f"latency at {args.rate:.0f} emails/s for {args.seconds:.0f} s"
+                  f" ({len(lat)} texts), commit to provider call:"
+                  f" p50 {statistics.median(lat) * 1000:.1f} ms,"
+                  f" p99 {_pct(lat, 0.99) * 1000:.1f} ms")  # fmt: skip
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
