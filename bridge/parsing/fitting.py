@@ -11,7 +11,7 @@ __all__ = ["FittedText", "TooLong", "fit_text"]
 
 
 class TooLong(ValueError):
-    """The text needs more segments than allowed; ``reason`` tells the author by how much and why."""
+    """The text needs more segments than allowed; ``reason`` tells the author how much and why."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -51,5 +51,7 @@ def too_long_reason(text: str, limit: int) -> str:
     )
     if analysis.encoding == "UCS-2":
         shown = " ".join(analysis.non_gsm[:10])
-        reason += f" These characters need Unicode, which fits only 70 characters a segment: {shown}."
+        reason += (
+            f" These characters need Unicode, which fits only 70 characters a segment: {shown}."
+        )
     return reason + " Shorten it and send it again."
