@@ -1,0 +1,86 @@
+"""MIME to SMS text: which part, which charset, and what is not the author's new text."""
+
+from __future__ import annotations
+
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+from bridge.parsing.message import TextOptions, extract_text
+
+PLAIN = TextOptions()
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def test_plain_is_preferred_over_html() -> None:
+    msg = EmailMessage()
+    msg.set_content("From the plain part")
+    msg.add_alternative("<p>From the <b>HTML</b> part</p>", subtype="html")
+    assert extract_text(msg, options=PLAIN) == "From the plain part"
+
+
+def test_html_only_is_converted() -> None:
+    msg = EmailMessage()
+    msg.set_content("<p>Your <b>order</b> is ready.</p><p>Thanks,<br>Alice</p>", subtype="html")
+    assert extract_text(msg, options=PLAIN) == "Your order is ready.\n\nThanks,\nAlice"
+
+
+def test_latin1_and_a_bogus_charset_are_decoded() -> None:
+    latin = b"Content-Type: text/plain; charset=iso-8859-1\r\n\r\nCaf\xe9 ouvert\r\n"
+    assert extract_text(_parse(latin), options=PLAIN) == "Café ouvert"
+    bogus = b"Content-Type: text/plain; charset=x-no-such-charset\r\n\r\nCaf\xc3\xa9 open\r\n"
+    assert extract_text(_parse(bogus), options=PLAIN) == "Café open"
+
+
+def test_signatures_and_mobile_sign_offs_are_removed() -> None:
+    msg = EmailMessage()
+    msg.set_content("Running late, there in 10.\n\nSent from my iPhone\n-- \nAlice Smith\n")
+    assert extract_text(msg, options=PLAIN) == "Running late, there in 10."
+
+
+def test_disclaimer_and_everything_after_it_is_removed() -> None:
+    msg = EmailMessage()
+    msg.set_content("Meeting moved to 3pm.\n\nThis email and any attachments are confidential.\n")
+    options = TextOptions(disclaimer_patterns=(r"^This email and any attachments",))
+    assert extract_text(msg, options=options) == "Meeting moved to 3pm."
+
+
+def test_end_marker_cuts_the_rest() -> None:
+    msg = EmailMessage()
+    msg.set_content("Collect at 5pm ## internal: customer paid in cash\n")
+    assert extract_text(msg, options=TextOptions(end_marker="##")) == "Collect at 5pm"
+
+
+def test_subject_prepended_when_asked() -> None:
+    msg = EmailMessage()
+    msg["Subject"] = "Order 1234"
+    msg.set_content("Ready for collection.")
+    assert extract_text(msg, options=PLAIN) == "Ready for collection."
+    prepend = TextOptions(subject="prepend")
+    assert extract_text(msg, options=prepend) == "Order 1234\nReady for collection."
+
+
+def test_whitespace_is_normalised() -> None:
+    msg = EmailMessage()
+    msg.set_content("  Hello   there\u00a0 you \n\n\n\n\nSecond   line  \n")
+    assert extract_text(msg, options=PLAIN) == "Hello there you\n\nSecond line"
+
+
+def test_format_flowed_soft_breaks_are_joined() -> None:
+    raw = (
+        b"Content-Type: text/plain; charset=utf-8; format=flowed\r\n\r\n"
+        b"This sentence was wrapped by the \r\nmail client at the \r\nend of lines.\r\nNew line.\r\n"
+    )
+    expected = "This sentence was wrapped by the mail client at the end of lines.\nNew line."
+    assert extract_text(_parse(raw), options=PLAIN) == expected
+
+
+def test_a_message_without_text_gives_empty_text() -> None:
+    msg = EmailMessage()
+    msg.set_content(b"\x00\x01", maintype="application", subtype="octet-stream")
+    assert extract_text(msg, options=PLAIN) == ""
