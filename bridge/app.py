@@ -125,12 +125,13 @@ class Bridge:
         released = await self._store.release_leases(now=self._clock())
         if released:
             log.warning("%d job(s) were in flight when the bridge last stopped; retrying", released)
-        sms_runner, mail_runner = self._build_runners(self._store)
+        sms_runner, _ = self._build_runners(self._store)
         intake = EmailIntake(
             store=self._store, text=settings.text, senders=settings.senders,
             notices=self._notice_settings(), clock=self._clock, queued=sms_runner.wake,
         )  # fmt: skip
-        users = UserTable.load(settings.smtp.auth.users_file) if settings.smtp.auth.users_file else None
+        users_file = settings.smtp.auth.users_file
+        users = UserTable.load(users_file) if users_file else None
         self._smtp = await start_smtp_server(
             settings=settings.smtp, handler=SmtpHandler(settings=settings.smtp, intake=intake),
             users=users,
@@ -165,7 +166,7 @@ class Bridge:
         if provider.name == "twilio":
             self._client = httpx.AsyncClient(timeout=provider.twilio.timeout_seconds)
             return TwilioProvider(provider.twilio, client=self._client)
-        return SandboxProvider(provider.sandbox)
+        return SandboxProvider(provider.sandbox, journal=self.settings.sandbox_journal_path)
 
     def _build_runners(self, store: Store) -> tuple[JobRunner[SmsJob], JobRunner[MailJob]]:
         queue = self.settings.queue

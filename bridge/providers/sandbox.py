@@ -1,0 +1,107 @@
+"""The ``sandbox`` provider: sends nothing, records everything, fails when told to.
+
+It lets an admin try the whole bridge without a provider account, and lets tests see exactly
+what a phone would have received. Each accepted send is appended to a journal (JSON lines,
+fsynced before the answer) so that, like a real provider, it remembers a text even if the
+bridge dies before recording the answer; ``find_sent`` reads that memory back.
+
+Fail rules come from ``[[provider.sandbox.fail]]``: a number pattern where ``*`` stands for
+any digits, permanent or temporary, and for temporary ones how many attempts fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from bridge.config import SandboxFailRule, SandboxSettings
+from bridge.errors import PermanentFailure, TemporaryFailure
+from bridge.models import OutboundSms, SendResult
+
+__all__ = ["SandboxProvider"]
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile("".join(r"\d*" if ch == "*" else re.escape(ch) for ch in pattern))
+
+
+class _Journal:
+    """An append-only file of sends; one line per text, synced to disk before it counts."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._by_job: dict[str, str] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    entry = json.loads(line)
+                    self._by_job[entry["job_id"]] = entry["message_id"]
+
+    def message_id(self, job_id: str) -> str | None:
+        return self._by_job.get(job_id)
+
+    def append(self, sms: OutboundSms, message_id: str) -> None:
+        line = json.dumps(
+            {"job_id": sms.job_id, "message_id": message_id, "to": sms.to, "sender": sms.sender,
+             "text": sms.text, "at": time.time()},
+            ensure_ascii=False,
+        )  # fmt: skip
+        with self._lock:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            try:
+                os.write(fd, (line + "\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._by_job[sms.job_id] = message_id
+
+
+class SandboxProvider:
+    """``bridge.providers.base.Provider`` that keeps texts in a journal instead of sending them."""
+
+    name = "sandbox"
+
+    def __init__(self, settings: SandboxSettings, *, journal: Path | None = None) -> None:
+        self._rules = [(_compile(rule.pattern), rule) for rule in settings.fail]
+        self._latency = settings.latency_seconds
+        self._journal = _Journal(journal) if journal is not None else None
+        self._failures: Counter[str] = Counter()
+        self.sent: list[OutboundSms] = []
+
+    async def send(self, sms: OutboundSms) -> SendResult:
+        rule = self._rule_for(sms.to)
+        if rule is not None:
+            self._refuse(sms, rule)
+        message_id = "SB" + secrets.token_hex(16)
+        if self._journal is not None:
+            await asyncio.to_thread(self._journal.append, sms, message_id)
+        self.sent.append(sms)
+        if self._latency:
+            await asyncio.sleep(self._latency)  # the answer is "on the wire" meanwhile
+        return SendResult(provider_message_id=message_id, status="sent")
+
+    async def find_sent(self, sms: OutboundSms) -> SendResult | None:
+        found = self._journal.message_id(sms.job_id) if self._journal is not None else None
+        return SendResult(provider_message_id=found, status="sent") if found else None
+
+    def _rule_for(self, number: str) -> SandboxFailRule | None:
+        for pattern, rule in self._rules:
+            if pattern.fullmatch(number):
+                return rule
+        return None
+
+    def _refuse(self, sms: OutboundSms, rule: SandboxFailRule) -> None:
+        if rule.kind == "permanent":
+            raise PermanentFailure(rule.reason, code="sandbox-permanent")
+        if rule.times is None or self._failures[sms.job_id] < rule.times:
+            self._failures[sms.job_id] += 1
+            raise TemporaryFailure(rule.reason, code="sandbox-temporary")

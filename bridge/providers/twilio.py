@@ -1,0 +1,146 @@
+"""Twilio's Messages API over httpx, with every way it can fail mapped once.
+
+``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``, form-encoded, HTTP Basic auth with the
+account SID and auth token. Success is 201 with the message resource; an error is a JSON body
+``{"code": 21211, "message": ..., "more_info": ..., "status": 400}``. The table below turns
+Twilio's error codes into sentences for the author and decides temporary or permanent; all
+other 4xx are permanent (the request itself is wrong and will stay wrong), 401/403/404 and
+429 and 5xx and transport errors temporary (the bridge's credentials, Twilio's load or the
+network: an admin or time can fix those, and retries are bounded).
+
+A 2xx whose body cannot be read means Twilio probably took the text: it is reported as sent
+with an empty message id rather than retried, because a retry could text the person twice.
+Neither the auth token nor the text ever appears in an exception or a log line.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any
+
+import httpx
+
+from bridge.config import TwilioSettings
+from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
+from bridge.models import OutboundSms, SendResult
+
+__all__ = ["TwilioProvider"]
+
+_PERMANENT = {
+    21211: "the number is not a valid phone number",
+    21214: "the number cannot be reached",
+    21408: "the bridge's Twilio account may not send texts to this country",
+    21606: "the sending number cannot send texts",
+    21610: "the person at this number has unsubscribed from texts from this sender (STOP)",
+    21612: "Twilio cannot send texts between these two numbers",
+    21614: "the number is not a mobile number and cannot receive texts",
+    21617: "the text is longer than Twilio accepts",
+    30003: "the phone is switched off or out of reach",
+    30004: "the person's network has blocked the text",
+    30005: "the number does not exist or is no longer in service",
+    30006: "the number is a landline or cannot receive texts",
+    30007: "the text was filtered as spam by the network",
+    30008: "the network could not deliver the text",
+}
+
+
+class TwilioProvider:
+    """``bridge.providers.base.Provider`` for Twilio."""
+
+    name = "twilio"
+
+    def __init__(
+        self,
+        settings: TwilioSettings,
+        *,
+        client: httpx.AsyncClient,
+        status_callback_url: str | None = None,
+    ) -> None:
+        self._settings = settings
+        self._client = client
+        self._callback = status_callback_url
+        token = settings.auth_token.get_secret_value() if settings.auth_token else ""
+        self._auth = httpx.BasicAuth(settings.account_sid, token)
+        base = settings.base_url.rstrip("/")
+        self._url = f"{base}/2010-04-01/Accounts/{settings.account_sid}/Messages.json"
+
+    async def send(self, sms: OutboundSms) -> SendResult:
+        try:
+            response = await self._client.post(
+                self._url, data=self._form(sms), auth=self._auth,
+                timeout=self._settings.timeout_seconds,
+            )  # fmt: skip
+        except httpx.TimeoutException:
+            raise TemporaryFailure("Twilio did not answer in time", code="timeout") from None
+        except httpx.TransportError as exc:
+            reason = f"the bridge could not reach Twilio ({type(exc).__name__})"
+            raise TemporaryFailure(reason, code="network") from None
+        return _result(response)
+
+    async def find_sent(self, sms: OutboundSms) -> SendResult | None:
+        """Twilio has no idempotency key to look a message up by; matching by number and
+        body is left for a later release, so an interrupted send stays unknown."""
+        raise OutcomeUnknown(sms.job_id)
+
+    def _form(self, sms: OutboundSms) -> dict[str, str]:
+        form = {"To": sms.to, "Body": sms.text}
+        if self._settings.messaging_service_sid:
+            form["MessagingServiceSid"] = self._settings.messaging_service_sid
+        else:
+            form["From"] = sms.sender
+        if self._callback:
+            form["StatusCallback"] = self._callback
+        return form
+
+
+def _result(response: httpx.Response) -> SendResult:
+    if response.is_success:
+        body = _json(response)
+        return SendResult(
+            provider_message_id=str(body.get("sid") or ""),
+            status=str(body.get("status") or "queued"),
+            price=str(body["price"]) if body.get("price") is not None else None,
+        )
+    raise _failure(response)
+
+
+def _failure(response: httpx.Response) -> TemporaryFailure | PermanentFailure:
+    status = response.status_code
+    body = _json(response)
+    code = body.get("code")
+    if isinstance(code, int) and code in _PERMANENT:
+        return PermanentFailure(_PERMANENT[code], code=str(code))
+    if status in (401, 403, 404):
+        return TemporaryFailure(
+            "Twilio refused the bridge's account or credentials; an administrator must check"
+            " the account SID and auth token",
+            code="auth",
+        )
+    if status == 429 or status >= 500:
+        reason = "Twilio is busy" if status == 429 else f"Twilio had an internal error ({status})"
+        wait = _retry_after(response)
+        return TemporaryFailure(reason, code=str(code or status), retry_after=wait)
+    message = str(body.get("message") or f"Twilio refused the text (HTTP {status})")
+    return PermanentFailure(message, code=str(code or status))
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
