@@ -12,10 +12,10 @@ __all__ = ["RetryPolicy"]
 class RetryPolicy:
     """Exponential backoff with jitter, bounded, honouring the peer's ``Retry-After``.
 
-    Jitter (a random point in the upper half of each step) spreads retries of many jobs that failed together (a provider outage) so they do
-    not all return at the same second. A ``Retry-After`` from the peer is a floor: we never come
-    back sooner than it asked, but never later than ``cap_seconds`` either, so a confused peer
-    cannot park a job for days.
+    Jitter (a random point in the upper half of each step) spreads retries of many jobs that
+    failed together (a provider outage) so they do not all return at the same second. A
+    ``Retry-After`` from the peer is a floor: we never come back sooner than it asked, but
+    never later than ``cap_seconds`` either, so a confused peer cannot park a job for days.
     """
 
     max_attempts: int

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bridge.config import SenderRule, SendersSettings
-from bridge.inbound.loops import automatic_kind
 from bridge.inbound.intake import parse_message
+from bridge.inbound.loops import automatic_kind
 from bridge.policy import may_send, peer_trusted, sender_for
 
 ALLOWED = ("example.com", "boss@example.org")

@@ -204,8 +204,9 @@ async def test_auth_is_offered_only_after_starttls_and_lets_a_user_send(tmp_path
         with pytest.raises(smtplib.SMTPAuthenticationError):
             await send(bridge, mail_from="carol@partner.test", rcpts=[RCPT], starttls=True,
                        content=message().as_bytes(), login=("carol@partner.test", "wrong"))  # fmt: skip
+        login = ("carol@partner.test", "s3cret pass")
         ok = await send(bridge, mail_from="carol@partner.test", rcpts=[RCPT], starttls=True,
-                        content=message().as_bytes(), login=("carol@partner.test", "s3cret pass"))  # fmt: skip
+                        content=message().as_bytes(), login=login)  # fmt: skip
         assert ok.accepted
         [job] = await wait_for_state(bridge, JobState.SENT)
         assert job.author == "carol@partner.test"

@@ -28,9 +28,9 @@ from bridge.inbound.loops import automatic_kind
 from bridge.models import NewMailJob, NewSmsJob
 from bridge.outbound.base import NoticeSettings
 from bridge.outbound.notices import truncation_notice
+from bridge.parsing.fitting import FittedText, TooLong, fit_text
 from bridge.parsing.message import TextOptions, extract_text
 from bridge.parsing.numbers import mask
-from bridge.parsing.fitting import FittedText, TooLong, fit_text
 from bridge.policy import SenderIdentity, sender_for
 from bridge.store.base import Store
 

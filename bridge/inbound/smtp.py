@@ -119,7 +119,7 @@ class SmtpHandler:
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
         return InboundEmail(
-            envelope_from=envelope.mail_from,
+            envelope_from=envelope.mail_from or "",
             recipients=tuple(numbers),
             content=content,
             authenticated_as=login if isinstance(login, str) else None,

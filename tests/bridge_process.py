@@ -1,0 +1,117 @@
+"""The bridge as its users run it: a subprocess started from the ``smsbridge`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import free_port, settings_toml
+
+
+class BridgeProcess:
+    """Write a settings file, run ``smsbridge run`` on it, and look at what it stored."""
+
+    def __init__(self, tmp_path: Path, *, extra: str = "", env: dict[str, str] | None = None,
+                 **sections: dict[str, Any]) -> None:  # fmt: skip
+        self.data_dir = tmp_path / "var"
+        self.smtp_port = free_port()
+        self.http_port = free_port()
+        smtp = {"port": self.smtp_port, **sections.pop("smtp", {})}
+        http = {"port": self.http_port}
+        self.config = tmp_path / "bridge.toml"
+        self.config.write_text(
+            settings_toml(self.data_dir, extra=extra, smtp=smtp, http=http, **sections),
+            encoding="utf-8",
+        )
+        self.log = tmp_path / "bridge.log"
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def smtp_address(self) -> str:
+        return f"127.0.0.1:{self.smtp_port}"
+
+    def start(self, timeout: float = 30.0) -> BridgeProcess:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bridge", "run", "--config", str(self.config)],
+                stdout=log, stderr=subprocess.STDOUT, env=self.env,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the bridge exited at start:\n{self.log_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.smtp_port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"the bridge did not listen within {timeout} s:\n{self.log_text()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up at all, as when the machine loses power."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+    def __enter__(self) -> BridgeProcess:
+        """Start (again, after a kill or stop) for the length of a ``with`` block."""
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bridge", *args, "--config", str(self.config)],
+            capture_output=True, text=True, env=self.env, timeout=60, check=False,
+        )  # fmt: skip
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every SMS job in the store, read as any SQLite client would while the bridge runs."""
+        path = self.data_dir / "smsbridge.db"
+        if not path.exists():
+            return []
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as conn:
+            conn.row_factory = sqlite3.Row
+            return [dict(r) for r in conn.execute("SELECT * FROM sms_jobs ORDER BY created_at")]
+
+    def sandbox_sent(self) -> list[dict[str, Any]]:
+        """What the sandbox provider 'sent' (its durable journal): what the phones got."""
+        path = self.data_dir / "sandbox" / "sent.jsonl"
+        if not path.exists():
+            return []
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def maildir_messages(self) -> list[bytes]:
+        new = self.data_dir / "mail" / "new"
+        return [p.read_bytes() for p in sorted(new.iterdir())] if new.exists() else []
+
+    def wait_until(self, predicate: Any, timeout: float = 30.0, what: str = "it") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}:\n{self.log_text()[-4000:]}")

@@ -1,0 +1,183 @@
+"""End to end on loopback: ``smsbridge run`` as a subprocess, real mail clients, real files.
+
+The sandbox's journal (``var/sandbox/sent.jsonl``) stands for the phones: it is written
+durably before the sandbox answers, so it shows every text the bridge handed over, even
+across a SIGKILL.
+"""
+
+from __future__ import annotations
+
+import shutil
+import smtplib
+import subprocess
+from collections import Counter
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from tests.bridge_process import BridgeProcess
+from tests.conftest import IN_CI
+from tests.smtp_client import converse, message
+
+RCPT = "+447700900123@sms.example.com"
+REPLY = """Your table is booked for 7pm on Friday.
+
+See you then,
+Alice
+
+On Mon, 2 Nov 2026 at 10:00, Bob <bob@example.org> wrote:
+> Can I book a table for Friday?
+--
+Alice Smith | Example Restaurant
+"""
+SANDBOX_FAILS = """
+[[provider.sandbox.fail]]
+pattern = "+447700900999"
+kind = "permanent"
+reason = "the number is not in service"
+
+[[provider.sandbox.fail]]
+pattern = "+44770090099*"
+kind = "temporary"
+times = 2
+"""
+
+
+@pytest.fixture
+def bridge(tmp_path: Path):
+    with BridgeProcess(tmp_path, extra=SANDBOX_FAILS) as running:
+        yield running
+
+
+def _swaks() -> str:
+    found = shutil.which("swaks")
+    if found is None:
+        if IN_CI:
+            pytest.fail("swaks is missing: .ci/run installs it")
+        pytest.skip("swaks is not installed (apt-get install swaks)")
+    return found
+
+
+def swaks(bridge: BridgeProcess, *args: str) -> str:
+    result = subprocess.run(
+        [_swaks(), "--server", "127.0.0.1", "--port", str(bridge.smtp_port), "--helo",
+         "client.example.com", *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return result.stdout + result.stderr
+
+
+def test_smtplib_email_reaches_the_sandbox_as_exactly_the_new_text(bridge: BridgeProcess) -> None:
+    msg = message(body=REPLY)
+    with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
+        refused = client.send_message(msg, from_addr="alice@example.com", to_addrs=[RCPT])
+    assert refused == {}
+    [sent] = bridge.wait_until(bridge.sandbox_sent, what="the text")
+    assert sent["text"] == "Your table is booked for 7pm on Friday.\n\nSee you then,\nAlice"
+    assert (sent["to"], sent["sender"]) == ("+447700900123", "ExampleCo")
+    outbox = bridge.cli("outbox").stdout
+    assert "+44*****0123" in outbox.replace(" ", "") or "0123" in outbox
+    assert "sent" in outbox and "+447700900123" not in outbox
+
+
+def test_swaks_email_to_two_numbers_sends_two_texts(bridge: BridgeProcess) -> None:
+    out = swaks(
+        bridge, "--from", "alice@example.com", "--to", f"{RCPT},07700 900124@sms.example.com",
+        "--header", "Subject: Parcel", "--body", "Your parcel – it’s here…",
+    )  # fmt: skip
+    assert "<-  250 2.0.0 Queued 2 texts as s" in out, out
+    sent = bridge.wait_until(lambda: len(bridge.sandbox_sent()) == 2 and bridge.sandbox_sent())
+    assert sorted(s["to"] for s in sent) == ["+447700900123", "+447700900124"]
+    assert {s["text"] for s in sent} == {"Your parcel - it's here..."}
+
+
+@pytest.mark.parametrize(
+    ("args", "answer"),
+    [
+        (["--from", "mallory@evil.test", "--to", RCPT], "<** 550 5.7.1 mallory@evil.test may not"),
+        (["--from", "alice@example.com", "--to", "bob@example.org"],
+         "<** 550 5.7.1 Relaying denied"),
+        (["--from", "alice@example.com", "--to", "12@sms.example.com"], "<** 550 5.1.3"),
+        (["--from", "alice@example.com", "--to", RCPT, "--body", "x" * 70_000], "<** 552"),
+        (["--from", "alice@example.com", "--to", RCPT, "--add-header",
+          "Auto-Submitted: auto-replied"], "<** 550 5.7.1 This is an automatic message"),
+        (["--from", "", "--to", RCPT], "<** 550 5.7.1 Bounces and delivery reports"),
+        (["--from", "alice@example.com", "--to", RCPT, "--add-header",
+          "Content-Type: multipart/report; report-type=delivery-status; boundary=b",
+          "--body", "--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed\r\n--b--\r\n"],
+         "<** 550 5.7.1 This is a bounce or delivery report"),
+        (["--from", "alice@example.com", "--to", RCPT, "--add-header",
+          "Content-Type: multipart/mixed", "--body", "no boundary at all"], "<** 554 5.6.0"),
+    ],
+    ids=["unauthorised", "foreign-domain", "bad-number", "oversize", "auto-reply", "null-sender",
+         "delivery-report", "malformed-mime"],
+)  # fmt: skip
+def test_refusals_have_the_right_code_and_queue_nothing(
+    bridge: BridgeProcess, args: list[str], answer: str
+) -> None:
+    out = swaks(bridge, *args)
+    assert answer in out, out
+    assert bridge.jobs() == []
+
+
+def test_a_permanent_failure_sends_exactly_one_threaded_notice(bridge: BridgeProcess) -> None:
+    msg = message(to="+447700900999@sms.example.com", subject="Appointment", body="See you at 3.")
+    rcpts = ["+447700900999@sms.example.com"]
+    dialogue = converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=rcpts,
+                        content=msg.as_bytes())  # fmt: skip
+    assert dialogue.accepted
+    [raw] = bridge.wait_until(bridge.maildir_messages, what="the notice")
+    notice = BytesParser(policy=policy.default).parsebytes(raw)
+    assert notice["To"] == "alice@example.com"
+    assert notice["In-Reply-To"] == msg["Message-ID"]
+    assert notice["Subject"] == "Re: Appointment"
+    body = notice.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "+447700900999" in body and "not in service" in body and "See you at 3." in body
+    [job] = bridge.jobs()
+    assert (job["state"], job["attempts"]) == ("failed", 1)
+    assert bridge.sandbox_sent() == []
+    bridge.stop()  # all work done: a clean stop must not produce a second notice
+    assert len(bridge.maildir_messages()) == 1
+
+
+def test_temporary_failures_are_retried_then_sent(bridge: BridgeProcess) -> None:
+    dialogue = converse(bridge.smtp_address, mail_from="alice@example.com",
+                        rcpts=["+447700900990@sms.example.com"],
+                        content=message(body="Second try").as_bytes())  # fmt: skip
+    assert dialogue.accepted
+    [sent] = bridge.wait_until(bridge.sandbox_sent, what="the retried text")
+    assert sent["text"] == "Second try"
+    [job] = bridge.wait_until(lambda: [j for j in bridge.jobs() if j["state"] == "sent"])
+    assert job["attempts"] == 3
+    assert bridge.maildir_messages() == []
+
+
+def test_sigkill_right_after_250s_then_restart_sends_each_text_exactly_once(tmp_path: Path) -> None:
+    """The sandbox answers slowly so that texts are in flight when the bridge is killed."""
+    emails = [message(to=f"+4477009002{i:02d}@sms.example.com", body=f"Batch text {i}")
+              for i in range(40)]  # fmt: skip
+    rcpts = [[str(m["To"]), f"+4477009003{i:02d}@sms.example.com"] for i, m in enumerate(emails)]
+    bridge = BridgeProcess(tmp_path, provider={"name": "sandbox"},
+                           extra="[provider.sandbox]\nlatency_seconds = 0.3\n",
+                           queue={"workers": 4, "poll_seconds": 0.2})  # fmt: skip
+    with bridge, smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
+        for msg, to in zip(emails, rcpts, strict=True):
+            assert client.sendmail("alice@example.com", to, msg.as_bytes()) == {}
+        bridge.kill()
+    handed_over = len(bridge.sandbox_sent())
+    assert handed_over < 80, "the kill came too late to test anything"
+    with bridge:
+        done = bridge.wait_until(
+            lambda: all(j["state"] == "sent" for j in bridge.jobs()) and bridge.jobs(),
+            timeout=60, what="every job to be sent",
+        )  # fmt: skip
+        assert len(done) == 80
+        with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
+            for msg, to in zip(emails, rcpts, strict=True):  # the mail server delivers again
+                client.sendmail("alice@example.com", to, msg.as_bytes())
+        assert len(bridge.jobs()) == 80
+    sends = Counter((s["job_id"], s["to"]) for s in bridge.sandbox_sent())
+    assert len(sends) == 80 and set(sends.values()) == {1}
+    assert "in flight when the bridge last stopped" in bridge.log_text()
