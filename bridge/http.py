@@ -60,6 +60,12 @@ class HttpServer:
         self._ticker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        # What Server.serve() does before startup(), without its signal capture: the bridge
+        # owns SIGTERM and SIGINT, and stops this server itself.
+        config = self._server.config
+        if not config.loaded:
+            config.load()
+        self._server.lifespan = config.lifespan_class(config)
         try:
             await self._server.startup()
         except SystemExit:  # uvicorn exits when it cannot bind; make that an ordinary error

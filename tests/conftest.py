@@ -33,6 +33,7 @@ def _defaults(data_dir: Path) -> dict[str, dict[str, Any]]:
         "http": {"port": 0},
         "queue": {"poll_seconds": 0.2, "backoff_base_seconds": 0.05, "backoff_max_seconds": 0.2},
         "mail": {"from_address": "sms-bridge@sms.example.com"},
+        "senders": {"default": "ExampleCo"},
     }  # fmt: skip
 
 

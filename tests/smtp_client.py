@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -48,7 +49,11 @@ def converse(
     login: tuple[str, str] | None = None,
     starttls: bool = False,
 ) -> Dialogue:
-    """MAIL, each RCPT, then DATA if any recipient was accepted; every answer recorded."""
+    """MAIL, each RCPT, then DATA if any recipient was accepted; every answer recorded.
+
+    Line ends become CRLF, as a mail client sends them (smtplib leaves bytes as they are).
+    """
+    content = re.sub(rb"\r?\n", b"\r\n", content)
     host, port = address.rsplit(":", 1)
     result = Dialogue()
     with smtplib.SMTP(host, int(port), timeout=30) as client:

@@ -13,6 +13,7 @@ import subprocess
 from collections import Counter
 from email import policy
 from email.parser import BytesParser
+from email.policy import SMTP
 from pathlib import Path
 
 import pytest
@@ -126,7 +127,7 @@ def test_a_permanent_failure_sends_exactly_one_threaded_notice(bridge: BridgePro
     msg = message(to="+447700900999@sms.example.com", subject="Appointment", body="See you at 3.")
     rcpts = ["+447700900999@sms.example.com"]
     dialogue = converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=rcpts,
-                        content=msg.as_bytes())  # fmt: skip
+                        content=msg.as_bytes(policy=SMTP))  # fmt: skip
     assert dialogue.accepted
     [raw] = bridge.wait_until(bridge.maildir_messages, what="the notice")
     notice = BytesParser(policy=policy.default).parsebytes(raw)
@@ -164,7 +165,7 @@ def test_sigkill_right_after_250s_then_restart_sends_each_text_exactly_once(tmp_
                            queue={"workers": 4, "poll_seconds": 0.2})  # fmt: skip
     with bridge, smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
         for msg, to in zip(emails, rcpts, strict=True):
-            assert client.sendmail("alice@example.com", to, msg.as_bytes()) == {}
+            assert client.sendmail("alice@example.com", to, msg.as_bytes(policy=SMTP)) == {}
         bridge.kill()
     handed_over = len(bridge.sandbox_sent())
     assert handed_over < 80, "the kill came too late to test anything"
@@ -176,7 +177,7 @@ def test_sigkill_right_after_250s_then_restart_sends_each_text_exactly_once(tmp_
         assert len(done) == 80
         with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
             for msg, to in zip(emails, rcpts, strict=True):  # the mail server delivers again
-                client.sendmail("alice@example.com", to, msg.as_bytes())
+                client.sendmail("alice@example.com", to, msg.as_bytes(policy=SMTP))
         assert len(bridge.jobs()) == 80
     sends = Counter((s["job_id"], s["to"]) for s in bridge.sandbox_sent())
     assert len(sends) == 80 and set(sends.values()) == {1}

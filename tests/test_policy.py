@@ -73,5 +73,6 @@ def test_sender_identity_most_specific_rule_wins(author, sender, max_segments) -
     ],
 )
 def test_automatic_mail_is_recognised(headers: str, automatic: bool) -> None:
-    raw = f"From: a@example.com\nSubject: hi\n{headers}\nbody\n".encode()
+    body = "--b\nContent-Type: text/plain\n\nfailed\n--b--\n" if "boundary" in headers else "body\n"
+    raw = f"From: a@example.com\nSubject: hi\n{headers}\n{body}".encode()
     assert (automatic_kind(parse_message(raw)) is not None) is automatic

@@ -112,7 +112,7 @@ async def test_too_many_recipients_get_452_and_the_rest_are_queued(bridge: Bridg
 
 
 async def test_oversize_email_is_refused_and_nothing_queued(bridge: Bridge) -> None:
-    msg = message(body="x" * 70_000)
+    msg = message(body=("x" * 69 + "\n") * 1000)
     dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes())
     assert dialogue.data is not None and dialogue.data[0] == 552
     assert await bridge.store.recent_sms(limit=10) == []
@@ -145,7 +145,7 @@ async def test_bounce_with_null_sender_is_refused_and_nothing_queued(bridge: Bri
 
 
 async def test_too_long_text_is_refused_naming_the_unicode_characters(bridge: Bridge) -> None:
-    body = ("Zażółć gęślą jaźń. " * 30).strip()
+    body = ("Zażółć gęślą jaźń.\n" * 30).strip()
     dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT],
                           content=message(body=body).as_bytes())  # fmt: skip
     assert dialogue.data is not None and dialogue.data[0] == 550

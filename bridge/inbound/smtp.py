@@ -53,7 +53,7 @@ class SmtpHandler:
         return "250 2.1.0 Sender OK"
 
     def _sender_refusal(self, session: Session, address: str) -> str | None:
-        if not address:
+        if address in ("", "<>"):
             return "550 5.7.1 Bounces and delivery reports are never sent as texts."
         if session.authenticated:
             return None

@@ -1,10 +1,13 @@
 """Phone numbers as people write them in an address, to E.164, with a reason when that fails.
 
 A local part such as ``07700 900123`` or ``+44 (0)7700-900123`` is what staff type; the
-provider needs ``+447700900123``. phonenumbers knows every country's lengths and ranges. Its
-``is_valid_number`` rejects the ranges Ofcom and the NANP reserve for drama, which are
-exactly the numbers our documentation and tests use (they can never reach a person), so those
-ranges are accepted explicitly.
+provider needs ``+447700900123``. Spaces, dots, hyphens, slashes and parentheses are dropped;
+a leading ``+`` or ``00`` means the country code follows; other digits are read as a number of
+the configured default region (phonenumbers still recognises a leading country code there,
+so ``447700900123`` with region GB is ``+447700900123``).
+
+phonenumbers knows every country's lengths and ranges, so it decides; the reason it gives
+is translated once, here, into a sentence the author can act on (it ends up in an SMTP reply).
 """
 
 from __future__ import annotations
@@ -20,72 +23,91 @@ __all__ = ["mask", "parse_number"]
 
 _SEPARATORS = re.compile(r"[\s.\-()/]")
 _DIALABLE = re.compile(r"\+?[0-9]+")
-# Ofcom's drama range (07700 900000-900999) and the NANP's fictional 555-0100..0199 numbers.
-_FICTIONAL = re.compile(r"\+447700900\d{3}|\+1\d{3}5550(1\d\d)")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_EXAMPLE = "+447700900123"
+# Numbers reserved for drama, which can never reach a person: our docs and tests use them.
+# phonenumbers 9.x calls Ofcom's mobile drama range 07700 900000-900999 possible but not valid;
+# it accepts the NANP's 555-0100..0199 only under area codes in service (+1 202 555 0123 yes,
+# +1 555 555 0123 no). Both are accepted explicitly, the NANP ones under any NANP area code.
+_FICTIONAL = re.compile(r"\+447700900[0-9]{3}|\+1[2-9][0-9]{2}5550[1][0-9]{2}")
 _LENGTH_REASONS = {
-    ValidationResult.TOO_SHORT: "it is too short",
-    ValidationResult.TOO_LONG: "it is too long",
-    ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
-    ValidationResult.INVALID_COUNTRY_CODE: "its country code does not exist",
-    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "it is too short: the area code or digits are missing",
+    ValidationResult.TOO_SHORT: "has too few digits for a phone number in {country}",
+    ValidationResult.TOO_LONG: "has too many digits for a phone number in {country}",
+    ValidationResult.INVALID_LENGTH: "has the wrong number of digits for {country}",
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: (
+        "is too short for {country}: it looks like a local number without its area code"
+    ),
+}
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "does not start with a country code that exists",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "has too few digits after the country code",
+    NumberParseException.TOO_SHORT_NSN: "has too few digits to be a phone number",
+    NumberParseException.TOO_LONG: "has too many digits to be a phone number",
 }
 
 
 def parse_number(local: str, *, default_region: str) -> str:
     """The E.164 form of ``local``; ``InvalidNumber`` says in plain words what is wrong."""
     written = local.strip().strip('"')
-    digits = _SEPARATORS.sub("", written)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if not _DIALABLE.fullmatch(digits):
+    dialled = _SEPARATORS.sub("", written)
+    if dialled.startswith("00"):
+        dialled = "+" + dialled[2:]
+    if not _DIALABLE.fullmatch(dialled):
         raise InvalidNumber(
-            f"{written!r} is not a phone number: use digits, such as +447700900123."
+            f"{_shown(written)} is not a phone number: write it in digits, such as {_EXAMPLE}."
         )
-    number = _parse(digits, written, default_region)
+    number = _parse(dialled, written, default_region)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible != ValidationResult.IS_POSSIBLE:
-        raise InvalidNumber(_impossible(written, e164, possible))
+        raise InvalidNumber(_impossible(written, number, possible))
     if not (phonenumbers.is_valid_number(number) or _FICTIONAL.fullmatch(e164)):
         raise InvalidNumber(
-            f"{written} is not a number in use in {_country(number)}: check the digits."
+            f"{_shown(written)} is not a number in use in {_country(number)}: check the digits."
         )
     return e164
 
 
-def _parse(digits: str, written: str, region: str) -> PhoneNumber:
-    try:
-        return phonenumbers.parse(digits, None if digits.startswith("+") else region)
-    except NumberParseException as exc:
-        if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
-            raise InvalidNumber(f"{written} has no country code that exists.") from None
-        raise InvalidNumber(
-            f"{written} is not a phone number: it is too short or too long to be one."
-        ) from None
-
-
-def _impossible(written: str, e164: str, result: int) -> str:
-    why = _LENGTH_REASONS.get(result, "it cannot be a phone number")
-    return f"{written} cannot be a phone number ({e164}): {why}."
-
-
-def _country(number: PhoneNumber) -> str:
-    region = phonenumbers.region_code_for_number(number)
-    return region if region and region != "ZZ" else f"country code +{number.country_code}"
-
-
 def mask(number: str) -> str:
-    """Hide the middle of a number for logs and listings: ``+447700900123`` -> ``+44*****0123``."""
-    if re.fullmatch(r"\+\d{8,15}", number):
-        country = _country_prefix(number)
-        hidden = len(number) - len(country) - 4
-        return country + "*" * hidden + number[-4:]
+    """Hide a number for logs and listings, keeping its length.
+
+    E.164 keeps the country code and the last 4 digits: ``+447700900123`` -> ``+44******0123``;
+    anything else keeps only its last 2 characters: ``ExampleCo`` -> ``*******Co``.
+    """
+    if _E164.fullmatch(number):
+        country = f"+{_country_code(number)}" if _country_code(number) else "+"
+        return country + "*" * (len(number) - len(country) - 4) + number[-4:]
     return "*" * max(len(number) - 2, 0) + number[-2:]
 
 
-def _country_prefix(number: str) -> str:
+def _parse(dialled: str, written: str, region: str) -> PhoneNumber:
     try:
-        code = phonenumbers.parse(number, None).country_code
+        return phonenumbers.parse(dialled, None if dialled.startswith("+") else region)
+    except NumberParseException as exc:
+        why = _PARSE_REASONS.get(exc.error_type, "is not a phone number")
+        raise InvalidNumber(f"{_shown(written)} {why}.") from None
+
+
+def _impossible(written: str, number: PhoneNumber, result: int) -> str:
+    why = _LENGTH_REASONS.get(result, "cannot be a phone number in {country}")
+    return f"{_shown(written)} {why.format(country=_country(number))}."
+
+
+def _country(number: PhoneNumber) -> str:
+    region = phonenumbers.region_code_for_country_code(number.country_code)
+    code = f"+{number.country_code}"
+    return f"{region} ({code})" if region and region not in {"ZZ", "001"} else f"country code {code}"
+
+
+def _country_code(number: str) -> int | None:
+    try:
+        code: int | None = phonenumbers.parse(number, None).country_code
     except NumberParseException:
-        return "+"
-    return f"+{code}"
+        return None
+    return code
+
+
+def _shown(written: str) -> str:
+    """The number as typed, safe to put in an SMTP reply: printable ASCII, 40 characters."""
+    safe = "".join(ch if " " <= ch <= "~" else "?" for ch in written)
+    return f'"{safe[:40]}..."' if len(safe) > 40 else f'"{safe}"'
