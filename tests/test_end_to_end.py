@@ -11,6 +11,7 @@ import shutil
 import smtplib
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
 from email.policy import SMTP
@@ -18,11 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from bridge.testing.prism import RecordingProxy, prism_command, run_prism
 from tests.bridge_process import BridgeProcess
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, free_port, require_shared
 from tests.smtp_client import converse, message
 
 RCPT = "+447700900123@sms.example.com"
+SWAKS_RCPT = "07700900123@sms.example.com"  # swaks reads a leading "+" as an option
 REPLY = """Your table is booked for 7pm on Friday.
 
 See you then,
@@ -85,8 +88,9 @@ def test_smtplib_email_reaches_the_sandbox_as_exactly_the_new_text(bridge: Bridg
 
 def test_swaks_email_to_two_numbers_sends_two_texts(bridge: BridgeProcess) -> None:
     out = swaks(
-        bridge, "--from", "alice@example.com", "--to", f"{RCPT},07700 900124@sms.example.com",
-        "--header", "Subject: Parcel", "--body", "Your parcel – it’s here…",
+        bridge, "--from", "alice@example.com", "--to", f"{SWAKS_RCPT},00447700900124@sms.example.com",
+        "--header", "Subject: Parcel", "--add-header", "Content-Type: text/plain; charset=utf-8",
+        "--body", "Your parcel – it’s here…",
     )  # fmt: skip
     assert "<-  250 2.0.0 Queued 2 texts as s" in out, out
     sent = bridge.wait_until(lambda: len(bridge.sandbox_sent()) == 2 and bridge.sandbox_sent())
@@ -97,19 +101,19 @@ def test_swaks_email_to_two_numbers_sends_two_texts(bridge: BridgeProcess) -> No
 @pytest.mark.parametrize(
     ("args", "answer"),
     [
-        (["--from", "mallory@evil.test", "--to", RCPT], "<** 550 5.7.1 mallory@evil.test may not"),
+        (["--from", "mallory@evil.test", "--to", SWAKS_RCPT], "<** 550 5.7.1 mallory@evil.test may not"),
         (["--from", "alice@example.com", "--to", "bob@example.org"],
          "<** 550 5.7.1 Relaying denied"),
         (["--from", "alice@example.com", "--to", "12@sms.example.com"], "<** 550 5.1.3"),
-        (["--from", "alice@example.com", "--to", RCPT, "--body", "x" * 70_000], "<** 552"),
-        (["--from", "alice@example.com", "--to", RCPT, "--add-header",
+        (["--from", "alice@example.com", "--to", SWAKS_RCPT, "--body", ("x" * 70 + "\n") * 1000], "<** 552"),
+        (["--from", "alice@example.com", "--to", SWAKS_RCPT, "--add-header",
           "Auto-Submitted: auto-replied"], "<** 550 5.7.1 This is an automatic message"),
-        (["--from", "", "--to", RCPT], "<** 550 5.7.1 Bounces and delivery reports"),
-        (["--from", "alice@example.com", "--to", RCPT, "--add-header",
+        (["--from", "<>", "--to", SWAKS_RCPT], "<** 550 5.7.1 Bounces and delivery reports"),
+        (["--from", "alice@example.com", "--to", SWAKS_RCPT, "--add-header",
           "Content-Type: multipart/report; report-type=delivery-status; boundary=b",
-          "--body", "--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed\r\n--b--\r\n"],
+          "--body", "\r\n--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed\r\n--b--\r\n"],
          "<** 550 5.7.1 This is a bounce or delivery report"),
-        (["--from", "alice@example.com", "--to", RCPT, "--add-header",
+        (["--from", "alice@example.com", "--to", SWAKS_RCPT, "--add-header",
           "Content-Type: multipart/mixed", "--body", "no boundary at all"], "<** 554 5.6.0"),
     ],
     ids=["unauthorised", "foreign-domain", "bad-number", "oversize", "auto-reply", "null-sender",
@@ -182,3 +186,41 @@ def test_sigkill_right_after_250s_then_restart_sends_each_text_exactly_once(tmp_
     sends = Counter((s["job_id"], s["to"]) for s in bridge.sandbox_sent())
     assert len(sends) == 80 and set(sends.values()) == {1}
     assert "in flight when the bridge last stopped" in bridge.log_text()
+
+
+@pytest.fixture(scope="module")
+def prism() -> Iterator[str]:
+    if prism_command() is None:
+        if IN_CI:
+            pytest.fail("prism is missing: .ci/test installs it")
+        pytest.skip("prism is not installed (bash .ci/test installs it)")
+    spec = require_shared("specs", "twilio_api_v2010.json")
+    with run_prism(spec, free_port()) as url:
+        yield url
+
+
+def test_twilio_contract_served_by_prism_gets_exactly_the_text(
+    tmp_path: Path, prism: str
+) -> None:
+    with RecordingProxy(prism) as proxy:
+        bridge = BridgeProcess(
+            tmp_path,
+            provider={"name": "twilio"},
+            extra=f'[provider.twilio]\naccount_sid = "AC{"0" * 32}"\nbase_url = "{proxy.url}"\n',
+            env={"SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": "test-token-not-secret"},
+        )  # fmt: skip
+        with bridge, smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
+            client.send_message(message(body=REPLY), from_addr="alice@example.com",
+                                to_addrs=[RCPT, "+447700900124@sms.example.com"])  # fmt: skip
+            jobs = bridge.wait_until(
+                lambda: [j for j in bridge.jobs() if j["state"] == "sent"][1:] and bridge.jobs(),
+                what="both texts accepted by Twilio's contract",
+            )  # fmt: skip
+        assert all(j["provider"] == "twilio" and j["provider_message_id"] for j in jobs)
+        posts = [r for r in proxy.requests if r.method == "POST"]
+        assert [r.status for r in posts] == [201, 201]
+        assert {r.form["To"][0] for r in posts} == {"+447700900123", "+447700900124"}
+        expected = "Your table is booked for 7pm on Friday.\n\nSee you then,\nAlice"
+        assert all(r.form["Body"] == [expected] and r.form["From"] == ["ExampleCo"] for r in posts)
+        assert all(r.path == f"/2010-04-01/Accounts/AC{'0' * 32}/Messages.json" for r in posts)
+        assert "test-token-not-secret" not in bridge.log_text()
