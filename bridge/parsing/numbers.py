@@ -29,20 +29,20 @@ _EXAMPLE = "+447700900123"
 # phonenumbers 9.x calls Ofcom's mobile drama range 07700 900000-900999 possible but not valid;
 # it accepts the NANP's 555-0100..0199 only under area codes in service (+1 202 555 0123 yes,
 # +1 555 555 0123 no). Both are accepted explicitly, the NANP ones under any NANP area code.
-_FICTIONAL = re.compile(r"\+447700900[0-9]{3}|\+1[2-9][0-9]{2}5550[1][0-9]{2}")
+_FICTIONAL = re.compile(r"\+447700900[0-9]{3}|\+1[2-9][0-9]{2}55501[0-9]{2}")
 _LENGTH_REASONS = {
-    ValidationResult.TOO_SHORT: "has too few digits for a phone number in {country}",
-    ValidationResult.TOO_LONG: "has too many digits for a phone number in {country}",
+    ValidationResult.TOO_SHORT: "is too short for a phone number in {country}",
+    ValidationResult.TOO_LONG: "is too long for a phone number in {country}",
     ValidationResult.INVALID_LENGTH: "has the wrong number of digits for {country}",
     ValidationResult.IS_POSSIBLE_LOCAL_ONLY: (
-        "is too short for {country}: it looks like a local number without its area code"
+        "is too short for a phone number in {country} (is the area code missing?)"
     ),
 }
 _PARSE_REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: "does not start with a country code that exists",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "has too few digits after the country code",
-    NumberParseException.TOO_SHORT_NSN: "has too few digits to be a phone number",
-    NumberParseException.TOO_LONG: "has too many digits to be a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "is too short after its country code",
+    NumberParseException.TOO_SHORT_NSN: "is too short to be a phone number",
+    NumberParseException.TOO_LONG: "is too long to be a phone number",
 }
 
 
@@ -75,7 +75,7 @@ def mask(number: str) -> str:
     anything else keeps only its last 2 characters: ``ExampleCo`` -> ``*******Co``.
     """
     if _E164.fullmatch(number):
-        country = f"+{_country_code(number)}" if _country_code(number) else "+"
+        country = f"+{_country_code(number) or ''}"
         return country + "*" * (len(number) - len(country) - 4) + number[-4:]
     return "*" * max(len(number) - 2, 0) + number[-2:]
 
@@ -94,9 +94,11 @@ def _impossible(written: str, number: PhoneNumber, result: int) -> str:
 
 
 def _country(number: PhoneNumber) -> str:
-    region = phonenumbers.region_code_for_country_code(number.country_code)
-    code = f"+{number.country_code}"
-    return f"{region} ({code})" if region and region not in {"ZZ", "001"} else f"country code {code}"
+    code = number.country_code or 0
+    region = phonenumbers.region_code_for_country_code(code)
+    if region in {"ZZ", "001"}:  # unknown, or a non-geographic code such as +800
+        return f"country code +{code}"
+    return f"{region} (+{code})"
 
 
 def _country_code(number: str) -> int | None:
