@@ -44,6 +44,10 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # aiosmtpd logs every command, whole addresses (phone numbers) included, at INFO: keep
+    # its chatter for debugging only. Our own lines mask numbers.
+    if level != "DEBUG":
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 async def _serve(settings: Settings) -> None:

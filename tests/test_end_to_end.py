@@ -86,6 +86,18 @@ def test_smtplib_email_reaches_the_sandbox_as_exactly_the_new_text(bridge: Bridg
     assert "sent" in outbox and "+447700900123" not in outbox
 
 
+def test_at_info_the_log_has_neither_whole_numbers_nor_texts(tmp_path: Path) -> None:
+    with BridgeProcess(tmp_path, bridge={"log_level": "INFO"}) as bridge:
+        body = "Confidential: your test results are ready."
+        dialogue = converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=[RCPT],
+                            content=message(body=body).as_bytes())  # fmt: skip
+        assert dialogue.accepted
+        bridge.wait_until(bridge.sandbox_sent, what="the text")
+    log = bridge.log_text()
+    assert "queued as" in log and "sent to +44******0123" in log
+    assert "447700900123" not in log and "7700900123" not in log and "test results" not in log
+
+
 def test_swaks_email_to_two_numbers_sends_two_texts(bridge: BridgeProcess) -> None:
     out = swaks(
         bridge, "--from", "alice@example.com", "--to", f"{SWAKS_RCPT},00447700900124@sms.example.com",
