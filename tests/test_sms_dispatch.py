@@ -1,0 +1,112 @@
+"""The SMS worker's decisions against a real store and real providers (sandbox, Twilio)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bridge.config import SandboxFailRule, SandboxSettings, TwilioSettings
+from bridge.models import JobState, NewSmsJob, OutboundSms, SmsJob
+from bridge.outbound.base import NoticeSettings
+from bridge.providers.base import Provider
+from bridge.providers.sandbox import SandboxProvider
+from bridge.providers.twilio import TwilioProvider
+from bridge.retry import RetryPolicy
+from bridge.store.sqlite import SqliteStore
+from bridge.workers.sms import SmsDispatcher
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = SqliteStore(tmp_path / "bridge.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+def _dispatcher(store: SqliteStore, provider: Provider, attempts: int = 3) -> SmsDispatcher:
+    return SmsDispatcher(
+        store=store, provider=provider,
+        policy=RetryPolicy(max_attempts=attempts, base_seconds=1, cap_seconds=2),
+        notices=NoticeSettings(from_address="sms@example.net", hostname="bridge.test"),
+        clock=lambda: T0, notice_queued=lambda: None,
+    )  # fmt: skip
+
+
+async def _claimed(store: SqliteStore, number: str = "+447700900123") -> SmsJob:
+    await store.enqueue_sms([NewSmsJob(
+        idempotency_key=f"<m@example.com>|{number}", message_id="<m@example.com>",
+        author="alice@example.com", subject="Hi", to_number=number, sender="ExampleCo",
+        text="Hello", encoding="GSM-7", segments=1,
+    )], now=T0)  # fmt: skip
+    [job] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="test")
+    return job
+
+
+async def _reclaimed_after_crash(store: SqliteStore) -> SmsJob:
+    await store.release_leases(now=T0)
+    [job] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="restarted")
+    assert job.in_doubt
+    return job
+
+
+async def test_in_doubt_job_the_sandbox_already_has_is_not_sent_again(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    journal = tmp_path / "sent.jsonl"
+    first = SandboxProvider(SandboxSettings(), journal=journal)
+    job = await _claimed(store)
+    await first.send(OutboundSms(job_id=job.id, to=job.to_number, sender=job.sender, text=job.text))
+    # The process dies here, before the store heard the answer; a new process starts.
+    restarted = SandboxProvider(SandboxSettings(), journal=journal)
+    await _dispatcher(store, restarted).handle(await _reclaimed_after_crash(store))
+    assert restarted.sent == []
+    stored = await store.get_sms(job.id)
+    assert stored is not None and stored.state is JobState.SENT
+    assert len(journal.read_text().splitlines()) == 1
+
+
+async def test_in_doubt_job_the_sandbox_never_got_is_sent(store: SqliteStore, tmp_path: Path) -> None:
+    provider = SandboxProvider(SandboxSettings(), journal=tmp_path / "sent.jsonl")
+    await _claimed(store)
+    await _dispatcher(store, provider).handle(await _reclaimed_after_crash(store))
+    assert len(provider.sent) == 1
+
+
+async def test_in_doubt_job_twilio_cannot_check_fails_and_tells_the_author(
+    store: SqliteStore,
+) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("the text must not be sent again")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
+        twilio = TwilioProvider(TwilioSettings(account_sid="AC" + "0" * 32), client=client)
+        job = await _claimed(store)
+        await _dispatcher(store, twilio).handle(await _reclaimed_after_crash(store))
+    stored = await store.get_sms(job.id)
+    assert stored is not None and stored.state is JobState.FAILED
+    assert stored.error_code == "unknown-outcome"
+    [notice] = await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="t")
+    assert b"Ask the person whether your text arrived" in notice.content.replace(b"=\n", b"")
+
+
+async def test_temporary_failures_retry_then_fail_with_one_notice(store: SqliteStore) -> None:
+    rule = SandboxFailRule(pattern="+447700900998", kind="temporary", reason="the network is busy")
+    provider = SandboxProvider(SandboxSettings(fail=(rule,)))
+    dispatcher = _dispatcher(store, provider, attempts=2)
+    job = await _claimed(store, "+447700900998")
+    await dispatcher.handle(job)
+    retried = await store.get_sms(job.id)
+    assert retried is not None and retried.state is JobState.QUEUED
+    [again] = await store.claim_sms(now=T0 + timedelta(seconds=5), limit=1, lease_seconds=60,
+                                    owner="test")  # fmt: skip
+    await dispatcher.handle(again)
+    failed = await store.get_sms(job.id)
+    assert failed is not None and failed.state is JobState.FAILED
+    assert failed.error is not None and "after 2 attempts" in failed.error
+    assert len(await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="t")) == 1
