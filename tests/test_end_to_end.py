@@ -7,9 +7,11 @@ across a SIGKILL.
 
 from __future__ import annotations
 
+import json
 import shutil
 import smtplib
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from email import policy
@@ -238,3 +240,26 @@ def test_twilio_contract_served_by_prism_gets_exactly_the_text(
         assert all(r.form["Body"] == [expected] and r.form["From"] == ["ExampleCo"] for r in posts)
         assert all(r.path == f"/2010-04-01/Accounts/AC{'0' * 32}/Messages.json" for r in posts)
         assert "test-token-not-secret" not in bridge.log_text()
+
+
+def test_cli_send_and_outbox_use_the_same_queue(bridge: BridgeProcess) -> None:
+    queued = bridge.cli("send", "--to", "07700 900125", "--notify", "alice@example.com",
+                        "Your “order” is ready")  # fmt: skip
+    assert queued.returncode == 0 and queued.stdout.startswith("Queued as s"), queued.stderr
+    [sent] = bridge.wait_until(bridge.sandbox_sent, what="the CLI's text")
+    assert (sent["to"], sent["text"]) == ("+447700900125", 'Your "order" is ready')
+    refused = bridge.cli("send", "--to", "bob", "Hello")
+    assert refused.returncode == 1 and "not a phone number" in refused.stderr
+    outbox = bridge.cli("outbox", "--json")
+    [record] = [json.loads(line) for line in outbox.stdout.splitlines()]
+    assert (record["to"], record["state"], record["segments"]) == ("+44******0125", "sent", 1)
+
+
+def test_run_refuses_an_invalid_settings_file_with_the_report(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[smtp]\nport = "twenty-five"\nmax_recipients = 0\n[provider]\nname = "x"\n')
+    result = subprocess.run([sys.executable, "-m", "bridge", "run", "--config", str(config)],
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 2
+    for key in ("smtp.port", "smtp.max_recipients", "smtp.domains", "provider.name"):
+        assert key in result.stderr
