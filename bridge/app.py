@@ -165,8 +165,15 @@ class Bridge:
         provider = self.settings.provider
         if provider.name == "twilio":
             self._client = httpx.AsyncClient(timeout=provider.twilio.timeout_seconds)
-            return TwilioProvider(provider.twilio, client=self._client)
+            return TwilioProvider(
+                provider.twilio, client=self._client, status_callback_url=self._callback_url()
+            )
         return SandboxProvider(provider.sandbox, journal=self.settings.sandbox_journal_path)
+
+    def _callback_url(self) -> str | None:
+        """Where Twilio reports delivery; only a bridge reachable from the internet has one."""
+        public = self.settings.bridge.public_url
+        return f"{public.rstrip('/')}/webhooks/twilio/status" if public else None
 
     def _build_runners(self, store: Store) -> tuple[JobRunner[SmsJob], JobRunner[MailJob]]:
         queue = self.settings.queue

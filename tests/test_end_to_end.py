@@ -222,6 +222,7 @@ def test_twilio_contract_served_by_prism_gets_exactly_the_text(
         bridge = BridgeProcess(
             tmp_path,
             provider={"name": "twilio"},
+            bridge={"public_url": "https://bridge.example.com"},
             extra=f'[provider.twilio]\naccount_sid = "AC{"0" * 32}"\nbase_url = "{proxy.url}"\n',
             env={"SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": "test-token-not-secret"},
         )  # fmt: skip
@@ -239,6 +240,8 @@ def test_twilio_contract_served_by_prism_gets_exactly_the_text(
         expected = "Your table is booked for 7pm on Friday.\n\nSee you then,\nAlice"
         assert all(r.form["Body"] == [expected] and r.form["From"] == ["ExampleCo"] for r in posts)
         assert all(r.path == f"/2010-04-01/Accounts/AC{'0' * 32}/Messages.json" for r in posts)
+        callback = ["https://bridge.example.com/webhooks/twilio/status"]
+        assert all(r.form["StatusCallback"] == callback for r in posts)
         assert "test-token-not-secret" not in bridge.log_text()
 
 
