@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 __all__ = [
+    "Conversation",
+    "InboundJob",
+    "InboundOutcome",
+    "InboundSms",
     "JobState",
     "MailJob",
     "NewMailJob",
@@ -119,3 +123,62 @@ class MailJob:
     created_at: datetime
     error: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundSms:
+    """A text a customer sent to one of the bridge's reply numbers, as a provider reported it.
+
+    ``provider`` and ``provider_message_id`` together identify it: the same pair arriving again
+    (a webhook retried, or seen by both the webhook and the poller) is the same text.
+    """
+
+    provider: str
+    provider_message_id: str
+    from_number: str
+    to_number: str
+    text: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundJob:
+    """A stored inbound text waiting to be routed, as the inbound worker claims it."""
+
+    id: str
+    provider: str
+    provider_message_id: str
+    from_number: str
+    to_number: str
+    text: str
+    received_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conversation:
+    """The last email that texted ``customer_number`` from ``reply_number``: who to tell of a reply."""
+
+    customer_number: str
+    reply_number: str
+    author: str
+    message_id: str
+    subject: str
+    last_text: str
+    last_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundOutcome:
+    """Everything routing one inbound text produced, committed together with its 'routed' mark.
+
+    ``suppress`` is True to add the customer to the reply number's suppression list (STOP),
+    False to remove them (START), None to leave the list alone.
+    """
+
+    route: str
+    explanation: str
+    mails: tuple[NewMailJob, ...] = ()
+    texts: tuple[NewSmsJob, ...] = ()
+    suppress: bool | None = None
+    auto_replied: bool = False

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.models import JobState, NewMailJob, NewSmsJob, SendResult
+from bridge.models import InboundOutcome, InboundSms, JobState, NewMailJob, NewSmsJob, SendResult
 from bridge.store.sqlite import SCHEMA_VERSION, SchemaTooNew, SqliteStore
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -134,3 +134,59 @@ async def test_data_survives_reopening(tmp_path: Path) -> None:
     await second.open()
     assert (await second.get_sms(job_id)) is not None
     await second.close()
+
+
+def inbound(pmid: str = "SM1", text: str = "Yes please") -> InboundSms:
+    return InboundSms(provider="twilio", provider_message_id=pmid, from_number="+447700900123",
+                      to_number="+447700900100", text=text, received_at=T0)  # fmt: skip
+
+
+async def test_the_same_inbound_text_twice_is_stored_once(store: SqliteStore) -> None:
+    first, new = await store.receive_sms(inbound(), now=T0)
+    again, new_again = await store.receive_sms(inbound(), now=T0 + timedelta(seconds=3))
+    assert (again, new, new_again) == (first, True, False)
+    assert len(await store.claim_inbound(now=T0, limit=5, lease_seconds=60, owner="a")) == 1
+
+
+async def test_routing_outcome_is_committed_with_the_routed_mark(store: SqliteStore) -> None:
+    await store.receive_sms(inbound(text="STOP"), now=T0)
+    [job] = await store.claim_inbound(now=T0, limit=5, lease_seconds=60, owner="a")
+    mail = NewMailJob(envelope_from="", recipients=("team@example.com",), content=b"x")
+    outcome = InboundOutcome(route="stop", explanation="STOP", mails=(mail,), suppress=True,
+                             auto_replied=True)  # fmt: skip
+    assert len(await store.inbound_routed(job, outcome, now=T0)) == 1
+    context = await store.inbound_context(customer="+447700900123", reply_number="+447700900100")
+    assert context.suppressed_since == T0 and context.last_auto_reply == T0
+    assert await store.claim_inbound(now=T0 + timedelta(hours=1), limit=5, lease_seconds=60,
+                                     owner="b") == []  # fmt: skip
+
+
+async def test_an_email_to_a_customer_from_a_number_records_the_conversation(
+    store: SqliteStore,
+) -> None:
+    from dataclasses import replace
+
+    await store.enqueue_sms([replace(job(), sender="+447700900100")], now=T0)
+    await store.enqueue_sms([replace(job("<m2@example.com>|+447700900124", "+447700900124"))],
+                            now=T0)  # fmt: skip  (an alphanumeric sender: no replies possible)
+    context = await store.inbound_context(customer="+447700900123", reply_number="+447700900100")
+    assert context.conversation is not None
+    assert (context.conversation.author, context.conversation.message_id) == (
+        "alice@example.com", "<m1@example.com>")  # fmt: skip
+    other = await store.inbound_context(customer="+447700900124", reply_number="ExampleCo")
+    assert other.conversation is None
+
+
+async def test_a_delivery_report_is_recorded_once_with_its_notice(store: SqliteStore) -> None:
+    [job_id] = await store.enqueue_sms([job()], now=T0)
+    await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
+    await store.sms_sent(job_id, provider="twilio", result=SendResult("SM9"), now=T0)
+    found = await store.find_sms(provider="twilio", provider_message_id="SM9")
+    assert found is not None and found.id == job_id
+    notice = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"n")
+    for _ in range(2):  # the provider repeats its report
+        await store.sms_reported(job_id, state="undelivered", error="unreachable", code="30003",
+                                 now=T0, notice=notice)  # fmt: skip
+    assert len(await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="a")) == 1
+    reported = await store.get_sms(job_id)
+    assert reported is not None and reported.state is JobState.UNDELIVERED

@@ -12,9 +12,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bridge.models import MailJob, NewMailJob, NewSmsJob, SendResult, SmsJob
+from bridge.models import (
+    Conversation,
+    InboundJob,
+    InboundOutcome,
+    InboundSms,
+    MailJob,
+    NewMailJob,
+    NewSmsJob,
+    SendResult,
+    SmsJob,
+)
 
-__all__ = ["QueueCounts", "Store"]
+__all__ = ["InboundContext", "QueueCounts", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class InboundContext:
+    """What routing an inbound text needs to know from the past, read in one go."""
+
+    conversation: Conversation | None
+    suppressed_since: datetime | None
+    last_auto_reply: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +104,45 @@ class Store(Protocol):
         ...
 
     async def recent_sms(self, *, limit: int) -> list[SmsJob]: ...
+
+    # The inbound path.
+
+    async def receive_sms(self, sms: InboundSms, *, now: datetime) -> tuple[str, bool]:
+        """Store an inbound text; ``(id, False)`` if its provider id was already stored."""
+        ...
+
+    async def claim_inbound(
+        self, *, now: datetime, limit: int, lease_seconds: float, owner: str
+    ) -> list[InboundJob]: ...
+
+    async def inbound_context(self, *, customer: str, reply_number: str) -> InboundContext: ...
+
+    async def inbound_routed(
+        self, job: InboundJob, outcome: InboundOutcome, *, now: datetime
+    ) -> list[str]:
+        """Mark routed and store every email and text it produced, in one transaction."""
+        ...
+
+    async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None: ...
+
+    async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
+
+    async def suppress(self, *, reply_number: str, customer: str, now: datetime) -> None: ...
+
+    async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None: ...
+
+    async def sms_reported(
+        self,
+        job_id: str,
+        *,
+        state: str,
+        error: str | None,
+        code: str | None,
+        now: datetime,
+        notice: NewMailJob | None,
+    ) -> bool:
+        """Record a delivery report unless the job is already final; the notice goes with it."""
+        ...
 
     async def get_sms(self, job_id: str) -> SmsJob | None: ...
 

@@ -15,14 +15,25 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bridge.models import JobState, MailJob, NewMailJob, NewSmsJob, SendResult, SmsJob
-from bridge.store.base import QueueCounts
+from bridge.models import (
+    InboundJob,
+    InboundOutcome,
+    InboundSms,
+    JobState,
+    MailJob,
+    NewMailJob,
+    NewSmsJob,
+    SendResult,
+    SmsJob,
+)
+from bridge.store import sqlite_inbound as inbound
+from bridge.store.base import InboundContext, QueueCounts
 from bridge.store.ids import new_id
 from bridge.store.sqlite_writer import SqliteWriter, connect
 
 __all__ = ["SCHEMA_VERSION", "SchemaTooNew", "SqliteStore"]
 
-_MIGRATIONS = ("sqlite_001_initial.sql",)
+_MIGRATIONS = ("sqlite_001_initial.sql", "sqlite_002_inbound.sql")
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
@@ -102,6 +113,11 @@ def _insert_sms(conn: sqlite3.Connection, job: NewSmsJob, now: float) -> str:
          job.sender, job.text, job.encoding, job.segments, now, now, now),
     )  # fmt: skip
     if cursor.rowcount:
+        if job.author and job.sender.startswith("+"):  # a number the customer can reply to
+            inbound.record_conversation(
+                conn, customer=job.to_number, reply_number=job.sender, author=job.author,
+                message_id=job.message_id, subject=job.subject, text=job.text, now=now,
+            )  # fmt: skip
         return job_id
     row = conn.execute(
         "SELECT id FROM sms_jobs WHERE idempotency_key = ?", (job.idempotency_key,)
@@ -271,7 +287,7 @@ class SqliteStore:
 
         def op(conn: sqlite3.Connection) -> int:
             total = 0
-            for table in ("sms_jobs", "mail_jobs"):
+            for table in ("sms_jobs", "mail_jobs", "inbound_sms"):
                 total += conn.execute(
                     f"UPDATE {table} SET lease_until = ? WHERE state = 'sending'",  # noqa: S608
                     (at,),
@@ -307,4 +323,89 @@ class SqliteStore:
             return QueueCounts(waiting=row[0], retrying=row[1], sending=row[2], mail_waiting=row[3])
 
         result: QueueCounts = await self._run(op)
+        return result
+
+    async def receive_sms(self, sms: InboundSms, *, now: datetime) -> tuple[str, bool]:
+        at = _ts(now)
+        result: tuple[str, bool] = await self._run(lambda c: inbound.insert_inbound(c, sms, at))
+        return result
+
+    async def claim_inbound(
+        self, *, now: datetime, limit: int, lease_seconds: float, owner: str
+    ) -> list[InboundJob]:
+        at = _ts(now)
+        rows = await self._run(lambda c: _claim(c, "inbound_sms", at, limit, lease_seconds, owner))
+        return [inbound.inbound_row(row) for row in rows]
+
+    async def inbound_context(self, *, customer: str, reply_number: str) -> InboundContext:
+        result: InboundContext = await self._run(
+            lambda c: inbound.context(c, customer=customer, reply_number=reply_number)
+        )
+        return result
+
+    async def inbound_routed(
+        self, job: InboundJob, outcome: InboundOutcome, *, now: datetime
+    ) -> list[str]:
+        at = _ts(now)
+
+        def op(conn: sqlite3.Connection) -> list[str]:
+            inbound.mark_routed(conn, job, outcome, at)
+            ids = [_insert_mail(conn, mail, at) for mail in outcome.mails]
+            return ids + [_insert_sms(conn, text, at) for text in outcome.texts]
+
+        result: list[str] = await self._run(op)
+        return result
+
+    async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None:
+        params = (_ts(at), _ts(now), job_id)
+        await self._run(
+            lambda c: c.execute(
+                "UPDATE inbound_sms SET state = 'queued', next_attempt_at = ?, lease_until = NULL,"
+                " lease_owner = NULL, updated_at = ? WHERE id = ?",
+                params,
+            )
+        )
+
+    async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None:
+        found = await self.inbound_context(customer=customer, reply_number=reply_number)
+        return found.suppressed_since
+
+    async def suppress(self, *, reply_number: str, customer: str, now: datetime) -> None:
+        at = _ts(now)
+        await self._run(
+            lambda c: inbound.set_suppressed(
+                c, reply_number=reply_number, customer=customer, on=True, now=at
+            )
+        )
+
+    async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None:
+        row = await self._run(
+            lambda c: c.execute(
+                "SELECT * FROM sms_jobs WHERE provider = ? AND provider_message_id = ?",
+                (provider, provider_message_id),
+            ).fetchone()
+        )
+        return _sms_row(row) if row else None
+
+    async def sms_reported(
+        self,
+        job_id: str,
+        *,
+        state: str,
+        error: str | None,
+        code: str | None,
+        now: datetime,
+        notice: NewMailJob | None,
+    ) -> bool:
+        at = _ts(now)
+
+        def op(conn: sqlite3.Connection) -> bool:
+            changed = inbound.update_status(
+                conn, job_id=job_id, state=state, error=error, code=code, now=at
+            )
+            if changed and notice is not None:
+                _insert_mail(conn, notice, at)
+            return changed
+
+        result: bool = await self._run(op)
         return result
