@@ -1,0 +1,43 @@
+"""Twilio webhook signatures against Twilio's own documented example, not only our own output."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.inbound.signatures import twilio_signature, valid_twilio_signature
+
+# From ../shared/fixtures/README.md: Twilio's documented example, recomputed.
+URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
+PARAMS = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"),
+          ("From", "+12349013030"), ("To", "+18005551212")]  # fmt: skip
+EXPECTED = "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+
+
+def test_the_documented_example() -> None:
+    assert twilio_signature(URL, PARAMS, "12345") == EXPECTED
+    assert valid_twilio_signature(URL, reversed(PARAMS), "12345", EXPECTED)
+
+
+@pytest.mark.parametrize("url", ["https://mycompany.com:443/myapp.php?foo=1&bar=2", URL])
+def test_the_url_with_or_without_the_default_port(url: str) -> None:
+    assert valid_twilio_signature(url, PARAMS, "12345", EXPECTED)
+    signed_with_port = twilio_signature("https://mycompany.com:443/myapp.php?foo=1&bar=2", PARAMS,
+                                        "12345")  # fmt: skip
+    assert valid_twilio_signature(url, PARAMS, "12345", signed_with_port)
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "token", "signature"),
+    [
+        (URL, PARAMS, "12345", None),
+        (URL, PARAMS, "12345", ""),
+        (URL, PARAMS, "wrong", EXPECTED),
+        ("https://mycompany.com/other.php?foo=1&bar=2", PARAMS, "12345", EXPECTED),
+        ("https://mycompany.com:8443/myapp.php?foo=1&bar=2", PARAMS, "12345", EXPECTED),
+        (URL, [*PARAMS[:-1], ("To", "+18005551213")], "12345", EXPECTED),
+        (URL, PARAMS, "", EXPECTED),
+    ],
+    ids=["missing", "empty", "wrong-token", "other-url", "other-port", "tampered", "no-token"],
+)
+def test_anything_else_is_refused(url, params, token, signature) -> None:
+    assert not valid_twilio_signature(url, params, token, signature)
