@@ -14,6 +14,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -29,9 +30,11 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bridge.errors import ConfigError
 
 __all__ = [
+    "InboundSettings",
     "MailSettings",
     "ProviderSettings",
     "QueueSettings",
+    "ReplyNumber",
     "SandboxFailRule",
     "SenderRule",
     "Settings",
@@ -245,6 +248,61 @@ class ProviderSettings(Section):
         return self
 
 
+class ReplyNumber(Section):
+    """A number the bridge owns: customers' texts to it come back as email."""
+
+    number: str
+    inbox: tuple[str, ...] = Field(
+        default=(), description="Who gets texts that no conversation or route claims."
+    )
+    timezone: str = "UTC"
+
+    @field_validator("number")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        if not _E164.match(value):
+            raise ValueError(f"{value!r} is not a phone number in E.164 form, e.g. +447700900100")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone, e.g. Europe/London") from None
+        return value
+
+
+_STOP = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE")
+
+
+class InboundSettings(Section):
+    """Opt-outs, help and conversations: what happens to a customer's text before routing."""
+
+    stop_words: tuple[str, ...] = _STOP
+    start_words: tuple[str, ...] = ("START", "UNSTOP", "YES")
+    help_words: tuple[str, ...] = ("HELP", "INFO")
+    stop_reply: str = (
+        "You will not receive any more texts from this number. Reply START to receive them again."
+    )
+    start_reply: str = "You will receive texts from this number again. Reply STOP to stop them."
+    help_reply: str = "This number is used by our team to text you. Reply STOP to stop texts."
+    auto_reply_interval_minutes: float = Field(
+        default=60.0, ge=0, description="At most one automatic reply per customer in this time."
+    )
+    conversation_days: float = Field(
+        default=30.0, gt=0, description="How long a reply goes to the staff member who texted."
+    )
+    copy_conversations_to_route: bool = False
+    poll_seconds: float = Field(default=1.0, gt=0)
+
+    @field_validator("stop_words", "start_words", "help_words")
+    @classmethod
+    def _upper(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(v.strip().upper() for v in values if v.strip())
+
+
 class QueueSettings(Section):
     workers: int = Field(default=8, ge=1, le=256)
     lease_seconds: float = Field(default=60.0, gt=0)
@@ -298,6 +356,11 @@ class Settings(BaseSettings):
     provider: ProviderSettings = ProviderSettings()
     queue: QueueSettings = QueueSettings()
     mail: MailSettings = MailSettings()
+    numbers: tuple[ReplyNumber, ...] = ()
+    inbound: InboundSettings = InboundSettings()
+
+    def reply_number(self, number: str) -> ReplyNumber | None:
+        return next((n for n in self.numbers if n.number == number), None)
 
     @classmethod
     def settings_customise_sources(
