@@ -1,0 +1,88 @@
+"""A customer's text as an email that staff can read and simply answer with Reply.
+
+``From`` is the customer at the SMS domain (``"+44 7700 900123" <+447700900123@sms.example.com>``),
+so Reply goes back through the bridge and becomes a text. When the text answers an email the
+bridge sent, it threads under that email (``In-Reply-To``, ``References``, ``Re: subject``).
+The footer, after a ``-- `` line that mail clients and the reply parser treat as a signature,
+says when the text came and what was last sent to the customer.
+
+The text goes only into the body, which the email library encodes; the customer's number is a
+validated E.164 number. Nothing the customer sends can add or change a header.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+
+from bridge.models import Conversation
+
+__all__ = ["InboundEmailParts", "display_number", "inbound_email"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundEmailParts:
+    inbound_id: str
+    customer: str
+    reply_number: str
+    text: str
+    received_at: datetime
+    timezone: str
+    recipients: tuple[str, ...]
+    sms_domain: str
+    hostname: str
+    conversation: Conversation | None = None
+
+
+def display_number(number: str) -> str:
+    """``+447700900123`` as people write it: ``+44 7700 900123``."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def inbound_email(parts: InboundEmailParts) -> bytes:
+    msg = EmailMessage(policy=policy.SMTP)
+    # Quoted although "+" is allowed bare, so every client shows the number as one name.
+    msg["From"] = f'"{display_number(parts.customer)}" <{parts.customer}@{parts.sms_domain}>'
+    msg["To"] = ", ".join(parts.recipients)
+    msg["Subject"] = _subject(parts)
+    msg["Date"] = format_datetime(parts.received_at)
+    msg["Message-ID"] = f"<{parts.inbound_id}@{parts.hostname}>"
+    if parts.conversation is not None:
+        msg["In-Reply-To"] = parts.conversation.message_id
+        msg["References"] = parts.conversation.message_id
+    msg["X-SMS-Reply-Number"] = parts.reply_number
+    body = _body(parts)
+    msg.set_content(body, cte="8bit" if not body.isascii() else "7bit")
+    return msg.as_bytes()
+
+
+def _subject(parts: InboundEmailParts) -> str:
+    if parts.conversation is not None and parts.conversation.subject.strip():
+        subject = " ".join(parts.conversation.subject.split())
+        return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    return f"Text from {display_number(parts.customer)}"
+
+
+def _body(parts: InboundEmailParts) -> str:
+    local = parts.received_at.astimezone(ZoneInfo(parts.timezone))
+    when = f"{local:%H:%M %A %d %B %Y} ({parts.timezone})"
+    footer = [
+        f"Text from {display_number(parts.customer)} to {display_number(parts.reply_number)}"
+        f" at {when}.",
+        "Reply to this email to text back; only your new words are sent.",
+    ]
+    if parts.conversation is not None:
+        last = parts.conversation
+        footer += ["", f"Last text sent to them, by {last.author}:"]
+        footer += [f"> {line}" for line in last.last_text.splitlines()]
+    return parts.text.strip() + "\n\n-- \n" + "\n".join(footer) + "\n"
