@@ -12,19 +12,23 @@ import fcntl
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 import httpx
+from starlette.routing import BaseRoute
 
 from bridge.clock import Clock, system_clock
 from bridge.config import Settings
 from bridge.http import HttpServer, build_app
 from bridge.inbound.intake import EmailIntake
+from bridge.inbound.reports import ReportIntake
 from bridge.inbound.smtp import SmtpHandler, start_smtp_server
 from bridge.inbound.users import UserTable
-from bridge.models import MailJob, SmsJob
+from bridge.inbound.webhooks import sandbox_routes, twilio_routes
+from bridge.models import InboundJob, InboundSms, MailJob, SmsJob
 from bridge.outbound.base import MailTransport, NoticeSettings
 from bridge.outbound.mail import build_transport
 from bridge.providers.base import Provider
@@ -33,7 +37,9 @@ from bridge.providers.twilio import TwilioProvider
 from bridge.retry import RetryPolicy
 from bridge.store.base import Store
 from bridge.store.factory import open_store
+from bridge.workers.inbound import InboundDispatcher
 from bridge.workers.mail import MailDispatcher
+from bridge.workers.routing import build_router
 from bridge.workers.runner import JobRunner
 from bridge.workers.sms import SmsDispatcher
 
@@ -81,7 +87,7 @@ class Bridge:
         self._lock: IO[str] | None = None
         self._store: Store | None = None
         self._client: httpx.AsyncClient | None = None
-        self._runners: list[tuple[JobRunner[SmsJob] | JobRunner[MailJob], asyncio.Task[None]]] = []
+        self._runners: list[tuple[JobRunner[Any], asyncio.Task[None]]] = []
         self._smtp: asyncio.Server | None = None
         self._http: HttpServer | None = None
 
@@ -125,7 +131,8 @@ class Bridge:
         released = await self._store.release_leases(now=self._clock())
         if released:
             log.warning("%d job(s) were in flight when the bridge last stopped; retrying", released)
-        sms_runner, _ = self._build_runners(self._store)
+        sms_runner, mail_runner = self._build_runners(self._store)
+        inbound_runner = self._inbound_runner(self._store, sms_runner, mail_runner)
         intake = EmailIntake(
             store=self._store, text=settings.text, senders=settings.senders,
             notices=self._notice_settings(), clock=self._clock, queued=sms_runner.wake,
@@ -136,11 +143,54 @@ class Bridge:
             settings=settings.smtp, handler=SmtpHandler(settings=settings.smtp, intake=intake),
             users=users,
         )  # fmt: skip
-        self._http = HttpServer(build_app(store=self._store), settings=settings.http)
+        routes = self._webhooks(self._store, inbound_runner, mail_runner)
+        self._http = HttpServer(build_app(store=self._store, routes=routes), settings=settings.http)
         await self._http.start()
         log.info("smsbridge ready: SMTP on %s, HTTP on %s, provider %s, mail via %s",
                  self.smtp_address, self.http_address, self.provider.name,
                  self.transport.name)  # fmt: skip
+
+    def _inbound_runner(
+        self, store: Store, sms: JobRunner[SmsJob], mail: JobRunner[MailJob]
+    ) -> JobRunner[InboundJob]:
+        def queued() -> None:
+            sms.wake()
+            mail.wake()
+
+        dispatcher = InboundDispatcher(
+            store=store, settings=self.settings, router=build_router(self.settings),
+            clock=self._clock, queued=queued,
+        )  # fmt: skip
+        queue = self.settings.queue
+        runner: JobRunner[InboundJob] = JobRunner(
+            name="inbound",
+            claim=lambda n: store.claim_inbound(
+                now=self._clock(), limit=n, lease_seconds=queue.lease_seconds, owner=self._owner
+            ),
+            handle=dispatcher.handle, concurrency=4, poll_seconds=self.settings.inbound.poll_seconds,
+        )  # fmt: skip
+        self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
+        return runner
+
+    def _webhooks(
+        self, store: Store, inbound: JobRunner[InboundJob], mail: JobRunner[MailJob]
+    ) -> Sequence[BaseRoute]:
+        async def receive(sms: InboundSms) -> None:
+            _, new = await store.receive_sms(sms, now=self._clock())
+            if new:
+                inbound.wake()
+
+        reports = ReportIntake(store=store, notices=self._notice_settings(), clock=self._clock,
+                               mail_queued=mail.wake)  # fmt: skip
+        provider = self.settings.provider
+        if provider.name == "twilio":
+            token = provider.twilio.auth_token
+            return twilio_routes(
+                token=token.get_secret_value() if token else "",
+                public_url=self.settings.bridge.public_url, receive=receive,
+                report=reports.accept, clock=self._clock,
+            )  # fmt: skip
+        return sandbox_routes(receive=receive, clock=self._clock)
 
     def _notice_settings(self) -> NoticeSettings:
         return NoticeSettings(

@@ -1,6 +1,6 @@
 """The bridge's HTTP server: Starlette under uvicorn, in the bridge's own event loop.
 
-For now it answers health checks; provider webhooks arrive here in a later issue. uvicorn's
+It answers health checks and the providers' webhooks (``inbound/webhooks.py``). uvicorn's
 ``serve()`` would take over SIGINT/SIGTERM, so the bridge drives its public ``startup``,
 ``main_loop`` and ``shutdown`` steps itself and keeps signal handling in one place.
 """
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bridge.config import HttpSettings
 from bridge.store.base import Store
@@ -24,7 +25,7 @@ __all__ = ["HttpServer", "build_app"]
 log = logging.getLogger(__name__)
 
 
-def build_app(*, store: Store) -> Starlette:
+def build_app(*, store: Store, routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The ASGI application; every handler gets what it needs from here, not from globals."""
 
     async def health(request: Request) -> JSONResponse:
@@ -45,7 +46,7 @@ def build_app(*, store: Store) -> Starlette:
             }
         )
 
-    return Starlette(routes=[Route("/healthz", health, methods=["GET"])])
+    return Starlette(routes=[Route("/healthz", health, methods=["GET"]), *routes])
 
 
 class HttpServer:

@@ -25,7 +25,7 @@ from bridge.config import TwilioSettings
 from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
 from bridge.models import OutboundSms, SendResult
 
-__all__ = ["TwilioProvider"]
+__all__ = ["TwilioProvider", "describe_error"]
 
 _PERMANENT = {
     21211: "the number is not a valid phone number",
@@ -43,6 +43,11 @@ _PERMANENT = {
     30007: "the text was filtered as spam by the network",
     30008: "the network could not deliver the text",
 }
+
+
+def describe_error(code: str | None) -> str | None:
+    """Twilio's error code in plain words for an author, or None if we do not know it."""
+    return _PERMANENT.get(int(code)) if code and code.isdigit() else None
 
 
 class TwilioProvider:

@@ -1,0 +1,83 @@
+"""Delivery reports: a provider says a text was delivered, or that it never will be.
+
+Reports arrive by webhook (later also by polling) and may repeat or arrive out of order; the
+store moves a job only forward and only once into a final state, and the author's notice for
+a final failure is committed with that move. A report that a number has opted out at the
+provider (Twilio 21610) also puts it on the reply number's suppression list, so the listener
+refuses the next email to it with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bridge.clock import Clock
+from bridge.models import NewMailJob, SmsJob
+from bridge.outbound.base import NoticeSettings
+from bridge.outbound.notices import failure_notice
+from bridge.store.base import Store
+
+__all__ = ["DeliveryReport", "ReportIntake"]
+
+log = logging.getLogger(__name__)
+_STATES = {"sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
+           "failed": "failed"}  # fmt: skip
+_OPTED_OUT = {"21610"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryReport:
+    provider: str
+    provider_message_id: str
+    status: str
+    error_code: str | None = None
+    reason: str | None = None
+
+
+class ReportIntake:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        notices: NoticeSettings,
+        clock: Clock,
+        mail_queued: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self._notices = notices
+        self._clock = clock
+        self._mail_queued = mail_queued
+
+    async def accept(self, report: DeliveryReport) -> bool:
+        """Apply the report; False when it concerns no job we know or changes nothing."""
+        state = _STATES.get(report.status.lower())
+        job = await self._store.find_sms(
+            provider=report.provider, provider_message_id=report.provider_message_id
+        )
+        if state is None or job is None or state == job.state.value:
+            return False
+        now = self._clock()
+        if report.error_code in _OPTED_OUT and job.sender.startswith("+"):
+            await self._store.suppress(reply_number=job.sender, customer=job.to_number, now=now)
+        error, notice = None, None
+        if state in ("undelivered", "failed"):
+            error = report.reason or f"the mobile network reported it {state}"
+            notice = self._notice(replace(job, error=error, error_code=report.error_code), now)
+        changed = await self._store.sms_reported(
+            job.id, state=state, error=error, code=report.error_code, now=now, notice=notice
+        )
+        if changed and notice is not None:
+            self._mail_queued()
+        log.info("job %s reported %s by %s", job.id, state, report.provider)
+        return changed
+
+    def _notice(self, job: SmsJob, now: datetime) -> NewMailJob | None:
+        if not job.author:
+            return None
+        content = failure_notice(
+            job, from_address=self._notices.from_address, now=now, hostname=self._notices.hostname
+        )
+        return NewMailJob(envelope_from="", recipients=(job.author,), content=content)
