@@ -21,7 +21,7 @@ from bridge.app import Bridge, StoreLocked
 from bridge.config import Settings, load_settings
 from bridge.errors import ConfigError, InvalidNumber
 from bridge.inbound.users import hash_password
-from bridge.outbox import format_outbox, queue_text
+from bridge.outbox import format_outbox, queue_text, receive_simulated
 from bridge.parsing.fitting import TooLong
 from bridge.store.factory import open_store
 from bridge.store.sqlite import SchemaTooNew
@@ -73,7 +73,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = _settings(args.file)
-    print(f"{args.file}: OK (provider {settings.provider.name}, mail via {settings.mail.transport})")
+    print(
+        f"{args.file}: OK (provider {settings.provider.name}, mail via {settings.mail.transport})"
+    )
     return 0
 
 
@@ -86,7 +88,23 @@ def cmd_send(args: argparse.Namespace) -> int:
     except (InvalidNumber, TooLong) as exc:
         print(f"smsbridge: not queued: {exc.reason}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"Queued as {job_id}; a running bridge sends it within {settings.queue.poll_seconds:g} s.")
+    print(
+        f"Queued as {job_id}; a running bridge sends it within {settings.queue.poll_seconds:g} s."
+    )
+    return 0
+
+
+def cmd_simulate_inbound(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+    try:
+        inbound_id = asyncio.run(
+            receive_simulated(settings, sender=args.sender, to=args.to, text=args.text)
+        )
+    except InvalidNumber as exc:
+        print(f"smsbridge: not received: {exc.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Received as {inbound_id}; a running bridge routes it within"
+          f" {settings.inbound.poll_seconds:g} s.")  # fmt: skip
     return 0
 
 
@@ -130,10 +148,19 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check_config)
     send = commands.add_parser("send", parents=[config], help="queue one text")
     send.add_argument("--to", required=True, help="phone number, e.g. +447700900123")
-    send.add_argument("--from", dest="sender", help="sender number or ID (default: senders.default)")
+    send.add_argument(
+        "--from", dest="sender", help="sender number or ID (default: senders.default)"
+    )
     send.add_argument("--notify", help="email address told if the text fails")
     send.add_argument("text")
     send.set_defaults(func=cmd_send)
+    simulate = commands.add_parser(
+        "simulate-inbound", parents=[config], help="pretend a customer texted a reply number"
+    )
+    simulate.add_argument("--from", dest="sender", required=True, help="the customer's number")
+    simulate.add_argument("--to", required=True, help="one of the bridge's reply numbers")
+    simulate.add_argument("text")
+    simulate.set_defaults(func=cmd_simulate_inbound)
     outbox = commands.add_parser("outbox", parents=[config], help="show recent texts")
     outbox.add_argument("--limit", type=int, default=20)
     outbox.add_argument("--json", action="store_true", help="one JSON object per line")

@@ -1,4 +1,4 @@
-"""What the CLI shows and queues: the outbox listing and ``smsbridge send``.
+"""What the CLI shows and queues: the outbox, ``smsbridge send`` and ``simulate-inbound``.
 
 ``send`` goes through the same store and the same text rules as an email, so a text queued
 from the command line is sent, retried and reported exactly like one from a mail client.
@@ -13,12 +13,12 @@ import socket
 from bridge.clock import system_clock
 from bridge.config import Settings, validate_sender
 from bridge.errors import InvalidNumber
-from bridge.models import NewSmsJob, SmsJob
+from bridge.models import InboundSms, NewSmsJob, SmsJob
 from bridge.parsing.fitting import fit_text
 from bridge.parsing.numbers import mask, parse_number
 from bridge.store.factory import open_store
 
-__all__ = ["format_outbox", "queue_text"]
+__all__ = ["format_outbox", "queue_text", "receive_simulated"]
 
 
 async def queue_text(
@@ -47,6 +47,23 @@ async def queue_text(
     finally:
         await store.close()
     return job_id
+
+
+async def receive_simulated(settings: Settings, *, sender: str, to: str, text: str) -> str:
+    """Store a text as if the sandbox provider had received it; return its inbound id."""
+    region = settings.smtp.default_region
+    sms = InboundSms(
+        provider="sandbox", provider_message_id="SBI" + secrets.token_hex(16),
+        from_number=parse_number(sender, default_region=region),
+        to_number=parse_number(to, default_region=region), text=text, received_at=system_clock(),
+    )  # fmt: skip
+    store = open_store(settings)
+    await store.open()
+    try:
+        inbound_id, _ = await store.receive_sms(sms, now=system_clock())
+    finally:
+        await store.close()
+    return inbound_id
 
 
 def format_outbox(jobs: list[SmsJob], *, as_json: bool) -> str:

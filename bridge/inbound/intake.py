@@ -115,6 +115,19 @@ class EmailIntake:
                  ", ".join(mask(n) for n in email.recipients))  # fmt: skip
         return ids
 
+    async def opted_out_reply(self, author: str, number: str) -> str | None:
+        """The 550 for a number that texted STOP to the author's sending number, else None."""
+        sender = sender_for(author.lower(), settings=self._senders).sender
+        if not sender.startswith("+"):
+            return None
+        since = await self._store.suppressed_since(reply_number=sender, customer=number)
+        if since is None:
+            return None
+        return (
+            f"550 5.7.1 {number} asked not to receive texts from {sender} (they replied STOP on"
+            f" {since:%Y-%m-%d %H:%M} UTC). Only they can undo that, by texting START to {sender}."
+        )
+
     def _body(self, msg: EmailMessage) -> str:
         kind = automatic_kind(msg)
         if kind is not None:
@@ -153,7 +166,9 @@ def parse_message(content: bytes) -> EmailMessage:
     for part in msg.walk():
         broken = [d for d in part.defects if isinstance(d, _BROKEN_MIME)]
         if broken:
-            raise Refused(554, "5.6.0", f"The email's MIME structure is broken: {_describe(broken[0])}")
+            raise Refused(
+                554, "5.6.0", f"The email's MIME structure is broken: {_describe(broken[0])}"
+            )
     return msg
 
 

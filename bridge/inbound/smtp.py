@@ -46,7 +46,9 @@ class SmtpHandler:
             log.exception("MAIL FROM check failed")
             return TEMPORARY_ERROR
         if refusal:
-            log.info("refused sender from %s: %s", session.peer[0] if session.peer else "?", refusal)
+            log.info(
+                "refused sender from %s: %s", session.peer[0] if session.peer else "?", refusal
+            )
             return refusal
         envelope.mail_from = address
         envelope.mail_options.extend(options)
@@ -72,6 +74,8 @@ class SmtpHandler:
     ) -> str:
         try:
             reply = self._recipient_reply(envelope, address)
+            if reply.startswith("250"):
+                reply = await self._opt_out_reply(session, envelope, address) or reply
         except Exception:
             log.exception("RCPT TO check failed")
             return TEMPORARY_ERROR
@@ -98,6 +102,16 @@ class SmtpHandler:
                 " per email; the rest will be tried again."
             )
         return "250 2.1.5 Recipient OK"
+
+    async def _opt_out_reply(
+        self, session: Session, envelope: Envelope, address: str
+    ) -> str | None:
+        number = parse_number(
+            address.rpartition("@")[0], default_region=self._settings.default_region
+        )
+        login = session.auth_data if session.authenticated else None
+        author = login if isinstance(login, str) else envelope.mail_from or ""
+        return await self._intake.opted_out_reply(author, number)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         try:
