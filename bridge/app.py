@@ -167,7 +167,8 @@ class Bridge:
             claim=lambda n: store.claim_inbound(
                 now=self._clock(), limit=n, lease_seconds=queue.lease_seconds, owner=self._owner
             ),
-            handle=dispatcher.handle, concurrency=4, poll_seconds=self.settings.inbound.poll_seconds,
+            handle=dispatcher.handle, concurrency=16,
+            poll_seconds=self.settings.inbound.poll_seconds,
         )  # fmt: skip
         self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
         return runner
@@ -207,8 +208,9 @@ class Bridge:
     def transport(self) -> MailTransport:
         if self._transport is None:
             self._transport = build_transport(
-                self.settings.mail, maildir_path=self.settings.maildir_path
-            )
+                self.settings.mail, maildir_path=self.settings.maildir_path,
+                local_hostname=self.settings.smtp.hostname,
+            )  # fmt: skip
         return self._transport
 
     def _build_provider(self) -> Provider:
@@ -236,7 +238,7 @@ class Bridge:
                 store=store, transport=self.transport, clock=self._clock,
                 policy=self._policy(self.settings.mail.max_attempts),
             ).handle,
-            concurrency=2, poll_seconds=queue.poll_seconds,
+            concurrency=16, poll_seconds=queue.poll_seconds,
         )  # fmt: skip
         sms_runner: JobRunner[SmsJob] = JobRunner(
             name="sms",

@@ -219,8 +219,14 @@ def _describe(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def build_transport(settings: MailSettings, *, maildir_path: Path) -> MailTransport:
-    """The transport the settings ask for; ``maildir_path`` is the already resolved folder."""
+def build_transport(
+    settings: MailSettings, *, maildir_path: Path, local_hostname: str | None = None
+) -> MailTransport:
+    """The transport the settings ask for; ``maildir_path`` is the already resolved folder.
+
+    ``local_hostname`` is the name given in EHLO; without it aiosmtplib looks up this host's
+    FQDN for every session, which can mean a DNS query per email.
+    """
     if settings.transport == "smtp":
-        return SmtpTransport(settings.smtp)
+        return SmtpTransport(settings.smtp, local_hostname=local_hostname)
     return MaildirTransport(maildir_path)
