@@ -1,8 +1,10 @@
 """Inbound benchmark: signed Twilio webhooks in, emails handed to a smarthost out.
 
 Runs ``smsbridge run`` as a subprocess with the Twilio provider and a reply number whose inbox
-is a local SMTP sink (``bridge.testing.smtp_sink``, in this process). Phase 1 posts N signed
-webhooks with 20 concurrent clients and reports texts/s until the last email reached the sink.
+is a local SMTP sink (``bridge.testing.smtp_sink``, in a third process, so that neither the
+client nor the sink takes the bridge's CPU). The client sends pre-signed requests on 20
+keep-alive connections. Phase 1 posts N webhooks and reports texts/s until the last email
+reached the sink.
 Phase 2 posts 100 webhooks a second and reports the latency from the POST to the email's
 arrival at the sink, p50 and p99.
 
@@ -19,16 +21,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
-
-import httpx
+from urllib.parse import urlencode
 
 from bridge.inbound.signatures import twilio_signature
-from bridge.testing.smtp_sink import SmtpSink, ThreadedSmtpSink
+from bridge.testing.smtp_sink import SmtpSink
 
 TOKEN = "bench-token"
 SID = "AC" + "0" * 32
+PATH = "/webhooks/twilio/inbound"
 
 
 def _free_port() -> int:
@@ -73,39 +76,104 @@ def _fields(i: int) -> dict[str, str]:
             "To": "+447700900100", "Body": f"Inbound benchmark text {i}"}  # fmt: skip
 
 
-async def _post(client: httpx.AsyncClient, url: str, i: int, sent_at: dict[str, float]) -> None:
-    fields = _fields(i)
-    signature = twilio_signature(url, fields.items(), TOKEN)
-    sent_at[fields["MessageSid"]] = time.perf_counter()
-    answer = await client.post(url, data=fields, headers={"X-Twilio-Signature": signature})
-    answer.raise_for_status()
+def _request(path: str, url: str, i: int) -> bytes:
+    body = urlencode(_fields(i)).encode()
+    signature = twilio_signature(url, _fields(i).items(), TOKEN)
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Twilio-Signature: {signature}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
-async def _burst(url: str, first: int, count: int, sent_at: dict[str, float]) -> None:
-    limit = asyncio.Semaphore(20)
-    async with httpx.AsyncClient(timeout=30) as client:
-
-        async def one(i: int) -> None:
-            async with limit:
-                await _post(client, url, i, sent_at)
-
-        await asyncio.gather(*(one(i) for i in range(first, first + count)))
+async def _response(reader: asyncio.StreamReader) -> None:
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(head.decode(errors="replace"))
+    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    await reader.readexactly(length)
 
 
-async def _paced(
-    url: str, first: int, rate: float, seconds: float, sent_at: dict[str, float]
-) -> int:
+async def _connection(
+    port: int, requests: list[tuple[str, bytes]], sent_at: dict[str, float]
+) -> None:
+    """One keep-alive connection sending its share of pre-signed requests one after another."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for sid, request in requests:
+        sent_at[sid] = time.perf_counter()
+        writer.write(request)
+        await _response(reader)
+    writer.close()
+
+
+async def _burst(port: int, url: str, first: int, count: int, sent_at: dict[str, float]) -> float:
+    requests = [
+        (_fields(i)["MessageSid"], _request(PATH, url, i)) for i in range(first, first + count)
+    ]
+    started = time.perf_counter()
+    await asyncio.gather(*(_connection(port, requests[c::20], sent_at) for c in range(20)))
+    return started
+
+
+async def _paced(port: int, url: str, first: int, rate: float, seconds: float,
+                 sent_at: dict[str, float]) -> int:  # fmt: skip
     total = int(rate * seconds)
+    requests = [
+        (_fields(i)["MessageSid"], _request(PATH, url, i)) for i in range(first, first + total)
+    ]
     start = time.perf_counter()
-    async with httpx.AsyncClient(timeout=30) as client:
-        tasks = []
-        for n in range(total):
-            delay = start + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(_post(client, url, first + n, sent_at)))
-        await asyncio.gather(*tasks)
+    tasks = []
+    for n, item in enumerate(requests):
+        delay = start + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(_connection(port, [item], sent_at)))
+    await asyncio.gather(*tasks)
     return total
+
+
+class _Arrivals:
+    """The SMTP sink in its own process (so it does not share this one's CPU), read line by line."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, __file__, "--sink"], stdout=subprocess.PIPE,
+                                     text=True)  # fmt: skip
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+        self.times: dict[str, float] = {}
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            arrived, sid = line.split()
+            self.times[sid] = float(arrived)
+
+    def wait_for(self, count: int, timeout: float) -> float:
+        deadline = time.monotonic() + timeout
+        while len(self.times) < count:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"only {len(self.times)} of {count} emails arrived")
+            time.sleep(0.05)
+        return max(self.times.values())
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def _run_sink() -> None:
+    with SmtpSink.threaded() as sink:
+        print(sink.port, flush=True)
+        seen = 0
+        while True:
+            messages = sink.messages
+            for message in messages[seen:]:
+                number = message.parsed().get_content().split("Inbound benchmark text ", 1)[1]
+                print(f"{message.arrived} SM{int(number.split()[0]):032d}", flush=True)
+            seen = len(messages)
+            time.sleep(0.05)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -118,44 +186,38 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with SmtpSink.threaded() as sink, tempfile.TemporaryDirectory() as tmp:
+    if args.sink:
+        _run_sink()
+        return
+    sink = _Arrivals()
+    with tempfile.TemporaryDirectory() as tmp:
         smtp, http = _free_port(), _free_port()
         config = _config(Path(tmp), smtp, http, sink.port)
         env = {**os.environ, "SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": TOKEN}
         proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)],
                                 env=env)  # fmt: skip
         try:
-            _wait_port(http)
-            url = f"http://127.0.0.1:{http}/webhooks/twilio/inbound"
-            sent_at: dict[str, float] = {}
-            started = time.perf_counter()
-            asyncio.run(_burst(url, 0, args.texts, sent_at))
-            posted = time.perf_counter() - started
-            sink.wait_for(args.texts, timeout=300)
-            elapsed = time.perf_counter() - started
-            print(f"inbound: {args.texts} signed webhooks, 20 clients: {args.texts / elapsed:.0f}"
-                  " texts/s to emails accepted by the smarthost"
-                  f" (webhooks answered at {args.texts / posted:.0f}/s)")  # fmt: skip
-            sent_at.clear()
-            total = asyncio.run(_paced(url, args.texts, args.rate, args.seconds, sent_at))
-            sink.wait_for(args.texts + total, timeout=300)
-            _report_latency(sink, sent_at, args)
+            _measure(http, sink, args)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+            sink.close()
 
 
-def _report_latency(
-    sink: ThreadedSmtpSink, sent_at: dict[str, float], args: argparse.Namespace
-) -> None:
-    latencies = []
-    for message in sink.messages:
-        body = message.parsed().get_content()
-        number = body.split("Inbound benchmark text ", 1)[-1].split()[0]
-        sid = f"SM{int(number):032d}"
-        if sid in sent_at:
-            latencies.append(message.arrived - sent_at[sid])
+def _measure(http: int, sink: _Arrivals, args: argparse.Namespace) -> None:
+    _wait_port(http)
+    url = f"http://127.0.0.1:{http}{PATH}"
+    sent_at: dict[str, float] = {}
+    started = asyncio.run(_burst(http, url, 0, args.texts, sent_at))
+    last = sink.wait_for(args.texts, timeout=300)
+    print(f"inbound: {args.texts} signed webhooks on 20 connections:"
+          f" {args.texts / (last - started):.0f} texts/s to emails accepted by the smarthost")  # fmt: skip
+    paced: dict[str, float] = {}
+    total = asyncio.run(_paced(http, url, args.texts, args.rate, args.seconds, paced))
+    sink.wait_for(args.texts + total, timeout=300)
+    latencies = [sink.times[sid] - at for sid, at in paced.items()]
     print(f"latency at {args.rate:.0f} texts/s for {args.seconds:.0f} s ({len(latencies)} texts),"
           f" webhook POST to email at the smarthost: p50 {_pct(latencies, 0.5) * 1000:.1f} ms,"
           f" p99 {_pct(latencies, 0.99) * 1000:.1f} ms")  # fmt: skip

@@ -63,3 +63,13 @@ def test_a_text_cannot_inject_headers() -> None:
     msg = _parse(inbound_email(_parts(text=evil)))
     assert msg["Bcc"] is None and msg["Subject"] == "Re: Order 1234"
     assert "Bcc: victim@example.org" in msg.get_content()
+
+
+def test_long_lines_unicode_and_the_signature_line_survive_the_encoding() -> None:
+    text = "Diolch! Mae’r tŷ’n barod. " * 12 + "😀"
+    raw = inbound_email(_parts(text=text, conversation=None))
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n")) and b"\n" not in raw.replace(
+        b"\r\n", b""
+    )
+    body = _parse(raw).get_content().replace("\r\n", "\n")
+    assert body.startswith(text.strip() + "\n\n-- \nText from")
