@@ -27,6 +27,7 @@ from bridge.inbound.intake import EmailIntake
 from bridge.inbound.reports import ReportIntake
 from bridge.inbound.smtp import SmtpHandler, start_smtp_server
 from bridge.inbound.users import UserTable
+from bridge.inbound.watcher import ReplyNumberWatcher
 from bridge.inbound.webhooks import sandbox_routes, twilio_routes
 from bridge.models import InboundJob, InboundSms, MailJob, SmsJob
 from bridge.outbound.base import MailTransport, NoticeSettings
@@ -89,6 +90,7 @@ class Bridge:
         self._client: httpx.AsyncClient | None = None
         self._runners: list[tuple[JobRunner[Any], asyncio.Task[None]]] = []
         self._smtp: asyncio.Server | None = None
+        self._watchers: list[tuple[ReplyNumberWatcher, asyncio.Task[None]]] = []
         self._http: HttpServer | None = None
 
     @property
@@ -143,6 +145,7 @@ class Bridge:
             settings=settings.smtp, handler=SmtpHandler(settings=settings.smtp, intake=intake),
             users=users,
         )  # fmt: skip
+        self._start_watchers(self._store, inbound_runner)
         routes = self._webhooks(self._store, inbound_runner, mail_runner)
         self._http = HttpServer(build_app(store=self._store, routes=routes), settings=settings.http)
         await self._http.start()
@@ -172,6 +175,19 @@ class Bridge:
         )  # fmt: skip
         self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
         return runner
+
+    def _start_watchers(self, store: Store, inbound: JobRunner[InboundJob]) -> None:
+        interval = self.settings.provider.twilio.watch_seconds
+        provider = self.provider
+        if not interval or not isinstance(provider, TwilioProvider):
+            return
+        for number in self.settings.numbers:
+            watcher = ReplyNumberWatcher(
+                provider=provider, store=store, reply_number=number.number, interval=interval,
+                wake=inbound.wake, clock=self._clock,
+            )  # fmt: skip
+            task = asyncio.create_task(watcher.run(), name=f"watch {number.number}")
+            self._watchers.append((watcher, task))
 
     def _webhooks(
         self, store: Store, inbound: JobRunner[InboundJob], mail: JobRunner[MailJob]
@@ -272,6 +288,10 @@ class Bridge:
         if self._http is not None:
             await self._http.stop()
             self._http = None
+        for watcher, task in self._watchers:
+            watcher.stop()
+            await task
+        self._watchers.clear()
         for runner, task in self._runners:
             await runner.stop(grace_seconds=GRACE_SECONDS)
             await task

@@ -229,3 +229,28 @@ def test_simulate_inbound_command(sandbox_bridge: BridgeProcess) -> None:
     assert result.returncode == 0 and result.stdout.startswith("Received as i"), result.stderr
     [raw] = bridge.wait_until(bridge.maildir_messages, what="the inbox email")
     assert parse(raw).get_content().startswith("Hi")
+
+
+def test_the_watcher_emails_each_new_text_once_across_a_restart(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bridge.testing.twilio_api import FakeTwilioMessages
+
+    with FakeTwilioMessages(SID) as fake:
+        bridge = BridgeProcess(
+            tmp_path, provider={"name": "twilio"},
+            extra=NUMBERS + f'[provider.twilio]\naccount_sid = "{SID}"\nbase_url = "{fake.url}"\n'
+            "watch_seconds = 0.2\n",
+            env={"SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": TOKEN},
+        )  # fmt: skip
+        now = datetime.now(UTC)
+        fake.add_inbound("SMw1", from_=CUSTOMER, to=REPLY_NUMBER, body="First", at=now)
+        with bridge:
+            bridge.wait_until(bridge.maildir_messages, what="the first email")
+            bridge.kill()
+        with bridge:
+            fake.add_inbound("SMw2", from_=CUSTOMER, to=REPLY_NUMBER, body="Second", at=now)
+            bridge.wait_until(lambda: len(bridge.maildir_messages()) >= 2, what="the second")
+            time.sleep(1.0)  # several more polls
+        bodies = sorted(parse(raw).get_content().split("\n")[0] for raw in bridge.maildir_messages())
+        assert bodies == ["First", "Second"]

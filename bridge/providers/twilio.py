@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import email.utils
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from bridge.config import TwilioSettings
 from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
-from bridge.models import OutboundSms, SendResult
+from bridge.models import InboundSms, OutboundSms, SendResult
 
 __all__ = ["TwilioProvider", "describe_error"]
 
@@ -68,6 +69,7 @@ class TwilioProvider:
         token = settings.auth_token.get_secret_value() if settings.auth_token else ""
         self._auth = httpx.BasicAuth(settings.account_sid, token)
         base = settings.base_url.rstrip("/")
+        self._base = base
         self._url = f"{base}/2010-04-01/Accounts/{settings.account_sid}/Messages.json"
 
     async def send(self, sms: OutboundSms) -> SendResult:
@@ -88,6 +90,37 @@ class TwilioProvider:
         body is left for a later release, so an interrupted send stays unknown."""
         raise OutcomeUnknown(sms.job_id)
 
+    async def list_inbound(self, reply_number: str, *, since: datetime | None) -> list[InboundSms]:
+        """Texts customers sent to ``reply_number`` since ``since`` (whole days), oldest first.
+
+        Twilio filters ``DateSent`` by date only, so the same texts come back on every poll of
+        a day; the store's unique provider id makes that harmless.
+        """
+        params: dict[str, str] | None = {"To": reply_number, "PageSize": "100"}
+        if since is not None and params is not None:
+            params["DateSent>"] = (since - timedelta(days=1)).strftime("%Y-%m-%d")
+        found: list[InboundSms] = []
+        url: str | None = self._url
+        for _ in range(_MAX_PAGES):
+            if url is None:
+                break
+            body = await self._get(url, params)
+            found += [_inbound(m) for m in body.get("messages") or [] if _is_inbound(m)]
+            url, params = _next_page(self._base, body.get("next_page_uri")), None
+        return sorted(found, key=lambda sms: sms.received_at)
+
+    async def _get(self, url: str, params: dict[str, str] | None) -> dict[str, Any]:
+        try:
+            response = await self._client.get(url, params=params, auth=self._auth,
+                                              timeout=self._settings.timeout_seconds)  # fmt: skip
+        except httpx.TransportError as exc:
+            reason = f"the bridge could not reach Twilio ({type(exc).__name__})"
+            raise TemporaryFailure(reason, code="network") from None
+        if not response.is_success:
+            failure = _failure(response)
+            raise TemporaryFailure(failure.reason, code=failure.code)
+        return _json(response)
+
     def _form(self, sms: OutboundSms) -> dict[str, str]:
         form = {"To": sms.to, "Body": sms.text}
         if self._settings.messaging_service_sid:
@@ -97,6 +130,30 @@ class TwilioProvider:
         if self._callback:
             form["StatusCallback"] = self._callback
         return form
+
+
+_MAX_PAGES = 20
+
+
+def _is_inbound(message: dict[str, Any]) -> bool:
+    return message.get("direction") == "inbound" and bool(message.get("sid"))
+
+
+def _inbound(message: dict[str, Any]) -> InboundSms:
+    sent = message.get("date_sent") or message.get("date_created")
+    try:
+        received = email.utils.parsedate_to_datetime(sent) if sent else None
+    except (TypeError, ValueError):
+        received = None
+    return InboundSms(
+        provider="twilio", provider_message_id=str(message["sid"]),
+        from_number=str(message.get("from") or ""), to_number=str(message.get("to") or ""),
+        text=str(message.get("body") or ""), received_at=received or datetime.now(UTC),
+    )  # fmt: skip
+
+
+def _next_page(base: str, uri: object) -> str | None:
+    return f"{base}{uri}" if isinstance(uri, str) and uri.startswith("/") else None
 
 
 def _result(response: httpx.Response) -> SendResult:

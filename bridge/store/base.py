@@ -131,6 +131,14 @@ class Store(Protocol):
 
     async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None: ...
 
+    async def watch_cursor(self, *, provider: str, reply_number: str) -> datetime | None:
+        """Up to when the reply-number watcher has seen every inbound text."""
+        ...
+
+    async def set_watch_cursor(
+        self, *, provider: str, reply_number: str, seen_until: datetime
+    ) -> None: ...
+
     async def sms_reported(
         self,
         job_id: str,

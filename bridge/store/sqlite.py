@@ -409,3 +409,24 @@ class SqliteStore:
 
         result: bool = await self._run(op)
         return result
+
+    async def watch_cursor(self, *, provider: str, reply_number: str) -> datetime | None:
+        row = await self._run(
+            lambda c: c.execute(
+                "SELECT seen_until FROM watch_cursors WHERE provider = ? AND reply_number = ?",
+                (provider, reply_number),
+            ).fetchone()
+        )
+        return _dt(row["seen_until"]) if row else None
+
+    async def set_watch_cursor(
+        self, *, provider: str, reply_number: str, seen_until: datetime
+    ) -> None:
+        params = (provider, reply_number, _ts(seen_until))
+        await self._run(
+            lambda c: c.execute(
+                "INSERT INTO watch_cursors VALUES (?,?,?) ON CONFLICT (provider, reply_number)"
+                " DO UPDATE SET seen_until = max(seen_until, excluded.seen_until)",
+                params,
+            )
+        )

@@ -53,3 +53,11 @@ CREATE TABLE auto_replies (
 );
 
 CREATE INDEX sms_jobs_provider_message ON sms_jobs (provider, provider_message_id);
+
+-- Where each reply-number watcher (the poller for bridges without a public URL) got to.
+CREATE TABLE watch_cursors (
+    provider     TEXT NOT NULL,
+    reply_number TEXT NOT NULL,
+    seen_until   REAL NOT NULL,
+    PRIMARY KEY (provider, reply_number)
+);

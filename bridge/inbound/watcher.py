@@ -1,0 +1,98 @@
+"""The reply-number watcher: for a bridge with no public URL, ask the provider for new texts.
+
+Every ``interval`` it lists the texts sent to one reply number since its cursor, stores each
+(the store ignores a provider id it already has, so overlaps are harmless), and only then
+moves the cursor, which is itself stored: a restart neither emails a text twice nor skips one.
+When the provider fails, the watcher waits longer each time (doubling, at most five minutes)
+and says so in the log; the first success brings the interval back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from bridge.clock import Clock
+from bridge.errors import TemporaryFailure
+from bridge.models import InboundSms
+from bridge.store.base import Store
+
+__all__ = ["InboundLister", "ReplyNumberWatcher"]
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 300.0
+
+
+class InboundLister(Protocol):
+    name: str
+
+    async def list_inbound(
+        self, reply_number: str, *, since: datetime | None
+    ) -> list[InboundSms]: ...
+
+
+class ReplyNumberWatcher:
+    def __init__(
+        self,
+        *,
+        provider: InboundLister,
+        store: Store,
+        reply_number: str,
+        interval: float,
+        wake: Callable[[], None],
+        clock: Clock,
+    ) -> None:
+        self._provider = provider
+        self._store = store
+        self._number = reply_number
+        self._interval = interval
+        self._wake = wake
+        self._clock = clock
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await self.poll_once()
+                failures = 0
+            except TemporaryFailure as exc:
+                failures += 1
+                log.warning("watching %s: %s; trying again in %.0f s", self._provider.name,
+                            exc.reason, self._delay(failures))  # fmt: skip
+            except Exception:
+                failures += 1
+                log.exception("watching %s failed", self._provider.name)
+            await self._sleep(self._delay(failures))
+
+    async def poll_once(self) -> int:
+        """One look at the provider; returns how many texts were new."""
+        since = await self._store.watch_cursor(
+            provider=self._provider.name, reply_number=self._number
+        )
+        texts = await self._provider.list_inbound(self._number, since=since)
+        new = 0
+        for sms in texts:
+            _, fresh = await self._store.receive_sms(sms, now=self._clock())
+            new += fresh
+        if texts:
+            await self._store.set_watch_cursor(provider=self._provider.name,
+                                               reply_number=self._number,
+                                               seen_until=texts[-1].received_at)  # fmt: skip
+        if new:
+            self._wake()
+        return new
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _delay(self, failures: int) -> float:
+        return min(self._interval * 2.0**failures, max(MAX_BACKOFF_SECONDS, self._interval))
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)

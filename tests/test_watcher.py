@@ -1,0 +1,81 @@
+"""The reply-number watcher against a local server shaped like Twilio's message list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bridge.config import TwilioSettings
+from bridge.errors import TemporaryFailure
+from bridge.inbound.watcher import ReplyNumberWatcher
+from bridge.providers.twilio import TwilioProvider
+from bridge.store.sqlite import SqliteStore
+from bridge.testing.twilio_api import FakeTwilioMessages
+
+SID = "AC" + "1" * 32
+REPLY = "+447700900100"
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+async def _watcher(store: SqliteStore, fake: FakeTwilioMessages, client: httpx.AsyncClient,
+                   woken: list[int]) -> ReplyNumberWatcher:  # fmt: skip
+    settings = TwilioSettings(account_sid=SID, auth_token=SecretStr("t"), base_url=fake.url)
+    return ReplyNumberWatcher(
+        provider=TwilioProvider(settings, client=client), store=store, reply_number=REPLY,
+        interval=0.1, wake=lambda: woken.append(1), clock=lambda: T0,
+    )  # fmt: skip
+
+
+async def _stored(store: SqliteStore) -> list[str]:
+    jobs = await store.claim_inbound(now=T0 + timedelta(days=9), limit=100, lease_seconds=1,
+                                     owner="t")  # fmt: skip
+    return sorted(job.provider_message_id for job in jobs)
+
+
+async def test_new_texts_are_stored_once_across_polls_and_a_restart(tmp_path: Path) -> None:
+    woken: list[int] = []
+    with FakeTwilioMessages(SID) as fake:
+        for n in range(3):
+            fake.add_inbound(f"SM{n}", from_=f"+44770090012{n}", to=REPLY, body=f"text {n}",
+                             at=T0 + timedelta(minutes=n))  # fmt: skip
+        fake.add_inbound("SMother", from_="+447700900130", to="+447700900999", body="not ours",
+                         at=T0)  # fmt: skip
+        store = SqliteStore(tmp_path / "bridge.db")
+        await store.open()
+        async with httpx.AsyncClient() as client:
+            watcher = await _watcher(store, fake, client, woken)
+            assert await watcher.poll_once() == 3  # two pages of two
+            assert await watcher.poll_once() == 0
+            await store.close()
+            store = SqliteStore(tmp_path / "bridge.db")  # the bridge restarts
+            await store.open()
+            restarted = await _watcher(store, fake, client, woken)
+            assert await restarted.poll_once() == 0
+            fake.add_inbound("SM3", from_="+447700900123", to=REPLY, body="later",
+                             at=T0 + timedelta(hours=1))  # fmt: skip
+            assert await restarted.poll_once() == 1
+        assert await _stored(store) == ["SM0", "SM1", "SM2", "SM3"]
+        cursor = await store.watch_cursor(provider="twilio", reply_number=REPLY)
+        assert cursor == T0 + timedelta(hours=1)
+        dated = [r["DateSent>"] for r in fake.requests if "DateSent>" in r]
+        assert dated[-1] == ["2026-11-21"]  # a day's overlap: Twilio filters by date only
+        await store.close()
+    assert len(woken) == 2
+
+
+async def test_a_failing_provider_is_reported_and_backed_off(tmp_path: Path) -> None:
+    with FakeTwilioMessages(SID) as fake:
+        store = SqliteStore(tmp_path / "bridge.db")
+        await store.open()
+        async with httpx.AsyncClient() as client:
+            watcher = await _watcher(store, fake, client, [])
+            fake.fail_next(1)
+            with pytest.raises(TemporaryFailure):
+                await watcher.poll_once()
+            assert await watcher.poll_once() == 0
+        await store.close()
+    assert [watcher._delay(n) for n in (0, 1, 2, 12)] == [0.1, 0.2, 0.4, 300.0]
