@@ -145,8 +145,10 @@ class Bridge:
             settings=settings.smtp, handler=SmtpHandler(settings=settings.smtp, intake=intake),
             users=users,
         )  # fmt: skip
-        self._start_watchers(self._store, inbound_runner)
-        routes = self._webhooks(self._store, inbound_runner, mail_runner)
+        reports = ReportIntake(store=self._store, notices=self._notice_settings(),
+                               clock=self._clock, mail_queued=mail_runner.wake)  # fmt: skip
+        self._start_watchers(self._store, inbound_runner, reports)
+        routes = self._webhooks(self._store, inbound_runner, reports)
         self._http = HttpServer(build_app(store=self._store, routes=routes), settings=settings.http)
         await self._http.start()
         log.info("smsbridge ready: SMTP on %s, HTTP on %s, provider %s, mail via %s",
@@ -176,7 +178,9 @@ class Bridge:
         self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
         return runner
 
-    def _start_watchers(self, store: Store, inbound: JobRunner[InboundJob]) -> None:
+    def _start_watchers(
+        self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake
+    ) -> None:
         interval = self.settings.provider.twilio.watch_seconds
         provider = self.provider
         if not interval or not isinstance(provider, TwilioProvider):
@@ -185,20 +189,19 @@ class Bridge:
             watcher = ReplyNumberWatcher(
                 provider=provider, store=store, reply_number=number.number, interval=interval,
                 wake=inbound.wake, clock=self._clock,
+                report=None if self.settings.bridge.public_url else reports.accept,
             )  # fmt: skip
             task = asyncio.create_task(watcher.run(), name=f"watch {number.number}")
             self._watchers.append((watcher, task))
 
     def _webhooks(
-        self, store: Store, inbound: JobRunner[InboundJob], mail: JobRunner[MailJob]
+        self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake
     ) -> Sequence[BaseRoute]:
         async def receive(sms: InboundSms) -> None:
             _, new = await store.receive_sms(sms, now=self._clock())
             if new:
                 inbound.wake()
 
-        reports = ReportIntake(store=store, notices=self._notice_settings(), clock=self._clock,
-                               mail_queued=mail.wake)  # fmt: skip
         provider = self.settings.provider
         if provider.name == "twilio":
             token = provider.twilio.auth_token

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -11,7 +12,10 @@ from pydantic import SecretStr
 
 from bridge.config import TwilioSettings
 from bridge.errors import TemporaryFailure
+from bridge.inbound.reports import ReportIntake
 from bridge.inbound.watcher import ReplyNumberWatcher
+from bridge.models import JobState, NewSmsJob, SendResult
+from bridge.outbound.base import NoticeSettings
 from bridge.providers.twilio import TwilioProvider
 from bridge.store.sqlite import SqliteStore
 from bridge.testing.twilio_api import FakeTwilioMessages
@@ -22,11 +26,11 @@ T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 async def _watcher(store: SqliteStore, fake: FakeTwilioMessages, client: httpx.AsyncClient,
-                   woken: list[int]) -> ReplyNumberWatcher:  # fmt: skip
+                   woken: list[int], report: Any = None) -> ReplyNumberWatcher:  # fmt: skip
     settings = TwilioSettings(account_sid=SID, auth_token=SecretStr("t"), base_url=fake.url)
     return ReplyNumberWatcher(
         provider=TwilioProvider(settings, client=client), store=store, reply_number=REPLY,
-        interval=0.1, wake=lambda: woken.append(1), clock=lambda: T0,
+        interval=0.1, wake=lambda: woken.append(1), clock=lambda: T0, report=report,
     )  # fmt: skip
 
 
@@ -79,3 +83,29 @@ async def test_a_failing_provider_is_reported_and_backed_off(tmp_path: Path) -> 
             assert await watcher.poll_once() == 0
         await store.close()
     assert [watcher._delay(n) for n in (0, 1, 2, 12)] == [0.1, 0.2, 0.4, 300.0]
+
+
+async def test_polled_delivery_reports_move_jobs_and_tell_the_author_once(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "bridge.db")
+    await store.open()
+    [job_id] = await store.enqueue_sms([NewSmsJob(
+        idempotency_key="<m@example.com>|+447700900123", message_id="<m@example.com>",
+        author="alice@example.com", subject="Hi", to_number="+447700900123", sender=REPLY,
+        text="Hello", encoding="GSM-7", segments=1,
+    )], now=T0)  # fmt: skip
+    await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="t")
+    await store.sms_sent(job_id, provider="twilio", result=SendResult("SMo1"), now=T0)
+    reports = ReportIntake(store=store, clock=lambda: T0, mail_queued=lambda: None,
+                           notices=NoticeSettings(from_address="b@example.com", hostname="h"))  # fmt: skip
+    with FakeTwilioMessages(SID) as fake:
+        fake.add_outbound("SMo1", from_=REPLY, to="+447700900123", status="undelivered",
+                          error_code=30003, at=T0)  # fmt: skip
+        async with httpx.AsyncClient() as client:
+            watcher = await _watcher(store, fake, client, [], report=reports.accept)
+            await watcher.poll_once()
+            await watcher.poll_once()
+    job = await store.get_sms(job_id)
+    assert job is not None and job.state is JobState.UNDELIVERED
+    [notice] = await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="t")
+    assert b"switched off or out of reach" in notice.content.replace(b"=\n", b"")
+    await store.close()

@@ -4,7 +4,9 @@ Every ``interval`` it lists the texts sent to one reply number since its cursor,
 (the store ignores a provider id it already has, so overlaps are harmless), and only then
 moves the cursor, which is itself stored: a restart neither emails a text twice nor skips one.
 When the provider fails, the watcher waits longer each time (doubling, at most five minutes)
-and says so in the log; the first success brings the interval back.
+and says so in the log; the first success brings the interval back. With no status
+callbacks either, it also reads the state of the texts sent from the number (delivery reports
+by polling).
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
 from bridge.clock import Clock
 from bridge.errors import TemporaryFailure
+from bridge.inbound.reports import DeliveryReport
 from bridge.models import InboundSms
 from bridge.store.base import Store
 
@@ -34,6 +37,10 @@ class InboundLister(Protocol):
         self, reply_number: str, *, since: datetime | None
     ) -> list[InboundSms]: ...
 
+    async def list_reports(
+        self, sender: str, *, since: datetime | None
+    ) -> list[DeliveryReport]: ...
+
 
 class ReplyNumberWatcher:
     def __init__(
@@ -45,12 +52,14 @@ class ReplyNumberWatcher:
         interval: float,
         wake: Callable[[], None],
         clock: Clock,
+        report: Callable[[DeliveryReport], Awaitable[bool]] | None = None,
     ) -> None:
         self._provider = provider
         self._store = store
         self._number = reply_number
         self._interval = interval
         self._wake = wake
+        self._report = report
         self._clock = clock
         self._stopping = asyncio.Event()
 
@@ -85,7 +94,16 @@ class ReplyNumberWatcher:
                                                seen_until=texts[-1].received_at)  # fmt: skip
         if new:
             self._wake()
+        if self._report is not None:
+            await self._poll_reports()
         return new
+
+    async def _poll_reports(self) -> None:
+        """Delivery reports for a bridge that receives no status callbacks: today's and
+        yesterday's texts from this number, each report applied once by the store."""
+        assert self._report is not None
+        for report in await self._provider.list_reports(self._number, since=self._clock()):
+            await self._report(report)
 
     def stop(self) -> None:
         self._stopping.set()

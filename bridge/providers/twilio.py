@@ -24,6 +24,7 @@ import httpx
 
 from bridge.config import TwilioSettings
 from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
+from bridge.inbound.reports import DeliveryReport
 from bridge.models import InboundSms, OutboundSms, SendResult
 
 __all__ = ["TwilioProvider", "describe_error"]
@@ -96,18 +97,29 @@ class TwilioProvider:
         Twilio filters ``DateSent`` by date only, so the same texts come back on every poll of
         a day; the store's unique provider id makes that harmless.
         """
-        params: dict[str, str] | None = {"To": reply_number, "PageSize": "100"}
+        messages = await self._list({"To": reply_number}, since)
+        found = [_inbound(m) for m in messages if _is_inbound(m)]
+        return sorted(found, key=lambda sms: sms.received_at)
+
+    async def list_reports(self, sender: str, *, since: datetime | None) -> list[DeliveryReport]:
+        """The current state of the texts sent from ``sender`` since ``since``: polled reports."""
+        messages = await self._list({"From": sender}, since)
+        outbound = [m for m in messages if m.get("sid") and m.get("direction") != "inbound"]
+        return [_report(self.name, m) for m in outbound if m.get("status")]
+
+    async def _list(self, query: dict[str, str], since: datetime | None) -> list[dict[str, Any]]:
+        params: dict[str, str] | None = {**query, "PageSize": "100"}
         if since is not None and params is not None:
             params["DateSent>"] = (since - timedelta(days=1)).strftime("%Y-%m-%d")
-        found: list[InboundSms] = []
+        found: list[dict[str, Any]] = []
         url: str | None = self._url
         for _ in range(_MAX_PAGES):
             if url is None:
                 break
             body = await self._get(url, params)
-            found += [_inbound(m) for m in body.get("messages") or [] if _is_inbound(m)]
+            found += [m for m in body.get("messages") or [] if isinstance(m, dict)]
             url, params = _next_page(self._base, body.get("next_page_uri")), None
-        return sorted(found, key=lambda sms: sms.received_at)
+        return found
 
     async def _get(self, url: str, params: dict[str, str] | None) -> dict[str, Any]:
         try:
@@ -149,6 +161,14 @@ def _inbound(message: dict[str, Any]) -> InboundSms:
         provider="twilio", provider_message_id=str(message["sid"]),
         from_number=str(message.get("from") or ""), to_number=str(message.get("to") or ""),
         text=str(message.get("body") or ""), received_at=received or datetime.now(UTC),
+    )  # fmt: skip
+
+
+def _report(provider: str, message: dict[str, Any]) -> DeliveryReport:
+    code = str(message["error_code"]) if message.get("error_code") else None
+    return DeliveryReport(
+        provider=provider, provider_message_id=str(message["sid"]),
+        status=str(message["status"]), error_code=code, reason=describe_error(code),
     )  # fmt: skip
 
 

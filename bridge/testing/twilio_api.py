@@ -55,6 +55,21 @@ class FakeTwilioMessages:
         with self._lock:
             self._messages.insert(0, message)
 
+    def add_outbound(
+        self,
+        sid: str,
+        *,
+        from_: str,
+        to: str,
+        status: str,
+        at: datetime,
+        error_code: int | None = None,
+    ) -> None:
+        """A text the bridge sent, as Twilio lists it with its current ``status``."""
+        self.add_inbound(sid, from_=from_, to=to, body="", at=at)
+        with self._lock:
+            self._messages[0].update(direction="outbound-api", status=status, error_code=error_code)
+
     def fail_next(self, times: int) -> None:
         with self._lock:
             self._failures = times
@@ -65,14 +80,16 @@ class FakeTwilioMessages:
             if self._failures:
                 self._failures -= 1
                 return 503, {"code": 20500, "message": "Internal Server Error", "status": 503}
-            wanted = query.get("To", [None])[0]
-            messages = [m for m in self._messages if wanted in (None, m["to"])]
+            to, sender = query.get("To", [None])[0], query.get("From", [None])[0]
+            messages = [m for m in self._messages if to in (None, m["to"])
+                        and sender in (None, m["from"])]  # fmt: skip
         page = int(query.get("Page", ["0"])[0])
         chunk = messages[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         more = (page + 1) * PAGE_SIZE < len(messages)
         path = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
-        query_to = quote(wanted or "")
-        next_uri = f"{path}?To={query_to}&PageSize={PAGE_SIZE}&Page={page + 1}" if more else None
+        field, value = ("From", sender) if sender else ("To", to or "")
+        following = f"{path}?{field}={quote(value)}&PageSize={PAGE_SIZE}&Page={page + 1}"
+        next_uri = following if more else None
         return 200, {"messages": chunk, "page": page, "page_size": PAGE_SIZE,
                      "next_page_uri": next_uri, "uri": path}  # fmt: skip
 
