@@ -210,7 +210,9 @@ class Bridge:
                 public_url=self.settings.bridge.public_url, receive=receive,
                 report=reports.accept, clock=self._clock,
             )  # fmt: skip
-        return sandbox_routes(receive=receive, clock=self._clock)
+        return sandbox_routes(
+            receive=receive, clock=self._clock, default_region=self.settings.smtp.default_region
+        )
 
     def _notice_settings(self) -> NoticeSettings:
         return NoticeSettings(

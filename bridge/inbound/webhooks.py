@@ -22,9 +22,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bridge.clock import Clock
+from bridge.errors import InvalidNumber
 from bridge.inbound.reports import DeliveryReport
 from bridge.inbound.signatures import valid_twilio_signature
 from bridge.models import InboundSms
+from bridge.parsing.numbers import parse_number
 from bridge.providers.twilio import describe_error
 
 __all__ = ["MAX_FORM_BYTES", "sandbox_routes", "twilio_routes"]
@@ -114,7 +116,7 @@ def twilio_routes(
     ]
 
 
-def sandbox_routes(*, receive: Receive, clock: Clock) -> list[Route]:
+def sandbox_routes(*, receive: Receive, clock: Clock, default_region: str) -> list[Route]:
     async def inbound(request: Request) -> Response:
         host = request.client.host if request.client else ""
         if not _loopback(host):
@@ -126,10 +128,16 @@ def sandbox_routes(*, receive: Receive, clock: Clock) -> list[Route]:
         refusal = _missing(fields, "From", "To")
         if refusal is not None:
             return refusal
+        try:  # a "+" sent unencoded arrives as a space: read the numbers as the CLI does
+            sender, to = (
+                parse_number(fields[k], default_region=default_region) for k in ("From", "To")
+            )
+        except InvalidNumber as exc:
+            return _refusal(400, exc.reason)
         message_id = fields.get("MessageId") or "SBI" + secrets.token_hex(16)
         await receive(InboundSms(
-            provider="sandbox", provider_message_id=message_id, from_number=fields["From"],
-            to_number=fields["To"], text=fields.get("Body", ""), received_at=clock(),
+            provider="sandbox", provider_message_id=message_id, from_number=sender,
+            to_number=to, text=fields.get("Body", ""), received_at=clock(),
         ))  # fmt: skip
         return PlainTextResponse(f"Received as {message_id}\n")
 

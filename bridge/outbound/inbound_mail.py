@@ -61,7 +61,7 @@ def inbound_email(parts: InboundEmailParts) -> bytes:
     headers = [
         ("From", f'"{display_number(parts.customer)}" <{parts.customer}@{parts.sms_domain}>'),
         ("To", ", ".join(parts.recipients)),
-        ("Subject", Header(_subject(parts), "utf-8").encode(maxlinelen=76)),
+        ("Subject", _encoded(_subject(parts))),
         ("Date", format_datetime(parts.received_at)),
         ("Message-ID", f"<{parts.inbound_id}@{parts.hostname}>"),
     ]
@@ -73,6 +73,12 @@ def inbound_email(parts: InboundEmailParts) -> bytes:
                 ("Content-Transfer-Encoding", "quoted-printable")]  # fmt: skip
     head = "".join(f"{name}: {_one_line(value)}\r\n" for name, value in headers)
     return head.encode() + b"\r\n" + _quoted_printable(_body(parts))
+
+
+def _encoded(text: str) -> str:
+    """RFC 2047 only when needed, so plain subjects stay readable in every client."""
+    charset = "us-ascii" if text.isascii() else "utf-8"
+    return Header(text, charset).encode(maxlinelen=76)
 
 
 def _one_line(value: str) -> str:
