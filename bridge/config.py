@@ -261,6 +261,9 @@ class ReplyNumber(Section):
         default=(), description="Who gets texts that no conversation or route claims."
     )
     timezone: str = "UTC"
+    auto_reply: str | None = Field(
+        default=None, description="Texted back (at most once per interval) when no route says."
+    )
 
     @field_validator("number")
     @classmethod

@@ -19,13 +19,14 @@ from bridge.models import NewMailJob, SmsJob
 from bridge.outbound.base import NoticeSettings
 from bridge.outbound.notices import failure_notice
 from bridge.store.base import Store
+from bridge.workers.sms import OPTED_OUT_CODES
 
 __all__ = ["DeliveryReport", "ReportIntake"]
 
 log = logging.getLogger(__name__)
 _STATES = {"sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
            "failed": "failed"}  # fmt: skip
-_OPTED_OUT = {"21610"}
+_OPTED_OUT = OPTED_OUT_CODES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -62,6 +62,7 @@ def number_inbox_router(settings: Settings) -> Router:
         emails = number.inbox if number else ()
         zone = number.timezone if number else "UTC"
         return Routed(route="reply number inbox", emails=emails, timezone=zone,
+                      auto_reply=number.auto_reply if number else None,
                       explanation="no routing table: the reply number's inbox")  # fmt: skip
 
     return route

@@ -25,6 +25,7 @@ from bridge.store.base import Store
 __all__ = ["SmsDispatcher"]
 
 log = logging.getLogger(__name__)
+OPTED_OUT_CODES = frozenset({"21610"})  # Twilio: the recipient replied STOP to Twilio itself
 UNKNOWN_OUTCOME = (
     "the bridge stopped while handing this text to the SMS provider, and the provider cannot"
     " say whether it was sent; it was not sent again, so that nobody gets it twice"
@@ -101,6 +102,9 @@ class SmsDispatcher:
                 hostname=self._notices.hostname,
             )  # fmt: skip
             notice = NewMailJob(envelope_from="", recipients=(job.author,), content=content)
+        if code in OPTED_OUT_CODES and job.sender.startswith("+"):
+            # The provider knows the customer opted out: refuse the next email at RCPT too.
+            await self._store.suppress(reply_number=job.sender, customer=job.to_number, now=now)
         await self._store.sms_failed(job.id, error=reason, code=code, now=now, notice=notice)
         log.warning("job %s to %s failed for good (%s)", job.id, mask(job.to_number), code)
         if notice is not None:

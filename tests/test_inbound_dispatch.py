@@ -1,0 +1,132 @@
+"""The inbound worker's decisions against a real store: who gets a text, and what goes back."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bridge.config import Settings, TwilioSettings
+from bridge.models import InboundSms, NewSmsJob
+from bridge.outbound.base import NoticeSettings
+from bridge.providers.twilio import TwilioProvider
+from bridge.retry import RetryPolicy
+from bridge.store.sqlite import SqliteStore
+from bridge.workers.inbound import InboundDispatcher, Router
+from bridge.workers.routing import build_router
+from bridge.workers.sms import SmsDispatcher
+from tests.conftest import make_settings
+
+T0 = datetime(2026, 11, 22, 22, 15, tzinfo=UTC)
+CUSTOMER, REPLY = "+447700900123", "+447700900100"
+NUMBER = f"""
+[[numbers]]
+number = "{REPLY}"
+inbox = ["team@example.com"]
+timezone = "Europe/London"
+auto_reply = "Thanks, we will answer in office hours."
+"""
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = SqliteStore(tmp_path / "bridge.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def route(store: SqliteStore, tmp_path: Path, text: str, *, at: datetime = T0,
+                sender: str = CUSTOMER, pmid: str = "SM1", **inbound: object) -> list:  # fmt: skip
+    settings = make_settings(tmp_path, extra=NUMBER, inbound=inbound)
+    await store.receive_sms(InboundSms(provider="twilio", provider_message_id=pmid,
+                                       from_number=sender, to_number=REPLY, text=text,
+                                       received_at=at), now=at)  # fmt: skip
+    [job] = await store.claim_inbound(now=at, limit=1, lease_seconds=60, owner="t")
+    dispatcher = InboundDispatcher(store=store, settings=settings, clock=lambda: at,
+                                   router=_router(settings), queued=lambda: None)  # fmt: skip
+    await dispatcher.handle(job)
+    mails = await store.claim_mail(now=at, limit=10, lease_seconds=86400, owner="t")
+    texts = await store.claim_sms(now=at, limit=10, lease_seconds=86400, owner="t")
+    return [(m.recipients, m.content) for m in mails] + [(t.to_number, t.text) for t in texts]
+
+
+def _router(settings: Settings) -> Router:
+    return build_router(settings)  # the app's router, built the same way
+
+
+async def _conversation(store: SqliteStore, at: datetime = T0) -> None:
+    await store.enqueue_sms([NewSmsJob(
+        idempotency_key=f"<o@example.com>|{CUSTOMER}", message_id="<o@example.com>",
+        author="alice@example.com", subject="Order", to_number=CUSTOMER, sender=REPLY,
+        text="Ready", encoding="GSM-7", segments=1,
+    )], now=at)  # fmt: skip
+    await store.claim_sms(now=at, limit=10, lease_seconds=86400 * 60, owner="x")  # not in results
+
+
+async def test_a_reply_goes_to_the_author_only(store: SqliteStore, tmp_path: Path) -> None:
+    await _conversation(store, T0 - timedelta(days=2))
+    [(recipients, content), _auto_reply] = await route(store, tmp_path, "Thanks!")
+    assert recipients == ("alice@example.com",)
+    assert b"In-Reply-To: <o@example.com>" in content
+
+
+async def test_copies_to_the_inbox_when_asked(store: SqliteStore, tmp_path: Path) -> None:
+    await _conversation(store)
+    [(recipients, _), *_] = await route(store, tmp_path, "Thanks!", copy_conversations_to_route=True)
+    assert recipients == ("alice@example.com", "team@example.com")
+
+
+async def test_an_old_conversation_is_closed(store: SqliteStore, tmp_path: Path) -> None:
+    await _conversation(store, T0 - timedelta(days=31))
+    [(recipients, content), *_] = await route(store, tmp_path, "Hello again")
+    assert recipients == ("team@example.com",) and b"In-Reply-To" not in content
+
+
+async def test_the_auto_reply_goes_once_per_interval(store: SqliteStore, tmp_path: Path) -> None:
+    first = await route(store, tmp_path, "Hello")
+    assert (CUSTOMER, "Thanks, we will answer in office hours.") in first
+    second = await route(store, tmp_path, "Hello?", at=T0 + timedelta(minutes=5), pmid="SM2")
+    assert len(second) == 1  # the email only
+
+
+async def test_no_auto_reply_to_a_short_code(store: SqliteStore, tmp_path: Path) -> None:
+    results = await route(store, tmp_path, "Your code is 1234", sender="60123")
+    assert len(results) == 1
+
+
+async def test_a_text_with_nobody_to_tell_reaches_the_bridge_address(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path)  # no [[numbers]]
+    await store.receive_sms(InboundSms(provider="twilio", provider_message_id="SM9",
+                                       from_number=CUSTOMER, to_number="+447700900999",
+                                       text="Hi", received_at=T0), now=T0)  # fmt: skip
+    [job] = await store.claim_inbound(now=T0, limit=1, lease_seconds=60, owner="t")
+    await InboundDispatcher(store=store, settings=settings, router=_router(settings),
+                            clock=lambda: T0, queued=lambda: None).handle(job)  # fmt: skip
+    [mail] = await store.claim_mail(now=T0, limit=10, lease_seconds=60, owner="t")
+    assert mail.recipients == ("sms-bridge@sms.example.com",)
+
+
+async def test_twilio_21610_on_send_suppresses_the_number(store: SqliteStore) -> None:
+    def unsubscribed(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"code": 21610, "message": "unsubscribed", "status": 400})
+
+    await _conversation(store)
+    [job] = await store.claim_sms(now=T0 + timedelta(days=61), limit=1, lease_seconds=1,
+                                  owner="y")  # fmt: skip
+    settings = TwilioSettings(account_sid="AC" + "0" * 32, auth_token=SecretStr("t"))
+    async with httpx.AsyncClient(transport=httpx.MockTransport(unsubscribed)) as client:
+        dispatcher = SmsDispatcher(
+            store=store, provider=TwilioProvider(settings, client=client),
+            policy=RetryPolicy(max_attempts=3, base_seconds=1, cap_seconds=2),
+            notices=NoticeSettings(from_address="b@example.com", hostname="h"),
+            clock=lambda: T0, notice_queued=lambda: None,
+        )  # fmt: skip
+        await dispatcher.handle(replace(job, in_doubt=False))
+    assert await store.suppressed_since(reply_number=REPLY, customer=CUSTOMER) == T0
