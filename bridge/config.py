@@ -35,6 +35,7 @@ __all__ = [
     "ProviderSettings",
     "QueueSettings",
     "ReplyNumber",
+    "RouteSettings",
     "SandboxFailRule",
     "SenderRule",
     "Settings",
@@ -208,10 +209,14 @@ class SandboxFailRule(Section):
 class SandboxSettings(Section):
     fail: tuple[SandboxFailRule, ...] = ()
     journal: Path | None = Field(
-        default=None, description="Where sends are recorded; defaults to <data_dir>/sandbox/sent.jsonl."
+        default=None,
+        description="Where sends are recorded; defaults to <data_dir>/sandbox/sent.jsonl.",
     )
     latency_seconds: float = Field(
-        default=0.0, ge=0, le=60, description="Answer this long after recording, like a real provider."
+        default=0.0,
+        ge=0,
+        le=60,
+        description="Answer this long after recording, like a real provider.",
     )
 
 
@@ -272,14 +277,104 @@ class ReplyNumber(Section):
             raise ValueError(f"{value!r} is not a phone number in E.164 form, e.g. +447700900100")
         return value
 
-    @field_validator("timezone")
+    _zone = field_validator("timezone")(classmethod(lambda cls, v: _valid_zone(v)))
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_SENDER_MATCH = re.compile(r"^\+[1-9]\d{0,14}$|^[A-Z]{2}$")
+
+
+class RouteSettings(Section):
+    """One row of the routing table: conditions (all must hold) and what to do."""
+
+    name: str = Field(min_length=1)
+    default: bool = False
+    numbers: tuple[str, ...] = ()
+    senders: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    days: tuple[str, ...] = ()
+    start: str | None = None
+    end: str | None = None
+    timezone: str = "UTC"
+    emails: tuple[str, ...] = ()
+    owner: bool = False
+    auto_reply: str | None = None
+    forward_to: tuple[str, ...] = ()
+
+    @field_validator("numbers", "forward_to")
     @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone, e.g. Europe/London") from None
+    def _numbers(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not _E164.match(value):
+                raise ValueError(
+                    f"{value!r} is not a phone number in E.164 form, e.g. +447700900100"
+                )
+        return values
+
+    @field_validator("senders")
+    @classmethod
+    def _senders(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not _SENDER_MATCH.match(value):
+                raise ValueError(
+                    f"{value!r} is neither a number or number prefix (+447700900) nor a country"
+                    " code (GB, US)"
+                )
+        return values
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not value.strip() or len(value.split()) != 1:
+                raise ValueError(f"{value!r} is not one word: a keyword is the text's first word")
+        return tuple(v.strip().casefold() for v in values)
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        days = tuple(v.strip().lower()[:3] for v in values)
+        for value, day in zip(values, days, strict=True):
+            if day not in _WEEKDAYS:
+                raise ValueError(
+                    f"{value!r} is not a weekday: write mon, tue, wed, thu, fri, sat, sun"
+                )
+        return days
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str | None) -> str | None:
+        if value is not None and not _CLOCK.match(value):
+            raise ValueError(f"{value!r} is not a time of day: write HH:MM, e.g. 09:00 or 17:30")
         return value
+
+    _zone = field_validator("timezone")(classmethod(lambda cls, v: _valid_zone(v)))
+
+    @model_validator(mode="after")
+    def _complete(self) -> RouteSettings:
+        if (self.start is None) != (self.end is None):
+            raise ValueError(f"route {self.name!r}: give both start and end, or neither")
+        if self.start is not None and self.start == self.end:
+            raise ValueError(f"route {self.name!r}: start and end are the same time")
+        if not (self.emails or self.owner or self.auto_reply or self.forward_to):
+            raise ValueError(
+                f"route {self.name!r} has no destination: give emails, owner = true, auto_reply"
+                " or forward_to"
+            )
+        conditions = self.numbers or self.senders or self.keywords or self.days or self.start
+        if self.default and conditions:
+            raise ValueError(f"route {self.name!r} is the default, which matches every text:"
+                             " remove its conditions")  # fmt: skip
+        return self
+
+
+def _valid_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone, e.g. Europe/London") from None
+    return value
 
 
 _STOP = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE")
@@ -366,6 +461,21 @@ class Settings(BaseSettings):
     mail: MailSettings = MailSettings()
     numbers: tuple[ReplyNumber, ...] = ()
     inbound: InboundSettings = InboundSettings()
+    routes: tuple[RouteSettings, ...] = ()
+
+    @model_validator(mode="after")
+    def _route_table(self) -> Settings:
+        names = [route.name for route in self.routes]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"routes: each name must be unique; used twice: {', '.join(twice)}")
+        defaults = [route.name for route in self.routes if route.default]
+        if self.routes and (len(defaults) != 1 or not self.routes[-1].default):
+            raise ValueError(
+                "routes: the table needs exactly one route with default = true, and it must be"
+                " the last (routes are tried in order and the default matches every text)"
+            )
+        return self
 
     def reply_number(self, number: str) -> ReplyNumber | None:
         return next((n for n in self.numbers if n.number == number), None)

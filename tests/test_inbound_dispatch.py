@@ -41,8 +41,9 @@ async def store(tmp_path: Path):
 
 
 async def route(store: SqliteStore, tmp_path: Path, text: str, *, at: datetime = T0,
-                sender: str = CUSTOMER, pmid: str = "SM1", **inbound: object) -> list:  # fmt: skip
-    settings = make_settings(tmp_path, extra=NUMBER, inbound=inbound)
+                sender: str = CUSTOMER, pmid: str = "SM1", extra: str = "",
+                **inbound: object) -> list:  # fmt: skip
+    settings = make_settings(tmp_path, extra=NUMBER + extra, inbound=inbound)
     await store.receive_sms(InboundSms(provider="twilio", provider_message_id=pmid,
                                        from_number=sender, to_number=REPLY, text=text,
                                        received_at=at), now=at)  # fmt: skip
@@ -130,3 +131,34 @@ async def test_twilio_21610_on_send_suppresses_the_number(store: SqliteStore) ->
         )  # fmt: skip
         await dispatcher.handle(replace(job, in_doubt=False))
     assert await store.suppressed_since(reply_number=REPLY, customer=CUSTOMER) == T0
+
+
+ROUTES = """
+[[routes]]
+name = "renewals"
+keywords = ["renew"]
+emails = ["renewals@example.com"]
+forward_to = ["+447700900555"]
+auto_reply = "Thanks, our renewals team will be in touch."
+
+[[routes]]
+name = "everyone"
+default = true
+owner = true
+"""
+
+
+async def test_a_route_emails_forwards_and_answers(store: SqliteStore, tmp_path: Path) -> None:
+    results = await route(store, tmp_path, "RENEW please", extra=ROUTES)
+    [(recipients, _)] = [r for r in results if isinstance(r[0], tuple)]
+    assert recipients == ("renewals@example.com",)
+    texts = sorted(r for r in results if isinstance(r[0], str))
+    assert texts == [(CUSTOMER, "Thanks, our renewals team will be in touch."),
+                     ("+447700900555", "Text from +44 7700 900123: RENEW please")]  # fmt: skip
+
+
+async def test_a_route_with_owner_but_no_conversation_uses_the_numbers_inbox(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    [(recipients, _), *_] = await route(store, tmp_path, "Hello", extra=ROUTES)
+    assert recipients == ("team@example.com",)

@@ -8,9 +8,9 @@ The decisions, in order:
 2. An open conversation (an email texted this customer from this number within
    ``inbound.conversation_days``) sends the text to that email's author, threaded under it;
    the route's inboxes get a copy only if ``inbound.copy_conversations_to_route``.
-3. Otherwise the routing table decides; with no table, or a route with nobody to tell, the
-   reply number's inbox. A text that has nowhere at all to go goes to ``mail.from_address``,
-   so that nothing a customer sends is ever silently dropped.
+3. Otherwise the routing table decides (``bridge/routing``); with no table, or a route with
+   nobody to tell by email, the reply number's inbox. A text that has nowhere at all to go
+   goes to ``mail.from_address``, so that nothing a customer sends is ever silently dropped.
 
 Everything routing produces (emails, auto-replies, confirmations, forwards) is committed in
 one transaction with the text's "routed" mark, so a crash routes it again from scratch and
@@ -124,7 +124,7 @@ class InboundDispatcher:
     def _route(self, job: InboundJob, context: InboundContext, now: datetime) -> InboundOutcome:
         routed = self._router(job, now)
         conversation = self._open(context.conversation, now)
-        recipients = self._recipients(routed, conversation)
+        recipients = self._recipients(job, routed, conversation)
         mail = self._email(job, recipients, routed.timezone, conversation)
         texts = [self._text(job, f"Text from {display_number(job.from_number)}: {job.text}",
                             f"forward|{n}", to=n) for n in routed.forward_to]  # fmt: skip
@@ -142,13 +142,17 @@ class InboundDispatcher:
         expiry = conversation.last_at + timedelta(days=self._inbound.conversation_days)
         return conversation if now <= expiry else None
 
-    def _recipients(self, routed: Routed, conversation: Conversation | None) -> tuple[str, ...]:
+    def _recipients(
+        self, job: InboundJob, routed: Routed, conversation: Conversation | None
+    ) -> tuple[str, ...]:
         people: list[str] = []
         if conversation is not None and routed.owner:
             people.append(conversation.author)
         if conversation is None or self._inbound.copy_conversations_to_route or not people:
             people += routed.emails
-        return tuple(dict.fromkeys(people)) or (self._settings.mail.from_address,)
+        number = self._settings.reply_number(job.to_number)
+        fallback = (number.inbox if number else ()) or (self._settings.mail.from_address,)
+        return tuple(dict.fromkeys(people)) or fallback
 
     def _may_auto_reply(self, job: InboundJob, context: InboundContext, now: datetime) -> bool:
         return auto_reply_allowed(job.from_number, last=context.last_auto_reply, now=now,

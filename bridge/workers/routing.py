@@ -1,13 +1,30 @@
-"""The router the inbound worker uses, built from the settings."""
+"""The router the inbound worker uses, built once from the settings."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bridge.config import Settings
-from bridge.workers.inbound import Router, number_inbox_router
+from bridge.models import InboundJob
+from bridge.routing.table import InboundText, RoutingTable
+from bridge.workers.inbound import Routed, Router, number_inbox_router
 
 __all__ = ["build_router"]
 
 
 def build_router(settings: Settings) -> Router:
-    """The reply number's inbox, until the settings carry a routing table."""
-    return number_inbox_router(settings)
+    """The ``[[routes]]`` table when there is one, else each reply number's own inbox."""
+    if not settings.routes:
+        return number_inbox_router(settings)
+    table = RoutingTable.from_settings(settings.routes)
+
+    def route(job: InboundJob, at: datetime) -> Routed:
+        decision = table.resolve(InboundText(job.from_number, job.to_number, job.text), at=at)
+        where = decision.destination
+        return Routed(
+            route=decision.route, emails=where.emails, owner=where.owner,
+            auto_reply=where.auto_reply, forward_to=where.forward_to,
+            timezone=decision.timezone, explanation=decision.explain(),
+        )  # fmt: skip
+
+    return route

@@ -88,4 +88,6 @@ class JobRunner(Generic[J]):
                 task.cancel()
             if pending:
                 await asyncio.wait(pending)
-                log.warning("%s: %d job(s) interrupted; retried at next start", self.name, len(pending))
+                log.warning(
+                    "%s: %d job(s) interrupted; retried at next start", self.name, len(pending)
+                )

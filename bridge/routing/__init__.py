@@ -1,0 +1,1 @@
+"""The routing table for inbound texts: pure functions of the text and the time."""
