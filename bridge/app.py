@@ -32,6 +32,7 @@ from bridge.inbound.webhooks import sandbox_routes, twilio_routes
 from bridge.models import InboundJob, InboundSms, MailJob, SmsJob
 from bridge.outbound.base import MailTransport, NoticeSettings
 from bridge.outbound.mail import build_transport
+from bridge.outbound.webhook import WebhookTransport
 from bridge.providers.base import Provider
 from bridge.providers.sandbox import SandboxProvider
 from bridge.providers.twilio import TwilioProvider
@@ -88,6 +89,7 @@ class Bridge:
         self._lock: IO[str] | None = None
         self._store: Store | None = None
         self._client: httpx.AsyncClient | None = None
+        self._webhook_client: httpx.AsyncClient | None = None
         self._runners: list[tuple[JobRunner[Any], asyncio.Task[None]]] = []
         self._smtp: asyncio.Server | None = None
         self._watchers: list[tuple[ReplyNumberWatcher, asyncio.Task[None]]] = []
@@ -258,6 +260,7 @@ class Bridge:
             handle=MailDispatcher(
                 store=store, transport=self.transport, clock=self._clock,
                 policy=self._policy(self.settings.mail.max_attempts),
+                webhooks=self._webhook_transport(),
             ).handle,
             concurrency=16, poll_seconds=queue.poll_seconds,
         )  # fmt: skip
@@ -276,6 +279,13 @@ class Bridge:
         for runner in (sms_runner, mail_runner):
             self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
         return sms_runner, mail_runner
+
+    def _webhook_transport(self) -> WebhookTransport | None:
+        secret = self.settings.inbound.webhook_secret
+        if secret is None:
+            return None
+        self._webhook_client = httpx.AsyncClient()
+        return WebhookTransport(client=self._webhook_client, secret=secret.get_secret_value())
 
     def _policy(self, max_attempts: int) -> RetryPolicy:
         queue = self.settings.queue
@@ -301,8 +311,9 @@ class Bridge:
             await runner.stop(grace_seconds=GRACE_SECONDS)
             await task
         self._runners.clear()
-        if self._client is not None:
-            await self._client.aclose()
+        for client in (self._client, self._webhook_client):
+            if client is not None:
+                await client.aclose()
         if self._store is not None:
             await self._store.close()
             self._store = None

@@ -45,7 +45,9 @@ __all__ = [
 ]
 
 ENV_PREFIX = "SMSBRIDGE_"
-SECRET_KEYS = frozenset({"auth_token", "password", "api_secret", "api_key_secret"})
+SECRET_KEYS = frozenset(
+    {"auth_token", "password", "api_secret", "api_key_secret", "webhook_secret"}
+)
 _SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .&'_-]{1,11}$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -301,6 +303,14 @@ class RouteSettings(Section):
     owner: bool = False
     auto_reply: str | None = None
     forward_to: tuple[str, ...] = ()
+    webhook: str | None = Field(default=None, description="Each text is POSTed here as JSON.")
+
+    @field_validator("webhook")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL, e.g. https://hooks.example.com/sms")
+        return value
 
     @field_validator("numbers", "forward_to")
     @classmethod
@@ -357,10 +367,10 @@ class RouteSettings(Section):
             raise ValueError(f"route {self.name!r}: give both start and end, or neither")
         if self.start is not None and self.start == self.end:
             raise ValueError(f"route {self.name!r}: start and end are the same time")
-        if not (self.emails or self.owner or self.auto_reply or self.forward_to):
+        if not (self.emails or self.owner or self.auto_reply or self.forward_to or self.webhook):
             raise ValueError(
-                f"route {self.name!r} has no destination: give emails, owner = true, auto_reply"
-                " or forward_to"
+                f"route {self.name!r} has no destination: give emails, owner = true, auto_reply,"
+                " forward_to or webhook"
             )
         conditions = self.numbers or self.senders or self.keywords or self.days or self.start
         if self.default and conditions:
@@ -399,6 +409,14 @@ class InboundSettings(Section):
     )
     copy_conversations_to_route: bool = False
     poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_secret: SecretStr | None = None
+    webhook_secret_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _secret_from_file(self) -> InboundSettings:
+        if self.webhook_secret is None and self.webhook_secret_file is not None:
+            object.__setattr__(self, "webhook_secret", _read_secret_file(self.webhook_secret_file))
+        return self
 
     @field_validator("stop_words", "start_words", "help_words")
     @classmethod
@@ -522,7 +540,7 @@ _PATH_KEYS = (
     ("bridge", "data_dir"), ("store", "path"), ("smtp", "tls_cert"), ("smtp", "tls_key"),
     ("smtp", "auth", "users_file"), ("provider", "sandbox", "journal"),
     ("provider", "twilio", "auth_token_file"), ("mail", "maildir", "path"),
-    ("mail", "smtp", "password_file"),
+    ("mail", "smtp", "password_file"), ("inbound", "webhook_secret_file"),
 )  # fmt: skip
 
 

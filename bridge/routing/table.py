@@ -30,6 +30,7 @@ class Destination:
     owner: bool = False
     auto_reply: str | None = None
     forward_to: tuple[str, ...] = ()
+    webhook: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,8 @@ class Decision:
         lines.append(f"Route {self.route!r} sends it to: {', '.join(to) or 'nobody by email'}")
         if self.destination.forward_to:
             lines.append(f"  and forwards it by text to {', '.join(self.destination.forward_to)}")
+        if self.destination.webhook:
+            lines.append(f"  and posts it to {self.destination.webhook}")
         if self.destination.auto_reply:
             lines.append(f"  and answers: {self.destination.auto_reply}")
         return "\n".join(lines)
@@ -110,7 +113,7 @@ def _route(settings: RouteSettings) -> Route:
         conditions.append(TimeWindow(settings.days, _time(settings.start), _time(settings.end),
                                      settings.timezone))  # fmt: skip
     destination = Destination(settings.emails, settings.owner, settings.auto_reply,
-                              settings.forward_to)  # fmt: skip
+                              settings.forward_to, settings.webhook)  # fmt: skip
     return Route(settings.name, tuple(conditions), destination, settings.timezone)
 
 

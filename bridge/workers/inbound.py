@@ -29,6 +29,7 @@ from bridge.config import Settings
 from bridge.inbound.compliance import Keyword, auto_reply_allowed, keyword_of, replies_possible
 from bridge.models import Conversation, InboundJob, InboundOutcome, NewMailJob, NewSmsJob
 from bridge.outbound.inbound_mail import InboundEmailParts, display_number, inbound_email
+from bridge.outbound.webhook import webhook_body
 from bridge.parsing.numbers import mask
 from bridge.parsing.sms_text import analyse
 from bridge.store.base import InboundContext, Store
@@ -47,6 +48,7 @@ class Routed:
     owner: bool = True
     auto_reply: str | None = None
     forward_to: tuple[str, ...] = ()
+    webhook: str | None = None
     timezone: str = "UTC"
     explanation: str = ""
 
@@ -131,10 +133,20 @@ class InboundDispatcher:
         auto = routed.auto_reply is not None and self._may_auto_reply(job, context, now)
         if auto and routed.auto_reply is not None:
             texts.append(self._text(job, routed.auto_reply, "auto-reply"))
+        mails = (mail, self._webhook(job, routed)) if routed.webhook else (mail,)
         return InboundOutcome(
-            route=routed.route, explanation=routed.explanation, mails=(mail,), texts=tuple(texts),
+            route=routed.route, explanation=routed.explanation, mails=mails, texts=tuple(texts),
             auto_replied=auto,
         )  # fmt: skip
+
+    def _webhook(self, job: InboundJob, routed: Routed) -> NewMailJob:
+        body = webhook_body(
+            inbound_id=job.id, provider=job.provider, provider_message_id=job.provider_message_id,
+            sender=job.from_number, to=job.to_number, text=job.text, received_at=job.received_at,
+            route=routed.route,
+        )  # fmt: skip
+        return NewMailJob(envelope_from="", recipients=(routed.webhook or "",), content=body,
+                          kind="webhook")  # fmt: skip
 
     def _open(self, conversation: Conversation | None, now: datetime) -> Conversation | None:
         if conversation is None:

@@ -1,4 +1,5 @@
-"""Deliver one of the bridge's own emails (a failure notice) through the mail transport."""
+"""Deliver one of the bridge's own messages: an email (a notice, an inbound text) through the
+mail transport, or an inbound text's JSON to a route's webhook."""
 
 from __future__ import annotations
 
@@ -25,16 +26,26 @@ class MailDispatcher:
     """
 
     def __init__(
-        self, *, store: Store, transport: MailTransport, policy: RetryPolicy, clock: Clock
+        self,
+        *,
+        store: Store,
+        transport: MailTransport,
+        policy: RetryPolicy,
+        clock: Clock,
+        webhooks: MailTransport | None = None,
     ) -> None:
         self._store = store
         self._transport = transport
+        self._webhooks = webhooks
         self._policy = policy
         self._clock = clock
 
     async def handle(self, job: MailJob) -> None:
+        transport = self._webhooks if job.kind == "webhook" else self._transport
         try:
-            await self._transport.deliver(
+            if transport is None:
+                raise PermanentFailure("no webhook secret is configured (inbound.webhook_secret)")
+            await transport.deliver(
                 envelope_from=job.envelope_from, recipients=job.recipients, content=job.content
             )
         except TemporaryFailure as exc:
@@ -44,7 +55,7 @@ class MailDispatcher:
             log.error("mail %s (%s) refused for good: %s", job.id, job.kind, exc.reason)
         else:
             await self._store.mail_sent(job.id, now=self._clock())
-            log.info("mail %s (%s) handed to %s", job.id, job.kind, self._transport.name)
+            log.info("mail %s (%s) handed to %s", job.id, job.kind, transport.name)
 
     async def _temporary(self, job: MailJob, exc: TemporaryFailure) -> None:
         now = self._clock()

@@ -23,7 +23,7 @@ def build_router(settings: Settings) -> Router:
         where = decision.destination
         return Routed(
             route=decision.route, emails=where.emails, owner=where.owner,
-            auto_reply=where.auto_reply, forward_to=where.forward_to,
+            auto_reply=where.auto_reply, forward_to=where.forward_to, webhook=where.webhook,
             timezone=decision.timezone, explanation=decision.explain(),
         )  # fmt: skip
 
