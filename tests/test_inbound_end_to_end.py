@@ -6,13 +6,14 @@ behind a recording proxy; webhooks are signed exactly as Twilio signs them.
 
 from __future__ import annotations
 
+import shutil
 import smtplib
+import subprocess
 import time
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.policy import SMTP
 from pathlib import Path
 
 import httpx
@@ -75,6 +76,15 @@ def twilio_bridge(tmp_path: Path, prism: str, sink: ThreadedSmtpSink) -> Iterato
             yield bridge, proxy, public
 
 
+def _swaks() -> str:
+    found = shutil.which("swaks")
+    if found is None:
+        if IN_CI:
+            pytest.fail("swaks is missing: .ci/run installs it")
+        pytest.skip("swaks is not installed (apt-get install swaks)")
+    return found
+
+
 def post_signed(public: str, path: str, fields: dict[str, str], token: str = TOKEN) -> int:
     url = public + path
     signature = twilio_signature(url, fields.items(), token)
@@ -114,16 +124,17 @@ def test_reply_threads_under_the_email_and_reply_by_email_texts_only_the_new_wor
     body = email.get_content()
     assert body.startswith("Can I come at 9? 👍") and "Your order is ready" in body
 
-    reply = EmailMessage()
-    reply["From"], reply["To"] = "alice@example.com", str(email["From"])
-    reply["Subject"], reply["In-Reply-To"] = "Re: Order 1234", str(email["Message-ID"])
-    reply["Message-ID"] = "<reply-1@example.com>"
     quoted = "\n".join("> " + line for line in body.splitlines())
-    reply.set_content(f"Yes, 9 is fine.\n\nOn Sun, 22 Nov 2026, +44 7700 900123 wrote:\n{quoted}\n")
-    dialogue = converse(bridge.smtp_address, mail_from="alice@example.com",
-                        rcpts=[f"{CUSTOMER}@sms.example.com"],
-                        content=reply.as_bytes(policy=SMTP))  # fmt: skip
-    assert dialogue.accepted
+    swaks = _swaks()
+    answer = subprocess.run(
+        [swaks, "--server", "127.0.0.1", "--port", str(bridge.smtp_port), "--from",
+         "alice@example.com", "--to", "07700900123@sms.example.com", "--header",
+         "Subject: Re: Order 1234", "--add-header", f"In-Reply-To: {email['Message-ID']}",
+         "--add-header", "Content-Type: text/plain; charset=utf-8",
+         "--body", f"Yes, 9 is fine.\n\nOn Sun, 22 Nov 2026, +44 7700 900123 wrote:\n{quoted}\n"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert "<-  250 2.0.0 Queued 1 text" in answer.stdout, answer.stdout
     bridge.wait_until(lambda: len([r for r in proxy.requests if r.method == "POST"]) == 2)
     last = [r for r in proxy.requests if r.method == "POST"][-1]
     assert (last.form["To"], last.form["From"], last.form["Body"]) == (
