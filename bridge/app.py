@@ -31,7 +31,7 @@ from bridge.inbound.watcher import ReplyNumberWatcher
 from bridge.inbound.webhooks import sandbox_routes, twilio_routes
 from bridge.models import InboundJob, InboundSms, MailJob, SmsJob
 from bridge.outbound.base import MailTransport, NoticeSettings
-from bridge.outbound.mail import build_transport
+from bridge.outbound.mail import SmtpTransport, build_transport
 from bridge.outbound.webhook import WebhookTransport
 from bridge.providers.base import Provider
 from bridge.providers.sandbox import SandboxProvider
@@ -311,6 +311,8 @@ class Bridge:
             await runner.stop(grace_seconds=GRACE_SECONDS)
             await task
         self._runners.clear()
+        if isinstance(self._transport, SmtpTransport):
+            await self._transport.close()
         for client in (self._client, self._webhook_client):
             if client is not None:
                 await client.aclose()

@@ -240,3 +240,19 @@ def test_build_transport_follows_the_settings(tmp_path: Path) -> None:
     assert maildir.path == tmp_path
     assert isinstance(smtp, SmtpTransport)
     assert (maildir.name, smtp.name) == ("maildir", "smtp")
+
+
+async def test_sessions_are_kept_and_a_stale_one_is_replaced() -> None:
+    async with SmtpSink() as sink:
+        transport = SmtpTransport(SmarthostSettings(host="127.0.0.1", port=sink.port, starttls=False))
+        for n in range(3):
+            await transport.deliver(envelope_from="a@example.com", recipients=("b@example.com",),
+                                    content=f"Subject: {n}\r\n\r\nbody\r\n".encode())  # fmt: skip
+        assert len(sink._connections) == 1  # one session carried all three
+        for connection in sink._connections:
+            assert connection.transport is not None
+            connection.transport.close()  # the server drops the kept session
+        await transport.deliver(envelope_from="a@example.com", recipients=("b@example.com",),
+                                content=b"Subject: 3\r\n\r\nbody\r\n")  # fmt: skip
+        await transport.close()
+        assert len(sink.messages) == 4
