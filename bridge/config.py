@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bridge.config_lines import line_of
 from bridge.errors import ConfigError
 
 __all__ = [
@@ -572,7 +573,8 @@ def load_settings(path: Path) -> Settings:
     """Load, merge with the environment and validate; raise ``ConfigError`` listing every fault."""
     source = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except OSError as exc:
         raise ConfigError(source, [("(file)", f"cannot read it: {exc.strerror}")]) from None
     except tomllib.TOMLDecodeError as exc:
@@ -585,5 +587,6 @@ def load_settings(path: Path) -> Settings:
     except ValidationError as exc:
         problems += _problems(exc)
     if problems or settings is None:
-        raise ConfigError(source, problems)
+        found = {key: line_of(text, key) for key, _ in problems}
+        raise ConfigError(source, problems, {k: n for k, n in found.items() if n is not None})
     return settings

@@ -68,13 +68,18 @@ class InvalidNumber(BridgeError):
 class ConfigError(BridgeError):
     """The settings file is invalid; ``problems`` holds one ``(key path, message)`` per fault."""
 
-    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, source: str, problems: list[tuple[str, str]], lines: dict[str, int] | None = None
+    ) -> None:
         super().__init__(f"{source}: {len(problems)} problem(s)")
         self.source = source
         self.problems = problems
+        self.lines = lines or {}
 
     def report(self) -> str:
-        """The report printed by ``check-config`` and by ``run`` when it refuses to start."""
+        """The report printed by ``check-config``, ``routes check`` and ``run`` (and on reload)."""
         lines = [f"{self.source}: {len(self.problems)} problem(s)"]
-        lines += [f"  {path}: {message}" for path, message in self.problems]
+        for path, message in self.problems:
+            where = f"{self.source}:{self.lines[path]}: " if path in self.lines else "  "
+            lines.append(f"{where}{path}: {message}")
         return "\n".join(lines)
