@@ -21,8 +21,10 @@ from bridge.app import Bridge, StoreLocked
 from bridge.config import Settings, load_settings
 from bridge.errors import ConfigError, InvalidNumber
 from bridge.inbound.users import hash_password
+from bridge.models import InboundRecord
 from bridge.outbox import format_outbox, queue_text, receive_simulated
 from bridge.parsing.fitting import TooLong
+from bridge.routes_cli import check_report, explain, format_inbox
 from bridge.store.factory import open_store
 from bridge.store.sqlite import SchemaTooNew
 
@@ -108,6 +110,40 @@ def cmd_simulate_inbound(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_routes_check(args: argparse.Namespace) -> int:
+    print(check_report(_settings(args.file), args.file))
+    return 0
+
+
+def cmd_routes_explain(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+    try:
+        print(explain(settings, sender=args.sender, to=args.to, text=args.text, at=args.at))
+    except (InvalidNumber, ValueError) as exc:
+        print(f"smsbridge: {getattr(exc, 'reason', exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def cmd_inbox(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+
+    async def recent() -> list[InboundRecord]:
+        store = open_store(settings)
+        await store.open()
+        try:
+            return await store.recent_inbound(limit=args.limit)
+        finally:
+            await store.close()
+
+    records = asyncio.run(recent())
+    print(format_inbox(records))
+    if args.explain:
+        for record in records:
+            print(f"\n{record.id}:\n{record.explanation or '(not routed yet)'}")
+    return 0
+
+
 def cmd_outbox(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
 
@@ -161,6 +197,23 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--to", required=True, help="one of the bridge's reply numbers")
     simulate.add_argument("text")
     simulate.set_defaults(func=cmd_simulate_inbound)
+    routes = commands.add_parser("routes", help="check the routing table, or explain a decision")
+    route_commands = routes.add_subparsers(dest="routes_command", required=True, metavar="ACTION")
+    check_routes = route_commands.add_parser("check", help="validate the table and warn")
+    check_routes.add_argument("file")
+    check_routes.set_defaults(func=cmd_routes_check)
+    why = route_commands.add_parser("explain", parents=[config], help="who would get this text?")
+    why.add_argument("--from", dest="sender", required=True, help="the customer's number")
+    why.add_argument("--to", required=True, help="the reply number texted")
+    why.add_argument("--text", required=True)
+    why.add_argument(
+        "--at", help='"2026-12-25 22:15" in the reply number\'s time zone (default: now)'
+    )
+    why.set_defaults(func=cmd_routes_explain)
+    inbox = commands.add_parser("inbox", parents=[config], help="recent inbound texts and routes")
+    inbox.add_argument("--limit", type=int, default=20)
+    inbox.add_argument("--explain", action="store_true", help="show each routing explanation")
+    inbox.set_defaults(func=cmd_inbox)
     outbox = commands.add_parser("outbox", parents=[config], help="show recent texts")
     outbox.add_argument("--limit", type=int, default=20)
     outbox.add_argument("--json", action="store_true", help="one JSON object per line")

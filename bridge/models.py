@@ -14,6 +14,7 @@ __all__ = [
     "Conversation",
     "InboundJob",
     "InboundOutcome",
+    "InboundRecord",
     "InboundSms",
     "JobState",
     "MailJob",
@@ -182,3 +183,17 @@ class InboundOutcome:
     texts: tuple[NewSmsJob, ...] = ()
     suppress: bool | None = None
     auto_replied: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundRecord:
+    """A stored inbound text with how it was routed, for ``smsbridge inbox`` and the admin page."""
+
+    id: str
+    from_number: str
+    to_number: str
+    text: str
+    received_at: datetime
+    state: str
+    route: str | None
+    explanation: str | None

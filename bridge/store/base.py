@@ -16,6 +16,7 @@ from bridge.models import (
     Conversation,
     InboundJob,
     InboundOutcome,
+    InboundRecord,
     InboundSms,
     MailJob,
     NewMailJob,
@@ -122,6 +123,8 @@ class Store(Protocol):
     ) -> list[str]:
         """Mark routed and store every email and text it produced, in one transaction."""
         ...
+
+    async def recent_inbound(self, *, limit: int) -> list[InboundRecord]: ...
 
     async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None: ...
 

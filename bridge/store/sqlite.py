@@ -18,6 +18,7 @@ from typing import Any
 from bridge.models import (
     InboundJob,
     InboundOutcome,
+    InboundRecord,
     InboundSms,
     JobState,
     MailJob,
@@ -355,6 +356,14 @@ class SqliteStore:
 
         result: list[str] = await self._run(op)
         return result
+
+    async def recent_inbound(self, *, limit: int) -> list[InboundRecord]:
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT * FROM inbound_sms ORDER BY created_at DESC, id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        )
+        return [inbound.record_row(row) for row in rows]
 
     async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None:
         params = (_ts(at), _ts(now), job_id)

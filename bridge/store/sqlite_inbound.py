@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from bridge.models import Conversation, InboundJob, InboundOutcome, InboundSms
+from bridge.models import Conversation, InboundJob, InboundOutcome, InboundRecord, InboundSms
 from bridge.store.base import InboundContext
 from bridge.store.ids import new_id
 
@@ -20,6 +20,7 @@ __all__ = [
     "insert_inbound",
     "mark_routed",
     "record_conversation",
+    "record_row",
     "set_suppressed",
     "update_status",
 ]
@@ -54,6 +55,14 @@ def inbound_row(row: sqlite3.Row) -> InboundJob:
         id=row["id"], provider=row["provider"], provider_message_id=row["provider_message_id"],
         from_number=row["from_number"], to_number=row["to_number"], text=row["body"],
         received_at=datetime.fromtimestamp(row["received_at"], UTC), attempts=row["attempts"],
+    )  # fmt: skip
+
+
+def record_row(row: sqlite3.Row) -> InboundRecord:
+    return InboundRecord(
+        id=row["id"], from_number=row["from_number"], to_number=row["to_number"],
+        text=row["body"], received_at=datetime.fromtimestamp(row["received_at"], UTC),
+        state=row["state"], route=row["route"], explanation=row["explanation"],
     )  # fmt: skip
 
 
