@@ -21,7 +21,8 @@ import httpx
 from starlette.routing import BaseRoute
 
 from bridge.clock import Clock, system_clock
-from bridge.config import Settings
+from bridge.config import Settings, load_settings
+from bridge.errors import ConfigError
 from bridge.http import HttpServer, build_app
 from bridge.inbound.intake import EmailIntake
 from bridge.inbound.reports import ReportIntake
@@ -41,7 +42,7 @@ from bridge.store.base import Store
 from bridge.store.factory import open_store
 from bridge.workers.inbound import InboundDispatcher
 from bridge.workers.mail import MailDispatcher
-from bridge.workers.routing import build_router
+from bridge.workers.routing import ReloadableRouter
 from bridge.workers.runner import JobRunner
 from bridge.workers.sms import SmsDispatcher
 
@@ -92,6 +93,7 @@ class Bridge:
         self._webhook_client: httpx.AsyncClient | None = None
         self._runners: list[tuple[JobRunner[Any], asyncio.Task[None]]] = []
         self._smtp: asyncio.Server | None = None
+        self._router = ReloadableRouter(settings)
         self._watchers: list[tuple[ReplyNumberWatcher, asyncio.Task[None]]] = []
         self._http: HttpServer | None = None
 
@@ -165,7 +167,7 @@ class Bridge:
             mail.wake()
 
         dispatcher = InboundDispatcher(
-            store=store, settings=self.settings, router=build_router(self.settings),
+            store=store, settings=self.settings, router=self._router,
             clock=self._clock, queued=queued,
         )  # fmt: skip
         queue = self.settings.queue
@@ -215,6 +217,18 @@ class Bridge:
         return sandbox_routes(
             receive=receive, clock=self._clock, default_region=self.settings.smtp.default_region
         )
+
+    def reload(self, path: Path) -> bool:
+        """Load ``path`` again and swap in its routing table; an invalid file changes nothing."""
+        try:
+            fresh = load_settings(path)
+        except ConfigError as exc:
+            log.error("reload refused; the routing table in use is unchanged:\n%s", exc.report())
+            return False
+        self._router.swap(fresh)
+        log.info("reloaded %s: %d route(s) in use (table %d); changes to other settings take"
+                 " effect at the next start", path, len(fresh.routes), self._router.generation)  # fmt: skip
+        return True
 
     def _notice_settings(self) -> NoticeSettings:
         return NoticeSettings(

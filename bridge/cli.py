@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import getpass
 import logging
 import os
@@ -52,12 +53,13 @@ def _configure_logging(level: str) -> None:
         logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, path: Path) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with Bridge(settings):
+    async with Bridge(settings) as bridge:
+        loop.add_signal_handler(signal.SIGHUP, bridge.reload, path)
         await stop.wait()
         logging.getLogger("bridge").info("stopping: listeners first, then jobs in flight")
 
@@ -66,7 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     _configure_logging(settings.bridge.log_level)
     try:
-        asyncio.run(_serve(settings))
+        asyncio.run(_serve(settings, Path(args.config)))
     except (StoreLocked, SchemaTooNew, OSError) as exc:
         print(f"smsbridge: cannot start: {exc}", file=sys.stderr)
         return EXIT_START
@@ -144,6 +146,31 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _running_pid(lock: Path) -> int:
+    """The pid in the lock file, if the lock is held (a dead bridge's file proves nothing)."""
+    with lock.open("r", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return int(handle.read().split()[0])
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    raise ValueError("no bridge holds the lock")
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    """Check the file here (so the admin sees the report), then signal the running bridge."""
+    settings = _settings(args.config)
+    lock = settings.database_path.with_name(settings.database_path.name + ".lock")
+    try:
+        pid = _running_pid(lock)
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError, IndexError):
+        print(f"smsbridge: no running bridge found for {settings.database_path}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.config} is valid; asked the bridge (pid {pid}) to reload its routing table.")
+    return 0
+
+
 def cmd_outbox(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
 
@@ -210,6 +237,8 @@ def _parser() -> argparse.ArgumentParser:
         "--at", help='"2026-12-25 22:15" in the reply number\'s time zone (default: now)'
     )
     why.set_defaults(func=cmd_routes_explain)
+    reload = commands.add_parser("reload", parents=[config], help="reload the routing table")
+    reload.set_defaults(func=cmd_reload)
     inbox = commands.add_parser("inbox", parents=[config], help="recent inbound texts and routes")
     inbox.add_argument("--limit", type=int, default=20)
     inbox.add_argument("--explain", action="store_true", help="show each routing explanation")

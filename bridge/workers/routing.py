@@ -9,7 +9,7 @@ from bridge.models import InboundJob
 from bridge.routing.table import InboundText, RoutingTable
 from bridge.workers.inbound import Routed, Router, number_inbox_router
 
-__all__ = ["build_router"]
+__all__ = ["ReloadableRouter", "build_router"]
 
 
 def build_router(settings: Settings) -> Router:
@@ -28,3 +28,22 @@ def build_router(settings: Settings) -> Router:
         )  # fmt: skip
 
     return route
+
+
+class ReloadableRouter:
+    """The router the worker holds; ``swap`` replaces the table in one assignment.
+
+    A text is routed by whichever table was current when its routing began, from start to
+    finish, so a reload can never route a text twice or half by each table.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._route = build_router(settings)
+        self.generation = 1
+
+    def __call__(self, job: InboundJob, at: datetime) -> Routed:
+        return self._route(job, at)
+
+    def swap(self, settings: Settings) -> None:
+        self._route = build_router(settings)
+        self.generation += 1
