@@ -8,6 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bridge.config import RouteSettings
@@ -142,3 +144,25 @@ def test_table_validation(tmp_path: Path, extra: str, words: str) -> None:
     with pytest.raises(ConfigError) as raised:
         make_settings(tmp_path, extra=extra)
     assert words in raised.value.report()
+
+
+@given(
+    sender=st.sampled_from(["+447700900123", "+447700900155", "+12025550123", "+33612345678"]),
+    to=st.sampled_from([SALES, SUPPORT]),
+    text=st.text(max_size=30) | st.sampled_from(["renew", "Renewal!", " RENEW now", "hello"]),
+    at=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31),
+                    timezones=st.just(UTC)),
+)  # fmt: skip
+def test_explain_and_the_router_always_agree(sender: str, to: str, text: str, at: datetime) -> None:
+    decision = ROUTES.resolve(InboundText(sender, to, text), at=at)
+    explained = decision.explain().splitlines()
+    assert explained[-1].startswith(f"Route {decision.route!r}") or any(
+        line.startswith(f"Route {decision.route!r}") for line in explained
+    )
+    matched = [line for line in explained if line.endswith(": matched")]
+    assert matched == [f"  {decision.route}: matched"]
+    names = [step.route for step in decision.considered]
+    assert names == [r.name for r in ROUTES.routes][: len(names)] and names[-1] == decision.route
+    for step, route in zip(decision.considered, ROUTES.routes, strict=False):
+        failing = [c.check(InboundText(sender, to, text), at=at) for c in route.conditions]
+        assert step.reasons == tuple(r for r in failing if r is not None)

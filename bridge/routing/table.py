@@ -83,6 +83,10 @@ class RoutingTable:
             raise ValueError("a routing table ends with a default route that matches everything")
         self._routes = routes
 
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return self._routes
+
     @classmethod
     def from_settings(cls, routes: tuple[RouteSettings, ...]) -> RoutingTable:
         return cls(tuple(_route(settings) for settings in routes))
