@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,8 +30,10 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bridge.config_lines import line_of
 from bridge.errors import ConfigError
+from bridge.routing.calendar import dates_from_ics, expand
 
 __all__ = [
+    "CalendarSettings",
     "InboundSettings",
     "MailSettings",
     "ProviderSettings",
@@ -288,6 +291,31 @@ _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _SENDER_MATCH = re.compile(r"^\+[1-9]\d{0,14}$|^[A-Z]{2}$")
 
 
+class CalendarSettings(Section):
+    """Named dated periods (closures, holidays) that routes can follow or avoid."""
+
+    name: str = Field(min_length=1)
+    dates: tuple[str, ...] = ()
+    ics: Path | None = Field(default=None, description="An iCalendar file of all-day events.")
+
+    @model_validator(mode="after")
+    def _readable(self) -> CalendarSettings:
+        self.days()  # raises with the reason if a date or the file is wrong
+        return self
+
+    def days(self) -> frozenset[date]:
+        found = expand(self.dates)
+        if self.ics is not None:
+            try:
+                text = self.ics.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ValueError(
+                    f"calendar {self.name!r}: cannot read {self.ics}: {exc.strerror}"
+                ) from None
+            found |= dates_from_ics(text)[0]
+        return found
+
+
 class RouteSettings(Section):
     """One row of the routing table: conditions (all must hold) and what to do."""
 
@@ -305,6 +333,8 @@ class RouteSettings(Section):
     auto_reply: str | None = None
     forward_to: tuple[str, ...] = ()
     webhook: str | None = Field(default=None, description="Each text is POSTed here as JSON.")
+    during: tuple[str, ...] = Field(default=(), description="Calendars: only on their dates.")
+    except_during: tuple[str, ...] = Field(default=(), description="Calendars: not on their dates.")
 
     @field_validator("webhook")
     @classmethod
@@ -373,7 +403,10 @@ class RouteSettings(Section):
                 f"route {self.name!r} has no destination: give emails, owner = true, auto_reply,"
                 " forward_to or webhook"
             )
-        conditions = self.numbers or self.senders or self.keywords or self.days or self.start
+        conditions = (
+            self.numbers or self.senders or self.keywords or self.days or self.start
+            or self.during or self.except_during
+        )  # fmt: skip
         if self.default and conditions:
             raise ValueError(f"route {self.name!r} is the default, which matches every text:"
                              " remove its conditions")  # fmt: skip
@@ -481,9 +514,16 @@ class Settings(BaseSettings):
     numbers: tuple[ReplyNumber, ...] = ()
     inbound: InboundSettings = InboundSettings()
     routes: tuple[RouteSettings, ...] = ()
+    calendars: tuple[CalendarSettings, ...] = ()
 
     @model_validator(mode="after")
     def _route_table(self) -> Settings:
+        known = {calendar.name for calendar in self.calendars}
+        for route in self.routes:
+            unknown = sorted(set(route.during + route.except_during) - known)
+            if unknown:
+                raise ValueError(f"routes: route {route.name!r} names calendar(s) {', '.join(unknown)}"
+                                 " that no [[calendars]] entry defines")  # fmt: skip
         names = [route.name for route in self.routes]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
@@ -547,6 +587,9 @@ _PATH_KEYS = (
 
 def _relative_to(base: Path, data: dict[str, Any]) -> dict[str, Any]:
     """Resolve relative paths in the file against the file's own folder, wherever it is run."""
+    for calendar in data.get("calendars") or []:
+        if isinstance(calendar, dict) and isinstance(calendar.get("ics"), str):
+            calendar["ics"] = str(base / calendar["ics"])
     for *sections, key in _PATH_KEYS:
         table: Any = data
         for name in sections:

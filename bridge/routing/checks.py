@@ -26,8 +26,10 @@ def warnings_for(routes: tuple[RouteSettings, ...], inbound: InboundSettings) ->
 def _covers(first: RouteSettings, later: RouteSettings) -> bool:
     if first.default:
         return True
+    same_calendars = (first.during, first.except_during) == (later.during, later.except_during)
     return (
-        _superset(first.numbers, later.numbers)
+        (same_calendars or not (first.during or first.except_during))
+        and _superset(first.numbers, later.numbers)
         and _superset(first.keywords, later.keywords)
         and _senders_cover(first.senders, later.senders)
         and _window_covers(first, later)

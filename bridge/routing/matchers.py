@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 
 __all__ = [
+    "CalendarIs",
     "Condition",
     "InboundText",
     "KeywordIs",
@@ -127,3 +128,22 @@ class TimeWindow:
 
     def _on(self, local: datetime) -> bool:
         return not self.days or WEEKDAYS[local.weekday()] in self.days
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarIs:
+    """The text's local date is (or, with ``outside``, is not) one of a calendar's days."""
+
+    name: str
+    days: frozenset[date]
+    zone: str
+    outside: bool = False
+
+    def check(self, text: InboundText, *, at: datetime) -> str | None:
+        if at.tzinfo is None:
+            raise ValueError("routing needs an aware time")
+        day = at.astimezone(ZoneInfo(self.zone)).date()
+        inside = day in self.days
+        if inside != self.outside:
+            return None
+        return f"{day:%a %d %b %Y} is {'in' if inside else 'not in'} the calendar {self.name!r}"

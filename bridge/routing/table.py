@@ -8,11 +8,12 @@ be explained to an admin ("sales-hours: 22:15 Sunday in Europe/London is outside
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bridge.config import RouteSettings
+from bridge.config import CalendarSettings, RouteSettings
 from bridge.routing.matchers import (
+    CalendarIs,
     Condition,
     InboundText,
     KeywordIs,
@@ -88,8 +89,11 @@ class RoutingTable:
         return self._routes
 
     @classmethod
-    def from_settings(cls, routes: tuple[RouteSettings, ...]) -> RoutingTable:
-        return cls(tuple(_route(settings) for settings in routes))
+    def from_settings(
+        cls, routes: tuple[RouteSettings, ...], calendars: tuple[CalendarSettings, ...] = ()
+    ) -> RoutingTable:
+        days = {calendar.name: calendar.days() for calendar in calendars}
+        return cls(tuple(_route(settings, days) for settings in routes))
 
     def resolve(self, text: InboundText, *, at: datetime) -> Decision:
         if at.tzinfo is None:
@@ -105,7 +109,7 @@ class RoutingTable:
         raise AssertionError("the default route matches every text")
 
 
-def _route(settings: RouteSettings) -> Route:
+def _route(settings: RouteSettings, calendars: dict[str, frozenset[date]]) -> Route:
     conditions: list[Condition] = []
     if settings.numbers:
         conditions.append(NumberIs(settings.numbers))
@@ -116,6 +120,10 @@ def _route(settings: RouteSettings) -> Route:
     if settings.days or settings.start:
         conditions.append(TimeWindow(settings.days, _time(settings.start), _time(settings.end),
                                      settings.timezone))  # fmt: skip
+    for name in settings.during:
+        conditions.append(CalendarIs(name, calendars[name], settings.timezone))
+    for name in settings.except_during:
+        conditions.append(CalendarIs(name, calendars[name], settings.timezone, outside=True))
     destination = Destination(settings.emails, settings.owner, settings.auto_reply,
                               settings.forward_to, settings.webhook)  # fmt: skip
     return Route(settings.name, tuple(conditions), destination, settings.timezone)

@@ -16,7 +16,7 @@ def build_router(settings: Settings) -> Router:
     """The ``[[routes]]`` table when there is one, else each reply number's own inbox."""
     if not settings.routes:
         return number_inbox_router(settings)
-    table = RoutingTable.from_settings(settings.routes)
+    table = RoutingTable.from_settings(settings.routes, settings.calendars)
 
     def route(job: InboundJob, at: datetime) -> Routed:
         decision = table.resolve(InboundText(job.from_number, job.to_number, job.text), at=at)
