@@ -20,6 +20,7 @@ from typing import IO, Any
 import httpx
 from starlette.routing import BaseRoute
 
+from bridge.admin import admin_routes
 from bridge.clock import Clock, system_clock
 from bridge.config import Settings, load_settings
 from bridge.errors import ConfigError
@@ -94,6 +95,7 @@ class Bridge:
         self._runners: list[tuple[JobRunner[Any], asyncio.Task[None]]] = []
         self._smtp: asyncio.Server | None = None
         self._router = ReloadableRouter(settings)
+        self._in_use = settings  # the settings the routing table came from (reload changes it)
         self._watchers: list[tuple[ReplyNumberWatcher, asyncio.Task[None]]] = []
         self._http: HttpServer | None = None
 
@@ -152,7 +154,9 @@ class Bridge:
         reports = ReportIntake(store=self._store, notices=self._notice_settings(),
                                clock=self._clock, mail_queued=mail_runner.wake)  # fmt: skip
         self._start_watchers(self._store, inbound_runner, reports)
-        routes = self._webhooks(self._store, inbound_runner, reports)
+        routes = [*self._webhooks(self._store, inbound_runner, reports)]
+        if settings.admin.enabled:
+            routes += admin_routes(settings=lambda: self._in_use, store=self._store)
         self._http = HttpServer(build_app(store=self._store, routes=routes), settings=settings.http)
         await self._http.start()
         log.info("smsbridge ready: SMTP on %s, HTTP on %s, provider %s, mail via %s",
@@ -226,6 +230,7 @@ class Bridge:
             log.error("reload refused; the routing table in use is unchanged:\n%s", exc.report())
             return False
         self._router.swap(fresh)
+        self._in_use = fresh
         log.info("reloaded %s: %d route(s) in use (table %d); changes to other settings take"
                  " effect at the next start", path, len(fresh.routes), self._router.generation)  # fmt: skip
         return True

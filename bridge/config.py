@@ -458,6 +458,39 @@ class InboundSettings(Section):
         return tuple(v.strip().upper() for v in values if v.strip())
 
 
+class AdminSettings(Section):
+    """The admin page on the HTTP server: off unless enabled, and then only for these networks."""
+
+    enabled: bool = False
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    session_minutes: float = Field(default=480.0, gt=0)
+
+    _networks = field_validator("allowed_networks")(classmethod(lambda cls, v: _valid_networks(v)))
+
+    @model_validator(mode="after")
+    def _password(self) -> AdminSettings:
+        if self.password is None and self.password_file is not None:
+            object.__setattr__(self, "password", _read_secret_file(self.password_file))
+        if self.enabled and self.password is None:
+            raise ValueError(
+                "admin.enabled needs a password: set SMSBRIDGE_ADMIN__PASSWORD or admin.password_file"
+            )
+        return self
+
+
+def _valid_networks(values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a network, e.g. 127.0.0.0/8 or 10.0.0.0/8"
+            ) from None
+    return values
+
+
 class QueueSettings(Section):
     workers: int = Field(default=8, ge=1, le=256)
     lease_seconds: float = Field(default=60.0, gt=0)
@@ -515,6 +548,7 @@ class Settings(BaseSettings):
     inbound: InboundSettings = InboundSettings()
     routes: tuple[RouteSettings, ...] = ()
     calendars: tuple[CalendarSettings, ...] = ()
+    admin: AdminSettings = AdminSettings()
 
     @model_validator(mode="after")
     def _route_table(self) -> Settings:
@@ -582,6 +616,7 @@ _PATH_KEYS = (
     ("smtp", "auth", "users_file"), ("provider", "sandbox", "journal"),
     ("provider", "twilio", "auth_token_file"), ("mail", "maildir", "path"),
     ("mail", "smtp", "password_file"), ("inbound", "webhook_secret_file"),
+    ("admin", "password_file"),
 )  # fmt: skip
 
 

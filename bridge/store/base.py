@@ -45,6 +45,8 @@ class QueueCounts:
     retrying: int
     sending: int
     mail_waiting: int
+    dead: int = 0  # texts failed for good in the last day (their authors were told)
+    mail_dead: int = 0  # the bridge's own emails it could not deliver, in the last day
 
 
 class Store(Protocol):

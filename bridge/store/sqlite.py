@@ -314,14 +314,18 @@ class SqliteStore:
 
     async def counts(self) -> QueueCounts:
         def op(conn: sqlite3.Connection) -> QueueCounts:
+            day_ago = datetime.now(UTC).timestamp() - 86400
             row = conn.execute(
                 "SELECT"
                 " (SELECT count(*) FROM sms_jobs WHERE state = 'queued' AND attempts = 0),"
                 " (SELECT count(*) FROM sms_jobs WHERE state = 'queued' AND attempts > 0),"
                 " (SELECT count(*) FROM sms_jobs WHERE state = 'sending'),"
-                " (SELECT count(*) FROM mail_jobs WHERE state IN ('queued', 'sending'))"
+                " (SELECT count(*) FROM mail_jobs WHERE state IN ('queued', 'sending')),"
+                " (SELECT count(*) FROM sms_jobs WHERE state = 'failed' AND updated_at >= ?),"
+                " (SELECT count(*) FROM mail_jobs WHERE state = 'failed' AND updated_at >= ?)",
+                (day_ago, day_ago),
             ).fetchone()
-            return QueueCounts(waiting=row[0], retrying=row[1], sending=row[2], mail_waiting=row[3])
+            return QueueCounts(*row)
 
         result: QueueCounts = await self._run(op)
         return result

@@ -1,0 +1,113 @@
+"""The admin page: access rules over HTTP, and a real headless Chromium logging in to explain."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.bridge_process import BridgeProcess
+from tests.conftest import IN_CI, ROOT
+
+PASSWORD = "correct horse battery staple"
+ARTIFACTS = ROOT / "test-artifacts"
+SETTINGS = """
+[[numbers]]
+number = "+447700900100"
+inbox = ["team@example.com"]
+timezone = "Europe/London"
+
+[[routes]]
+name = "renewals"
+keywords = ["renew"]
+days = ["mon", "tue", "wed", "thu", "fri"]
+start = "09:00"
+end = "17:30"
+timezone = "Europe/London"
+emails = ["renewals@example.com"]
+
+[[routes]]
+name = "everyone"
+default = true
+owner = true
+emails = ["team@example.com"]
+"""
+
+
+@pytest.fixture
+def admin_bridge(tmp_path: Path) -> Iterator[BridgeProcess]:
+    bridge = BridgeProcess(tmp_path, extra=SETTINGS, admin={"enabled": True},
+                           env={"SMSBRIDGE_ADMIN__PASSWORD": PASSWORD})  # fmt: skip
+    with bridge:
+        yield bridge
+
+
+def test_the_page_is_off_by_default(tmp_path: Path) -> None:
+    with BridgeProcess(tmp_path) as bridge:
+        assert httpx.get(f"http://127.0.0.1:{bridge.http_port}/admin").status_code == 404
+
+
+def test_login_is_required_and_checked(admin_bridge: BridgeProcess) -> None:
+    base = f"http://127.0.0.1:{admin_bridge.http_port}/admin"
+    assert 'type="password"' in httpx.get(base).text
+    wrong = httpx.post(base + "/login", data={"password": "guess"})
+    assert wrong.status_code == 401 and "not right" in wrong.text
+    with httpx.Client() as client:
+        client.post(base + "/login", data={"password": PASSWORD})
+        page = client.get(base, params={"sender": "07700 900123", "to": "+447700900100",
+                                        "text": "<b>RENEW</b>", "at": "2026-11-23 10:00"})  # fmt: skip
+    assert "Routes (first match wins)" in page.text and "Queue" in page.text
+    assert "<b>RENEW</b>" not in page.text and "&lt;b&gt;RENEW&lt;/b&gt;" in page.text
+
+
+def test_other_networks_are_refused(tmp_path: Path) -> None:
+    bridge = BridgeProcess(tmp_path, admin={"enabled": True, "allowed_networks": ["10.0.0.0/8"]},
+                           env={"SMSBRIDGE_ADMIN__PASSWORD": PASSWORD})  # fmt: skip
+    with bridge:
+        base = f"http://127.0.0.1:{bridge.http_port}/admin"
+        assert httpx.get(base).status_code == 403
+        assert httpx.post(base + "/login", data={"password": PASSWORD}).status_code == 403
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        found = None
+    if found is None:
+        if IN_CI:
+            pytest.fail("chromium or playwright is missing: .ci/test installs them")
+        pytest.skip("Debian's chromium and the playwright package are needed")
+    return found
+
+
+def test_an_admin_logs_in_and_runs_an_explain_in_chromium(admin_bridge: BridgeProcess) -> None:
+    from playwright.sync_api import sync_playwright
+
+    executable = _chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(f"http://127.0.0.1:{admin_bridge.http_port}/admin")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.fill("input[name=sender]", "+447700900123")
+        page.fill("input[name=text]", "Renew please")
+        page.fill("input[name=at]", "2026-12-25 22:15")
+        page.click("text=Explain")
+        answer = page.inner_text("#explanation")
+        page.screenshot(path=str(ARTIFACTS / "admin-page.png"), full_page=True)
+        browser.close()
+    assert "22:15 Friday 25 December 2026" in answer
+    assert "renewals: no: 22:15 Friday in Europe/London is outside mon,tue,wed,thu,fri 09:00-17:30" in answer
+    assert "Route 'everyone' sends it to" in answer
+    assert (ARTIFACTS / "admin-page.png").stat().st_size > 10_000
