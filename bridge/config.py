@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -69,6 +70,17 @@ def _read_secret_file(path: Path | None) -> SecretStr | None:
         return SecretStr(path.read_text(encoding="utf-8").strip())
     except OSError as exc:
         raise ValueError(f"cannot read the secret file {path}: {exc.strerror}") from None
+
+
+def validate_addresses(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Email addresses as email-validator reads them (no DNS lookups), normalised."""
+    checked = []
+    for value in values:
+        try:
+            checked.append(validate_email(value, check_deliverability=False).normalized)
+        except EmailNotValidError as exc:
+            raise ValueError(f"{value!r} is not an email address: {exc}") from None
+    return tuple(checked)
 
 
 def validate_sender(value: str) -> str:
@@ -275,6 +287,7 @@ class ReplyNumber(Section):
     auto_reply: str | None = Field(
         default=None, description="Texted back (at most once per interval) when no route says."
     )
+    _inbox = field_validator("inbox")(classmethod(lambda cls, v: validate_addresses(v)))
 
     @field_validator("number")
     @classmethod
@@ -333,6 +346,7 @@ class RouteSettings(Section):
     auto_reply: str | None = None
     forward_to: tuple[str, ...] = ()
     webhook: str | None = Field(default=None, description="Each text is POSTed here as JSON.")
+    _emails = field_validator("emails")(classmethod(lambda cls, v: validate_addresses(v)))
     during: tuple[str, ...] = Field(default=(), description="Calendars: only on their dates.")
     except_during: tuple[str, ...] = Field(default=(), description="Calendars: not on their dates.")
 

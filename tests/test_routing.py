@@ -80,6 +80,31 @@ def test_office_hours_are_local_on_both_sides_of_dst(zone: ZoneInfo, date: tuple
     assert table.resolve(text, at=local(zone, *date, 17, 0).astimezone(UTC)).route == "other"
 
 
+@pytest.mark.parametrize(
+    ("zone", "instant", "route"),
+    [
+        # New York, 8 March 2026: 02:00 EST becomes 03:00 EDT (07:00 UTC).
+        ("America/New_York", datetime(2026, 3, 8, 6, 30, tzinfo=UTC), "early"),  # 01:30 EST
+        ("America/New_York", datetime(2026, 3, 8, 7, 30, tzinfo=UTC), "other"),  # 03:30 EDT
+        # New York, 1 November 2026: 02:00 EDT becomes 01:00 EST; 01:30 happens twice.
+        ("America/New_York", datetime(2026, 11, 1, 5, 30, tzinfo=UTC), "early"),  # 01:30 EDT
+        ("America/New_York", datetime(2026, 11, 1, 6, 30, tzinfo=UTC), "early"),  # 01:30 EST
+        ("America/New_York", datetime(2026, 11, 1, 8, 0, tzinfo=UTC), "other"),  # 03:00 EST
+        # London, 25 October 2026: 02:00 BST becomes 01:00 GMT; 01:30 happens twice.
+        ("Europe/London", datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "early"),  # 01:30 BST
+        ("Europe/London", datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "early"),  # 01:30 GMT
+        ("Europe/London", datetime(2026, 10, 25, 3, 0, tzinfo=UTC), "other"),  # 03:00 GMT
+    ],
+)
+def test_windows_on_the_dst_sundays(zone: str, instant: datetime, route: str) -> None:
+    table = RoutingTable.from_settings((
+        RouteSettings(name="early", days=("sun",), start="00:30", end="03:00", timezone=zone,
+                      emails=("early@example.com",)),
+        RouteSettings(name="other", default=True, emails=("else@example.com",)),
+    ))  # fmt: skip
+    assert table.resolve(InboundText("+12025550123", SALES, "hi"), at=instant).route == route
+
+
 def test_a_window_on_the_dst_sunday_in_london() -> None:
     table = RoutingTable.from_settings((
         RouteSettings(name="early", days=("sun",), start="00:30", end="03:00",
@@ -120,6 +145,8 @@ def test_a_naive_time_is_refused() -> None:
         ({"start": "09:00"}, "give both start and end"),
         ({"timezone": "Europe/Londres"}, "not an IANA time zone"),
         ({"emails": []}, "has no destination"),
+        ({"emails": ["bob@@example.com"]}, "'bob@@example.com' is not an email address"),
+        ({"webhook": "hooks.example.com/sms"}, "is not an http(s) URL"),
         ({"default": True, "keywords": ["x"]}, "remove its conditions"),
     ],
 )
