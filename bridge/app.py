@@ -53,6 +53,14 @@ log = logging.getLogger(__name__)
 GRACE_SECONDS = 10.0
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 class StoreLocked(RuntimeError):
     """Another bridge already runs on this SQLite database."""
 
@@ -96,6 +104,7 @@ class Bridge:
         self._smtp: asyncio.Server | None = None
         self._router = ReloadableRouter(settings)
         self._in_use = settings  # the settings the routing table came from (reload changes it)
+        self._tasks: list[asyncio.Task[None]] = []
         self._watchers: list[tuple[ReplyNumberWatcher, asyncio.Task[None]]] = []
         self._http: HttpServer | None = None
 
@@ -222,6 +231,20 @@ class Bridge:
             receive=receive, clock=self._clock, default_region=self.settings.smtp.default_region
         )
 
+    def watch(self, path: Path, *, every: float = 2.0) -> None:
+        """Reload whenever ``path`` changes (its modification time or size)."""
+
+        async def loop() -> None:
+            seen = _stamp(path)
+            while True:
+                await asyncio.sleep(every)
+                now = _stamp(path)
+                if now != seen:
+                    seen = now
+                    self.reload(path)
+
+        self._tasks.append(asyncio.create_task(loop(), name="watch settings"))
+
     def reload(self, path: Path) -> bool:
         """Load ``path`` again and swap in its routing table; an invalid file changes nothing."""
         try:
@@ -315,6 +338,8 @@ class Bridge:
         )
 
     async def _stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
         if self._smtp is not None:
             self._smtp.close()
             await self._smtp.wait_closed()

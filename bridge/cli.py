@@ -60,6 +60,8 @@ async def _serve(settings: Settings, path: Path) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with Bridge(settings) as bridge:
         loop.add_signal_handler(signal.SIGHUP, bridge.reload, path)
+        if settings.bridge.watch_config:
+            bridge.watch(path)
         await stop.wait()
         logging.getLogger("bridge").info("stopping: listeners first, then jobs in flight")
 

@@ -104,6 +104,9 @@ class BridgeSettings(Section):
         default=None, description="Public https URL of the HTTP server, for provider callbacks."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    watch_config: bool = Field(
+        default=False, description="Reload the routing table when the settings file changes."
+    )
 
 
 class StoreSettings(Section):

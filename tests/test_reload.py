@@ -78,3 +78,17 @@ def test_an_invalid_file_keeps_the_table_in_use(tmp_path: Path) -> None:
         [raw] = bridge.wait_until(bridge.maildir_messages, what="the email")
     assert BytesParser(policy=policy.default).parsebytes(raw)["To"] == "blue@example.com"
     assert "'9am' is not a time of day" in bridge.log_text()
+
+
+def test_watching_the_file_reloads_when_it_changes(tmp_path: Path) -> None:
+    bridge = BridgeProcess(tmp_path, extra=NUMBER + TABLE.format(name="blue"),
+                           bridge={"watch_config": True})  # fmt: skip
+    with bridge:
+        time.sleep(0.5)
+        bridge.config.write_text(bridge.config.read_text().replace("blue", "green"))
+        bridge.wait_until(lambda: "reloaded " in bridge.log_text(), timeout=15, what="a reload")
+        answer = httpx.post(f"http://127.0.0.1:{bridge.http_port}/webhooks/sandbox/inbound",
+                            data={"From": "+447700900123", "To": "+447700900100", "Body": "hi"})  # fmt: skip
+        assert answer.status_code == 200
+        [raw] = bridge.wait_until(bridge.maildir_messages, what="the email")
+    assert BytesParser(policy=policy.default).parsebytes(raw)["To"] == "green@example.com"
