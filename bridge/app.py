@@ -26,6 +26,7 @@ from bridge.config import Settings, load_settings
 from bridge.errors import ConfigError
 from bridge.http import HttpServer, build_app
 from bridge.inbound.intake import EmailIntake
+from bridge.inbound.mailbox import MailboxWatcher
 from bridge.inbound.reports import ReportIntake
 from bridge.inbound.smtp import SmtpHandler, start_smtp_server
 from bridge.inbound.users import UserTable
@@ -105,7 +106,7 @@ class Bridge:
         self._router = ReloadableRouter(settings)
         self._in_use = settings  # the settings the routing table came from (reload changes it)
         self._tasks: list[asyncio.Task[None]] = []
-        self._watchers: list[tuple[ReplyNumberWatcher, asyncio.Task[None]]] = []
+        self._watchers: list[tuple[ReplyNumberWatcher | MailboxWatcher, asyncio.Task[None]]] = []
         self._http: HttpServer | None = None
 
     @property
@@ -154,6 +155,7 @@ class Bridge:
             store=self._store, text=settings.text, senders=settings.senders,
             notices=self._notice_settings(), clock=self._clock, queued=sms_runner.wake,
         )  # fmt: skip
+        self._start_mailboxes(intake, mail_runner)
         users_file = settings.smtp.auth.users_file
         users = UserTable.load(users_file) if users_file else None
         self._smtp = await start_smtp_server(
@@ -194,6 +196,17 @@ class Bridge:
         )  # fmt: skip
         self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
         return runner
+
+    def _start_mailboxes(self, intake: EmailIntake, mail: JobRunner[MailJob]) -> None:
+        for mailbox in self.settings.mailboxes:
+            watcher = MailboxWatcher(
+                settings=mailbox, intake=intake, store=self.store,
+                allowed_senders=self.settings.smtp.allowed_senders,
+                region=self.settings.smtp.default_region, notices=self._notice_settings(),
+                clock=self._clock, mail_queued=mail.wake,
+            )  # fmt: skip
+            task = asyncio.create_task(watcher.run(), name=f"mailbox {mailbox.username}")
+            self._watchers.append((watcher, task))
 
     def _start_watchers(
         self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake

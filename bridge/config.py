@@ -37,6 +37,7 @@ __all__ = [
     "CalendarSettings",
     "InboundSettings",
     "MailSettings",
+    "MailboxSettings",
     "ProviderSettings",
     "QueueSettings",
     "ReplyNumber",
@@ -508,6 +509,38 @@ def _valid_networks(values: tuple[str, ...]) -> tuple[str, ...]:
     return values
 
 
+class MailboxSettings(Section):
+    """An IMAP mailbox whose mail becomes texts: sms@company.example on hosted mail."""
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["imaps", "starttls", "none"] = "imaps"
+    username: str
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    address: str = Field(description="The mailbox's address: sms+NUMBER@ is read from it.")
+    folder: str = "INBOX"
+    sent_folder: str = "SMS/Sent"
+    failed_folder: str = "SMS/Failed"
+    recipients_header: str | None = Field(default=None, description="e.g. X-SMS-To")
+    idle: bool = True
+    poll_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _password_from_file(self) -> MailboxSettings:
+        if self.password is None and self.password_file is not None:
+            object.__setattr__(self, "password", _read_secret_file(self.password_file))
+        if self.password is None:
+            raise ValueError(
+                f"mailbox {self.username}: give password_file (a secret never goes here)"
+            )
+        return self
+
+    @property
+    def server_port(self) -> int:
+        return self.port or (993 if self.security == "imaps" else 143)
+
+
 class QueueSettings(Section):
     workers: int = Field(default=8, ge=1, le=256)
     lease_seconds: float = Field(default=60.0, gt=0)
@@ -566,6 +599,7 @@ class Settings(BaseSettings):
     routes: tuple[RouteSettings, ...] = ()
     calendars: tuple[CalendarSettings, ...] = ()
     admin: AdminSettings = AdminSettings()
+    mailboxes: tuple[MailboxSettings, ...] = ()
 
     @model_validator(mode="after")
     def _route_table(self) -> Settings:
@@ -639,9 +673,10 @@ _PATH_KEYS = (
 
 def _relative_to(base: Path, data: dict[str, Any]) -> dict[str, Any]:
     """Resolve relative paths in the file against the file's own folder, wherever it is run."""
-    for calendar in data.get("calendars") or []:
-        if isinstance(calendar, dict) and isinstance(calendar.get("ics"), str):
-            calendar["ics"] = str(base / calendar["ics"])
+    for array, key in (("calendars", "ics"), ("mailboxes", "password_file")):
+        for entry in data.get(array) or []:
+            if isinstance(entry, dict) and isinstance(entry.get(key), str):
+                entry[key] = str(base / entry[key])
     for *sections, key in _PATH_KEYS:
         table: Any = data
         for name in sections:

@@ -21,7 +21,7 @@ from email.utils import format_datetime, make_msgid
 
 from bridge.models import NewSmsJob, SmsJob
 
-__all__ = ["advice_for", "failure_notice", "truncation_notice"]
+__all__ = ["advice_for", "failure_notice", "mailbox_notice", "truncation_notice"]
 
 DISPLAY_NAME = "SMS Bridge"
 EXCERPT_CHARS = 160
@@ -109,6 +109,26 @@ def truncation_notice(
         author=job.author, to_number=job.to_number, subject=job.subject,
         message_id=job.message_id, headline=headline, body=_join(paragraphs),
     )  # fmt: skip
+    return _compose(notice, from_address=from_address, now=now, hostname=hostname)
+
+
+def mailbox_notice(
+    *, author: str, subject: str, message_id: str, problems: list[str], sent: int, now: datetime,
+    from_address: str, hostname: str,
+) -> bytes:  # fmt: skip
+    """The email telling an author why (part of) their email to the SMS mailbox was not sent."""
+    headline = ("Some of your texts were not sent." if sent
+                else "Your email to the SMS mailbox was not sent as a text.")  # fmt: skip
+    paragraphs = [
+        headline,
+        *[f"Why: {_sentence(problem)}" for problem in problems],
+        f"{sent} text(s) from the same email were sent." if sent else "Nothing was sent.",
+        "What you can do: correct the address or the text and send a new email.",
+        f"Reference for support: your email {message_id}, at {_utc(now)}.",
+        "This message was sent automatically by the SMS bridge.",
+    ]
+    notice = _Notice(author=author, to_number="", subject=subject, message_id=message_id,
+                     headline=headline, body=_join(paragraphs))  # fmt: skip
     return _compose(notice, from_address=from_address, now=now, hostname=hostname)
 
 

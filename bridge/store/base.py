@@ -136,6 +136,14 @@ class Store(Protocol):
 
     async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None: ...
 
+    async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None:
+        """The (UIDVALIDITY, last processed UID) of an IMAP mailbox folder, if any."""
+        ...
+
+    async def set_mailbox_cursor(
+        self, mailbox: str, *, uidvalidity: int, last_uid: int
+    ) -> None: ...
+
     async def watch_cursor(self, *, provider: str, reply_number: str) -> datetime | None:
         """Up to when the reply-number watcher has seen every inbound text."""
         ...

@@ -34,7 +34,7 @@ from bridge.store.sqlite_writer import SqliteWriter, connect
 
 __all__ = ["SCHEMA_VERSION", "SchemaTooNew", "SqliteStore"]
 
-_MIGRATIONS = ("sqlite_001_initial.sql", "sqlite_002_inbound.sql")
+_MIGRATIONS = ("sqlite_001_initial.sql", "sqlite_002_inbound.sql", "sqlite_003_mailboxes.sql")
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
@@ -441,5 +441,22 @@ class SqliteStore:
                 "INSERT INTO watch_cursors VALUES (?,?,?) ON CONFLICT (provider, reply_number)"
                 " DO UPDATE SET seen_until = max(seen_until, excluded.seen_until)",
                 params,
+            )
+        )
+
+    async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None:
+        row = await self._run(
+            lambda c: c.execute(
+                "SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE mailbox = ?", (mailbox,)
+            ).fetchone()
+        )
+        return (int(row[0]), int(row[1])) if row else None
+
+    async def set_mailbox_cursor(self, mailbox: str, *, uidvalidity: int, last_uid: int) -> None:
+        await self._run(
+            lambda c: c.execute(
+                "INSERT INTO mailbox_cursors VALUES (?,?,?) ON CONFLICT (mailbox) DO UPDATE SET"
+                " uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
+                (mailbox, uidvalidity, last_uid),
             )
         )

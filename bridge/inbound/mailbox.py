@@ -1,0 +1,290 @@
+"""The IMAP mailbox watcher: mail in ``sms@company.example`` becomes texts, then is filed.
+
+For organisations whose mail is hosted (Microsoft 365, Google Workspace, any IMAP server) and
+cannot route a domain to the bridge. Staff write to ``sms+447700900123@company.example`` (plus
+addressing), or to the mailbox with the numbers in a configured header or the subject.
+
+Each message goes through the same intake as the SMTP listener (parsing, sender checks, loop
+protection, limits), and only after its jobs are committed is it moved to ``SMS/Sent`` (or
+``SMS/Failed``, with a notice to the author saying why). A crash before the move processes
+the message again at the next start, and the jobs' idempotency keys (Message-ID and number)
+make that harmless: a message is texted once, never skipped. The last processed UID and the
+folder's UIDVALIDITY are stored so that a message that could not be moved is not retried
+forever.
+
+It waits with IDLE (renewed every 25 minutes, before servers drop it), or polls when the
+server has no IDLE, and reconnects with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import ssl
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+
+import aioimaplib
+
+from bridge.clock import Clock
+from bridge.config import MailboxSettings
+from bridge.errors import InvalidNumber
+from bridge.inbound.intake import EmailIntake, InboundEmail, Refused, parse_message
+from bridge.inbound.loops import automatic_kind
+from bridge.models import NewMailJob
+from bridge.outbound.base import NoticeSettings
+from bridge.outbound.notices import mailbox_notice
+from bridge.parsing.numbers import parse_number
+from bridge.policy import may_send
+from bridge.store.base import Store
+
+__all__ = ["MailboxWatcher", "recipients_of"]
+
+log = logging.getLogger(__name__)
+IDLE_RENEW_SECONDS = 25 * 60
+MAX_BACKOFF_SECONDS = 300.0
+_UID = re.compile(rb"UID (\d+)")
+_NUMBERISH = re.compile(r"[+(]?\d[\d\s().-]{5,}\d")
+
+
+def recipients_of(
+    msg: EmailMessage, settings: MailboxSettings, *, region: str
+) -> tuple[list[str], list[str]]:
+    """The numbers an email asks to text, and the written numbers that are not numbers."""
+    written = _plus_addresses(msg, settings.address)
+    if not written and settings.recipients_header:
+        written = [
+            w
+            for value in msg.get_all(settings.recipients_header, [])
+            for w in re.split(r"[,;]", str(value))
+        ]
+    if not written:
+        written = _NUMBERISH.findall(str(msg.get("Subject", "")))
+    numbers: dict[str, None] = {}
+    problems = []
+    for item in (w.strip() for w in written if w.strip()):
+        try:
+            numbers[parse_number(item, default_region=region)] = None
+        except InvalidNumber as exc:
+            problems.append(exc.reason)
+    return list(numbers), problems
+
+
+def _plus_addresses(msg: EmailMessage, address: str) -> list[str]:
+    local, _, domain = address.lower().partition("@")
+    headers = [str(v) for name in ("To", "Cc", "Delivered-To", "X-Original-To")
+               for v in msg.get_all(name, [])]  # fmt: skip
+    found = []
+    for _, addr in getaddresses(headers):
+        base, _, host = addr.lower().rpartition("@")
+        if host == domain and base.startswith(local + "+"):
+            found.append(addr.rpartition("@")[0].split("+", 1)[1])
+    return found
+
+
+class MailboxWatcher:
+    def __init__(
+        self, *, settings: MailboxSettings, intake: EmailIntake, store: Store,
+        allowed_senders: tuple[str, ...], region: str, notices: NoticeSettings, clock: Clock,
+        mail_queued: Callable[[], None], tls_context: ssl.SSLContext | None = None,
+    ) -> None:  # fmt: skip
+        self._settings = settings
+        self._intake = intake
+        self._store = store
+        self._allowed = allowed_senders
+        self._region = region
+        self._notices = notices
+        self._clock = clock
+        self._mail_queued = mail_queued
+        self._tls = tls_context
+        self._key = f"{settings.username}@{settings.host}:{settings.server_port}/{settings.folder}"
+        self._stopping = asyncio.Event()
+        self._delimiter = "/"
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await self._session()
+                failures = 0
+            except (
+                OSError,
+                TimeoutError,
+                aioimaplib.Abort,
+                aioimaplib.CommandTimeout,
+                RuntimeError,
+            ) as exc:
+                failures += 1
+                delay = min(2.0**failures, MAX_BACKOFF_SECONDS)
+                log.warning("mailbox %s: %s; reconnecting in %.0f s", self._key,
+                            exc.__class__.__name__, delay)  # fmt: skip
+                await self._sleep(delay)
+
+    async def _session(self) -> None:
+        client = await self._connect()
+        try:
+            await self._prepare(client)
+            while not self._stopping.is_set():
+                await self.process_new(client)
+                await self._wait(client)
+        finally:
+            await self._close(client)
+
+    async def _connect(self) -> aioimaplib.IMAP4:
+        s = self._settings
+        if s.security == "imaps":
+            client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
+                host=s.host,
+                port=s.server_port,
+                ssl_context=self._tls or ssl.create_default_context(),
+            )
+        else:
+            client = aioimaplib.IMAP4(host=s.host, port=s.server_port)
+        await client.wait_hello_from_server()
+        if s.security == "starttls":
+            raise RuntimeError('STARTTLS for IMAP is not available yet: use security = "imaps"')
+        password = s.password.get_secret_value() if s.password else ""
+        _ok(await client.login(s.username, password), "LOGIN")
+        return client
+
+    async def _prepare(self, client: aioimaplib.IMAP4) -> None:
+        listed = await client.list('""', '""')
+        for line in listed.lines:
+            found = re.search(rb'\) "(.)"', line if isinstance(line, bytes) else str(line).encode())
+            if found:
+                self._delimiter = found.group(1).decode()
+        for folder in (self._settings.sent_folder, self._settings.failed_folder):
+            await client.create(self._name(folder))  # "already exists" is fine
+
+    def _name(self, folder: str) -> str:
+        return folder.replace("/", self._delimiter)
+
+    async def process_new(self, client: aioimaplib.IMAP4) -> int:
+        """Text and file every new message in the folder; returns how many."""
+        selected = await client.select(self._settings.folder)
+        _ok(selected, "SELECT")
+        validity = _uidvalidity(selected.lines)
+        cursor = await self._store.mailbox_cursor(self._key)
+        last = cursor[1] if cursor and cursor[0] == validity else 0
+        searched = await client.uid_search(f"UID {last + 1}:*")
+        uids = [int(u) for line in searched.lines[:1] for u in _text(line).split() if u.isdigit()]
+        done = 0
+        for uid in sorted(u for u in uids if u > last):
+            await self._one(client, uid)
+            await self._store.set_mailbox_cursor(self._key, uidvalidity=validity, last_uid=uid)
+            done += 1
+        return done
+
+    async def _one(self, client: aioimaplib.IMAP4, uid: int) -> None:
+        fetched = await client.uid("fetch", str(uid), "(RFC822)")
+        raw = next((bytes(line) for line in fetched.lines if isinstance(line, bytearray | bytes)
+                    and len(line) > 0 and not _UID.search(bytes(line)[:80])), b"")  # fmt: skip
+        sent, problems, msg = await self._text(raw)
+        if problems and msg is not None and automatic_kind(msg) is None:
+            await self._tell(msg, problems, sent)
+        target = self._settings.failed_folder if problems else self._settings.sent_folder
+        await self._move(client, uid, target)
+        log.info(
+            "mailbox %s: message %d: %d text(s) queued, filed in %s", self._key, uid, sent, target
+        )
+
+    async def _text(self, raw: bytes) -> tuple[int, list[str], EmailMessage | None]:
+        try:
+            msg = parse_message(raw)
+        except Refused as exc:
+            return 0, [exc.reason], None
+        author = parseaddr(str(msg.get("From", "")))[1].lower()
+        if not author or not may_send(author, allowed=self._allowed):
+            return 0, [f"{author or 'the sender'} may not send texts through this bridge."], msg
+        numbers, problems = recipients_of(msg, self._settings, region=self._region)
+        if not numbers:
+            return 0, problems or ["No phone number was found in the address or the subject."], msg
+        try:
+            ids = await self._intake.accept(InboundEmail(envelope_from=author, recipients=tuple(numbers),
+                                                         content=raw))  # fmt: skip
+        except Refused as exc:
+            return 0, [exc.reason], msg
+        return len(ids), problems, msg
+
+    async def _tell(self, msg: EmailMessage, problems: list[str], sent: int) -> None:
+        author = parseaddr(str(msg.get("From", "")))[1]
+        content = mailbox_notice(
+            author=author, subject=str(msg.get("Subject", "")), message_id=str(msg.get("Message-ID", "")),
+            problems=problems, sent=sent, now=self._clock(), from_address=self._notices.from_address,
+            hostname=self._notices.hostname,
+        )  # fmt: skip
+        await self._store.enqueue_mail([NewMailJob(envelope_from="", recipients=(author,), content=content)],
+                                       now=self._clock())  # fmt: skip
+        self._mail_queued()
+
+    async def _move(self, client: aioimaplib.IMAP4, uid: int, folder: str) -> None:
+        name = self._name(folder)
+        if client.has_capability("MOVE"):
+            _ok(await client.uid("move", str(uid), name), "MOVE")
+            return
+        _ok(await client.uid("copy", str(uid), name), "COPY")
+        _ok(await client.uid("store", str(uid), "+FLAGS.SILENT (\\Deleted)"), "STORE")
+        await client.expunge()
+
+    async def _wait(self, client: aioimaplib.IMAP4) -> None:
+        if not (self._settings.idle and client.has_capability("IDLE")):
+            await self._sleep(self._settings.poll_seconds)
+            return
+        idle = await client.idle_start(timeout=IDLE_RENEW_SECONDS)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    pushed = await client.wait_server_push(timeout=1.0)
+                except TimeoutError:
+                    if idle.done():
+                        return  # renewed by starting again
+                    continue
+                if any(b"EXISTS" in _bytes(line) for line in _lines(pushed)):
+                    return
+        finally:
+            if client.has_pending_idle():
+                client.idle_done()
+            await asyncio.wait_for(idle, timeout=10)
+
+    async def _close(self, client: aioimaplib.IMAP4) -> None:
+        with contextlib.suppress(OSError, TimeoutError, aioimaplib.Abort, aioimaplib.CommandTimeout):
+            await asyncio.wait_for(client.logout(), timeout=5)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+
+def _ok(response: aioimaplib.Response, command: str) -> None:
+    if response.result != "OK":
+        raise RuntimeError(
+            f"{command} failed: {_text(response.lines[-1]) if response.lines else ''}"
+        )
+
+
+def _uidvalidity(lines: list[bytes]) -> int:
+    for line in lines:
+        found = re.search(r"UIDVALIDITY (\d+)", _text(line))
+        if found:
+            return int(found.group(1))
+    return 0
+
+
+def _text(line: object) -> str:
+    return (
+        bytes(line).decode(errors="replace") if isinstance(line, bytes | bytearray) else str(line)
+    )
+
+
+def _bytes(line: object) -> bytes:
+    return bytes(line) if isinstance(line, bytes | bytearray) else str(line).encode()
+
+
+def _lines(pushed: object) -> list[object]:
+    return list(pushed) if isinstance(pushed, list) else [pushed]

@@ -1,0 +1,164 @@
+"""A real Dovecot IMAP server on a loopback port, with its own configuration and users.
+
+Debian's ``dovecot-imapd`` runs in the foreground (``dovecot -F``) from a private folder: no
+system service, no TLS (the tests use plain IMAP on loopback), passwords from a passwd-file.
+Dovecot will not run mail processes as root, so when the tests run as root the mail belongs
+to Debian's ``dovecot`` user. ``append`` and ``messages`` use the standard library's imaplib,
+a client independent of the bridge's own.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["Dovecot", "dovecot_command"]
+
+
+def dovecot_command() -> str | None:
+    return shutil.which("dovecot") or (
+        "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
+    )
+
+
+class Dovecot:
+    def __init__(self, *, port: int, users: dict[str, str]) -> None:
+        self.port = port
+        self.users = users
+        self.folder = Path(tempfile.mkdtemp(prefix="smsbridge-dovecot-"))
+        self.folder.chmod(0o755)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._write_config()
+
+    def __enter__(self) -> Dovecot:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def start(self, timeout: float = 20.0) -> None:
+        command = dovecot_command()
+        if command is None:
+            raise FileNotFoundError("dovecot is not installed (apt-get install dovecot-imapd)")
+        (self.folder / "run" / "master.pid").unlink(missing_ok=True)
+        self._proc = subprocess.Popen(  # noqa: S603 -- our own command line, no shell
+            [command, "-F", "-c", str(self.folder / "dovecot.conf")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"dovecot did not listen on {self.port}:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait(timeout=20)
+        self._proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        path = self.folder / "dovecot.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def client(self, user: str) -> imaplib.IMAP4:
+        client = imaplib.IMAP4("127.0.0.1", self.port)
+        client.login(user, self.users[user])
+        return client
+
+    def append(self, user: str, message: bytes, folder: str = "INBOX") -> None:
+        client = self.client(user)
+        try:
+            client.append(folder, "", imaplib.Time2Internaldate(time.time()), message)
+        finally:
+            client.logout()
+
+    def messages(self, user: str, folder: str) -> list[bytes]:
+        """Every message in ``folder`` ('/' as the separator), or [] if it does not exist."""
+        client = self.client(user)
+        try:
+            status, _ = client.select(folder.replace("/", "."), readonly=True)
+            if status != "OK":
+                return []
+            _, data = client.uid("SEARCH", "ALL")
+            uids = data[0].split() if data and data[0] else []
+            found = []
+            for uid in uids:
+                _, parts = client.uid("FETCH", uid, "(RFC822)")
+                found += [p[1] for p in parts if isinstance(p, tuple)]
+            return found
+        finally:
+            client.logout()
+
+    def _write_config(self) -> None:
+        for sub in ("run", "state", "mail", "home"):
+            (self.folder / sub).mkdir()
+        owner = "dovecot" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+        if os.getuid() == 0:
+            entry = pwd.getpwnam("dovecot")
+            for sub in ("mail", "home"):
+                os.chown(self.folder / sub, entry.pw_uid, entry.pw_gid)
+        lines = [f"{user}:{{PLAIN}}{password}" for user, password in self.users.items()]
+        (self.folder / "users").write_text("\n".join(lines) + "\n")
+        (self.folder / "dovecot.conf").write_text(_CONFIG.format(
+            folder=self.folder, port=self.port, owner=owner, me=pwd.getpwuid(os.getuid()).pw_name,
+        ))  # fmt: skip
+
+
+_CONFIG = """
+base_dir = {folder}/run
+state_dir = {folder}/state
+log_path = {folder}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {me}
+default_login_user = dovenull
+mail_location = maildir:{folder}/mail/%u
+mail_uid = {owner}
+mail_gid = {owner}
+first_valid_uid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {folder}/users
+}}
+userdb {{
+  driver = static
+  args = uid={owner} gid={owner} home={folder}/home/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+protocol imap {{
+  mail_max_userip_connections = 100
+  imap_idle_notify_interval = 1 secs
+}}
+"""

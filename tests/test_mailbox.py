@@ -1,0 +1,97 @@
+"""The IMAP mailbox watcher against a real Dovecot: texts once, files the mail, survives faults."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from bridge.testing.dovecot import Dovecot, dovecot_command
+from tests.bridge_process import BridgeProcess
+from tests.conftest import IN_CI, free_port
+from tests.smtp_client import message
+
+USER, PASSWORD = "sms@company.example", "mailbox-secret"
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    if dovecot_command() is None:
+        if IN_CI:
+            pytest.fail("dovecot is missing: .ci/test installs dovecot-imapd")
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+    with Dovecot(port=free_port(), users={USER: PASSWORD}) as server:
+        yield server
+
+
+def mailbox_bridge(tmp_path: Path, dovecot: Dovecot) -> BridgeProcess:
+    (tmp_path / "imap-password").write_text(PASSWORD)
+    extra = f"""
+[[mailboxes]]
+host = "127.0.0.1"
+port = {dovecot.port}
+security = "none"
+username = "{USER}"
+password_file = "{tmp_path / 'imap-password'}"
+address = "{USER}"
+poll_seconds = 1.0
+"""
+    return BridgeProcess(tmp_path, extra=extra)
+
+
+def email(to: str, body: str, subject: str = "Hello") -> bytes:
+    return message(to=to, subject=subject, body=body).as_bytes(policy=policy.SMTP)
+
+
+def test_mail_to_the_mailbox_becomes_a_text_and_is_filed(tmp_path: Path, dovecot: Dovecot) -> None:
+    with mailbox_bridge(tmp_path, dovecot) as bridge:
+        dovecot.append(USER, email("sms+447700900123@company.example", "Your order is ready."))
+        dovecot.append(USER, email(USER, "Two numbers in the subject",
+                                   subject="07700 900124, +447700900125"))  # fmt: skip
+        bridge.wait_until(lambda: len(bridge.sandbox_sent()) == 3, what="three texts")
+        bridge.wait_until(lambda: len(dovecot.messages(USER, "SMS/Sent")) == 2, what="filing")
+    texts = {s["to"]: s["text"] for s in bridge.sandbox_sent()}
+    assert texts == {"+447700900123": "Your order is ready.",
+                     "+447700900124": "Two numbers in the subject",
+                     "+447700900125": "Two numbers in the subject"}  # fmt: skip
+    assert dovecot.messages(USER, "INBOX") == []
+
+
+def test_a_bad_number_is_filed_as_failed_and_the_author_told(tmp_path: Path, dovecot: Dovecot) -> None:
+    with mailbox_bridge(tmp_path, dovecot) as bridge:
+        dovecot.append(USER, email("sms+12@company.example", "Hello"))
+        [raw] = bridge.wait_until(bridge.maildir_messages, what="the notice")
+        bridge.wait_until(lambda: len(dovecot.messages(USER, "SMS/Failed")) == 1, what="filing")
+    notice = BytesParser(policy=policy.default).parsebytes(raw)
+    assert notice["To"] == "alice@example.com"
+    assert "12" in notice.get_content() and "Nothing was sent" in notice.get_content()
+    assert bridge.sandbox_sent() == []
+
+
+def test_dovecot_restart_and_a_killed_bridge_text_each_message_once(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    bridge = mailbox_bridge(tmp_path, dovecot)
+    with bridge:
+        dovecot.append(USER, email("sms+447700900200@company.example", "before the restart"))
+        bridge.wait_until(lambda: len(bridge.sandbox_sent()) == 1, what="the first text")
+        time.sleep(1.5)  # the watcher is in IDLE now
+        dovecot.restart()
+        dovecot.append(USER, email("sms+447700900201@company.example", "after the restart"))
+        bridge.wait_until(lambda: len(bridge.sandbox_sent()) == 2, timeout=60, what="reconnect")
+        for n in range(20):
+            dovecot.append(USER, email(f"sms+4477009003{n:02d}@company.example", f"batch {n}"))
+        bridge.wait_until(lambda: len(bridge.sandbox_sent()) >= 4, what="the batch to start")
+        bridge.kill()
+    with bridge:
+        bridge.wait_until(lambda: len(dovecot.messages(USER, "SMS/Sent")) == 22, timeout=60,
+                          what="every message filed")  # fmt: skip
+        time.sleep(1.0)
+    sends = Counter(s["to"] for s in bridge.sandbox_sent())
+    assert len(sends) == 22 and set(sends.values()) == {1}
+    assert dovecot.messages(USER, "INBOX") == []
