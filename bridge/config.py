@@ -523,6 +523,7 @@ class MailboxSettings(Section):
     sent_folder: str = "SMS/Sent"
     failed_folder: str = "SMS/Failed"
     recipients_header: str | None = Field(default=None, description="e.g. X-SMS-To")
+    ca_file: Path | None = Field(default=None, description="Trust this CA instead of the system's.")
     idle: bool = True
     poll_seconds: float = Field(default=30.0, gt=0)
 
@@ -673,7 +674,8 @@ _PATH_KEYS = (
 
 def _relative_to(base: Path, data: dict[str, Any]) -> dict[str, Any]:
     """Resolve relative paths in the file against the file's own folder, wherever it is run."""
-    for array, key in (("calendars", "ics"), ("mailboxes", "password_file")):
+    keys = (("calendars", "ics"), ("mailboxes", "password_file"), ("mailboxes", "ca_file"))
+    for array, key in keys:
         for entry in data.get(array) or []:
             if isinstance(entry, dict) and isinstance(entry.get(key), str):
                 entry[key] = str(base / entry[key])

@@ -95,3 +95,18 @@ def test_dovecot_restart_and_a_killed_bridge_text_each_message_once(
     sends = Counter(s["to"] for s in bridge.sandbox_sent())
     assert len(sends) == 22 and set(sends.values()) == {1}
     assert dovecot.messages(USER, "INBOX") == []
+
+
+def test_imaps_with_the_servers_own_certificate(tmp_path: Path) -> None:
+    if dovecot_command() is None:
+        if IN_CI:
+            pytest.fail("dovecot is missing: .ci/test installs dovecot-imapd")
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+    with Dovecot(port=free_port(), users={USER: PASSWORD}, tls=True) as server:
+        bridge = mailbox_bridge(tmp_path, server)
+        bridge.config.write_text(bridge.config.read_text().replace(
+            'security = "none"', f'security = "imaps"\nca_file = "{server.certificate}"'))  # fmt: skip
+        with bridge:
+            server.append(USER, email("sms+447700900123@company.example", "Over TLS."))
+            [sent] = bridge.wait_until(bridge.sandbox_sent, what="the text")
+        assert sent["text"] == "Over TLS."

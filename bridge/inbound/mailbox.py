@@ -122,8 +122,8 @@ class MailboxWatcher:
             ) as exc:
                 failures += 1
                 delay = min(2.0**failures, MAX_BACKOFF_SECONDS)
-                log.warning("mailbox %s: %s; reconnecting in %.0f s", self._key,
-                            exc.__class__.__name__, delay)  # fmt: skip
+                log.warning("mailbox %s: %s (%s); reconnecting in %.0f s", self._key,
+                            exc.__class__.__name__, exc, delay)  # fmt: skip
                 await self._sleep(delay)
 
     async def _session(self) -> None:
@@ -139,10 +139,10 @@ class MailboxWatcher:
     async def _connect(self) -> aioimaplib.IMAP4:
         s = self._settings
         if s.security == "imaps":
+            cafile = str(s.ca_file) if s.ca_file else None
+            context = self._tls or ssl.create_default_context(cafile=cafile)
             client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
-                host=s.host,
-                port=s.server_port,
-                ssl_context=self._tls or ssl.create_default_context(),
+                host=s.host, port=s.server_port, ssl_context=context
             )
         else:
             client = aioimaplib.IMAP4(host=s.host, port=s.server_port)
@@ -253,7 +253,9 @@ class MailboxWatcher:
             await asyncio.wait_for(idle, timeout=10)
 
     async def _close(self, client: aioimaplib.IMAP4) -> None:
-        with contextlib.suppress(OSError, TimeoutError, aioimaplib.Abort, aioimaplib.CommandTimeout):
+        with contextlib.suppress(
+            OSError, TimeoutError, aioimaplib.Abort, aioimaplib.CommandTimeout
+        ):
             await asyncio.wait_for(client.logout(), timeout=5)
 
     async def _sleep(self, seconds: float) -> None:

@@ -14,6 +14,7 @@ import os
 import pwd
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -29,9 +30,10 @@ def dovecot_command() -> str | None:
 
 
 class Dovecot:
-    def __init__(self, *, port: int, users: dict[str, str]) -> None:
+    def __init__(self, *, port: int, users: dict[str, str], tls: bool = False) -> None:
         self.port = port
         self.users = users
+        self.tls = tls
         self.folder = Path(tempfile.mkdtemp(prefix="smsbridge-dovecot-"))
         self.folder.chmod(0o755)
         self._proc: subprocess.Popen[bytes] | None = None
@@ -77,8 +79,17 @@ class Dovecot:
         path = self.folder / "dovecot.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    @property
+    def certificate(self) -> Path:
+        """The server's self-signed certificate (tls=True), for a client's trust store."""
+        return self.folder / "cert.pem"
+
     def client(self, user: str) -> imaplib.IMAP4:
-        client = imaplib.IMAP4("127.0.0.1", self.port)
+        if self.tls:
+            context = ssl.create_default_context(cafile=str(self.certificate))
+            client: imaplib.IMAP4 = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=context)
+        else:
+            client = imaplib.IMAP4("127.0.0.1", self.port)
         client.login(user, self.users[user])
         return client
 
@@ -114,11 +125,27 @@ class Dovecot:
             entry = pwd.getpwnam("dovecot")
             for sub in ("mail", "home"):
                 os.chown(self.folder / sub, entry.pw_uid, entry.pw_gid)
+        if self.tls:
+            _make_certificate(self.folder)
         lines = [f"{user}:{{PLAIN}}{password}" for user, password in self.users.items()]
         (self.folder / "users").write_text("\n".join(lines) + "\n")
+        ports = (0, self.port) if self.tls else (self.port, 0)
+        tls = (f"ssl = required\nssl_cert = <{self.folder}/cert.pem\nssl_key = <{self.folder}/key.pem"
+               if self.tls else "ssl = no")  # fmt: skip
         (self.folder / "dovecot.conf").write_text(_CONFIG.format(
-            folder=self.folder, port=self.port, owner=owner, me=pwd.getpwuid(os.getuid()).pw_name,
+            folder=self.folder, imap=ports[0], imaps=ports[1], tls=tls, owner=owner,
+            me=pwd.getpwuid(os.getuid()).pw_name,
         ))  # fmt: skip
+
+
+def _make_certificate(folder: Path) -> None:
+    subprocess.run(  # noqa: S603 -- openssl from PATH, fixed arguments
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",  # noqa: S607
+         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (folder / "key.pem").chmod(0o600)
 
 
 _CONFIG = """
@@ -127,7 +154,7 @@ state_dir = {folder}/state
 log_path = {folder}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{tls}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {me}
@@ -148,10 +175,11 @@ service imap-login {{
   chroot =
   inet_listener imap {{
     address = 127.0.0.1
-    port = {port}
+    port = {imap}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps}
   }}
 }}
 service anvil {{
