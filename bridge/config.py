@@ -571,11 +571,36 @@ class SmarthostSettings(Section):
         return self
 
 
+class ImapFolderSettings(Section):
+    """A mailbox folder that the bridge's emails are appended to (a shared inbox over IMAP)."""
+
+    host: str = "localhost"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["imaps", "none"] = "imaps"
+    username: str = ""
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    folder: str = "INBOX"
+    ca_file: Path | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _password_from_file(self) -> ImapFolderSettings:
+        if self.password is None and self.password_file is not None:
+            object.__setattr__(self, "password", _read_secret_file(self.password_file))
+        return self
+
+    @property
+    def server_port(self) -> int:
+        return self.port or (993 if self.security == "imaps" else 143)
+
+
 class MailSettings(Section):
-    transport: Literal["maildir", "smtp"] = "maildir"
+    transport: Literal["maildir", "smtp", "imap"] = "maildir"
     from_address: str = "sms-bridge@localhost"
     maildir: MaildirSettings = MaildirSettings()
     smtp: SmarthostSettings = SmarthostSettings()
+    imap: ImapFolderSettings = ImapFolderSettings()
     max_attempts: int = Field(default=10, ge=1)
 
 
@@ -668,7 +693,7 @@ _PATH_KEYS = (
     ("smtp", "auth", "users_file"), ("provider", "sandbox", "journal"),
     ("provider", "twilio", "auth_token_file"), ("mail", "maildir", "path"),
     ("mail", "smtp", "password_file"), ("inbound", "webhook_secret_file"),
-    ("admin", "password_file"),
+    ("admin", "password_file"), ("mail", "imap", "password_file"), ("mail", "imap", "ca_file"),
 )  # fmt: skip
 
 

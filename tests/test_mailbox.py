@@ -110,3 +110,28 @@ def test_imaps_with_the_servers_own_certificate(tmp_path: Path) -> None:
             server.append(USER, email("sms+447700900123@company.example", "Over TLS."))
             [sent] = bridge.wait_until(bridge.sandbox_sent, what="the text")
         assert sent["text"] == "Over TLS."
+
+
+def test_customers_texts_are_appended_to_a_shared_imap_folder(tmp_path: Path, dovecot: Dovecot) -> None:
+    (tmp_path / "imap-password").write_text(PASSWORD)
+    extra = f"""
+[[numbers]]
+number = "+447700900100"
+inbox = ["team@company.example"]
+
+[mail.imap]
+host = "127.0.0.1"
+port = {dovecot.port}
+security = "none"
+username = "{USER}"
+password_file = "{tmp_path / 'imap-password'}"
+folder = "SMS Replies"
+"""
+    with BridgeProcess(tmp_path, extra=extra, mail={"transport": "imap"}) as bridge:
+        result = bridge.cli("simulate-inbound", "--from", "+447700900123", "--to", "+447700900100",
+                            "Can you call me? 😀")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        [raw] = bridge.wait_until(lambda: dovecot.messages(USER, "SMS Replies"), what="append")
+    appended = BytesParser(policy=policy.default).parsebytes(raw)
+    assert appended["To"] == "team@company.example"
+    assert appended.get_content().startswith("Can you call me? 😀")

@@ -36,6 +36,7 @@ from bridge.inbound.intake import EmailIntake, InboundEmail, Refused, parse_mess
 from bridge.inbound.loops import automatic_kind
 from bridge.models import NewMailJob
 from bridge.outbound.base import NoticeSettings
+from bridge.outbound.imap_append import quoted
 from bridge.outbound.notices import mailbox_notice
 from bridge.parsing.numbers import parse_number
 from bridge.policy import may_send
@@ -160,14 +161,14 @@ class MailboxWatcher:
             if found:
                 self._delimiter = found.group(1).decode()
         for folder in (self._settings.sent_folder, self._settings.failed_folder):
-            await client.create(self._name(folder))  # "already exists" is fine
+            await client.create(quoted(self._name(folder)))  # "already exists" is fine
 
     def _name(self, folder: str) -> str:
         return folder.replace("/", self._delimiter)
 
     async def process_new(self, client: aioimaplib.IMAP4) -> int:
         """Text and file every new message in the folder; returns how many."""
-        selected = await client.select(self._settings.folder)
+        selected = await client.select(quoted(self._settings.folder))
         _ok(selected, "SELECT")
         validity = _uidvalidity(selected.lines)
         cursor = await self._store.mailbox_cursor(self._key)
@@ -224,7 +225,7 @@ class MailboxWatcher:
         self._mail_queued()
 
     async def _move(self, client: aioimaplib.IMAP4, uid: int, folder: str) -> None:
-        name = self._name(folder)
+        name = quoted(self._name(folder))
         if client.has_capability("MOVE"):
             _ok(await client.uid("move", str(uid), name), "MOVE")
             return

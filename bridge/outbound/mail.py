@@ -24,6 +24,7 @@ import aiosmtplib
 from bridge.config import MailSettings, SmarthostSettings
 from bridge.errors import DeliveryFailure, PermanentFailure, TemporaryFailure
 from bridge.outbound.base import MailTransport
+from bridge.outbound.imap_append import ImapAppendTransport
 
 __all__ = ["MaildirTransport", "SmtpTransport", "build_transport"]
 
@@ -284,4 +285,6 @@ def build_transport(
     """
     if settings.transport == "smtp":
         return SmtpTransport(settings.smtp, local_hostname=local_hostname)
+    if settings.transport == "imap":
+        return ImapAppendTransport(settings.imap)
     return MaildirTransport(maildir_path)

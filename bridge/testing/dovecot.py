@@ -104,7 +104,7 @@ class Dovecot:
         """Every message in ``folder`` ('/' as the separator), or [] if it does not exist."""
         client = self.client(user)
         try:
-            status, _ = client.select(folder.replace("/", "."), readonly=True)
+            status, _ = client.select('"' + folder.replace("/", ".") + '"', readonly=True)
             if status != "OK":
                 return []
             _, data = client.uid("SEARCH", "ALL")
