@@ -516,8 +516,15 @@ class MailboxSettings(Section):
     port: int | None = Field(default=None, ge=1, le=65535)
     security: Literal["imaps", "starttls", "none"] = "imaps"
     username: str
+    auth: Literal["password", "xoauth2"] = "password"
     password: SecretStr | None = None
     password_file: Path | None = None
+    token_file: Path | None = Field(
+        default=None, description="xoauth2: an access token, read at each login."
+    )
+    token_command: tuple[str, ...] = Field(
+        default=(), description="xoauth2: a command printing a fresh access token, e.g. a CLI."
+    )
     address: str = Field(description="The mailbox's address: sms+NUMBER@ is read from it.")
     folder: str = "INBOX"
     sent_folder: str = "SMS/Sent"
@@ -531,10 +538,12 @@ class MailboxSettings(Section):
     def _password_from_file(self) -> MailboxSettings:
         if self.password is None and self.password_file is not None:
             object.__setattr__(self, "password", _read_secret_file(self.password_file))
-        if self.password is None:
+        if self.auth == "password" and self.password is None:
             raise ValueError(
                 f"mailbox {self.username}: give password_file (a secret never goes here)"
             )
+        if self.auth == "xoauth2" and not (self.token_file or self.token_command):
+            raise ValueError(f"mailbox {self.username}: xoauth2 needs token_file or token_command")
         return self
 
     @property
@@ -699,7 +708,8 @@ _PATH_KEYS = (
 
 def _relative_to(base: Path, data: dict[str, Any]) -> dict[str, Any]:
     """Resolve relative paths in the file against the file's own folder, wherever it is run."""
-    keys = (("calendars", "ics"), ("mailboxes", "password_file"), ("mailboxes", "ca_file"))
+    keys = (("calendars", "ics"), ("mailboxes", "password_file"), ("mailboxes", "ca_file"),
+            ("mailboxes", "token_file"))  # fmt: skip
     for array, key in keys:
         for entry in data.get(array) or []:
             if isinstance(entry, dict) and isinstance(entry.get(key), str):

@@ -135,3 +135,23 @@ folder = "SMS Replies"
     appended = BytesParser(policy=policy.default).parsebytes(raw)
     assert appended["To"] == "team@company.example"
     assert appended.get_content().startswith("Can you call me? 😀")
+
+
+@pytest.mark.parametrize("source", ["token_file", "token_command"])
+def test_xoauth2_with_a_token_from_a_file_or_a_command(tmp_path: Path, source: str) -> None:
+    if dovecot_command() is None:
+        if IN_CI:
+            pytest.fail("dovecot is missing: .ci/test installs dovecot-imapd")
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+    token = "ya29.test-access-token"
+    (tmp_path / "token").write_text(token + "\n")
+    how = (f'token_file = "{tmp_path / "token"}"' if source == "token_file"
+           else f'token_command = ["cat", "{tmp_path / "token"}"]')  # fmt: skip
+    with Dovecot(port=free_port(), users={USER: token}, oauth=True) as server:
+        bridge = mailbox_bridge(tmp_path, server)
+        bridge.config.write_text(bridge.config.read_text().replace(
+            f'password_file = "{tmp_path / "imap-password"}"', f'auth = "xoauth2"\n{how}'))  # fmt: skip
+        with bridge:
+            server.append(USER, email("sms+447700900123@company.example", "Token login."))
+            [sent] = bridge.wait_until(bridge.sandbox_sent, what="the text")
+    assert sent["text"] == "Token login."

@@ -114,13 +114,7 @@ class MailboxWatcher:
             try:
                 await self._session()
                 failures = 0
-            except (
-                OSError,
-                TimeoutError,
-                aioimaplib.Abort,
-                aioimaplib.CommandTimeout,
-                RuntimeError,
-            ) as exc:
+            except Exception as exc:  # whatever failed: log it, back off, reconnect; keep watching
                 failures += 1
                 delay = min(2.0**failures, MAX_BACKOFF_SECONDS)
                 log.warning("mailbox %s: %s (%s); reconnecting in %.0f s", self._key,
@@ -150,8 +144,12 @@ class MailboxWatcher:
         await client.wait_hello_from_server()
         if s.security == "starttls":
             raise RuntimeError('STARTTLS for IMAP is not available yet: use security = "imaps"')
-        password = s.password.get_secret_value() if s.password else ""
-        _ok(await client.login(s.username, password), "LOGIN")
+        if s.auth == "xoauth2":
+            token = await _access_token(s)
+            _ok(await client.xoauth2(s.username, token), "AUTHENTICATE XOAUTH2")
+        else:
+            password = s.password.get_secret_value() if s.password else ""
+            _ok(await client.login(s.username, password), "LOGIN")
         return client
 
     async def _prepare(self, client: aioimaplib.IMAP4) -> None:
@@ -262,6 +260,19 @@ class MailboxWatcher:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+
+async def _access_token(settings: MailboxSettings) -> str:
+    """A current OAuth2 access token: from the file (kept fresh by another tool) or a command."""
+    if settings.token_file is not None:
+        return (await asyncio.to_thread(settings.token_file.read_text, encoding="utf-8")).strip()
+    proc = await asyncio.create_subprocess_exec(
+        *settings.token_command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    if proc.returncode != 0 or not out.strip():
+        raise RuntimeError(f"the token command exited with {proc.returncode} and no token")
+    return out.decode().strip()
 
 
 def _ok(response: aioimaplib.Response, command: str) -> None:

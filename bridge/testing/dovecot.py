@@ -10,6 +10,7 @@ a client independent of the bridge's own.
 from __future__ import annotations
 
 import imaplib
+import json
 import os
 import pwd
 import shutil
@@ -17,8 +18,11 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 __all__ = ["Dovecot", "dovecot_command"]
 
@@ -30,10 +34,15 @@ def dovecot_command() -> str | None:
 
 
 class Dovecot:
-    def __init__(self, *, port: int, users: dict[str, str], tls: bool = False) -> None:
+    def __init__(
+        self, *, port: int, users: dict[str, str], tls: bool = False, oauth: bool = False
+    ) -> None:
+        """``oauth``: users log in with AUTHENTICATE XOAUTH2, the values of ``users`` being
+        their access tokens, checked by a token-introspection endpoint this object serves."""
         self.port = port
         self.users = users
         self.tls = tls
+        self._introspection = _Introspection(users) if oauth else None
         self.folder = Path(tempfile.mkdtemp(prefix="smsbridge-dovecot-"))
         self.folder.chmod(0o755)
         self._proc: subprocess.Popen[bytes] | None = None
@@ -45,6 +54,8 @@ class Dovecot:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        if self._introspection is not None:
+            self._introspection.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def start(self, timeout: float = 20.0) -> None:
@@ -90,7 +101,13 @@ class Dovecot:
             client: imaplib.IMAP4 = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=context)
         else:
             client = imaplib.IMAP4("127.0.0.1", self.port)
-        client.login(user, self.users[user])
+        if self._introspection is not None:
+            token = self.users[user]
+            client.authenticate(
+                "XOAUTH2", lambda _: f"user={user}\1auth=Bearer {token}\1\1".encode()
+            )
+        else:
+            client.login(user, self.users[user])
         return client
 
     def append(self, user: str, message: bytes, folder: str = "INBOX") -> None:
@@ -130,10 +147,15 @@ class Dovecot:
         lines = [f"{user}:{{PLAIN}}{password}" for user, password in self.users.items()]
         (self.folder / "users").write_text("\n".join(lines) + "\n")
         ports = (0, self.port) if self.tls else (self.port, 0)
+        passdb, mechanisms = _PASSWORDS.format(folder=self.folder), "plain login"
+        if self._introspection is not None:
+            (self.folder / "oauth2.conf").write_text(_OAUTH2.format(url=self._introspection.url))
+            passdb, mechanisms = _OAUTH_PASSDB.format(folder=self.folder), "xoauth2"
         tls = (f"ssl = required\nssl_cert = <{self.folder}/cert.pem\nssl_key = <{self.folder}/key.pem"
                if self.tls else "ssl = no")  # fmt: skip
         (self.folder / "dovecot.conf").write_text(_CONFIG.format(
             folder=self.folder, imap=ports[0], imaps=ports[1], tls=tls, owner=owner,
+            passdb=passdb, mechanisms=mechanisms,
             me=pwd.getpwuid(os.getuid()).pw_name,
         ))  # fmt: skip
 
@@ -156,17 +178,14 @@ protocols = imap
 listen = 127.0.0.1
 {tls}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 default_internal_user = {me}
 default_login_user = dovenull
 mail_location = maildir:{folder}/mail/%u
 mail_uid = {owner}
 mail_gid = {owner}
 first_valid_uid = 1
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {folder}/users
-}}
+{passdb}
 userdb {{
   driver = static
   args = uid={owner} gid={owner} home={folder}/home/%u
@@ -190,3 +209,50 @@ protocol imap {{
   imap_idle_notify_interval = 1 secs
 }}
 """
+
+_PASSWORDS = """passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {folder}/users
+}}"""
+_OAUTH_PASSDB = """passdb {{
+  driver = oauth2
+  mechanisms = xoauth2
+  args = {folder}/oauth2.conf
+}}"""
+_OAUTH2 = """introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+
+class _Introspection:
+    """RFC 7662 token introspection for Dovecot's oauth2 passdb: active iff a known token."""
+
+    def __init__(self, tokens: dict[str, str]) -> None:
+        by_token = {token: user for user, token in tokens.items()}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                token = parse_qs(body).get("token", [""])[0]
+                user = by_token.get(token)
+                answer = {"active": "true", "username": user} if user else {"active": "false"}
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/introspect"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
