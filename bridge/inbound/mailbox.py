@@ -12,7 +12,8 @@ make that harmless: a message is texted once, never skipped. The last processed 
 folder's UIDVALIDITY are stored so that a message that could not be moved is not retried
 forever.
 
-It waits with IDLE (renewed every 25 minutes, before servers drop it), or polls when the
+It waits with IDLE (re-issued at least every ``poll_seconds`` and never held past 25 minutes,
+before servers drop it), or polls when the
 server has no IDLE, and reconnects with backoff.
 """
 
@@ -126,7 +127,10 @@ class MailboxWatcher:
         try:
             await self._prepare(client)
             while not self._stopping.is_set():
-                await self.process_new(client)
+                # Mail that arrived while we worked was announced in the replies to our own
+                # commands, not in IDLE: look again until a pass finds nothing new.
+                while await self.process_new(client):
+                    pass
                 await self._wait(client)
         finally:
             await self._close(client)
@@ -236,8 +240,10 @@ class MailboxWatcher:
             await self._sleep(self._settings.poll_seconds)
             return
         idle = await client.idle_start(timeout=IDLE_RENEW_SECONDS)
+        deadline = asyncio.get_running_loop().time() + self._settings.poll_seconds
         try:
-            while not self._stopping.is_set():
+            # IDLE, but look again at least every poll_seconds: a safety net for a missed push.
+            while not self._stopping.is_set() and asyncio.get_running_loop().time() < deadline:
                 try:
                     pushed = await client.wait_server_push(timeout=1.0)
                 except TimeoutError:
