@@ -516,7 +516,9 @@ class MailboxSettings(Section):
     port: int | None = Field(default=None, ge=1, le=65535)
     security: Literal["imaps", "starttls", "none"] = "imaps"
     username: str
-    auth: Literal["password", "xoauth2"] = "password"
+    auth: Literal["password", "plain", "xoauth2"] = (
+        "password"  # LOGIN, AUTHENTICATE PLAIN or XOAUTH2
+    )
     password: SecretStr | None = None
     password_file: Path | None = None
     token_file: Path | None = Field(
@@ -538,7 +540,7 @@ class MailboxSettings(Section):
     def _password_from_file(self) -> MailboxSettings:
         if self.password is None and self.password_file is not None:
             object.__setattr__(self, "password", _read_secret_file(self.password_file))
-        if self.auth == "password" and self.password is None:
+        if self.auth in ("password", "plain") and self.password is None:
             raise ValueError(
                 f"mailbox {self.username}: give password_file (a secret never goes here)"
             )

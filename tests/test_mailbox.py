@@ -155,3 +155,21 @@ def test_xoauth2_with_a_token_from_a_file_or_a_command(tmp_path: Path, source: s
             server.append(USER, email("sms+447700900123@company.example", "Token login."))
             [sent] = bridge.wait_until(bridge.sandbox_sent, what="the text")
     assert sent["text"] == "Token login."
+
+
+@pytest.mark.parametrize("auth", ["password", "plain"])
+def test_starttls_on_the_plain_port_with_login_or_authenticate_plain(tmp_path: Path, auth: str) -> None:
+    if dovecot_command() is None:
+        if IN_CI:
+            pytest.fail("dovecot is missing: .ci/test installs dovecot-imapd")
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+    with Dovecot(port=free_port(), users={USER: PASSWORD}, starttls=True) as server:
+        bridge = mailbox_bridge(tmp_path, server)
+        bridge.config.write_text(bridge.config.read_text().replace(
+            'security = "none"',
+            f'security = "starttls"\nca_file = "{server.certificate}"\nauth = "{auth}"'))  # fmt: skip
+        with bridge:
+            server.append(USER, email("sms+447700900123@company.example", "Upgraded to TLS."))
+            [sent] = bridge.wait_until(bridge.sandbox_sent, what="the text")
+        assert sent["text"] == "Upgraded to TLS."
+        assert "TLS" in server.log() or "secured" in server.log()

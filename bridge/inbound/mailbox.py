@@ -33,6 +33,7 @@ import aioimaplib
 from bridge.clock import Clock
 from bridge.config import MailboxSettings
 from bridge.errors import InvalidNumber
+from bridge.inbound.imap_session import authenticate_plain, starttls
 from bridge.inbound.intake import EmailIntake, InboundEmail, Refused, parse_message
 from bridge.inbound.loops import automatic_kind
 from bridge.models import NewMailJob
@@ -137,9 +138,10 @@ class MailboxWatcher:
 
     async def _connect(self) -> aioimaplib.IMAP4:
         s = self._settings
+        context = self._tls or ssl.create_default_context(
+            cafile=str(s.ca_file) if s.ca_file else None
+        )
         if s.security == "imaps":
-            cafile = str(s.ca_file) if s.ca_file else None
-            context = self._tls or ssl.create_default_context(cafile=cafile)
             client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
                 host=s.host, port=s.server_port, ssl_context=context
             )
@@ -147,14 +149,21 @@ class MailboxWatcher:
             client = aioimaplib.IMAP4(host=s.host, port=s.server_port)
         await client.wait_hello_from_server()
         if s.security == "starttls":
-            raise RuntimeError('STARTTLS for IMAP is not available yet: use security = "imaps"')
+            await starttls(client, host=s.host, context=context)
+        await self._login(client)
+        return client
+
+    async def _login(self, client: aioimaplib.IMAP4) -> None:
+        s = self._settings
         if s.auth == "xoauth2":
             token = await _access_token(s)
             _ok(await client.xoauth2(s.username, token), "AUTHENTICATE XOAUTH2")
+            return
+        password = s.password.get_secret_value() if s.password else ""
+        if s.auth == "plain":
+            _ok(await authenticate_plain(client, s.username, password), "AUTHENTICATE PLAIN")
         else:
-            password = s.password.get_secret_value() if s.password else ""
             _ok(await client.login(s.username, password), "LOGIN")
-        return client
 
     async def _prepare(self, client: aioimaplib.IMAP4) -> None:
         listed = await client.list('""', '""')

@@ -35,13 +35,15 @@ def dovecot_command() -> str | None:
 
 class Dovecot:
     def __init__(
-        self, *, port: int, users: dict[str, str], tls: bool = False, oauth: bool = False
-    ) -> None:
+        self, *, port: int, users: dict[str, str], tls: bool = False, oauth: bool = False,
+        starttls: bool = False,
+    ) -> None:  # fmt: skip
         """``oauth``: users log in with AUTHENTICATE XOAUTH2, the values of ``users`` being
         their access tokens, checked by a token-introspection endpoint this object serves."""
         self.port = port
         self.users = users
         self.tls = tls
+        self.starttls = starttls  # plain port, TLS required before login
         self._introspection = _Introspection(users) if oauth else None
         self.folder = Path(tempfile.mkdtemp(prefix="smsbridge-dovecot-"))
         self.folder.chmod(0o755)
@@ -96,11 +98,13 @@ class Dovecot:
         return self.folder / "cert.pem"
 
     def client(self, user: str) -> imaplib.IMAP4:
+        context = ssl.create_default_context(cafile=str(self.certificate))
         if self.tls:
-            context = ssl.create_default_context(cafile=str(self.certificate))
             client: imaplib.IMAP4 = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=context)
         else:
             client = imaplib.IMAP4("127.0.0.1", self.port)
+            if self.starttls:
+                client.starttls(ssl_context=context)
         if self._introspection is not None:
             token = self.users[user]
             client.authenticate(
@@ -142,7 +146,7 @@ class Dovecot:
             entry = pwd.getpwnam("dovecot")
             for sub in ("mail", "home"):
                 os.chown(self.folder / sub, entry.pw_uid, entry.pw_gid)
-        if self.tls:
+        if self.tls or self.starttls:
             _make_certificate(self.folder)
         lines = [f"{user}:{{PLAIN}}{password}" for user, password in self.users.items()]
         (self.folder / "users").write_text("\n".join(lines) + "\n")
@@ -152,7 +156,7 @@ class Dovecot:
             (self.folder / "oauth2.conf").write_text(_OAUTH2.format(url=self._introspection.url))
             passdb, mechanisms = _OAUTH_PASSDB.format(folder=self.folder), "xoauth2"
         tls = (f"ssl = required\nssl_cert = <{self.folder}/cert.pem\nssl_key = <{self.folder}/key.pem"
-               if self.tls else "ssl = no")  # fmt: skip
+               if self.tls or self.starttls else "ssl = no")  # fmt: skip
         (self.folder / "dovecot.conf").write_text(_CONFIG.format(
             folder=self.folder, imap=ports[0], imaps=ports[1], tls=tls, owner=owner,
             passdb=passdb, mechanisms=mechanisms,
