@@ -39,6 +39,7 @@ from bridge.outbound.webhook import WebhookTransport
 from bridge.providers.base import Provider
 from bridge.providers.sandbox import SandboxProvider
 from bridge.providers.twilio import TwilioProvider
+from bridge.ratelimit import RateLimiter
 from bridge.retry import RetryPolicy
 from bridge.store.base import Store
 from bridge.store.factory import open_store
@@ -327,7 +328,7 @@ class Bridge:
             handle=SmsDispatcher(
                 store=store, provider=self.provider, policy=self._policy(queue.max_attempts),
                 notices=self._notice_settings(), clock=self._clock,
-                notice_queued=mail_runner.wake,
+                notice_queued=mail_runner.wake, limiter=self._limiter(),
             ).handle,
             concurrency=queue.workers, poll_seconds=queue.poll_seconds,
         )  # fmt: skip
@@ -341,6 +342,14 @@ class Bridge:
             return None
         self._webhook_client = httpx.AsyncClient()
         return WebhookTransport(client=self._webhook_client, secret=secret.get_secret_value())
+
+    def _limiter(self) -> RateLimiter | None:
+        limits = {n.number: (n.rate_per_second, n.burst) for n in self.settings.numbers
+                  if n.rate_per_second}  # fmt: skip
+        provider = self.settings.provider
+        if provider.rate_per_second:
+            limits[provider.name] = (provider.rate_per_second, provider.burst)
+        return RateLimiter(limits) if limits else None
 
     def _policy(self, max_attempts: int) -> RetryPolicy:
         queue = self.settings.queue

@@ -264,6 +264,10 @@ class TwilioSettings(Section):
 
 class ProviderSettings(Section):
     name: Literal["sandbox", "twilio"] = "sandbox"
+    rate_per_second: float | None = Field(
+        default=None, gt=0, description="Texts a second, all numbers."
+    )
+    burst: int = Field(default=1, ge=1)
     sandbox: SandboxSettings = SandboxSettings()
     twilio: TwilioSettings = TwilioSettings()
 
@@ -291,6 +295,8 @@ class ReplyNumber(Section):
     auto_reply: str | None = Field(
         default=None, description="Texted back (at most once per interval) when no route says."
     )
+    rate_per_second: float | None = Field(default=None, gt=0, description="Texts a second from it.")
+    burst: int = Field(default=1, ge=1)
     _inbox = field_validator("inbox")(classmethod(lambda cls, v: validate_addresses(v)))
 
     @field_validator("number")

@@ -7,6 +7,7 @@ across a SIGKILL.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import smtplib
@@ -266,3 +267,28 @@ def test_run_refuses_an_invalid_settings_file_with_the_report(tmp_path: Path) ->
     assert result.returncode == 2
     for key in ("smtp.port", "smtp.max_recipients", "smtp.domains", "provider.name"):
         assert key in result.stderr
+
+
+def test_a_rate_limited_number_is_queued_not_refused_and_never_too_fast(tmp_path: Path) -> None:
+    extra = """
+[[numbers]]
+number = "+447700900100"
+inbox = ["team@example.com"]
+rate_per_second = 2.0
+burst = 1
+
+[[senders.rules]]
+match = "alice@example.com"
+sender = "+447700900100"
+"""
+    rcpts = [f"+4477009004{n:02d}@sms.example.com" for n in range(8)]
+    with BridgeProcess(tmp_path, extra=extra, smtp={"max_recipients": 10}) as bridge:
+        dialogue = converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=rcpts,
+                            content=message(to=rcpts[0], body="Limited").as_bytes())  # fmt: skip
+        assert dialogue.accepted
+        sent = bridge.wait_until(lambda: len(bridge.sandbox_sent()) == 8 and bridge.sandbox_sent(),
+                                 timeout=30, what="all eight texts")  # fmt: skip
+    times = sorted(entry["at"] for entry in sent)
+    assert times[-1] - times[0] >= 3.4  # 1 at once, then one every 0.5 s
+    assert all(later - earlier >= 0.45 for earlier, later in itertools.pairwise(times))
+    assert all(job["attempts"] == 1 for job in bridge.jobs())  # waiting spent no attempts

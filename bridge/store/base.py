@@ -78,6 +78,10 @@ class Store(Protocol):
         self, job_id: str, *, error: str, code: str | None, at: datetime, now: datetime
     ) -> None: ...
 
+    async def sms_defer(self, job_id: str, *, at: datetime, now: datetime) -> None:
+        """Back in the queue until ``at`` without spending an attempt (a rate limit, not a fault)."""
+        ...
+
     async def sms_failed(
         self,
         job_id: str,

@@ -227,6 +227,16 @@ class SqliteStore:
             )
         )
 
+    async def sms_defer(self, job_id: str, *, at: datetime, now: datetime) -> None:
+        params = (_ts(at), _ts(now), job_id)
+        await self._run(
+            lambda c: c.execute(
+                "UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, attempts = attempts - 1,"
+                " lease_until = NULL, lease_owner = NULL, updated_at = ? WHERE id = ?",
+                params,
+            )
+        )
+
     async def sms_failed(
         self,
         job_id: str,

@@ -19,6 +19,7 @@ from bridge.outbound.base import NoticeSettings
 from bridge.outbound.notices import failure_notice
 from bridge.parsing.numbers import mask
 from bridge.providers.base import Provider
+from bridge.ratelimit import RateLimiter
 from bridge.retry import RetryPolicy
 from bridge.store.base import Store
 
@@ -44,6 +45,7 @@ class SmsDispatcher:
         notices: NoticeSettings,
         clock: Clock,
         notice_queued: Callable[[], None],
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._store = store
         self._provider = provider
@@ -51,8 +53,11 @@ class SmsDispatcher:
         self._notices = notices
         self._clock = clock
         self._notice_queued = notice_queued
+        self._limiter = limiter
 
     async def handle(self, job: SmsJob) -> None:
+        if await self._deferred(job):
+            return
         sms = OutboundSms(job_id=job.id, to=job.to_number, sender=job.sender, text=job.text)
         try:
             result = await self._deliver(job, sms)
@@ -67,6 +72,17 @@ class SmsDispatcher:
                 job.id, provider=self._provider.name, result=result, now=self._clock()
             )
             log.info("job %s sent to %s via %s", job.id, mask(job.to_number), self._provider.name)
+
+    async def _deferred(self, job: SmsJob) -> bool:
+        """Put the job back until its number's (or the provider's) rate limit allows it."""
+        if self._limiter is None:
+            return False
+        now = self._clock()
+        wait = self._limiter.reserve((self._provider.name, job.sender), now=now.timestamp())
+        if wait <= 0:
+            return False
+        await self._store.sms_defer(job.id, at=now + timedelta(seconds=wait), now=now)
+        return True
 
     async def _deliver(self, job: SmsJob, sms: OutboundSms) -> SendResult:
         """Send, unless an interrupted earlier attempt may already have reached the provider."""

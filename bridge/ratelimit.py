@@ -1,0 +1,53 @@
+"""Token buckets for sending: per provider and per sending number, texts per second with a burst.
+
+A text that would exceed a limit is not refused and not retried as a failure: the worker puts
+it back in the queue for the moment a token will be free, without spending an attempt. A
+reservation takes a token from every bucket that applies or from none, so one busy number
+never uses up the provider's share for nothing. Pure: the caller passes the time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Bucket", "RateLimiter"]
+
+
+@dataclass(slots=True)
+class Bucket:
+    rate: float  # tokens a second
+    burst: float  # most tokens held
+    tokens: float
+    at: float  # when ``tokens`` was right
+
+    def refill(self, now: float) -> None:
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+
+    def wait(self) -> float:
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+
+class RateLimiter:
+    def __init__(self, limits: dict[str, tuple[float, int]]) -> None:
+        """``limits`` maps a key (a provider's name, a number) to (texts per second, burst)."""
+        self._limits = limits
+        self._buckets: dict[str, Bucket] = {}
+
+    def reserve(self, keys: tuple[str, ...], *, now: float) -> float:
+        """0 and a token taken from each limited key, or the seconds to wait (nothing taken)."""
+        buckets = [self._bucket(key, now) for key in keys if key in self._limits]
+        for bucket in buckets:
+            bucket.refill(now)
+        wait = max((bucket.wait() for bucket in buckets), default=0.0)
+        if wait > 0:
+            return wait
+        for bucket in buckets:
+            bucket.tokens -= 1
+        return 0.0
+
+    def _bucket(self, key: str, now: float) -> Bucket:
+        if key not in self._buckets:
+            rate, burst = self._limits[key]
+            self._buckets[key] = Bucket(rate, float(burst), float(burst), now)
+        return self._buckets[key]
