@@ -98,13 +98,15 @@ class Dovecot:
         return self.folder / "cert.pem"
 
     def client(self, user: str) -> imaplib.IMAP4:
-        context = ssl.create_default_context(cafile=str(self.certificate))
         if self.tls:
+            context = ssl.create_default_context(cafile=str(self.certificate))
             client: imaplib.IMAP4 = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=context)
         else:
             client = imaplib.IMAP4("127.0.0.1", self.port)
             if self.starttls:
-                client.starttls(ssl_context=context)
+                client.starttls(
+                    ssl_context=ssl.create_default_context(cafile=str(self.certificate))
+                )
         if self._introspection is not None:
             token = self.users[user]
             client.authenticate(
