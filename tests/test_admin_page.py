@@ -108,6 +108,9 @@ def test_an_admin_logs_in_and_runs_an_explain_in_chromium(admin_bridge: BridgePr
         page.screenshot(path=str(ARTIFACTS / "admin-page.png"), full_page=True)
         browser.close()
     assert "22:15 Friday 25 December 2026" in answer
-    assert "renewals: no: 22:15 Friday in Europe/London is outside mon,tue,wed,thu,fri 09:00-17:30" in answer
+    assert (
+        "renewals: no: 22:15 Friday in Europe/London is outside mon,tue,wed,thu,fri 09:00-17:30"
+        in answer
+    )
     assert "Route 'everyone' sends it to" in answer
     assert (ARTIFACTS / "admin-page.png").stat().st_size > 10_000

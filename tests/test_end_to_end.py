@@ -216,9 +216,7 @@ def prism() -> Iterator[str]:
         yield url
 
 
-def test_twilio_contract_served_by_prism_gets_exactly_the_text(
-    tmp_path: Path, prism: str
-) -> None:
+def test_twilio_contract_served_by_prism_gets_exactly_the_text(tmp_path: Path, prism: str) -> None:
     with RecordingProxy(prism) as proxy:
         bridge = BridgeProcess(
             tmp_path,

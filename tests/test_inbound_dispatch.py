@@ -78,7 +78,9 @@ async def test_a_reply_goes_to_the_author_only(store: SqliteStore, tmp_path: Pat
 
 async def test_copies_to_the_inbox_when_asked(store: SqliteStore, tmp_path: Path) -> None:
     await _conversation(store)
-    [(recipients, _), *_] = await route(store, tmp_path, "Thanks!", copy_conversations_to_route=True)
+    [(recipients, _), *_] = await route(
+        store, tmp_path, "Thanks!", copy_conversations_to_route=True
+    )
     assert recipients == ("alice@example.com", "team@example.com")
 
 

@@ -70,7 +70,7 @@ def twilio_bridge(tmp_path: Path, prism: str, sink: ThreadedSmtpSink) -> Iterato
         )  # fmt: skip
         public = f"http://127.0.0.1:{bridge.http_port}"
         bridge.config.write_text(
-            bridge.config.read_text().replace('[bridge]\n', f'[bridge]\npublic_url = "{public}"\n')
+            bridge.config.read_text().replace("[bridge]\n", f'[bridge]\npublic_url = "{public}"\n')
         )
         with bridge:
             yield bridge, proxy, public
@@ -113,8 +113,14 @@ def test_reply_threads_under_the_email_and_reply_by_email_texts_only_the_new_wor
         client.send_message(original)
     bridge.wait_until(lambda: [j for j in bridge.jobs() if j["state"] == "sent"], what="sent")
 
-    assert post_signed(public, "/webhooks/twilio/inbound", inbound("Can I come at 9? 👍", "SM1")) == 200
-    assert post_signed(public, "/webhooks/twilio/inbound", inbound("Can I come at 9? 👍", "SM1")) == 200
+    assert (
+        post_signed(public, "/webhooks/twilio/inbound", inbound("Can I come at 9? 👍", "SM1"))
+        == 200
+    )
+    assert (
+        post_signed(public, "/webhooks/twilio/inbound", inbound("Can I come at 9? 👍", "SM1"))
+        == 200
+    )
     [received] = sink.wait_for(1, timeout=30)
     email = received.parsed()
     assert received.rcpt_tos == ("alice@example.com",)
@@ -149,7 +155,9 @@ def test_forged_or_missing_signatures_get_403_and_change_nothing(
     bridge, _, public = twilio_bridge
     fields = inbound("Hello", "SM2")
     assert post_signed(public, "/webhooks/twilio/inbound", fields, token="not-the-token") == 403
-    assert httpx.post(public + "/webhooks/twilio/inbound", data=fields, timeout=10).status_code == 403
+    assert (
+        httpx.post(public + "/webhooks/twilio/inbound", data=fields, timeout=10).status_code == 403
+    )
     assert post_signed(public, "/webhooks/twilio/status",
                        {"MessageSid": "SM3", "MessageStatus": "failed"}, token="x") == 403  # fmt: skip
     time.sleep(1.0)
@@ -224,7 +232,9 @@ def test_stop_refuses_texts_until_start_and_help_is_answered(sandbox_bridge: Bri
     assert bridge.maildir_messages() == []  # keywords never reach an inbox
 
 
-def test_a_text_with_no_conversation_goes_to_the_numbers_inbox(sandbox_bridge: BridgeProcess) -> None:
+def test_a_text_with_no_conversation_goes_to_the_numbers_inbox(
+    sandbox_bridge: BridgeProcess,
+) -> None:
     bridge = sandbox_bridge
     simulate(bridge, "Is the shop open on Sunday?")
     [raw] = bridge.wait_until(bridge.maildir_messages, what="the inbox email")
@@ -263,5 +273,7 @@ def test_the_watcher_emails_each_new_text_once_across_a_restart(tmp_path: Path) 
             fake.add_inbound("SMw2", from_=CUSTOMER, to=REPLY_NUMBER, body="Second", at=now)
             bridge.wait_until(lambda: len(bridge.maildir_messages()) >= 2, what="the second")
             time.sleep(1.0)  # several more polls
-        bodies = sorted(parse(raw).get_content().split("\n")[0] for raw in bridge.maildir_messages())
+        bodies = sorted(
+            parse(raw).get_content().split("\n")[0] for raw in bridge.maildir_messages()
+        )
         assert bodies == ["First", "Second"]

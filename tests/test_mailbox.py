@@ -37,7 +37,7 @@ host = "127.0.0.1"
 port = {dovecot.port}
 security = "none"
 username = "{USER}"
-password_file = "{tmp_path / 'imap-password'}"
+password_file = "{tmp_path / "imap-password"}"
 address = "{USER}"
 poll_seconds = 1.0
 """
@@ -62,7 +62,9 @@ def test_mail_to_the_mailbox_becomes_a_text_and_is_filed(tmp_path: Path, dovecot
     assert dovecot.messages(USER, "INBOX") == []
 
 
-def test_a_bad_number_is_filed_as_failed_and_the_author_told(tmp_path: Path, dovecot: Dovecot) -> None:
+def test_a_bad_number_is_filed_as_failed_and_the_author_told(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
     with mailbox_bridge(tmp_path, dovecot) as bridge:
         dovecot.append(USER, email("sms+12@company.example", "Hello"))
         [raw] = bridge.wait_until(bridge.maildir_messages, what="the notice")
@@ -112,7 +114,9 @@ def test_imaps_with_the_servers_own_certificate(tmp_path: Path) -> None:
         assert sent["text"] == "Over TLS."
 
 
-def test_customers_texts_are_appended_to_a_shared_imap_folder(tmp_path: Path, dovecot: Dovecot) -> None:
+def test_customers_texts_are_appended_to_a_shared_imap_folder(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
     (tmp_path / "imap-password").write_text(PASSWORD)
     extra = f"""
 [[numbers]]
@@ -124,7 +128,7 @@ host = "127.0.0.1"
 port = {dovecot.port}
 security = "none"
 username = "{USER}"
-password_file = "{tmp_path / 'imap-password'}"
+password_file = "{tmp_path / "imap-password"}"
 folder = "SMS Replies"
 """
     with BridgeProcess(tmp_path, extra=extra, mail={"transport": "imap"}) as bridge:
@@ -158,7 +162,9 @@ def test_xoauth2_with_a_token_from_a_file_or_a_command(tmp_path: Path, source: s
 
 
 @pytest.mark.parametrize("auth", ["password", "plain"])
-def test_starttls_on_the_plain_port_with_login_or_authenticate_plain(tmp_path: Path, auth: str) -> None:
+def test_starttls_on_the_plain_port_with_login_or_authenticate_plain(
+    tmp_path: Path, auth: str
+) -> None:
     if dovecot_command() is None:
         if IN_CI:
             pytest.fail("dovecot is missing: .ci/test installs dovecot-imapd")

@@ -244,7 +244,9 @@ def test_build_transport_follows_the_settings(tmp_path: Path) -> None:
 
 async def test_sessions_are_kept_and_a_stale_one_is_replaced() -> None:
     async with SmtpSink() as sink:
-        transport = SmtpTransport(SmarthostSettings(host="127.0.0.1", port=sink.port, starttls=False))
+        transport = SmtpTransport(
+            SmarthostSettings(host="127.0.0.1", port=sink.port, starttls=False)
+        )
         for n in range(3):
             await transport.deliver(envelope_from="a@example.com", recipients=("b@example.com",),
                                     content=f"Subject: {n}\r\n\r\nbody\r\n".encode())  # fmt: skip

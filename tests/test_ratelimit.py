@@ -29,7 +29,9 @@ def test_a_waiting_number_takes_nothing_from_the_provider() -> None:
 
 @given(st.lists(st.floats(min_value=0, max_value=0.3), min_size=1, max_size=200),
        st.floats(min_value=0.5, max_value=5), st.integers(min_value=1, max_value=5))  # fmt: skip
-def test_never_faster_than_rate_times_time_plus_burst(gaps: list[float], rate: float, burst: int) -> None:
+def test_never_faster_than_rate_times_time_plus_burst(
+    gaps: list[float], rate: float, burst: int
+) -> None:
     limiter = RateLimiter({"n": (rate, burst)})
     now, sent = 0.0, 0
     for gap in gaps:

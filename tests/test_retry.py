@@ -13,7 +13,14 @@ POLICY = RetryPolicy(max_attempts=5, base_seconds=2.0, cap_seconds=60.0)
 
 @pytest.mark.parametrize(
     ("attempts", "low", "high"),
-    [(1, 1.0, 2.0), (2, 2.0, 4.0), (3, 4.0, 8.0), (5, 16.0, 32.0), (7, 30.0, 60.0), (30, 30.0, 60.0)],
+    [
+        (1, 1.0, 2.0),
+        (2, 2.0, 4.0),
+        (3, 4.0, 8.0),
+        (5, 16.0, 32.0),
+        (7, 30.0, 60.0),
+        (30, 30.0, 60.0),
+    ],
 )
 def test_delay_doubles_within_jittered_bounds_up_to_the_cap(attempts, low, high) -> None:
     rng = random.Random(attempts)

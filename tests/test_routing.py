@@ -67,7 +67,9 @@ def test_first_match_wins(sender: str, to: str, text: str, at: datetime, route: 
         (NEW_YORK, (2026, 11, 2)),
     ],
 )
-def test_office_hours_are_local_on_both_sides_of_dst(zone: ZoneInfo, date: tuple[int, int, int]) -> None:
+def test_office_hours_are_local_on_both_sides_of_dst(
+    zone: ZoneInfo, date: tuple[int, int, int]
+) -> None:
     table = RoutingTable.from_settings((
         RouteSettings(name="hours", days=("mon",), start="09:00", end="17:00",
                       timezone=str(zone), emails=("office@example.com",)),

@@ -71,7 +71,9 @@ async def test_in_doubt_job_the_sandbox_already_has_is_not_sent_again(
     assert len(journal.read_text().splitlines()) == 1
 
 
-async def test_in_doubt_job_the_sandbox_never_got_is_sent(store: SqliteStore, tmp_path: Path) -> None:
+async def test_in_doubt_job_the_sandbox_never_got_is_sent(
+    store: SqliteStore, tmp_path: Path
+) -> None:
     provider = SandboxProvider(SandboxSettings(), journal=tmp_path / "sent.jsonl")
     await _claimed(store)
     await _dispatcher(store, provider).handle(await _reclaimed_after_crash(store))

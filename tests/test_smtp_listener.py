@@ -43,7 +43,11 @@ async def test_an_email_becomes_a_text_with_exactly_the_new_text(bridge: Bridge)
     assert dialogue.data[1].startswith("2.0.0 Queued 1 text as s")
     [job] = await wait_for_state(bridge, JobState.SENT)
     assert job.text == "Your order is ready.\n\nThanks,\nAlice"
-    assert (job.to_number, job.sender, job.author) == ("+447700900123", "ExampleCo", "alice@example.com")
+    assert (job.to_number, job.sender, job.author) == (
+        "+447700900123",
+        "ExampleCo",
+        "alice@example.com",
+    )
     assert job.id in dialogue.data[1]
 
 
@@ -113,7 +117,9 @@ async def test_too_many_recipients_get_452_and_the_rest_are_queued(bridge: Bridg
 
 async def test_oversize_email_is_refused_and_nothing_queued(bridge: Bridge) -> None:
     msg = message(body=("x" * 69 + "\n") * 1000)
-    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes())
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes()
+    )
     assert dialogue.data is not None and dialogue.data[0] == 552
     assert await bridge.store.recent_sms(limit=10) == []
 
@@ -132,7 +138,9 @@ async def test_broken_mime_is_refused_and_nothing_queued(bridge: Bridge) -> None
 
 async def test_auto_reply_is_refused_and_nothing_queued(bridge: Bridge) -> None:
     msg = message(body="I am out of the office.", headers={"Auto-Submitted": "auto-replied"})
-    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes())
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes()
+    )
     assert dialogue.data is not None
     assert dialogue.data[0] == 550 and "never sent as a text" in dialogue.data[1]
     assert await bridge.store.recent_sms(limit=10) == []
@@ -156,7 +164,9 @@ async def test_too_long_text_is_refused_naming_the_unicode_characters(bridge: Br
 
 async def test_empty_text_is_refused(bridge: Bridge) -> None:
     msg = message(body="\n\n-- \nAlice Smith\n")
-    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes())
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes()
+    )
     assert dialogue.data is not None and dialogue.data[0] == 550
     assert "no text to send" in dialogue.data[1]
 

@@ -167,8 +167,9 @@ async def test_an_email_to_a_customer_from_a_number_records_the_conversation(
     from dataclasses import replace
 
     await store.enqueue_sms([replace(job(), sender="+447700900100")], now=T0)
-    await store.enqueue_sms([replace(job("<m2@example.com>|+447700900124", "+447700900124"))],
-                            now=T0)  # fmt: skip  (an alphanumeric sender: no replies possible)
+    await store.enqueue_sms(
+        [replace(job("<m2@example.com>|+447700900124", "+447700900124"))], now=T0
+    )  # fmt: skip  (an alphanumeric sender: no replies possible)
     context = await store.inbound_context(customer="+447700900123", reply_number="+447700900100")
     assert context.conversation is not None
     assert (context.conversation.author, context.conversation.message_id) == (
