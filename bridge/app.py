@@ -27,17 +27,18 @@ from bridge.errors import ConfigError
 from bridge.http import HttpServer, build_app
 from bridge.inbound.intake import EmailIntake
 from bridge.inbound.mailbox import MailboxWatcher
+from bridge.inbound.provider_webhooks import webhook_routes
 from bridge.inbound.reports import ReportIntake
 from bridge.inbound.smtp import SmtpHandler, start_smtp_server
 from bridge.inbound.users import UserTable
 from bridge.inbound.watcher import ReplyNumberWatcher
-from bridge.inbound.webhooks import sandbox_routes, twilio_routes
-from bridge.models import InboundJob, InboundSms, MailJob, SmsJob
+from bridge.models import InboundJob, InboundPart, InboundSms, MailJob, SmsJob
 from bridge.outbound.base import MailTransport, NoticeSettings
 from bridge.outbound.mail import SmtpTransport, build_transport
 from bridge.outbound.webhook import WebhookTransport
-from bridge.providers.base import Provider
-from bridge.providers.sandbox import SandboxProvider
+from bridge.providers.choice import ProviderChoice
+from bridge.providers.registry import ProviderSet, build_providers
+from bridge.providers.smsworks import SmsWorksProvider
 from bridge.providers.twilio import TwilioProvider
 from bridge.ratelimit import RateLimiter
 from bridge.retry import RetryPolicy
@@ -90,17 +91,15 @@ class Bridge:
         settings: Settings,
         *,
         clock: Clock = system_clock,
-        provider: Provider | None = None,
         transport: MailTransport | None = None,
     ) -> None:
         self.settings = settings
         self._clock = clock
-        self._provider = provider
+        self._providers: ProviderSet | None = None
         self._transport = transport
         self._owner = f"{socket.gethostname()}:{os.getpid()}"
         self._lock: IO[str] | None = None
         self._store: Store | None = None
-        self._client: httpx.AsyncClient | None = None
         self._webhook_client: httpx.AsyncClient | None = None
         self._runners: list[tuple[JobRunner[Any], asyncio.Task[None]]] = []
         self._smtp: asyncio.Server | None = None
@@ -171,8 +170,8 @@ class Bridge:
             routes += admin_routes(settings=lambda: self._in_use, store=self._store)
         self._http = HttpServer(build_app(store=self._store, routes=routes), settings=settings.http)
         await self._http.start()
-        log.info("smsbridge ready: SMTP on %s, HTTP on %s, provider %s, mail via %s",
-                 self.smtp_address, self.http_address, self.provider.name,
+        log.info("smsbridge ready: SMTP on %s, HTTP on %s, providers %s, mail via %s",
+                 self.smtp_address, self.http_address, ", ".join(settings.provider_entries),
                  self.transport.name)  # fmt: skip
 
     def _inbound_runner(
@@ -212,18 +211,19 @@ class Bridge:
     def _start_watchers(
         self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake
     ) -> None:
-        interval = self.settings.provider.twilio.watch_seconds
-        provider = self.provider
-        if not interval or not isinstance(provider, TwilioProvider):
-            return
-        for number in self.settings.numbers:
-            watcher = ReplyNumberWatcher(
-                provider=provider, store=store, reply_number=number.number, interval=interval,
-                wake=inbound.wake, clock=self._clock,
-                report=None if self.settings.bridge.public_url else reports.accept,
-            )  # fmt: skip
-            task = asyncio.create_task(watcher.run(), name=f"watch {number.number}")
-            self._watchers.append((watcher, task))
+        for carrier in self.providers.carriers:
+            provider, entry = carrier.provider, self.settings.provider_entries[carrier.name]
+            interval = getattr(entry, "watch_seconds", 0.0)
+            if not interval or not isinstance(provider, TwilioProvider | SmsWorksProvider):
+                continue
+            for number in self.settings.numbers:
+                watcher = ReplyNumberWatcher(
+                    provider=provider, store=store, reply_number=number.number,
+                    interval=interval, wake=inbound.wake, clock=self._clock,
+                    report=None if self.settings.bridge.public_url else reports.accept,
+                )  # fmt: skip
+                task = asyncio.create_task(watcher.run(), name=f"watch {number.number}")
+                self._watchers.append((watcher, task))
 
     def _webhooks(
         self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake
@@ -233,17 +233,13 @@ class Bridge:
             if new:
                 inbound.wake()
 
-        provider = self.settings.provider
-        if provider.name == "twilio":
-            token = provider.twilio.auth_token
-            return twilio_routes(
-                token=token.get_secret_value() if token else "",
-                public_url=self.settings.bridge.public_url, receive=receive,
-                report=reports.accept, clock=self._clock,
-            )  # fmt: skip
-        return sandbox_routes(
-            receive=receive, clock=self._clock, default_region=self.settings.smtp.default_region
-        )
+        async def receive_part(part: InboundPart) -> None:
+            stored = await store.receive_part(part, now=self._clock())
+            if stored is not None and stored[1]:
+                inbound.wake()
+
+        return webhook_routes(self.settings, receive=receive, receive_part=receive_part,
+                              report=reports.accept, clock=self._clock)  # fmt: skip
 
     def watch(self, path: Path, *, every: float = 2.0) -> None:
         """Reload whenever ``path`` changes (its modification time or size)."""
@@ -278,10 +274,10 @@ class Bridge:
         )
 
     @property
-    def provider(self) -> Provider:
-        if self._provider is None:
-            self._provider = self._build_provider()
-        return self._provider
+    def providers(self) -> ProviderChoice:
+        if self._providers is None:
+            self._providers = build_providers(self.settings)
+        return self._providers.choice
 
     @property
     def transport(self) -> MailTransport:
@@ -291,20 +287,6 @@ class Bridge:
                 local_hostname=self.settings.smtp.hostname,
             )  # fmt: skip
         return self._transport
-
-    def _build_provider(self) -> Provider:
-        provider = self.settings.provider
-        if provider.name == "twilio":
-            self._client = httpx.AsyncClient(timeout=provider.twilio.timeout_seconds)
-            return TwilioProvider(
-                provider.twilio, client=self._client, status_callback_url=self._callback_url()
-            )
-        return SandboxProvider(provider.sandbox, journal=self.settings.sandbox_journal_path)
-
-    def _callback_url(self) -> str | None:
-        """Where Twilio reports delivery; only a bridge reachable from the internet has one."""
-        public = self.settings.bridge.public_url
-        return f"{public.rstrip('/')}/webhooks/twilio/status" if public else None
 
     def _build_runners(self, store: Store) -> tuple[JobRunner[SmsJob], JobRunner[MailJob]]:
         queue = self.settings.queue
@@ -326,7 +308,7 @@ class Bridge:
                 now=self._clock(), limit=n, lease_seconds=queue.lease_seconds, owner=self._owner
             ),
             handle=SmsDispatcher(
-                store=store, provider=self.provider, policy=self._policy(queue.max_attempts),
+                store=store, providers=self.providers, policy=self._policy(queue.max_attempts),
                 notices=self._notice_settings(), clock=self._clock,
                 notice_queued=mail_runner.wake, limiter=self._limiter(),
             ).handle,
@@ -346,9 +328,9 @@ class Bridge:
     def _limiter(self) -> RateLimiter | None:
         limits = {n.number: (n.rate_per_second, n.burst) for n in self.settings.numbers
                   if n.rate_per_second}  # fmt: skip
-        provider = self.settings.provider
-        if provider.rate_per_second:
-            limits[provider.name] = (provider.rate_per_second, provider.burst)
+        for name, entry in self.settings.provider_entries.items():
+            if entry.rate_per_second:
+                limits[name] = (entry.rate_per_second, entry.burst)
         return RateLimiter(limits) if limits else None
 
     def _policy(self, max_attempts: int) -> RetryPolicy:
@@ -379,9 +361,11 @@ class Bridge:
         self._runners.clear()
         if isinstance(self._transport, SmtpTransport):
             await self._transport.close()
-        for client in (self._client, self._webhook_client):
-            if client is not None:
-                await client.aclose()
+        if self._providers is not None:
+            await self._providers.aclose()
+            self._providers = None
+        if self._webhook_client is not None:
+            await self._webhook_client.aclose()
         if self._store is not None:
             await self._store.close()
             self._store = None

@@ -30,6 +30,17 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bridge.config_lines import line_of
+from bridge.config_providers import (
+    ProviderEntry,
+    ProviderRule,
+    SandboxEntry,
+    SandboxFailRule,
+    SandboxSettings,
+    TwilioEntry,
+    TwilioSettings,
+    check_provider_names,
+    read_secret_file,
+)
 from bridge.errors import ConfigError
 from bridge.routing.calendar import dates_from_ics, expand
 
@@ -52,8 +63,9 @@ __all__ = [
 
 ENV_PREFIX = "SMSBRIDGE_"
 SECRET_KEYS = frozenset(
-    {"auth_token", "password", "api_secret", "api_key_secret", "webhook_secret"}
-)
+    {"auth_token", "password", "api_secret", "api_key_secret", "webhook_secret", "jwt",
+     "signature_secret", "secret"}
+)  # fmt: skip
 _SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .&'_-]{1,11}$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -64,13 +76,7 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _read_secret_file(path: Path | None) -> SecretStr | None:
-    if path is None:
-        return None
-    try:
-        return SecretStr(path.read_text(encoding="utf-8").strip())
-    except OSError as exc:
-        raise ValueError(f"cannot read the secret file {path}: {exc.strerror}") from None
+_read_secret_file = read_secret_file
 
 
 def validate_addresses(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -217,49 +223,6 @@ class SendersSettings(Section):
     rules: tuple[SenderRule, ...] = ()
 
     _check_default = field_validator("default")(classmethod(lambda cls, v: validate_sender(v)))
-
-
-class SandboxFailRule(Section):
-    pattern: str = Field(description="A number pattern; * matches any digits, e.g. +447700900999.")
-    kind: Literal["temporary", "permanent"] = "permanent"
-    reason: str = "the sandbox was told to refuse this number"
-    times: int | None = Field(
-        default=None, ge=1, description="Temporary only: fail this many attempts, then succeed."
-    )
-
-
-class SandboxSettings(Section):
-    fail: tuple[SandboxFailRule, ...] = ()
-    journal: Path | None = Field(
-        default=None,
-        description="Where sends are recorded; defaults to <data_dir>/sandbox/sent.jsonl.",
-    )
-    latency_seconds: float = Field(
-        default=0.0,
-        ge=0,
-        le=60,
-        description="Answer this long after recording, like a real provider.",
-    )
-
-
-class TwilioSettings(Section):
-    account_sid: str = ""
-    auth_token: SecretStr | None = None
-    auth_token_file: Path | None = None
-    base_url: str = "https://api.twilio.com"
-    messaging_service_sid: str | None = None
-    timeout_seconds: float = Field(default=15.0, gt=0)
-    watch_seconds: float = Field(
-        default=0.0, ge=0,
-        description="Poll each reply number for texts this often; 0 (off) when webhooks reach"
-        " the bridge. For a bridge without a public URL.",
-    )  # fmt: skip
-
-    @model_validator(mode="after")
-    def _token_from_file(self) -> TwilioSettings:
-        if self.auth_token is None and self.auth_token_file is not None:
-            object.__setattr__(self, "auth_token", _read_secret_file(self.auth_token_file))
-        return self
 
 
 class ProviderSettings(Section):
@@ -635,6 +598,10 @@ class Settings(BaseSettings):
     text: TextSettings = TextSettings()
     senders: SendersSettings = SendersSettings()
     provider: ProviderSettings = ProviderSettings()
+    providers: dict[str, ProviderEntry] = Field(
+        default={}, description="Named providers, in failover order; instead of [provider]."
+    )
+    provider_rules: tuple[ProviderRule, ...] = ()
     queue: QueueSettings = QueueSettings()
     mail: MailSettings = MailSettings()
     numbers: tuple[ReplyNumber, ...] = ()
@@ -664,6 +631,45 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _provider_table(self) -> Settings:
+        if self.providers and "provider" in self.model_fields_set:
+            raise ValueError(
+                "provider: write either one [provider] section or [providers.NAME] tables, not"
+                " both (move the [provider] settings into a [providers.NAME] table)"
+            )
+        check_provider_names(list(self.providers))
+        known = set(self.provider_entries)
+        for index, rule in enumerate(self.provider_rules):
+            unknown = [name for name in rule.providers if name not in known]
+            if unknown:
+                raise ValueError(f"provider_rules.{index}: no provider is named"
+                                 f" {', '.join(unknown)}; known: {', '.join(known)}")  # fmt: skip
+        return self
+
+    @property
+    def provider_entries(self) -> dict[str, ProviderEntry]:
+        """Every provider by name, in failover order; a lone [provider] becomes one entry."""
+        if self.providers:
+            return self.providers
+        single = self.provider
+        controls = {"rate_per_second": single.rate_per_second, "burst": single.burst}
+        entry: ProviderEntry
+        if single.name == "twilio":
+            entry = TwilioEntry.model_validate(
+                {**single.twilio.model_dump(), **controls, "type": "twilio"}
+            )
+        else:
+            entry = SandboxEntry.model_validate(
+                {**single.sandbox.model_dump(), **controls, "type": "sandbox"}
+            )
+        return {single.name: entry}
+
+    def sandbox_journal(self, name: str, entry: SandboxSettings) -> Path:
+        """Where a sandbox provider records sends: ``sandbox/sent.jsonl`` for the default one."""
+        file = "sent.jsonl" if name == "sandbox" else f"{name}.jsonl"
+        return entry.journal or self.bridge.data_dir / "sandbox" / file
+
     def reply_number(self, number: str) -> ReplyNumber | None:
         return next((n for n in self.numbers if n.number == number), None)
 
@@ -685,10 +691,6 @@ class Settings(BaseSettings):
     @property
     def maildir_path(self) -> Path:
         return self.mail.maildir.path or self.bridge.data_dir / "mail"
-
-    @property
-    def sandbox_journal_path(self) -> Path:
-        return self.provider.sandbox.journal or self.bridge.data_dir / "sandbox" / "sent.jsonl"
 
 
 def _secrets_in_file(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -722,6 +724,12 @@ def _relative_to(base: Path, data: dict[str, Any]) -> dict[str, Any]:
         for entry in data.get(array) or []:
             if isinstance(entry, dict) and isinstance(entry.get(key), str):
                 entry[key] = str(base / entry[key])
+    for entry in (data.get("providers") or {}).values():
+        tables = (entry, entry.get("auth")) if isinstance(entry, dict) else ()
+        for part in (t for t in tables if isinstance(t, dict)):
+            for key, value in part.items():
+                if (key.endswith("_file") or key == "journal") and isinstance(value, str):
+                    part[key] = str(base / value)
     for *sections, key in _PATH_KEYS:
         table: Any = data
         for name in sections:

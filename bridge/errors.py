@@ -36,13 +36,24 @@ class DeliveryFailure(BridgeError):
 
 
 class TemporaryFailure(DeliveryFailure):
-    """Worth trying again later; ``retry_after`` (seconds) is the peer's own hint, if it gave one."""
+    """Worth trying again later; ``retry_after`` (seconds) is the peer's own hint, if it gave one.
+
+    ``maybe_sent`` is true when the request may have reached the provider and been acted on
+    (the connection broke or timed out after it was sent). Such a job must not be handed to
+    another provider, nor sent again blindly: the provider that may have it is asked first.
+    """
 
     def __init__(
-        self, reason: str, *, code: str | None = None, retry_after: float | None = None
+        self,
+        reason: str,
+        *,
+        code: str | None = None,
+        retry_after: float | None = None,
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(reason, code=code)
         self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
 
 
 class PermanentFailure(DeliveryFailure):

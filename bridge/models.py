@@ -14,6 +14,7 @@ __all__ = [
     "Conversation",
     "InboundJob",
     "InboundOutcome",
+    "InboundPart",
     "InboundRecord",
     "InboundSms",
     "JobState",
@@ -54,6 +55,7 @@ class NewSmsJob:
     text: str
     encoding: str
     segments: int
+    route: str = ""  # the inbound route whose decision made this text, if one did
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +82,25 @@ class SmsJob:
     error_code: str | None = None
     # Claimed again after a claim that never finished: the provider may already have it.
     in_doubt: bool = False
+    # The provider whose answer to an earlier attempt never came: it may have the text.
+    maybe_sent_via: str | None = None
+    price: str | None = None
+    route: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class OutboundSms:
-    """What a provider needs to send one text; ``job_id`` lets it tag the message for reports."""
+    """What a provider needs to send one text; ``job_id`` lets it tag the message for reports.
+
+    ``queued_at`` bounds a provider's search for an earlier, interrupted send of the same job.
+    """
 
     job_id: str
     to: str
     sender: str
     text: str
+    encoding: str = "gsm7"
+    queued_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,3 +208,21 @@ class InboundRecord:
     state: str
     route: str | None
     explanation: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundPart:
+    """One part of a long text that the provider delivers in pieces (Vonage's ``concat``).
+
+    The parts of one text share ``concat_ref`` (per sender) and ``total``; ``part`` counts from 1.
+    """
+
+    provider: str
+    provider_message_id: str
+    from_number: str
+    to_number: str
+    text: str
+    received_at: datetime
+    concat_ref: str
+    part: int
+    total: int

@@ -20,10 +20,15 @@ class BridgeProcess:
     """Write a settings file, run ``smsbridge run`` on it, and look at what it stored."""
 
     def __init__(self, tmp_path: Path, *, extra: str = "", env: dict[str, str] | None = None,
-                 **sections: dict[str, Any]) -> None:  # fmt: skip
+                 public: bool = False, **sections: dict[str, Any]) -> None:  # fmt: skip
+        """``public`` makes the bridge's own HTTP address its public URL, so that emulated
+        providers on this machine can call its webhooks."""
         self.data_dir = tmp_path / "var"
         self.smtp_port = free_port()
         self.http_port = free_port()
+        self.public_url = f"http://127.0.0.1:{self.http_port}"
+        if public:
+            sections["bridge"] = {"public_url": self.public_url, **sections.get("bridge", {})}
         smtp = {"port": self.smtp_port, **sections.pop("smtp", {})}
         http = {"port": self.http_port}
         self.config = tmp_path / "bridge.toml"
@@ -94,6 +99,15 @@ class BridgeProcess:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as conn:
             conn.row_factory = sqlite3.Row
             return [dict(r) for r in conn.execute("SELECT * FROM sms_jobs ORDER BY created_at")]
+
+    def inbound(self) -> list[dict[str, Any]]:
+        """Every inbound text in the store."""
+        path = self.data_dir / "smsbridge.db"
+        if not path.exists():
+            return []
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as conn:
+            conn.row_factory = sqlite3.Row
+            return [dict(r) for r in conn.execute("SELECT * FROM inbound_sms ORDER BY created_at")]
 
     def sandbox_sent(self) -> list[dict[str, Any]]:
         """What the sandbox provider 'sent' (its durable journal): what the phones got."""

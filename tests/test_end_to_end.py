@@ -202,7 +202,7 @@ def test_sigkill_right_after_250s_then_restart_sends_each_text_exactly_once(tmp_
     assert len(sends) == 80 and set(sends.values()) == {1}
     log = bridge.log_text()
     assert "in flight when the bridge last stopped" in log
-    assert "the provider already had it; not sent again" in log  # the in-doubt path ran
+    assert "sandbox already had it; not sent again" in log  # the in-doubt path ran
 
 
 @pytest.fixture(scope="module")

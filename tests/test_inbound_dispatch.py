@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from bridge.config import Settings, TwilioSettings
 from bridge.models import InboundSms, NewSmsJob
 from bridge.outbound.base import NoticeSettings
+from bridge.providers.choice import ProviderChoice
 from bridge.providers.twilio import TwilioProvider
 from bridge.retry import RetryPolicy
 from bridge.store.sqlite import SqliteStore
@@ -126,7 +127,7 @@ async def test_twilio_21610_on_send_suppresses_the_number(store: SqliteStore) ->
     settings = TwilioSettings(account_sid="AC" + "0" * 32, auth_token=SecretStr("t"))
     async with httpx.AsyncClient(transport=httpx.MockTransport(unsubscribed)) as client:
         dispatcher = SmsDispatcher(
-            store=store, provider=TwilioProvider(settings, client=client),
+            store=store, providers=ProviderChoice.single(TwilioProvider(settings, client=client)),
             policy=RetryPolicy(max_attempts=3, base_seconds=1, cap_seconds=2),
             notices=NoticeSettings(from_address="b@example.com", hostname="h"),
             clock=lambda: T0, notice_queued=lambda: None,

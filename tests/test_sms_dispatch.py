@@ -12,6 +12,7 @@ from bridge.config import SandboxFailRule, SandboxSettings, TwilioSettings
 from bridge.models import JobState, NewSmsJob, OutboundSms, SmsJob
 from bridge.outbound.base import NoticeSettings
 from bridge.providers.base import Provider
+from bridge.providers.choice import ProviderChoice
 from bridge.providers.sandbox import SandboxProvider
 from bridge.providers.twilio import TwilioProvider
 from bridge.retry import RetryPolicy
@@ -31,7 +32,7 @@ async def store(tmp_path: Path):
 
 def _dispatcher(store: SqliteStore, provider: Provider, attempts: int = 3) -> SmsDispatcher:
     return SmsDispatcher(
-        store=store, provider=provider,
+        store=store, providers=ProviderChoice.single(provider),
         policy=RetryPolicy(max_attempts=attempts, base_seconds=1, cap_seconds=2),
         notices=NoticeSettings(from_address="sms@example.net", hostname="bridge.test"),
         clock=lambda: T0, notice_queued=lambda: None,
@@ -80,21 +81,43 @@ async def test_in_doubt_job_the_sandbox_never_got_is_sent(
     assert len(provider.sent) == 1
 
 
-async def test_in_doubt_job_twilio_cannot_check_fails_and_tells_the_author(
+def _twilio_list(messages: list[dict[str, str]], posts: list[httpx.Request]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(request)
+            return httpx.Response(201, json={"sid": "SMnew", "status": "queued"})
+        return httpx.Response(200, json={"messages": messages, "next_page_uri": None})
+
+    return httpx.MockTransport(answer)
+
+
+async def test_in_doubt_job_twilio_already_has_is_reconciled_not_sent_again(
     store: SqliteStore,
 ) -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise AssertionError("the text must not be sent again")
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
+    job = await _claimed(store)
+    earlier = {"sid": "SMearlier", "to": job.to_number, "from": "ExampleCo", "body": "Hello",
+               "status": "delivered", "direction": "outbound-api", "price": "-0.04",
+               "price_unit": "USD", "date_created": "Sun, 22 Nov 2026 09:00:01 +0000"}  # fmt: skip
+    posts: list[httpx.Request] = []
+    async with httpx.AsyncClient(transport=_twilio_list([earlier], posts)) as client:
         twilio = TwilioProvider(TwilioSettings(account_sid="AC" + "0" * 32), client=client)
-        job = await _claimed(store)
         await _dispatcher(store, twilio).handle(await _reclaimed_after_crash(store))
     stored = await store.get_sms(job.id)
-    assert stored is not None and stored.state is JobState.FAILED
-    assert stored.error_code == "unknown-outcome"
-    [notice] = await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="t")
-    assert b"Ask the person whether your text arrived" in notice.content.replace(b"=\n", b"")
+    assert stored is not None and stored.state is JobState.SENT and posts == []
+    assert (stored.provider_message_id, stored.price) == ("SMearlier", "-0.04 USD")
+
+
+async def test_in_doubt_job_twilio_does_not_have_is_sent_once(store: SqliteStore) -> None:
+    other = {"sid": "SMother", "to": "+447700900123", "from": "ExampleCo", "body": "Not this",
+             "status": "delivered", "direction": "outbound-api",
+             "date_created": "Sun, 22 Nov 2026 09:00:01 +0000"}  # fmt: skip
+    posts: list[httpx.Request] = []
+    job = await _claimed(store)
+    async with httpx.AsyncClient(transport=_twilio_list([other], posts)) as client:
+        twilio = TwilioProvider(TwilioSettings(account_sid="AC" + "0" * 32), client=client)
+        await _dispatcher(store, twilio).handle(await _reclaimed_after_crash(store))
+    stored = await store.get_sms(job.id)
+    assert stored is not None and stored.provider_message_id == "SMnew" and len(posts) == 1
 
 
 async def test_temporary_failures_retry_then_fail_with_one_notice(store: SqliteStore) -> None:

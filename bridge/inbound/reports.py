@@ -36,6 +36,8 @@ class DeliveryReport:
     status: str
     error_code: str | None = None
     reason: str | None = None
+    price: str | None = None  # what the provider charged, when the report says
+    job_id: str | None = None  # our reference, for providers that echo it (Vonage client-ref)
 
 
 class ReportIntake:
@@ -55,9 +57,7 @@ class ReportIntake:
     async def accept(self, report: DeliveryReport) -> bool:
         """Apply the report; False when it concerns no job we know or changes nothing."""
         state = _STATES.get(report.status.lower())
-        job = await self._store.find_sms(
-            provider=report.provider, provider_message_id=report.provider_message_id
-        )
+        job = await self._job(report)
         if state is None or job is None or state == job.state.value:
             return False
         now = self._clock()
@@ -68,12 +68,23 @@ class ReportIntake:
             error = report.reason or f"the mobile network reported it {state}"
             notice = self._notice(replace(job, error=error, error_code=report.error_code), now)
         changed = await self._store.sms_reported(
-            job.id, state=state, error=error, code=report.error_code, now=now, notice=notice
-        )
+            job.id, state=state, error=error, code=report.error_code, now=now, notice=notice,
+            price=report.price,
+        )  # fmt: skip
         if changed and notice is not None:
             self._mail_queued()
         log.info("job %s reported %s by %s", job.id, state, report.provider)
         return changed
+
+    async def _job(self, report: DeliveryReport) -> SmsJob | None:
+        """The job by our own reference when the provider echoes it, else by its message id;
+        either way only a job that this provider sent."""
+        if report.job_id:
+            job = await self._store.get_sms(report.job_id)
+            return job if job is not None and job.provider == report.provider else None
+        return await self._store.find_sms(
+            provider=report.provider, provider_message_id=report.provider_message_id
+        )
 
     def _notice(self, job: SmsJob, now: datetime) -> NewMailJob | None:
         if not job.author:

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bridge.config import SandboxFailRule, SandboxSettings
+from bridge.config_providers import SandboxFailRule, SandboxSettings
 from bridge.errors import PermanentFailure, TemporaryFailure
 from bridge.models import OutboundSms, SendResult
 
@@ -68,9 +68,10 @@ class _Journal:
 class SandboxProvider:
     """``bridge.providers.base.Provider`` that keeps texts in a journal instead of sending them."""
 
-    name = "sandbox"
-
-    def __init__(self, settings: SandboxSettings, *, journal: Path | None = None) -> None:
+    def __init__(
+        self, settings: SandboxSettings, *, journal: Path | None = None, name: str = "sandbox"
+    ) -> None:
+        self.name = name
         self._rules = [(_compile(rule.pattern), rule) for rule in settings.fail]
         self._latency = settings.latency_seconds
         self._journal = _Journal(journal) if journal is not None else None

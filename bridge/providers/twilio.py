@@ -16,16 +16,16 @@ Neither the auth token nor the text ever appears in an exception or a log line.
 from __future__ import annotations
 
 import email.utils
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from bridge.config import TwilioSettings
+from bridge.config_providers import TwilioSettings
 from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
 from bridge.inbound.reports import DeliveryReport
 from bridge.models import InboundSms, OutboundSms, SendResult
+from bridge.providers.http_common import json_body, request, retry_after
 
 __all__ = ["TwilioProvider", "describe_error"]
 
@@ -55,15 +55,15 @@ def describe_error(code: str | None) -> str | None:
 class TwilioProvider:
     """``bridge.providers.base.Provider`` for Twilio."""
 
-    name = "twilio"
-
     def __init__(
         self,
         settings: TwilioSettings,
         *,
         client: httpx.AsyncClient,
         status_callback_url: str | None = None,
+        name: str = "twilio",
     ) -> None:
+        self.name = name
         self._settings = settings
         self._client = client
         self._callback = status_callback_url
@@ -74,22 +74,31 @@ class TwilioProvider:
         self._url = f"{base}/2010-04-01/Accounts/{settings.account_sid}/Messages.json"
 
     async def send(self, sms: OutboundSms) -> SendResult:
-        try:
-            response = await self._client.post(
-                self._url, data=self._form(sms), auth=self._auth,
-                timeout=self._settings.timeout_seconds,
-            )  # fmt: skip
-        except httpx.TimeoutException:
-            raise TemporaryFailure("Twilio did not answer in time", code="timeout") from None
-        except httpx.TransportError as exc:
-            reason = f"the bridge could not reach Twilio ({type(exc).__name__})"
-            raise TemporaryFailure(reason, code="network") from None
+        response = await request(
+            self._client, "Twilio", "POST", self._url, data=self._form(sms), auth=self._auth,
+            timeout=self._settings.timeout_seconds,
+        )  # fmt: skip
         return _result(response)
 
     async def find_sent(self, sms: OutboundSms) -> SendResult | None:
-        """Twilio has no idempotency key to look a message up by; matching by number and
-        body is left for a later release, so an interrupted send stays unknown."""
-        raise OutcomeUnknown(sms.job_id)
+        """Reconcile an interrupted send: Twilio has no idempotency key, so look for a message
+        to the same number with the same text, created since the job was queued.
+
+        A match is taken as the earlier send. Without a queue time the search is impossible,
+        and the outcome stays unknown (the author is told rather than the customer texted
+        twice).
+        """
+        if sms.queued_at is None:
+            raise OutcomeUnknown(sms.job_id)
+        query = {"To": sms.to}
+        if not self._settings.messaging_service_sid:
+            query["From"] = sms.sender
+        for message in await self._list(query, sms.queued_at):
+            if message.get("body") == sms.text and _created_since(message, sms.queued_at):
+                return SendResult(provider_message_id=str(message.get("sid") or ""),
+                                  status=str(message.get("status") or "queued"),
+                                  price=_price(message))  # fmt: skip
+        return None
 
     async def list_inbound(self, reply_number: str, *, since: datetime | None) -> list[InboundSms]:
         """Texts customers sent to ``reply_number`` since ``since`` (whole days), oldest first.
@@ -98,7 +107,7 @@ class TwilioProvider:
         a day; the store's unique provider id makes that harmless.
         """
         messages = await self._list({"To": reply_number}, since)
-        found = [_inbound(m) for m in messages if _is_inbound(m)]
+        found = [_inbound(self.name, m) for m in messages if _is_inbound(m)]
         return sorted(found, key=lambda sms: sms.received_at)
 
     async def list_reports(self, sender: str, *, since: datetime | None) -> list[DeliveryReport]:
@@ -122,16 +131,12 @@ class TwilioProvider:
         return found
 
     async def _get(self, url: str, params: dict[str, str] | None) -> dict[str, Any]:
-        try:
-            response = await self._client.get(url, params=params, auth=self._auth,
-                                              timeout=self._settings.timeout_seconds)  # fmt: skip
-        except httpx.TransportError as exc:
-            reason = f"the bridge could not reach Twilio ({type(exc).__name__})"
-            raise TemporaryFailure(reason, code="network") from None
+        response = await request(self._client, "Twilio", "GET", url, params=params,
+                                 auth=self._auth, timeout=self._settings.timeout_seconds)  # fmt: skip
         if not response.is_success:
             failure = _failure(response)
             raise TemporaryFailure(failure.reason, code=failure.code)
-        return _json(response)
+        return json_body(response)
 
     def _form(self, sms: OutboundSms) -> dict[str, str]:
         form = {"To": sms.to, "Body": sms.text}
@@ -151,14 +156,14 @@ def _is_inbound(message: dict[str, Any]) -> bool:
     return message.get("direction") == "inbound" and bool(message.get("sid"))
 
 
-def _inbound(message: dict[str, Any]) -> InboundSms:
+def _inbound(provider: str, message: dict[str, Any]) -> InboundSms:
     sent = message.get("date_sent") or message.get("date_created")
     try:
         received = email.utils.parsedate_to_datetime(sent) if sent else None
     except (TypeError, ValueError):
         received = None
     return InboundSms(
-        provider="twilio", provider_message_id=str(message["sid"]),
+        provider=provider, provider_message_id=str(message["sid"]),
         from_number=str(message.get("from") or ""), to_number=str(message.get("to") or ""),
         text=str(message.get("body") or ""), received_at=received or datetime.now(UTC),
     )  # fmt: skip
@@ -169,6 +174,7 @@ def _report(provider: str, message: dict[str, Any]) -> DeliveryReport:
     return DeliveryReport(
         provider=provider, provider_message_id=str(message["sid"]),
         status=str(message["status"]), error_code=code, reason=describe_error(code),
+        price=_price(message),
     )  # fmt: skip
 
 
@@ -178,18 +184,18 @@ def _next_page(base: str, uri: object) -> str | None:
 
 def _result(response: httpx.Response) -> SendResult:
     if response.is_success:
-        body = _json(response)
+        body = json_body(response)
         return SendResult(
             provider_message_id=str(body.get("sid") or ""),
             status=str(body.get("status") or "queued"),
-            price=str(body["price"]) if body.get("price") is not None else None,
+            price=_price(body),
         )
     raise _failure(response)
 
 
 def _failure(response: httpx.Response) -> TemporaryFailure | PermanentFailure:
     status = response.status_code
-    body = _json(response)
+    body = json_body(response)
     code = body.get("code")
     if isinstance(code, int) and code in _PERMANENT:
         return PermanentFailure(_PERMANENT[code], code=str(code))
@@ -201,28 +207,25 @@ def _failure(response: httpx.Response) -> TemporaryFailure | PermanentFailure:
         )
     if status == 429 or status >= 500:
         reason = "Twilio is busy" if status == 429 else f"Twilio had an internal error ({status})"
-        wait = _retry_after(response)
+        wait = retry_after(response)
         return TemporaryFailure(reason, code=str(code or status), retry_after=wait)
     message = str(body.get("message") or f"Twilio refused the text (HTTP {status})")
     return PermanentFailure(message, code=str(code or status))
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
+def _price(message: dict[str, Any]) -> str | None:
+    """Twilio's price, negative for a charge, with its unit: "-0.0079 USD"."""
+    price = message.get("price")
+    if price in (None, ""):
         return None
-    if value.strip().isdigit():
-        return float(value)
+    unit = message.get("price_unit")
+    return f"{price} {unit}" if unit else str(price)
+
+
+def _created_since(message: dict[str, Any], since: datetime) -> bool:
+    created = message.get("date_created")
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = email.utils.parsedate_to_datetime(created) if created else None
     except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+        when = None
+    return when is None or when >= since - timedelta(minutes=1)

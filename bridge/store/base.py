@@ -16,6 +16,7 @@ from bridge.models import (
     Conversation,
     InboundJob,
     InboundOutcome,
+    InboundPart,
     InboundRecord,
     InboundSms,
     MailJob,
@@ -75,8 +76,18 @@ class Store(Protocol):
     ) -> None: ...
 
     async def sms_retry(
-        self, job_id: str, *, error: str, code: str | None, at: datetime, now: datetime
-    ) -> None: ...
+        self,
+        job_id: str,
+        *,
+        error: str,
+        code: str | None,
+        at: datetime,
+        now: datetime,
+        maybe_sent_via: str | None = None,
+    ) -> None:
+        """Back in the queue until ``at``; ``maybe_sent_via`` names the provider that may
+        already have the text (its answer never came), which is asked before anything else."""
+        ...
 
     async def sms_defer(self, job_id: str, *, at: datetime, now: datetime) -> None:
         """Back in the queue until ``at`` without spending an attempt (a rate limit, not a fault)."""
@@ -116,6 +127,10 @@ class Store(Protocol):
 
     async def receive_sms(self, sms: InboundSms, *, now: datetime) -> tuple[str, bool]:
         """Store an inbound text; ``(id, False)`` if its provider id was already stored."""
+        ...
+
+    async def receive_part(self, part: InboundPart, *, now: datetime) -> tuple[str, bool] | None:
+        """Store one part of a long text; the whole text as ``receive_sms`` once complete."""
         ...
 
     async def claim_inbound(
@@ -165,6 +180,7 @@ class Store(Protocol):
         code: str | None,
         now: datetime,
         notice: NewMailJob | None,
+        price: str | None = None,
     ) -> bool:
         """Record a delivery report unless the job is already final; the notice goes with it."""
         ...

@@ -18,6 +18,7 @@ from typing import Any
 from bridge.models import (
     InboundJob,
     InboundOutcome,
+    InboundPart,
     InboundRecord,
     InboundSms,
     JobState,
@@ -34,7 +35,8 @@ from bridge.store.sqlite_writer import SqliteWriter, connect
 
 __all__ = ["SCHEMA_VERSION", "SchemaTooNew", "SqliteStore"]
 
-_MIGRATIONS = ("sqlite_001_initial.sql", "sqlite_002_inbound.sql", "sqlite_003_mailboxes.sql")
+_MIGRATIONS = ("sqlite_001_initial.sql", "sqlite_002_inbound.sql", "sqlite_003_mailboxes.sql",
+               "sqlite_004_providers.sql")  # fmt: skip
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
@@ -88,6 +90,9 @@ def _sms_row(row: sqlite3.Row) -> SmsJob:
         error=row["error"],
         error_code=row["error_code"],
         in_doubt=bool(row["in_doubt"]),
+        maybe_sent_via=row["maybe_sent_via"],
+        price=row["price"],
+        route=row["route"],
     )
 
 
@@ -108,10 +113,11 @@ def _insert_sms(conn: sqlite3.Connection, job: NewSmsJob, now: float) -> str:
     job_id = new_id("s")
     cursor = conn.execute(
         "INSERT INTO sms_jobs (id, idempotency_key, message_id, author, subject, to_number,"
-        " sender, body, encoding, segments, state, next_attempt_at, created_at, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,'queued',?,?,?) ON CONFLICT (idempotency_key) DO NOTHING",
+        " sender, body, encoding, segments, route, state, next_attempt_at, created_at,"
+        " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'queued',?,?,?)"
+        " ON CONFLICT (idempotency_key) DO NOTHING",
         (job_id, job.idempotency_key, job.message_id, job.author, job.subject, job.to_number,
-         job.sender, job.text, job.encoding, job.segments, now, now, now),
+         job.sender, job.text, job.encoding, job.segments, job.route, now, now, now),
     )  # fmt: skip
     if cursor.rowcount:
         if job.author and job.sender.startswith("+"):  # a number the customer can reply to
@@ -209,20 +215,27 @@ class SqliteStore:
             lambda c: c.execute(
                 "UPDATE sms_jobs SET state = 'sent', provider = ?, provider_message_id = ?,"
                 " price = ?, lease_until = NULL, lease_owner = NULL, error = NULL,"
-                " error_code = NULL, updated_at = ? WHERE id = ?",
+                " error_code = NULL, maybe_sent_via = NULL, updated_at = ? WHERE id = ?",
                 params,
             )
         )
 
     async def sms_retry(
-        self, job_id: str, *, error: str, code: str | None, at: datetime, now: datetime
+        self,
+        job_id: str,
+        *,
+        error: str,
+        code: str | None,
+        at: datetime,
+        now: datetime,
+        maybe_sent_via: str | None = None,
     ) -> None:
-        params = (_ts(at), error, code, _ts(now), job_id)
+        params = (_ts(at), error, code, maybe_sent_via, _ts(now), job_id)
         await self._run(
             lambda c: c.execute(
                 "UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, error = ?,"
-                " error_code = ?, lease_until = NULL, lease_owner = NULL, updated_at = ?"
-                " WHERE id = ?",
+                " error_code = ?, maybe_sent_via = ?, lease_until = NULL, lease_owner = NULL,"
+                " updated_at = ? WHERE id = ?",
                 params,
             )
         )
@@ -345,6 +358,13 @@ class SqliteStore:
         result: tuple[str, bool] = await self._run(lambda c: inbound.insert_inbound(c, sms, at))
         return result
 
+    async def receive_part(self, part: InboundPart, *, now: datetime) -> tuple[str, bool] | None:
+        at = _ts(now)
+        result: tuple[str, bool] | None = await self._run(
+            lambda c: inbound.insert_part(c, part, at)
+        )
+        return result
+
     async def claim_inbound(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[InboundJob]:
@@ -419,12 +439,13 @@ class SqliteStore:
         code: str | None,
         now: datetime,
         notice: NewMailJob | None,
+        price: str | None = None,
     ) -> bool:
         at = _ts(now)
 
         def op(conn: sqlite3.Connection) -> bool:
             changed = inbound.update_status(
-                conn, job_id=job_id, state=state, error=error, code=code, now=at
+                conn, job_id=job_id, state=state, error=error, code=code, now=at, price=price
             )
             if changed and notice is not None:
                 _insert_mail(conn, notice, at)

@@ -10,7 +10,14 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from bridge.models import Conversation, InboundJob, InboundOutcome, InboundRecord, InboundSms
+from bridge.models import (
+    Conversation,
+    InboundJob,
+    InboundOutcome,
+    InboundPart,
+    InboundRecord,
+    InboundSms,
+)
 from bridge.store.base import InboundContext
 from bridge.store.ids import new_id
 
@@ -141,13 +148,49 @@ def mark_routed(
 
 def update_status(
     conn: sqlite3.Connection, *, job_id: str, state: str, error: str | None, code: str | None,
-    now: float,
+    now: float, price: str | None = None,
 ) -> bool:  # fmt: skip
     """Move a job to a reported state unless it is already final; True if it moved."""
     changed = conn.execute(
         "UPDATE sms_jobs SET state = ?, error = COALESCE(?, error), error_code = COALESCE(?,"
-        " error_code), updated_at = ? WHERE id = ?"
+        " error_code), price = COALESCE(?, price), updated_at = ? WHERE id = ?"
         " AND state NOT IN ('delivered', 'undelivered', 'failed')",
-        (state, error, code, now, job_id),
+        (state, error, code, price, now, job_id),
     ).rowcount
     return bool(changed)
+
+
+def insert_part(conn: sqlite3.Connection, part: InboundPart, now: float) -> tuple[str, bool] | None:
+    """Keep one part of a long text; once all are here, store the whole text.
+
+    Returns what ``insert_inbound`` returns for the whole text, or None while parts are
+    missing. The whole text takes the first part's message id, so it is the same whichever
+    part arrives last, and a part the provider sends again is ignored by its own id.
+    """
+    conn.execute(
+        "INSERT INTO inbound_parts (provider, provider_message_id, from_number, to_number,"
+        " concat_ref, part, total, body, received_at) VALUES (?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT (provider, provider_message_id) DO NOTHING",
+        (part.provider, part.provider_message_id, part.from_number, part.to_number,
+         part.concat_ref, part.part, part.total, part.text, part.received_at.timestamp()),
+    )  # fmt: skip
+    rows = conn.execute(
+        "SELECT * FROM inbound_parts WHERE provider = ? AND from_number = ? AND to_number = ?"
+        " AND concat_ref = ? AND total = ? AND assembled = 0 ORDER BY received_at",
+        (part.provider, part.from_number, part.to_number, part.concat_ref, part.total),
+    ).fetchall()
+    pieces = {row["part"]: row for row in rows}  # a later part of the same number wins
+    if set(pieces) != set(range(1, part.total + 1)):
+        return None
+    ordered = [pieces[n] for n in sorted(pieces)]
+    whole = InboundSms(
+        provider=part.provider, provider_message_id=ordered[0]["provider_message_id"],
+        from_number=part.from_number, to_number=part.to_number,
+        text="".join(row["body"] for row in ordered),
+        received_at=datetime.fromtimestamp(ordered[-1]["received_at"], UTC),
+    )  # fmt: skip
+    conn.executemany(
+        "UPDATE inbound_parts SET assembled = 1 WHERE provider = ? AND provider_message_id = ?",
+        [(part.provider, row["provider_message_id"]) for row in ordered],
+    )
+    return insert_inbound(conn, whole, now)

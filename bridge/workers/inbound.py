@@ -116,7 +116,7 @@ class InboundDispatcher:
         self, job: InboundJob, route: str, reply: str, suppress: bool | None, confirm: bool
     ) -> InboundOutcome:
         texts = (
-            (self._text(job, reply, "reply"),)
+            (self._text(job, reply, "reply", route=route),)
             if confirm and replies_possible(job.from_number)
             else ()
         )
@@ -129,10 +129,11 @@ class InboundDispatcher:
         recipients = self._recipients(job, routed, conversation)
         mail = self._email(job, recipients, routed.timezone, conversation)
         texts = [self._text(job, f"Text from {display_number(job.from_number)}: {job.text}",
-                            f"forward|{n}", to=n) for n in routed.forward_to]  # fmt: skip
+                            f"forward|{n}", to=n, route=routed.route)
+                 for n in routed.forward_to]  # fmt: skip
         auto = routed.auto_reply is not None and self._may_auto_reply(job, context, now)
         if auto and routed.auto_reply is not None:
-            texts.append(self._text(job, routed.auto_reply, "auto-reply"))
+            texts.append(self._text(job, routed.auto_reply, "auto-reply", route=routed.route))
         mails = (mail, self._webhook(job, routed)) if routed.webhook else (mail,)
         return InboundOutcome(
             route=routed.route, explanation=routed.explanation, mails=mails, texts=tuple(texts),
@@ -184,11 +185,11 @@ class InboundDispatcher:
                           content=content, kind="inbound")  # fmt: skip
 
     def _text(
-        self, job: InboundJob, text: str, purpose: str, *, to: str | None = None
+        self, job: InboundJob, text: str, purpose: str, *, route: str, to: str | None = None
     ) -> NewSmsJob:
         analysis = analyse(text)
         return NewSmsJob(
             idempotency_key=f"{job.id}|{purpose}", message_id=f"<{job.id}@inbound>", author="",
             subject="", to_number=to or job.from_number, sender=job.to_number, text=text,
-            encoding=analysis.encoding, segments=analysis.segments,
+            encoding=analysis.encoding, segments=analysis.segments, route=route,
         )  # fmt: skip

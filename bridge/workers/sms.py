@@ -1,8 +1,16 @@
 """Deliver one SMS job through the provider and record the outcome.
 
-The decision table is small on purpose: accepted -> sent; temporary failure -> retry later
-unless the attempts are used up; permanent failure (or attempts used up) -> failed, with the
-author's notice stored in the same transaction so it cannot be lost.
+The decision table is small on purpose: accepted -> sent; temporary failure -> the next
+provider in the job's failover list, or retry later unless the attempts are used up;
+permanent failure (or attempts used up) -> failed, with the author's notice stored in the
+same transaction so it cannot be lost.
+
+A text is never handed to two providers. Failing over happens only when the first provider
+surely did not take it (it answered with an error, or could not be reached). When its answer
+never came, the job stays with that provider: the next attempt first asks it whether it has
+the text (``find_sent``); a provider that cannot tell makes the job fail with a plain reason
+for the author rather than risk a second text. The same question is asked of every provider
+the job could have used when a process died in the middle of a send.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ from bridge.models import NewMailJob, OutboundSms, SendResult, SmsJob
 from bridge.outbound.base import NoticeSettings
 from bridge.outbound.notices import failure_notice
 from bridge.parsing.numbers import mask
-from bridge.providers.base import Provider
+from bridge.providers.breaker import BreakerState
+from bridge.providers.choice import Carrier, ProviderChoice
 from bridge.ratelimit import RateLimiter
 from bridge.retry import RetryPolicy
 from bridge.store.base import Store
@@ -40,7 +49,7 @@ class SmsDispatcher:
         self,
         *,
         store: Store,
-        provider: Provider,
+        providers: ProviderChoice,
         policy: RetryPolicy,
         notices: NoticeSettings,
         clock: Clock,
@@ -48,7 +57,7 @@ class SmsDispatcher:
         limiter: RateLimiter | None = None,
     ) -> None:
         self._store = store
-        self._provider = provider
+        self._providers = providers
         self._policy = policy
         self._notices = notices
         self._clock = clock
@@ -56,44 +65,102 @@ class SmsDispatcher:
         self._limiter = limiter
 
     async def handle(self, job: SmsJob) -> None:
-        if await self._deferred(job):
-            return
-        sms = OutboundSms(job_id=job.id, to=job.to_number, sender=job.sender, text=job.text)
+        sms = OutboundSms(job_id=job.id, to=job.to_number, sender=job.sender, text=job.text,
+                          encoding=job.encoding, queued_at=job.created_at)  # fmt: skip
+        chain = self._providers.chain(job)
         try:
-            result = await self._deliver(job, sms)
+            found = await self._reconcile(job, sms, chain)
         except TemporaryFailure as exc:
-            await self._temporary(job, exc)
-        except PermanentFailure as exc:
-            await self._fail(job, exc.reason, exc.code)
+            await self._temporary(job, exc, maybe_sent_via=job.maybe_sent_via)
+            return
         except OutcomeUnknown:
             await self._fail(job, UNKNOWN_OUTCOME, "unknown-outcome")
-        else:
-            await self._store.sms_sent(
-                job.id, provider=self._provider.name, result=result, now=self._clock()
-            )
-            log.info("job %s sent to %s via %s", job.id, mask(job.to_number), self._provider.name)
+            return
+        if found is not None:
+            log.info("job %s: %s already had it; not sent again", job.id, found[0])
+            await self._sent(job, *found)
+            return
+        await self._attempt(job, sms, chain)
 
-    async def _deferred(self, job: SmsJob) -> bool:
+    async def _reconcile(
+        self, job: SmsJob, sms: OutboundSms, chain: list[Carrier]
+    ) -> tuple[str, SendResult] | None:
+        """Ask every provider that may already have this text (after a crash in the middle of a
+        send, or an answer that never came) before anything else happens to it."""
+        names = [job.maybe_sent_via] if job.maybe_sent_via else []
+        if job.in_doubt:
+            names += [carrier.name for carrier in chain if carrier.name not in names]
+        for name in names:
+            carrier = self._providers.get(name)
+            if carrier is None:  # a provider no longer configured cannot be asked
+                raise OutcomeUnknown(job.id)
+            found = await carrier.provider.find_sent(sms)
+            if found is not None:
+                return name, found
+        return None
+
+    async def _attempt(self, job: SmsJob, sms: OutboundSms, chain: list[Carrier]) -> None:
+        """Try each provider in turn; fail over only when the text surely did not go out."""
+        last: TemporaryFailure | None = None
+        for carrier in chain:
+            now = self._clock().timestamp()
+            if carrier.breaker.state(now) is BreakerState.OPEN:
+                continue
+            if await self._deferred(job, carrier.name):
+                return
+            if not carrier.breaker.allow(now):
+                continue  # another text is already probing this provider
+            try:
+                result = await carrier.provider.send(sms)
+            except TemporaryFailure as exc:
+                self._failed(carrier, exc)
+                if exc.maybe_sent:
+                    await self._temporary(job, exc, maybe_sent_via=carrier.name)
+                    return
+                last = exc
+                continue
+            except PermanentFailure as exc:
+                carrier.breaker.succeeded()  # it answered: the provider itself is healthy
+                await self._fail(job, exc.reason, exc.code)
+                return
+            carrier.breaker.succeeded()
+            await self._sent(job, carrier.name, result)
+            return
+        await self._temporary(job, last or self._all_open(chain))
+
+    def _all_open(self, chain: list[Carrier]) -> TemporaryFailure:
+        now = self._clock().timestamp()
+        wait = min((carrier.breaker.reopens_in(now) for carrier in chain), default=0.0)
+        names = ", ".join(carrier.name for carrier in chain)
+        return TemporaryFailure(
+            f"every SMS provider it may use ({names}) kept failing and is paused for a while",
+            code="circuit-open", retry_after=wait,
+        )  # fmt: skip
+
+    def _failed(self, carrier: Carrier, exc: TemporaryFailure) -> None:
+        if carrier.breaker.failed(self._clock().timestamp()):
+            log.warning("provider %s: circuit open after repeated failures (%s); texts use the"
+                        " next provider for %.0f s", carrier.name, exc.code or "temporary",
+                        carrier.breaker.cooldown)  # fmt: skip
+
+    async def _sent(self, job: SmsJob, provider: str, result: SendResult) -> None:
+        await self._store.sms_sent(job.id, provider=provider, result=result, now=self._clock())
+        log.info("job %s sent to %s via %s", job.id, mask(job.to_number), provider)
+
+    async def _deferred(self, job: SmsJob, provider: str) -> bool:
         """Put the job back until its number's (or the provider's) rate limit allows it."""
         if self._limiter is None:
             return False
         now = self._clock()
-        wait = self._limiter.reserve((self._provider.name, job.sender), now=now.timestamp())
+        wait = self._limiter.reserve((provider, job.sender), now=now.timestamp())
         if wait <= 0:
             return False
         await self._store.sms_defer(job.id, at=now + timedelta(seconds=wait), now=now)
         return True
 
-    async def _deliver(self, job: SmsJob, sms: OutboundSms) -> SendResult:
-        """Send, unless an interrupted earlier attempt may already have reached the provider."""
-        if job.in_doubt:
-            found = await self._provider.find_sent(sms)
-            if found is not None:
-                log.info("job %s: the provider already had it; not sent again", job.id)
-                return found
-        return await self._provider.send(sms)
-
-    async def _temporary(self, job: SmsJob, exc: TemporaryFailure) -> None:
+    async def _temporary(
+        self, job: SmsJob, exc: TemporaryFailure, *, maybe_sent_via: str | None = None
+    ) -> None:
         if self._policy.exhausted(job.attempts):
             reason = f"it could not be sent after {job.attempts} attempts; the last error was: "
             await self._fail(job, reason + exc.reason, exc.code)
@@ -101,8 +168,9 @@ class SmsDispatcher:
         now = self._clock()
         delay = self._policy.delay(job.attempts, retry_after=exc.retry_after)
         await self._store.sms_retry(
-            job.id, error=exc.reason, code=exc.code, at=now + timedelta(seconds=delay), now=now
-        )
+            job.id, error=exc.reason, code=exc.code, at=now + timedelta(seconds=delay), now=now,
+            maybe_sent_via=maybe_sent_via,
+        )  # fmt: skip
         log.warning(
             "job %s to %s: attempt %d failed (%s); retrying in %.0f s",
             job.id, mask(job.to_number), job.attempts, exc.code or "temporary", delay,

@@ -1,0 +1,48 @@
+"""What the per-provider end-to-end tests share: settings, an email in, the emails out."""
+
+from __future__ import annotations
+
+import smtplib
+from email import policy
+from email.parser import BytesParser
+
+from tests.bridge_process import BridgeProcess
+from tests.smtp_client import message
+
+CUSTOMER = "+447700900123"
+REPLY_NUMBER = "+447700900100"
+NUMBERS = f"""
+[[numbers]]
+number = "{REPLY_NUMBER}"
+inbox = ["team@example.com"]
+timezone = "Europe/London"
+
+[[senders.rules]]
+match = "alice@example.com"
+sender = "{REPLY_NUMBER}"
+"""
+
+
+def send_email(bridge: BridgeProcess, body: str, to: str = CUSTOMER) -> None:
+    with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
+        client.send_message(message(body=body, to=f"{to}@sms.example.com"),
+                            from_addr="alice@example.com", to_addrs=[f"{to}@sms.example.com"])  # fmt: skip
+
+
+def inbound_texts(bridge: BridgeProcess) -> list[str]:
+    """The texts of the inbound emails the bridge wrote to its Maildir, as a reader sees them."""
+    texts = []
+    for raw in bridge.maildir_messages():
+        mail = BytesParser(policy=policy.default).parsebytes(raw)
+        if mail["From"] and "@sms.example.com" in str(mail["From"]):
+            part = mail.get_body(("plain",))
+            texts.append(part.get_content() if part is not None else "")
+    return texts
+
+
+def only_job(bridge: BridgeProcess, state: str) -> dict:
+    """Wait for the single SMS job to reach ``state``; return it."""
+    return bridge.wait_until(
+        lambda: [j for j in bridge.jobs() if j["state"] == state and not j["route"]][:1] or None,
+        what=f"the text to be {state}",
+    )[0]
