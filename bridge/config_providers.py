@@ -105,7 +105,7 @@ class VonageSettings(SendingControls):
         if self.api_secret is None and not (self.sign_requests and self.signature_secret):
             raise ValueError(
                 "Vonage needs api_secret (or sign_requests with signature_secret): set it in the"
-                " environment, e.g. SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET, or api_secret_file"
+                " environment, SMSBRIDGE_PROVIDERS__<NAME>__API_SECRET, or api_secret_file"
             )
         if self.sign_requests and self.signature_secret is None:
             raise ValueError("sign_requests needs signature_secret (environment or file)")

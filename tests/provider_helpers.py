@@ -34,7 +34,7 @@ def inbound_texts(bridge: BridgeProcess) -> list[str]:
     texts = []
     for raw in bridge.maildir_messages():
         mail = BytesParser(policy=policy.default).parsebytes(raw)
-        if mail["From"] and "@sms.example.com" in str(mail["From"]):
+        if "<+" in str(mail["From"]):  # from a customer, not a notice from the bridge
             part = mail.get_body(("plain",))
             texts.append(part.get_content() if part is not None else "")
     return texts

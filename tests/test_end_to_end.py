@@ -290,3 +290,31 @@ sender = "+447700900100"
     assert times[-1] - times[0] >= 3.4  # 1 at once, then one every 0.5 s
     assert all(later - earlier >= 0.45 for earlier, later in itertools.pairwise(times))
     assert all(job["attempts"] == 1 for job in bridge.jobs())  # waiting spent no attempts
+
+
+def test_a_number_limited_to_one_a_second_sends_thirty_in_thirty_seconds(tmp_path: Path) -> None:
+    """The issue's figure: 1 text/s with a burst of 3; 33 texts take 30 s and no window of t
+    seconds ever holds more than t + 3 of them."""
+    extra = """
+[[numbers]]
+number = "+447700900100"
+inbox = ["team@example.com"]
+rate_per_second = 1.0
+burst = 3
+
+[[senders.rules]]
+match = "alice@example.com"
+sender = "+447700900100"
+"""
+    rcpts = [f"+4477009005{n:02d}@sms.example.com" for n in range(33)]
+    with BridgeProcess(tmp_path, extra=extra, smtp={"max_recipients": 50}) as bridge:
+        dialogue = converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=rcpts,
+                            content=message(to=rcpts[0], body="One a second").as_bytes())  # fmt: skip
+        assert dialogue.accepted
+        sent = bridge.wait_until(lambda: len(bridge.sandbox_sent()) == 33 and bridge.sandbox_sent(),
+                                 timeout=60, what="all 33 texts")  # fmt: skip
+    times = sorted(entry["at"] for entry in sent)
+    assert 29.5 <= times[-1] - times[0] <= 35.0
+    for i, start in enumerate(times):  # every window starting at a send (0.1 s of jitter)
+        for j in range(i, len(times)):
+            assert j - i + 1 <= (times[j] - start + 0.1) * 1.0 + 3

@@ -11,19 +11,29 @@ import pytest
 
 from bridge.testing.vonage_api import FakeVonage, documented_signature
 from tests.bridge_process import BridgeProcess
-from tests.provider_helpers import CUSTOMER, NUMBERS, REPLY_NUMBER, inbound_texts, only_job, send_email
+from tests.provider_helpers import (
+    CUSTOMER,
+    NUMBERS,
+    REPLY_NUMBER,
+    inbound_texts,
+    only_job,
+    send_email,
+)
 
 KEY, SECRET, SIGNATURE = "abcd1234", "api-secret-not-real", "signature-secret-not-real"
 
 
 def _settings(url: str, *, sign_requests: bool) -> str:
-    return NUMBERS + f"""
+    return (
+        NUMBERS
+        + f"""
 [providers.vonage]
 type = "vonage"
 api_key = "{KEY}"
 base_url = "{url}"
 sign_requests = {str(sign_requests).lower()}
 """
+    )
 
 
 @pytest.fixture
@@ -94,7 +104,9 @@ def test_signed_sends_and_forged_webhooks(tmp_path: Path, vonage: FakeVonage) ->
         assert inbound_texts(bridge) == []
 
 
-def test_a_refused_number_fails_once_and_tells_the_author(tmp_path: Path, vonage: FakeVonage) -> None:
+def test_a_refused_number_fails_once_and_tells_the_author(
+    tmp_path: Path, vonage: FakeVonage
+) -> None:
     vonage.refuse[CUSTOMER[1:]] = ("7", "Number barred")
     with _bridge(tmp_path, vonage) as bridge:
         send_email(bridge, "This will not arrive.")

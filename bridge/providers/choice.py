@@ -71,7 +71,11 @@ def _author_matches(patterns: tuple[str, ...], author: str) -> bool:
 
 
 def _region(number: str) -> str | None:
+    """The number's country; for a number no region claims (a reserved range, say), the
+    main country of its calling code, so +44 7700 900123 is GB."""
     try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(number, None))
+        parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
         return None
+    region = phonenumbers.region_code_for_number(parsed)
+    return region or phonenumbers.region_code_for_country_code(parsed.country_code or 0)

@@ -2,7 +2,8 @@
 
 An emulator subclasses ``HttpEmulator`` and answers ``handle(request)``; every request is kept
 in ``requests`` so a test can check exactly what the bridge sent. ``fail_next`` makes the next
-N requests get an HTTP error (503 by default), the way a provider has an outage. ``post`` plays
+N requests get an HTTP error (503 by default), and ``go_down``/``come_back`` frame an outage of
+any length. ``post`` plays
 the provider's side of a webhook: it calls the bridge and returns the status it answered.
 """
 
@@ -54,6 +55,7 @@ class HttpEmulator:
         self.requests: list[EmulatedRequest] = []
         self.lock = threading.Lock()
         self._outage: list[Reply] = []
+        self._down: Reply | None = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -74,6 +76,15 @@ class HttpEmulator:
         with self.lock:
             self._outage = [Reply(status, {"message": "Service Unavailable"}, headers)] * times
 
+    def go_down(self, status: int = 503) -> None:
+        """Answer every request with ``status`` until ``come_back``: an outage of unknown length."""
+        with self.lock:
+            self._down = Reply(status, {"message": "Service Unavailable"})
+
+    def come_back(self) -> None:
+        with self.lock:
+            self._down = None
+
     def handle(self, request: EmulatedRequest) -> Reply:
         raise NotImplementedError
 
@@ -84,6 +95,8 @@ class HttpEmulator:
     def _answer(self, request: EmulatedRequest) -> Reply:
         with self.lock:
             self.requests.append(request)
+            if self._down is not None:
+                return self._down
             if self._outage:
                 return self._outage.pop()
         return self.handle(request)
@@ -111,7 +124,9 @@ class HttpEmulator:
                     body=self.rfile.read(length) if length else b"",
                 )  # fmt: skip
                 reply = emulator._answer(request)
-                raw = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+                raw = (
+                    reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+                )
                 self.send_response(reply.status)
                 content_type = "text/plain" if isinstance(reply.body, bytes) else "application/json"
                 self.send_header("Content-Type", content_type)

@@ -126,7 +126,7 @@ class FakeVonage(HttpEmulator):
             fields = {**base, "messageId": message_id or secrets.token_hex(8).upper(), "text": text}
             return [self.post(url, data=self._signed(fields))]
         size = -(-len(text) // parts)
-        pieces = [text[i * size:(i + 1) * size] for i in range(parts)]
+        pieces = [text[i * size : (i + 1) * size] for i in range(parts)]
         ref = str(secrets.randbelow(256))
         answers = []
         for index in order or list(range(1, parts + 1)):

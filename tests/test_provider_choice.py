@@ -1,0 +1,184 @@
+"""Choosing providers and failing over, against a real store: rules, breakers, and the rule
+that a text whose first send may have gone out is never handed to a second provider."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bridge.config_providers import HttpProviderSettings, ProviderRule, SandboxSettings
+from bridge.models import JobState, NewSmsJob, OutboundSms, SmsJob
+from bridge.outbound.base import NoticeSettings
+from bridge.providers.breaker import Breaker, BreakerState
+from bridge.providers.choice import Carrier, ProviderChoice
+from bridge.providers.generic_http import HttpProvider
+from bridge.providers.sandbox import SandboxProvider
+from bridge.retry import RetryPolicy
+from bridge.store.sqlite import SqliteStore
+from bridge.workers.sms import SmsDispatcher
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+def test_breaker_opens_after_failures_in_a_row_and_lets_one_probe_through() -> None:
+    breaker = Breaker(failures=3, cooldown=10.0)
+    assert not breaker.failed(0.0) and not breaker.failed(1.0)
+    breaker.succeeded()  # a success in between: the count starts again
+    assert [breaker.failed(t) for t in (2.0, 3.0, 4.0)] == [False, False, True]
+    assert breaker.state(5.0) is BreakerState.OPEN and not breaker.allow(5.0)
+    assert breaker.reopens_in(5.0) == 9.0
+    assert breaker.state(14.0) is BreakerState.HALF_OPEN
+    assert breaker.allow(14.0) and not breaker.allow(14.1)  # one probe at a time
+    assert breaker.failed(15.0)  # the probe failed: open for another cool-down
+    assert not breaker.allow(20.0) and breaker.allow(25.0)
+    breaker.succeeded()
+    assert breaker.state(25.0) is BreakerState.CLOSED and breaker.allow(25.0)
+
+
+def _job(**fields: object) -> SmsJob:
+    base = dict(id="s1", idempotency_key="k", message_id="<m@x>", author="alice@example.com",
+                subject="", to_number="+14155550100", sender="ExampleCo", text="Hi",
+                encoding="GSM-7", segments=1, state=JobState.SENDING, attempts=1,
+                created_at=T0, updated_at=T0)  # fmt: skip
+    return SmsJob(**{**base, **fields})  # type: ignore[arg-type]
+
+
+def _sandbox(name: str) -> Carrier:
+    return Carrier(name, SandboxProvider(SandboxSettings(), name=name), Breaker(5, 30.0))
+
+
+def test_rules_choose_by_author_domain_sender_country_and_route() -> None:
+    carriers = [_sandbox("twilio"), _sandbox("vonage"), _sandbox("smsworks")]
+    rules = [
+        ProviderRule(providers=("smsworks",), routes=("out-of-hours",)),
+        ProviderRule(providers=("vonage", "twilio"), countries=("gb", "DE")),
+        ProviderRule(providers=("twilio",), authors=("example.org",), senders=("ACME",)),
+    ]
+    choice = ProviderChoice(carriers, rules)
+
+    def names(job: SmsJob) -> list[str]:
+        return [c.name for c in choice.chain(job)]
+
+    assert names(_job(route="out-of-hours", to_number="+447700900123")) == ["smsworks"]
+    assert names(_job(to_number="+447700900123")) == ["vonage", "twilio"]
+    assert names(_job(to_number="+4915112345678")) == ["vonage", "twilio"]
+    assert names(_job(author="bob@example.org", sender="ACME")) == ["twilio"]
+    assert names(_job(author="bob@example.org", sender="Other")) == ["twilio", "vonage", "smsworks"]
+    assert names(_job(author="bob@sub.example.org", sender="ACME")) == [
+        "twilio",
+        "vonage",
+        "smsworks",
+    ]
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = SqliteStore(tmp_path / "bridge.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def _claimed(store: SqliteStore, at: datetime = T0) -> SmsJob:
+    await store.enqueue_sms([NewSmsJob(
+        idempotency_key="<m@example.com>|+447700900123", message_id="<m@example.com>",
+        author="alice@example.com", subject="Hi", to_number="+447700900123", sender="ExampleCo",
+        text="Hello", encoding="GSM-7", segments=1,
+    )], now=T0)  # fmt: skip
+    [job] = await store.claim_sms(now=at, limit=1, lease_seconds=60, owner="test")
+    return job
+
+
+def _aggregator(handler: httpx.MockTransport) -> HttpProvider:
+    settings = HttpProviderSettings.model_validate(
+        {"type": "http", "url": "https://agg.example/send", "fields": {"to": "{to}"}}
+    )
+    return HttpProvider(settings, client=httpx.AsyncClient(transport=handler), name="agg")
+
+
+def _dispatcher(store: SqliteStore, *carriers: Carrier) -> SmsDispatcher:
+    return SmsDispatcher(
+        store=store, providers=ProviderChoice(carriers),
+        policy=RetryPolicy(max_attempts=5, base_seconds=1, cap_seconds=2),
+        notices=NoticeSettings(from_address="sms@example.net", hostname="bridge.test"),
+        clock=lambda: T0, notice_queued=lambda: None,
+    )  # fmt: skip
+
+
+def _raising(exc: Exception) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    return httpx.MockTransport(handler)
+
+
+async def test_unreachable_provider_fails_over_at_once(store: SqliteStore) -> None:
+    backup = SandboxProvider(SandboxSettings(), name="backup")
+    first = _aggregator(_raising(httpx.ConnectError("refused")))
+    dispatcher = _dispatcher(store, Carrier("agg", first, Breaker(5, 30)),
+                             Carrier("backup", backup, Breaker(5, 30)))  # fmt: skip
+    job = await _claimed(store)
+    await dispatcher.handle(job)
+    stored = await store.get_sms(job.id)
+    assert stored is not None and (stored.state, stored.provider) == (JobState.SENT, "backup")
+    assert len(backup.sent) == 1
+
+
+async def test_a_timeout_after_sending_is_never_failed_over_and_is_reported(
+    store: SqliteStore,
+) -> None:
+    backup = SandboxProvider(SandboxSettings(), name="backup")
+    first = _aggregator(_raising(httpx.ReadTimeout("no answer")))
+    dispatcher = _dispatcher(store, Carrier("agg", first, Breaker(5, 30)),
+                             Carrier("backup", backup, Breaker(5, 30)))  # fmt: skip
+    job = await _claimed(store)
+    await dispatcher.handle(job)
+    pinned = await store.get_sms(job.id)
+    assert pinned is not None and pinned.state is JobState.QUEUED
+    assert pinned.maybe_sent_via == "agg" and backup.sent == []
+    [again] = await store.claim_sms(now=T0 + timedelta(seconds=5), limit=1, lease_seconds=60,
+                                    owner="test")  # fmt: skip
+    await dispatcher.handle(again)  # the aggregator cannot be asked: the author is told
+    final = await store.get_sms(job.id)
+    assert final is not None and (final.state, final.error_code) == (
+        JobState.FAILED,
+        "unknown-outcome",
+    )
+    assert backup.sent == []
+    [notice] = await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="t")
+    assert b"Ask the person whether your text arrived" in notice.content.replace(b"=\n", b"")
+
+
+async def test_a_timeout_at_a_provider_that_can_tell_is_reconciled(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    journal = tmp_path / "a.jsonl"
+    first = SandboxProvider(SandboxSettings(), journal=journal, name="a")
+    backup = SandboxProvider(SandboxSettings(), name="backup")
+    dispatcher = _dispatcher(store, Carrier("a", first, Breaker(5, 30)),
+                             Carrier("backup", backup, Breaker(5, 30)))  # fmt: skip
+    job = await _claimed(store)
+    sms = OutboundSms(job_id=job.id, to=job.to_number, sender=job.sender, text=job.text)
+    result = await first.send(sms)  # it went out; the answer was lost
+    await store.sms_retry(job.id, error="timeout", code="timeout", at=T0, now=T0,
+                          maybe_sent_via="a")  # fmt: skip
+    [again] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="test")
+    await dispatcher.handle(again)
+    stored = await store.get_sms(job.id)
+    assert stored is not None and stored.state is JobState.SENT
+    assert (stored.provider, stored.provider_message_id) == ("a", result.provider_message_id)
+    assert len(first.sent) == 1 and backup.sent == []
+
+
+async def test_every_circuit_open_waits_as_a_visible_bounded_retry(store: SqliteStore) -> None:
+    broken = Breaker(1, 30.0)
+    broken.failed(T0.timestamp())
+    carrier = Carrier("only", SandboxProvider(SandboxSettings(), name="only"), broken)
+    job = await _claimed(store)
+    await _dispatcher(store, carrier).handle(job)
+    stored = await store.get_sms(job.id)
+    assert stored is not None and stored.state is JobState.QUEUED
+    assert stored.error_code == "circuit-open" and "paused" in (stored.error or "")
