@@ -80,7 +80,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = _settings(args.file)
     print(
-        f"{args.file}: OK (provider {settings.provider.name}, mail via {settings.mail.transport})"
+        f"{args.file}: OK (providers {', '.join(settings.provider_entries)},"
+        f" mail via {settings.mail.transport})"
     )
     return 0
 

@@ -87,6 +87,6 @@ def _record(job: SmsJob) -> dict[str, object]:
         "id": job.id, "created_at": job.created_at.isoformat(), "to": mask(job.to_number),
         "state": job.state.value, "segments": job.segments, "encoding": job.encoding,
         "attempts": job.attempts, "provider": job.provider,
-        "provider_message_id": job.provider_message_id, "error": job.error,
+        "provider_message_id": job.provider_message_id, "price": job.price, "error": job.error,
         "error_code": job.error_code,
     }  # fmt: skip
