@@ -36,6 +36,7 @@ from bridge.models import InboundJob, InboundPart, InboundSms, MailJob, SmsJob
 from bridge.outbound.base import MailTransport, NoticeSettings
 from bridge.outbound.mail import SmtpTransport, build_transport
 from bridge.outbound.webhook import WebhookTransport
+from bridge.providers.checks import provider_warnings
 from bridge.providers.choice import ProviderChoice
 from bridge.providers.registry import ProviderSet, build_providers
 from bridge.providers.smsworks import SmsWorksProvider
@@ -170,6 +171,8 @@ class Bridge:
             routes += admin_routes(settings=lambda: self._in_use, store=self._store)
         self._http = HttpServer(build_app(store=self._store, routes=routes), settings=settings.http)
         await self._http.start()
+        for warning in provider_warnings(settings):
+            log.warning("%s", warning)
         log.info("smsbridge ready: SMTP on %s, HTTP on %s, providers %s, mail via %s",
                  self.smtp_address, self.http_address, ", ".join(settings.provider_entries),
                  self.transport.name)  # fmt: skip

@@ -25,6 +25,7 @@ from bridge.inbound.users import hash_password
 from bridge.models import InboundRecord
 from bridge.outbox import format_outbox, queue_text, receive_simulated
 from bridge.parsing.fitting import TooLong
+from bridge.providers.checks import provider_warnings
 from bridge.routes_cli import check_report, explain, format_inbox
 from bridge.store.factory import open_store
 from bridge.store.sqlite import SchemaTooNew
@@ -83,6 +84,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{args.file}: OK (providers {', '.join(settings.provider_entries)},"
         f" mail via {settings.mail.transport})"
     )
+    for warning in provider_warnings(settings):
+        print(f"warning: {warning}")
     return 0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -149,3 +151,19 @@ def test_the_documented_aggregator_example_is_valid(
     example = (ROOT / "docs" / "examples" / "providers" / "aggregator.toml").read_text()
     settings = make_settings(tmp_path, extra=example)
     assert list(settings.provider_entries) == ["local"]
+
+
+def test_check_config_warns_about_webhooks_that_cannot_work(tmp_path: Path) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text('[smtp]\ndomains = ["sms.example.com"]\n[[numbers]]\nnumber = "+447700900100"\n'
+                      '[providers.vonage]\ntype = "vonage"\napi_key = "k"\n'
+                      '[providers.works]\ntype = "smsworks"\n')  # fmt: skip
+    env = {"SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": "s", "SMSBRIDGE_PROVIDERS__WORKS__JWT": "j",
+           "PATH": "/usr/bin:/bin"}  # fmt: skip
+    result = subprocess.run([sys.executable, "-m", "bridge", "check-config", str(config)],
+                            capture_output=True, text=True, env=env, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "OK (providers vonage, works" in result.stdout
+    assert "providers.vonage: Vonage's webhooks will be refused" in result.stdout
+    assert "providers.works: watch_seconds is 0" in result.stdout
+    assert "bridge.public_url is not set, so works" in result.stdout
