@@ -17,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import asyncpg
+
 from bridge import __version__
 from bridge.app import Bridge, StoreLocked
 from bridge.config import Settings, load_settings
@@ -28,6 +30,7 @@ from bridge.parsing.fitting import TooLong
 from bridge.providers.checks import provider_warnings
 from bridge.routes_cli import check_report, explain, format_inbox
 from bridge.store.factory import open_store
+from bridge.store.postgres import SchemaTooOld
 from bridge.store.sqlite import SchemaTooNew
 
 __all__ = ["main"]
@@ -72,9 +75,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     _configure_logging(settings.bridge.log_level)
     try:
         asyncio.run(_serve(settings, Path(args.config)))
-    except (StoreLocked, SchemaTooNew, OSError) as exc:
+    except (StoreLocked, SchemaTooNew, SchemaTooOld, OSError, asyncpg.PostgresError) as exc:
         print(f"smsbridge: cannot start: {exc}", file=sys.stderr)
         return EXIT_START
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring the store's schema to this bridge's version (SQLite also does so at start)."""
+    settings = _settings(args.config)
+
+    async def migrate() -> tuple[int, int]:
+        store = open_store(settings)
+        try:
+            return await store.migrate()
+        finally:
+            await store.close()
+
+    try:
+        before, after = asyncio.run(migrate())
+    except (SchemaTooNew, OSError, asyncpg.PostgresError) as exc:
+        print(f"smsbridge: cannot migrate: {exc}", file=sys.stderr)
+        return EXIT_START
+    change = "already current" if before == after else f"migrated from version {before}"
+    print(f"{settings.store.backend} store at schema version {after} ({change})")
     return 0
 
 
@@ -253,6 +277,8 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("--limit", type=int, default=20)
     outbox.add_argument("--json", action="store_true", help="one JSON object per line")
     outbox.set_defaults(func=cmd_outbox)
+    migrate = commands.add_parser("migrate", parents=[config], help="bring the schema up to date")
+    migrate.set_defaults(func=cmd_migrate)
     hashpw = commands.add_parser("hash-password", help="make a line for smtp.auth.users_file")
     hashpw.add_argument("address", help="the login (an email address)")
     hashpw.add_argument("--stdin", action="store_true", help="read the password from stdin")

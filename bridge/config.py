@@ -15,6 +15,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -117,8 +118,40 @@ class BridgeSettings(Section):
 
 
 class StoreSettings(Section):
-    backend: Literal["sqlite"] = "sqlite"
+    """SQLite (embedded, one bridge) or PostgreSQL (several bridges sharing the work)."""
+
+    backend: Literal["sqlite", "postgres"] = "sqlite"
     path: Path | None = Field(default=None, description="Defaults to <data_dir>/smsbridge.db.")
+    dsn: str | None = Field(
+        default=None, description="postgres: postgresql://user@host:5432/db (no password here)."
+    )
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    pool_size: int = Field(default=10, ge=1, le=200)
+    retention_days: int = Field(
+        default=90,
+        ge=0,
+        description="Finished jobs, routed texts and conversations older than this are"
+        " deleted (hourly, by one bridge of a cluster); 0 keeps everything.",
+    )
+
+    @model_validator(mode="after")
+    def _postgres(self) -> StoreSettings:
+        if self.password is None and self.password_file is not None:
+            object.__setattr__(self, "password", _read_secret_file(self.password_file))
+        if self.backend != "postgres":
+            return self
+        if not self.dsn:
+            raise ValueError("backend postgres needs store.dsn, e.g. postgresql://smsbridge@db/sms")
+        parts = urlsplit(self.dsn)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError("store.dsn must start with postgresql://")
+        if parts.password:
+            raise ValueError(
+                "store.dsn must not hold the password: set SMSBRIDGE_STORE__PASSWORD,"
+                " store.password_file, or PGPASSWORD"
+            )
+        return self
 
 
 class SmtpAuthSettings(Section):
@@ -712,7 +745,8 @@ _PATH_KEYS = (
     ("smtp", "auth", "users_file"), ("provider", "sandbox", "journal"),
     ("provider", "twilio", "auth_token_file"), ("mail", "maildir", "path"),
     ("mail", "smtp", "password_file"), ("inbound", "webhook_secret_file"),
-    ("admin", "password_file"), ("mail", "imap", "password_file"), ("mail", "imap", "ca_file"),
+    ("admin", "password_file"), ("store", "password_file"), ("mail", "imap", "password_file"),
+    ("mail", "imap", "ca_file"),
 )  # fmt: skip
 
 

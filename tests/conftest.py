@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +70,51 @@ def require_shared(*parts: str) -> Path:
             pytest.fail(f"{path} is missing: CI must have ../shared beside the repository")
         pytest.skip(f"{path} is not present (clone with ../shared beside the repository)")
     return path
+
+
+PG_DSN = os.environ.get("SMSBRIDGE_TEST_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A DSN for a fresh, empty schema of the test database, dropped afterwards.
+
+    PostgreSQL is part of CI (127.0.0.1:5432, database ``test``, trust auth): missing there
+    is a failure; elsewhere it is a clear skip.
+    """
+    import psycopg
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    try:
+        conn = psycopg.connect(PG_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {PG_DSN} is needed in CI: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable at {PG_DSN}")
+    with conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{PG_DSN}?search_path={schema}"
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """An open, empty store of each backend: the store's tests run against both."""
+    from bridge.store.postgres import PostgresStore
+    from bridge.store.sqlite import SqliteStore
+
+    if request.param == "sqlite":
+        opened: Any = SqliteStore(tmp_path / "db" / "bridge.db")
+        await opened.open()
+        yield opened
+        await opened.close()
+        return
+    with postgres_schema() as dsn:
+        opened = PostgresStore(dsn)
+        await opened.migrate()
+        await opened.open()
+        yield opened
+        await opened.close()

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from pydantic import SecretStr
 
 from bridge.config import Settings, TwilioSettings
@@ -16,7 +15,7 @@ from bridge.outbound.base import NoticeSettings
 from bridge.providers.choice import ProviderChoice
 from bridge.providers.twilio import TwilioProvider
 from bridge.retry import RetryPolicy
-from bridge.store.sqlite import SqliteStore
+from bridge.store.base import Store
 from bridge.workers.inbound import InboundDispatcher, Router
 from bridge.workers.routing import build_router
 from bridge.workers.sms import SmsDispatcher
@@ -33,15 +32,7 @@ auto_reply = "Thanks, we will answer in office hours."
 """
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = SqliteStore(tmp_path / "bridge.db")
-    await s.open()
-    yield s
-    await s.close()
-
-
-async def route(store: SqliteStore, tmp_path: Path, text: str, *, at: datetime = T0,
+async def route(store: Store, tmp_path: Path, text: str, *, at: datetime = T0,
                 sender: str = CUSTOMER, pmid: str = "SM1", extra: str = "",
                 **inbound: object) -> list:  # fmt: skip
     settings = make_settings(tmp_path, extra=NUMBER + extra, inbound=inbound)
@@ -61,7 +52,7 @@ def _router(settings: Settings) -> Router:
     return build_router(settings)  # the app's router, built the same way
 
 
-async def _conversation(store: SqliteStore, at: datetime = T0) -> None:
+async def _conversation(store: Store, at: datetime = T0) -> None:
     await store.enqueue_sms([NewSmsJob(
         idempotency_key=f"<o@example.com>|{CUSTOMER}", message_id="<o@example.com>",
         author="alice@example.com", subject="Order", to_number=CUSTOMER, sender=REPLY,
@@ -70,14 +61,14 @@ async def _conversation(store: SqliteStore, at: datetime = T0) -> None:
     await store.claim_sms(now=at, limit=10, lease_seconds=86400 * 60, owner="x")  # not in results
 
 
-async def test_a_reply_goes_to_the_author_only(store: SqliteStore, tmp_path: Path) -> None:
+async def test_a_reply_goes_to_the_author_only(store: Store, tmp_path: Path) -> None:
     await _conversation(store, T0 - timedelta(days=2))
     [(recipients, content), _auto_reply] = await route(store, tmp_path, "Thanks!")
     assert recipients == ("alice@example.com",)
     assert b"In-Reply-To: <o@example.com>" in content
 
 
-async def test_copies_to_the_inbox_when_asked(store: SqliteStore, tmp_path: Path) -> None:
+async def test_copies_to_the_inbox_when_asked(store: Store, tmp_path: Path) -> None:
     await _conversation(store)
     [(recipients, _), *_] = await route(
         store, tmp_path, "Thanks!", copy_conversations_to_route=True
@@ -85,26 +76,26 @@ async def test_copies_to_the_inbox_when_asked(store: SqliteStore, tmp_path: Path
     assert recipients == ("alice@example.com", "team@example.com")
 
 
-async def test_an_old_conversation_is_closed(store: SqliteStore, tmp_path: Path) -> None:
+async def test_an_old_conversation_is_closed(store: Store, tmp_path: Path) -> None:
     await _conversation(store, T0 - timedelta(days=31))
     [(recipients, content), *_] = await route(store, tmp_path, "Hello again")
     assert recipients == ("team@example.com",) and b"In-Reply-To" not in content
 
 
-async def test_the_auto_reply_goes_once_per_interval(store: SqliteStore, tmp_path: Path) -> None:
+async def test_the_auto_reply_goes_once_per_interval(store: Store, tmp_path: Path) -> None:
     first = await route(store, tmp_path, "Hello")
     assert (CUSTOMER, "Thanks, we will answer in office hours.") in first
     second = await route(store, tmp_path, "Hello?", at=T0 + timedelta(minutes=5), pmid="SM2")
     assert len(second) == 1  # the email only
 
 
-async def test_no_auto_reply_to_a_short_code(store: SqliteStore, tmp_path: Path) -> None:
+async def test_no_auto_reply_to_a_short_code(store: Store, tmp_path: Path) -> None:
     results = await route(store, tmp_path, "Your code is 1234", sender="60123")
     assert len(results) == 1
 
 
 async def test_a_text_with_nobody_to_tell_reaches_the_bridge_address(
-    store: SqliteStore, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
     settings = make_settings(tmp_path)  # no [[numbers]]
     await store.receive_sms(InboundSms(provider="twilio", provider_message_id="SM9",
@@ -117,7 +108,7 @@ async def test_a_text_with_nobody_to_tell_reaches_the_bridge_address(
     assert mail.recipients == ("sms-bridge@sms.example.com",)
 
 
-async def test_twilio_21610_on_send_suppresses_the_number(store: SqliteStore) -> None:
+async def test_twilio_21610_on_send_suppresses_the_number(store: Store) -> None:
     def unsubscribed(request: httpx.Request) -> httpx.Response:
         return httpx.Response(400, json={"code": 21610, "message": "unsubscribed", "status": 400})
 
@@ -151,7 +142,7 @@ owner = true
 """
 
 
-async def test_a_route_emails_forwards_and_answers(store: SqliteStore, tmp_path: Path) -> None:
+async def test_a_route_emails_forwards_and_answers(store: Store, tmp_path: Path) -> None:
     results = await route(store, tmp_path, "RENEW please", extra=ROUTES)
     [(recipients, _)] = [r for r in results if isinstance(r[0], tuple)]
     assert recipients == ("renewals@example.com",)
@@ -161,7 +152,7 @@ async def test_a_route_emails_forwards_and_answers(store: SqliteStore, tmp_path:
 
 
 async def test_a_route_with_owner_but_no_conversation_uses_the_numbers_inbox(
-    store: SqliteStore, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
     [(recipients, _), *_] = await route(store, tmp_path, "Hello", extra=ROUTES)
     assert recipients == ("team@example.com",)

@@ -1,4 +1,5 @@
-"""The SQLite store against real files: idempotency, leases, retries, atomic notices."""
+"""The store against both backends (SQLite files, PostgreSQL): idempotency, leases, retries,
+atomic notices, inbound texts. The ``store`` fixture (conftest) runs each test on both."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bridge.models import InboundOutcome, InboundSms, JobState, NewMailJob, NewSmsJob, SendResult
+from bridge.store.base import Store
 from bridge.store.sqlite import SCHEMA_VERSION, SchemaTooNew, SqliteStore
+from bridge.store.statements import Op, count
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -22,22 +26,14 @@ def job(key: str = "<m1@example.com>|+447700900123", number: str = "+44770090012
     )  # fmt: skip
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = SqliteStore(tmp_path / "db" / "bridge.db")
-    await s.open()
-    yield s
-    await s.close()
-
-
-async def test_same_idempotency_key_is_stored_once(store: SqliteStore) -> None:
+async def test_same_idempotency_key_is_stored_once(store: Store) -> None:
     [first] = await store.enqueue_sms([job()], now=T0)
     [again] = await store.enqueue_sms([job()], now=T0 + timedelta(minutes=5))
     assert again == first
     assert len(await store.recent_sms(limit=10)) == 1
 
 
-async def test_claim_leases_a_job_once_until_the_lease_expires(store: SqliteStore) -> None:
+async def test_claim_leases_a_job_once_until_the_lease_expires(store: Store) -> None:
     [job_id] = await store.enqueue_sms([job()], now=T0)
     [claimed] = await store.claim_sms(now=T0, limit=5, lease_seconds=60, owner="a")
     assert (claimed.id, claimed.state, claimed.attempts) == (job_id, JobState.SENDING, 1)
@@ -49,7 +45,7 @@ async def test_claim_leases_a_job_once_until_the_lease_expires(store: SqliteStor
     assert (again.id, again.attempts, again.in_doubt) == (job_id, 2, True)
 
 
-async def test_retry_waits_until_its_time(store: SqliteStore) -> None:
+async def test_retry_waits_until_its_time(store: Store) -> None:
     [job_id] = await store.enqueue_sms([job()], now=T0)
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
     await store.sms_retry(job_id, error="busy", code="503", at=T0 + timedelta(seconds=30), now=T0)
@@ -62,7 +58,7 @@ async def test_retry_waits_until_its_time(store: SqliteStore) -> None:
     assert (again.error, again.in_doubt) == ("busy", False)
 
 
-async def test_sent_records_the_provider_and_is_never_claimed_again(store: SqliteStore) -> None:
+async def test_sent_records_the_provider_and_is_never_claimed_again(store: Store) -> None:
     [job_id] = await store.enqueue_sms([job()], now=T0)
     await store.claim_sms(now=T0, limit=1, lease_seconds=1, owner="a")
     await store.sms_sent(job_id, provider="sandbox", result=SendResult("SB1"), now=T0)
@@ -74,7 +70,7 @@ async def test_sent_records_the_provider_and_is_never_claimed_again(store: Sqlit
         JobState.SENT, "sandbox", "SB1")  # fmt: skip
 
 
-async def test_failure_and_its_notice_are_stored_together(store: SqliteStore) -> None:
+async def test_failure_and_its_notice_are_stored_together(store: Store) -> None:
     [job_id] = await store.enqueue_sms([job()], now=T0)
     notice = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
     await store.sms_failed(job_id, error="not a mobile", code="21614", now=T0, notice=notice)
@@ -84,7 +80,7 @@ async def test_failure_and_its_notice_are_stored_together(store: SqliteStore) ->
     assert stored is not None and stored.state is JobState.FAILED and stored.error_code == "21614"
 
 
-async def test_release_leases_makes_in_flight_jobs_claimable_now(store: SqliteStore) -> None:
+async def test_release_leases_makes_in_flight_jobs_claimable_now(store: Store) -> None:
     await store.enqueue_sms([job()], now=T0)
     await store.claim_sms(now=T0, limit=1, lease_seconds=3600, owner="dead")
     assert await store.release_leases(now=T0) == 1
@@ -92,7 +88,7 @@ async def test_release_leases_makes_in_flight_jobs_claimable_now(store: SqliteSt
     assert again.in_doubt
 
 
-async def test_many_concurrent_enqueues_are_all_committed(store: SqliteStore) -> None:
+async def test_many_concurrent_enqueues_are_all_committed(store: Store) -> None:
     import asyncio
 
     keys = [f"<m{i}@example.com>|+447700900{i:03d}" for i in range(300)]
@@ -101,17 +97,21 @@ async def test_many_concurrent_enqueues_are_all_committed(store: SqliteStore) ->
     assert len(await store.recent_sms(limit=1000)) == 300
 
 
-async def test_a_failing_operation_does_not_undo_its_batch_neighbours(store: SqliteStore) -> None:
+async def test_a_failing_operation_does_not_undo_its_batch_neighbours(store: Store) -> None:
     import asyncio
 
+    def bad_sql() -> Op[int]:
+        changed: int = yield count("INSERT INTO no_such_table VALUES (1)")
+        return changed
+
     async def broken() -> None:
-        await store._run(lambda c: c.execute("INSERT INTO no_such_table VALUES (1)"))
+        await store._do(bad_sql())
 
     results = await asyncio.gather(
         store.enqueue_sms([job("<a>|+447700900001")], now=T0), broken(),
         store.enqueue_sms([job("<b>|+447700900002")], now=T0), return_exceptions=True,
     )  # fmt: skip
-    assert isinstance(results[1], sqlite3.OperationalError)
+    assert isinstance(results[1], sqlite3.OperationalError | asyncpg.UndefinedTableError)
     assert len(await store.recent_sms(limit=10)) == 2
 
 
@@ -141,14 +141,14 @@ def inbound(pmid: str = "SM1", text: str = "Yes please") -> InboundSms:
                       to_number="+447700900100", text=text, received_at=T0)  # fmt: skip
 
 
-async def test_the_same_inbound_text_twice_is_stored_once(store: SqliteStore) -> None:
+async def test_the_same_inbound_text_twice_is_stored_once(store: Store) -> None:
     first, new = await store.receive_sms(inbound(), now=T0)
     again, new_again = await store.receive_sms(inbound(), now=T0 + timedelta(seconds=3))
     assert (again, new, new_again) == (first, True, False)
     assert len(await store.claim_inbound(now=T0, limit=5, lease_seconds=60, owner="a")) == 1
 
 
-async def test_routing_outcome_is_committed_with_the_routed_mark(store: SqliteStore) -> None:
+async def test_routing_outcome_is_committed_with_the_routed_mark(store: Store) -> None:
     await store.receive_sms(inbound(text="STOP"), now=T0)
     [job] = await store.claim_inbound(now=T0, limit=5, lease_seconds=60, owner="a")
     mail = NewMailJob(envelope_from="", recipients=("team@example.com",), content=b"x")
@@ -162,7 +162,7 @@ async def test_routing_outcome_is_committed_with_the_routed_mark(store: SqliteSt
 
 
 async def test_an_email_to_a_customer_from_a_number_records_the_conversation(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     from dataclasses import replace
 
@@ -178,7 +178,7 @@ async def test_an_email_to_a_customer_from_a_number_records_the_conversation(
     assert other.conversation is None
 
 
-async def test_a_delivery_report_is_recorded_once_with_its_notice(store: SqliteStore) -> None:
+async def test_a_delivery_report_is_recorded_once_with_its_notice(store: Store) -> None:
     [job_id] = await store.enqueue_sms([job()], now=T0)
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
     await store.sms_sent(job_id, provider="twilio", result=SendResult("SM9"), now=T0)
@@ -191,3 +191,27 @@ async def test_a_delivery_report_is_recorded_once_with_its_notice(store: SqliteS
     assert len(await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="a")) == 1
     reported = await store.get_sms(job_id)
     assert reported is not None and reported.state is JobState.UNDELIVERED
+
+
+async def test_purge_forgets_only_finished_work_older_than_the_cut_off(store: Store) -> None:
+    from dataclasses import replace
+
+    old, waiting, recent = (f"<m{n}@example.com>|+447700900123" for n in (1, 2, 3))
+    [old_id, waiting_id] = await store.enqueue_sms(
+        [replace(job(old), sender="+447700900100"), job(waiting)], now=T0
+    )  # fmt: skip
+    await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
+    await store.sms_sent(old_id, provider="sandbox", result=SendResult("SB1"), now=T0)
+    await store.receive_sms(inbound(text="STOP"), now=T0)
+    [text] = await store.claim_inbound(now=T0, limit=1, lease_seconds=60, owner="a")
+    await store.inbound_routed(text, InboundOutcome(route="stop", explanation="STOP",
+                                                    suppress=True), now=T0)  # fmt: skip
+    later = T0 + timedelta(days=100)
+    [recent_id] = await store.enqueue_sms([job(recent)], now=later)
+
+    assert await store.purge(before=later - timedelta(days=90)) == 3  # job, text, conversation
+    assert await store.get_sms(old_id) is None
+    assert {j.id for j in await store.recent_sms(limit=10)} == {waiting_id, recent_id}
+    context = await store.inbound_context(customer="+447700900123", reply_number="+447700900100")
+    assert context.conversation is None and context.suppressed_since == T0  # STOP is kept
+    assert await store.purge(before=later - timedelta(days=90)) == 0

@@ -26,7 +26,7 @@ from bridge.models import (
     SmsJob,
 )
 
-__all__ = ["InboundContext", "QueueCounts", "Store"]
+__all__ = ["HeldLock", "InboundContext", "QueueCounts", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +50,34 @@ class QueueCounts:
     mail_dead: int = 0  # the bridge's own emails it could not deliver, in the last day
 
 
+class HeldLock(Protocol):
+    """A cluster-wide lock this bridge holds (``Store.try_lock``)."""
+
+    async def alive(self) -> bool:
+        """Still held? A lock whose database connection was lost is not."""
+        ...
+
+    async def release(self) -> None: ...
+
+
 class Store(Protocol):
     """Durable jobs with leases. Every method commits before it returns."""
 
-    async def open(self) -> None: ...
+    # True when this process alone uses the database, so leases left at start are its own.
+    exclusive: bool
+
+    async def try_lock(self, name: str) -> HeldLock | None:
+        """Hold ``name`` for work that must run on one bridge of a cluster, or None if another
+        bridge holds it. The lock goes when this bridge (or its database connection) dies."""
+        ...
+
+    async def open(self) -> None:
+        """Connect and check the schema (SQLite also brings it up to date)."""
+        ...
+
+    async def migrate(self) -> tuple[int, int]:
+        """Bring the schema to this bridge's version: (version before, version after)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -119,6 +143,11 @@ class Store(Protocol):
 
     async def release_leases(self, *, now: datetime) -> int:
         """Make every leased job claimable now; only safe when no other bridge shares the store."""
+        ...
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete finished jobs, routed texts and conversations last touched before ``before``
+        (``store.retention_days``); returns how many rows went."""
         ...
 
     async def recent_sms(self, *, limit: int) -> list[SmsJob]: ...

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from bridge.config import Settings
 from bridge.store.base import Store
+from bridge.store.postgres import PostgresStore
 from bridge.store.sqlite import SqliteStore
 
 __all__ = ["open_store"]
 
 
 def open_store(settings: Settings) -> Store:
-    """The configured store, not yet opened (SQLite is the only backend so far)."""
+    """The configured store, not yet opened."""
+    store = settings.store
+    if store.backend == "postgres" and store.dsn:
+        password = store.password.get_secret_value() if store.password else None
+        return PostgresStore(store.dsn, password=password, pool_size=store.pool_size)
     return SqliteStore(settings.database_path)

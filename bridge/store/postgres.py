@@ -1,0 +1,164 @@
+"""The shared store: PostgreSQL through asyncpg, for several bridges on one database.
+
+Every operation is one transaction on a pooled connection, running the same operations as
+SQLite (``bridge.store.ops``); jobs are claimed with ``FOR UPDATE SKIP LOCKED``, so two
+bridges never lease the same job, and idempotency keys and provider message ids are unique
+constraints, so an email or a webhook that reaches both bridges is stored once. asyncpg was
+chosen over psycopg 3 by measurement (``bench/pg_drivers.py``, docs/benchmarks.md).
+
+The schema is versioned like SQLite's, from the same migration files with three type names
+mapped (REAL to DOUBLE PRECISION, BLOB to BYTEA, INTEGER to BIGINT). ``migrate`` applies them
+under an advisory lock, so two bridges started together cannot both migrate; ``open`` only
+checks, and refuses a schema older (run ``smsbridge migrate``) or newer than it knows.
+
+Work that must run once per cluster takes a session advisory lock (``try_lock``) on a
+connection of its own, outside the pool: when its bridge dies the connection closes,
+PostgreSQL releases the lock, and another bridge's next attempt takes over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import re
+from typing import TypeVar
+
+import asyncpg
+
+from bridge.store.sql_store import SqlStore
+from bridge.store.sqlite import SCHEMA_VERSION, SchemaTooNew, migration_sql
+from bridge.store.statements import Op, PgConnection, run_postgres
+
+__all__ = ["ClusterLock", "PostgresStore", "SchemaTooOld", "postgres_sql"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MIGRATION_LOCK = "smsbridge migrations"
+_TYPES = {"REAL": "DOUBLE PRECISION", "BLOB": "BYTEA", "INTEGER": "BIGINT"}
+
+
+class SchemaTooOld(RuntimeError):
+    def __init__(self, current: int) -> None:
+        super().__init__(
+            f"the database has schema version {current} and this bridge needs {SCHEMA_VERSION}:"
+            " run `smsbridge migrate` first"
+        )
+
+
+def postgres_sql(sqlite_sql: str) -> str:
+    """A migration's SQLite text in PostgreSQL's types."""
+    return re.sub(r"\b(REAL|BLOB|INTEGER)\b", lambda m: _TYPES[m.group(1)], sqlite_sql)
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for ``name``."""
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+class ClusterLock:
+    """A held advisory lock and the connection it lives on (one of its own, not pooled)."""
+
+    def __init__(self, conn: asyncpg.Connection, held: set[ClusterLock]) -> None:
+        self._conn = conn
+        self._held = held
+        held.add(self)
+
+    async def alive(self) -> bool:
+        """Still held? False once the connection (and with it the lock) is gone."""
+        try:
+            return bool(await self._conn.fetchval("SELECT 1", timeout=10))
+        except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            return False
+
+    async def release(self) -> None:
+        """Give the lock up; closing its connection releases it whatever state it is in."""
+        self._held.discard(self)
+        with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await self._conn.close(timeout=10)
+
+
+class PostgresStore(SqlStore):
+    """``bridge.store.base.Store`` on PostgreSQL."""
+
+    exclusive = False
+
+    def __init__(self, dsn: str, *, password: str | None = None, pool_size: int = 10) -> None:
+        self._dsn = dsn
+        self._password = password
+        self._pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+        self._locks: set[ClusterLock] = set()
+
+    async def _connect(self) -> asyncpg.Pool:
+        if self._pool is None:
+            self._pool = await asyncpg.create_pool(
+                self._dsn, password=self._password, min_size=1, max_size=self._pool_size
+            )
+        return self._pool
+
+    async def open(self) -> None:
+        pool = await self._connect()
+        async with pool.acquire() as conn:
+            current = await _version(conn)
+        if current > SCHEMA_VERSION:
+            raise SchemaTooNew(current)
+        if current < SCHEMA_VERSION:
+            raise SchemaTooOld(current)
+
+    async def migrate(self) -> tuple[int, int]:
+        """Bring the schema to this bridge's version; (before, after)."""
+        pool = await self._connect()
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(MIGRATION_LOCK))
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"
+            )
+            before = await _version(conn)
+            if before > SCHEMA_VERSION:
+                raise SchemaTooNew(before)
+            for version in range(before + 1, SCHEMA_VERSION + 1):
+                await conn.execute(postgres_sql(migration_sql(version)))
+            await conn.execute("DELETE FROM schema_version")
+            await conn.execute(
+                "INSERT INTO schema_version VALUES ($1)", max(before, SCHEMA_VERSION)
+            )
+        return before, max(before, SCHEMA_VERSION)
+
+    async def close(self) -> None:
+        for lock in list(self._locks):
+            await lock.release()
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def _do(self, op: Op[T]) -> T:
+        if self._pool is None:
+            raise RuntimeError("the store is not open")
+        async with self._pool.acquire() as conn, conn.transaction():
+            return await run_postgres(conn, op)
+
+    async def try_lock(self, name: str) -> ClusterLock | None:
+        """Hold ``name`` for this bridge until ``release``, or None if another bridge does."""
+        if self._pool is None:
+            raise RuntimeError("the store is not open")
+        conn = await asyncpg.connect(self._dsn, password=self._password)
+        try:
+            held = await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(name))
+        except BaseException:
+            conn.terminate()
+            raise
+        if not held:
+            await conn.close()
+            return None
+        return ClusterLock(conn, self._locks)
+
+
+async def _version(conn: PgConnection) -> int:
+    exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+    if not exists:
+        return 0
+    value = await conn.fetchval("SELECT max(version) FROM schema_version")
+    return int(value or 0)

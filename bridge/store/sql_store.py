@@ -1,0 +1,234 @@
+"""``Store`` in terms of the shared operations; a backend only supplies ``_do``.
+
+``_do`` runs one operation (``bridge.store.statements.Op``) as one committed transaction:
+SQLite through its group-committing writer thread, PostgreSQL on a pooled connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bridge.models import (
+    InboundJob,
+    InboundOutcome,
+    InboundPart,
+    InboundRecord,
+    InboundSms,
+    MailJob,
+    NewMailJob,
+    NewSmsJob,
+    SendResult,
+    SmsJob,
+)
+from bridge.store import ops
+from bridge.store import ops_inbound as inbound
+from bridge.store.base import HeldLock, InboundContext, QueueCounts
+from bridge.store.rows import dt, inbound_row, mail_row, record_row, sms_row, ts
+from bridge.store.statements import Op, all_rows, count, one_row
+
+__all__ = ["SqlStore"]
+
+T = TypeVar("T")
+
+
+def _rows(text: str, *args: Any) -> Op[list[Any]]:
+    rows: list[Any] = yield all_rows(text, *args)
+    return rows
+
+
+def _row(text: str, *args: Any) -> Op[Any]:
+    return (yield one_row(text, *args))
+
+
+def _changed(text: str, *args: Any) -> Op[int]:
+    changed: int = yield count(text, *args)
+    return changed
+
+
+class _OwnLock:
+    """The lock of a store only this process uses: always held."""
+
+    async def alive(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+class SqlStore:
+    """Every ``Store`` method; subclasses implement ``_do``, ``open`` and ``close``."""
+
+    exclusive = False  # True when this process alone uses the database (its leases are its own)
+
+    async def try_lock(self, name: str) -> HeldLock | None:
+        """Cluster-wide locks; a store used by one process alone needs none."""
+        if not self.exclusive:
+            raise NotImplementedError
+        return _OwnLock()
+
+    async def _do(self, op: Op[T]) -> T:
+        raise NotImplementedError
+
+    async def open(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def migrate(self) -> tuple[int, int]:
+        raise NotImplementedError
+
+    async def enqueue_sms(
+        self, jobs: Sequence[NewSmsJob], *, now: datetime, notices: Sequence[NewMailJob] = ()
+    ) -> list[str]:
+        return await self._do(ops.enqueue_sms(jobs, notices, ts(now)))
+
+    async def claim_sms(
+        self, *, now: datetime, limit: int, lease_seconds: float, owner: str
+    ) -> list[SmsJob]:
+        rows = await self._do(ops.claim("sms_jobs", ts(now), limit, lease_seconds, owner))
+        return [sms_row(row) for row in rows]
+
+    async def sms_sent(
+        self, job_id: str, *, provider: str, result: SendResult, now: datetime
+    ) -> None:
+        await self._do(ops.sms_sent(job_id, provider, result, ts(now)))
+
+    async def sms_retry(
+        self, job_id: str, *, error: str, code: str | None, at: datetime, now: datetime,
+        maybe_sent_via: str | None = None,
+    ) -> None:  # fmt: skip
+        await self._do(ops.sms_retry(job_id, error, code, ts(at), ts(now), maybe_sent_via))
+
+    async def sms_defer(self, job_id: str, *, at: datetime, now: datetime) -> None:
+        await self._do(ops.sms_defer(job_id, ts(at), ts(now)))
+
+    async def sms_failed(
+        self, job_id: str, *, error: str, code: str | None, now: datetime,
+        notice: NewMailJob | None,
+    ) -> None:  # fmt: skip
+        await self._do(ops.sms_failed(job_id, error, code, ts(now), notice))
+
+    async def sms_reported(
+        self, job_id: str, *, state: str, error: str | None, code: str | None, now: datetime,
+        notice: NewMailJob | None, price: str | None = None,
+    ) -> bool:  # fmt: skip
+        return await self._do(ops.sms_reported(job_id, state, error, code, ts(now), notice, price))
+
+    async def enqueue_mail(self, mails: Sequence[NewMailJob], *, now: datetime) -> list[str]:
+        return await self._do(ops.enqueue_mail(mails, ts(now)))
+
+    async def claim_mail(
+        self, *, now: datetime, limit: int, lease_seconds: float, owner: str
+    ) -> list[MailJob]:
+        rows = await self._do(ops.claim("mail_jobs", ts(now), limit, lease_seconds, owner))
+        return [mail_row(row) for row in rows]
+
+    async def mail_sent(self, job_id: str, *, now: datetime) -> None:
+        await self._do(ops.mail_state(job_id, "sent", None, ts(now), ts(now)))
+
+    async def mail_retry(self, job_id: str, *, error: str, at: datetime, now: datetime) -> None:
+        await self._do(ops.mail_state(job_id, "queued", error, ts(at), ts(now)))
+
+    async def mail_failed(self, job_id: str, *, error: str, now: datetime) -> None:
+        await self._do(ops.mail_state(job_id, "failed", error, ts(now), ts(now)))
+
+    async def release_leases(self, *, now: datetime) -> int:
+        return await self._do(ops.release_leases(ts(now)))
+
+    async def purge(self, *, before: datetime) -> int:
+        return await self._do(ops.purge(ts(before)))
+
+    async def recent_sms(self, *, limit: int) -> list[SmsJob]:
+        rows = await self._do(
+            _rows("SELECT * FROM sms_jobs ORDER BY created_at DESC, id DESC LIMIT ?", limit)
+        )
+        return [sms_row(row) for row in rows]
+
+    async def get_sms(self, job_id: str) -> SmsJob | None:
+        row = await self._do(_row("SELECT * FROM sms_jobs WHERE id = ?", job_id))
+        return None if row is None else sms_row(row)
+
+    async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None:
+        row = await self._do(_row(
+            "SELECT * FROM sms_jobs WHERE provider = ? AND provider_message_id = ?",
+            provider, provider_message_id,
+        ))  # fmt: skip
+        return None if row is None else sms_row(row)
+
+    async def counts(self) -> QueueCounts:
+        return await self._do(ops.counts(datetime.now(UTC).timestamp() - 86400))
+
+    async def receive_sms(self, sms: InboundSms, *, now: datetime) -> tuple[str, bool]:
+        return await self._do(inbound.insert_inbound(sms, ts(now)))
+
+    async def receive_part(self, part: InboundPart, *, now: datetime) -> tuple[str, bool] | None:
+        return await self._do(inbound.insert_part(part, ts(now)))
+
+    async def claim_inbound(
+        self, *, now: datetime, limit: int, lease_seconds: float, owner: str
+    ) -> list[InboundJob]:
+        rows = await self._do(ops.claim("inbound_sms", ts(now), limit, lease_seconds, owner))
+        return [inbound_row(row) for row in rows]
+
+    async def inbound_context(self, *, customer: str, reply_number: str) -> InboundContext:
+        return await self._do(inbound.context(customer, reply_number))
+
+    async def inbound_routed(
+        self, job: InboundJob, outcome: InboundOutcome, *, now: datetime
+    ) -> list[str]:
+        return await self._do(_routed(job, outcome, ts(now)))
+
+    async def recent_inbound(self, *, limit: int) -> list[InboundRecord]:
+        rows = await self._do(
+            _rows("SELECT * FROM inbound_sms ORDER BY created_at DESC, id DESC LIMIT ?", limit)
+        )
+        return [record_row(row) for row in rows]
+
+    async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None:
+        await self._do(_changed(
+            "UPDATE inbound_sms SET state = 'queued', next_attempt_at = ?, lease_until = NULL,"
+            " lease_owner = NULL, updated_at = ? WHERE id = ?",
+            ts(at), ts(now), job_id,
+        ))  # fmt: skip
+
+    async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None:
+        found = await self.inbound_context(customer=customer, reply_number=reply_number)
+        return found.suppressed_since
+
+    async def suppress(self, *, reply_number: str, customer: str, now: datetime) -> None:
+        await self._do(inbound.set_suppressed(reply_number=reply_number, customer=customer,
+                                              on=True, now=ts(now)))  # fmt: skip
+
+    async def watch_cursor(self, *, provider: str, reply_number: str) -> datetime | None:
+        row = await self._do(_row(
+            "SELECT seen_until FROM watch_cursors WHERE provider = ? AND reply_number = ?",
+            provider, reply_number,
+        ))  # fmt: skip
+        return dt(row["seen_until"]) if row else None
+
+    async def set_watch_cursor(
+        self, *, provider: str, reply_number: str, seen_until: datetime
+    ) -> None:
+        await self._do(ops.set_watch_cursor(provider, reply_number, ts(seen_until)))
+
+    async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None:
+        row = await self._do(
+            _row("SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE mailbox = ?", mailbox)
+        )
+        return (int(row["uidvalidity"]), int(row["last_uid"])) if row else None
+
+    async def set_mailbox_cursor(self, mailbox: str, *, uidvalidity: int, last_uid: int) -> None:
+        await self._do(ops.set_mailbox_cursor(mailbox, uidvalidity, last_uid))
+
+
+def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:
+    yield from inbound.mark_routed(job, outcome, now)
+    ids = []
+    for mail in outcome.mails:
+        ids.append((yield from ops.insert_mail(mail, now)))
+    for text in outcome.texts:
+        ids.append((yield from ops.insert_sms(text, now)))
+    return ids

@@ -1,0 +1,111 @@
+"""Store operations written once, run by either backend: SQL as data, the driver apart.
+
+Every store operation is a generator (``Op``) that yields ``Sql`` statements and receives each
+one's result: a row count, one row or all rows. ``run_sqlite`` drives it synchronously on the
+SQLite writer thread (inside that backend's group commit); ``run_postgres`` drives it with
+asyncpg inside one PostgreSQL transaction. So the decisions (what to insert, when a job may
+move, what a duplicate means) exist once, and each backend only says how to talk to its
+database. Statements use ``?`` placeholders; a statement whose PostgreSQL form must differ
+(claiming with ``FOR UPDATE SKIP LOCKED``) carries that form as ``postgres``. Rows are read by
+column name, which ``sqlite3.Row`` and ``asyncpg.Record`` both allow.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Generator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal, TypeAlias, TypeVar
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+__all__ = [
+    "Op",
+    "PgConnection",
+    "Sql",
+    "all_rows",
+    "count",
+    "one_row",
+    "run_postgres",
+    "run_sqlite",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    text: str
+    args: tuple[Any, ...]
+    want: Literal["count", "one", "all"]
+    postgres: str | None = None  # the PostgreSQL form, when it is not the same text
+
+
+Op = Generator[Sql, Any, T]
+PgConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+
+
+def count(text: str, *args: Any, postgres: str | None = None) -> Sql:
+    """A statement whose result is the number of rows it changed."""
+    return Sql(text, args, "count", postgres)
+
+
+def one_row(text: str, *args: Any, postgres: str | None = None) -> Sql:
+    return Sql(text, args, "one", postgres)
+
+
+def all_rows(text: str, *args: Any, postgres: str | None = None) -> Sql:
+    return Sql(text, args, "all", postgres)
+
+
+def run_sqlite(conn: sqlite3.Connection, op: Op[T]) -> T:
+    """Run ``op`` on a SQLite connection already inside a transaction."""
+    try:
+        statement = next(op)
+        while True:
+            cursor = conn.execute(statement.text, statement.args)
+            if statement.want == "count":
+                result: Any = cursor.rowcount
+            elif statement.want == "one":
+                result = cursor.fetchone()
+            else:
+                result = cursor.fetchall()
+            statement = op.send(result)
+    except StopIteration as done:
+        value: T = done.value
+        return value
+
+
+async def run_postgres(conn: PgConnection, op: Op[T]) -> T:
+    """Run ``op`` on an asyncpg connection already inside a transaction."""
+    try:
+        statement = next(op)
+        while True:
+            text = postgres_text(statement.postgres or statement.text)
+            result: Any
+            if statement.want == "count":
+                result = _rowcount(await conn.execute(text, *statement.args))
+            elif statement.want == "one":
+                result = await conn.fetchrow(text, *statement.args)
+            else:
+                result = await conn.fetch(text, *statement.args)
+            statement = op.send(result)
+    except StopIteration as done:
+        value: T = done.value
+        return value
+
+
+@lru_cache(maxsize=512)
+def postgres_text(text: str) -> str:
+    """``?`` placeholders as asyncpg's ``$1, $2, ...`` (our SQL has no ``?`` in literals)."""
+    numbers = iter(range(1, text.count("?") + 1))
+    return re.sub(r"\?", lambda _: f"${next(numbers)}", text)
+
+
+def _rowcount(status: str) -> int:
+    """asyncpg's command status ("UPDATE 3", "INSERT 0 1") as a row count."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
