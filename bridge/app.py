@@ -12,7 +12,8 @@ import fcntl
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -22,6 +23,7 @@ from starlette.routing import BaseRoute
 
 from bridge.admin import admin_routes
 from bridge.clock import Clock, system_clock
+from bridge.cluster import OncePerCluster, Worker
 from bridge.config import Settings, load_settings
 from bridge.errors import ConfigError
 from bridge.http import HttpServer, build_app
@@ -45,6 +47,7 @@ from bridge.ratelimit import RateLimiter
 from bridge.retry import RetryPolicy
 from bridge.store.base import Store
 from bridge.store.factory import open_store
+from bridge.workers.cleanup import Cleanup
 from bridge.workers.inbound import InboundDispatcher
 from bridge.workers.mail import MailDispatcher
 from bridge.workers.routing import ReloadableRouter
@@ -107,7 +110,7 @@ class Bridge:
         self._router = ReloadableRouter(settings)
         self._in_use = settings  # the settings the routing table came from (reload changes it)
         self._tasks: list[asyncio.Task[None]] = []
-        self._watchers: list[tuple[ReplyNumberWatcher | MailboxWatcher, asyncio.Task[None]]] = []
+        self._watchers: list[tuple[OncePerCluster, asyncio.Task[None]]] = []
         self._http: HttpServer | None = None
 
     @property
@@ -144,12 +147,16 @@ class Bridge:
 
     async def _start(self) -> None:
         settings = self.settings
-        self._lock = _lock(settings.database_path.with_name(settings.database_path.name + ".lock"))
+        if settings.store.backend == "sqlite":  # one bridge per file: the others are refused
+            path = settings.database_path
+            self._lock = _lock(path.with_name(path.name + ".lock"))
         self._store = open_store(settings)
         await self._store.open()
-        released = await self._store.release_leases(now=self._clock())
-        if released:
-            log.warning("%d job(s) were in flight when the bridge last stopped; retrying", released)
+        if self._store.exclusive:  # a shared store's leases may be another bridge's
+            released = await self._store.release_leases(now=self._clock())
+            if released:
+                log.warning("%d job(s) were in flight when the bridge last stopped; retrying",
+                            released)  # fmt: skip
         sms_runner, mail_runner = self._build_runners(self._store)
         inbound_runner = self._inbound_runner(self._store, sms_runner, mail_runner)
         intake = EmailIntake(
@@ -166,6 +173,9 @@ class Bridge:
         reports = ReportIntake(store=self._store, notices=self._notice_settings(),
                                clock=self._clock, mail_queued=mail_runner.wake)  # fmt: skip
         self._start_watchers(self._store, inbound_runner, reports)
+        if settings.store.retention_days:
+            self._once("clean-up", partial(Cleanup, store=self._store, clock=self._clock,
+                                           retention_days=settings.store.retention_days))  # fmt: skip
         routes = [*self._webhooks(self._store, inbound_runner, reports)]
         if settings.admin.enabled:
             routes += admin_routes(settings=lambda: self._in_use, store=self._store)
@@ -202,14 +212,13 @@ class Bridge:
 
     def _start_mailboxes(self, intake: EmailIntake, mail: JobRunner[MailJob]) -> None:
         for mailbox in self.settings.mailboxes:
-            watcher = MailboxWatcher(
-                settings=mailbox, intake=intake, store=self.store,
+            make = partial(
+                MailboxWatcher, settings=mailbox, intake=intake, store=self.store,
                 allowed_senders=self.settings.smtp.allowed_senders,
                 region=self.settings.smtp.default_region, notices=self._notice_settings(),
                 clock=self._clock, mail_queued=mail.wake,
             )  # fmt: skip
-            task = asyncio.create_task(watcher.run(), name=f"mailbox {mailbox.username}")
-            self._watchers.append((watcher, task))
+            self._once(f"mailbox {mailbox.username}@{mailbox.host}/{mailbox.folder}", make)
 
     def _start_watchers(
         self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake
@@ -220,13 +229,18 @@ class Bridge:
             if not interval or not isinstance(provider, TwilioProvider | SmsWorksProvider):
                 continue
             for number in self.settings.numbers:
-                watcher = ReplyNumberWatcher(
-                    provider=provider, store=store, reply_number=number.number,
-                    interval=interval, wake=inbound.wake, clock=self._clock,
+                make = partial(
+                    ReplyNumberWatcher, provider=provider, store=store,
+                    reply_number=number.number, interval=interval, wake=inbound.wake,
+                    clock=self._clock,
                     report=None if self.settings.bridge.public_url else reports.accept,
                 )  # fmt: skip
-                task = asyncio.create_task(watcher.run(), name=f"watch {number.number}")
-                self._watchers.append((watcher, task))
+                self._once(f"watch {carrier.name} {number.number}", make)
+
+    def _once(self, name: str, make: Callable[[], Worker]) -> None:
+        """Run a worker on one bridge of the cluster at a time (bridge.cluster)."""
+        once = OncePerCluster(store=self.store, name=name, make=make)
+        self._watchers.append((once, asyncio.create_task(once.run(), name=name)))
 
     def _webhooks(
         self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake

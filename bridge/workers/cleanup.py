@@ -1,0 +1,53 @@
+"""Forgetting finished work after ``store.retention_days``, so the store stays small.
+
+Jobs, routed texts and conversations hold phone numbers and message text: an organisation
+should not keep them for ever, and the queue's indexes stay fast when the table does not grow
+without bound. One bridge of a cluster does this (``bridge.cluster.OncePerCluster``), once at
+start and then every ``interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from bridge.clock import Clock
+from bridge.store.base import Store
+
+__all__ = ["Cleanup"]
+
+log = logging.getLogger(__name__)
+
+
+class Cleanup:
+    def __init__(
+        self, *, store: Store, retention_days: int, clock: Clock, interval: float = 3600.0
+    ) -> None:
+        self._store = store
+        self._keep = timedelta(days=retention_days)
+        self._clock = clock
+        self._interval = interval
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            await self.once()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+
+    async def once(self) -> int:
+        """Purge once; a failure is logged and tried again at the next interval."""
+        try:
+            deleted = await self._store.purge(before=self._clock() - self._keep)
+        except Exception:
+            log.exception("clean-up failed; trying again in %.0f s", self._interval)
+            return 0
+        if deleted:
+            log.info("clean-up: forgot %d finished record(s) older than %d days",
+                     deleted, self._keep.days)  # fmt: skip
+        return deleted
+
+    def stop(self) -> None:
+        self._stopping.set()
