@@ -23,6 +23,7 @@ class BridgeProcess:
                  public: bool = False, **sections: dict[str, Any]) -> None:  # fmt: skip
         """``public`` makes the bridge's own HTTP address its public URL, so that emulated
         providers on this machine can call its webhooks."""
+        tmp_path.mkdir(parents=True, exist_ok=True)
         self.data_dir = tmp_path / "var"
         self.smtp_port = free_port()
         self.http_port = free_port()

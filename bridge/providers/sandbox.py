@@ -33,20 +33,36 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 
 class _Journal:
-    """An append-only file of sends; one line per text, synced to disk before it counts."""
+    """An append-only file of sends; one line per text, synced to disk before it counts.
+
+    Several bridges sharing one store may share one journal (as they would share one provider
+    account): lookups first read whatever lines other processes have appended since.
+    """
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
         self._by_job: dict[str, str] = {}
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    entry = json.loads(line)
-                    self._by_job[entry["job_id"]] = entry["message_id"]
+        self._read_up_to = 0
 
     def message_id(self, job_id: str) -> str | None:
-        return self._by_job.get(job_id)
+        with self._lock:
+            self._catch_up()
+            return self._by_job.get(job_id)
+
+    def _catch_up(self) -> None:
+        try:
+            with self._path.open("rb") as journal:
+                journal.seek(self._read_up_to)
+                new = journal.read()
+        except FileNotFoundError:
+            return
+        complete = new[: new.rfind(b"\n") + 1]  # a line being written is read next time
+        for line in complete.decode("utf-8").splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                self._by_job[entry["job_id"]] = entry["message_id"]
+        self._read_up_to += len(complete)
 
     def append(self, sms: OutboundSms, message_id: str) -> None:
         line = json.dumps(
