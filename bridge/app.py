@@ -80,7 +80,7 @@ def _lock(path: Path) -> IO[str]:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise StoreLocked(f"another bridge is already running on {path.with_suffix('')}") from None
+        raise StoreLocked(f"another bridge is already running here (it holds {path})") from None
     handle.truncate(0)
     handle.write(f"{os.getpid()}\n")
     handle.flush()
@@ -147,9 +147,7 @@ class Bridge:
 
     async def _start(self) -> None:
         settings = self.settings
-        if settings.store.backend == "sqlite":  # one bridge per file: the others are refused
-            path = settings.database_path
-            self._lock = _lock(path.with_name(path.name + ".lock"))
+        self._lock = _lock(settings.pid_lock_path)  # a second bridge here is refused
         self._store = open_store(settings)
         await self._store.open()
         if self._store.exclusive:  # a shared store's leases may be another bridge's

@@ -190,12 +190,11 @@ def _running_pid(lock: Path) -> int:
 def cmd_reload(args: argparse.Namespace) -> int:
     """Check the file here (so the admin sees the report), then signal the running bridge."""
     settings = _settings(args.config)
-    lock = settings.database_path.with_name(settings.database_path.name + ".lock")
     try:
-        pid = _running_pid(lock)
+        pid = _running_pid(settings.pid_lock_path)
         os.kill(pid, signal.SIGHUP)
     except (OSError, ValueError, IndexError):
-        print(f"smsbridge: no running bridge found for {settings.database_path}", file=sys.stderr)
+        print(f"smsbridge: no running bridge holds {settings.pid_lock_path}", file=sys.stderr)
         return EXIT_FAILED
     print(f"{args.config} is valid; asked the bridge (pid {pid}) to reload its routing table.")
     return 0

@@ -722,6 +722,14 @@ class Settings(BaseSettings):
         return self.store.path or self.bridge.data_dir / "smsbridge.db"
 
     @property
+    def pid_lock_path(self) -> Path:
+        """The running bridge's lock and pid file: one bridge per SQLite file, or per data_dir
+        when the store is shared (``smsbridge reload`` finds the bridge through it)."""
+        if self.store.backend == "sqlite":
+            return self.database_path.with_name(self.database_path.name + ".lock")
+        return self.bridge.data_dir / "smsbridge.lock"
+
+    @property
     def maildir_path(self) -> Path:
         return self.mail.maildir.path or self.bridge.data_dir / "mail"
 

@@ -210,3 +210,5 @@ def test_either_bridge_threads_replies_and_honours_stop_the_same(tmp_path: Path,
             first.wait_until(lambda: len(texts()) == 4, what="the text after START")
             time.sleep(0.5)
             assert len(sink.messages) == 2  # the repeated webhook made no second email
+            reloaded = second.cli("reload")  # found through its own data_dir's lock file
+            assert reloaded.returncode == 0, reloaded.stderr
