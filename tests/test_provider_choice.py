@@ -173,7 +173,9 @@ async def test_a_timeout_at_a_provider_that_can_tell_is_reconciled(
     assert len(first.sent) == 1 and backup.sent == []
 
 
-async def test_every_circuit_open_waits_as_a_visible_bounded_retry(store: SqliteStore) -> None:
+async def test_every_circuit_open_waits_visibly_without_spending_an_attempt(
+    store: SqliteStore,
+) -> None:
     broken = Breaker(1, 30.0)
     broken.failed(T0.timestamp())
     carrier = Carrier("only", SandboxProvider(SandboxSettings(), name="only"), broken)
@@ -182,3 +184,12 @@ async def test_every_circuit_open_waits_as_a_visible_bounded_retry(store: Sqlite
     stored = await store.get_sms(job.id)
     assert stored is not None and stored.state is JobState.QUEUED
     assert stored.error_code == "circuit-open" and "paused" in (stored.error or "")
+    assert stored.attempts == job.attempts - 1
+    assert (
+        await store.claim_sms(
+            now=T0 + timedelta(seconds=29), limit=1, lease_seconds=60, owner="test"
+        )
+        == []
+    )  # fmt: skip  (until the breaker half-opens)
+    assert await store.claim_sms(now=T0 + timedelta(seconds=30), limit=1, lease_seconds=60,
+                                 owner="test")  # fmt: skip

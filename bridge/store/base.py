@@ -113,8 +113,11 @@ class Store(Protocol):
         already have the text (its answer never came), which is asked before anything else."""
         ...
 
-    async def sms_defer(self, job_id: str, *, at: datetime, now: datetime) -> None:
-        """Back in the queue until ``at`` without spending an attempt (a rate limit, not a fault)."""
+    async def sms_defer(
+        self, job_id: str, *, at: datetime, now: datetime, why: tuple[str, str] | None = None
+    ) -> None:
+        """Back in the queue until ``at`` without spending an attempt: a rate limit, or every
+        provider paused, is not a fault of the text. ``why`` (reason, code) is shown meanwhile."""
         ...
 
     async def sms_failed(

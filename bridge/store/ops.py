@@ -135,11 +135,13 @@ def sms_retry(job_id: str, error: str, code: str | None, at: float, now: float,
     return changed
 
 
-def sms_defer(job_id: str, at: float, now: float) -> Op[int]:
+def sms_defer(job_id: str, at: float, now: float, error: str | None = None,
+              code: str | None = None) -> Op[int]:  # fmt: skip
     changed: int = yield count(
         "UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, attempts = attempts - 1,"
+        " error = COALESCE(?, error), error_code = COALESCE(?, error_code),"
         " lease_until = NULL, lease_owner = NULL, updated_at = ? WHERE id = ?",
-        at, now, job_id,
+        at, error, code, now, job_id,
     )  # fmt: skip
     return changed
 

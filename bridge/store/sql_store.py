@@ -102,8 +102,11 @@ class SqlStore:
     ) -> None:  # fmt: skip
         await self._do(ops.sms_retry(job_id, error, code, ts(at), ts(now), maybe_sent_via))
 
-    async def sms_defer(self, job_id: str, *, at: datetime, now: datetime) -> None:
-        await self._do(ops.sms_defer(job_id, ts(at), ts(now)))
+    async def sms_defer(
+        self, job_id: str, *, at: datetime, now: datetime, why: tuple[str, str] | None = None
+    ) -> None:
+        error, code = why or (None, None)
+        await self._do(ops.sms_defer(job_id, ts(at), ts(now), error, code))
 
     async def sms_failed(
         self, job_id: str, *, error: str, code: str | None, now: datetime,

@@ -1,18 +1,29 @@
-"""A small stand-in for Twilio's message list, for testing the reply-number watcher.
+"""A small stand-in for Twilio's Messages resource, for the watcher and the fault tests.
 
-Prism answers a list request with the spec's one fixed example, which cannot show texts
-arriving over time; this server answers ``GET /2010-04-01/Accounts/{sid}/Messages.json`` with
-the messages a test adds, shaped as Twilio's OpenAPI description (``ListMessageResponse`` and
+Prism answers with the spec's one fixed example, which cannot show texts arriving over time
+or a send that Twilio has although its answer was lost. This server keeps its messages:
+``GET /2010-04-01/Accounts/{sid}/Messages.json`` lists the messages a test adds and those sent
+to it, shaped as Twilio's OpenAPI description (``ListMessageResponse`` and
 ``api.v2010.account.message``: ``sid``, ``from``, ``to``, ``body``, ``direction``,
-``date_sent`` in RFC 2822, ``status``, ``num_segments``, ``next_page_uri``), newest first,
-two per page so paging is exercised. ``fail_next`` makes it answer 503 for a while.
+``date_sent`` and ``date_created`` in RFC 2822, ``status``, ``num_segments``,
+``next_page_uri``), newest first, two per page so paging is exercised; ``POST`` to the same
+path with ``To``, ``From`` and ``Body`` (``CreateMessage``) creates one and answers 201.
+
+``fail_next`` makes lists answer 503 for a while. ``send_faults`` scripts the next sends: an
+HTTP status (``"503"``, ``"500"``, ``"429"`` with ``Retry-After: 1``) refuses it; ``"slow"``
+keeps the message and answers only after ``slow_seconds`` (the client times out: it does not
+know the outcome); ``"reset"`` reads the request and resets the connection without keeping it.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+import socket
+import struct
 import threading
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +40,8 @@ class FakeTwilioMessages:
         self.requests: list[dict[str, list[str]]] = []
         self._messages: list[dict[str, Any]] = []
         self._failures = 0
+        self._send_faults: list[str] = []
+        self.slow_seconds = 3.0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -74,6 +87,37 @@ class FakeTwilioMessages:
         with self._lock:
             self._failures = times
 
+    def send_faults(self, *faults: str) -> None:
+        """What the next sends get, one fault each, before sends succeed again."""
+        with self._lock:
+            self._send_faults = list(faults)
+
+    @property
+    def sent(self) -> list[dict[str, Any]]:
+        """The messages sent to this server, oldest first."""
+        with self._lock:
+            return [m for m in reversed(self._messages) if m["direction"] == "outbound-api"
+                    and m["body"]]  # fmt: skip
+
+    def _create(self, form: dict[str, list[str]]) -> tuple[str, dict[str, Any]]:
+        """The fault for this send ("" for none) and the message it made, if it kept one."""
+        with self._lock:
+            fault = self._send_faults.pop(0) if self._send_faults else ""
+        if fault not in ("", "slow"):
+            return fault, {}
+        now = format_datetime(datetime.now(UTC))
+        message = {
+            "sid": "SM" + secrets.token_hex(16), "account_sid": self.account_sid,
+            "from": form.get("From", [""])[0], "to": form.get("To", [""])[0],
+            "body": form.get("Body", [""])[0], "direction": "outbound-api", "status": "queued",
+            "num_segments": "1", "date_sent": None, "date_created": now, "price": None,
+            "price_unit": "USD", "api_version": "2010-04-01", "error_code": None,
+            "error_message": None,
+        }  # fmt: skip
+        with self._lock:
+            self._messages.insert(0, message)
+        return fault, message
+
     def _page(self, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests.append(query)
@@ -106,6 +150,35 @@ class FakeTwilioMessages:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
+                fault, message = fake._create(form)
+                if fault == "reset":  # RST: the client cannot tell what happened
+                    linger = struct.pack("ii", 1, 0)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    self.close_connection = True
+                    return
+                if fault == "slow":
+                    time.sleep(fake.slow_seconds)
+                status = int(fault) if fault.isdigit() else 201
+                body = message or {
+                    "code": 20429 if status == 429 else 20500,
+                    "message": "Refused by the fault script",
+                    "status": status,
+                }
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    if status == 429:
+                        self.send_header("Retry-After", "1")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # a slow answer's client has given up: that was the point
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -126,16 +126,20 @@ class SmsDispatcher:
             carrier.breaker.succeeded()
             await self._sent(job, carrier.name, result)
             return
-        await self._temporary(job, last or self._all_open(chain))
+        if last is not None:
+            await self._temporary(job, last)
+        else:
+            await self._wait_for_circuit(job, chain)
 
-    def _all_open(self, chain: list[Carrier]) -> TemporaryFailure:
-        now = self._clock().timestamp()
-        wait = min((carrier.breaker.reopens_in(now) for carrier in chain), default=0.0)
+    async def _wait_for_circuit(self, job: SmsJob, chain: list[Carrier]) -> None:
+        """Every provider it may use is paused: wait, without spending one of the text's
+        attempts, until the first half-opens. Only the probes count; they fail texts in turn."""
+        now = self._clock()
+        wait = min((c.breaker.reopens_in(now.timestamp()) for c in chain), default=0.0)
         names = ", ".join(carrier.name for carrier in chain)
-        return TemporaryFailure(
-            f"every SMS provider it may use ({names}) kept failing and is paused for a while",
-            code="circuit-open", retry_after=wait,
-        )  # fmt: skip
+        reason = f"every SMS provider it may use ({names}) kept failing and is paused for a while"
+        await self._store.sms_defer(job.id, at=now + timedelta(seconds=max(wait, 0.1)), now=now,
+                                    why=(reason, "circuit-open"))  # fmt: skip
 
     def _failed(self, carrier: Carrier, exc: TemporaryFailure) -> None:
         if carrier.breaker.failed(self._clock().timestamp()):
