@@ -41,6 +41,7 @@ from bridge.config_providers import (
     TwilioSettings,
     check_provider_names,
     read_secret_file,
+    regular_expression,
 )
 from bridge.errors import ConfigError
 from bridge.routing.calendar import dates_from_ics, expand
@@ -230,12 +231,7 @@ class TextSettings(Section):
     @field_validator("disclaimer_patterns")
     @classmethod
     def _compiles(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        for value in values:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
-        return values
+        return tuple(regular_expression(value) for value in values)
 
 
 class SenderRule(Section):

@@ -47,6 +47,15 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def regular_expression(value: str) -> str:
+    """``value`` if it compiles; a settings error naming it otherwise."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
+    return value
+
+
 def read_secret_file(path: Path | None) -> SecretStr | None:
     if path is None:
         return None
@@ -168,12 +177,7 @@ class HttpResponseMap(_Section):
     @field_validator("pattern")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"pattern is not a regular expression: {exc}") from None
-        return value
+        return None if value is None else regular_expression(value)
 
 
 class HttpInboundMap(_Section):

@@ -24,10 +24,10 @@ from bridge.inbound.reports import DeliveryReport
 from bridge.inbound.webhook_common import (
     Receive,
     Report,
-    missing,
     read_body,
     read_fields,
     refusal,
+    required_fields,
     token_matches,
 )
 from bridge.models import InboundSms
@@ -66,13 +66,10 @@ def http_routes(
         return fields
 
     async def inbound(request: Request) -> Response:
-        fields = await checked(request)
+        mapping = settings.inbound or HttpInboundMap()
+        fields = await required_fields(checked, request, mapping.id, mapping.from_, mapping.to)
         if isinstance(fields, Response):
             return fields
-        mapping = settings.inbound or HttpInboundMap()
-        absent = missing(fields, mapping.id, mapping.from_, mapping.to)
-        if absent is not None:
-            return absent
         await receive(InboundSms(
             provider=name, provider_message_id=fields[mapping.id],
             from_number=_number(fields[mapping.from_]), to_number=_number(fields[mapping.to]),
@@ -81,13 +78,10 @@ def http_routes(
         return Response(status_code=200)
 
     async def status(request: Request) -> Response:
-        fields = await checked(request)
+        mapping = settings.status or HttpStatusMap()
+        fields = await required_fields(checked, request, mapping.id, mapping.status)
         if isinstance(fields, Response):
             return fields
-        mapping = settings.status or HttpStatusMap()
-        absent = missing(fields, mapping.id, mapping.status)
-        if absent is not None:
-            return absent
         state = _state(mapping, fields[mapping.status])
         if state is not None:
             code = fields.get(mapping.error) if mapping.error else None

@@ -29,9 +29,9 @@ from bridge.inbound.webhook_common import (
     Receive,
     ReceivePart,
     Report,
-    missing,
     read_fields,
     refusal,
+    required_fields,
     token_matches,
 )
 from bridge.models import InboundPart, InboundSms
@@ -73,12 +73,9 @@ def vonage_routes(
                             " webhook_secret.")  # fmt: skip
 
     async def inbound(request: Request) -> Response:
-        fields = await checked(request)
+        fields = await required_fields(checked, request, "msisdn", "to", "messageId")
         if isinstance(fields, Response):
             return fields
-        absent = missing(fields, "msisdn", "to", "messageId")
-        if absent is not None:
-            return absent
         if fields.get("type") == "binary":
             return Response(status_code=200)  # a ringtone or a WAP push: nothing to email
         if fields.get("concat") == "true":
@@ -95,12 +92,9 @@ def vonage_routes(
         return Response(status_code=200)
 
     async def status(request: Request) -> Response:
-        fields = await checked(request)
+        fields = await required_fields(checked, request, "messageId", "status")
         if isinstance(fields, Response):
             return fields
-        absent = missing(fields, "messageId", "status")
-        if absent is not None:
-            return absent
         state = _STATES.get(fields["status"].lower())
         if state is not None:
             code = fields.get("err-code") or None

@@ -32,6 +32,7 @@ __all__ = [
     "read_body",
     "read_fields",
     "refusal",
+    "required_fields",
     "token_matches",
 ]
 
@@ -99,6 +100,18 @@ def missing(fields: dict[str, str], *names: str) -> Response | None:
     if absent:
         return refusal(400, f"The webhook lacks {', '.join(absent)}.")
     return None
+
+
+Check = Callable[[Request], Awaitable[dict[str, str] | Response]]
+
+
+async def required_fields(check: Check, request: Request, *names: str) -> dict[str, str] | Response:
+    """The fields ``check`` read and authenticated, or the refusal to answer instead: the
+    check's own (403, 413, 400), or 400 naming the ``names`` that are missing or empty."""
+    fields = await check(request)
+    if isinstance(fields, Response):
+        return fields
+    return missing(fields, *names) or fields
 
 
 def token_matches(given: str | None, secret: str) -> bool:

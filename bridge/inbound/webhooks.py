@@ -23,7 +23,15 @@ from bridge.clock import Clock
 from bridge.errors import InvalidNumber
 from bridge.inbound.reports import DeliveryReport
 from bridge.inbound.signatures import valid_twilio_signature
-from bridge.inbound.webhook_common import Receive, Report, loopback, missing, read_body, refusal
+from bridge.inbound.webhook_common import (
+    Receive,
+    Report,
+    loopback,
+    missing,
+    read_body,
+    refusal,
+    required_fields,
+)
 from bridge.models import InboundSms
 from bridge.parsing.numbers import parse_number
 from bridge.providers.twilio import describe_error
@@ -67,12 +75,9 @@ def twilio_routes(
         return dict(form)
 
     async def inbound(request: Request) -> Response:
-        fields = await checked(request)
+        fields = await required_fields(checked, request, "MessageSid", "From", "To")
         if isinstance(fields, Response):
             return fields
-        absent = missing(fields, "MessageSid", "From", "To")
-        if absent is not None:
-            return absent
         await receive(InboundSms(
             provider=name, provider_message_id=fields["MessageSid"],
             from_number=fields["From"], to_number=fields["To"], text=fields.get("Body", ""),
@@ -81,12 +86,9 @@ def twilio_routes(
         return _twiml()
 
     async def status(request: Request) -> Response:
-        fields = await checked(request)
+        fields = await required_fields(checked, request, "MessageSid", "MessageStatus")
         if isinstance(fields, Response):
             return fields
-        absent = missing(fields, "MessageSid", "MessageStatus")
-        if absent is not None:
-            return absent
         code = fields.get("ErrorCode") or None
         await report(DeliveryReport(
             provider=name, provider_message_id=fields["MessageSid"],
