@@ -15,87 +15,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest import _free_port
-
-from bridge.config import load_settings
-from bridge.models import NewSmsJob
-from bridge.store.factory import open_store
-
-
-def _config(folder: Path) -> tuple[Path, int]:
-    port = _free_port()
-    path = folder / "bench.toml"
-    path.write_text(
-        f"""
-[bridge]
-data_dir = "{folder / "var"}"
-log_level = "WARNING"
-[smtp]
-port = {port}
-domains = ["sms.example.com"]
-allowed_senders = ["example.com"]
-[http]
-port = {_free_port()}
-[queue]
-workers = 16
-""",
-        encoding="utf-8",
-    )
-    return path, port
-
-
-def _greeting(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-                if conn.recv(3) == b"220":
-                    return
-        except OSError:
-            time.sleep(0.005)
-    raise SystemExit("the bridge did not greet")
-
-
-def _start(config: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)])
+from harness import QUEUE, fill_queue, start, wait_greeting, wait_journal, write_config
 
 
 def startup(starts: int) -> list[float]:
     took = []
     for _ in range(starts):
         with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
-            config, port = _config(Path(tmp))
+            config, port, _ = write_config(Path(tmp), QUEUE)
             began = time.perf_counter()
-            proc = _start(config)
-            _greeting(port)
+            proc = start(config)
+            wait_greeting(port)
             took.append(time.perf_counter() - began)
             proc.terminate()
             proc.wait(timeout=30)
     return took
-
-
-async def _fill(config: Path, jobs: int) -> None:
-    store = open_store(load_settings(config))
-    await store.open()
-    now = datetime.now(UTC)
-    for start in range(0, jobs, 1000):
-        await store.enqueue_sms([
-            NewSmsJob(idempotency_key=f"<fill-{i}@example.com>|+4477009{i % 1000:05d}",
-                      message_id=f"<fill-{i}@example.com>", author="alice@example.com",
-                      subject="bench", to_number=f"+4477009{i % 1000:05d}", sender="ExampleCo",
-                      text=f"Benchmark text number {i}.", encoding="GSM-7", segments=1)
-            for i in range(start, min(jobs, start + 1000))
-        ], now=now)  # fmt: skip
-    await store.close()
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -108,16 +47,14 @@ def _status_kb(pid: int, field: str) -> int:
 def memory(jobs: int) -> tuple[int, int, float]:
     """(idle RSS, peak RSS) in kB and the drain time in seconds."""
     with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
-        config, port = _config(Path(tmp))
-        asyncio.run(_fill(config, jobs))
-        journal = Path(tmp) / "var" / "sandbox" / "sent.jsonl"
+        config, port, _ = write_config(Path(tmp), QUEUE)
+        asyncio.run(fill_queue(config, jobs))
         began = time.perf_counter()
-        proc = _start(config)
+        proc = start(config)
         try:
-            _greeting(port)
+            wait_greeting(port)
             idle = _status_kb(proc.pid, "VmRSS")
-            while not journal.exists() or sum(1 for _ in journal.open("rb")) < jobs:
-                time.sleep(0.5)
+            wait_journal(Path(tmp) / "var" / "sandbox" / "sent.jsonl", jobs)
             return idle, _status_kb(proc.pid, "VmHWM"), time.perf_counter() - began
         finally:
             proc.terminate()

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,49 +26,19 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-from ingest import _free_port, _python_client
-
-from bridge.config import load_settings
-from bridge.models import NewSmsJob
-from bridge.store.factory import open_store
+from harness import QUEUE, fill_queue, start, wait_greeting, wait_journal, write_config
+from ingest import python_client
 
 DSN = os.environ.get("SMSBRIDGE_TEST_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-DOMAIN = "sms.example.com"
 
 
 def _config(folder: Path, journal: Path, store: str) -> tuple[Path, int]:
-    smtp_port = _free_port()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "bench.toml"
-    path.write_text(
-        f"""
-[bridge]
-data_dir = "{folder / "var"}"
-log_level = "WARNING"
-[store]
-{store}
-[smtp]
-port = {smtp_port}
-domains = ["{DOMAIN}"]
-allowed_senders = ["example.com"]
-max_recipients = 50
-[http]
-port = {_free_port()}
-[queue]
-workers = 16
-poll_seconds = 1.0
-[provider]
-name = "sandbox"
-[provider.sandbox]
-journal = "{journal}"
-""",
-        encoding="utf-8",
-    )
-    return path, smtp_port
+    sandbox = f'[provider]\nname = "sandbox"\n[provider.sandbox]\njournal = "{journal}"\n'
+    path, smtp, _ = write_config(folder, f"[store]\n{store}\n{QUEUE}{sandbox}")
+    return path, smtp
 
 
 @contextmanager
@@ -91,18 +59,10 @@ def _schema() -> Iterator[str]:
 
 @contextmanager
 def _bridges(configs: list[tuple[Path, int]]) -> Iterator[list[int]]:
-    procs = [subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(c)])
-             for c, _ in configs]  # fmt: skip
+    procs = [start(config) for config, _ in configs]
     try:
         for _, port in configs:
-            for _ in range(600):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            else:
-                raise SystemExit("a bridge did not start")
+            wait_greeting(port)
         yield [port for _, port in configs]
     finally:
         for proc in procs:
@@ -111,45 +71,12 @@ def _bridges(configs: list[tuple[Path, int]]) -> Iterator[list[int]]:
             proc.wait(timeout=30)
 
 
-def _lines(journal: Path) -> list[dict[str, float]]:
-    if not journal.exists():
-        return []
-    return [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
-
-
-def _wait_for(journal: Path, count: int, timeout: float = 600.0) -> list[dict[str, float]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        lines = _lines(journal)
-        if len(lines) >= count:
-            return lines
-        time.sleep(0.2)
-    raise SystemExit(f"only {len(_lines(journal))} of {count} texts were sent in {timeout:.0f} s")
-
-
 async def _ingest(ports: list[int], emails: int, sessions: int) -> float:
     share = [emails // len(ports) + (i < emails % len(ports)) for i in range(len(ports))]
     started = time.perf_counter()
-    await asyncio.gather(*(_python_client(port, n, sessions // len(ports))
+    await asyncio.gather(*(python_client(port, n, sessions // len(ports))
                            for port, n in zip(ports, share, strict=True)))  # fmt: skip
     return emails / (time.perf_counter() - started)
-
-
-async def _fill(config: Path, jobs: int) -> None:
-    settings = load_settings(config)
-    store = open_store(settings)
-    await store.open()
-    now = datetime.now(UTC)
-    for start in range(0, jobs, 500):
-        batch = [
-            NewSmsJob(idempotency_key=f"<fill-{i}@example.com>|+4477009{i % 1000:05d}",
-                      message_id=f"<fill-{i}@example.com>", author="alice@example.com",
-                      subject="bench", to_number=f"+4477009{i % 1000:05d}", sender="ExampleCo",
-                      text=f"Benchmark text number {i}.", encoding="GSM-7", segments=1)
-            for i in range(start, min(jobs, start + 500))
-        ]  # fmt: skip
-        await store.enqueue_sms(batch, now=now)
-    await store.close()
 
 
 def run(setup: str, bridges: int, emails: int, jobs: int) -> tuple[float, float]:
@@ -163,10 +90,10 @@ def run(setup: str, bridges: int, emails: int, jobs: int) -> tuple[float, float]
                             str(configs[0][0])], check=True, capture_output=True)  # fmt: skip
         with _bridges(configs) as ports:
             ingest = asyncio.run(_ingest(ports, emails, 20))
-            _wait_for(journal, emails)
-        asyncio.run(_fill(configs[0][0], jobs))
+            wait_journal(journal, emails)
+        asyncio.run(fill_queue(configs[0][0], jobs))
         with _bridges(configs):
-            lines = _wait_for(journal, emails + jobs)[emails:]
+            lines = wait_journal(journal, emails + jobs)[emails:]
         stamps = sorted(line["at"] for line in lines)
         return ingest, (len(stamps) - 1) / (stamps[-1] - stamps[0])
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
+
+from harness import pct, wait_port, write_config
 
 from bridge.inbound.signatures import twilio_signature
 from bridge.testing.smtp_sink import SmtpSink
@@ -34,24 +35,8 @@ SID = "AC" + "0" * 32
 PATH = "/webhooks/twilio/inbound"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _config(folder: Path, smtp: int, http: int, sink: int) -> Path:
-    path = folder / "bench.toml"
-    path.write_text(f"""
-[bridge]
-data_dir = "{folder / "var"}"
-log_level = "WARNING"
-public_url = "http://127.0.0.1:{http}"
-[smtp]
-port = {smtp}
-domains = ["sms.example.com"]
-[http]
-port = {http}
+def _config(folder: Path, sink: int) -> tuple[Path, int]:
+    path, _, http = write_config(folder, f"""
 [provider]
 name = "twilio"
 [provider.twilio]
@@ -67,8 +52,8 @@ starttls = false
 [[numbers]]
 number = "+447700900100"
 inbox = ["team@example.com"]
-""", encoding="utf-8")  # fmt: skip
-    return path
+""", public=True)  # fmt: skip
+    return path, http
 
 
 def _fields(i: int) -> dict[str, str]:
@@ -176,11 +161,6 @@ def _run_sink() -> None:
             time.sleep(0.05)
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=3000)
@@ -193,8 +173,7 @@ def main() -> None:
         return
     sink = _Arrivals()
     with tempfile.TemporaryDirectory() as tmp:
-        smtp, http = _free_port(), _free_port()
-        config = _config(Path(tmp), smtp, http, sink.port)
+        config, http = _config(Path(tmp), sink.port)
         env = {**os.environ, "SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": TOKEN}
         proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)],
                                 env=env)  # fmt: skip
@@ -207,7 +186,7 @@ def main() -> None:
 
 
 def _measure(http: int, sink: _Arrivals, args: argparse.Namespace) -> None:
-    _wait_port(http)
+    wait_port(http)
     url = f"http://127.0.0.1:{http}{PATH}"
     sent_at: dict[str, float] = {}
     started = asyncio.run(_burst(http, url, 0, args.texts, sent_at))
@@ -219,18 +198,8 @@ def _measure(http: int, sink: _Arrivals, args: argparse.Namespace) -> None:
     sink.wait_for(args.texts + total, timeout=300)
     latencies = [sink.times[sid] - at for sid, at in paced.items()]
     print(f"latency at {args.rate:.0f} texts/s for {args.seconds:.0f} s ({len(latencies)} texts),"
-          f" webhook POST to email at the smarthost: p50 {_pct(latencies, 0.5) * 1000:.1f} ms,"
-          f" p99 {_pct(latencies, 0.99) * 1000:.1f} ms")  # fmt: skip
-
-
-def _wait_port(port: int) -> None:
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("the bridge did not start")
+          f" webhook POST to email at the smarthost: p50 {pct(latencies, 0.5) * 1000:.1f} ms,"
+          f" p99 {pct(latencies, 0.99) * 1000:.1f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

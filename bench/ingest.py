@@ -19,46 +19,14 @@ import argparse
 import asyncio
 import json
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DOMAIN = "sms.example.com"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _config(folder: Path, smtp_port: int, http_port: int) -> Path:
-    path = folder / "bench.toml"
-    path.write_text(
-        f"""
-[bridge]
-data_dir = "{folder / "var"}"
-log_level = "WARNING"
-[smtp]
-port = {smtp_port}
-domains = ["{DOMAIN}"]
-allowed_senders = ["example.com"]
-max_recipients = 50
-[http]
-port = {http_port}
-[queue]
-workers = 16
-poll_seconds = 1.0
-""",
-        encoding="utf-8",
-    )
-    return path
+from harness import DOMAIN, QUEUE, pct, start, wait_greeting, wait_journal, write_config
 
 
 def _message(i: int) -> bytes:
@@ -102,7 +70,7 @@ async def _session(port: int, numbers: list[int], latencies: list[float]) -> int
     return len(numbers)
 
 
-async def _python_client(port: int, emails: int, sessions: int) -> tuple[float, list[float]]:
+async def python_client(port: int, emails: int, sessions: int) -> tuple[float, list[float]]:
     latencies: list[float] = []
     chunks = [list(range(s, emails, sessions)) for s in range(sessions)]
     started = time.perf_counter()
@@ -135,15 +103,6 @@ async def _paced(port: int, rate: float, seconds: float) -> int:
     return total
 
 
-def _wait_drained(db: Path, journal: Path, expected: int, timeout: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if journal.exists() and sum(1 for _ in journal.open()) >= expected:
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"only part of {expected} texts reached the provider in {timeout:.0f} s")
-
-
 def _provider_latencies(db: Path, journal: Path, since: float) -> list[float]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         created = dict(conn.execute("SELECT id, created_at FROM sms_jobs WHERE created_at >= ?",
@@ -154,25 +113,6 @@ def _provider_latencies(db: Path, journal: Path, since: float) -> list[float]:
         if entry["job_id"] in created:
             result.append(entry["at"] - created[entry["job_id"]])
     return result
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _start(folder: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
-    smtp_port, http_port = _free_port(), _free_port()
-    config = _config(folder, smtp_port, http_port)
-    proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)])
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", smtp_port), timeout=1).close()
-            return proc, smtp_port, folder / "var"
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("the bridge did not start")
 
 
 def main() -> None:
@@ -187,29 +127,32 @@ def main() -> None:
         args.client == "auto" and shutil.which("smtp-source") is not None
     )
     with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
-        proc, port, var = _start(Path(tmp))
+        config, port, _ = write_config(Path(tmp), QUEUE)
+        proc = start(config)
+        wait_greeting(port)
+        var = Path(tmp) / "var"
         db, journal = var / "smsbridge.db", var / "sandbox" / "sent.jsonl"
         try:
             if use_source:
                 elapsed, client = _smtp_source(port, args.emails, args.sessions), "smtp-source"
                 session_ms: list[float] = []
             else:
-                elapsed, session_ms = asyncio.run(_python_client(port, args.emails, args.sessions))
+                elapsed, session_ms = asyncio.run(python_client(port, args.emails, args.sessions))
                 client = "asyncio client"
             print(f"ingest: {args.emails} emails, {args.sessions} sessions ({client}):"
                   f" {args.emails / elapsed:.0f} emails/s")  # fmt: skip
             if session_ms:
-                print(f"  MAIL..250 per email: p50 {_pct(session_ms, 0.5) * 1000:.1f} ms,"
-                      f" p99 {_pct(session_ms, 0.99) * 1000:.1f} ms")  # fmt: skip
-            _wait_drained(db, journal, args.emails)
+                print(f"  MAIL..250 per email: p50 {pct(session_ms, 0.5) * 1000:.1f} ms,"
+                      f" p99 {pct(session_ms, 0.99) * 1000:.1f} ms")  # fmt: skip
+            wait_journal(journal, args.emails)
             since = time.time()
             sent = asyncio.run(_paced(port, args.rate, args.seconds))
-            _wait_drained(db, journal, args.emails + sent)
+            wait_journal(journal, args.emails + sent)
             lat = _provider_latencies(db, journal, since)
             print(f"latency at {args.rate:.0f} emails/s for {args.seconds:.0f} s"
                   f" ({len(lat)} texts), commit to provider call:"
                   f" p50 {statistics.median(lat) * 1000:.1f} ms,"
-                  f" p99 {_pct(lat, 0.99) * 1000:.1f} ms")  # fmt: skip
+                  f" p99 {pct(lat, 0.99) * 1000:.1f} ms")  # fmt: skip
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,30 +22,16 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
+from harness import free_port, write_config
+
 from bridge.testing.dovecot import Dovecot
 
 USER, PASSWORD = "sms@company.example", "bench-secret"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _config(folder: Path, imap_port: int) -> Path:
     (folder / "imap-password").write_text(PASSWORD)
-    path = folder / "bench.toml"
-    path.write_text(f"""
-[bridge]
-data_dir = "{folder / "var"}"
-log_level = "WARNING"
-[smtp]
-port = {_free_port()}
-domains = ["sms.example.com"]
-allowed_senders = ["example.com"]
-[http]
-port = {_free_port()}
+    path, _, _ = write_config(folder, f"""
 [[mailboxes]]
 host = "127.0.0.1"
 port = {imap_port}
@@ -54,7 +39,7 @@ security = "none"
 username = "{USER}"
 password_file = "{folder / "imap-password"}"
 address = "{USER}"
-""", encoding="utf-8")  # fmt: skip
+""")  # fmt: skip
     return path
 
 
@@ -79,7 +64,7 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=100)
     parser.add_argument("--gap", type=float, default=0.2, help="seconds between APPENDs")
     args = parser.parse_args()
-    with Dovecot(port=_free_port(), users={USER: PASSWORD}) as dovecot, \
+    with Dovecot(port=free_port(), users={USER: PASSWORD}) as dovecot, \
             tempfile.TemporaryDirectory() as tmp:  # fmt: skip
         config = _config(Path(tmp), dovecot.port)
         proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)],

@@ -1,0 +1,116 @@
+"""What the benchmarks share: a settings file for a bridge on loopback ports, starting
+``smsbridge run`` on it, a queue filled before it starts, the sandbox journal and percentiles.
+
+The benchmarks run as scripts (``python bench/NAME.py``), so this module is imported by its
+plain name from the scripts' folder.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bridge.config import load_settings
+from bridge.models import NewSmsJob
+from bridge.store.factory import open_store
+
+DOMAIN = "sms.example.com"
+QUEUE = "[queue]\nworkers = 16\npoll_seconds = 1.0\n"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(folder: Path, extra: str = "", *, public: bool = False) -> tuple[Path, int, int]:
+    """``folder/bench.toml`` for a bridge keeping its data in ``folder/var``, with ``extra``
+    TOML appended; (path, SMTP port, HTTP port). ``public`` makes its HTTP address its
+    public URL, for webhooks signed over it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    smtp, http = free_port(), free_port()
+    public_url = f'public_url = "http://127.0.0.1:{http}"\n' if public else ""
+    path = folder / "bench.toml"
+    path.write_text(
+        f'[bridge]\ndata_dir = "{folder / "var"}"\nlog_level = "WARNING"\n{public_url}'
+        f'[smtp]\nport = {smtp}\ndomains = ["{DOMAIN}"]\nallowed_senders = ["example.com"]\n'
+        f"max_recipients = 50\n[http]\nport = {http}\n{extra}",
+        encoding="utf-8",
+    )
+    return path, smtp, http
+
+
+def start(config: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)])
+
+
+def wait_greeting(port: int, timeout: float = 60.0) -> None:
+    """Until the bridge's SMTP listener greets with 220."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+                if conn.recv(3) == b"220":
+                    return
+        except OSError:
+            time.sleep(0.005)
+    raise SystemExit("the bridge did not start")
+
+
+def wait_port(port: int, timeout: float = 15.0) -> None:
+    """Until something accepts connections on ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("the bridge did not start")
+
+
+async def fill_queue(config: Path, jobs: int) -> None:
+    """Write ``jobs`` texts to the bridge's store, as if that many emails had been accepted."""
+    store = open_store(load_settings(config))
+    await store.open()
+    now = datetime.now(UTC)
+    for first in range(0, jobs, 1000):
+        await store.enqueue_sms([
+            NewSmsJob(idempotency_key=f"<fill-{i}@example.com>|+4477009{i % 1000:05d}",
+                      message_id=f"<fill-{i}@example.com>", author="alice@example.com",
+                      subject="bench", to_number=f"+4477009{i % 1000:05d}", sender="ExampleCo",
+                      text=f"Benchmark text number {i}.", encoding="GSM-7", segments=1)
+            for i in range(first, min(jobs, first + 1000))
+        ], now=now)  # fmt: skip
+    await store.close()
+
+
+def journal_lines(path: Path) -> list[dict[str, Any]]:
+    """The sandbox journal: one line per text handed to the 'provider', with its time."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def wait_journal(path: Path, count: int, timeout: float = 600.0) -> list[dict[str, Any]]:
+    """Until ``count`` texts are in the journal (counted, not parsed, while the bridge works)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_bytes().count(b"\n") >= count:
+            return journal_lines(path)
+        time.sleep(0.2)
+    raise SystemExit(
+        f"only {len(journal_lines(path))} of {count} texts were sent in {timeout:.0f} s"
+    )
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
