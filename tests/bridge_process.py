@@ -16,6 +16,14 @@ from typing import Any
 from tests.conftest import free_port, settings_toml
 
 
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """A sandbox journal's lines: what the phones got (several bridges may share one)."""
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
 class BridgeProcess:
     """Write a settings file, run ``smsbridge run`` on it, and look at what it stored."""
 
@@ -94,29 +102,24 @@ class BridgeProcess:
 
     def jobs(self) -> list[dict[str, Any]]:
         """Every SMS job in the store, read as any SQLite client would while the bridge runs."""
-        path = self.data_dir / "smsbridge.db"
-        if not path.exists():
-            return []
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as conn:
-            conn.row_factory = sqlite3.Row
-            return [dict(r) for r in conn.execute("SELECT * FROM sms_jobs ORDER BY created_at")]
+        return self._rows("sms_jobs")
 
     def inbound(self) -> list[dict[str, Any]]:
         """Every inbound text in the store."""
+        return self._rows("inbound_sms")
+
+    def _rows(self, table: str) -> list[dict[str, Any]]:
         path = self.data_dir / "smsbridge.db"
         if not path.exists():
             return []
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as conn:
             conn.row_factory = sqlite3.Row
-            return [dict(r) for r in conn.execute("SELECT * FROM inbound_sms ORDER BY created_at")]
+            query = f"SELECT * FROM {table} ORDER BY created_at"
+            return [dict(r) for r in conn.execute(query)]
 
     def sandbox_sent(self) -> list[dict[str, Any]]:
         """What the sandbox provider 'sent' (its durable journal): what the phones got."""
-        path = self.data_dir / "sandbox" / "sent.jsonl"
-        if not path.exists():
-            return []
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        return read_journal(self.data_dir / "sandbox" / "sent.jsonl")
 
     def maildir_messages(self) -> list[bytes]:
         new = self.data_dir / "mail" / "new"

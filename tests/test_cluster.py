@@ -8,7 +8,6 @@ what the phones received, written before the sandbox answers.
 
 from __future__ import annotations
 
-import json
 import queue
 import smtplib
 import threading
@@ -24,8 +23,9 @@ import httpx
 import pytest
 
 from bridge.testing.smtp_sink import SmtpSink
-from tests.bridge_process import BridgeProcess
+from tests.bridge_process import BridgeProcess, read_journal
 from tests.conftest import postgres_schema
+from tests.provider_helpers import CUSTOMER, NUMBERS, REPLY_NUMBER
 from tests.smtp_client import Dialogue, converse, message
 
 EMAILS = 5000
@@ -139,26 +139,11 @@ def test_two_bridges_share_5000_emails_and_one_is_killed_mid_run(tmp_path: Path,
     accepted = set(mx.accepted[0]) | set(mx.accepted[1])
     assert accepted == set(range(EMAILS))  # every email got a 250 from one of the two
     assert sum(mx.accepted[0].values()) >= EMAILS // 4 and sum(mx.accepted[1].values()) > 0
-    journal = (tmp_path / "provider" / "sent.jsonl").read_text(encoding="utf-8")
-    sends = Counter(json.loads(line)["job_id"] for line in journal.splitlines())
+    sends = Counter(s["job_id"] for s in read_journal(tmp_path / "provider" / "sent.jsonl"))
     assert len(sends) == EMAILS and set(sends.values()) == {1}  # each exactly once
     assert leased, "the kill came when the first bridge had no text in flight"
     finished = {j["id"] for j in jobs if j["in_doubt"]}
     assert {row["id"] for row in leased} <= finished  # the survivor took over, in doubt
-
-
-CUSTOMER = "+447700900123"
-REPLY_NUMBER = "+447700900100"
-NUMBERS = f"""
-[[numbers]]
-number = "{REPLY_NUMBER}"
-inbox = ["team@example.com"]
-timezone = "Europe/London"
-
-[[senders.rules]]
-match = "alice@example.com"
-sender = "{REPLY_NUMBER}"
-"""
 
 
 def _text(bridge: BridgeProcess, body: str, message_id: str, sender: str = CUSTOMER) -> None:
@@ -183,8 +168,7 @@ def test_either_bridge_threads_replies_and_honours_stop_the_same(tmp_path: Path,
         journal = tmp_path / "provider" / "sent.jsonl"
 
         def texts() -> list[str]:
-            lines = journal.read_text(encoding="utf-8").splitlines() if journal.exists() else []
-            return [json.loads(line)["text"] for line in lines]
+            return [sent["text"] for sent in read_journal(journal)]
 
         with first, second:
             said, original = _email(first)  # alice texts the customer through the first bridge

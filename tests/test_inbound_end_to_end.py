@@ -24,22 +24,11 @@ from bridge.testing.prism import RecordingProxy, prism_command, run_prism
 from bridge.testing.smtp_sink import SmtpSink, ThreadedSmtpSink
 from tests.bridge_process import BridgeProcess
 from tests.conftest import IN_CI, free_port, require_shared
+from tests.provider_helpers import CUSTOMER, NUMBERS, REPLY_NUMBER
 from tests.smtp_client import converse, message
 
 TOKEN = "inbound-test-token"
 SID = "AC" + "0" * 32
-CUSTOMER = "+447700900123"
-REPLY_NUMBER = "+447700900100"
-NUMBERS = f"""
-[[numbers]]
-number = "{REPLY_NUMBER}"
-inbox = ["team@example.com"]
-timezone = "Europe/London"
-
-[[senders.rules]]
-match = "alice@example.com"
-sender = "{REPLY_NUMBER}"
-"""
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bridge.config_providers import HttpProviderSettings, ProviderRule, SandboxSettings
 from bridge.models import JobState, NewSmsJob, OutboundSms, SmsJob
@@ -17,7 +16,7 @@ from bridge.providers.choice import Carrier, ProviderChoice
 from bridge.providers.generic_http import HttpProvider
 from bridge.providers.sandbox import SandboxProvider
 from bridge.retry import RetryPolicy
-from bridge.store.sqlite import SqliteStore
+from bridge.store.base import Store
 from bridge.workers.sms import SmsDispatcher
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -74,15 +73,7 @@ def test_rules_choose_by_author_domain_sender_country_and_route() -> None:
     ]
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = SqliteStore(tmp_path / "bridge.db")
-    await s.open()
-    yield s
-    await s.close()
-
-
-async def _claimed(store: SqliteStore, at: datetime = T0) -> SmsJob:
+async def _claimed(store: Store, at: datetime = T0) -> SmsJob:
     await store.enqueue_sms([NewSmsJob(
         idempotency_key="<m@example.com>|+447700900123", message_id="<m@example.com>",
         author="alice@example.com", subject="Hi", to_number="+447700900123", sender="ExampleCo",
@@ -99,7 +90,7 @@ def _aggregator(handler: httpx.MockTransport) -> HttpProvider:
     return HttpProvider(settings, client=httpx.AsyncClient(transport=handler), name="agg")
 
 
-def _dispatcher(store: SqliteStore, *carriers: Carrier) -> SmsDispatcher:
+def _dispatcher(store: Store, *carriers: Carrier) -> SmsDispatcher:
     return SmsDispatcher(
         store=store, providers=ProviderChoice(carriers),
         policy=RetryPolicy(max_attempts=5, base_seconds=1, cap_seconds=2),
@@ -115,7 +106,7 @@ def _raising(exc: Exception) -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
-async def test_unreachable_provider_fails_over_at_once(store: SqliteStore) -> None:
+async def test_unreachable_provider_fails_over_at_once(store: Store) -> None:
     backup = SandboxProvider(SandboxSettings(), name="backup")
     first = _aggregator(_raising(httpx.ConnectError("refused")))
     dispatcher = _dispatcher(store, Carrier("agg", first, Breaker(5, 30)),
@@ -128,7 +119,7 @@ async def test_unreachable_provider_fails_over_at_once(store: SqliteStore) -> No
 
 
 async def test_a_timeout_after_sending_is_never_failed_over_and_is_reported(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     backup = SandboxProvider(SandboxSettings(), name="backup")
     first = _aggregator(_raising(httpx.ReadTimeout("no answer")))
@@ -153,7 +144,7 @@ async def test_a_timeout_after_sending_is_never_failed_over_and_is_reported(
 
 
 async def test_a_timeout_at_a_provider_that_can_tell_is_reconciled(
-    store: SqliteStore, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
     journal = tmp_path / "a.jsonl"
     first = SandboxProvider(SandboxSettings(), journal=journal, name="a")
@@ -174,7 +165,7 @@ async def test_a_timeout_at_a_provider_that_can_tell_is_reconciled(
 
 
 async def test_every_circuit_open_waits_visibly_without_spending_an_attempt(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     broken = Breaker(1, 30.0)
     broken.failed(T0.timestamp())

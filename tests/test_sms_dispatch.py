@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bridge.config import SandboxFailRule, SandboxSettings, TwilioSettings
 from bridge.models import JobState, NewSmsJob, OutboundSms, SmsJob
@@ -16,21 +15,13 @@ from bridge.providers.choice import ProviderChoice
 from bridge.providers.sandbox import SandboxProvider
 from bridge.providers.twilio import TwilioProvider
 from bridge.retry import RetryPolicy
-from bridge.store.sqlite import SqliteStore
+from bridge.store.base import Store
 from bridge.workers.sms import SmsDispatcher
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = SqliteStore(tmp_path / "bridge.db")
-    await s.open()
-    yield s
-    await s.close()
-
-
-def _dispatcher(store: SqliteStore, provider: Provider, attempts: int = 3) -> SmsDispatcher:
+def _dispatcher(store: Store, provider: Provider, attempts: int = 3) -> SmsDispatcher:
     return SmsDispatcher(
         store=store, providers=ProviderChoice.single(provider),
         policy=RetryPolicy(max_attempts=attempts, base_seconds=1, cap_seconds=2),
@@ -39,7 +30,7 @@ def _dispatcher(store: SqliteStore, provider: Provider, attempts: int = 3) -> Sm
     )  # fmt: skip
 
 
-async def _claimed(store: SqliteStore, number: str = "+447700900123") -> SmsJob:
+async def _claimed(store: Store, number: str = "+447700900123") -> SmsJob:
     await store.enqueue_sms([NewSmsJob(
         idempotency_key=f"<m@example.com>|{number}", message_id="<m@example.com>",
         author="alice@example.com", subject="Hi", to_number=number, sender="ExampleCo",
@@ -49,7 +40,7 @@ async def _claimed(store: SqliteStore, number: str = "+447700900123") -> SmsJob:
     return job
 
 
-async def _reclaimed_after_crash(store: SqliteStore) -> SmsJob:
+async def _reclaimed_after_crash(store: Store) -> SmsJob:
     await store.release_leases(now=T0)
     [job] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="restarted")
     assert job.in_doubt
@@ -57,7 +48,7 @@ async def _reclaimed_after_crash(store: SqliteStore) -> SmsJob:
 
 
 async def test_in_doubt_job_the_sandbox_already_has_is_not_sent_again(
-    store: SqliteStore, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
     journal = tmp_path / "sent.jsonl"
     first = SandboxProvider(SandboxSettings(), journal=journal)
@@ -72,9 +63,7 @@ async def test_in_doubt_job_the_sandbox_already_has_is_not_sent_again(
     assert len(journal.read_text().splitlines()) == 1
 
 
-async def test_in_doubt_job_the_sandbox_never_got_is_sent(
-    store: SqliteStore, tmp_path: Path
-) -> None:
+async def test_in_doubt_job_the_sandbox_never_got_is_sent(store: Store, tmp_path: Path) -> None:
     provider = SandboxProvider(SandboxSettings(), journal=tmp_path / "sent.jsonl")
     await _claimed(store)
     await _dispatcher(store, provider).handle(await _reclaimed_after_crash(store))
@@ -92,7 +81,7 @@ def _twilio_list(messages: list[dict[str, str]], posts: list[httpx.Request]) -> 
 
 
 async def test_in_doubt_job_twilio_already_has_is_reconciled_not_sent_again(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     job = await _claimed(store)
     earlier = {"sid": "SMearlier", "to": job.to_number, "from": "ExampleCo", "body": "Hello",
@@ -107,7 +96,7 @@ async def test_in_doubt_job_twilio_already_has_is_reconciled_not_sent_again(
     assert (stored.provider_message_id, stored.price) == ("SMearlier", "-0.04 USD")
 
 
-async def test_in_doubt_job_twilio_does_not_have_is_sent_once(store: SqliteStore) -> None:
+async def test_in_doubt_job_twilio_does_not_have_is_sent_once(store: Store) -> None:
     other = {"sid": "SMother", "to": "+447700900123", "from": "ExampleCo", "body": "Not this",
              "status": "delivered", "direction": "outbound-api",
              "date_created": "Sun, 22 Nov 2026 09:00:01 +0000"}  # fmt: skip
@@ -120,7 +109,7 @@ async def test_in_doubt_job_twilio_does_not_have_is_sent_once(store: SqliteStore
     assert stored is not None and stored.provider_message_id == "SMnew" and len(posts) == 1
 
 
-async def test_temporary_failures_retry_then_fail_with_one_notice(store: SqliteStore) -> None:
+async def test_temporary_failures_retry_then_fail_with_one_notice(store: Store) -> None:
     rule = SandboxFailRule(pattern="+447700900998", kind="temporary", reason="the network is busy")
     provider = SandboxProvider(SandboxSettings(fail=(rule,)))
     dispatcher = _dispatcher(store, provider, attempts=2)
