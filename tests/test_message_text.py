@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -84,3 +85,32 @@ def test_a_message_without_text_gives_empty_text() -> None:
     msg = EmailMessage()
     msg.set_content(b"\x00\x01", maintype="application", subtype="octet-stream")
     assert extract_text(msg, options=PLAIN) == ""
+
+
+def _with_attachment(text: str, megabytes: int) -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "a@example.com", "+447700900123@sms.example.com", "X"
+    msg.set_content(text, cte="base64")  # as some clients send UTF-8 text
+    msg.add_attachment(os.urandom(megabytes * 1024 * 1024), maintype="application",
+                       subtype="pdf", filename="scan.pdf")  # fmt: skip
+    return msg.as_bytes(policy=policy.SMTP)
+
+
+def test_a_big_attachment_is_not_read_and_the_text_is_intact() -> None:
+    from bridge.inbound.intake import parse_message
+
+    msg = parse_message(_with_attachment("Your scan is attached. Café at 10?", 3))
+    assert extract_text(msg, options=PLAIN) == "Your scan is attached. Café at 10?"
+    [attachment] = list(msg.iter_attachments())
+    assert attachment.get_filename() == "scan.pdf"
+    assert len(attachment.get_content()) < 100 * 1024  # cut before parsing, never decoded whole
+
+
+def test_a_text_longer_than_what_is_kept_keeps_its_beginning() -> None:
+    from bridge.inbound.intake import parse_message
+
+    long_text = "".join(f"Line {n} of a very long message.\n" for n in range(20000))
+    msg = parse_message(_with_attachment(long_text, 1))
+    text = extract_text(msg, options=PLAIN)
+    assert text.startswith("Line 0 of a very long message.\nLine 1 of") and len(text) > 40000
+    assert long_text.startswith(text.rsplit("\n", 1)[0])
