@@ -15,12 +15,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import smtplib
 import statistics
 import tempfile
 import time
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import make_msgid
 from pathlib import Path
 
-from harness import QUEUE, fill_queue, start, wait_greeting, wait_journal, write_config
+from harness import DOMAIN, QUEUE, fill_queue, start, wait_greeting, wait_journal, write_config
+
+RCPT = f"+447700900123@{DOMAIN}"
 
 
 def startup(starts: int) -> list[float]:
@@ -61,6 +68,40 @@ def memory(jobs: int) -> tuple[int, int, float]:
             proc.wait(timeout=30)
 
 
+def _big_email(megabytes: int) -> bytes:
+    """A short text with a ``megabytes`` MB attachment, as a mail client would send it."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "alice@example.com", RCPT, "Big"
+    msg["Message-ID"] = make_msgid(domain="example.com")
+    msg.set_content("Your documents are attached.")
+    msg.add_attachment(os.urandom(megabytes * 1024 * 1024 * 3 // 4), maintype="application",
+                       subtype="octet-stream", filename="scan.pdf")  # fmt: skip
+    return msg.as_bytes(policy=SMTP)
+
+
+def big_email(megabytes: int, limit_mb: int) -> tuple[int, int, str]:
+    """(RSS when idle, peak RSS) in kB around one email of ``megabytes`` MB, with the size limit
+    at ``limit_mb`` MB, and the bridge's answer."""
+    raw = _big_email(megabytes)
+    with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
+        config, port, _ = write_config(Path(tmp), f"{QUEUE}", size_mb=limit_mb)
+        proc = start(config)
+        try:
+            wait_greeting(port)
+            time.sleep(1.0)  # settled
+            idle = _status_kb(proc.pid, "VmHWM")
+            with smtplib.SMTP("127.0.0.1", port, timeout=120) as client:
+                try:
+                    client.sendmail("alice@example.com", [RCPT], raw)
+                    answer = "250"
+                except smtplib.SMTPException as exc:
+                    answer = str(getattr(exc, "smtp_code", exc))
+            return idle, _status_kb(proc.pid, "VmHWM"), answer
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=10)
@@ -74,6 +115,10 @@ def main() -> None:
     print(f"memory with {args.jobs} jobs queued: RSS {idle / 1024:.0f} MB at start,"
           f" peak {peak / 1024:.0f} MB; drained in {drained:.0f} s"
           f" ({args.jobs / drained:.0f} jobs/s including start-up)")  # fmt: skip
+    for limit in (10, 30):
+        idle, peak, answer = big_email(25, limit)
+        print(f"a 25 MB email with the size limit at {limit} MB: answered {answer};"
+              f" peak RSS {peak / 1024:.0f} MB, {(peak - idle) / 1024:.0f} MB above idle")  # fmt: skip
 
 
 if __name__ == "__main__":

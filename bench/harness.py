@@ -30,7 +30,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_config(folder: Path, extra: str = "", *, public: bool = False) -> tuple[Path, int, int]:
+def write_config(
+    folder: Path, extra: str = "", *, public: bool = False, size_mb: int = 10
+) -> tuple[Path, int, int]:
     """``folder/bench.toml`` for a bridge keeping its data in ``folder/var``, with ``extra``
     TOML appended; (path, SMTP port, HTTP port). ``public`` makes its HTTP address its
     public URL, for webhooks signed over it."""
@@ -41,7 +43,8 @@ def write_config(folder: Path, extra: str = "", *, public: bool = False) -> tupl
     path.write_text(
         f'[bridge]\ndata_dir = "{folder / "var"}"\nlog_level = "WARNING"\n{public_url}'
         f'[smtp]\nport = {smtp}\ndomains = ["{DOMAIN}"]\nallowed_senders = ["example.com"]\n'
-        f"max_recipients = 50\n[http]\nport = {http}\n{extra}",
+        f"max_recipients = 50\nmax_message_size = {size_mb * 1024 * 1024}\n"
+        f"[http]\nport = {http}\n{extra}",
         encoding="utf-8",
     )
     return path, smtp, http
@@ -76,7 +79,7 @@ def wait_port(port: int, timeout: float = 15.0) -> None:
     raise SystemExit("the bridge did not start")
 
 
-async def fill_queue(config: Path, jobs: int) -> None:
+async def fill_queue(config: Path, jobs: int, *, sender: str = "ExampleCo") -> None:
     """Write ``jobs`` texts to the bridge's store, as if that many emails had been accepted."""
     store = open_store(load_settings(config))
     await store.open()
@@ -85,7 +88,7 @@ async def fill_queue(config: Path, jobs: int) -> None:
         await store.enqueue_sms([
             NewSmsJob(idempotency_key=f"<fill-{i}@example.com>|+4477009{i % 1000:05d}",
                       message_id=f"<fill-{i}@example.com>", author="alice@example.com",
-                      subject="bench", to_number=f"+4477009{i % 1000:05d}", sender="ExampleCo",
+                      subject="bench", to_number=f"+4477009{i % 1000:05d}", sender=sender,
                       text=f"Benchmark text number {i}.", encoding="GSM-7", segments=1)
             for i in range(first, min(jobs, first + 1000))
         ], now=now)  # fmt: skip
