@@ -104,6 +104,10 @@ class BridgeProcess:
         """Every SMS job in the store, read as any SQLite client would while the bridge runs."""
         return self._rows("sms_jobs")
 
+    def mail_jobs(self) -> list[dict[str, Any]]:
+        """Every email the bridge sends (notices, inbound texts), with its state and attempts."""
+        return self._rows("mail_jobs")
+
     def inbound(self) -> list[dict[str, Any]]:
         """Every inbound text in the store."""
         return self._rows("inbound_sms")
