@@ -36,8 +36,26 @@ def test_the_url_with_or_without_the_default_port(url: str) -> None:
         ("https://mycompany.com:8443/myapp.php?foo=1&bar=2", PARAMS, "12345", EXPECTED),
         (URL, [*PARAMS[:-1], ("To", "+18005551213")], "12345", EXPECTED),
         (URL, PARAMS, "", EXPECTED),
+        (URL, PARAMS, "12345", "\x80ü" + EXPECTED[2:]),  # found by tests/faults' fuzzer: was a 500
     ],
-    ids=["missing", "empty", "wrong-token", "other-url", "other-port", "tampered", "no-token"],
+    ids=[
+        "missing",
+        "empty",
+        "wrong-token",
+        "other-url",
+        "other-port",
+        "tampered",
+        "no-token",
+        "non-ascii",
+    ],
 )
 def test_anything_else_is_refused(url, params, token, signature) -> None:
     assert not valid_twilio_signature(url, params, token, signature)
+
+
+def test_tokens_and_vonage_signatures_with_non_ascii_characters_are_refused() -> None:
+    from bridge.inbound.webhook_common import token_matches
+    from bridge.providers.vonage_signature import valid_vonage_signature
+
+    assert not token_matches("tökén", "token")
+    assert not valid_vonage_signature({"sig": "\x80", "timestamp": "1"}, "secret", "md5hash")

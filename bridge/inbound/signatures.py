@@ -35,7 +35,7 @@ def valid_twilio_signature(
         return False
     items = list(params)
     return any(
-        hmac.compare_digest(twilio_signature(candidate, items, token), signature)
+        hmac.compare_digest(twilio_signature(candidate, items, token).encode(), signature.encode())
         for candidate in _url_variants(url)
     )
 

@@ -39,4 +39,5 @@ def valid_vonage_signature(params: Mapping[str, str], secret: str, method: str) 
     if not given or not secret:
         return False
     expected = vonage_signature(params, secret, method)
-    return hmac.compare_digest(expected.lower(), str(given).lower())
+    # bytes: compare_digest refuses str with non-ASCII characters, and a forger may send them
+    return hmac.compare_digest(expected.lower().encode(), str(given).lower().encode())
