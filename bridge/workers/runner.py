@@ -39,17 +39,23 @@ class JobRunner(Generic[J]):
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._claiming_done = asyncio.Event()  # set while ``run`` is not in its loop
+        self._claiming_done.set()
 
     def wake(self) -> None:
         """Called after new work is committed, so it is picked up without waiting for a poll."""
         self._wake.set()
 
     async def run(self) -> None:
-        while not self._stopping:
-            claimed = await self._claim_some()
-            if claimed == 0 or len(self._tasks) >= self._concurrency:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
+        self._claiming_done.clear()
+        try:
+            while not self._stopping:
+                claimed = await self._claim_some()
+                if claimed == 0 or len(self._tasks) >= self._concurrency:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._poll)
+        finally:
+            self._claiming_done.set()
 
     async def _claim_some(self) -> int:
         free = self._concurrency - len(self._tasks)
@@ -82,6 +88,9 @@ class JobRunner(Generic[J]):
         """Stop claiming; let jobs in flight finish within the grace period, then cancel them."""
         self._stopping = True
         self._wake.set()
+        # A claim in progress when stop was called still starts its jobs: wait for it, so that
+        # those jobs are waited for too rather than running on after the store has closed.
+        await self._claiming_done.wait()
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=grace_seconds)
             for task in pending:
