@@ -41,9 +41,13 @@ class _Journal:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the file's end and the index
+        self._sync = threading.Lock()  # one fsync at a time
         self._by_job: dict[str, str] = {}
         self._read_up_to = 0
+        self._fd: int | None = None
+        self._written = 0  # lines this process appended
+        self._synced = 0  # of which known to be on disk
 
     def message_id(self, job_id: str) -> str | None:
         with self._lock:
@@ -71,14 +75,25 @@ class _Journal:
             ensure_ascii=False,
         )  # fmt: skip
         with self._lock:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-            try:
-                os.write(fd, (line + "\n").encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            if self._fd is None:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            os.write(self._fd, (line + "\n").encode())
+            self._written += 1
+            mine = self._written
             self._by_job[sms.job_id] = message_id
+        self._sync_through(mine, self._fd)
+
+    def _sync_through(self, line: int, fd: int) -> None:
+        """Group commit: one fsync covers every line written before it began, so texts sent
+        together wait for one disk flush rather than queueing for one each."""
+        with self._sync:
+            if self._synced >= line:
+                return
+            with self._lock:
+                written = self._written
+            os.fsync(fd)
+            self._synced = written
 
 
 class SandboxProvider:
