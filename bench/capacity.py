@@ -25,7 +25,16 @@ from email.policy import SMTP
 from email.utils import make_msgid
 from pathlib import Path
 
-from harness import DOMAIN, QUEUE, fill_queue, start, wait_greeting, wait_journal, write_config
+from harness import (
+    DOMAIN,
+    QUEUE,
+    fill_queue,
+    running,
+    start,
+    wait_greeting,
+    wait_journal,
+    write_config,
+)
 
 RCPT = f"+447700900123@{DOMAIN}"
 
@@ -57,15 +66,10 @@ def memory(jobs: int) -> tuple[int, int, float]:
         config, port, _ = write_config(Path(tmp), QUEUE)
         asyncio.run(fill_queue(config, jobs))
         began = time.perf_counter()
-        proc = start(config)
-        try:
-            wait_greeting(port)
+        with running(config, port) as proc:
             idle = _status_kb(proc.pid, "VmRSS")
             wait_journal(Path(tmp) / "var" / "sandbox" / "sent.jsonl", jobs)
             return idle, _status_kb(proc.pid, "VmHWM"), time.perf_counter() - began
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
 
 
 def _big_email(megabytes: int) -> bytes:
@@ -85,9 +89,7 @@ def big_email(megabytes: int, limit_mb: int) -> tuple[int, int, str]:
     raw = _big_email(megabytes)
     with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
         config, port, _ = write_config(Path(tmp), f"{QUEUE}", size_mb=limit_mb)
-        proc = start(config)
-        try:
-            wait_greeting(port)
+        with running(config, port) as proc:
             time.sleep(1.0)  # settled
             idle = _status_kb(proc.pid, "VmHWM")
             with smtplib.SMTP("127.0.0.1", port, timeout=120) as client:
@@ -97,9 +99,6 @@ def big_email(megabytes: int, limit_mb: int) -> tuple[int, int, str]:
                 except smtplib.SMTPException as exc:
                     answer = str(getattr(exc, "smtp_code", exc))
             return idle, _status_kb(proc.pid, "VmHWM"), answer
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
 
 
 def main() -> None:

@@ -25,11 +25,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import asyncpg
-from harness import QUEUE, fill_queue, start, wait_greeting, wait_journal, write_config
+from harness import QUEUE, fill_queue, running, wait_journal, write_config
 from ingest import python_client
 
 DSN = os.environ.get("SMSBRIDGE_TEST_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -59,16 +59,10 @@ def _schema() -> Iterator[str]:
 
 @contextmanager
 def _bridges(configs: list[tuple[Path, int]]) -> Iterator[list[int]]:
-    procs = [start(config) for config, _ in configs]
-    try:
-        for _, port in configs:
-            wait_greeting(port)
+    with ExitStack() as stack:
+        for config, port in configs:
+            stack.enter_context(running(config, port))
         yield [port for _, port in configs]
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=30)
 
 
 async def _ingest(ports: list[int], emails: int, sessions: int) -> float:

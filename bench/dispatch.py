@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import fill_queue, free_port, start, wait_greeting, wait_port, write_config
+from harness import fill_queue, free_port, running, wait_port, write_config
 
 # 8 workers: the best of 2, 4, 8, 16 and 32 here (605, 759, 780, 643, 522 jobs/s).
 QUEUE = "[queue]\nworkers = 8\npoll_seconds = 1.0\n"
@@ -95,16 +95,11 @@ def _run(jobs: int, sender: str, emulator: int) -> list[float]:
         config, port, _ = write_config(Path(tmp), QUEUE + _provider(emulator))
         asyncio.run(fill_queue(config, jobs, sender=sender))
         db = Path(tmp) / "var" / "smsbridge.db"
-        proc = start(config)
-        try:
-            wait_greeting(port)
+        with running(config, port):
             deadline = time.monotonic() + 600
             while len(times := _sent_times(db)) < jobs and time.monotonic() < deadline:
                 time.sleep(0.5)
-            return times
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        return times
 
 
 def _most_in_window(times: list[float], window: float) -> int:

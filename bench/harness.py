@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,30 @@ def write_config(
 
 def start(config: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)])
+
+
+@contextmanager
+def running(config: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """``smsbridge run`` on ``config`` for the block, which starts once it greets on ``port``."""
+    proc = start(config)
+    try:
+        wait_greeting(port)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def smtp_source(
+    port: int, emails: int, sessions: int = 20, to: str = f"+447700900123@{DOMAIN}"
+) -> float:
+    """Postfix's ``smtp-source``: emails/s for ``emails`` emails (a 120-character body, a
+    unique Message-ID each, one connection per email) over ``sessions`` sessions."""
+    command = ["smtp-source", "-s", str(sessions), "-m", str(emails), "-l", "120",
+               "-f", "alice@example.com", "-t", to, f"127.0.0.1:{port}"]  # fmt: skip
+    began = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, timeout=900)
+    return emails / (time.perf_counter() - began)
 
 
 def wait_greeting(port: int, timeout: float = 60.0) -> None:

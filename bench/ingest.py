@@ -21,12 +21,11 @@ import json
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from harness import DOMAIN, QUEUE, pct, start, wait_greeting, wait_journal, write_config
+from harness import DOMAIN, QUEUE, pct, running, smtp_source, wait_journal, write_config
 
 
 def _message(i: int) -> bytes:
@@ -78,16 +77,6 @@ async def python_client(port: int, emails: int, sessions: int) -> tuple[float, l
     return time.perf_counter() - started, latencies
 
 
-def _smtp_source(port: int, emails: int, sessions: int) -> float:
-    command = [
-        "smtp-source", "-s", str(sessions), "-m", str(emails), "-f", "alice@example.com",
-        "-t", f"+447700900123@{DOMAIN}", f"127.0.0.1:{port}",
-    ]  # fmt: skip
-    started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, timeout=600)
-    return time.perf_counter() - started
-
-
 async def _paced(port: int, rate: float, seconds: float) -> int:
     """Send ``rate`` emails a second (each on its own short session) for ``seconds``."""
     total = int(rate * seconds)
@@ -128,19 +117,17 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
         config, port, _ = write_config(Path(tmp), QUEUE)
-        proc = start(config)
-        wait_greeting(port)
         var = Path(tmp) / "var"
         db, journal = var / "smsbridge.db", var / "sandbox" / "sent.jsonl"
-        try:
+        with running(config, port):
+            session_ms: list[float] = []
             if use_source:
-                elapsed, client = _smtp_source(port, args.emails, args.sessions), "smtp-source"
-                session_ms: list[float] = []
+                rate, client = smtp_source(port, args.emails, args.sessions), "smtp-source"
             else:
                 elapsed, session_ms = asyncio.run(python_client(port, args.emails, args.sessions))
-                client = "asyncio client"
+                rate, client = args.emails / elapsed, "asyncio client"
             print(f"ingest: {args.emails} emails, {args.sessions} sessions ({client}):"
-                  f" {args.emails / elapsed:.0f} emails/s")  # fmt: skip
+                  f" {rate:.0f} emails/s")  # fmt: skip
             if session_ms:
                 print(f"  MAIL..250 per email: p50 {pct(session_ms, 0.5) * 1000:.1f} ms,"
                       f" p99 {pct(session_ms, 0.99) * 1000:.1f} ms")  # fmt: skip
@@ -153,9 +140,6 @@ def main() -> None:
                   f" ({len(lat)} texts), commit to provider call:"
                   f" p50 {statistics.median(lat) * 1000:.1f} ms,"
                   f" p99 {pct(lat, 0.99) * 1000:.1f} ms")  # fmt: skip
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -19,10 +19,18 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from harness import DOMAIN, QUEUE, free_port, start, wait_greeting, wait_journal, write_config
+from harness import (
+    DOMAIN,
+    QUEUE,
+    free_port,
+    running,
+    smtp_source,
+    wait_greeting,
+    wait_journal,
+    write_config,
+)
 
 RCPT = f"+447700900123@{DOMAIN}"
 MAIN_CF = """compatibility_level = 3.6
@@ -83,27 +91,13 @@ def _configure(root: Path, port: int) -> None:
     (conf / "master.cf").write_text("\n".join(master) + "\n")
 
 
-def smtp_source(port: int, emails: int, sessions: int = 20) -> float:
-    """emails/s for ``emails`` emails over ``sessions`` sessions, until the last 250."""
-    command = ["smtp-source", "-s", str(sessions), "-m", str(emails), "-l", "120",
-               "-f", "alice@example.com", "-t", RCPT, f"127.0.0.1:{port}"]  # fmt: skip
-    began = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, timeout=900)
-    return emails / (time.perf_counter() - began)
-
-
 def _bridge_round(emails: int) -> float:
     with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
         config, port, _ = write_config(Path(tmp), QUEUE)
-        proc = start(config)
-        try:
-            wait_greeting(port)
+        with running(config, port):
             rate = smtp_source(port, emails)
             wait_journal(Path(tmp) / "var" / "sandbox" / "sent.jsonl", emails)  # all distinct
-            return rate
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        return rate
 
 
 def main() -> None:
