@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
@@ -32,6 +31,7 @@ from bridge.outbound.notices import truncation_notice
 from bridge.parsing.fitting import FittedText, TooLong, fit_text
 from bridge.parsing.message import TextOptions, extract_text
 from bridge.parsing.numbers import mask
+from bridge.parsing.slimming import slim
 from bridge.policy import SenderIdentity, sender_for
 from bridge.store.base import Store
 
@@ -95,11 +95,12 @@ class EmailIntake:
 
     async def accept(self, email: InboundEmail) -> list[str]:
         """Store one job per recipient and return their ids, or raise ``Refused``."""
-        msg = parse_message(email.content)
+        content = slim(email.content)  # as the SMTP listener already did: the same bytes
+        msg = parse_message(content)
         author = (email.authenticated_as or email.envelope_from).lower()
         identity = sender_for(author, settings=self._senders)
         fitted = self._fit(self._body(msg), identity)
-        message_id = _message_id(msg, email.content)
+        message_id = _message_id(msg, content)
         subject = str(msg.get("Subject", "")).strip()
         jobs = [
             NewSmsJob(
@@ -160,29 +161,10 @@ class EmailIntake:
         return [NewMailJob(envelope_from="", recipients=(jobs[0].author,), content=content)]
 
 
-# A run of base64 lines (an attachment, or a text part sent as base64) longer than this is cut
-# to this before parsing: no text needs more (48 KB decoded, many times the longest SMS), and
-# the email package needs about eight times an attachment's size in memory to parse it.
-_BASE64_KEPT = 64 * 1024
-_BASE64_RUN = re.compile(rb"(?:[A-Za-z0-9+/]{40,}+={0,2}\r?\n){%d,}+" % (_BASE64_KEPT // 80))
-
-
-def _slim(content: bytes) -> bytes:
-    """``content`` with every long base64 body cut to its first ``_BASE64_KEPT`` bytes, at a
-    line end (whole base64 quanta, so the kept part still decodes)."""
-    if len(content) <= 4 * _BASE64_KEPT:
-        return content
-
-    def cut(run: re.Match[bytes]) -> bytes:
-        kept = content[run.start() : run.start() + _BASE64_KEPT]  # not group(0): no copy
-        return kept[: kept.rfind(b"\n") + 1]
-
-    return _BASE64_RUN.sub(cut, content)
-
-
 def parse_message(content: bytes) -> EmailMessage:
-    """Parse with the modern policy; refuse MIME so broken that its parts cannot be found."""
-    msg = BytesParser(policy=policy.default).parsebytes(_slim(content))
+    """Parse with the modern policy, long base64 bodies cut (``slim``); refuse MIME so broken
+    that its parts cannot be found."""
+    msg = BytesParser(policy=policy.default).parsebytes(slim(content))
     assert isinstance(msg, EmailMessage)
     for part in msg.walk():
         broken = [d for d in part.defects if isinstance(d, _BROKEN_MIME)]

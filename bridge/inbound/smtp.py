@@ -18,6 +18,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from bridge.config import SmtpSettings
 from bridge.errors import InvalidNumber
 from bridge.inbound.intake import EmailIntake, InboundEmail, Refused
+from bridge.inbound.smtp_data import BridgeSMTP
 from bridge.inbound.users import UserTable
 from bridge.parsing.numbers import parse_number
 from bridge.policy import domain_of, may_send, peer_trusted
@@ -182,7 +183,7 @@ async def start_smtp_server(
     excluded = [] if authenticator is not None else ["LOGIN", "PLAIN"]
 
     def factory() -> SMTP:
-        return SMTP(
+        return BridgeSMTP(
             handler,
             data_size_limit=settings.max_message_size,
             enable_SMTPUTF8=True,

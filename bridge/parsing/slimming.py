@@ -1,0 +1,89 @@
+"""Cut long base64 bodies out of an email, line by line, so it never has to be held whole.
+
+No text message needs more than a few KB, but an email may carry a 25 MB attachment, and the
+email package needs about eight times an attachment's size in memory to parse it. A run of
+base64 lines (an attachment, or a text part sent as base64) of at least ``RUN_LINES`` lines is
+cut to its first ``KEPT`` bytes, at a line end: whole base64 quanta, so the kept part still
+decodes, and a text part sent as base64 keeps its beginning.
+
+``Slimmer`` takes lines as they arrive (the SMTP listener feeds it during ``DATA``), so the
+memory an email costs is what is kept, not what was sent. ``slim`` does the same to an email
+already in memory (the mailbox watcher's), so both edges keep exactly the same bytes.
+Cutting is idempotent: slimming a slimmed email changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["KEPT", "RUN_LINES", "Slimmer", "slim"]
+
+KEPT = 64 * 1024
+RUN_LINES = KEPT // 80  # a run shorter than this many lines is never cut
+_MIN_LINE = 40
+_BASE64_LINE = re.compile(rb"[A-Za-z0-9+/]{%d,}={0,2}" % _MIN_LINE)
+
+
+class Slimmer:
+    """Collects an email's lines (each without its line end) into ``content()``."""
+
+    def __init__(self) -> None:
+        self._out = bytearray()
+        self._run: list[bytes] = []  # the current base64 run, while it may still be kept whole
+        self._run_bytes = 0
+        self._cutting = False  # the current run was cut: drop its remaining lines
+
+    def add(self, line: bytes) -> None:
+        """Add one line; ``line`` has no CRLF (every line is written back with one)."""
+        if len(line) >= _MIN_LINE and _BASE64_LINE.fullmatch(line):
+            if not self._cutting:
+                self._run.append(line)
+                self._run_bytes += len(line) + 2
+                if len(self._run) >= RUN_LINES and self._run_bytes >= KEPT:
+                    self._cut_run()
+            return
+        self._end_run()
+        self._out += line
+        self._out += b"\r\n"
+
+    def content(self) -> bytes:
+        """Everything added, with long base64 runs cut."""
+        self._end_run()
+        return bytes(self._out)
+
+    def _end_run(self) -> None:
+        if len(self._run) >= RUN_LINES:
+            self._cut_run()
+        for line in self._run:
+            self._out += line
+            self._out += b"\r\n"
+        self._run.clear()
+        self._run_bytes = 0
+        self._cutting = False
+
+    def _cut_run(self) -> None:
+        kept = 0
+        for line in self._run:
+            if kept + len(line) + 2 > KEPT:
+                break
+            self._out += line
+            self._out += b"\r\n"
+            kept += len(line) + 2
+        self._run.clear()
+        self._cutting = True
+
+
+def slim(content: bytes) -> bytes:
+    """``content`` with every long base64 run cut (unchanged when it is too short to have one).
+
+    Line ends become CRLF, as on the wire; a last line without one gets one.
+    """
+    if len(content) <= 4 * KEPT:
+        return content
+    slimmer = Slimmer()
+    lines = content.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    for line in lines:
+        slimmer.add(line[:-1] if line.endswith(b"\r") else line)
+    return slimmer.content()

@@ -1,0 +1,139 @@
+"""DATA read in pieces (bridge/inbound/smtp_data.py) and long base64 runs cut as they arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import os
+import socket
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge.app import Bridge
+from bridge.inbound.smtp_data import DataOutcome, receive_data
+from bridge.models import JobState
+from bridge.parsing.slimming import KEPT, RUN_LINES, slim
+from tests.conftest import make_settings
+from tests.smtp_client import converse, message
+
+RCPT = "+447700900123@sms.example.com"
+_LINES = st.lists(st.binary(max_size=90).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")),
+                  max_size=40)  # fmt: skip
+
+
+def _stuffed(lines: list[bytes]) -> bytes:
+    """What a client sends after DATA: dot-stuffed lines and the lone dot."""
+    return b"".join((b"." + line if line.startswith(b".") else line) + b"\r\n" for line in lines)
+
+
+async def _receive(wire: bytes, pieces: list[int], **limits: int | None) -> tuple:
+    """``wire`` arriving in pieces (cut at ``pieces``), one event-loop turn apart."""
+    reader = asyncio.StreamReader(limit=1001)
+    cuts = sorted({min(p, len(wire)) for p in pieces} | {0, len(wire)})
+
+    async def arrive() -> None:
+        for start, end in itertools.pairwise(cuts):
+            reader.feed_data(wire[start:end])
+            await asyncio.sleep(0)
+        reader.feed_eof()
+
+    arriving = asyncio.create_task(arrive())
+    options = {"size_limit": None, "line_limit": 1001} | limits
+    outcome, content = await receive_data(reader, **options)  # type: ignore[arg-type]
+    await arriving
+    return outcome, content, await reader.read()
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=_LINES, pieces=st.lists(st.integers(0, 4000), max_size=6))
+def test_any_lines_in_any_pieces_arrive_unstuffed_and_the_next_command_is_left(
+    lines: list[bytes], pieces: list[int]
+) -> None:
+    wire = _stuffed(lines) + b".\r\nRSET\r\n"
+    outcome, content, rest = asyncio.run(_receive(wire, pieces))
+    assert outcome is DataOutcome.RECEIVED
+    assert content == b"".join(line + b"\r\n" for line in lines)
+    assert rest == b"RSET\r\n"
+
+
+async def test_a_line_over_the_limit_is_refused_and_the_data_read_to_its_end() -> None:
+    wire = b"Subject: x\r\n\r\n" + b"y" * 5000 + b".\r\n.\r\nQUIT\r\n"
+    outcome, content, rest = await _receive(wire, [7, 1500, 4000])
+    assert (outcome, content, rest) == (DataOutcome.LINE_TOO_LONG, b"", b"QUIT\r\n")
+    assert outcome.value.startswith("500 ")
+
+
+async def test_data_over_the_size_limit_is_refused_and_read_to_its_end() -> None:
+    wire = b"Subject: x\r\n\r\n" + (b"z" * 70 + b"\r\n") * 200 + b".\r\nQUIT\r\n"
+    outcome, content, rest = await _receive(wire, [100, 2000], size_limit=1000)
+    assert (outcome, content, rest) == (DataOutcome.TOO_BIG, b"", b"QUIT\r\n")
+
+
+def _base64_lines(size: int) -> list[bytes]:
+    encoded = base64.encodebytes(os.urandom(size)).replace(b"\n", b"\r\n")
+    return encoded.splitlines(keepends=True)
+
+
+def test_a_long_base64_run_is_cut_at_a_line_end_and_slimming_twice_changes_nothing() -> None:
+    head = b"Content-Transfer-Encoding: base64\r\n\r\n"
+    tail = b"--boundary--\r\n"
+    run = _base64_lines(57 * 20000)  # 20,000 full lines of 76 characters
+    slimmed = slim(head + b"".join(run) + tail)
+    kept = slimmed[len(head) : -len(tail)]
+    assert slimmed.startswith(head) and slimmed.endswith(tail)
+    assert KEPT - 80 < len(kept) <= KEPT and b"".join(run).startswith(kept)
+    assert slim(slimmed) == slimmed
+
+
+def test_a_short_base64_run_is_kept_whole() -> None:
+    run = b"".join(_base64_lines(57 * (RUN_LINES - 1)))  # 57 bytes make one 76-character line
+    content = b"Not base64.\r\n" * KEPT + run
+    assert slim(content) == content
+
+
+async def test_a_25_mb_email_is_accepted_and_its_text_sent(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, smtp={"max_message_size": 30 * 1024 * 1024})
+    msg = message(body="The plans are attached.\n.Leading dot kept.")
+    msg.add_attachment(os.urandom(18 * 1024 * 1024),  # 24 MB as base64
+                       maintype="application", subtype="pdf",
+                       filename="plans.pdf")  # fmt: skip
+    async with Bridge(settings) as bridge:
+        dialogue = await asyncio.to_thread(
+            converse, bridge.smtp_address, mail_from="alice@example.com", rcpts=[RCPT],
+            content=msg.as_bytes(),
+        )  # fmt: skip
+        assert dialogue.accepted, dialogue
+        for _ in range(100):
+            jobs = await bridge.store.recent_sms(limit=5)
+            if jobs and jobs[0].state is JobState.SENT:
+                break
+            await asyncio.sleep(0.05)
+        assert [job.text for job in jobs] == ["The plans are attached.\n.Leading dot kept."]
+
+
+async def test_commands_pipelined_after_the_end_of_data_are_answered(tmp_path: Path) -> None:
+    async with Bridge(make_settings(tmp_path)) as bridge:
+        host, port = bridge.smtp_address.rsplit(":", 1)
+        answers = await asyncio.to_thread(_pipelined, host, int(port))
+    assert answers[-3].startswith(b"250 2.0.0 Queued 1 text")
+    assert answers[-2].startswith(b"250") and answers[-1].startswith(b"221")
+
+
+def _pipelined(host: str, port: int) -> list[bytes]:
+    """EHLO, then MAIL, RCPT, DATA; then the content, the end, RSET and QUIT in one write."""
+    content = message().as_bytes().replace(b"\n", b"\r\n")
+    with socket.create_connection((host, port), timeout=30) as sock:
+        reader = sock.makefile("rb")
+        reader.readline()
+        sock.sendall(b"EHLO client.example.com\r\n")
+        while not reader.readline().startswith(b"250 "):
+            pass
+        sock.sendall(f"MAIL FROM:<alice@example.com>\r\nRCPT TO:<{RCPT}>\r\nDATA\r\n".encode())
+        answers = [reader.readline() for _ in range(3)]
+        sock.sendall(content + b".\r\nRSET\r\nQUIT\r\n")
+        answers += [reader.readline() for _ in range(3)]
+    assert [a[:3] for a in answers[:3]] == [b"250", b"250", b"354"], answers
+    return answers
