@@ -9,11 +9,12 @@ import os
 import socket
 from pathlib import Path
 
+from aiosmtpd.smtp import SMTP
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.app import Bridge
-from bridge.inbound.smtp_data import DataOutcome, receive_data
+from bridge.inbound.smtp_data import BridgeSMTP, DataOutcome, receive_data
 from bridge.models import JobState
 from bridge.parsing.slimming import KEPT, RUN_LINES, slim
 from tests.conftest import make_settings
@@ -137,3 +138,27 @@ def _pipelined(host: str, port: int) -> list[bytes]:
         answers += [reader.readline() for _ in range(3)]
     assert [a[:3] for a in answers[:3]] == [b"250", b"250", b"354"], answers
     return answers
+
+
+_ATEXT = st.text(alphabet="abcXYZ019+-_=.'\"@<> \\()[]:,;é", min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(local=_ATEXT, domain=st.sampled_from(["sms.example.com", "x", "a-b.c", "[1.2.3.4]", ""]),
+       rest=st.sampled_from(["", " SIZE=100", "  BODY=8BITMIME ", "x", ">", " (c) SIZE=1", " \t"]),
+       space=st.sampled_from(["", " "]))  # fmt: skip
+def test_the_quick_address_parse_agrees_with_aiosmtpd(
+    local: str, domain: str, rest: str, space: str
+) -> None:
+    asyncio.run(_agree(f"{space}<{local}@{domain}>{rest}"))
+
+
+async def _agree(arg: str) -> None:
+    protocol = BridgeSMTP(object())
+    assert protocol._getaddr(arg) == SMTP._getaddr(protocol, arg)
+
+
+async def test_the_same_commands_and_auth_mechanisms_are_found_as_by_aiosmtpd() -> None:
+    ours, theirs = BridgeSMTP(object()), SMTP(object())
+    assert ours._auth_methods.keys() == theirs._auth_methods.keys() >= {"LOGIN", "PLAIN"}
+    assert ours._smtp_methods.keys() == theirs._smtp_methods.keys() >= {"EHLO", "DATA", "QUIT"}
