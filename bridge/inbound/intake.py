@@ -184,8 +184,12 @@ def _describe(defect: MessageDefect) -> str:
 
 
 def _message_id(msg: EmailMessage, content: bytes) -> str:
-    """The Message-ID, or a digest of the content, so a redelivery has the same key either way."""
-    value = str(msg.get("Message-ID", "")).strip()
-    if value:
-        return value
+    """The Message-ID, or a digest of the content, so a redelivery has the same key either way.
+
+    Read raw, unfolded: the header registry's parse of it was a twentieth of the SMTP
+    listener's time, and the ID is only compared, never interpreted.
+    """
+    for name, value in msg.raw_items():
+        if name.lower() == "message-id" and value.strip():
+            return " ".join(value.split())
     return f"<sha256-{hashlib.sha256(content).hexdigest()[:32]}@smsbridge.invalid>"
