@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import smtplib
 import socket
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -13,8 +14,12 @@ from pydantic import SecretStr
 
 from bridge.config import MailSettings, SmarthostSettings
 from bridge.errors import PermanentFailure, TemporaryFailure
+from bridge.models import NewMailJob
 from bridge.outbound.mail import MaildirTransport, SmtpTransport, build_transport
+from bridge.retry import RetryPolicy
+from bridge.store.base import Store
 from bridge.testing.smtp_sink import SmtpSink, tls_available
+from bridge.workers.mail import MailDispatcher
 
 AUTHOR = "ann@example.com"
 needs_tls = pytest.mark.skipif(not tls_available(), reason="the openssl command is not installed")
@@ -258,3 +263,61 @@ async def test_sessions_are_kept_and_a_stale_one_is_replaced() -> None:
                                 content=b"Subject: 3\r\n\r\nbody\r\n")  # fmt: skip
         await transport.close()
         assert len(sink.messages) == 4
+
+
+async def test_a_retried_message_is_filed_once_even_after_a_reader_moved_it(
+    tmp_path: Path,
+) -> None:
+    transport = MaildirTransport(tmp_path)
+    await transport.deliver(envelope_from="", recipients=(AUTHOR,), content=_message(), key="m1")
+    # The bridge died before recording the delivery; the job is tried again.
+    await transport.deliver(envelope_from="", recipients=(AUTHOR,), content=_message(), key="m1",
+                            retry=True)  # fmt: skip
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["m1.smsbridge"]
+    # A mail reader has seen it meanwhile: new/NAME became cur/NAME:2,S.
+    (tmp_path / "new" / "m1.smsbridge").rename(tmp_path / "cur" / "m1.smsbridge:2,S")
+    await transport.deliver(envelope_from="", recipients=(AUTHOR,), content=_message(), key="m1",
+                            retry=True)  # fmt: skip
+    assert list((tmp_path / "new").iterdir()) == []
+    # Another job's message is filed as usual.
+    await transport.deliver(envelope_from="", recipients=(AUTHOR,), content=_message(), key="m2",
+                            retry=True)  # fmt: skip
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["m2.smsbridge"]
+
+
+async def test_a_half_written_file_left_in_tmp_is_written_over(tmp_path: Path) -> None:
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "tmp" / "m1.smsbridge").write_bytes(b"Return-Path: <>\nSubj")
+    transport = MaildirTransport(tmp_path)
+    await transport.deliver(envelope_from="", recipients=(AUTHOR,), content=_message(), key="m1",
+                            retry=True)  # fmt: skip
+    assert list((tmp_path / "tmp").iterdir()) == []
+    filed = (tmp_path / "new" / "m1.smsbridge").read_bytes()
+    assert filed == b"Return-Path: <>\n" + _message().replace(b"\r\n", b"\n")
+
+
+async def test_a_job_taken_over_after_its_bridge_died_mid_delivery_is_filed_once(
+    store: Store, tmp_path: Path
+) -> None:
+    """The first bridge filed the message and died before recording it; someone read it; the
+    lease runs out and the job is claimed again (attempt 2): the mail worker finds it filed."""
+    now = datetime.now(UTC)
+    [job_id] = await store.enqueue_mail(
+        [NewMailJob(envelope_from="", recipients=(AUTHOR,), content=_message())], now=now
+    )
+    transport = MaildirTransport(tmp_path / "mail")
+    [first] = await store.claim_mail(now=now, limit=1, lease_seconds=0.0, owner="dead")
+    await transport.deliver(envelope_from="", recipients=first.recipients, content=first.content,
+                            key=first.id)  # fmt: skip
+    mail = tmp_path / "mail"
+    (mail / "new" / f"{job_id}.smsbridge").rename(mail / "cur" / f"{job_id}.smsbridge:2,S")  # read
+    later = now + timedelta(seconds=1)
+    [again] = await store.claim_mail(now=later, limit=1, lease_seconds=60.0, owner="alive")
+    assert (again.id, again.attempts) == (job_id, 2)
+    worker = MailDispatcher(store=store, transport=transport, clock=lambda: later,
+                            policy=RetryPolicy(max_attempts=5, base_seconds=1, cap_seconds=10))  # fmt: skip
+    await worker.handle(again)
+    assert list((mail / "new").iterdir()) == []
+    assert [p.name for p in (mail / "cur").iterdir()] == [f"{job_id}.smsbridge:2,S"]
+    assert await store.claim_mail(now=later + timedelta(hours=1), limit=1, lease_seconds=60.0,
+                                  owner="alive") == []  # fmt: skip

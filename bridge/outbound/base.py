@@ -21,10 +21,17 @@ class MailTransport(Protocol):
 
     ``content`` is the complete RFC 5322 message as bytes. Raise ``TemporaryFailure`` (retry
     later: 4xx, connection refused, timeout) or ``PermanentFailure`` (5xx for every recipient).
+
+    ``key`` names the message for good (the mail job's id) and ``retry`` says an earlier attempt
+    may have got as far as delivering it (the bridge died before recording that). A transport
+    that can see its earlier deliveries (the Maildir) delivers a key at most once; one that
+    cannot (an SMTP 250 lost with the connection) may deliver it again, with the same
+    Message-ID, which is what mail software removes duplicates by.
     """
 
     name: str
 
     async def deliver(
-        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes
-    ) -> None: ...
+        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes,
+        key: str | None = None, retry: bool = False,
+    ) -> None: ...  # fmt: skip

@@ -30,8 +30,9 @@ class ImapAppendTransport:
         self._settings = settings
 
     async def deliver(
-        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes
-    ) -> None:
+        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes,
+        key: str | None = None, retry: bool = False,
+    ) -> None:  # fmt: skip
         where = f"the mailbox {self._settings.username}@{self._settings.host}"
         try:
             await self._append(content)

@@ -39,6 +39,12 @@ class MaildirTransport:
     Every recipient shares the one Maildir: it is the bridge's own mailbox (for a single-host
     setup or for inspection), not a router. The message gets the ``Return-Path`` an MDA adds,
     and LF line endings, which is what Maildir readers expect.
+
+    A message with a ``key`` is filed as ``<key>.smsbridge`` (the key is a time-ordered job id,
+    so names still sort by time), and a retry first looks for that name in ``new/`` and, as a
+    reader may have moved it, in ``cur/`` (``<name>:2,<flags>``): a bridge killed between the
+    rename and recording the delivery does not file the message twice. The name carries no
+    host, so a bridge that takes over another's job on a shared Maildir finds it too.
     """
 
     name = "maildir"
@@ -49,26 +55,38 @@ class MaildirTransport:
         self._counter = itertools.count(1)
 
     async def deliver(
-        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes
-    ) -> None:
+        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes,
+        key: str | None = None, retry: bool = False,
+    ) -> None:  # fmt: skip
         data = _with_return_path(envelope_from, content)
+        name = f"{key}.smsbridge" if key else self._unique_name()
         try:
-            name = await asyncio.to_thread(self._write, data)
+            written = await asyncio.to_thread(self._write, name, data, retry)
         except OSError as exc:
             raise TemporaryFailure(
                 f"cannot write to the Maildir {self.path}: {exc.strerror or exc}"
             ) from exc
-        log.debug("mail for %d recipient(s) written to %s/new/%s", len(recipients), self.path, name)
+        what = "written to" if written else "already in"
+        log.debug("mail for %d recipient(s) %s %s as %s", len(recipients), what, self.path, name)
 
-    def _write(self, data: bytes) -> str:
-        """Write to tmp/, fsync, move into new/, fsync new/: the Maildir way to be atomic."""
+    def _write(self, name: str, data: bytes, retry: bool) -> bool:
+        """Write to tmp/, fsync, move into new/, fsync new/: the Maildir way to be atomic.
+        False if a retry finds the message already delivered."""
         self._ensure_maildir()
-        name = self._unique_name()
+        if retry and self._delivered(name):
+            return False
         tmp_path = self.path / "tmp" / name
         _write_synced(tmp_path, data)
         os.rename(tmp_path, self.path / "new" / name)
         _fsync_dir(self.path / "new")
-        return name
+        return True
+
+    def _delivered(self, name: str) -> bool:
+        if (self.path / "new" / name).exists():
+            return True
+        moved = name + ":"
+        with os.scandir(self.path / "cur") as entries:
+            return any(entry.name.startswith(moved) for entry in entries)
 
     def _ensure_maildir(self) -> None:
         if all((self.path / sub).is_dir() for sub in _MAILDIR_SUBDIRS):
@@ -97,7 +115,8 @@ def _with_return_path(envelope_from: str, content: bytes) -> bytes:
 
 
 def _write_synced(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    """Write and fsync; a file left in tmp/ by an attempt that died is written over."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         view = memoryview(data)
         while view:
@@ -142,8 +161,9 @@ class SmtpTransport:
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
 
     async def deliver(
-        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes
-    ) -> None:
+        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes,
+        key: str | None = None, retry: bool = False,
+    ) -> None:  # fmt: skip
         try:
             refused = await self._send(envelope_from, recipients, content)
         except (aiosmtplib.SMTPException, OSError, ValueError) as exc:

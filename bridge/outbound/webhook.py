@@ -42,8 +42,9 @@ class WebhookTransport:
         self._timeout = timeout
 
     async def deliver(
-        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes
-    ) -> None:
+        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes,
+        key: str | None = None, retry: bool = False,
+    ) -> None:  # fmt: skip
         for url in recipients:
             await self._post(url, content)
 

@@ -46,8 +46,9 @@ class MailDispatcher:
             if transport is None:
                 raise PermanentFailure("no webhook secret is configured (inbound.webhook_secret)")
             await transport.deliver(
-                envelope_from=job.envelope_from, recipients=job.recipients, content=job.content
-            )
+                envelope_from=job.envelope_from, recipients=job.recipients, content=job.content,
+                key=job.id, retry=job.attempts > 1,
+            )  # fmt: skip
         except TemporaryFailure as exc:
             await self._temporary(job, exc)
         except PermanentFailure as exc:
