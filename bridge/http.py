@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bridge.config import HttpSettings
@@ -46,7 +46,20 @@ def build_app(*, store: Store, routes: Sequence[BaseRoute] = ()) -> Starlette:
             }
         )
 
-    return Starlette(routes=[Route("/healthz", health, methods=["GET"]), *routes])
+    return Starlette(
+        routes=[Route("/healthz", health, methods=["GET"]), *routes],
+        exception_handlers={Exception: _unavailable},
+    )
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    """Anything a handler could not finish (the store refusing a write, say) is a 503 with a
+    sentence and a Retry-After, not a bare 500: nothing was stored, and the provider retries."""
+    log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+    return PlainTextResponse(
+        "The bridge could not store this just now; please send it again later.\n",
+        status_code=503, headers={"Retry-After": "30"},
+    )  # fmt: skip
 
 
 class HttpServer:

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.conftest import free_port, settings_toml
 
 
@@ -22,6 +24,14 @@ def read_journal(path: Path) -> list[dict[str, Any]]:
         return []
     lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
+
+
+def assert_webhook_unavailable(bridge: BridgeProcess) -> None:
+    """An inbound text while nothing can be stored: 503 with a sentence and a Retry-After."""
+    answer = httpx.post(f"{bridge.public_url}/webhooks/sandbox/inbound", timeout=10,
+                        data={"From": "+447700900123", "To": "+447700900100", "Body": "Hi"})  # fmt: skip
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Retry-After"] == "30" and "could not store" in answer.text
 
 
 class BridgeProcess:

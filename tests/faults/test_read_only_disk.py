@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bridge_process import BridgeProcess, read_journal
+from tests.bridge_process import BridgeProcess, assert_webhook_unavailable, read_journal
 from tests.conftest import IN_CI
 from tests.smtp_client import Dialogue, converse, message
 
@@ -100,6 +100,7 @@ def test_a_file_system_gone_read_only_gets_451_and_nothing_half_written(
             assert said.data is not None and said.data[0] == 451, said
             assert said.data[1].startswith("4.3.0")
             refused.append(n)
+        assert_webhook_unavailable(bridge)
         bridge.stop()
     ext4_disk.repair()
     texts = {j["body"].split()[2] for j in bridge.jobs()}
