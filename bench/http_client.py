@@ -3,8 +3,9 @@
 ``bench/dispatch.py`` measures the bridge sending through its HTTP provider. This measures
 only the client the providers use (httpx), with the same emulator, form body and JSON answer
 and 8 concurrent tasks (the dispatch benchmark's 8 workers): no store, no queue, no bridge.
-The bridge cannot send faster than this. If aiohttp is installed (it is not a dependency),
-it is measured the same way, for comparison.
+The bridge cannot send faster than this. Three clients: httpx on its default transport
+(httpcore), httpx on the bridge's ``KeepAliveTransport`` (what the providers use), and, if
+it is installed (it is not a dependency), aiohttp, for comparison.
 
     .venv/bin/python bench/http_client.py [--requests 20000] [--tasks 8]
 """
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import httpx
 from harness import free_port, wait_port
+
+from bridge.providers.http_transport import KeepAliveTransport
 
 FORM = {"to": "447700900123", "from": "ExampleCo", "message": "Your order is ready.",
         "reference": "s0123456789"}  # fmt: skip
@@ -41,12 +44,20 @@ async def _drive(send: Callable[[], Awaitable[None]], requests: int, tasks: int)
 
 
 async def with_httpx(url: str, requests: int, tasks: int) -> float:
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient() as client:  # httpcore, httpx's default transport
+        return await _post_all(client, url, requests, tasks)
 
-        async def send() -> None:
-            (await client.post(url, data=FORM)).json()
 
-        return await _drive(send, requests, tasks)
+async def with_bridge_transport(url: str, requests: int, tasks: int) -> float:
+    async with httpx.AsyncClient(transport=KeepAliveTransport()) as client:  # the providers'
+        return await _post_all(client, url, requests, tasks)
+
+
+async def _post_all(client: httpx.AsyncClient, url: str, requests: int, tasks: int) -> float:
+    async def send() -> None:
+        (await client.post(url, data=FORM)).json()
+
+    return await _drive(send, requests, tasks)
 
 
 async def with_aiohttp(url: str, requests: int, tasks: int) -> float | None:
@@ -75,7 +86,9 @@ def main() -> None:
     try:
         wait_port(port)
         url = f"http://127.0.0.1:{port}/send"
-        for name, measure in (("httpx", with_httpx), ("aiohttp", with_aiohttp)):
+        for name, measure in (("httpx with httpcore", with_httpx),
+                              ("httpx with KeepAliveTransport", with_bridge_transport),
+                              ("aiohttp", with_aiohttp)):  # fmt: skip
             for _ in range(3):
                 rate = asyncio.run(measure(url, args.requests, args.tasks))
                 shown = "not installed" if rate is None else f"{rate:.0f} requests/s"

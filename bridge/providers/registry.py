@@ -1,8 +1,9 @@
 """Build every configured provider, with its breaker, from the settings: the only place that
 knows which class serves which ``type``, and the URLs each one is given for its callbacks.
 
-All HTTP providers share one ``httpx.AsyncClient`` (its pool keeps a connection per host), so
-failing over costs no new TLS handshake once both providers have been used.
+All HTTP providers share one ``httpx.AsyncClient`` on ``KeepAliveTransport`` (its pool keeps
+connections per host), so failing over costs no new TLS handshake once both providers have
+been used.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bridge.providers.base import Provider
 from bridge.providers.breaker import Breaker
 from bridge.providers.choice import Carrier, ProviderChoice
 from bridge.providers.generic_http import HttpProvider
+from bridge.providers.http_transport import KeepAliveTransport
 from bridge.providers.sandbox import SandboxProvider
 from bridge.providers.smsworks import SmsWorksProvider
 from bridge.providers.twilio import TwilioProvider
@@ -49,7 +51,7 @@ class ProviderSet:
 
 
 def build_providers(settings: Settings) -> ProviderSet:
-    client = httpx.AsyncClient()
+    client = httpx.AsyncClient(transport=KeepAliveTransport())
     carriers = [
         Carrier(name, _provider(settings, name, entry, client),
                 Breaker(failures=entry.breaker_failures, cooldown=entry.breaker_cooldown_seconds))

@@ -35,6 +35,7 @@ __all__ = [
     "SmtpSink",
     "ThreadedSmtpSink",
     "TlsUnavailable",
+    "self_signed_certificate",
     "tls_available",
 ]
 
@@ -77,8 +78,9 @@ def tls_available() -> bool:
 
 
 @functools.cache
-def _certificate() -> tuple[ssl.SSLContext, str]:
-    """A server context and the PEM of its self-signed certificate, made once per process."""
+def self_signed_certificate() -> tuple[ssl.SSLContext, str]:
+    """A server context and the PEM of its self-signed certificate (localhost, 127.0.0.1),
+    made once per process; other test servers (the HTTP transport's) use it too."""
     openssl = shutil.which("openssl")
     if openssl is None:
         raise TlsUnavailable("the openssl command is not installed")
@@ -101,7 +103,7 @@ class _SinkCore:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, tls: bool = False) -> None:
         self.host = host
         self.port = port
-        self._tls: ssl.SSLContext | None = _certificate()[0] if tls else None
+        self._tls: ssl.SSLContext | None = self_signed_certificate()[0] if tls else None
         self._lock = threading.Condition()
         self._messages: list[ReceivedMessage] = []
         self._faults: dict[Stage, deque[_Fault]] = {"rcpt": deque(), "data": deque()}
@@ -132,7 +134,7 @@ class _SinkCore:
         """A client context that trusts this sink's certificate (and nothing else)."""
         if self._tls is None:
             raise ValueError("this sink was created without tls=True")
-        return ssl.create_default_context(cadata=_certificate()[1])
+        return ssl.create_default_context(cadata=self_signed_certificate()[1])
 
     def _wait(self, count: int, timeout: float) -> tuple[ReceivedMessage, ...]:
         deadline = time.monotonic() + timeout
