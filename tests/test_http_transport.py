@@ -12,6 +12,7 @@ import pytest
 
 from bridge.providers.http_common import transport_failure
 from bridge.providers.http_transport import KeepAliveTransport
+from bridge.providers.registry import provider_transport
 from bridge.testing.smtp_sink import self_signed_certificate, tls_available
 
 Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -217,3 +218,14 @@ async def test_tls_is_verified_against_the_trusted_certificates(
         for _ in range(2):
             assert (await trusting.post(url + "/send", data={"a": "b"})).json() == {"ok": 1}
     assert server.connections == 1
+
+
+def test_a_proxy_in_the_environment_gets_httpx_own_transport(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                 "all_proxy"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    assert isinstance(provider_transport(), KeepAliveTransport)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.com:3128")
+    assert provider_transport() is None  # httpx then routes through the proxy, NO_PROXY too

@@ -10,8 +10,9 @@ With it, httpx alone makes about 1,650 requests/s here; with this transport, abo
 It does what provider calls need and no more: HTTP/1.1 over TCP or TLS (verified, with the
 client's own CA settings), one request per connection at a time, idle connections kept per
 host for ``keepalive_seconds``, responses framed by Content-Length, chunked encoding or the
-end of the connection. httpx keeps everything else (auth, redirects, cookies, proxies from
-the environment, which it routes to its own transports).
+end of the connection. httpx keeps everything else (auth, redirects, cookies). httpx honours
+a proxy from the environment only on its own transports, so with one set the registry gives
+the client httpx's default transport instead (``registry.provider_transport``).
 
 Errors are httpx's own classes, chosen with care because ``http_common`` decides from them
 whether a text may have been sent: only a failure before any byte of the request was written

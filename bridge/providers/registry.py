@@ -8,6 +8,7 @@ been used.
 
 from __future__ import annotations
 
+import urllib.request
 from dataclasses import dataclass
 
 import httpx
@@ -31,7 +32,7 @@ from bridge.providers.smsworks import SmsWorksProvider
 from bridge.providers.twilio import TwilioProvider
 from bridge.providers.vonage import VonageProvider
 
-__all__ = ["ProviderSet", "build_providers", "webhook_url"]
+__all__ = ["ProviderSet", "build_providers", "provider_transport", "webhook_url"]
 
 
 def webhook_url(settings: Settings, name: str, kind: str) -> str | None:
@@ -50,8 +51,17 @@ class ProviderSet:
         await self.client.aclose()
 
 
+def provider_transport() -> httpx.AsyncBaseTransport | None:
+    """``KeepAliveTransport``, unless a proxy is set in the environment: httpx honours
+    ``HTTPS_PROXY`` and ``NO_PROXY`` only on its own transports (None here means those)."""
+    proxies = urllib.request.getproxies()
+    if any(scheme in proxies for scheme in ("http", "https", "all")):
+        return None
+    return KeepAliveTransport()
+
+
 def build_providers(settings: Settings) -> ProviderSet:
-    client = httpx.AsyncClient(transport=KeepAliveTransport())
+    client = httpx.AsyncClient(transport=provider_transport())
     carriers = [
         Carrier(name, _provider(settings, name, entry, client),
                 Breaker(failures=entry.breaker_failures, cooldown=entry.breaker_cooldown_seconds))
