@@ -116,6 +116,14 @@ class BridgeSMTP(SMTP):
     """
 
     _dir: ClassVar[list[str] | None] = None
+    _in_data = False
+
+    def data_received(self, data: bytes) -> None:
+        """During ``DATA`` every arrival restarts the session's timer: the timeout is for a
+        client gone quiet (as Postfix's is), not for a large email on a slow line."""
+        if self._in_data:
+            self._reset_timeout()
+        super().data_received(data)
 
     def __dir__(self) -> list[str]:
         """Only the ``auth_*`` and ``smtp_*`` methods: what aiosmtpd's constructor looks for in
@@ -128,10 +136,14 @@ class BridgeSMTP(SMTP):
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         """``<local@domain> params`` with a dot-atom local part, at once; anything else (quoted
-        local parts, source routes, no brackets, malformed) by aiosmtpd's full parser."""
+        local parts, source routes, no brackets, malformed) by aiosmtpd's full parser, which
+        is the email package's, and which raises on some malformed addresses."""
         plain = _PLAIN_ADDRESS.match(arg)
         if plain is None:
-            return super()._getaddr(arg)
+            try:
+                return super()._getaddr(arg)
+            except (AttributeError, IndexError, ValueError):  # the email package's parser
+                return None, None  # choked (``<a@[@b>``): "553 malformed address", not a 500
         address, rest = plain.group(1), arg[plain.end() :]
         if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
             return None, None
@@ -149,12 +161,15 @@ class BridgeSMTP(SMTP):
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:
+            self._in_data = True
             outcome, content = await receive_data(
                 self._reader, size_limit=self.data_size_limit, line_limit=self.line_length_limit
             )
         except asyncio.CancelledError:  # the connection went away during DATA
             self._writer.close()
             raise
+        finally:
+            self._in_data = False
         if outcome is DataOutcome.RECEIVED:
             self.envelope.content = self.envelope.original_content = content
             status = await self._call_handler_hook("DATA")
