@@ -106,9 +106,10 @@ class BridgeSMTP(SMTP):
 
     One instance is made per connection, and a mail server that sends one email per connection
     (Postfix's ``smtp-source``, many relays) makes that set-up count. Profiling showed a third
-    of the listener's time in two places that are overridden here: the constructor's search of
-    ``dir(self)`` for AUTH mechanisms and commands (``__dir__``), and ``_getaddr``'s parse of every MAIL and
-    RCPT address with the email package's header parser (a fast path for plain addresses).
+    of the listener's time in two places that are overridden here: the constructor's search
+    of ``dir(self)`` for AUTH mechanisms and commands (``__dir__``), and ``_getaddr``'s parse
+    of every MAIL and RCPT address with the email package's header parser (a fast path for
+    plain addresses). The content is always bytes: ``decode_data`` is not supported.
 
     Everything else is aiosmtpd's. The overrides use its internals (``_reader``, ``_getaddr``,
     ``_call_handler_hook``, ``_create_envelope``), which is why pyproject pins aiosmtpd below
@@ -130,9 +131,11 @@ class BridgeSMTP(SMTP):
         ``dir(self)`` (with ``inspect.getmembers`` for the first, which otherwise binds every
         attribute of the class), listed once per class."""
         cls = type(self)
-        if cls._dir is None:
-            cls._dir = [name for name in super().__dir__() if name.startswith(("auth_", "smtp_"))]
-        return cls._dir
+        names = cls.__dict__.get("_dir")  # per class: a subclass may add mechanisms
+        if names is None:
+            names = [name for name in super().__dir__() if name.startswith(("auth_", "smtp_"))]
+            cls._dir = names
+        return names
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         """``<local@domain> params`` with a dot-atom local part, at once; anything else (quoted
