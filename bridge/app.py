@@ -43,7 +43,7 @@ from bridge.providers.choice import ProviderChoice
 from bridge.providers.registry import ProviderSet, build_providers
 from bridge.providers.smsworks import SmsWorksProvider
 from bridge.providers.twilio import TwilioProvider
-from bridge.ratelimit import RateLimiter
+from bridge.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 from bridge.retry import RetryPolicy
 from bridge.store.base import Store
 from bridge.store.factory import open_store
@@ -325,7 +325,7 @@ class Bridge:
             handle=SmsDispatcher(
                 store=store, providers=self.providers, policy=self._policy(queue.max_attempts),
                 notices=self._notice_settings(), clock=self._clock,
-                notice_queued=mail_runner.wake, limiter=self._limiter(),
+                notice_queued=mail_runner.wake, limiter=self._limiter(store),
             ).handle,
             concurrency=queue.workers, poll_seconds=queue.poll_seconds,
         )  # fmt: skip
@@ -340,13 +340,16 @@ class Bridge:
         self._webhook_client = httpx.AsyncClient()
         return WebhookTransport(client=self._webhook_client, secret=secret.get_secret_value())
 
-    def _limiter(self) -> RateLimiter | None:
+    def _limiter(self, store: Store) -> Limiter | None:
+        """In the process for a store only this bridge uses; in the store when it is shared."""
         limits = {n.number: (n.rate_per_second, n.burst) for n in self.settings.numbers
                   if n.rate_per_second}  # fmt: skip
         for name, entry in self.settings.provider_entries.items():
             if entry.rate_per_second:
                 limits[name] = (entry.rate_per_second, entry.burst)
-        return RateLimiter(limits) if limits else None
+        if not limits:
+            return None
+        return RateLimiter(limits) if store.exclusive else SharedRateLimiter(limits, store)
 
     def _policy(self, max_attempts: int) -> RetryPolicy:
         queue = self.settings.queue

@@ -3,14 +3,29 @@
 A text that would exceed a limit is not refused and not retried as a failure: the worker puts
 it back in the queue for the moment a token will be free, without spending an attempt. A
 reservation takes a token from every bucket that applies or from none, so one busy number
-never uses up the provider's share for nothing. Pure: the caller passes the time.
+never uses up the provider's share for nothing. The caller passes the time.
+
+``RateLimiter`` keeps its buckets in the process: right for one bridge (SQLite). With several
+bridges on one PostgreSQL database, ``SharedRateLimiter`` keeps them in the database
+(``store/ops_limits.py``), so a limit holds for all of them together.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
 
-__all__ = ["Bucket", "RateLimiter"]
+if TYPE_CHECKING:
+    from bridge.store.base import Store
+
+__all__ = ["Bucket", "Limiter", "RateLimiter", "SharedRateLimiter"]
+
+
+class Limiter(Protocol):
+    async def take(self, keys: tuple[str, ...], *, now: float) -> float:
+        """0 and a token taken for each limited key, or the seconds to wait (nothing taken)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -46,8 +61,25 @@ class RateLimiter:
             bucket.tokens -= 1
         return 0.0
 
+    async def take(self, keys: tuple[str, ...], *, now: float) -> float:
+        return self.reserve(keys, now=now)
+
     def _bucket(self, key: str, now: float) -> Bucket:
         if key not in self._buckets:
             rate, burst = self._limits[key]
             self._buckets[key] = Bucket(rate, float(burst), float(burst), now)
         return self._buckets[key]
+
+
+class SharedRateLimiter:
+    """The same limits, with the buckets in the store that every bridge uses."""
+
+    def __init__(self, limits: dict[str, tuple[float, int]], store: Store) -> None:
+        self._limits = limits
+        self._store = store
+
+    async def take(self, keys: tuple[str, ...], *, now: float) -> float:
+        limited = [(key, *self._limits[key]) for key in dict.fromkeys(keys) if key in self._limits]
+        if not limited:
+            return 0.0
+        return await self._store.take_tokens(limited, now=datetime.fromtimestamp(now, UTC))

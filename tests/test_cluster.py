@@ -196,3 +196,24 @@ def test_either_bridge_threads_replies_and_honours_stop_the_same(tmp_path: Path,
             assert len(sink.messages) == 2  # the repeated webhook made no second email
             reloaded = second.cli("reload")  # found through its own data_dir's lock file
             assert reloaded.returncode == 0, reloaded.stderr
+
+
+def test_a_rate_limit_holds_for_both_bridges_together(tmp_path: Path, dsn: str) -> None:
+    """A number limited to 4 texts a second (burst 1) sends 4 a second in all, not 4 from
+    each bridge: the token buckets are in the shared database."""
+    limited = NUMBERS.replace('timezone = "Europe/London"\n',
+                              'timezone = "Europe/London"\nrate_per_second = 4.0\nburst = 1\n')  # fmt: skip
+    first, second = _pair(tmp_path, dsn, extra=limited)
+    with first, second:
+        for n in range(16):
+            assert _email(first if n % 2 else second, subject=f"Limited {n}")[0].accepted
+        first.wait_until(lambda: len(read_journal(tmp_path / "provider" / "sent.jsonl")) >= 16,
+                         timeout=60, what="every text")  # fmt: skip
+    times = sorted(sent["at"] for sent in read_journal(tmp_path / "provider" / "sent.jsonl"))
+    # A token bucket's promise: any k texts in a row span at least (k - burst) / rate seconds
+    # (50 ms allowed for the provider call between the token and the journal line).
+    # A limiter in each process lets both bridges' bursts out together, 4 in 0.3 s.
+    pairs = [(j - i + 1, times[j] - times[i]) for i in range(len(times))
+             for j in range(i + 1, len(times))]  # fmt: skip
+    tight = [(k, round(span, 3)) for k, span in pairs if k > 1 + 4.0 * (span + 0.05)]
+    assert not tight, tight

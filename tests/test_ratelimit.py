@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.ratelimit import RateLimiter
+from bridge.ratelimit import RateLimiter, SharedRateLimiter
+from bridge.store.base import Store
 
 
 def test_a_burst_then_one_a_second() -> None:
@@ -39,3 +41,18 @@ def test_never_faster_than_rate_times_time_plus_burst(
         if limiter.reserve(("n",), now=now) == 0:
             sent += 1
     assert sent <= burst + rate * now + 1e-9
+
+
+async def test_the_shared_limiter_keeps_the_same_buckets_in_the_store(store: Store) -> None:
+    """``SharedRateLimiter`` on each backend gives the answers the in-process one gives, and
+    two limiters on one store (two bridges) draw from the same buckets."""
+    limits = {"twilio": (10.0, 1), "+447700900100": (1.0, 3)}
+    first, second = SharedRateLimiter(limits, store), SharedRateLimiter(limits, store)
+    local = RateLimiter(limits)
+    steps = [(("twilio", "+447700900100"), 0.0), (("+447700900100",), 0.0),
+             (("+447700900100",), 0.0), (("+447700900100",), 0.0), (("+447700900100",), 0.5),
+             (("twilio", "+447700900100"), 1.0), (("twilio", "+447700900200"), 1.0),
+             (("twilio",), 1.05), (("other",), 1.05)]  # fmt: skip
+    for n, (keys, at) in enumerate(steps):
+        shared = await (first if n % 2 else second).take(keys, now=1_800_000_000 + at)
+        assert shared == pytest.approx(local.reserve(keys, now=at)), (n, keys, at)

@@ -219,4 +219,11 @@ class Store(Protocol):
 
     async def get_sms(self, job_id: str) -> SmsJob | None: ...
 
+    async def take_tokens(
+        self, limits: Sequence[tuple[str, float, int]], *, now: datetime
+    ) -> float:
+        """A token from each of ``limits`` (key, texts a second, burst) and 0.0, or the seconds
+        to wait and nothing taken: the buckets every bridge on this database shares."""
+        ...
+
     async def counts(self) -> QueueCounts: ...

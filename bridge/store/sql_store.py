@@ -22,7 +22,7 @@ from bridge.models import (
     SendResult,
     SmsJob,
 )
-from bridge.store import ops
+from bridge.store import ops, ops_limits
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import HeldLock, InboundContext, QueueCounts
 from bridge.store.rows import dt, inbound_row, mail_row, record_row, sms_row, ts
@@ -216,6 +216,11 @@ class SqlStore:
         self, *, provider: str, reply_number: str, seen_until: datetime
     ) -> None:
         await self._do(ops.set_watch_cursor(provider, reply_number, ts(seen_until)))
+
+    async def take_tokens(
+        self, limits: Sequence[tuple[str, float, int]], *, now: datetime
+    ) -> float:
+        return await self._do(ops_limits.take_tokens(limits, ts(now)))
 
     async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None:
         row = await self._do(

@@ -19,7 +19,13 @@ from bridge.store.statements import Op, run_sqlite
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SchemaTooNew", "SqliteStore", "migrate"]
 
 T = TypeVar("T")
-MIGRATIONS = ("001_initial.sql", "002_inbound.sql", "003_mailboxes.sql", "004_providers.sql")
+MIGRATIONS = (
+    "001_initial.sql",
+    "002_inbound.sql",
+    "003_mailboxes.sql",
+    "004_providers.sql",
+    "005_rate_buckets.sql",
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -28,7 +28,7 @@ from bridge.outbound.notices import failure_notice
 from bridge.parsing.numbers import mask
 from bridge.providers.breaker import BreakerState
 from bridge.providers.choice import Carrier, ProviderChoice
-from bridge.ratelimit import RateLimiter
+from bridge.ratelimit import Limiter
 from bridge.retry import RetryPolicy
 from bridge.store.base import Store
 
@@ -54,7 +54,7 @@ class SmsDispatcher:
         notices: NoticeSettings,
         clock: Clock,
         notice_queued: Callable[[], None],
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self._store = store
         self._providers = providers
@@ -156,7 +156,7 @@ class SmsDispatcher:
         if self._limiter is None:
             return False
         now = self._clock()
-        wait = self._limiter.reserve((provider, job.sender), now=now.timestamp())
+        wait = await self._limiter.take((provider, job.sender), now=now.timestamp())
         if wait <= 0:
             return False
         await self._store.sms_defer(job.id, at=now + timedelta(seconds=wait), now=now)
