@@ -211,9 +211,9 @@ def test_a_rate_limit_holds_for_both_bridges_together(tmp_path: Path, dsn: str) 
                          timeout=60, what="every text")  # fmt: skip
     times = sorted(sent["at"] for sent in read_journal(tmp_path / "provider" / "sent.jsonl"))
     # A token bucket's promise: any k texts in a row span at least (k - burst) / rate seconds
-    # (50 ms allowed for the provider call between the token and the journal line).
+    # (150 ms allowed for the provider call between the token and the journal line).
     # A limiter in each process lets both bridges' bursts out together, 4 in 0.3 s.
     pairs = [(j - i + 1, times[j] - times[i]) for i in range(len(times))
              for j in range(i + 1, len(times))]  # fmt: skip
-    tight = [(k, round(span, 3)) for k, span in pairs if k > 1 + 4.0 * (span + 0.05)]
+    tight = [(k, round(span, 3)) for k, span in pairs if k > 1 + 4.0 * (span + 0.15)]
     assert not tight, tight

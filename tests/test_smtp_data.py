@@ -174,10 +174,10 @@ class _Accepting:
 
 
 async def test_a_slow_upload_is_not_cut_off_while_it_keeps_arriving() -> None:
-    """The session timeout is an idle timeout during DATA too: 1.5 s of upload in pieces
-    0.3 s apart passes a 0.5 s timeout; 1 s of silence does not."""
+    """The session timeout is an idle timeout during DATA too: 2 s of upload in pieces
+    0.4 s apart passes a 1 s timeout; 2 s of silence does not."""
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: BridgeSMTP(_Accepting(), timeout=0.5),
+    server = await loop.create_server(lambda: BridgeSMTP(_Accepting(), timeout=1.0),
                                       "127.0.0.1", 0)  # fmt: skip
     port = server.sockets[0].getsockname()[1]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -189,10 +189,10 @@ async def test_a_slow_upload_is_not_cut_off_while_it_keeps_arriving() -> None:
         assert answers[-1].startswith(b"354"), answers
         for n in range(5):
             writer.write(b"Line %d of a slow upload\r\n" % n)
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.4)
         writer.write(b".\r\n")
         assert (await reader.readline()).startswith(b"250 2.0.0 Taken")
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.0)
         assert await reader.read() == b""  # idle after DATA: the server closed the session
     finally:
         writer.close()
