@@ -22,7 +22,7 @@ import contextlib
 import hashlib
 import logging
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -95,8 +95,9 @@ class PostgresStore(SqlStore):
     async def _connect(self) -> asyncpg.Pool:
         if self._pool is None:
             self._pool = await asyncpg.create_pool(
-                self._dsn, password=self._password, min_size=1, max_size=self._pool_size
-            )
+                self._dsn, password=self._password, min_size=1, max_size=self._pool_size,
+                reset=_end_transaction,
+            )  # fmt: skip
         return self._pool
 
     async def open(self) -> None:
@@ -162,3 +163,15 @@ async def _version(conn: PgConnection) -> int:
         return 0
     value = await conn.fetchval("SELECT max(version) FROM schema_version")
     return int(value or 0)
+
+
+async def _end_transaction(conn: asyncpg.Connection[Any]) -> None:
+    """What a pooled connection needs before its next use: no transaction left open.
+
+    asyncpg's default reset also unlocks advisory locks, closes cursors, unlistens and resets
+    settings, in one more round trip per operation (a tenth of the bridge's time on this
+    backend). The store's operations leave none of those behind: its only advisory lock is
+    transaction-scoped (migrations), and the cluster locks live on connections of their own.
+    """
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
