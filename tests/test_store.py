@@ -215,3 +215,26 @@ async def test_purge_forgets_only_finished_work_older_than_the_cut_off(store: St
     context = await store.inbound_context(customer="+447700900123", reply_number="+447700900100")
     assert context.conversation is None and context.suppressed_since == T0  # STOP is kept
     assert await store.purge(before=later - timedelta(days=90)) == 0
+
+
+async def test_an_operation_is_all_or_nothing_and_one_marked_alone_may_not_grow(
+    store: Store,
+) -> None:
+    """A second statement that fails undoes the first; an op that says its one statement is
+    all of it (PostgreSQL runs that without BEGIN/COMMIT) is stopped if it runs another."""
+    [job_id] = await store.enqueue_sms([job()], now=T0)
+
+    def half_done() -> Op[None]:
+        yield count("UPDATE sms_jobs SET subject = 'changed' WHERE id = ?", job_id)
+        yield count("INSERT INTO no_such_table VALUES (1)")
+
+    def grows() -> Op[None]:
+        yield count("UPDATE sms_jobs SET subject = 'alone' WHERE id = ?", job_id, alone=True)
+        yield count("UPDATE sms_jobs SET subject = 'second' WHERE id = ?", job_id)
+
+    with pytest.raises((sqlite3.OperationalError, asyncpg.PostgresError)):
+        await store._do(half_done())
+    assert (await store.get_sms(job_id)).subject == "Hello"  # type: ignore[union-attr]
+    if not store.exclusive:  # only PostgreSQL runs a statement marked alone on its own
+        with pytest.raises(RuntimeError, match="marked alone"):
+            await store._do(grows())

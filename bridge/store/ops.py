@@ -110,7 +110,7 @@ def claim(table: str, now: float, limit: int, lease: float, owner: str) -> Op[li
     rows: list[object] = yield all_rows(
         update.format(doubt="(state = 'sending')", pick=sqlite_pick),
         now + lease, owner, now, now, now, limit,
-        postgres=update.format(doubt="(state = 'sending')::int", pick=postgres_pick),
+        postgres=update.format(doubt="(state = 'sending')::int", pick=postgres_pick), alone=True,
     )  # fmt: skip
     return rows
 
@@ -120,7 +120,7 @@ def sms_sent(job_id: str, provider: str, result: SendResult, now: float) -> Op[i
         "UPDATE sms_jobs SET state = 'sent', provider = ?, provider_message_id = ?, price = ?,"
         " lease_until = NULL, lease_owner = NULL, error = NULL, error_code = NULL,"
         " maybe_sent_via = NULL, updated_at = ? WHERE id = ?",
-        provider, result.provider_message_id, result.price, now, job_id,
+        provider, result.provider_message_id, result.price, now, job_id, alone=True,
     )  # fmt: skip
     return changed
 
@@ -130,7 +130,7 @@ def sms_retry(job_id: str, error: str, code: str | None, at: float, now: float,
     changed: int = yield count(
         "UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, error = ?, error_code = ?,"
         " maybe_sent_via = ?, lease_until = NULL, lease_owner = NULL, updated_at = ? WHERE id = ?",
-        at, error, code, maybe_sent_via, now, job_id,
+        at, error, code, maybe_sent_via, now, job_id, alone=True,
     )  # fmt: skip
     return changed
 
@@ -141,7 +141,7 @@ def sms_defer(job_id: str, at: float, now: float, error: str | None = None,
         "UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, attempts = attempts - 1,"
         " error = COALESCE(?, error), error_code = COALESCE(?, error_code),"
         " lease_until = NULL, lease_owner = NULL, updated_at = ? WHERE id = ?",
-        at, error, code, now, job_id,
+        at, error, code, now, job_id, alone=True,
     )  # fmt: skip
     return changed
 
@@ -175,7 +175,7 @@ def mail_state(job_id: str, state: str, error: str | None, due: float, now: floa
     changed: int = yield count(
         "UPDATE mail_jobs SET state = ?, error = ?, next_attempt_at = ?, lease_until = NULL,"
         " lease_owner = NULL, updated_at = ? WHERE id = ?",
-        state, error, due, now, job_id,
+        state, error, due, now, job_id, alone=True,
     )  # fmt: skip
     return changed
 

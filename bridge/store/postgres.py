@@ -138,7 +138,7 @@ class PostgresStore(SqlStore):
     async def _do(self, op: Op[T]) -> T:
         if self._pool is None:
             raise RuntimeError("the store is not open")
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn:
             return await run_postgres(conn, op)
 
     async def try_lock(self, name: str) -> ClusterLock | None:
