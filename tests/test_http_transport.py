@@ -229,3 +229,23 @@ def test_a_proxy_in_the_environment_gets_httpx_own_transport(
     assert isinstance(provider_transport(), KeepAliveTransport)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.com:3128")
     assert provider_transport() is None  # httpx then routes through the proxy, NO_PROXY too
+
+
+async def test_a_connection_the_server_spoke_on_while_idle_is_not_used(
+    client: httpx.AsyncClient,
+) -> None:
+    """Apache answers an idle keep-alive connection with 408 before closing it: read as the
+    answer to the next request, it would misreport a text the provider accepted."""
+
+    async def answer_then_408(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(OK)
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")  # still open
+
+    server = Server(answer_then_408)
+    url = await server.start()
+    assert (await client.post(url + "/", data={"a": "b"})).status_code == 200
+    await asyncio.sleep(0.2)  # the 408 arrives while the connection is in the pool
+    assert (await client.post(url + "/", data={"a": "b"})).status_code == 200
+    assert server.connections == 2

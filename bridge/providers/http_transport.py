@@ -26,7 +26,9 @@ import asyncio
 import contextlib
 import ssl
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import SupportsIndex
 
 import httpx
 
@@ -37,15 +39,33 @@ _MAX_BODY = 8 * 1024 * 1024  # a provider's answer is a few KB; more is not an a
 _NO_BODY = (204, 304)
 
 
+class _Reader(asyncio.StreamReader):
+    """A StreamReader that notices bytes arriving while its connection sits in the pool.
+
+    A server may answer an idle keep-alive connection before closing it (Apache sends
+    ``408 Request Timeout``). Read as the answer to the next request, that would be taken for
+    the provider refusing a text it had in fact accepted: such a connection is never reused.
+    """
+
+    idle = False
+    spoke_while_idle = False
+
+    def feed_data(self, data: Iterable[SupportsIndex]) -> None:
+        if self.idle:
+            self.spoke_while_idle = True
+        super().feed_data(data)
+
+
 @dataclass(slots=True)
 class _Connection:
-    reader: asyncio.StreamReader
+    reader: _Reader
     writer: asyncio.StreamWriter
     idle_since: float = 0.0
 
     def usable(self, now: float, keepalive: float) -> bool:
         return (
-            not self.reader.at_eof()
+            not self.reader.spoke_while_idle
+            and not self.reader.at_eof()
             and not self.writer.is_closing()
             and now - self.idle_since < keepalive
         )
@@ -97,6 +117,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         while idle:
             connection = idle.pop()
             if connection.usable(now, self._keepalive):
+                connection.reader.idle = False
                 return connection
             connection.close()
         return None
@@ -107,6 +128,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
             connection.close()
             return
         connection.idle_since = time.monotonic()
+        connection.reader.idle = True
         idle.append(connection)
 
     async def _connect(self, key: tuple[str, str, int], within: float | None) -> _Connection:
@@ -114,9 +136,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         tls = self._tls_context() if scheme == "https" else None
         try:
             async with asyncio.timeout(within):
-                reader, writer = await asyncio.open_connection(
-                    host, port, ssl=tls, server_hostname=host if tls else None, limit=_MAX_HEAD
-                )
+                reader, writer = await _open(host, port, tls)
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out") from exc
         except OSError as exc:  # refused, unreachable, name not found, TLS handshake failed
@@ -127,6 +147,19 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         if self._tls is None:
             self._tls = httpx.create_ssl_context()  # honours SSL_CERT_FILE / SSL_CERT_DIR
         return self._tls
+
+
+async def _open(
+    host: str, port: int, tls: ssl.SSLContext | None
+) -> tuple[_Reader, asyncio.StreamWriter]:
+    """``asyncio.open_connection`` with a ``_Reader``, as open_connection builds its own."""
+    loop = asyncio.get_running_loop()
+    reader = _Reader(limit=_MAX_HEAD, loop=loop)
+    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+    transport, _ = await loop.create_connection(
+        lambda: protocol, host, port, ssl=tls, server_hostname=host if tls else None
+    )
+    return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int]:
