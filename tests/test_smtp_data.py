@@ -64,13 +64,16 @@ async def test_a_line_over_the_limit_is_refused_and_the_data_read_to_its_end() -
     wire = b"Subject: x\r\n\r\n" + b"y" * 5000 + b".\r\n.\r\nQUIT\r\n"
     outcome, content, rest = await _receive(wire, [7, 1500, 4000])
     assert (outcome, content, rest) == (DataOutcome.LINE_TOO_LONG, b"", b"QUIT\r\n")
-    assert outcome.value.startswith("500 ")
+    assert outcome.refusal(None).startswith("500 5.5.2 A line of the email is longer than")
 
 
 async def test_data_over_the_size_limit_is_refused_and_read_to_its_end() -> None:
     wire = b"Subject: x\r\n\r\n" + (b"z" * 70 + b"\r\n") * 200 + b".\r\nQUIT\r\n"
     outcome, content, rest = await _receive(wire, [100, 2000], size_limit=1000)
     assert (outcome, content, rest) == (DataOutcome.TOO_BIG, b"", b"QUIT\r\n")
+    assert outcome.refusal(10 * 1_048_576).startswith(
+        "552 5.3.4 The email is larger than the 10 MB this bridge accepts."
+    )
 
 
 def _base64_lines(size: int) -> list[bytes]:

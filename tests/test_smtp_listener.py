@@ -121,6 +121,7 @@ async def test_oversize_email_is_refused_and_nothing_queued(bridge: Bridge) -> N
         bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes()
     )
     assert dialogue.data is not None and dialogue.data[0] == 552
+    assert dialogue.data[1].startswith("5.3.4 The email is larger than the 64 KB")
     assert await bridge.store.recent_sms(limit=10) == []
 
 

@@ -8,8 +8,8 @@ the reader's buffer, split into lines, un-dot-stuffed (RFC 5321 section 4.5.2) a
 what is kept (its headers, text and the first 64 KB of each attachment), whatever was sent.
 
 The limits are aiosmtpd's: over ``size_limit`` bytes the email is answered ``552``, and a line
-over ``line_limit`` bytes ``500``; either way the rest is read and discarded, so the session
-stays in step with the client.
+over ``line_limit`` bytes ``500``, each with a sentence the author can act on; either way the
+rest is read and discarded, so the session stays in step with the client.
 """
 
 from __future__ import annotations
@@ -36,9 +36,23 @@ _PLAIN_ADDRESS = re.compile(
 class DataOutcome(enum.Enum):
     """How a ``DATA`` section ended."""
 
-    RECEIVED = "250"
-    TOO_BIG = "552 5.3.4 Error: Too much mail data"
-    LINE_TOO_LONG = "500 5.5.2 Line too long (see RFC5321 4.5.3.1.6)"
+    RECEIVED = "received"
+    TOO_BIG = "too big"
+    LINE_TOO_LONG = "line too long"
+
+    def refusal(self, size_limit: int | None) -> str:
+        """The reply for an outcome other than RECEIVED: what the author's bounce will say."""
+        if self is DataOutcome.TOO_BIG:
+            size = size_limit or 0
+            limit = f"{size / 1_048_576:.3g} MB" if size >= 1_048_576 else f"{size // 1024} KB"
+            return (
+                f"552 5.3.4 The email is larger than the {limit} this bridge accepts."
+                " A text carries no attachments: send it without them."
+            )
+        return (
+            "500 5.5.2 A line of the email is longer than SMTP allows (1,000 characters,"
+            " RFC 5321 section 4.5.3.1.6); the mail program should have encoded it."
+        )
 
 
 @dataclass(slots=True)
@@ -177,6 +191,6 @@ class BridgeSMTP(SMTP):
             self.envelope.content = self.envelope.original_content = content
             status = await self._call_handler_hook("DATA")
         else:
-            status = outcome.value
+            status = outcome.refusal(self.data_size_limit)
         self.envelope = self._create_envelope()  # what aiosmtpd's _set_post_data_state does
         await self.push(status)
