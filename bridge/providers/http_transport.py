@@ -4,8 +4,9 @@ The providers talk to their APIs through httpx, and httpx is cheap; its default 
 (httpcore over anyio) is not. Profiling dispatch showed httpcore at over half of the event
 loop per request: before each request it checks every pooled connection with a
 ``getpeername`` and a ``select``, and its anyio layer asks which async library is running.
-With it, httpx alone makes about 1,650 requests/s here; with this transport, about 5,000
-(``bench/http_client.py``), and the bridge sends 2,000 texts/s instead of 700.
+With it, httpx alone makes about 1,600 requests/s here; with this transport, 4,000 to 4,700
+(``bench/http_client.py``), and the bridge with 32 workers sends 2,300 to 2,700 texts/s
+instead of 700 (``bench/dispatch.py``).
 
 It does what provider calls need and no more: HTTP/1.1 over TCP or TLS (verified, with the
 client's own CA settings), one request per connection at a time, idle connections kept per
