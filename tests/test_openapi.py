@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
+import yaml  # schemathesis's own dependency
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -110,3 +112,16 @@ def test_signed_texts_reached_the_store(bridge: BridgeProcess) -> None:
     """Runs after the generated requests: the signed Twilio ones were stored, not all refused."""
     stored = {row["provider"] for row in bridge.inbound()}
     assert "twilio" in stored, stored
+
+
+def test_a_method_the_description_does_not_list_gets_405_with_allow(
+    bridge: BridgeProcess,
+) -> None:
+    paths = yaml.safe_load(DESCRIPTION.read_text())["paths"]
+    for path, operations in paths.items():
+        listed = {method.upper() for method in operations}
+        method = next(m for m in ("PUT", "DELETE", "PATCH") if m not in listed)
+        answer = httpx.request(method, bridge.public_url + path, timeout=10)
+        assert answer.status_code == 405, (path, method, answer.status_code)
+        allowed = {m.strip() for m in answer.headers["Allow"].split(",")}
+        assert listed <= allowed, (path, listed, allowed)
