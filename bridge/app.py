@@ -177,7 +177,8 @@ class Bridge:
         routes = [*self._webhooks(self._store, inbound_runner, reports)]
         if settings.admin.enabled:
             routes += admin_routes(settings=lambda: self._in_use, store=self._store)
-        self._http = HttpServer(build_app(store=self._store, routes=routes), settings=settings.http)
+        app = build_app(store=self._store, routes=routes, owner=self._owner, clock=self._clock)
+        self._http = HttpServer(app, settings=settings.http)
         await self._http.start()
         for warning in provider_warnings(settings):
             log.warning("%s", warning)

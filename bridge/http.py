@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import uvicorn
 from starlette.applications import Starlette
@@ -17,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bridge.clock import Clock
 from bridge.config import HttpSettings
 from bridge.store.base import Store
 
@@ -25,8 +27,16 @@ __all__ = ["HttpServer", "build_app"]
 log = logging.getLogger(__name__)
 
 
-def build_app(*, store: Store, routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The ASGI application; every handler gets what it needs from here, not from globals."""
+def build_app(
+    *, store: Store, routes: Sequence[BaseRoute] = (), owner: str = "bridge",
+    clock: Clock = lambda: datetime.now(UTC),
+) -> Starlette:  # fmt: skip
+    """The ASGI application; every handler gets what it needs from here, not from globals.
+
+    ``/healthz`` reads the queue and writes this bridge's heartbeat (``owner``): a store that
+    answers reads but refuses writes (a full or read-only disk, a read-only replica) makes
+    every email a 451, so the bridge must not look healthy to a load balancer.
+    """
 
     async def health(request: Request) -> JSONResponse:
         try:
@@ -34,6 +44,11 @@ def build_app(*, store: Store, routes: Sequence[BaseRoute] = ()) -> Starlette:
         except Exception:
             log.exception("health check: the store did not answer")
             return JSONResponse({"status": "error", "store": "unavailable"}, status_code=503)
+        try:
+            await store.heartbeat(owner=owner, now=clock())
+        except Exception as exc:
+            log.error("health check: the store refused a write: %s", type(exc).__name__)
+            return JSONResponse({"status": "error", "store": "not writable"}, status_code=503)
         return JSONResponse(
             {
                 "status": "ok",

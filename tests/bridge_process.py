@@ -34,6 +34,13 @@ def assert_webhook_unavailable(bridge: BridgeProcess) -> None:
     assert answer.headers["Retry-After"] == "30" and "could not store" in answer.text
 
 
+def assert_unhealthy(bridge: BridgeProcess) -> None:
+    """/healthz while the store refuses writes: 503, so a load balancer stops sending here."""
+    answer = bridge.health()
+    assert answer.status_code == 503, answer.text
+    assert answer.json() == {"status": "error", "store": "not writable"}
+
+
 class BridgeProcess:
     """Write a settings file, run ``smsbridge run`` on it, and look at what it stored."""
 
@@ -100,6 +107,9 @@ class BridgeProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+    def health(self) -> httpx.Response:
+        return httpx.get(f"{self.public_url}/healthz", timeout=10)
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")

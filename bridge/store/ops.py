@@ -23,6 +23,7 @@ __all__ = [
     "counts",
     "enqueue_mail",
     "enqueue_sms",
+    "heartbeat",
     "insert_mail",
     "insert_sms",
     "mail_state",
@@ -207,9 +208,20 @@ def purge(before: float) -> Op[int]:
         "DELETE FROM conversations WHERE last_at < ?",
         "DELETE FROM auto_replies WHERE last_at < ?",
         "DELETE FROM inbound_parts WHERE assembled = 1 AND received_at < ?",
+        "DELETE FROM bridge_heartbeats WHERE at < ?",
     ):
         deleted += yield count(statement, before)
     return deleted
+
+
+def heartbeat(owner: str, now: float) -> Op[int]:
+    """A write that proves the store takes writes (``/healthz``); one row per bridge process."""
+    changed: int = yield count(
+        "INSERT INTO bridge_heartbeats (owner, at) VALUES (?, ?)"
+        " ON CONFLICT (owner) DO UPDATE SET at = excluded.at",
+        owner, now, alone=True,
+    )  # fmt: skip
+    return changed
 
 
 def counts(day_ago: float) -> Op[QueueCounts]:

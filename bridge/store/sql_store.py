@@ -141,6 +141,9 @@ class SqlStore:
     async def release_leases(self, *, now: datetime) -> int:
         return await self._do(ops.release_leases(ts(now)))
 
+    async def heartbeat(self, *, owner: str, now: datetime) -> None:
+        await self._do(ops.heartbeat(owner, ts(now)))
+
     async def purge(self, *, before: datetime) -> int:
         return await self._do(ops.purge(ts(before)))
 

@@ -25,6 +25,7 @@ MIGRATIONS = (
     "003_mailboxes.sql",
     "004_providers.sql",
     "005_rate_buckets.sql",
+    "006_heartbeats.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.bridge_process import BridgeProcess, assert_webhook_unavailable
+from tests.bridge_process import BridgeProcess, assert_unhealthy, assert_webhook_unavailable
 from tests.conftest import PG_DSN, postgres_schema
 from tests.smtp_client import Dialogue, converse, message
 
@@ -65,6 +65,7 @@ def test_a_database_refusing_writes_gets_451_and_nothing_half_written(
         assert refused.data is not None and refused.data[0] == 451, refused
         assert refused.data[1].startswith("4.3.0")
         assert_webhook_unavailable(bridge)
+        assert_unhealthy(bridge)
         with psycopg.connect(owner_dsn.partition("?")[0],
                              options=f"-csearch_path={schema}") as conn:  # fmt: skip
             bodies = [row[0] for row in conn.execute("SELECT body FROM sms_jobs")]

@@ -17,7 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.bridge_process import BridgeProcess, assert_webhook_unavailable, read_journal
+from tests.bridge_process import (
+    BridgeProcess,
+    assert_unhealthy,
+    assert_webhook_unavailable,
+    read_journal,
+)
 from tests.conftest import IN_CI
 from tests.smtp_client import Dialogue, converse, message
 
@@ -93,7 +98,9 @@ def test_a_file_system_gone_read_only_gets_451_and_nothing_half_written(
         accepted = {n for n in range(3) if _email(bridge, n).accepted}
         assert accepted == {0, 1, 2}
         bridge.wait_until(lambda: len(read_journal(journal)) == 3, what="the first texts")
+        assert bridge.health().status_code == 200
         ext4_disk.fail()
+        assert_unhealthy(bridge)
         refused = []
         for n in range(3, 6):
             said = _email(bridge, n)
