@@ -22,6 +22,24 @@ match = "alice@example.com"
 sender = "{REPLY_NUMBER}"
 """
 
+# Twilio and Vonage with webhooks on and nowhere to send: for tests that only talk to the
+# bridge's HTTP endpoints (the fuzzer, the OpenAPI check).
+WEBHOOK_PROVIDERS = """
+[providers.twilio]
+type = "twilio"
+account_sid = "AC00000000000000000000000000000000"
+base_url = "http://127.0.0.1:9"
+
+[providers.vonage]
+type = "vonage"
+api_key = "abcd1234"
+base_url = "http://127.0.0.1:9"
+"""
+TWILIO_TOKEN = "webhook-token"
+WEBHOOK_ENV = {"SMSBRIDGE_PROVIDERS__TWILIO__AUTH_TOKEN": TWILIO_TOKEN,
+               "SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": "vonage-secret",
+               "SMSBRIDGE_PROVIDERS__VONAGE__SIGNATURE_SECRET": "vonage-signature"}  # fmt: skip
+
 
 def send_email(bridge: BridgeProcess, body: str, to: str = CUSTOMER) -> None:
     with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:

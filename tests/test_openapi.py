@@ -29,21 +29,13 @@ from schemathesis.checks import (
 
 from bridge.inbound.signatures import twilio_signature
 from tests.bridge_process import BridgeProcess
+from tests.provider_helpers import TWILIO_TOKEN, WEBHOOK_ENV, WEBHOOK_PROVIDERS
 
 DESCRIPTION = Path(__file__).parent.parent / "docs" / "openapi.yaml"
 SCHEMA = schemathesis.openapi.from_path(DESCRIPTION)
-TOKEN = "openapi-token"
-PROVIDERS = """
-[providers.twilio]
-type = "twilio"
-account_sid = "AC00000000000000000000000000000000"
-base_url = "http://127.0.0.1:9"
-
-[providers.vonage]
-type = "vonage"
-api_key = "abcd1234"
-base_url = "http://127.0.0.1:9"
-
+PROVIDERS = (
+    WEBHOOK_PROVIDERS
+    + """
 [providers.smsworks]
 type = "smsworks"
 base_url = "http://127.0.0.1:9"
@@ -70,10 +62,9 @@ inbox = ["team@example.com"]
 [admin]
 enabled = true
 """
+)
 ENV = {
-    "SMSBRIDGE_PROVIDERS__TWILIO__AUTH_TOKEN": TOKEN,
-    "SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": "vonage-secret",
-    "SMSBRIDGE_PROVIDERS__VONAGE__SIGNATURE_SECRET": "vonage-signature",
+    **WEBHOOK_ENV,
     "SMSBRIDGE_PROVIDERS__SMSWORKS__JWT": "JWT openapi",
     "SMSBRIDGE_PROVIDERS__AGGREGATOR__WEBHOOK_SECRET": "aggregator-secret",
     "SMSBRIDGE_ADMIN__PASSWORD": "admin-password",
@@ -93,7 +84,7 @@ def _signed(case: Any, base_url: str) -> dict[str, str]:
     if not case.path.startswith("/webhooks/twilio/") or not isinstance(case.body, dict):
         return {}
     form = [(str(k), str(v)) for k, v in case.body.items()]
-    return {"X-Twilio-Signature": twilio_signature(base_url + case.path, form, TOKEN)}
+    return {"X-Twilio-Signature": twilio_signature(base_url + case.path, form, TWILIO_TOKEN)}
 
 
 @SCHEMA.parametrize()

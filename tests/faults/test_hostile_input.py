@@ -19,32 +19,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.bridge_process import BridgeProcess
+from tests.provider_helpers import WEBHOOK_ENV, WEBHOOK_PROVIDERS
 from tests.smtp_client import converse, message
 
 REPLY = re.compile(rb"^[2345]\d\d[ -]")
 RCPT = "+447700900123@sms.example.com"
-PROVIDERS = """
-[providers.twilio]
-type = "twilio"
-account_sid = "AC00000000000000000000000000000000"
-base_url = "http://127.0.0.1:9"
-
-[providers.vonage]
-type = "vonage"
-api_key = "abcd1234"
-base_url = "http://127.0.0.1:9"
-"""
-ENV = {"SMSBRIDGE_PROVIDERS__TWILIO__AUTH_TOKEN": "fuzz-token",
-       "SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": "fuzz-secret",
-       "SMSBRIDGE_PROVIDERS__VONAGE__SIGNATURE_SECRET": "fuzz-signature"}  # fmt: skip
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BridgeProcess]:
-    running = BridgeProcess(tmp_path_factory.mktemp("hostile"), public=True, extra=PROVIDERS,
-                            env=ENV, smtp={"max_message_size": 256 * 1024})  # fmt: skip
+    running = BridgeProcess(tmp_path_factory.mktemp("hostile"), public=True, extra=WEBHOOK_PROVIDERS,
+                            env=WEBHOOK_ENV, smtp={"max_message_size": 256 * 1024})  # fmt: skip
     with running:
         yield running
 
