@@ -66,6 +66,18 @@ class BridgeProcess:
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
+    @classmethod
+    def on_data_dir(cls, tmp_path: Path, data_dir: Path, journal: Path) -> BridgeProcess:
+        """A bridge whose store lives in ``data_dir`` (a disk a fault test breaks) while the
+        sandbox's journal and the Maildir stay in ``tmp_path``. A text sent while its "sent"
+        mark could not be written stays leased for 3 s, then is found in the journal."""
+        bridge = cls(tmp_path, bridge={"data_dir": str(data_dir)},
+                     queue={"lease_seconds": 3, "poll_seconds": 0.2},
+                     extra=f'[provider.sandbox]\njournal = "{journal}"\n'
+                           f'[mail.maildir]\npath = "{tmp_path / "mail"}"\n')  # fmt: skip
+        bridge.data_dir = data_dir
+        return bridge
+
     @property
     def smtp_address(self) -> str:
         return f"127.0.0.1:{self.smtp_port}"

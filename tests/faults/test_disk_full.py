@@ -43,13 +43,7 @@ def _email(bridge: BridgeProcess, n: int) -> tuple[Dialogue, bytes]:
 
 def test_a_full_disk_gets_451_and_nothing_half_written(tmp_path: Path, small_disk: Path) -> None:
     journal = tmp_path / "sandbox.jsonl"
-    # A text sent while its "sent" mark could not be written stays leased until the lease
-    # expires, then is found in the sandbox's journal rather than sent again.
-    bridge = BridgeProcess(tmp_path, bridge={"data_dir": str(small_disk)},
-                           queue={"lease_seconds": 3, "poll_seconds": 0.2},
-                           extra=f'[provider.sandbox]\njournal = "{journal}"\n'
-                                 f'[mail.maildir]\npath = "{tmp_path / "mail"}"\n')  # fmt: skip
-    bridge.data_dir = small_disk
+    bridge = BridgeProcess.on_data_dir(tmp_path, small_disk, journal)
     with bridge:
         assert _email(bridge, 0)[0].accepted
         filler = small_disk / "filler"

@@ -89,11 +89,7 @@ def test_a_file_system_gone_read_only_gets_451_and_nothing_half_written(
 ) -> None:
     journal = tmp_path / "sandbox.jsonl"
     data = ext4_disk.mount / "var"
-    bridge = BridgeProcess(tmp_path, bridge={"data_dir": str(data)},
-                           queue={"lease_seconds": 3, "poll_seconds": 0.2},
-                           extra=f'[provider.sandbox]\njournal = "{journal}"\n'
-                                 f'[mail.maildir]\npath = "{tmp_path / "mail"}"\n')  # fmt: skip
-    bridge.data_dir = data
+    bridge = BridgeProcess.on_data_dir(tmp_path, data, journal)
     with bridge:
         accepted = {n for n in range(3) if _email(bridge, n).accepted}
         assert accepted == {0, 1, 2}
