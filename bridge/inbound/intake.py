@@ -96,7 +96,7 @@ class EmailIntake:
     async def accept(self, email: InboundEmail) -> list[str]:
         """Store one job per recipient and return their ids, or raise ``Refused``."""
         content = slim(email.content)  # as the SMTP listener already did: the same bytes
-        msg = parse_message(content)
+        msg = _parsed(content)
         author = (email.authenticated_as or email.envelope_from).lower()
         identity = sender_for(author, settings=self._senders)
         fitted = self._fit(self._body(msg), identity)
@@ -164,7 +164,12 @@ class EmailIntake:
 def parse_message(content: bytes) -> EmailMessage:
     """Parse with the modern policy, long base64 bodies cut (``slim``); refuse MIME so broken
     that its parts cannot be found."""
-    msg = BytesParser(policy=policy.default).parsebytes(slim(content))
+    return _parsed(slim(content))
+
+
+def _parsed(content: bytes) -> EmailMessage:
+    """``parse_message`` of content already slimmed."""
+    msg = BytesParser(policy=policy.default).parsebytes(content)
     assert isinstance(msg, EmailMessage)
     for part in msg.walk():
         broken = [d for d in part.defects if isinstance(d, _BROKEN_MIME)]

@@ -41,6 +41,7 @@ from bridge.outbound.base import NoticeSettings
 from bridge.outbound.imap_append import quoted
 from bridge.outbound.notices import mailbox_notice
 from bridge.parsing.numbers import parse_number
+from bridge.parsing.slimming import slim
 from bridge.policy import may_send
 from bridge.store.base import Store
 
@@ -207,6 +208,7 @@ class MailboxWatcher:
         )
 
     async def _text(self, raw: bytes) -> tuple[int, list[str], EmailMessage | None]:
+        raw = slim(raw)  # once: intake finds it already slimmed
         try:
             msg = parse_message(raw)
         except Refused as exc:
