@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import os
-import secrets
-import socket
 import ssl
 import time
 from pathlib import Path
@@ -25,6 +22,7 @@ from bridge.config import MailSettings, SmarthostSettings
 from bridge.errors import DeliveryFailure, PermanentFailure, TemporaryFailure
 from bridge.outbound.base import MailTransport
 from bridge.outbound.imap_append import ImapAppendTransport
+from bridge.store.ids import new_id
 
 __all__ = ["MaildirTransport", "SmtpTransport", "build_transport"]
 
@@ -51,15 +49,13 @@ class MaildirTransport:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._host = _maildir_hostname()
-        self._counter = itertools.count(1)
 
     async def deliver(
         self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes,
         key: str | None = None, retry: bool = False,
     ) -> None:  # fmt: skip
         data = _with_return_path(envelope_from, content)
-        name = f"{key}.smsbridge" if key else self._unique_name()
+        name = f"{key or new_id('m')}.smsbridge"  # one unkeyed (a test's) gets a fresh id
         try:
             written = await asyncio.to_thread(self._write, name, data, retry)
         except OSError as exc:
@@ -95,18 +91,6 @@ class MaildirTransport:
             (self.path / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
         _fsync_dir(self.path)
         _fsync_dir(self.path.parent)
-
-    def _unique_name(self) -> str:
-        """``<seconds>.M<micros>P<pid>Q<n>R<random>.<host>``, unique per the Maildir spec."""
-        now = time.time_ns() // 1000
-        seconds, micros = divmod(now, 1_000_000)
-        rand = secrets.token_hex(8)
-        return f"{seconds}.M{micros}P{os.getpid()}Q{next(self._counter)}R{rand}.{self._host}"
-
-
-def _maildir_hostname() -> str:
-    """The host part of a Maildir name, with ``/`` and ``:`` escaped as the spec asks."""
-    return socket.gethostname().replace("/", r"\057").replace(":", r"\072")
 
 
 def _with_return_path(envelope_from: str, content: bytes) -> bytes:
