@@ -265,9 +265,8 @@ async def _chunked(reader: asyncio.StreamReader) -> bytes:
 
 
 def _number(text: bytes, base: int) -> int:
-    with contextlib.suppress(ValueError):
-        if text and text.isalnum():
-            value = int(text, base)
-            if value >= 0:
-                return value
+    """A length in ``base``: digits only (no sign, no spaces), as HTTP writes them."""
+    if text.isalnum():
+        with contextlib.suppress(ValueError):
+            return int(text, base)
     raise httpx.RemoteProtocolError(f"not a length: {text[:40]!r}")
