@@ -78,8 +78,12 @@ def _big_email(megabytes: int) -> bytes:
     msg["From"], msg["To"], msg["Subject"] = "alice@example.com", RCPT, "Big"
     msg["Message-ID"] = make_msgid(domain="example.com")
     msg.set_content("Your documents are attached.")
-    msg.add_attachment(os.urandom(megabytes * 1024 * 1024 * 3 // 4), maintype="application",
-                       subtype="octet-stream", filename="scan.pdf")  # fmt: skip
+    msg.add_attachment(
+        os.urandom(megabytes * 1024 * 1024 * 3 // 4),
+        maintype="application",
+        subtype="octet-stream",
+        filename="scan.pdf",
+    )
     return msg.as_bytes(policy=SMTP)
 
 
@@ -107,17 +111,23 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=100_000)
     args = parser.parse_args()
     took = startup(args.starts)
-    print(f"start-up to first 220: median {statistics.median(took) * 1000:.0f} ms,"
-          f" best {min(took) * 1000:.0f} ms, worst {max(took) * 1000:.0f} ms"
-          f" ({args.starts} starts)")  # fmt: skip
+    print(
+        f"start-up to first 220: median {statistics.median(took) * 1000:.0f} ms,"
+        f" best {min(took) * 1000:.0f} ms, worst {max(took) * 1000:.0f} ms"
+        f" ({args.starts} starts)"
+    )
     idle, peak, drained = memory(args.jobs)
-    print(f"memory with {args.jobs} jobs queued: RSS {idle / 1024:.0f} MB at start,"
-          f" peak {peak / 1024:.0f} MB; drained in {drained:.0f} s"
-          f" ({args.jobs / drained:.0f} jobs/s including start-up)")  # fmt: skip
+    print(
+        f"memory with {args.jobs} jobs queued: RSS {idle / 1024:.0f} MB at start,"
+        f" peak {peak / 1024:.0f} MB; drained in {drained:.0f} s"
+        f" ({args.jobs / drained:.0f} jobs/s including start-up)"
+    )
     for limit in (10, 30):
         idle, peak, answer = big_email(25, limit)
-        print(f"a 25 MB email with the size limit at {limit} MB: answered {answer};"
-              f" peak RSS {peak / 1024:.0f} MB, {(peak - idle) / 1024:.0f} MB above idle")  # fmt: skip
+        print(
+            f"a 25 MB email with the size limit at {limit} MB: answered {answer};"
+            f" peak RSS {peak / 1024:.0f} MB, {(peak - idle) / 1024:.0f} MB above idle"
+        )
 
 
 if __name__ == "__main__":

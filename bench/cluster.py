@@ -68,8 +68,12 @@ def _bridges(configs: list[tuple[Path, int]]) -> Iterator[list[int]]:
 async def _ingest(ports: list[int], emails: int, sessions: int) -> float:
     share = [emails // len(ports) + (i < emails % len(ports)) for i in range(len(ports))]
     started = time.perf_counter()
-    await asyncio.gather(*(python_client(port, n, sessions // len(ports))
-                           for port, n in zip(ports, share, strict=True)))  # fmt: skip
+    await asyncio.gather(
+        *(
+            python_client(port, n, sessions // len(ports))
+            for port, n in zip(ports, share, strict=True)
+        )
+    )
     return emails / (time.perf_counter() - started)
 
 
@@ -80,8 +84,11 @@ def run(setup: str, bridges: int, emails: int, jobs: int) -> tuple[float, float]
         journal = root / "sent.jsonl"
         configs = [_config(root / f"b{i}", journal, store) for i in range(bridges)]
         if dsn:
-            subprocess.run([sys.executable, "-m", "bridge", "migrate", "--config",
-                            str(configs[0][0])], check=True, capture_output=True)  # fmt: skip
+            subprocess.run(
+                [sys.executable, "-m", "bridge", "migrate", "--config", str(configs[0][0])],
+                check=True,
+                capture_output=True,
+            )
         with _bridges(configs) as ports:
             ingest = asyncio.run(_ingest(ports, emails, 20))
             wait_journal(journal, emails)
@@ -108,8 +115,9 @@ def main() -> None:
     args = parser.parse_args()
     for setup, bridges in (("sqlite", 1), ("postgres", 1), ("postgres", 2)):
         ingest, dispatch = run(setup, bridges, args.emails, args.jobs)
-        print(f"{setup:8} x{bridges}: ingest {ingest:5.0f} emails/s,"
-              f" dispatch {dispatch:5.0f} jobs/s")  # fmt: skip
+        print(
+            f"{setup:8} x{bridges}: ingest {ingest:5.0f} emails/s, dispatch {dispatch:5.0f} jobs/s"
+        )
 
 
 if __name__ == "__main__":

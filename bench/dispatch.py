@@ -35,8 +35,12 @@ REPLY_NUMBER = "+447700900100"
 
 
 async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    response = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                + str(len(ANSWER)).encode() + b"\r\n\r\n" + ANSWER)  # fmt: skip
+    response = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(ANSWER)).encode()
+        + b"\r\n\r\n"
+        + ANSWER
+    )
     try:
         while head := await reader.readuntil(b"\r\n\r\n"):
             length = 0
@@ -121,12 +125,16 @@ def main() -> None:
     try:
         wait_port(port)
         times = _run(args.jobs, "ExampleCo", port)
-        print(f"dispatch: {len(times)} jobs to an HTTP provider that answers at once:"
-              f" {(len(times) - 1) / (times[-1] - times[0]):.0f} jobs/s")  # fmt: skip
+        print(
+            f"dispatch: {len(times)} jobs to an HTTP provider that answers at once:"
+            f" {(len(times) - 1) / (times[-1] - times[0]):.0f} jobs/s"
+        )
         limited = _run(args.limited, REPLY_NUMBER, port)
-        print(f"rate limit 1/s, burst 1: {len(limited)} texts in"
-              f" {limited[-1] - limited[0]:.1f} s; at most {_most_in_window(limited, 60.0)}"
-              f" in any 60 s window")  # fmt: skip
+        print(
+            f"rate limit 1/s, burst 1: {len(limited)} texts in"
+            f" {limited[-1] - limited[0]:.1f} s; at most {_most_in_window(limited, 60.0)}"
+            f" in any 60 s window"
+        )
     finally:
         emulator.terminate()
         emulator.wait(timeout=10)

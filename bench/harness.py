@@ -18,6 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+# The scripts run from bench/; the repository root holds the test support they share.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from bridge.config import load_settings
 from bridge.models import NewSmsJob
 from bridge.store.factory import open_store
@@ -73,8 +76,20 @@ def smtp_source(
 ) -> float:
     """Postfix's ``smtp-source``: emails/s for ``emails`` emails (a 120-character body, a
     unique Message-ID each, one connection per email) over ``sessions`` sessions."""
-    command = ["smtp-source", "-s", str(sessions), "-m", str(emails), "-l", "120",
-               "-f", "alice@example.com", "-t", to, f"127.0.0.1:{port}"]  # fmt: skip
+    command = [
+        "smtp-source",
+        "-s",
+        str(sessions),
+        "-m",
+        str(emails),
+        "-l",
+        "120",
+        "-f",
+        "alice@example.com",
+        "-t",
+        to,
+        f"127.0.0.1:{port}",
+    ]
     began = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, timeout=900)
     return emails / (time.perf_counter() - began)
@@ -111,13 +126,23 @@ async def fill_queue(config: Path, jobs: int, *, sender: str = "ExampleCo") -> N
     await store.open()
     now = datetime.now(UTC)
     for first in range(0, jobs, 1000):
-        await store.enqueue_sms([
-            NewSmsJob(idempotency_key=f"<fill-{i}@example.com>|+4477009{i % 1000:05d}",
-                      message_id=f"<fill-{i}@example.com>", author="alice@example.com",
-                      subject="bench", to_number=f"+4477009{i % 1000:05d}", sender=sender,
-                      text=f"Benchmark text number {i}.", encoding="GSM-7", segments=1)
-            for i in range(first, min(jobs, first + 1000))
-        ], now=now)  # fmt: skip
+        await store.enqueue_sms(
+            [
+                NewSmsJob(
+                    idempotency_key=f"<fill-{i}@example.com>|+4477009{i % 1000:05d}",
+                    message_id=f"<fill-{i}@example.com>",
+                    author="alice@example.com",
+                    subject="bench",
+                    to_number=f"+4477009{i % 1000:05d}",
+                    sender=sender,
+                    text=f"Benchmark text number {i}.",
+                    encoding="GSM-7",
+                    segments=1,
+                )
+                for i in range(first, min(jobs, first + 1000))
+            ],
+            now=now,
+        )
     await store.close()
 
 

@@ -25,8 +25,12 @@ from harness import free_port, wait_port
 
 from bridge.providers.http_transport import KeepAliveTransport
 
-FORM = {"to": "447700900123", "from": "ExampleCo", "message": "Your order is ready.",
-        "reference": "s0123456789"}  # fmt: skip
+FORM = {
+    "to": "447700900123",
+    "from": "ExampleCo",
+    "message": "Your order is ready.",
+    "reference": "s0123456789",
+}
 
 
 async def _drive(send: Callable[[], Awaitable[None]], requests: int, tasks: int) -> float:
@@ -86,9 +90,11 @@ def main() -> None:
     try:
         wait_port(port)
         url = f"http://127.0.0.1:{port}/send"
-        for name, measure in (("httpx with httpcore", with_httpx),
-                              ("httpx with KeepAliveTransport", with_bridge_transport),
-                              ("aiohttp", with_aiohttp)):  # fmt: skip
+        for name, measure in (
+            ("httpx with httpcore", with_httpx),
+            ("httpx with KeepAliveTransport", with_bridge_transport),
+            ("aiohttp", with_aiohttp),
+        ):
             for _ in range(3):
                 rate = asyncio.run(measure(url, args.requests, args.tasks))
                 shown = "not installed" if rate is None else f"{rate:.0f} requests/s"

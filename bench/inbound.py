@@ -1,7 +1,7 @@
 """Inbound benchmark: signed Twilio webhooks in, emails handed to a smarthost out.
 
 Runs ``smsbridge run`` as a subprocess with the Twilio provider and a reply number whose inbox
-is a local SMTP sink (``bridge.testing.smtp_sink``, in a third process, so that neither the
+is a local SMTP sink (``tests.support.smtp_sink``, in a third process, so that neither the
 client nor the sink takes the bridge's CPU). The client sends pre-signed requests on 20
 keep-alive connections. Phase 1 posts N webhooks and reports texts/s until the last email
 reached the sink.
@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from harness import pct, wait_port, write_config
 
 from bridge.inbound.signatures import twilio_signature
-from bridge.testing.smtp_sink import SmtpSink
+from tests.support.smtp_sink import SmtpSink
 
 TOKEN = "bench-token"
 SID = "AC" + "0" * 32
@@ -36,7 +36,9 @@ PATH = "/webhooks/twilio/inbound"
 
 
 def _config(folder: Path, sink: int) -> tuple[Path, int]:
-    path, _, http = write_config(folder, f"""
+    path, _, http = write_config(
+        folder,
+        f"""
 [provider]
 name = "twilio"
 [provider.twilio]
@@ -52,13 +54,20 @@ starttls = false
 [[numbers]]
 number = "+447700900100"
 inbox = ["team@example.com"]
-""", public=True)  # fmt: skip
+""",
+        public=True,
+    )
     return path, http
 
 
 def _fields(i: int) -> dict[str, str]:
-    return {"MessageSid": f"SM{i:032d}", "AccountSid": SID, "From": f"+4477009{i % 1000:05d}",
-            "To": "+447700900100", "Body": f"Inbound benchmark text {i}"}  # fmt: skip
+    return {
+        "MessageSid": f"SM{i:032d}",
+        "AccountSid": SID,
+        "From": f"+4477009{i % 1000:05d}",
+        "To": "+447700900100",
+        "Body": f"Inbound benchmark text {i}",
+    }
 
 
 def _request(path: str, url: str, i: int) -> bytes:
@@ -100,8 +109,9 @@ async def _burst(port: int, url: str, first: int, count: int, sent_at: dict[str,
     return started
 
 
-async def _paced(port: int, url: str, first: int, rate: float, seconds: float,
-                 sent_at: dict[str, float]) -> int:  # fmt: skip
+async def _paced(
+    port: int, url: str, first: int, rate: float, seconds: float, sent_at: dict[str, float]
+) -> int:
     total = int(rate * seconds)
     requests = [
         (_fields(i)["MessageSid"], _request(PATH, url, i)) for i in range(first, first + total)
@@ -121,8 +131,9 @@ class _Arrivals:
     """The SMTP sink in its own process (so it does not share this one's CPU), read line by line."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, __file__, "--sink"], stdout=subprocess.PIPE,
-                                     text=True)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--sink"], stdout=subprocess.PIPE, text=True
+        )
         assert self.proc.stdout is not None
         self.port = int(self.proc.stdout.readline())
         self.times: dict[str, float] = {}
@@ -175,8 +186,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config, http = _config(Path(tmp), sink.port)
         env = {**os.environ, "SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": TOKEN}
-        proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)],
-                                env=env)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "run", "--config", str(config)], env=env
+        )
         try:
             _measure(http, sink, args)
         finally:
@@ -191,15 +203,19 @@ def _measure(http: int, sink: _Arrivals, args: argparse.Namespace) -> None:
     sent_at: dict[str, float] = {}
     started = asyncio.run(_burst(http, url, 0, args.texts, sent_at))
     last = sink.wait_for(args.texts, timeout=300)
-    print(f"inbound: {args.texts} signed webhooks on 20 connections:"
-          f" {args.texts / (last - started):.0f} texts/s to emails accepted by the smarthost")  # fmt: skip
+    print(
+        f"inbound: {args.texts} signed webhooks on 20 connections:"
+        f" {args.texts / (last - started):.0f} texts/s to emails accepted by the smarthost"
+    )
     paced: dict[str, float] = {}
     total = asyncio.run(_paced(http, url, args.texts, args.rate, args.seconds, paced))
     sink.wait_for(args.texts + total, timeout=300)
     latencies = [sink.times[sid] - at for sid, at in paced.items()]
-    print(f"latency at {args.rate:.0f} texts/s for {args.seconds:.0f} s ({len(latencies)} texts),"
-          f" webhook POST to email at the smarthost: p50 {pct(latencies, 0.5) * 1000:.1f} ms,"
-          f" p99 {pct(latencies, 0.99) * 1000:.1f} ms")  # fmt: skip
+    print(
+        f"latency at {args.rate:.0f} texts/s for {args.seconds:.0f} s ({len(latencies)} texts),"
+        f" webhook POST to email at the smarthost: p50 {pct(latencies, 0.5) * 1000:.1f} ms,"
+        f" p99 {pct(latencies, 0.99) * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

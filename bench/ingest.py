@@ -94,8 +94,11 @@ async def _paced(port: int, rate: float, seconds: float) -> int:
 
 def _provider_latencies(db: Path, journal: Path, since: float) -> list[float]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        created = dict(conn.execute("SELECT id, created_at FROM sms_jobs WHERE created_at >= ?",
-                                    (since,)).fetchall())  # fmt: skip
+        created = dict(
+            conn.execute(
+                "SELECT id, created_at FROM sms_jobs WHERE created_at >= ?", (since,)
+            ).fetchall()
+        )
     result = []
     for line in journal.read_text(encoding="utf-8").splitlines():
         entry = json.loads(line)
@@ -126,20 +129,26 @@ def main() -> None:
             else:
                 elapsed, session_ms = asyncio.run(python_client(port, args.emails, args.sessions))
                 rate, client = args.emails / elapsed, "asyncio client"
-            print(f"ingest: {args.emails} emails, {args.sessions} sessions ({client}):"
-                  f" {rate:.0f} emails/s")  # fmt: skip
+            print(
+                f"ingest: {args.emails} emails, {args.sessions} sessions ({client}):"
+                f" {rate:.0f} emails/s"
+            )
             if session_ms:
-                print(f"  MAIL..250 per email: p50 {pct(session_ms, 0.5) * 1000:.1f} ms,"
-                      f" p99 {pct(session_ms, 0.99) * 1000:.1f} ms")  # fmt: skip
+                print(
+                    f"  MAIL..250 per email: p50 {pct(session_ms, 0.5) * 1000:.1f} ms,"
+                    f" p99 {pct(session_ms, 0.99) * 1000:.1f} ms"
+                )
             wait_journal(journal, args.emails)
             since = time.time()
             sent = asyncio.run(_paced(port, args.rate, args.seconds))
             wait_journal(journal, args.emails + sent)
             lat = _provider_latencies(db, journal, since)
-            print(f"latency at {args.rate:.0f} emails/s for {args.seconds:.0f} s"
-                  f" ({len(lat)} texts), commit to provider call:"
-                  f" p50 {statistics.median(lat) * 1000:.1f} ms,"
-                  f" p99 {pct(lat, 0.99) * 1000:.1f} ms")  # fmt: skip
+            print(
+                f"latency at {args.rate:.0f} emails/s for {args.seconds:.0f} s"
+                f" ({len(lat)} texts), commit to provider call:"
+                f" p50 {statistics.median(lat) * 1000:.1f} ms,"
+                f" p99 {pct(lat, 0.99) * 1000:.1f} ms"
+            )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Mailbox benchmark: from APPEND into the watched IMAP folder to the provider call, with IDLE.
 
-Starts a real Dovecot (``bridge.testing.dovecot``) and ``smsbridge run`` with one mailbox and
+Starts a real Dovecot (``tests.support.dovecot``) and ``smsbridge run`` with one mailbox and
 the sandbox provider, appends emails one at a time, and compares each APPEND's completion
 time with the sandbox journal's timestamp for the text it became (both wall-clock, same
 machine).
@@ -24,14 +24,16 @@ from pathlib import Path
 
 from harness import free_port, write_config
 
-from bridge.testing.dovecot import Dovecot
+from tests.support.dovecot import Dovecot
 
 USER, PASSWORD = "sms@company.example", "bench-secret"
 
 
 def _config(folder: Path, imap_port: int) -> Path:
     (folder / "imap-password").write_text(PASSWORD)
-    path, _, _ = write_config(folder, f"""
+    path, _, _ = write_config(
+        folder,
+        f"""
 [[mailboxes]]
 host = "127.0.0.1"
 port = {imap_port}
@@ -39,7 +41,8 @@ security = "none"
 username = "{USER}"
 password_file = "{folder / "imap-password"}"
 address = "{USER}"
-""")  # fmt: skip
+""",
+    )
     return path
 
 
@@ -64,11 +67,14 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=100)
     parser.add_argument("--gap", type=float, default=0.2, help="seconds between APPENDs")
     args = parser.parse_args()
-    with Dovecot(port=free_port(), users={USER: PASSWORD}) as dovecot, \
-            tempfile.TemporaryDirectory() as tmp:  # fmt: skip
+    with (
+        Dovecot(port=free_port(), users={USER: PASSWORD}) as dovecot,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         config = _config(Path(tmp), dovecot.port)
-        proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)],
-                                env=dict(os.environ))  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "run", "--config", str(config)], env=dict(os.environ)
+        )
         try:
             time.sleep(3)  # connected and in IDLE
             appended = {}
@@ -85,8 +91,10 @@ def main() -> None:
             proc.wait(timeout=30)
     latencies = sorted(sent[text] - at for text, at in appended.items() if text in sent)
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-    print(f"mailbox: {len(latencies)} of {args.emails} emails, APPEND to provider call with IDLE:"
-          f" p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"mailbox: {len(latencies)} of {args.emails} emails, APPEND to provider call with IDLE:"
+        f" p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -57,10 +57,17 @@ def _install_postfix() -> None:
         return
     if os.geteuid() != 0:
         raise SystemExit("Postfix is not installed and installing it needs root: run with sudo")
-    subprocess.run(["debconf-set-selections"], check=True, text=True,
-                   input="postfix postfix/main_mailer_type select No configuration\n")  # fmt: skip
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postfix"],
-                   check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+    subprocess.run(
+        ["debconf-set-selections"],
+        check=True,
+        text=True,
+        input="postfix postfix/main_mailer_type select No configuration\n",
+    )
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postfix"],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
 
 
 def _postfix(root: Path, *command: str) -> None:
@@ -116,13 +123,17 @@ def main() -> None:
             for n in range(args.rounds):
                 postfix.append(smtp_source(port, args.emails))
                 bridge.append(_bridge_round(args.emails))
-                print(f"round {n + 1}: Postfix {postfix[-1]:.0f} emails/s,"
-                      f" bridge {bridge[-1]:.0f} emails/s")  # fmt: skip
+                print(
+                    f"round {n + 1}: Postfix {postfix[-1]:.0f} emails/s,"
+                    f" bridge {bridge[-1]:.0f} emails/s"
+                )
         finally:
             _postfix(root, "stop")
     p, b = statistics.median(postfix), statistics.median(bridge)
-    print(f"median of {args.rounds}: Postfix {p:.0f} emails/s, bridge {b:.0f} emails/s,"
-          f" ratio bridge/Postfix {b / p:.2f} ({args.emails} emails, 20 sessions, smtp-source)")  # fmt: skip
+    print(
+        f"median of {args.rounds}: Postfix {p:.0f} emails/s, bridge {b:.0f} emails/s,"
+        f" ratio bridge/Postfix {b / p:.2f} ({args.emails} emails, 20 sessions, smtp-source)"
+    )
 
 
 if __name__ == "__main__":

@@ -110,8 +110,14 @@ def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Rout
         if not password or not hmac.compare_digest(given.encode(), password.encode()):
             return _login("That password is not right.", 401)
         response = RedirectResponse("/admin", status_code=303)
-        response.set_cookie(COOKIE, sessions.issue(), httponly=True, samesite="strict",
-                            max_age=int(admin.session_minutes * 60), path="/admin")  # fmt: skip
+        response.set_cookie(
+            COOKIE,
+            sessions.issue(),
+            httponly=True,
+            samesite="strict",
+            max_age=int(admin.session_minutes * 60),
+            path="/admin",
+        )
         return response
 
     async def logout(request: Request) -> Response:
@@ -150,9 +156,14 @@ async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
 
 async def _health(store: Store) -> str:
     counts = await store.counts()
-    items = [("waiting", counts.waiting), ("retrying", counts.retrying), ("sending", counts.sending),
-             ("dead (24 h)", counts.dead), ("emails waiting", counts.mail_waiting),
-             ("emails dead (24 h)", counts.mail_dead)]  # fmt: skip
+    items = [
+        ("waiting", counts.waiting),
+        ("retrying", counts.retrying),
+        ("sending", counts.sending),
+        ("dead (24 h)", counts.dead),
+        ("emails waiting", counts.mail_waiting),
+        ("emails dead (24 h)", counts.mail_dead),
+    ]
     stats = "".join(f'<div class="stat"><b>{n}</b>{escape(label)}</div>' for label, n in items)
     return f'<section><h2>Queue</h2><div class="stats">{stats}</div></section>'
 
@@ -164,8 +175,11 @@ def _explain_form(request: Request, settings: Settings) -> str:
         f"<option{' selected' if n.number == values['to'] else ''}>{escape(n.number)}</option>"
         for n in settings.numbers
     )
-    to_field = (f'<select name="to">{options}</select>' if options
-                else f'<input name="to" value="{escape(values["to"])}" required>')  # fmt: skip
+    to_field = (
+        f'<select name="to">{options}</select>'
+        if options
+        else f'<input name="to" value="{escape(values["to"])}" required>'
+    )
     fields = [
         _field("From", "sender", values["sender"], "+447700900123", required=True),
         f"<label>To (reply number){to_field}</label>",
@@ -191,8 +205,13 @@ def _answer(values: dict[str, str], settings: Settings) -> str:
     if not values["sender"]:
         return ""
     try:
-        text = explain(settings, sender=values["sender"], to=values["to"], text=values["text"],
-                       at=values["at"] or None)  # fmt: skip
+        text = explain(
+            settings,
+            sender=values["sender"],
+            to=values["to"],
+            text=values["text"],
+            at=values["at"] or None,
+        )
     except (InvalidNumber, ValueError) as exc:
         return f'<p class="error">{escape(getattr(exc, "reason", str(exc)))}</p>'
     return f'<pre id="explanation">{escape(text)}</pre>'

@@ -153,27 +153,44 @@ class Bridge:
         if self._store.exclusive:  # a shared store's leases may be another bridge's
             released = await self._store.release_leases(now=self._clock())
             if released:
-                log.warning("%d job(s) were in flight when the bridge last stopped; retrying",
-                            released)  # fmt: skip
+                log.warning(
+                    "%d job(s) were in flight when the bridge last stopped; retrying", released
+                )
         sms_runner, mail_runner = self._build_runners(self._store)
         inbound_runner = self._inbound_runner(self._store, sms_runner, mail_runner)
         intake = EmailIntake(
-            store=self._store, text=settings.text, senders=settings.senders,
-            notices=self._notice_settings(), clock=self._clock, queued=sms_runner.wake,
-        )  # fmt: skip
+            store=self._store,
+            text=settings.text,
+            senders=settings.senders,
+            notices=self._notice_settings(),
+            clock=self._clock,
+            queued=sms_runner.wake,
+        )
         self._start_mailboxes(intake, mail_runner)
         users_file = settings.smtp.auth.users_file
         users = UserTable.load(users_file) if users_file else None
         self._smtp = await start_smtp_server(
-            settings=settings.smtp, handler=SmtpHandler(settings=settings.smtp, intake=intake),
+            settings=settings.smtp,
+            handler=SmtpHandler(settings=settings.smtp, intake=intake),
             users=users,
-        )  # fmt: skip
-        reports = ReportIntake(store=self._store, notices=self._notice_settings(),
-                               clock=self._clock, mail_queued=mail_runner.wake)  # fmt: skip
+        )
+        reports = ReportIntake(
+            store=self._store,
+            notices=self._notice_settings(),
+            clock=self._clock,
+            mail_queued=mail_runner.wake,
+        )
         self._start_watchers(self._store, inbound_runner, reports)
         if settings.store.retention_days:
-            self._once("clean-up", partial(Cleanup, store=self._store, clock=self._clock,
-                                           retention_days=settings.store.retention_days))  # fmt: skip
+            self._once(
+                "clean-up",
+                partial(
+                    Cleanup,
+                    store=self._store,
+                    clock=self._clock,
+                    retention_days=settings.store.retention_days,
+                ),
+            )
         routes = [*self._webhooks(self._store, inbound_runner, reports)]
         if settings.admin.enabled:
             routes += admin_routes(settings=lambda: self._in_use, store=self._store)
@@ -182,9 +199,13 @@ class Bridge:
         await self._http.start()
         for warning in provider_warnings(settings):
             log.warning("%s", warning)
-        log.info("smsbridge ready: SMTP on %s, HTTP on %s, providers %s, mail via %s",
-                 self.smtp_address, self.http_address, ", ".join(settings.provider_entries),
-                 self.transport.name)  # fmt: skip
+        log.info(
+            "smsbridge ready: SMTP on %s, HTTP on %s, providers %s, mail via %s",
+            self.smtp_address,
+            self.http_address,
+            ", ".join(settings.provider_entries),
+            self.transport.name,
+        )
 
     def _inbound_runner(
         self, store: Store, sms: JobRunner[SmsJob], mail: JobRunner[MailJob]
@@ -194,29 +215,38 @@ class Bridge:
             mail.wake()
 
         dispatcher = InboundDispatcher(
-            store=store, settings=self.settings, router=self._router,
-            clock=self._clock, queued=queued,
-        )  # fmt: skip
+            store=store,
+            settings=self.settings,
+            router=self._router,
+            clock=self._clock,
+            queued=queued,
+        )
         queue = self.settings.queue
         runner: JobRunner[InboundJob] = JobRunner(
             name="inbound",
             claim=lambda n: store.claim_inbound(
                 now=self._clock(), limit=n, lease_seconds=queue.lease_seconds, owner=self._owner
             ),
-            handle=dispatcher.handle, concurrency=16,
+            handle=dispatcher.handle,
+            concurrency=16,
             poll_seconds=self.settings.inbound.poll_seconds,
-        )  # fmt: skip
+        )
         self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
         return runner
 
     def _start_mailboxes(self, intake: EmailIntake, mail: JobRunner[MailJob]) -> None:
         for mailbox in self.settings.mailboxes:
             make = partial(
-                MailboxWatcher, settings=mailbox, intake=intake, store=self.store,
+                MailboxWatcher,
+                settings=mailbox,
+                intake=intake,
+                store=self.store,
                 allowed_senders=self.settings.smtp.allowed_senders,
-                region=self.settings.smtp.default_region, notices=self._notice_settings(),
-                clock=self._clock, mail_queued=mail.wake,
-            )  # fmt: skip
+                region=self.settings.smtp.default_region,
+                notices=self._notice_settings(),
+                clock=self._clock,
+                mail_queued=mail.wake,
+            )
             self._once(f"mailbox {mailbox.username}@{mailbox.host}/{mailbox.folder}", make)
 
     def _start_watchers(
@@ -229,11 +259,15 @@ class Bridge:
                 continue
             for number in self.settings.numbers:
                 make = partial(
-                    ReplyNumberWatcher, provider=provider, store=store,
-                    reply_number=number.number, interval=interval, wake=inbound.wake,
+                    ReplyNumberWatcher,
+                    provider=provider,
+                    store=store,
+                    reply_number=number.number,
+                    interval=interval,
+                    wake=inbound.wake,
                     clock=self._clock,
                     report=None if self.settings.bridge.public_url else reports.accept,
-                )  # fmt: skip
+                )
                 self._once(f"watch {carrier.name} {number.number}", make)
 
     def _once(self, name: str, make: Callable[[], Worker]) -> None:
@@ -254,8 +288,13 @@ class Bridge:
             if stored is not None and stored[1]:
                 inbound.wake()
 
-        return webhook_routes(self.settings, receive=receive, receive_part=receive_part,
-                              report=reports.accept, clock=self._clock)  # fmt: skip
+        return webhook_routes(
+            self.settings,
+            receive=receive,
+            receive_part=receive_part,
+            report=reports.accept,
+            clock=self._clock,
+        )
 
     def watch(self, path: Path, *, every: float = 2.0) -> None:
         """Reload whenever ``path`` changes (its modification time or size)."""
@@ -280,8 +319,13 @@ class Bridge:
             return False
         self._router.swap(fresh)
         self._in_use = fresh
-        log.info("reloaded %s: %d route(s) in use (table %d); changes to other settings take"
-                 " effect at the next start", path, len(fresh.routes), self._router.generation)  # fmt: skip
+        log.info(
+            "reloaded %s: %d route(s) in use (table %d); changes to other settings take"
+            " effect at the next start",
+            path,
+            len(fresh.routes),
+            self._router.generation,
+        )
         return True
 
     def _notice_settings(self) -> NoticeSettings:
@@ -299,9 +343,10 @@ class Bridge:
     def transport(self) -> MailTransport:
         if self._transport is None:
             self._transport = build_transport(
-                self.settings.mail, maildir_path=self.settings.maildir_path,
+                self.settings.mail,
+                maildir_path=self.settings.maildir_path,
                 local_hostname=self.settings.smtp.hostname,
-            )  # fmt: skip
+            )
         return self._transport
 
     def _build_runners(self, store: Store) -> tuple[JobRunner[SmsJob], JobRunner[MailJob]]:
@@ -312,24 +357,32 @@ class Bridge:
                 now=self._clock(), limit=n, lease_seconds=queue.lease_seconds, owner=self._owner
             ),
             handle=MailDispatcher(
-                store=store, transport=self.transport, clock=self._clock,
+                store=store,
+                transport=self.transport,
+                clock=self._clock,
                 policy=self._policy(self.settings.mail.max_attempts),
                 webhooks=self._webhook_transport(),
             ).handle,
-            concurrency=16, poll_seconds=queue.poll_seconds,
-        )  # fmt: skip
+            concurrency=16,
+            poll_seconds=queue.poll_seconds,
+        )
         sms_runner: JobRunner[SmsJob] = JobRunner(
             name="sms",
             claim=lambda n: store.claim_sms(
                 now=self._clock(), limit=n, lease_seconds=queue.lease_seconds, owner=self._owner
             ),
             handle=SmsDispatcher(
-                store=store, providers=self.providers, policy=self._policy(queue.max_attempts),
-                notices=self._notice_settings(), clock=self._clock,
-                notice_queued=mail_runner.wake, limiter=self._limiter(store),
+                store=store,
+                providers=self.providers,
+                policy=self._policy(queue.max_attempts),
+                notices=self._notice_settings(),
+                clock=self._clock,
+                notice_queued=mail_runner.wake,
+                limiter=self._limiter(store),
             ).handle,
-            concurrency=queue.workers, poll_seconds=queue.poll_seconds,
-        )  # fmt: skip
+            concurrency=queue.workers,
+            poll_seconds=queue.poll_seconds,
+        )
         for runner in (sms_runner, mail_runner):
             self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
         return sms_runner, mail_runner
@@ -343,8 +396,11 @@ class Bridge:
 
     def _limiter(self, store: Store) -> Limiter | None:
         """In the process for a store only this bridge uses; in the store when it is shared."""
-        limits = {n.number: (n.rate_per_second, n.burst) for n in self.settings.numbers
-                  if n.rate_per_second}  # fmt: skip
+        limits = {
+            n.number: (n.rate_per_second, n.burst)
+            for n in self.settings.numbers
+            if n.rate_per_second
+        }
         for name, entry in self.settings.provider_entries.items():
             if entry.rate_per_second:
                 limits[name] = (entry.rate_per_second, entry.burst)

@@ -137,8 +137,10 @@ def cmd_simulate_inbound(args: argparse.Namespace) -> int:
     except InvalidNumber as exc:
         print(f"smsbridge: not received: {exc.reason}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"Received as {inbound_id}; a running bridge routes it within"
-          f" {settings.inbound.poll_seconds:g} s.")  # fmt: skip
+    print(
+        f"Received as {inbound_id}; a running bridge routes it within"
+        f" {settings.inbound.poll_seconds:g} s."
+    )
     return 0
 
 
@@ -230,8 +232,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"smsbridge {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     config = argparse.ArgumentParser(add_help=False)
-    config.add_argument("--config", "-c", default=DEFAULT_CONFIG,
-                        help="settings file (default: $SMSBRIDGE_CONFIG or ./config.toml)")  # fmt: skip
+    config.add_argument(
+        "--config",
+        "-c",
+        default=DEFAULT_CONFIG,
+        help="settings file (default: $SMSBRIDGE_CONFIG or ./config.toml)",
+    )
 
     run = commands.add_parser("run", parents=[config], help="run the bridge")
     run.set_defaults(func=cmd_run)

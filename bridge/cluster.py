@@ -72,8 +72,9 @@ class OncePerCluster:
             while not self._stopping.is_set() and not task.done():
                 await self._sleep(self._check)
                 if not self._stopping.is_set() and not await alive():
-                    log.warning("%s: lost the cluster lock; another bridge may take over",
-                                self._name)  # fmt: skip
+                    log.warning(
+                        "%s: lost the cluster lock; another bridge may take over", self._name
+                    )
                     break
         finally:
             worker.stop()

@@ -65,9 +65,17 @@ __all__ = [
 
 ENV_PREFIX = "SMSBRIDGE_"
 SECRET_KEYS = frozenset(
-    {"auth_token", "password", "api_secret", "api_key_secret", "webhook_secret", "jwt",
-     "signature_secret", "secret"}
-)  # fmt: skip
+    {
+        "auth_token",
+        "password",
+        "api_secret",
+        "api_key_secret",
+        "webhook_secret",
+        "jwt",
+        "signature_secret",
+        "secret",
+    }
+)
 _SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .&'_-]{1,11}$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -420,12 +428,19 @@ class RouteSettings(Section):
                 " forward_to or webhook"
             )
         conditions = (
-            self.numbers or self.senders or self.keywords or self.days or self.start
-            or self.during or self.except_during
-        )  # fmt: skip
+            self.numbers
+            or self.senders
+            or self.keywords
+            or self.days
+            or self.start
+            or self.during
+            or self.except_during
+        )
         if self.default and conditions:
-            raise ValueError(f"route {self.name!r} is the default, which matches every text:"
-                             " remove its conditions")  # fmt: skip
+            raise ValueError(
+                f"route {self.name!r} is the default, which matches every text:"
+                " remove its conditions"
+            )
         return self
 
 
@@ -646,8 +661,10 @@ class Settings(BaseSettings):
         for route in self.routes:
             unknown = sorted(set(route.during + route.except_during) - known)
             if unknown:
-                raise ValueError(f"routes: route {route.name!r} names calendar(s) {', '.join(unknown)}"
-                                 " that no [[calendars]] entry defines")  # fmt: skip
+                raise ValueError(
+                    f"routes: route {route.name!r} names calendar(s) {', '.join(unknown)}"
+                    " that no [[calendars]] entry defines"
+                )
         names = [route.name for route in self.routes]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
@@ -672,8 +689,10 @@ class Settings(BaseSettings):
         for index, rule in enumerate(self.provider_rules):
             unknown = [name for name in rule.providers if name not in known]
             if unknown:
-                raise ValueError(f"provider_rules.{index}: no provider is named"
-                                 f" {', '.join(unknown)}; known: {', '.join(known)}")  # fmt: skip
+                raise ValueError(
+                    f"provider_rules.{index}: no provider is named"
+                    f" {', '.join(unknown)}; known: {', '.join(known)}"
+                )
         return self
 
     @property
@@ -745,19 +764,31 @@ def _secrets_in_file(data: dict[str, Any], prefix: str = "") -> list[tuple[str, 
 
 
 _PATH_KEYS = (
-    ("bridge", "data_dir"), ("store", "path"), ("smtp", "tls_cert"), ("smtp", "tls_key"),
-    ("smtp", "auth", "users_file"), ("provider", "sandbox", "journal"),
-    ("provider", "twilio", "auth_token_file"), ("mail", "maildir", "path"),
-    ("mail", "smtp", "password_file"), ("inbound", "webhook_secret_file"),
-    ("admin", "password_file"), ("store", "password_file"), ("mail", "imap", "password_file"),
+    ("bridge", "data_dir"),
+    ("store", "path"),
+    ("smtp", "tls_cert"),
+    ("smtp", "tls_key"),
+    ("smtp", "auth", "users_file"),
+    ("provider", "sandbox", "journal"),
+    ("provider", "twilio", "auth_token_file"),
+    ("mail", "maildir", "path"),
+    ("mail", "smtp", "password_file"),
+    ("inbound", "webhook_secret_file"),
+    ("admin", "password_file"),
+    ("store", "password_file"),
+    ("mail", "imap", "password_file"),
     ("mail", "imap", "ca_file"),
-)  # fmt: skip
+)
 
 
 def _relative_to(base: Path, data: dict[str, Any]) -> dict[str, Any]:
     """Resolve relative paths in the file against the file's own folder, wherever it is run."""
-    keys = (("calendars", "ics"), ("mailboxes", "password_file"), ("mailboxes", "ca_file"),
-            ("mailboxes", "token_file"))  # fmt: skip
+    keys = (
+        ("calendars", "ics"),
+        ("mailboxes", "password_file"),
+        ("mailboxes", "ca_file"),
+        ("mailboxes", "token_file"),
+    )
     for array, key in keys:
         for entry in data.get(array) or []:
             if isinstance(entry, dict) and isinstance(entry.get(key), str):

@@ -270,10 +270,11 @@ class TwilioSettings(_Section):
     messaging_service_sid: str | None = None
     timeout_seconds: float = Field(default=15.0, gt=0)
     watch_seconds: float = Field(
-        default=0.0, ge=0,
+        default=0.0,
+        ge=0,
         description="Poll each reply number for texts this often; 0 (off) when webhooks reach"
         " the bridge. For a bridge without a public URL.",
-    )  # fmt: skip
+    )
 
     @model_validator(mode="after")
     def _token_from_file(self) -> TwilioSettings:

@@ -28,9 +28,12 @@ log = logging.getLogger(__name__)
 
 
 def build_app(
-    *, store: Store, routes: Sequence[BaseRoute] = (), owner: str = "bridge",
+    *,
+    store: Store,
+    routes: Sequence[BaseRoute] = (),
+    owner: str = "bridge",
     clock: Clock = lambda: datetime.now(UTC),
-) -> Starlette:  # fmt: skip
+) -> Starlette:
     """The ASGI application; every handler gets what it needs from here, not from globals.
 
     ``/healthz`` reads the queue and writes this bridge's heartbeat (``owner``): a store that
@@ -73,8 +76,9 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
     return PlainTextResponse(
         "The bridge could not store this just now; please send it again later.\n",
-        status_code=503, headers={"Retry-After": "30"},
-    )  # fmt: skip
+        status_code=503,
+        headers={"Retry-After": "30"},
+    )
 
 
 class HttpServer:
@@ -82,9 +86,14 @@ class HttpServer:
 
     def __init__(self, app: Starlette, *, settings: HttpSettings) -> None:
         config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-            lifespan="off", server_header=False,
-        )  # fmt: skip
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+        )
         self._server = uvicorn.Server(config)
         self._ticker: asyncio.Task[None] | None = None
 

@@ -31,15 +31,23 @@ async def queue_text(
     except ValueError as exc:
         raise InvalidNumber(str(exc)) from None
     fitted = fit_text(
-        text, limit=settings.text.max_segments, too_long=settings.text.too_long,
+        text,
+        limit=settings.text.max_segments,
+        too_long=settings.text.too_long,
         typographic=settings.text.transliterate,
-    )  # fmt: skip
+    )
     message_id = f"<cli-{secrets.token_hex(12)}@{socket.gethostname()}>"
     job = NewSmsJob(
-        idempotency_key=f"{message_id}|{number}", message_id=message_id, author=notify or "",
-        subject="", to_number=number, sender=sender, text=fitted.text, encoding=fitted.encoding,
+        idempotency_key=f"{message_id}|{number}",
+        message_id=message_id,
+        author=notify or "",
+        subject="",
+        to_number=number,
+        sender=sender,
+        text=fitted.text,
+        encoding=fitted.encoding,
         segments=fitted.segments,
-    )  # fmt: skip
+    )
     store = open_store(settings)
     await store.open()
     try:
@@ -53,10 +61,13 @@ async def receive_simulated(settings: Settings, *, sender: str, to: str, text: s
     """Store a text as if the sandbox provider had received it; return its inbound id."""
     region = settings.smtp.default_region
     sms = InboundSms(
-        provider="sandbox", provider_message_id="SBI" + secrets.token_hex(16),
+        provider="sandbox",
+        provider_message_id="SBI" + secrets.token_hex(16),
         from_number=parse_number(sender, default_region=region),
-        to_number=parse_number(to, default_region=region), text=text, received_at=system_clock(),
-    )  # fmt: skip
+        to_number=parse_number(to, default_region=region),
+        text=text,
+        received_at=system_clock(),
+    )
     store = open_store(settings)
     await store.open()
     try:
@@ -84,9 +95,16 @@ def format_outbox(jobs: list[SmsJob], *, as_json: bool) -> str:
 
 def _record(job: SmsJob) -> dict[str, object]:
     return {
-        "id": job.id, "created_at": job.created_at.isoformat(), "to": mask(job.to_number),
-        "state": job.state.value, "segments": job.segments, "encoding": job.encoding,
-        "attempts": job.attempts, "provider": job.provider,
-        "provider_message_id": job.provider_message_id, "price": job.price, "error": job.error,
+        "id": job.id,
+        "created_at": job.created_at.isoformat(),
+        "to": mask(job.to_number),
+        "state": job.state.value,
+        "segments": job.segments,
+        "encoding": job.encoding,
+        "attempts": job.attempts,
+        "provider": job.provider,
+        "provider_message_id": job.provider_message_id,
+        "price": job.price,
+        "error": job.error,
         "error_code": job.error_code,
-    }  # fmt: skip
+    }

@@ -48,16 +48,27 @@ def explain(settings: Settings, *, sender: str, to: str, text: str, at: str | No
     when = parse_at(at, reply_number.timezone if reply_number else "UTC")
     keyword = keyword_of(text, settings.inbound, opted_out=True)
     if keyword is not Keyword.NONE:
-        return (f"{text!r} is the {keyword.value.upper()} keyword: it is handled before routing"
-                " (START only for a customer who opted out) and never reaches an inbox.")  # fmt: skip
-    job = InboundJob(id="explain", provider="explain", provider_message_id="explain",
-                     from_number=customer, to_number=number, text=text, received_at=when,
-                     attempts=0)  # fmt: skip
+        return (
+            f"{text!r} is the {keyword.value.upper()} keyword: it is handled before routing"
+            " (START only for a customer who opted out) and never reaches an inbox."
+        )
+    job = InboundJob(
+        id="explain",
+        provider="explain",
+        provider_message_id="explain",
+        from_number=customer,
+        to_number=number,
+        text=text,
+        received_at=when,
+        attempts=0,
+    )
     routed = build_router(settings)(job, when)
     lines = [routed.explanation or f"Route {routed.route!r}."]
     if routed.owner:
-        lines.append("If a member of staff texted this customer from this number within"
-                     f" {settings.inbound.conversation_days:g} days, it goes to them first.")  # fmt: skip
+        lines.append(
+            "If a member of staff texted this customer from this number within"
+            f" {settings.inbound.conversation_days:g} days, it goes to them first."
+        )
     return "\n".join(lines)
 
 
@@ -66,7 +77,9 @@ def format_inbox(records: list[InboundRecord]) -> str:
         return "No inbound texts yet."
     lines = [f"{'received (UTC)':<19}  {'id':<16}  {'from':<15}  {'to':<15}  route"]
     for record in records:
-        lines.append(f"{record.received_at:%Y-%m-%d %H:%M:%S}  {record.id:<16}"
-                     f"  {mask(record.from_number):<15}  {record.to_number:<15}"
-                     f"  {record.route or '(' + record.state + ')'}")  # fmt: skip
+        lines.append(
+            f"{record.received_at:%Y-%m-%d %H:%M:%S}  {record.id:<16}"
+            f"  {mask(record.from_number):<15}  {record.to_number:<15}"
+            f"  {record.route or '(' + record.state + ')'}"
+        )
     return "\n".join(lines)

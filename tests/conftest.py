@@ -30,14 +30,18 @@ def _defaults(data_dir: Path) -> dict[str, dict[str, Any]]:
     return {
         "bridge": {"data_dir": str(data_dir), "log_level": "DEBUG"},
         "smtp": {
-            "port": 0, "hostname": "sms.example.com", "domains": ["sms.example.com"],
-            "allowed_senders": ["example.com"], "max_recipients": 5, "max_message_size": 65536,
+            "port": 0,
+            "hostname": "sms.example.com",
+            "domains": ["sms.example.com"],
+            "allowed_senders": ["example.com"],
+            "max_recipients": 5,
+            "max_message_size": 65536,
         },
         "http": {"port": 0},
         "queue": {"poll_seconds": 0.2, "backoff_base_seconds": 0.05, "backoff_max_seconds": 0.2},
         "mail": {"from_address": "sms-bridge@sms.example.com"},
         "senders": {"default": "ExampleCo"},
-    }  # fmt: skip
+    }
 
 
 def settings_toml(data_dir: Path, *, extra: str = "", **sections: dict[str, Any]) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.bridge_process import BridgeProcess
 from tests.conftest import IN_CI, ROOT
+from tests.support.bridge_process import BridgeProcess
 
 PASSWORD = "correct horse battery staple"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -39,8 +39,12 @@ emails = ["team@example.com"]
 
 @pytest.fixture
 def admin_bridge(tmp_path: Path) -> Iterator[BridgeProcess]:
-    bridge = BridgeProcess(tmp_path, extra=SETTINGS, admin={"enabled": True},
-                           env={"SMSBRIDGE_ADMIN__PASSWORD": PASSWORD})  # fmt: skip
+    bridge = BridgeProcess(
+        tmp_path,
+        extra=SETTINGS,
+        admin={"enabled": True},
+        env={"SMSBRIDGE_ADMIN__PASSWORD": PASSWORD},
+    )
     with bridge:
         yield bridge
 
@@ -57,15 +61,25 @@ def test_login_is_required_and_checked(admin_bridge: BridgeProcess) -> None:
     assert wrong.status_code == 401 and "not right" in wrong.text
     with httpx.Client() as client:
         client.post(base + "/login", data={"password": PASSWORD})
-        page = client.get(base, params={"sender": "07700 900123", "to": "+447700900100",
-                                        "text": "<b>RENEW</b>", "at": "2026-11-23 10:00"})  # fmt: skip
+        page = client.get(
+            base,
+            params={
+                "sender": "07700 900123",
+                "to": "+447700900100",
+                "text": "<b>RENEW</b>",
+                "at": "2026-11-23 10:00",
+            },
+        )
     assert "Routes (first match wins)" in page.text and "Queue" in page.text
     assert "<b>RENEW</b>" not in page.text and "&lt;b&gt;RENEW&lt;/b&gt;" in page.text
 
 
 def test_other_networks_are_refused(tmp_path: Path) -> None:
-    bridge = BridgeProcess(tmp_path, admin={"enabled": True, "allowed_networks": ["10.0.0.0/8"]},
-                           env={"SMSBRIDGE_ADMIN__PASSWORD": PASSWORD})  # fmt: skip
+    bridge = BridgeProcess(
+        tmp_path,
+        admin={"enabled": True, "allowed_networks": ["10.0.0.0/8"]},
+        env={"SMSBRIDGE_ADMIN__PASSWORD": PASSWORD},
+    )
     with bridge:
         base = f"http://127.0.0.1:{bridge.http_port}/admin"
         assert httpx.get(base).status_code == 403
@@ -93,9 +107,15 @@ def test_an_admin_logs_in_and_runs_an_explain_in_chromium(admin_bridge: BridgePr
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.goto(f"http://127.0.0.1:{admin_bridge.http_port}/admin")
         page.fill("input[name=password]", PASSWORD)

@@ -52,7 +52,11 @@ emails = ["team@example.com"]
 
 def test_dates_and_ranges() -> None:
     assert expand(("2026-12-24..2026-12-26", "2027-01-01")) == {
-        date(2026, 12, 24), date(2026, 12, 25), date(2026, 12, 26), date(2027, 1, 1)}  # fmt: skip
+        date(2026, 12, 24),
+        date(2026, 12, 25),
+        date(2026, 12, 26),
+        date(2027, 1, 1),
+    }
     with pytest.raises(ValueError, match="ends before it starts"):
         expand(("2026-12-26..2026-12-24",))
     with pytest.raises(ValueError, match="is not a date"):
@@ -97,10 +101,12 @@ def test_the_explanation_names_the_calendar(tmp_path: Path) -> None:
     ("extra", "words"),
     [
         (CLOSURE.replace('"holidays.ics"', '"missing.ics"'), "cannot read"),
-        (CLOSURE.replace('except_during = ["closed"]', 'except_during = ["xmas"]'),
-         "names calendar(s) xmas that no [[calendars]] entry defines"),
+        (
+            CLOSURE.replace('except_during = ["closed"]', 'except_during = ["xmas"]'),
+            "names calendar(s) xmas that no [[calendars]] entry defines",
+        ),
     ],
-)  # fmt: skip
+)
 def test_calendar_mistakes_are_reported(tmp_path: Path, extra: str, words: str) -> None:
     (tmp_path / "holidays.ics").write_text(ICS)
     with pytest.raises(ConfigError) as raised:

@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.testing.smtp_sink import SmtpSink
-from tests.bridge_process import BridgeProcess, read_journal
 from tests.conftest import postgres_schema
-from tests.provider_helpers import CUSTOMER, NUMBERS, REPLY_NUMBER
-from tests.smtp_client import Dialogue, converse, message
+from tests.support.bridge_process import BridgeProcess, read_journal
+from tests.support.provider_helpers import CUSTOMER, NUMBERS, REPLY_NUMBER
+from tests.support.smtp_client import Dialogue, converse, message
+from tests.support.smtp_sink import SmtpSink
 
 EMAILS = 5000
 
@@ -37,18 +37,21 @@ def dsn() -> Iterator[str]:
         yield url
 
 
-def _pair(tmp_path: Path, dsn: str, *, extra: str = "",
-          **sections: dict[str, Any]) -> tuple[BridgeProcess, ...]:  # fmt: skip
+def _pair(
+    tmp_path: Path, dsn: str, *, extra: str = "", **sections: dict[str, Any]
+) -> tuple[BridgeProcess, ...]:
     journal = tmp_path / "provider" / "sent.jsonl"
     bridges = tuple(
         BridgeProcess(
-            tmp_path / name, store={"backend": "postgres", "dsn": dsn, "pool_size": 8},
-            provider={"name": "sandbox"}, public=True,
+            tmp_path / name,
+            store={"backend": "postgres", "dsn": dsn, "pool_size": 8},
+            provider={"name": "sandbox"},
+            public=True,
             extra=f'[provider.sandbox]\njournal = "{journal}"\nlatency_seconds = 0.02\n' + extra,
             **sections,
         )
         for name in ("a", "b")
-    )  # fmt: skip
+    )
     migrated = bridges[0].cli("migrate")
     assert migrated.returncode == 0, migrated.stderr
     return bridges
@@ -77,8 +80,9 @@ class TwoMx:
     def send_all(self, emails: list[tuple[bytes, str]], threads: int = 4) -> None:
         for n, (raw, rcpt) in enumerate(emails):
             self.todo.put((n, raw, rcpt))
-        workers = [threading.Thread(target=self._work, args=(i % len(self.ports),))
-                   for i in range(threads)]  # fmt: skip
+        workers = [
+            threading.Thread(target=self._work, args=(i % len(self.ports),)) for i in range(threads)
+        ]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -110,8 +114,9 @@ class TwoMx:
 
 
 def test_two_bridges_share_5000_emails_and_one_is_killed_mid_run(tmp_path: Path, dsn: str) -> None:
-    first, second = _pair(tmp_path, dsn, queue={"workers": 8, "lease_seconds": 3,
-                                                "poll_seconds": 0.2})  # fmt: skip
+    first, second = _pair(
+        tmp_path, dsn, queue={"workers": 8, "lease_seconds": 3, "poll_seconds": 0.2}
+    )
     emails = []
     for n in range(EMAILS):
         to = f"+447700900{n % 1000:03d}@sms.example.com"
@@ -120,19 +125,28 @@ def test_two_bridges_share_5000_emails_and_one_is_killed_mid_run(tmp_path: Path,
     with first, second:
         sender = threading.Thread(target=mx.send_all, args=(emails,))
         sender.start()
-        first.wait_until(lambda: sum(mx.accepted[0].values()) >= EMAILS // 4, timeout=120,
-                         what="the first bridge to accept a quarter")  # fmt: skip
+        first.wait_until(
+            lambda: sum(mx.accepted[0].values()) >= EMAILS // 4,
+            timeout=120,
+            what="the first bridge to accept a quarter",
+        )
         owner = f":{first.proc.pid}"  # type: ignore[union-attr]
         first.kill()
-        leased = _rows(dsn, "SELECT id FROM sms_jobs WHERE state = 'sending'"
-                            " AND lease_owner LIKE %s", f"%{owner}")  # fmt: skip
+        leased = _rows(
+            dsn,
+            "SELECT id FROM sms_jobs WHERE state = 'sending' AND lease_owner LIKE %s",
+            f"%{owner}",
+        )
         sender.join(timeout=300)
         assert not sender.is_alive()
         done = second.wait_until(
-            lambda: _rows(dsn, "SELECT count(*) AS n FROM sms_jobs WHERE state = 'sent'")[0]["n"]
-            >= EMAILS,
-            timeout=180, what="every accepted email to be sent",
-        )  # fmt: skip
+            lambda: (
+                _rows(dsn, "SELECT count(*) AS n FROM sms_jobs WHERE state = 'sent'")[0]["n"]
+                >= EMAILS
+            ),
+            timeout=180,
+            what="every accepted email to be sent",
+        )
         assert done
     jobs = _rows(dsn, "SELECT id, state, in_doubt FROM sms_jobs")
     assert len(jobs) == EMAILS and {j["state"] for j in jobs} == {"sent"}
@@ -155,16 +169,25 @@ def _text(bridge: BridgeProcess, body: str, message_id: str, sender: str = CUSTO
 
 def _email(bridge: BridgeProcess, subject: str = "Order 1234") -> tuple[Dialogue, EmailMessage]:
     msg = message(to=f"{CUSTOMER}@sms.example.com", subject=subject)
-    said = converse(bridge.smtp_address, mail_from="alice@example.com",
-                    rcpts=[f"{CUSTOMER}@sms.example.com"], content=msg.as_bytes())  # fmt: skip
+    said = converse(
+        bridge.smtp_address,
+        mail_from="alice@example.com",
+        rcpts=[f"{CUSTOMER}@sms.example.com"],
+        content=msg.as_bytes(),
+    )
     return said, msg
 
 
 def test_either_bridge_threads_replies_and_honours_stop_the_same(tmp_path: Path, dsn: str) -> None:
     with SmtpSink.threaded() as sink:
         smarthost = f'[mail.smtp]\nhost = "127.0.0.1"\nport = {sink.port}\nstarttls = false\n'
-        first, second = _pair(tmp_path, dsn, extra=NUMBERS + smarthost, mail={"transport": "smtp"},
-                              inbound={"auto_reply_interval_minutes": 0})  # fmt: skip
+        first, second = _pair(
+            tmp_path,
+            dsn,
+            extra=NUMBERS + smarthost,
+            mail={"transport": "smtp"},
+            inbound={"auto_reply_interval_minutes": 0},
+        )
         journal = tmp_path / "provider" / "sent.jsonl"
 
         def texts() -> list[str]:
@@ -201,19 +224,27 @@ def test_either_bridge_threads_replies_and_honours_stop_the_same(tmp_path: Path,
 def test_a_rate_limit_holds_for_both_bridges_together(tmp_path: Path, dsn: str) -> None:
     """A number limited to 4 texts a second (burst 1) sends 4 a second in all, not 4 from
     each bridge: the token buckets are in the shared database."""
-    limited = NUMBERS.replace('timezone = "Europe/London"\n',
-                              'timezone = "Europe/London"\nrate_per_second = 4.0\nburst = 1\n')  # fmt: skip
+    limited = NUMBERS.replace(
+        'timezone = "Europe/London"\n',
+        'timezone = "Europe/London"\nrate_per_second = 4.0\nburst = 1\n',
+    )
     first, second = _pair(tmp_path, dsn, extra=limited)
     with first, second:
         for n in range(16):
             assert _email(first if n % 2 else second, subject=f"Limited {n}")[0].accepted
-        first.wait_until(lambda: len(read_journal(tmp_path / "provider" / "sent.jsonl")) >= 16,
-                         timeout=60, what="every text")  # fmt: skip
+        first.wait_until(
+            lambda: len(read_journal(tmp_path / "provider" / "sent.jsonl")) >= 16,
+            timeout=60,
+            what="every text",
+        )
     times = sorted(sent["at"] for sent in read_journal(tmp_path / "provider" / "sent.jsonl"))
     # A token bucket's promise: any k texts in a row span at least (k - burst) / rate seconds
     # (150 ms allowed for the provider call between the token and the journal line).
     # A limiter in each process lets both bridges' bursts out together, 4 in 0.3 s.
-    pairs = [(j - i + 1, times[j] - times[i]) for i in range(len(times))
-             for j in range(i + 1, len(times))]  # fmt: skip
+    pairs = [
+        (j - i + 1, times[j] - times[i])
+        for i in range(len(times))
+        for j in range(i + 1, len(times))
+    ]
     tight = [(k, round(span, 3)) for k, span in pairs if k > 1 + 4.0 * (span + 0.15)]
     assert not tight, tight

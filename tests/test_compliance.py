@@ -45,9 +45,15 @@ def test_the_lists_are_configurable() -> None:
 
 @pytest.mark.parametrize(
     ("number", "possible"),
-    [("+447700900123", True), ("+12025550123", True), ("60123", False), ("+60123", False),
-     ("ExampleCo", False), ("", False)],
-)  # fmt: skip
+    [
+        ("+447700900123", True),
+        ("+12025550123", True),
+        ("60123", False),
+        ("+60123", False),
+        ("ExampleCo", False),
+        ("", False),
+    ],
+)
 def test_no_replies_to_short_codes_or_sender_ids(number: str, possible: bool) -> None:
     assert replies_possible(number) is possible
 

@@ -34,7 +34,10 @@ def test_the_example_file_is_valid() -> None:
 
 
 def test_every_problem_is_reported_with_its_key_path(tmp_path: Path) -> None:
-    found = problems(write(tmp_path, """
+    found = problems(
+        write(
+            tmp_path,
+            """
 [smtp]
 domains = ["sms.example.com"]
 default_region = "XX"
@@ -43,7 +46,9 @@ colour = "blue"
 default = "Far Too Long Sender"
 [queue]
 workers = 0
-"""))  # fmt: skip
+""",
+        )
+    )
     assert set(found) == {"smtp.default_region", "smtp.colour", "senders.default", "queue.workers"}
     assert "unknown setting" in found["smtp.colour"]
     assert "sender ID" in found["senders.default"]
@@ -54,26 +59,36 @@ def test_missing_required_setting(tmp_path: Path) -> None:
 
 
 def test_secrets_in_the_file_are_refused_with_the_way_to_set_them(tmp_path: Path) -> None:
-    found = problems(write(tmp_path, """
+    found = problems(
+        write(
+            tmp_path,
+            """
 [smtp]
 domains = ["sms.example.com"]
 [provider.twilio]
 account_sid = "AC123"
 auth_token = "not-here"
-"""))  # fmt: skip
+""",
+        )
+    )
     assert "SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN" in found["provider.twilio.auth_token"]
 
 
 def test_secret_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN", "from-env")
-    settings = load_settings(write(tmp_path, """
+    settings = load_settings(
+        write(
+            tmp_path,
+            """
 [smtp]
 domains = ["sms.example.com"]
 [provider]
 name = "twilio"
 [provider.twilio]
 account_sid = "AC123"
-"""))  # fmt: skip
+""",
+        )
+    )
     token = settings.provider.twilio.auth_token
     assert token is not None and token.get_secret_value() == "from-env"
     assert "from-env" not in repr(settings)
@@ -81,15 +96,20 @@ account_sid = "AC123"
 
 def test_secret_from_a_file(tmp_path: Path) -> None:
     (tmp_path / "token").write_text("from-file\n")
-    settings = load_settings(write(tmp_path, f"""
+    settings = load_settings(
+        write(
+            tmp_path,
+            f"""
 [smtp]
 domains = ["sms.example.com"]
 [provider]
 name = "twilio"
 [provider.twilio]
 account_sid = "AC123"
-auth_token_file = "{tmp_path / 'token'}"
-"""))  # fmt: skip
+auth_token_file = "{tmp_path / "token"}"
+""",
+        )
+    )
     token = settings.provider.twilio.auth_token
     assert token is not None and token.get_secret_value() == "from-file"
 
@@ -107,6 +127,7 @@ def test_check_config_command_exits_non_zero_with_the_report(tmp_path: Path) -> 
     assert "smtp.bogus" in result.stderr and "smtp.domains" in result.stderr
     good = subprocess.run(
         [sys.executable, "-m", "bridge", "check-config", str(ROOT / "config.example.toml")],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     assert good.returncode == 0, good.stderr

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.testing.prism import RecordingProxy, prism_command, run_prism
-from tests.bridge_process import BridgeProcess
 from tests.conftest import IN_CI, free_port, require_shared
-from tests.smtp_client import converse, message
+from tests.support.bridge_process import BridgeProcess
+from tests.support.prism import RecordingProxy, prism_command, run_prism
+from tests.support.smtp_client import converse, message
 
 RCPT = "+447700900123@sms.example.com"
 SWAKS_RCPT = "07700900123@sms.example.com"  # swaks reads a leading "+" as an option
@@ -69,10 +69,21 @@ def _swaks() -> str:
 
 def swaks(bridge: BridgeProcess, *args: str) -> str:
     result = subprocess.run(
-        [_swaks(), "--server", "127.0.0.1", "--port", str(bridge.smtp_port), "--helo",
-         "client.example.com", *args],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [
+            _swaks(),
+            "--server",
+            "127.0.0.1",
+            "--port",
+            str(bridge.smtp_port),
+            "--helo",
+            "client.example.com",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return result.stdout + result.stderr
 
 
@@ -92,8 +103,12 @@ def test_smtplib_email_reaches_the_sandbox_as_exactly_the_new_text(bridge: Bridg
 def test_at_info_the_log_has_neither_whole_numbers_nor_texts(tmp_path: Path) -> None:
     with BridgeProcess(tmp_path, bridge={"log_level": "INFO"}) as bridge:
         body = "Confidential: your test results are ready."
-        dialogue = converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=[RCPT],
-                            content=message(body=body).as_bytes())  # fmt: skip
+        dialogue = converse(
+            bridge.smtp_address,
+            mail_from="alice@example.com",
+            rcpts=[RCPT],
+            content=message(body=body).as_bytes(),
+        )
         assert dialogue.accepted
         bridge.wait_until(bridge.sandbox_sent, what="the text")
     log = bridge.log_text()
@@ -103,10 +118,18 @@ def test_at_info_the_log_has_neither_whole_numbers_nor_texts(tmp_path: Path) -> 
 
 def test_swaks_email_to_two_numbers_sends_two_texts(bridge: BridgeProcess) -> None:
     out = swaks(
-        bridge, "--from", "alice@example.com", "--to", f"{SWAKS_RCPT},00447700900124@sms.example.com",
-        "--header", "Subject: Parcel", "--add-header", "Content-Type: text/plain; charset=utf-8",
-        "--body", "Your parcel – it’s here…",
-    )  # fmt: skip
+        bridge,
+        "--from",
+        "alice@example.com",
+        "--to",
+        f"{SWAKS_RCPT},00447700900124@sms.example.com",
+        "--header",
+        "Subject: Parcel",
+        "--add-header",
+        "Content-Type: text/plain; charset=utf-8",
+        "--body",
+        "Your parcel – it’s here…",
+    )
     assert "<-  250 2.0.0 Queued 2 texts as s" in out, out
     sent = bridge.wait_until(lambda: len(bridge.sandbox_sent()) == 2 and bridge.sandbox_sent())
     assert sorted(s["to"] for s in sent) == ["+447700900123", "+447700900124"]
@@ -116,24 +139,69 @@ def test_swaks_email_to_two_numbers_sends_two_texts(bridge: BridgeProcess) -> No
 @pytest.mark.parametrize(
     ("args", "answer"),
     [
-        (["--from", "mallory@evil.test", "--to", SWAKS_RCPT], "<** 550 5.7.1 mallory@evil.test may not"),
-        (["--from", "alice@example.com", "--to", "bob@example.org"],
-         "<** 550 5.7.1 Relaying denied"),
+        (
+            ["--from", "mallory@evil.test", "--to", SWAKS_RCPT],
+            "<** 550 5.7.1 mallory@evil.test may not",
+        ),
+        (
+            ["--from", "alice@example.com", "--to", "bob@example.org"],
+            "<** 550 5.7.1 Relaying denied",
+        ),
         (["--from", "alice@example.com", "--to", "12@sms.example.com"], "<** 550 5.1.3"),
-        (["--from", "alice@example.com", "--to", SWAKS_RCPT, "--body", ("x" * 70 + "\n") * 1000], "<** 552"),
-        (["--from", "alice@example.com", "--to", SWAKS_RCPT, "--add-header",
-          "Auto-Submitted: auto-replied"], "<** 550 5.7.1 This is an automatic message"),
+        (
+            ["--from", "alice@example.com", "--to", SWAKS_RCPT, "--body", ("x" * 70 + "\n") * 1000],
+            "<** 552",
+        ),
+        (
+            [
+                "--from",
+                "alice@example.com",
+                "--to",
+                SWAKS_RCPT,
+                "--add-header",
+                "Auto-Submitted: auto-replied",
+            ],
+            "<** 550 5.7.1 This is an automatic message",
+        ),
         (["--from", "<>", "--to", SWAKS_RCPT], "<** 550 5.7.1 Bounces and delivery reports"),
-        (["--from", "alice@example.com", "--to", SWAKS_RCPT, "--add-header",
-          "Content-Type: multipart/report; report-type=delivery-status; boundary=b",
-          "--body", "\r\n--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed\r\n--b--\r\n"],
-         "<** 550 5.7.1 This is a bounce or delivery report"),
-        (["--from", "alice@example.com", "--to", SWAKS_RCPT, "--add-header",
-          "Content-Type: multipart/mixed", "--body", "no boundary at all"], "<** 554 5.6.0"),
+        (
+            [
+                "--from",
+                "alice@example.com",
+                "--to",
+                SWAKS_RCPT,
+                "--add-header",
+                "Content-Type: multipart/report; report-type=delivery-status; boundary=b",
+                "--body",
+                "\r\n--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed\r\n--b--\r\n",
+            ],
+            "<** 550 5.7.1 This is a bounce or delivery report",
+        ),
+        (
+            [
+                "--from",
+                "alice@example.com",
+                "--to",
+                SWAKS_RCPT,
+                "--add-header",
+                "Content-Type: multipart/mixed",
+                "--body",
+                "no boundary at all",
+            ],
+            "<** 554 5.6.0",
+        ),
     ],
-    ids=["unauthorised", "foreign-domain", "bad-number", "oversize", "auto-reply", "null-sender",
-         "delivery-report", "malformed-mime"],
-)  # fmt: skip
+    ids=[
+        "unauthorised",
+        "foreign-domain",
+        "bad-number",
+        "oversize",
+        "auto-reply",
+        "null-sender",
+        "delivery-report",
+        "malformed-mime",
+    ],
+)
 def test_refusals_have_the_right_code_and_queue_nothing(
     bridge: BridgeProcess, args: list[str], answer: str
 ) -> None:
@@ -145,8 +213,12 @@ def test_refusals_have_the_right_code_and_queue_nothing(
 def test_a_permanent_failure_sends_exactly_one_threaded_notice(bridge: BridgeProcess) -> None:
     msg = message(to="+447700900999@sms.example.com", subject="Appointment", body="See you at 3.")
     rcpts = ["+447700900999@sms.example.com"]
-    dialogue = converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=rcpts,
-                        content=msg.as_bytes(policy=SMTP))  # fmt: skip
+    dialogue = converse(
+        bridge.smtp_address,
+        mail_from="alice@example.com",
+        rcpts=rcpts,
+        content=msg.as_bytes(policy=SMTP),
+    )
     assert dialogue.accepted
     [raw] = bridge.wait_until(bridge.maildir_messages, what="the notice")
     notice = BytesParser(policy=policy.default).parsebytes(raw)
@@ -163,9 +235,12 @@ def test_a_permanent_failure_sends_exactly_one_threaded_notice(bridge: BridgePro
 
 
 def test_temporary_failures_are_retried_then_sent(bridge: BridgeProcess) -> None:
-    dialogue = converse(bridge.smtp_address, mail_from="alice@example.com",
-                        rcpts=["+447700900990@sms.example.com"],
-                        content=message(body="Second try").as_bytes())  # fmt: skip
+    dialogue = converse(
+        bridge.smtp_address,
+        mail_from="alice@example.com",
+        rcpts=["+447700900990@sms.example.com"],
+        content=message(body="Second try").as_bytes(),
+    )
     assert dialogue.accepted
     [sent] = bridge.wait_until(bridge.sandbox_sent, what="the retried text")
     assert sent["text"] == "Second try"
@@ -176,12 +251,16 @@ def test_temporary_failures_are_retried_then_sent(bridge: BridgeProcess) -> None
 
 def test_sigkill_right_after_250s_then_restart_sends_each_text_exactly_once(tmp_path: Path) -> None:
     """The sandbox answers slowly so that texts are in flight when the bridge is killed."""
-    emails = [message(to=f"+4477009002{i:02d}@sms.example.com", body=f"Batch text {i}")
-              for i in range(40)]  # fmt: skip
+    emails = [
+        message(to=f"+4477009002{i:02d}@sms.example.com", body=f"Batch text {i}") for i in range(40)
+    ]
     rcpts = [[str(m["To"]), f"+4477009003{i:02d}@sms.example.com"] for i, m in enumerate(emails)]
-    bridge = BridgeProcess(tmp_path, provider={"name": "sandbox"},
-                           extra="[provider.sandbox]\nlatency_seconds = 0.3\n",
-                           queue={"workers": 4, "poll_seconds": 0.2})  # fmt: skip
+    bridge = BridgeProcess(
+        tmp_path,
+        provider={"name": "sandbox"},
+        extra="[provider.sandbox]\nlatency_seconds = 0.3\n",
+        queue={"workers": 4, "poll_seconds": 0.2},
+    )
     with bridge, smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
         for msg, to in zip(emails, rcpts, strict=True):
             assert client.sendmail("alice@example.com", to, msg.as_bytes(policy=SMTP)) == {}
@@ -191,8 +270,9 @@ def test_sigkill_right_after_250s_then_restart_sends_each_text_exactly_once(tmp_
     with bridge:
         done = bridge.wait_until(
             lambda: all(j["state"] == "sent" for j in bridge.jobs()) and bridge.jobs(),
-            timeout=60, what="every job to be sent",
-        )  # fmt: skip
+            timeout=60,
+            what="every job to be sent",
+        )
         assert len(done) == 80
         with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
             for msg, to in zip(emails, rcpts, strict=True):  # the mail server delivers again
@@ -224,14 +304,17 @@ def test_twilio_contract_served_by_prism_gets_exactly_the_text(tmp_path: Path, p
             bridge={"public_url": "https://bridge.example.com"},
             extra=f'[provider.twilio]\naccount_sid = "AC{"0" * 32}"\nbase_url = "{proxy.url}"\n',
             env={"SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": "test-token-not-secret"},
-        )  # fmt: skip
+        )
         with bridge, smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
-            client.send_message(message(body=REPLY), from_addr="alice@example.com",
-                                to_addrs=[RCPT, "+447700900124@sms.example.com"])  # fmt: skip
+            client.send_message(
+                message(body=REPLY),
+                from_addr="alice@example.com",
+                to_addrs=[RCPT, "+447700900124@sms.example.com"],
+            )
             jobs = bridge.wait_until(
                 lambda: [j for j in bridge.jobs() if j["state"] == "sent"][1:] and bridge.jobs(),
                 what="both texts accepted by Twilio's contract",
-            )  # fmt: skip
+            )
         assert all(j["provider"] == "twilio" and j["provider_message_id"] for j in jobs)
         posts = [r for r in proxy.requests if r.method == "POST"]
         assert [r.status for r in posts] == [201, 201]
@@ -245,8 +328,9 @@ def test_twilio_contract_served_by_prism_gets_exactly_the_text(tmp_path: Path, p
 
 
 def test_cli_send_and_outbox_use_the_same_queue(bridge: BridgeProcess) -> None:
-    queued = bridge.cli("send", "--to", "07700 900125", "--notify", "alice@example.com",
-                        "Your “order” is ready")  # fmt: skip
+    queued = bridge.cli(
+        "send", "--to", "07700 900125", "--notify", "alice@example.com", "Your “order” is ready"
+    )
     assert queued.returncode == 0 and queued.stdout.startswith("Queued as s"), queued.stderr
     [sent] = bridge.wait_until(bridge.sandbox_sent, what="the CLI's text")
     assert (sent["to"], sent["text"]) == ("+447700900125", 'Your "order" is ready')
@@ -260,8 +344,13 @@ def test_cli_send_and_outbox_use_the_same_queue(bridge: BridgeProcess) -> None:
 def test_run_refuses_an_invalid_settings_file_with_the_report(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('[smtp]\nport = "twenty-five"\nmax_recipients = 0\n[provider]\nname = "x"\n')
-    result = subprocess.run([sys.executable, "-m", "bridge", "run", "--config", str(config)],
-                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "bridge", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     for key in ("smtp.port", "smtp.max_recipients", "smtp.domains", "provider.name"):
         assert key in result.stderr
@@ -283,12 +372,18 @@ sender = "+447700900100"
 """
     rcpts = [f"+447700900{first + n:03d}@sms.example.com" for n in range(texts)]
     with BridgeProcess(tmp_path, extra=extra, smtp={"max_recipients": 50}) as bridge:
-        dialogue = converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=rcpts,
-                            content=message(to=rcpts[0], body="Limited").as_bytes())  # fmt: skip
+        dialogue = converse(
+            bridge.smtp_address,
+            mail_from="alice@example.com",
+            rcpts=rcpts,
+            content=message(to=rcpts[0], body="Limited").as_bytes(),
+        )
         assert dialogue.accepted
-        sent = bridge.wait_until(lambda: len(bridge.sandbox_sent()) == texts
-                                 and bridge.sandbox_sent(), timeout=texts / rate + 30,
-                                 what=f"all {texts} texts")  # fmt: skip
+        sent = bridge.wait_until(
+            lambda: len(bridge.sandbox_sent()) == texts and bridge.sandbox_sent(),
+            timeout=texts / rate + 30,
+            what=f"all {texts} texts",
+        )
         assert all(job["attempts"] == 1 for job in bridge.jobs())  # waiting spent no attempts
     return sorted(entry["at"] for entry in sent)
 

@@ -7,10 +7,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bridge.testing.smsworks_api import FakeSmsWorks
-from bridge.testing.vonage_api import FakeVonage
-from tests.bridge_process import BridgeProcess
-from tests.provider_helpers import NUMBERS, send_email
+from tests.support.bridge_process import BridgeProcess
+from tests.support.provider_helpers import NUMBERS, send_email
+from tests.support.smsworks_api import FakeSmsWorks
+from tests.support.vonage_api import FakeVonage
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.failover.sig"
 
@@ -35,17 +35,24 @@ base_url = "{smsworks.url}"
 
 def test_503s_fail_over_each_text_once_and_recovery_brings_texts_back(tmp_path: Path) -> None:
     with FakeVonage("key", "secret") as vonage, FakeSmsWorks(JWT) as smsworks:
-        bridge = BridgeProcess(tmp_path, extra=_settings(vonage, smsworks),
-                               env={"SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": "secret",
-                                    "SMSBRIDGE_PROVIDERS__SMSWORKS__JWT": JWT})  # fmt: skip
+        bridge = BridgeProcess(
+            tmp_path,
+            extra=_settings(vonage, smsworks),
+            env={
+                "SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": "secret",
+                "SMSBRIDGE_PROVIDERS__SMSWORKS__JWT": JWT,
+            },
+        )
         vonage.go_down(503)
         with bridge:
             for n in range(6):
                 send_email(bridge, f"Outage text {n}", to=f"+4477009002{n:02d}")
             during = bridge.wait_until(
-                lambda: len([j for j in bridge.jobs() if j["state"] == "sent"]) == 6 and bridge.jobs(),
+                lambda: (
+                    len([j for j in bridge.jobs() if j["state"] == "sent"]) == 6 and bridge.jobs()
+                ),
                 what="six texts sent during the outage",
-            )  # fmt: skip
+            )
             assert {j["provider"] for j in during} == {"smsworks"}
             assert vonage.sent == [] and len(smsworks.sent) == 6
             assert Counter(s.body["tag"] for s in smsworks.sent) == Counter(j["id"] for j in during)
@@ -58,9 +65,11 @@ def test_503s_fail_over_each_text_once_and_recovery_brings_texts_back(tmp_path: 
             for n in range(4):
                 send_email(bridge, f"Recovered text {n}", to=f"+4477009003{n:02d}")
             after = bridge.wait_until(
-                lambda: len([j for j in bridge.jobs() if j["state"] == "sent"]) == 10 and bridge.jobs(),
+                lambda: (
+                    len([j for j in bridge.jobs() if j["state"] == "sent"]) == 10 and bridge.jobs()
+                ),
                 what="four more texts",
-            )  # fmt: skip
+            )
         recovered = [j for j in after if j["body"].startswith("Recovered")]
         assert {j["provider"] for j in recovered} == {"vonage"}
         assert len(vonage.sent) == 4 and len(smsworks.sent) == 6

@@ -13,7 +13,7 @@ import pytest
 from bridge.providers.http_common import transport_failure
 from bridge.providers.http_transport import KeepAliveTransport
 from bridge.providers.registry import provider_transport
-from bridge.testing.smtp_sink import self_signed_certificate, tls_available
+from tests.support.smtp_sink import self_signed_certificate, tls_available
 
 Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok": 1}\r\n'
@@ -35,8 +35,14 @@ class Server:
         self.writers.append(writer)
         try:
             while head := await reader.readuntil(b"\r\n\r\n"):
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)  # fmt: skip
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
                 self.requests.append(head + await reader.readexactly(length))
                 await self.answer(reader, writer)
                 await writer.drain()
@@ -98,8 +104,10 @@ async def test_a_form_post_gets_its_answer_and_the_connection_is_reused(
 
 
 async def test_chunked_answers_with_extensions_and_trailers(client: httpx.AsyncClient) -> None:
-    chunked = (b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
-               b"4;ext=1\r\n{\"a\"\r\n6\r\n: \"b\"}\r\n0\r\nX-Trailer: y\r\n\r\n")  # fmt: skip
+    chunked = (
+        b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'4;ext=1\r\n{"a"\r\n6\r\n: "b"}\r\n0\r\nX-Trailer: y\r\n\r\n'
+    )
     server = Server(replying(chunked))
     url = await server.start()
     for _ in range(2):
@@ -223,8 +231,14 @@ async def test_tls_is_verified_against_the_trusted_certificates(
 def test_a_proxy_in_the_environment_gets_httpx_own_transport(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                 "all_proxy"):  # fmt: skip
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     assert isinstance(provider_transport(), KeepAliveTransport)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.com:3128")

@@ -32,16 +32,37 @@ auto_reply = "Thanks, we will answer in office hours."
 """
 
 
-async def route(store: Store, tmp_path: Path, text: str, *, at: datetime = T0,
-                sender: str = CUSTOMER, pmid: str = "SM1", extra: str = "",
-                **inbound: object) -> list:  # fmt: skip
+async def route(
+    store: Store,
+    tmp_path: Path,
+    text: str,
+    *,
+    at: datetime = T0,
+    sender: str = CUSTOMER,
+    pmid: str = "SM1",
+    extra: str = "",
+    **inbound: object,
+) -> list:
     settings = make_settings(tmp_path, extra=NUMBER + extra, inbound=inbound)
-    await store.receive_sms(InboundSms(provider="twilio", provider_message_id=pmid,
-                                       from_number=sender, to_number=REPLY, text=text,
-                                       received_at=at), now=at)  # fmt: skip
+    await store.receive_sms(
+        InboundSms(
+            provider="twilio",
+            provider_message_id=pmid,
+            from_number=sender,
+            to_number=REPLY,
+            text=text,
+            received_at=at,
+        ),
+        now=at,
+    )
     [job] = await store.claim_inbound(now=at, limit=1, lease_seconds=60, owner="t")
-    dispatcher = InboundDispatcher(store=store, settings=settings, clock=lambda: at,
-                                   router=_router(settings), queued=lambda: None)  # fmt: skip
+    dispatcher = InboundDispatcher(
+        store=store,
+        settings=settings,
+        clock=lambda: at,
+        router=_router(settings),
+        queued=lambda: None,
+    )
     await dispatcher.handle(job)
     mails = await store.claim_mail(now=at, limit=10, lease_seconds=86400, owner="t")
     texts = await store.claim_sms(now=at, limit=10, lease_seconds=86400, owner="t")
@@ -53,11 +74,22 @@ def _router(settings: Settings) -> Router:
 
 
 async def _conversation(store: Store, at: datetime = T0) -> None:
-    await store.enqueue_sms([NewSmsJob(
-        idempotency_key=f"<o@example.com>|{CUSTOMER}", message_id="<o@example.com>",
-        author="alice@example.com", subject="Order", to_number=CUSTOMER, sender=REPLY,
-        text="Ready", encoding="GSM-7", segments=1,
-    )], now=at)  # fmt: skip
+    await store.enqueue_sms(
+        [
+            NewSmsJob(
+                idempotency_key=f"<o@example.com>|{CUSTOMER}",
+                message_id="<o@example.com>",
+                author="alice@example.com",
+                subject="Order",
+                to_number=CUSTOMER,
+                sender=REPLY,
+                text="Ready",
+                encoding="GSM-7",
+                segments=1,
+            )
+        ],
+        now=at,
+    )
     await store.claim_sms(now=at, limit=10, lease_seconds=86400 * 60, owner="x")  # not in results
 
 
@@ -98,12 +130,25 @@ async def test_a_text_with_nobody_to_tell_reaches_the_bridge_address(
     store: Store, tmp_path: Path
 ) -> None:
     settings = make_settings(tmp_path)  # no [[numbers]]
-    await store.receive_sms(InboundSms(provider="twilio", provider_message_id="SM9",
-                                       from_number=CUSTOMER, to_number="+447700900999",
-                                       text="Hi", received_at=T0), now=T0)  # fmt: skip
+    await store.receive_sms(
+        InboundSms(
+            provider="twilio",
+            provider_message_id="SM9",
+            from_number=CUSTOMER,
+            to_number="+447700900999",
+            text="Hi",
+            received_at=T0,
+        ),
+        now=T0,
+    )
     [job] = await store.claim_inbound(now=T0, limit=1, lease_seconds=60, owner="t")
-    await InboundDispatcher(store=store, settings=settings, router=_router(settings),
-                            clock=lambda: T0, queued=lambda: None).handle(job)  # fmt: skip
+    await InboundDispatcher(
+        store=store,
+        settings=settings,
+        router=_router(settings),
+        clock=lambda: T0,
+        queued=lambda: None,
+    ).handle(job)
     [mail] = await store.claim_mail(now=T0, limit=10, lease_seconds=60, owner="t")
     assert mail.recipients == ("sms-bridge@sms.example.com",)
 
@@ -113,16 +158,17 @@ async def test_twilio_21610_on_send_suppresses_the_number(store: Store) -> None:
         return httpx.Response(400, json={"code": 21610, "message": "unsubscribed", "status": 400})
 
     await _conversation(store)
-    [job] = await store.claim_sms(now=T0 + timedelta(days=61), limit=1, lease_seconds=1,
-                                  owner="y")  # fmt: skip
+    [job] = await store.claim_sms(now=T0 + timedelta(days=61), limit=1, lease_seconds=1, owner="y")
     settings = TwilioSettings(account_sid="AC" + "0" * 32, auth_token=SecretStr("t"))
     async with httpx.AsyncClient(transport=httpx.MockTransport(unsubscribed)) as client:
         dispatcher = SmsDispatcher(
-            store=store, providers=ProviderChoice.single(TwilioProvider(settings, client=client)),
+            store=store,
+            providers=ProviderChoice.single(TwilioProvider(settings, client=client)),
             policy=RetryPolicy(max_attempts=3, base_seconds=1, cap_seconds=2),
             notices=NoticeSettings(from_address="b@example.com", hostname="h"),
-            clock=lambda: T0, notice_queued=lambda: None,
-        )  # fmt: skip
+            clock=lambda: T0,
+            notice_queued=lambda: None,
+        )
         await dispatcher.handle(replace(job, in_doubt=False))
     assert await store.suppressed_since(reply_number=REPLY, customer=CUSTOMER) == T0
 
@@ -147,8 +193,10 @@ async def test_a_route_emails_forwards_and_answers(store: Store, tmp_path: Path)
     [(recipients, _)] = [r for r in results if isinstance(r[0], tuple)]
     assert recipients == ("renewals@example.com",)
     texts = sorted(r for r in results if isinstance(r[0], str))
-    assert texts == [(CUSTOMER, "Thanks, our renewals team will be in touch."),
-                     ("+447700900555", "Text from +44 7700 900123: RENEW please")]  # fmt: skip
+    assert texts == [
+        (CUSTOMER, "Thanks, our renewals team will be in touch."),
+        ("+447700900555", "Text from +44 7700 900123: RENEW please"),
+    ]
 
 
 async def test_a_route_with_owner_but_no_conversation_uses_the_numbers_inbox(

@@ -20,12 +20,12 @@ import httpx
 import pytest
 
 from bridge.inbound.signatures import twilio_signature
-from bridge.testing.prism import RecordingProxy, prism_command, run_prism
-from bridge.testing.smtp_sink import SmtpSink, ThreadedSmtpSink
-from tests.bridge_process import BridgeProcess
 from tests.conftest import IN_CI, free_port, require_shared
-from tests.provider_helpers import CUSTOMER, NUMBERS, REPLY_NUMBER
-from tests.smtp_client import converse, message
+from tests.support.bridge_process import BridgeProcess
+from tests.support.prism import RecordingProxy, prism_command, run_prism
+from tests.support.provider_helpers import CUSTOMER, NUMBERS, REPLY_NUMBER
+from tests.support.smtp_client import converse, message
+from tests.support.smtp_sink import SmtpSink, ThreadedSmtpSink
 
 TOKEN = "inbound-test-token"
 SID = "AC" + "0" * 32
@@ -51,12 +51,13 @@ def sink() -> Iterator[ThreadedSmtpSink]:
 def twilio_bridge(tmp_path: Path, prism: str, sink: ThreadedSmtpSink) -> Iterator[tuple]:
     with RecordingProxy(prism) as proxy:
         bridge = BridgeProcess(
-            tmp_path, provider={"name": "twilio"},
+            tmp_path,
+            provider={"name": "twilio"},
             mail={"transport": "smtp"},
             extra=NUMBERS + f'[provider.twilio]\naccount_sid = "{SID}"\nbase_url = "{proxy.url}"\n'
             f'[mail.smtp]\nhost = "127.0.0.1"\nport = {sink.port}\nstarttls = false\n',
             env={"SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": TOKEN},
-        )  # fmt: skip
+        )
         public = f"http://127.0.0.1:{bridge.http_port}"
         bridge.config.write_text(
             bridge.config.read_text().replace("[bridge]\n", f'[bridge]\npublic_url = "{public}"\n')
@@ -82,8 +83,14 @@ def post_signed(public: str, path: str, fields: dict[str, str], token: str = TOK
 
 
 def inbound(text: str, sid: str) -> dict[str, str]:
-    return {"MessageSid": sid, "AccountSid": SID, "From": CUSTOMER, "To": REPLY_NUMBER,
-            "Body": text, "NumSegments": "1"}  # fmt: skip
+    return {
+        "MessageSid": sid,
+        "AccountSid": SID,
+        "From": CUSTOMER,
+        "To": REPLY_NUMBER,
+        "Body": text,
+        "NumSegments": "1",
+    }
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -96,8 +103,11 @@ def test_reply_threads_under_the_email_and_reply_by_email_texts_only_the_new_wor
     twilio_bridge: tuple, sink: ThreadedSmtpSink
 ) -> None:
     bridge, proxy, public = twilio_bridge
-    original = message(to=f"{CUSTOMER}@sms.example.com", subject="Order 1234",
-                       body="Your order is ready for collection.")  # fmt: skip
+    original = message(
+        to=f"{CUSTOMER}@sms.example.com",
+        subject="Order 1234",
+        body="Your order is ready for collection.",
+    )
     with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
         client.send_message(original)
     bridge.wait_until(lambda: [j for j in bridge.jobs() if j["state"] == "sent"], what="sent")
@@ -122,18 +132,38 @@ def test_reply_threads_under_the_email_and_reply_by_email_texts_only_the_new_wor
     quoted = "\n".join("> " + line for line in body.splitlines())
     swaks = _swaks()
     answer = subprocess.run(
-        [swaks, "--server", "127.0.0.1", "--port", str(bridge.smtp_port), "--from",
-         "alice@example.com", "--to", "07700900123@sms.example.com", "--header",
-         "Subject: Re: Order 1234", "--add-header", f"In-Reply-To: {email['Message-ID']}",
-         "--add-header", "Content-Type: text/plain; charset=utf-8",
-         "--body", f"Yes, 9 is fine.\n\nOn Sun, 22 Nov 2026, +44 7700 900123 wrote:\n{quoted}\n"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [
+            swaks,
+            "--server",
+            "127.0.0.1",
+            "--port",
+            str(bridge.smtp_port),
+            "--from",
+            "alice@example.com",
+            "--to",
+            "07700900123@sms.example.com",
+            "--header",
+            "Subject: Re: Order 1234",
+            "--add-header",
+            f"In-Reply-To: {email['Message-ID']}",
+            "--add-header",
+            "Content-Type: text/plain; charset=utf-8",
+            "--body",
+            f"Yes, 9 is fine.\n\nOn Sun, 22 Nov 2026, +44 7700 900123 wrote:\n{quoted}\n",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert "<-  250 2.0.0 Queued 1 text" in answer.stdout, answer.stdout
     bridge.wait_until(lambda: len([r for r in proxy.requests if r.method == "POST"]) == 2)
     last = [r for r in proxy.requests if r.method == "POST"][-1]
     assert (last.form["To"], last.form["From"], last.form["Body"]) == (
-        [CUSTOMER], [REPLY_NUMBER], ["Yes, 9 is fine."])  # fmt: skip
+        [CUSTOMER],
+        [REPLY_NUMBER],
+        ["Yes, 9 is fine."],
+    )
     time.sleep(0.5)
     assert len(sink.messages) == 1  # the repeated webhook made no second email
 
@@ -147,8 +177,15 @@ def test_forged_or_missing_signatures_get_403_and_change_nothing(
     assert (
         httpx.post(public + "/webhooks/twilio/inbound", data=fields, timeout=10).status_code == 403
     )
-    assert post_signed(public, "/webhooks/twilio/status",
-                       {"MessageSid": "SM3", "MessageStatus": "failed"}, token="x") == 403  # fmt: skip
+    assert (
+        post_signed(
+            public,
+            "/webhooks/twilio/status",
+            {"MessageSid": "SM3", "MessageStatus": "failed"},
+            token="x",
+        )
+        == 403
+    )
     time.sleep(1.0)
     assert sink.messages == ()
     assert "Hello" not in bridge.log_text()
@@ -162,8 +199,12 @@ def test_undelivered_report_tells_the_author_once(
     with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
         client.send_message(original)
     [job] = bridge.wait_until(lambda: [j for j in bridge.jobs() if j["state"] == "sent"])
-    report = {"MessageSid": job["provider_message_id"], "MessageStatus": "undelivered",
-              "ErrorCode": "30003", "AccountSid": SID}  # fmt: skip
+    report = {
+        "MessageSid": job["provider_message_id"],
+        "MessageStatus": "undelivered",
+        "ErrorCode": "30003",
+        "AccountSid": SID,
+    }
     for _ in range(2):
         assert post_signed(public, "/webhooks/twilio/status", report) == 200
     [notice] = sink.wait_for(1, timeout=30)
@@ -193,9 +234,12 @@ def texts_to_customer(bridge: BridgeProcess) -> list[str]:
 
 
 def email_to_customer(bridge: BridgeProcess):
-    return converse(bridge.smtp_address, mail_from="alice@example.com",
-                    rcpts=[f"{CUSTOMER}@sms.example.com"],
-                    content=message(to=f"{CUSTOMER}@sms.example.com").as_bytes())  # fmt: skip
+    return converse(
+        bridge.smtp_address,
+        mail_from="alice@example.com",
+        rcpts=[f"{CUSTOMER}@sms.example.com"],
+        content=message(to=f"{CUSTOMER}@sms.example.com").as_bytes(),
+    )
 
 
 def test_stop_refuses_texts_until_start_and_help_is_answered(sandbox_bridge: BridgeProcess) -> None:
@@ -244,15 +288,16 @@ def test_simulate_inbound_command(sandbox_bridge: BridgeProcess) -> None:
 def test_the_watcher_emails_each_new_text_once_across_a_restart(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from bridge.testing.twilio_api import FakeTwilioMessages
+    from tests.support.twilio_api import FakeTwilioMessages
 
     with FakeTwilioMessages(SID) as fake:
         bridge = BridgeProcess(
-            tmp_path, provider={"name": "twilio"},
+            tmp_path,
+            provider={"name": "twilio"},
             extra=NUMBERS + f'[provider.twilio]\naccount_sid = "{SID}"\nbase_url = "{fake.url}"\n'
             "watch_seconds = 0.2\n",
             env={"SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": TOKEN},
-        )  # fmt: skip
+        )
         now = datetime.now(UTC)
         fake.add_inbound("SMw1", from_=CUSTOMER, to=REPLY_NUMBER, body="First", at=now)
         with bridge:

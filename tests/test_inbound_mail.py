@@ -12,18 +12,29 @@ from bridge.outbound.inbound_mail import InboundEmailParts, inbound_email
 
 AT = datetime(2026, 11, 22, 22, 15, tzinfo=UTC)
 CONVERSATION = Conversation(
-    customer_number="+447700900123", reply_number="+447700900100", author="alice@example.com",
-    message_id="<order-1234@example.com>", subject="Order 1234", last_text="Your order is ready.",
+    customer_number="+447700900123",
+    reply_number="+447700900100",
+    author="alice@example.com",
+    message_id="<order-1234@example.com>",
+    subject="Order 1234",
+    last_text="Your order is ready.",
     last_at=AT,
-)  # fmt: skip
+)
 
 
 def _parts(text: str = "Can I collect it tomorrow? 👍", **changes: object) -> InboundEmailParts:
     fields: dict[str, object] = dict(
-        inbound_id="i123", customer="+447700900123", reply_number="+447700900100", text=text,
-        received_at=AT, timezone="Europe/London", recipients=("alice@example.com",),
-        sms_domain="sms.example.com", hostname="bridge.example.com", conversation=CONVERSATION,
-    )  # fmt: skip
+        inbound_id="i123",
+        customer="+447700900123",
+        reply_number="+447700900100",
+        text=text,
+        received_at=AT,
+        timezone="Europe/London",
+        recipients=("alice@example.com",),
+        sms_domain="sms.example.com",
+        hostname="bridge.example.com",
+        conversation=CONVERSATION,
+    )
     fields.update(changes)
     return InboundEmailParts(**fields)  # type: ignore[arg-type]
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.testing.dovecot import Dovecot, dovecot_command
-from tests.bridge_process import BridgeProcess
 from tests.conftest import IN_CI, free_port
-from tests.smtp_client import message
+from tests.support.bridge_process import BridgeProcess
+from tests.support.dovecot import Dovecot, dovecot_command
+from tests.support.smtp_client import message
 
 USER, PASSWORD = "sms@company.example", "mailbox-secret"
 
@@ -51,14 +51,17 @@ def email(to: str, body: str, subject: str = "Hello") -> bytes:
 def test_mail_to_the_mailbox_becomes_a_text_and_is_filed(tmp_path: Path, dovecot: Dovecot) -> None:
     with mailbox_bridge(tmp_path, dovecot) as bridge:
         dovecot.append(USER, email("sms+447700900123@company.example", "Your order is ready."))
-        dovecot.append(USER, email(USER, "Two numbers in the subject",
-                                   subject="07700 900124, +447700900125"))  # fmt: skip
+        dovecot.append(
+            USER, email(USER, "Two numbers in the subject", subject="07700 900124, +447700900125")
+        )
         bridge.wait_until(lambda: len(bridge.sandbox_sent()) == 3, what="three texts")
         bridge.wait_until(lambda: len(dovecot.messages(USER, "SMS/Sent")) == 2, what="filing")
     texts = {s["to"]: s["text"] for s in bridge.sandbox_sent()}
-    assert texts == {"+447700900123": "Your order is ready.",
-                     "+447700900124": "Two numbers in the subject",
-                     "+447700900125": "Two numbers in the subject"}  # fmt: skip
+    assert texts == {
+        "+447700900123": "Your order is ready.",
+        "+447700900124": "Two numbers in the subject",
+        "+447700900125": "Two numbers in the subject",
+    }
     assert dovecot.messages(USER, "INBOX") == []
 
 
@@ -91,8 +94,11 @@ def test_dovecot_restart_and_a_killed_bridge_text_each_message_once(
         bridge.wait_until(lambda: len(bridge.sandbox_sent()) >= 4, what="the batch to start")
         bridge.kill()
     with bridge:
-        bridge.wait_until(lambda: len(dovecot.messages(USER, "SMS/Sent")) == 22, timeout=60,
-                          what="every message filed")  # fmt: skip
+        bridge.wait_until(
+            lambda: len(dovecot.messages(USER, "SMS/Sent")) == 22,
+            timeout=60,
+            what="every message filed",
+        )
         time.sleep(1.0)
     sends = Counter(s["to"] for s in bridge.sandbox_sent())
     assert len(sends) == 22 and set(sends.values()) == {1}
@@ -106,8 +112,11 @@ def test_imaps_with_the_servers_own_certificate(tmp_path: Path) -> None:
         pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
     with Dovecot(port=free_port(), users={USER: PASSWORD}, tls=True) as server:
         bridge = mailbox_bridge(tmp_path, server)
-        bridge.config.write_text(bridge.config.read_text().replace(
-            'security = "none"', f'security = "imaps"\nca_file = "{server.certificate}"'))  # fmt: skip
+        bridge.config.write_text(
+            bridge.config.read_text().replace(
+                'security = "none"', f'security = "imaps"\nca_file = "{server.certificate}"'
+            )
+        )
         with bridge:
             server.append(USER, email("sms+447700900123@company.example", "Over TLS."))
             [sent] = bridge.wait_until(bridge.sandbox_sent, what="the text")
@@ -132,8 +141,14 @@ password_file = "{tmp_path / "imap-password"}"
 folder = "SMS Replies"
 """
     with BridgeProcess(tmp_path, extra=extra, mail={"transport": "imap"}) as bridge:
-        result = bridge.cli("simulate-inbound", "--from", "+447700900123", "--to", "+447700900100",
-                            "Can you call me? 😀")  # fmt: skip
+        result = bridge.cli(
+            "simulate-inbound",
+            "--from",
+            "+447700900123",
+            "--to",
+            "+447700900100",
+            "Can you call me? 😀",
+        )
         assert result.returncode == 0, result.stderr
         [raw] = bridge.wait_until(lambda: dovecot.messages(USER, "SMS Replies"), what="append")
     appended = BytesParser(policy=policy.default).parsebytes(raw)
@@ -149,12 +164,18 @@ def test_xoauth2_with_a_token_from_a_file_or_a_command(tmp_path: Path, source: s
         pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
     token = "ya29.test-access-token"
     (tmp_path / "token").write_text(token + "\n")
-    how = (f'token_file = "{tmp_path / "token"}"' if source == "token_file"
-           else f'token_command = ["cat", "{tmp_path / "token"}"]')  # fmt: skip
+    how = (
+        f'token_file = "{tmp_path / "token"}"'
+        if source == "token_file"
+        else f'token_command = ["cat", "{tmp_path / "token"}"]'
+    )
     with Dovecot(port=free_port(), users={USER: token}, oauth=True) as server:
         bridge = mailbox_bridge(tmp_path, server)
-        bridge.config.write_text(bridge.config.read_text().replace(
-            f'password_file = "{tmp_path / "imap-password"}"', f'auth = "xoauth2"\n{how}'))  # fmt: skip
+        bridge.config.write_text(
+            bridge.config.read_text().replace(
+                f'password_file = "{tmp_path / "imap-password"}"', f'auth = "xoauth2"\n{how}'
+            )
+        )
         with bridge:
             server.append(USER, email("sms+447700900123@company.example", "Token login."))
             [sent] = bridge.wait_until(bridge.sandbox_sent, what="the text")
@@ -171,9 +192,12 @@ def test_starttls_on_the_plain_port_with_login_or_authenticate_plain(
         pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
     with Dovecot(port=free_port(), users={USER: PASSWORD}, starttls=True) as server:
         bridge = mailbox_bridge(tmp_path, server)
-        bridge.config.write_text(bridge.config.read_text().replace(
-            'security = "none"',
-            f'security = "starttls"\nca_file = "{server.certificate}"\nauth = "{auth}"'))  # fmt: skip
+        bridge.config.write_text(
+            bridge.config.read_text().replace(
+                'security = "none"',
+                f'security = "starttls"\nca_file = "{server.certificate}"\nauth = "{auth}"',
+            )
+        )
         with bridge:
             server.append(USER, email("sms+447700900123@company.example", "Upgraded to TLS."))
             [sent] = bridge.wait_until(bridge.sandbox_sent, what="the text")

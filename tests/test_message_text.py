@@ -91,8 +91,12 @@ def _with_attachment(text: str, megabytes: int) -> bytes:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "a@example.com", "+447700900123@sms.example.com", "X"
     msg.set_content(text, cte="base64")  # as some clients send UTF-8 text
-    msg.add_attachment(os.urandom(megabytes * 1024 * 1024), maintype="application",
-                       subtype="pdf", filename="scan.pdf")  # fmt: skip
+    msg.add_attachment(
+        os.urandom(megabytes * 1024 * 1024),
+        maintype="application",
+        subtype="pdf",
+        filename="scan.pdf",
+    )
     return msg.as_bytes(policy=policy.SMTP)
 
 

@@ -17,13 +17,23 @@ NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 def _job(**changes: object) -> SmsJob:
     fields: dict[str, object] = dict(
-        id="s0123", idempotency_key="<m1@example.com>|+447700900999",
-        message_id="<m1@example.com>", author="alice@example.com", subject="Your delivery",
-        to_number="+447700900999", sender="Example", text="Your parcel arrives at 10:00 today.",
-        encoding="GSM-7", segments=1, state=JobState.FAILED, attempts=1,
-        created_at=datetime(2026, 11, 22, 9, 0, tzinfo=UTC), updated_at=NOW,
-        error="the number is not in service", error_code="21211",
-    )  # fmt: skip
+        id="s0123",
+        idempotency_key="<m1@example.com>|+447700900999",
+        message_id="<m1@example.com>",
+        author="alice@example.com",
+        subject="Your delivery",
+        to_number="+447700900999",
+        sender="Example",
+        text="Your parcel arrives at 10:00 today.",
+        encoding="GSM-7",
+        segments=1,
+        state=JobState.FAILED,
+        attempts=1,
+        created_at=datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
+        updated_at=NOW,
+        error="the number is not in service",
+        error_code="21211",
+    )
     fields.update(changes)
     return SmsJob(**fields)  # type: ignore[arg-type]
 
@@ -73,8 +83,9 @@ def test_subject_is_not_doubled_and_never_empty(subject: str, expected: str) -> 
 
 
 def test_a_bare_message_id_still_threads() -> None:
-    raw = failure_notice(_job(message_id="m1@example.com"), from_address="a@b.c", now=NOW,
-                         hostname="h")  # fmt: skip
+    raw = failure_notice(
+        _job(message_id="m1@example.com"), from_address="a@b.c", now=NOW, hostname="h"
+    )
     assert _parse(raw)["In-Reply-To"] == "<m1@example.com>"
 
 
@@ -88,8 +99,9 @@ def test_long_text_is_excerpted_and_unicode_survives() -> None:
 
 
 def test_missing_reason_and_unknown_code_give_generic_words() -> None:
-    raw = failure_notice(_job(error=None, error_code="e999"), from_address="a@b.c", now=NOW,
-                         hostname="h")  # fmt: skip
+    raw = failure_notice(
+        _job(error=None, error_code="e999"), from_address="a@b.c", now=NOW, hostname="h"
+    )
     body = _body(_parse(raw))
     assert "The SMS provider did not say why." in body
     assert advice_for("e999") in " ".join(body.split())
@@ -101,12 +113,19 @@ def test_opt_out_advice_says_only_they_can_undo_it() -> None:
 
 def test_truncation_notice_says_how_long_and_what_was_sent() -> None:
     new = NewSmsJob(
-        idempotency_key="k", message_id="<m2@example.com>", author="bob@example.com",
-        subject="Rota", to_number="+447700900123", sender="Example", text="Shift starts at 9...",
-        encoding="GSM-7", segments=1,
-    )  # fmt: skip
-    msg = _parse(truncation_notice(new, original_length=2400, now=NOW, from_address="a@b.c",
-                                   hostname="h"))  # fmt: skip
+        idempotency_key="k",
+        message_id="<m2@example.com>",
+        author="bob@example.com",
+        subject="Rota",
+        to_number="+447700900123",
+        sender="Example",
+        text="Shift starts at 9...",
+        encoding="GSM-7",
+        segments=1,
+    )
+    msg = _parse(
+        truncation_notice(new, original_length=2400, now=NOW, from_address="a@b.c", hostname="h")
+    )
     body = " ".join(_body(msg).split())
     assert "2,400 characters" in body
     assert "> Shift starts at 9..." in _body(msg)

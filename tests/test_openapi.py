@@ -28,8 +28,8 @@ from schemathesis.checks import (
 )
 
 from bridge.inbound.signatures import twilio_signature
-from tests.bridge_process import BridgeProcess
-from tests.provider_helpers import TWILIO_TOKEN, WEBHOOK_ENV, WEBHOOK_PROVIDERS
+from tests.support.bridge_process import BridgeProcess
+from tests.support.provider_helpers import TWILIO_TOKEN, WEBHOOK_ENV, WEBHOOK_PROVIDERS
 
 DESCRIPTION = Path(__file__).parent.parent / "docs" / "openapi.yaml"
 SCHEMA = schemathesis.openapi.from_path(DESCRIPTION)
@@ -73,8 +73,9 @@ ENV = {
 
 @pytest.fixture(scope="module")
 def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BridgeProcess]:
-    running = BridgeProcess(tmp_path_factory.mktemp("openapi"), public=True, extra=PROVIDERS,
-                            env=ENV)  # fmt: skip
+    running = BridgeProcess(
+        tmp_path_factory.mktemp("openapi"), public=True, extra=PROVIDERS, env=ENV
+    )
     with running:
         yield running
 
@@ -88,15 +89,26 @@ def _signed(case: Any, base_url: str) -> dict[str, str]:
 
 
 @SCHEMA.parametrize()
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 def test_every_answer_is_one_the_description_lists(case: Any, bridge: BridgeProcess) -> None:
     headers = _signed(case, bridge.public_url)
     case.call_and_validate(
-        base_url=bridge.public_url, headers=headers, timeout=10,
-        checks=[not_a_server_error, status_code_conformance, content_type_conformance,
-                response_headers_conformance, response_schema_conformance, ignored_auth],
-    )  # fmt: skip
+        base_url=bridge.public_url,
+        headers=headers,
+        timeout=10,
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_headers_conformance,
+            response_schema_conformance,
+            ignored_auth,
+        ],
+    )
 
 
 def test_signed_texts_reached_the_store(bridge: BridgeProcess) -> None:

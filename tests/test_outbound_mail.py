@@ -18,8 +18,8 @@ from bridge.models import NewMailJob
 from bridge.outbound.mail import MaildirTransport, SmtpTransport, build_transport
 from bridge.retry import RetryPolicy
 from bridge.store.base import Store
-from bridge.testing.smtp_sink import SmtpSink, tls_available
 from bridge.workers.mail import MailDispatcher
+from tests.support.smtp_sink import SmtpSink, tls_available
 
 AUTHOR = "ann@example.com"
 needs_tls = pytest.mark.skipif(not tls_available(), reason="the openssl command is not installed")
@@ -253,14 +253,20 @@ async def test_sessions_are_kept_and_a_stale_one_is_replaced() -> None:
             SmarthostSettings(host="127.0.0.1", port=sink.port, starttls=False)
         )
         for n in range(3):
-            await transport.deliver(envelope_from="a@example.com", recipients=("b@example.com",),
-                                    content=f"Subject: {n}\r\n\r\nbody\r\n".encode())  # fmt: skip
+            await transport.deliver(
+                envelope_from="a@example.com",
+                recipients=("b@example.com",),
+                content=f"Subject: {n}\r\n\r\nbody\r\n".encode(),
+            )
         assert len(sink._connections) == 1  # one session carried all three
         for connection in sink._connections:
             assert connection.transport is not None
             connection.transport.close()  # the server drops the kept session
-        await transport.deliver(envelope_from="a@example.com", recipients=("b@example.com",),
-                                content=b"Subject: 3\r\n\r\nbody\r\n")  # fmt: skip
+        await transport.deliver(
+            envelope_from="a@example.com",
+            recipients=("b@example.com",),
+            content=b"Subject: 3\r\n\r\nbody\r\n",
+        )
         await transport.close()
         assert len(sink.messages) == 4
 
@@ -271,17 +277,20 @@ async def test_a_retried_message_is_filed_once_even_after_a_reader_moved_it(
     transport = MaildirTransport(tmp_path)
     await transport.deliver(envelope_from="", recipients=(AUTHOR,), content=_message(), key="m1")
     # The bridge died before recording the delivery; the job is tried again.
-    await transport.deliver(envelope_from="", recipients=(AUTHOR,), content=_message(), key="m1",
-                            retry=True)  # fmt: skip
+    await transport.deliver(
+        envelope_from="", recipients=(AUTHOR,), content=_message(), key="m1", retry=True
+    )
     assert [p.name for p in (tmp_path / "new").iterdir()] == ["m1.smsbridge"]
     # A mail reader has seen it meanwhile: new/NAME became cur/NAME:2,S.
     (tmp_path / "new" / "m1.smsbridge").rename(tmp_path / "cur" / "m1.smsbridge:2,S")
-    await transport.deliver(envelope_from="", recipients=(AUTHOR,), content=_message(), key="m1",
-                            retry=True)  # fmt: skip
+    await transport.deliver(
+        envelope_from="", recipients=(AUTHOR,), content=_message(), key="m1", retry=True
+    )
     assert list((tmp_path / "new").iterdir()) == []
     # Another job's message is filed as usual.
-    await transport.deliver(envelope_from="", recipients=(AUTHOR,), content=_message(), key="m2",
-                            retry=True)  # fmt: skip
+    await transport.deliver(
+        envelope_from="", recipients=(AUTHOR,), content=_message(), key="m2", retry=True
+    )
     assert [p.name for p in (tmp_path / "new").iterdir()] == ["m2.smsbridge"]
 
 
@@ -289,8 +298,9 @@ async def test_a_half_written_file_left_in_tmp_is_written_over(tmp_path: Path) -
     (tmp_path / "tmp").mkdir()
     (tmp_path / "tmp" / "m1.smsbridge").write_bytes(b"Return-Path: <>\nSubj")
     transport = MaildirTransport(tmp_path)
-    await transport.deliver(envelope_from="", recipients=(AUTHOR,), content=_message(), key="m1",
-                            retry=True)  # fmt: skip
+    await transport.deliver(
+        envelope_from="", recipients=(AUTHOR,), content=_message(), key="m1", retry=True
+    )
     assert list((tmp_path / "tmp").iterdir()) == []
     filed = (tmp_path / "new" / "m1.smsbridge").read_bytes()
     assert filed == b"Return-Path: <>\n" + _message().replace(b"\r\n", b"\n")
@@ -307,17 +317,26 @@ async def test_a_job_taken_over_after_its_bridge_died_mid_delivery_is_filed_once
     )
     transport = MaildirTransport(tmp_path / "mail")
     [first] = await store.claim_mail(now=now, limit=1, lease_seconds=0.0, owner="dead")
-    await transport.deliver(envelope_from="", recipients=first.recipients, content=first.content,
-                            key=first.id)  # fmt: skip
+    await transport.deliver(
+        envelope_from="", recipients=first.recipients, content=first.content, key=first.id
+    )
     mail = tmp_path / "mail"
     (mail / "new" / f"{job_id}.smsbridge").rename(mail / "cur" / f"{job_id}.smsbridge:2,S")  # read
     later = now + timedelta(seconds=1)
     [again] = await store.claim_mail(now=later, limit=1, lease_seconds=60.0, owner="alive")
     assert (again.id, again.attempts) == (job_id, 2)
-    worker = MailDispatcher(store=store, transport=transport, clock=lambda: later,
-                            policy=RetryPolicy(max_attempts=5, base_seconds=1, cap_seconds=10))  # fmt: skip
+    worker = MailDispatcher(
+        store=store,
+        transport=transport,
+        clock=lambda: later,
+        policy=RetryPolicy(max_attempts=5, base_seconds=1, cap_seconds=10),
+    )
     await worker.handle(again)
     assert list((mail / "new").iterdir()) == []
     assert [p.name for p in (mail / "cur").iterdir()] == [f"{job_id}.smsbridge:2,S"]
-    assert await store.claim_mail(now=later + timedelta(hours=1), limit=1, lease_seconds=60.0,
-                                  owner="alive") == []  # fmt: skip
+    assert (
+        await store.claim_mail(
+            now=later + timedelta(hours=1), limit=1, lease_seconds=60.0, owner="alive"
+        )
+        == []
+    )

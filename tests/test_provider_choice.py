@@ -38,10 +38,22 @@ def test_breaker_opens_after_failures_in_a_row_and_lets_one_probe_through() -> N
 
 
 def _job(**fields: object) -> SmsJob:
-    base = dict(id="s1", idempotency_key="k", message_id="<m@x>", author="alice@example.com",
-                subject="", to_number="+14155550100", sender="ExampleCo", text="Hi",
-                encoding="GSM-7", segments=1, state=JobState.SENDING, attempts=1,
-                created_at=T0, updated_at=T0)  # fmt: skip
+    base = dict(
+        id="s1",
+        idempotency_key="k",
+        message_id="<m@x>",
+        author="alice@example.com",
+        subject="",
+        to_number="+14155550100",
+        sender="ExampleCo",
+        text="Hi",
+        encoding="GSM-7",
+        segments=1,
+        state=JobState.SENDING,
+        attempts=1,
+        created_at=T0,
+        updated_at=T0,
+    )
     return SmsJob(**{**base, **fields})  # type: ignore[arg-type]
 
 
@@ -74,11 +86,22 @@ def test_rules_choose_by_author_domain_sender_country_and_route() -> None:
 
 
 async def _claimed(store: Store, at: datetime = T0) -> SmsJob:
-    await store.enqueue_sms([NewSmsJob(
-        idempotency_key="<m@example.com>|+447700900123", message_id="<m@example.com>",
-        author="alice@example.com", subject="Hi", to_number="+447700900123", sender="ExampleCo",
-        text="Hello", encoding="GSM-7", segments=1,
-    )], now=T0)  # fmt: skip
+    await store.enqueue_sms(
+        [
+            NewSmsJob(
+                idempotency_key="<m@example.com>|+447700900123",
+                message_id="<m@example.com>",
+                author="alice@example.com",
+                subject="Hi",
+                to_number="+447700900123",
+                sender="ExampleCo",
+                text="Hello",
+                encoding="GSM-7",
+                segments=1,
+            )
+        ],
+        now=T0,
+    )
     [job] = await store.claim_sms(now=at, limit=1, lease_seconds=60, owner="test")
     return job
 
@@ -92,11 +115,13 @@ def _aggregator(handler: httpx.MockTransport) -> HttpProvider:
 
 def _dispatcher(store: Store, *carriers: Carrier) -> SmsDispatcher:
     return SmsDispatcher(
-        store=store, providers=ProviderChoice(carriers),
+        store=store,
+        providers=ProviderChoice(carriers),
         policy=RetryPolicy(max_attempts=5, base_seconds=1, cap_seconds=2),
         notices=NoticeSettings(from_address="sms@example.net", hostname="bridge.test"),
-        clock=lambda: T0, notice_queued=lambda: None,
-    )  # fmt: skip
+        clock=lambda: T0,
+        notice_queued=lambda: None,
+    )
 
 
 def _raising(exc: Exception) -> httpx.MockTransport:
@@ -109,8 +134,9 @@ def _raising(exc: Exception) -> httpx.MockTransport:
 async def test_unreachable_provider_fails_over_at_once(store: Store) -> None:
     backup = SandboxProvider(SandboxSettings(), name="backup")
     first = _aggregator(_raising(httpx.ConnectError("refused")))
-    dispatcher = _dispatcher(store, Carrier("agg", first, Breaker(5, 30)),
-                             Carrier("backup", backup, Breaker(5, 30)))  # fmt: skip
+    dispatcher = _dispatcher(
+        store, Carrier("agg", first, Breaker(5, 30)), Carrier("backup", backup, Breaker(5, 30))
+    )
     job = await _claimed(store)
     await dispatcher.handle(job)
     stored = await store.get_sms(job.id)
@@ -123,15 +149,17 @@ async def test_a_timeout_after_sending_is_never_failed_over_and_is_reported(
 ) -> None:
     backup = SandboxProvider(SandboxSettings(), name="backup")
     first = _aggregator(_raising(httpx.ReadTimeout("no answer")))
-    dispatcher = _dispatcher(store, Carrier("agg", first, Breaker(5, 30)),
-                             Carrier("backup", backup, Breaker(5, 30)))  # fmt: skip
+    dispatcher = _dispatcher(
+        store, Carrier("agg", first, Breaker(5, 30)), Carrier("backup", backup, Breaker(5, 30))
+    )
     job = await _claimed(store)
     await dispatcher.handle(job)
     pinned = await store.get_sms(job.id)
     assert pinned is not None and pinned.state is JobState.QUEUED
     assert pinned.maybe_sent_via == "agg" and backup.sent == []
-    [again] = await store.claim_sms(now=T0 + timedelta(seconds=5), limit=1, lease_seconds=60,
-                                    owner="test")  # fmt: skip
+    [again] = await store.claim_sms(
+        now=T0 + timedelta(seconds=5), limit=1, lease_seconds=60, owner="test"
+    )
     await dispatcher.handle(again)  # the aggregator cannot be asked: the author is told
     final = await store.get_sms(job.id)
     assert final is not None and (final.state, final.error_code) == (
@@ -149,13 +177,15 @@ async def test_a_timeout_at_a_provider_that_can_tell_is_reconciled(
     journal = tmp_path / "a.jsonl"
     first = SandboxProvider(SandboxSettings(), journal=journal, name="a")
     backup = SandboxProvider(SandboxSettings(), name="backup")
-    dispatcher = _dispatcher(store, Carrier("a", first, Breaker(5, 30)),
-                             Carrier("backup", backup, Breaker(5, 30)))  # fmt: skip
+    dispatcher = _dispatcher(
+        store, Carrier("a", first, Breaker(5, 30)), Carrier("backup", backup, Breaker(5, 30))
+    )
     job = await _claimed(store)
     sms = OutboundSms(job_id=job.id, to=job.to_number, sender=job.sender, text=job.text)
     result = await first.send(sms)  # it went out; the answer was lost
-    await store.sms_retry(job.id, error="timeout", code="timeout", at=T0, now=T0,
-                          maybe_sent_via="a")  # fmt: skip
+    await store.sms_retry(
+        job.id, error="timeout", code="timeout", at=T0, now=T0, maybe_sent_via="a"
+    )
     [again] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="test")
     await dispatcher.handle(again)
     stored = await store.get_sms(job.id)
@@ -181,6 +211,7 @@ async def test_every_circuit_open_waits_visibly_without_spending_an_attempt(
             now=T0 + timedelta(seconds=29), limit=1, lease_seconds=60, owner="test"
         )
         == []
-    )  # fmt: skip  (until the breaker half-opens)
-    assert await store.claim_sms(now=T0 + timedelta(seconds=30), limit=1, lease_seconds=60,
-                                 owner="test")  # fmt: skip
+    )  # until the breaker half-opens
+    assert await store.claim_sms(
+        now=T0 + timedelta(seconds=30), limit=1, lease_seconds=60, owner="test"
+    )

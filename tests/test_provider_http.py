@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.testing.aggregator_api import FakeAggregator
-from tests.bridge_process import BridgeProcess
 from tests.conftest import ROOT
-from tests.provider_helpers import (
+from tests.support.aggregator_api import FakeAggregator
+from tests.support.bridge_process import BridgeProcess
+from tests.support.provider_helpers import (
     CUSTOMER,
     NUMBERS,
     REPLY_NUMBER,
@@ -33,9 +33,15 @@ def aggregator() -> Iterator[FakeAggregator]:
 def _bridge(tmp_path: Path, fake: FakeAggregator) -> BridgeProcess:
     example = (ROOT / "docs" / "examples" / "providers" / "aggregator.toml").read_text()
     example = example.replace("https://api.aggregator.example", fake.url)
-    return BridgeProcess(tmp_path, public=True, extra=NUMBERS + example,
-                         env={"SMSBRIDGE_PROVIDERS__LOCAL__AUTH__SECRET": PASSWORD,
-                              "SMSBRIDGE_PROVIDERS__LOCAL__WEBHOOK_SECRET": WEBHOOK})  # fmt: skip
+    return BridgeProcess(
+        tmp_path,
+        public=True,
+        extra=NUMBERS + example,
+        env={
+            "SMSBRIDGE_PROVIDERS__LOCAL__AUTH__SECRET": PASSWORD,
+            "SMSBRIDGE_PROVIDERS__LOCAL__WEBHOOK_SECRET": WEBHOOK,
+        },
+    )
 
 
 def test_send_report_and_inbound(tmp_path: Path, aggregator: FakeAggregator) -> None:
@@ -44,10 +50,13 @@ def test_send_report_and_inbound(tmp_path: Path, aggregator: FakeAggregator) -> 
         job = only_job(bridge, "sent")
         [send] = aggregator.sent
         assert send.form == {
-            "to": CUSTOMER[1:], "from": REPLY_NUMBER, "message": "Your prescription is ready.",
-            "reference": job["id"], "coding": "0",
+            "to": CUSTOMER[1:],
+            "from": REPLY_NUMBER,
+            "message": "Your prescription is ready.",
+            "reference": job["id"],
+            "coding": "0",
             "dlr_url": f"{bridge.public_url}/webhooks/local/status?token={WEBHOOK}",
-        }  # fmt: skip
+        }
         assert (job["provider_message_id"], job["price"]) == (send.message_id, "0.05")
 
         assert aggregator.report(send, "UNDELIV", "001") == 200
@@ -55,10 +64,26 @@ def test_send_report_and_inbound(tmp_path: Path, aggregator: FakeAggregator) -> 
         assert failed["error_code"] == "001"
 
         url = f"{bridge.public_url}/webhooks/local/inbound"
-        assert aggregator.inbound(url, msisdn=CUSTOMER, shortcode=REPLY_NUMBER,
-                                  message="Thanks, on my way", token="wrong") == 403  # fmt: skip
-        assert aggregator.inbound(url, msisdn=CUSTOMER, shortcode=REPLY_NUMBER,
-                                  message="Thanks, on my way", token=WEBHOOK) == 200  # fmt: skip
+        assert (
+            aggregator.inbound(
+                url,
+                msisdn=CUSTOMER,
+                shortcode=REPLY_NUMBER,
+                message="Thanks, on my way",
+                token="wrong",
+            )
+            == 403
+        )
+        assert (
+            aggregator.inbound(
+                url,
+                msisdn=CUSTOMER,
+                shortcode=REPLY_NUMBER,
+                message="Thanks, on my way",
+                token=WEBHOOK,
+            )
+            == 200
+        )
         [text] = bridge.wait_until(lambda: inbound_texts(bridge), what="the reply's email")
         assert "Thanks, on my way" in text
         assert PASSWORD not in bridge.log_text() and WEBHOOK not in bridge.log_text()

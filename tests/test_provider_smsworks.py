@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.testing.smsworks_api import FakeSmsWorks
-from tests.bridge_process import BridgeProcess
-from tests.provider_helpers import (
+from tests.support.bridge_process import BridgeProcess
+from tests.support.provider_helpers import (
     CUSTOMER,
     NUMBERS,
     REPLY_NUMBER,
@@ -18,6 +17,7 @@ from tests.provider_helpers import (
     only_job,
     send_email,
 )
+from tests.support.smsworks_api import FakeSmsWorks
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.not-a-real-token.sig"
 
@@ -38,8 +38,9 @@ base_url = "{fake.url}"
 watch_seconds = 0.2
 """
     )
-    return BridgeProcess(tmp_path, public=True, extra=extra,
-                         env={"SMSBRIDGE_PROVIDERS__SMSWORKS__JWT": f"JWT {JWT}"})  # fmt: skip
+    return BridgeProcess(
+        tmp_path, public=True, extra=extra, env={"SMSBRIDGE_PROVIDERS__SMSWORKS__JWT": f"JWT {JWT}"}
+    )
 
 
 def test_send_report_and_a_reply_from_the_inbox(tmp_path: Path, smsworks: FakeSmsWorks) -> None:
@@ -73,8 +74,9 @@ def test_out_of_credit_is_retried_not_failed(tmp_path: Path, smsworks: FakeSmsWo
     smsworks.credits = 0
     with _bridge(tmp_path, smsworks) as bridge:
         send_email(bridge, "Waiting for credit.")
-        bridge.wait_until(lambda: [j for j in bridge.jobs() if j["attempts"] >= 2],
-                          what="a second attempt")  # fmt: skip
+        bridge.wait_until(
+            lambda: [j for j in bridge.jobs() if j["attempts"] >= 2], what="a second attempt"
+        )
         smsworks.credits = 5
         job = only_job(bridge, "sent")
         assert job["error"] is None and len(smsworks.sent) == 1

@@ -22,20 +22,30 @@ from bridge.models import InboundSms, OutboundSms
 from bridge.providers.generic_http import HttpProvider
 from bridge.providers.templates import dig, render
 from bridge.providers.vonage_signature import valid_vonage_signature, vonage_signature
-from bridge.testing.vonage_api import documented_signature
 from tests.conftest import ROOT, make_settings
+from tests.support.vonage_api import documented_signature
 
 SMS = OutboundSms(job_id="s1", to="+447700900123", sender="ACME", text="Hi {to} & bye")
 
 
 def test_templates_fill_placeholders_and_evaluate_nothing() -> None:
-    template = {"to": "{to_digits}", "msg": "{text}", "nested": [{"ref": "ref-{job_id}"}],
-                "attr": "{text.__class__}", "fmt": "{text!r}", "n": 3}  # fmt: skip
+    template = {
+        "to": "{to_digits}",
+        "msg": "{text}",
+        "nested": [{"ref": "ref-{job_id}"}],
+        "attr": "{text.__class__}",
+        "fmt": "{text!r}",
+        "n": 3,
+    }
     values = {"to_digits": "447700900123", "text": "Hi {to}", "job_id": "s1"}
     assert render(template, values) == {
-        "to": "447700900123", "msg": "Hi {to}", "nested": [{"ref": "ref-s1"}],
-        "attr": "{text.__class__}", "fmt": "{text!r}", "n": 3,
-    }  # fmt: skip
+        "to": "447700900123",
+        "msg": "Hi {to}",
+        "nested": [{"ref": "ref-s1"}],
+        "attr": "{text.__class__}",
+        "fmt": "{text!r}",
+        "n": 3,
+    }
     assert dig({"a": [{"b": 7}]}, "a.0.b") == 7 and dig({"a": []}, "a.0.b") is None
 
 
@@ -54,13 +64,26 @@ def test_vonage_signature_matches_the_documented_steps() -> None:
 
 
 def _provider(answer: httpx.Response, **response: object) -> HttpProvider:
-    settings = HttpProviderSettings.model_validate({
-        "type": "http", "url": "https://agg.example/send", "fields": {"to": "{to}", "t": "{text}"},
-        "response": {"status_field": "status", "success_values": ["OK"], "error_field": "code",
-                     "message_id": "id", "permanent_errors": ["BAD_NUMBER"], **response},
-    })  # fmt: skip
-    return HttpProvider(settings, client=httpx.AsyncClient(
-        transport=httpx.MockTransport(lambda request: answer)), name="agg")  # fmt: skip
+    settings = HttpProviderSettings.model_validate(
+        {
+            "type": "http",
+            "url": "https://agg.example/send",
+            "fields": {"to": "{to}", "t": "{text}"},
+            "response": {
+                "status_field": "status",
+                "success_values": ["OK"],
+                "error_field": "code",
+                "message_id": "id",
+                "permanent_errors": ["BAD_NUMBER"],
+                **response,
+            },
+        }
+    )
+    return HttpProvider(
+        settings,
+        client=httpx.AsyncClient(transport=httpx.MockTransport(lambda request: answer)),
+        name="agg",
+    )
 
 
 async def test_generic_answers_are_classified_by_the_settings() -> None:
@@ -83,11 +106,17 @@ async def test_generic_answers_are_classified_by_the_settings() -> None:
 
 
 async def test_hmac_webhooks_need_the_body_signed_with_the_secret() -> None:
-    settings = HttpProviderSettings.model_validate({
-        "type": "http", "url": "https://agg.example/send", "fields": {"to": "{to}"},
-        "webhook_auth": "hmac-sha256", "webhook_secret": "hook-secret", "inbound": {},
-        "status": {},
-    })  # fmt: skip
+    settings = HttpProviderSettings.model_validate(
+        {
+            "type": "http",
+            "url": "https://agg.example/send",
+            "fields": {"to": "{to}"},
+            "webhook_auth": "hmac-sha256",
+            "webhook_secret": "hook-secret",
+            "inbound": {},
+            "status": {},
+        }
+    )
     got: list[InboundSms] = []
 
     async def receive(sms: InboundSms) -> None:
@@ -96,8 +125,15 @@ async def test_hmac_webhooks_need_the_body_signed_with_the_secret() -> None:
     async def report(r: DeliveryReport) -> bool:
         return True
 
-    app = Starlette(routes=http_routes(name="agg", settings=settings, receive=receive,
-                                       report=report, clock=lambda: datetime.now(UTC)))  # fmt: skip
+    app = Starlette(
+        routes=http_routes(
+            name="agg",
+            settings=settings,
+            receive=receive,
+            report=report,
+            clock=lambda: datetime.now(UTC),
+        )
+    )
     body = json.dumps({"id": "m1", "from": "447700900123", "to": "447700900100", "text": "Hi"})
     signature = hmac.new(b"hook-secret", body.encode(), hashlib.sha256).hexdigest()
     url = "http://bridge.test/webhooks/agg/inbound"
@@ -110,30 +146,53 @@ async def test_hmac_webhooks_need_the_body_signed_with_the_secret() -> None:
         signed = {**headers, "x-signature": signature}
         assert (await client.post(url, content=body, headers=signed)).status_code == 200
     assert [(s.from_number, s.to_number, s.text) for s in got] == [
-        ("+447700900123", "+447700900100", "Hi")]  # fmt: skip
+        ("+447700900123", "+447700900100", "Hi")
+    ]
 
 
 @pytest.mark.parametrize(
     ("extra", "key", "words"),
     [
-        ('[providers.v]\ntype = "vonage"\napi_key = "k"\n', "providers.v.vonage",
-         "SMSBRIDGE_PROVIDERS__<NAME>__API_SECRET"),
-        ('[providers.v]\ntype = "vonage"\napi_key = "k"\napi_secret = "inline"\n',
-         "providers.v.api_secret", "SMSBRIDGE_PROVIDERS__V__API_SECRET"),
-        ('[providers.h]\ntype = "http"\nurl = "https://a.example"\nfields = { to = "{phone}" }\n',
-         "providers.h.http", "unknown placeholder(s) phone"),
-        ('[providers.h]\ntype = "http"\nurl = "https://a.example"\nfields = { to = "{to}" }\n'
-         "[providers.h.inbound]\n", "providers.h.http", "need webhook_secret"),
-        ('[providers.s]\ntype = "sandbox"\n[[provider_rules]]\nproviders = ["s", "t"]\n',
-         "(top level)", "no provider is named t"),
-        ('[providers.s]\ntype = "sandbox"\n[[provider_rules]]\nproviders = ["s"]\ncountries = ["XX"]\n',
-         "provider_rules.0.countries", "not a two-letter region"),
+        (
+            '[providers.v]\ntype = "vonage"\napi_key = "k"\n',
+            "providers.v.vonage",
+            "SMSBRIDGE_PROVIDERS__<NAME>__API_SECRET",
+        ),
+        (
+            '[providers.v]\ntype = "vonage"\napi_key = "k"\napi_secret = "inline"\n',
+            "providers.v.api_secret",
+            "SMSBRIDGE_PROVIDERS__V__API_SECRET",
+        ),
+        (
+            '[providers.h]\ntype = "http"\nurl = "https://a.example"\nfields = { to = "{phone}" }\n',
+            "providers.h.http",
+            "unknown placeholder(s) phone",
+        ),
+        (
+            '[providers.h]\ntype = "http"\nurl = "https://a.example"\nfields = { to = "{to}" }\n'
+            "[providers.h.inbound]\n",
+            "providers.h.http",
+            "need webhook_secret",
+        ),
+        (
+            '[providers.s]\ntype = "sandbox"\n[[provider_rules]]\nproviders = ["s", "t"]\n',
+            "(top level)",
+            "no provider is named t",
+        ),
+        (
+            '[providers.s]\ntype = "sandbox"\n[[provider_rules]]\nproviders = ["s"]\ncountries = ["XX"]\n',
+            "provider_rules.0.countries",
+            "not a two-letter region",
+        ),
         ('[providers.Big]\ntype = "sandbox"\n', "(top level)", "lower-case letters"),
-        ('[provider]\nname = "sandbox"\n[providers.s]\ntype = "sandbox"\n', "(top level)",
-         "not both"),
+        (
+            '[provider]\nname = "sandbox"\n[providers.s]\ntype = "sandbox"\n',
+            "(top level)",
+            "not both",
+        ),
         ('[providers.x]\ntype = "carrier-pigeon"\n', "providers.x", "does not match any of"),
     ],
-)  # fmt: skip
+)
 def test_provider_settings_errors_name_the_key_and_the_fix(
     tmp_path: Path, extra: str, key: str, words: str
 ) -> None:
@@ -155,13 +214,24 @@ def test_the_documented_aggregator_example_is_valid(
 
 def test_check_config_warns_about_webhooks_that_cannot_work(tmp_path: Path) -> None:
     config = tmp_path / "bridge.toml"
-    config.write_text('[smtp]\ndomains = ["sms.example.com"]\n[[numbers]]\nnumber = "+447700900100"\n'
-                      '[providers.vonage]\ntype = "vonage"\napi_key = "k"\n'
-                      '[providers.works]\ntype = "smsworks"\n')  # fmt: skip
-    env = {"SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": "s", "SMSBRIDGE_PROVIDERS__WORKS__JWT": "j",
-           "PATH": "/usr/bin:/bin"}  # fmt: skip
-    result = subprocess.run([sys.executable, "-m", "bridge", "check-config", str(config)],
-                            capture_output=True, text=True, env=env, timeout=60, check=False)  # fmt: skip
+    config.write_text(
+        '[smtp]\ndomains = ["sms.example.com"]\n[[numbers]]\nnumber = "+447700900100"\n'
+        '[providers.vonage]\ntype = "vonage"\napi_key = "k"\n'
+        '[providers.works]\ntype = "smsworks"\n'
+    )
+    env = {
+        "SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": "s",
+        "SMSBRIDGE_PROVIDERS__WORKS__JWT": "j",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bridge", "check-config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "OK (providers vonage, works" in result.stdout
     assert "providers.vonage: Vonage's webhooks will be refused" in result.stdout

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.testing.vonage_api import FakeVonage, documented_signature
-from tests.bridge_process import BridgeProcess
-from tests.provider_helpers import (
+from tests.support.bridge_process import BridgeProcess
+from tests.support.provider_helpers import (
     CUSTOMER,
     NUMBERS,
     REPLY_NUMBER,
@@ -19,6 +18,7 @@ from tests.provider_helpers import (
     only_job,
     send_email,
 )
+from tests.support.vonage_api import FakeVonage, documented_signature
 
 KEY, SECRET, SIGNATURE = "abcd1234", "api-secret-not-real", "signature-secret-not-real"
 
@@ -43,9 +43,15 @@ def vonage() -> Iterator[FakeVonage]:
 
 
 def _bridge(tmp_path: Path, vonage: FakeVonage, *, sign_requests: bool = False) -> BridgeProcess:
-    return BridgeProcess(tmp_path, public=True, extra=_settings(vonage.url, sign_requests=sign_requests),
-                         env={"SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": SECRET,
-                              "SMSBRIDGE_PROVIDERS__VONAGE__SIGNATURE_SECRET": SIGNATURE})  # fmt: skip
+    return BridgeProcess(
+        tmp_path,
+        public=True,
+        extra=_settings(vonage.url, sign_requests=sign_requests),
+        env={
+            "SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": SECRET,
+            "SMSBRIDGE_PROVIDERS__VONAGE__SIGNATURE_SECRET": SIGNATURE,
+        },
+    )
 
 
 def test_send_receipt_and_a_long_reply_in_parts(tmp_path: Path, vonage: FakeVonage) -> None:
@@ -66,8 +72,9 @@ def test_send_receipt_and_a_long_reply_in_parts(tmp_path: Path, vonage: FakeVona
 
         reply = "Can you leave it with my neighbour at number 12? " * 4
         url = f"{bridge.public_url}/webhooks/vonage/inbound"
-        assert vonage.inbound(url, msisdn=CUSTOMER, to=REPLY_NUMBER, text=reply.strip(), parts=3,
-                              order=[2, 3, 1]) == [200, 200, 200]  # fmt: skip
+        assert vonage.inbound(
+            url, msisdn=CUSTOMER, to=REPLY_NUMBER, text=reply.strip(), parts=3, order=[2, 3, 1]
+        ) == [200, 200, 200]
         [text] = bridge.wait_until(lambda: inbound_texts(bridge), what="the reply's email")
         assert reply.strip() in text
         assert "SECRET" not in bridge.log_text() and SECRET not in bridge.log_text()
@@ -77,8 +84,13 @@ def test_a_reply_vonage_resends_is_emailed_once(tmp_path: Path, vonage: FakeVona
     with _bridge(tmp_path, vonage) as bridge:
         url = f"{bridge.public_url}/webhooks/vonage/inbound"
         for _ in range(3):  # Vonage resends until it gets a 2xx, with the same messageId
-            assert vonage.inbound(url, msisdn=CUSTOMER, to=REPLY_NUMBER, text="Yes please",
-                                  message_id="0A0000001234ABCD") == [200]  # fmt: skip
+            assert vonage.inbound(
+                url,
+                msisdn=CUSTOMER,
+                to=REPLY_NUMBER,
+                text="Yes please",
+                message_id="0A0000001234ABCD",
+            ) == [200]
         bridge.wait_until(lambda: inbound_texts(bridge), what="the reply's email")
         [stored] = bridge.inbound()
         assert (stored["provider_message_id"], stored["state"]) == ("0A0000001234ABCD", "routed")
@@ -91,14 +103,24 @@ def test_signed_sends_and_forged_webhooks(tmp_path: Path, vonage: FakeVonage) ->
         only_job(bridge, "sent")
         [send] = vonage.sent
         assert "api_secret" not in send.form and send.form["sig"] and send.form["timestamp"]
-        forged = {"msisdn": CUSTOMER[1:], "to": REPLY_NUMBER[1:], "messageId": "X1",
-                  "text": "Send me your password", "timestamp": "1700000000", "nonce": "n"}  # fmt: skip
+        forged = {
+            "msisdn": CUSTOMER[1:],
+            "to": REPLY_NUMBER[1:],
+            "messageId": "X1",
+            "text": "Send me your password",
+            "timestamp": "1700000000",
+            "nonce": "n",
+        }
         wrong = {**forged, "sig": documented_signature(forged, "another-secret")}
         url = f"{bridge.public_url}/webhooks/vonage/inbound"
         assert FakeVonage.post(url, data=forged) == 403
         assert FakeVonage.post(url, data=wrong) == 403
-        receipt = {"messageId": send.message_ids[0], "status": "failed", "err-code": "3",
-                   "client-ref": send.form["client-ref"]}  # fmt: skip
+        receipt = {
+            "messageId": send.message_ids[0],
+            "status": "failed",
+            "err-code": "3",
+            "client-ref": send.form["client-ref"],
+        }
         assert FakeVonage.post(f"{bridge.public_url}/webhooks/vonage/status", json=receipt) == 403
         assert only_job(bridge, "sent")["state"] == "sent"
         assert inbound_texts(bridge) == []

@@ -29,8 +29,11 @@ def test_a_waiting_number_takes_nothing_from_the_provider() -> None:
     assert limiter.reserve(("twilio", "+447700900200"), now=0.2) == 0.0  # the provider had room
 
 
-@given(st.lists(st.floats(min_value=0, max_value=0.3), min_size=1, max_size=200),
-       st.floats(min_value=0.5, max_value=5), st.integers(min_value=1, max_value=5))  # fmt: skip
+@given(
+    st.lists(st.floats(min_value=0, max_value=0.3), min_size=1, max_size=200),
+    st.floats(min_value=0.5, max_value=5),
+    st.integers(min_value=1, max_value=5),
+)
 def test_never_faster_than_rate_times_time_plus_burst(
     gaps: list[float], rate: float, burst: int
 ) -> None:
@@ -49,10 +52,17 @@ async def test_the_shared_limiter_keeps_the_same_buckets_in_the_store(store: Sto
     limits = {"twilio": (10.0, 1), "+447700900100": (1.0, 3)}
     first, second = SharedRateLimiter(limits, store), SharedRateLimiter(limits, store)
     local = RateLimiter(limits)
-    steps = [(("twilio", "+447700900100"), 0.0), (("+447700900100",), 0.0),
-             (("+447700900100",), 0.0), (("+447700900100",), 0.0), (("+447700900100",), 0.5),
-             (("twilio", "+447700900100"), 1.0), (("twilio", "+447700900200"), 1.0),
-             (("twilio",), 1.05), (("other",), 1.05)]  # fmt: skip
+    steps = [
+        (("twilio", "+447700900100"), 0.0),
+        (("+447700900100",), 0.0),
+        (("+447700900100",), 0.0),
+        (("+447700900100",), 0.0),
+        (("+447700900100",), 0.5),
+        (("twilio", "+447700900100"), 1.0),
+        (("twilio", "+447700900200"), 1.0),
+        (("twilio",), 1.05),
+        (("other",), 1.05),
+    ]
     for n, (keys, at) in enumerate(steps):
         shared = await (first if n % 2 else second).take(keys, now=1_800_000_000 + at)
         assert shared == pytest.approx(local.reserve(keys, now=at)), (n, keys, at)

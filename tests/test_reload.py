@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.bridge_process import BridgeProcess
+from tests.support.bridge_process import BridgeProcess
 
 NUMBER = """
 [[numbers]]
@@ -30,8 +30,12 @@ def _post_texts(port: int, errors: list[str]) -> None:
     url = f"http://127.0.0.1:{port}/webhooks/sandbox/inbound"
     with httpx.Client(timeout=10) as client:
         for n in range(TEXTS):
-            fields = {"From": "+447700900123", "To": "+447700900100", "Body": f"text {n}",
-                      "MessageId": f"SBI{n:05d}"}  # fmt: skip
+            fields = {
+                "From": "+447700900123",
+                "To": "+447700900100",
+                "Body": f"text {n}",
+                "MessageId": f"SBI{n:05d}",
+            }
             answer = client.post(url, data=fields)
             if answer.status_code != 200:
                 errors.append(answer.text)
@@ -72,8 +76,10 @@ def test_an_invalid_file_keeps_the_table_in_use(tmp_path: Path) -> None:
         assert bridge.proc is not None
         bridge.proc.send_signal(1)  # SIGHUP straight to the bridge: it checks the file itself
         bridge.wait_until(lambda: "reload refused" in bridge.log_text(), what="the refusal")
-        answer = httpx.post(f"http://127.0.0.1:{bridge.http_port}/webhooks/sandbox/inbound",
-                            data={"From": "+447700900123", "To": "+447700900100", "Body": "hi"})  # fmt: skip
+        answer = httpx.post(
+            f"http://127.0.0.1:{bridge.http_port}/webhooks/sandbox/inbound",
+            data={"From": "+447700900123", "To": "+447700900100", "Body": "hi"},
+        )
         assert answer.status_code == 200
         [raw] = bridge.wait_until(bridge.maildir_messages, what="the email")
     assert BytesParser(policy=policy.default).parsebytes(raw)["To"] == "blue@example.com"
@@ -81,14 +87,17 @@ def test_an_invalid_file_keeps_the_table_in_use(tmp_path: Path) -> None:
 
 
 def test_watching_the_file_reloads_when_it_changes(tmp_path: Path) -> None:
-    bridge = BridgeProcess(tmp_path, extra=NUMBER + TABLE.format(name="blue"),
-                           bridge={"watch_config": True})  # fmt: skip
+    bridge = BridgeProcess(
+        tmp_path, extra=NUMBER + TABLE.format(name="blue"), bridge={"watch_config": True}
+    )
     with bridge:
         time.sleep(0.5)
         bridge.config.write_text(bridge.config.read_text().replace("blue", "green"))
         bridge.wait_until(lambda: "reloaded " in bridge.log_text(), timeout=15, what="a reload")
-        answer = httpx.post(f"http://127.0.0.1:{bridge.http_port}/webhooks/sandbox/inbound",
-                            data={"From": "+447700900123", "To": "+447700900100", "Body": "hi"})  # fmt: skip
+        answer = httpx.post(
+            f"http://127.0.0.1:{bridge.http_port}/webhooks/sandbox/inbound",
+            data={"From": "+447700900123", "To": "+447700900100", "Body": "hi"},
+        )
         assert answer.status_code == 200
         [raw] = bridge.wait_until(bridge.maildir_messages, what="the email")
     assert BytesParser(policy=policy.default).parsebytes(raw)["To"] == "green@example.com"

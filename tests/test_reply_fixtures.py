@@ -26,10 +26,11 @@ EXACT = {
     "email_iPhone.txt": "Here is another email",
     "email_BlackBerry.txt": "Here is another email",
     "email_multi_word_sent_from_my_mobile_device.txt": "Here is another email",
-    "email_sent_from_my_not_signature.txt":
-        "Here is another email\n\nSent from my desk, is much easier then my mobile phone.",
+    "email_sent_from_my_not_signature.txt": (
+        "Here is another email\n\nSent from my desk, is much easier then my mobile phone."
+    ),
     "correct_sig.txt": "this is an email with a correct -- signature.",
-}  # fmt: skip
+}
 STARTS = {
     "email_1_3.txt": "Oh thanks.\n\nHaving",
     "email_1_4.txt": "Awesome",

@@ -38,8 +38,13 @@ emails = ["team@example.com"]
 
 
 def smsbridge(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bridge", *args], capture_output=True, text=True,
-                          timeout=60, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_check_passes_a_good_table(tmp_path: Path) -> None:
@@ -53,35 +58,63 @@ def test_check_reports_errors_with_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "routes.toml").write_text(bad)
     result = smsbridge("routes", "check", str(tmp_path / "routes.toml"))
     assert result.returncode == 2
-    assert f"{tmp_path / 'routes.toml'}:14: routes.0.start: '9am' is not a time of day: write HH:MM," \
-        " e.g. 09:00 or 17:30" in result.stderr  # fmt: skip
+    assert (
+        f"{tmp_path / 'routes.toml'}:14: routes.0.start: '9am' is not a time of day: write HH:MM,"
+        " e.g. 09:00 or 17:30" in result.stderr
+    )
 
 
 def test_check_reports_a_table_without_default(tmp_path: Path) -> None:
     (tmp_path / "routes.toml").write_text(ROUTES.replace("default = true\n", ""))
     result = smsbridge("routes", "check", str(tmp_path / "routes.toml"))
     assert result.returncode == 2
-    assert "routes: the table needs exactly one route with default = true, and it must be the" \
-        " last" in result.stderr  # fmt: skip
+    assert (
+        "routes: the table needs exactly one route with default = true, and it must be the"
+        " last" in result.stderr
+    )
 
 
 @pytest.mark.parametrize(
     ("at", "route"),
-    [("2026-12-28 10:15", "Route 'renewals' sends it to: renewals@example.com"),
-     ("2026-12-25 22:15", "Route 'everyone'")],
-)  # fmt: skip
+    [
+        ("2026-12-28 10:15", "Route 'renewals' sends it to: renewals@example.com"),
+        ("2026-12-25 22:15", "Route 'everyone'"),
+    ],
+)
 def test_explain_answers_who_would_get_it(tmp_path: Path, at: str, route: str) -> None:
     (tmp_path / "routes.toml").write_text(ROUTES)
-    result = smsbridge("routes", "explain", "-c", str(tmp_path / "routes.toml"), "--from",
-                       "07700 900123", "--to", "+447700900100", "--text", "Renew!", "--at", at)  # fmt: skip
+    result = smsbridge(
+        "routes",
+        "explain",
+        "-c",
+        str(tmp_path / "routes.toml"),
+        "--from",
+        "07700 900123",
+        "--to",
+        "+447700900100",
+        "--text",
+        "Renew!",
+        "--at",
+        at,
+    )
     assert result.returncode == 0, result.stderr
     assert route in result.stdout
 
 
 def test_explain_says_when_a_text_is_a_keyword(tmp_path: Path) -> None:
     (tmp_path / "routes.toml").write_text(ROUTES)
-    result = smsbridge("routes", "explain", "-c", str(tmp_path / "routes.toml"), "--from",
-                       "+447700900123", "--to", "+447700900100", "--text", "stop")  # fmt: skip
+    result = smsbridge(
+        "routes",
+        "explain",
+        "-c",
+        str(tmp_path / "routes.toml"),
+        "--from",
+        "+447700900123",
+        "--to",
+        "+447700900100",
+        "--text",
+        "stop",
+    )
     assert "is the STOP keyword" in result.stdout
 
 
@@ -92,17 +125,24 @@ def _route(name: str, **fields: object) -> RouteSettings:
 @pytest.mark.parametrize(
     ("first", "later", "shadowed"),
     [
-        (_route("a", keywords=("renew",)),
-         _route("b", keywords=("renew",), numbers=("+447700900100",)), True),
+        (
+            _route("a", keywords=("renew",)),
+            _route("b", keywords=("renew",), numbers=("+447700900100",)),
+            True,
+        ),
         (_route("a", keywords=("renew",)), _route("b", keywords=("renewal",)), False),
         (_route("a", senders=("+447700900",)), _route("b", senders=("+447700900123",)), True),
         (_route("a", senders=("+447700900123",)), _route("b", senders=("+447700900",)), False),
         (_route("a", senders=("GB",)), _route("b", senders=("+447700900123",)), False),
-        (_route("a", days=("sat", "sun")), _route("b", days=("sun",), start="09:00", end="12:00"), True),
+        (
+            _route("a", days=("sat", "sun")),
+            _route("b", days=("sun",), start="09:00", end="12:00"),
+            True,
+        ),
         (_route("a", days=("sat",), start="09:00", end="12:00"), _route("b", days=("sat",)), False),
         (_route("a", numbers=("+447700900100",)), _route("b"), False),
     ],
-)  # fmt: skip
+)
 def test_shadowed_routes_are_found(
     first: RouteSettings, later: RouteSettings, shadowed: bool
 ) -> None:

@@ -19,17 +19,32 @@ from tests.conftest import make_settings
 
 LONDON, NEW_YORK = ZoneInfo("Europe/London"), ZoneInfo("America/New_York")
 SALES, SUPPORT = "+447700900100", "+447700900200"
-ROUTES = RoutingTable.from_settings((
-    RouteSettings(name="vip", senders=("+44770090015",), emails=("vip@example.com",)),
-    RouteSettings(name="renewals", numbers=(SALES,), keywords=("renew", "renewal"),
-                  days=("mon", "tue", "wed", "thu", "fri"), start="09:00", end="17:30",
-                  timezone="Europe/London", emails=("renewals@example.com",)),
-    RouteSettings(name="us-customers", senders=("US",), emails=("us@example.com",)),
-    RouteSettings(name="night", days=("fri",), start="22:00", end="06:00",
-                  timezone="Europe/London", emails=("oncall@example.com",),
-                  auto_reply="We are closed; we reply from 9am."),
-    RouteSettings(name="everyone", default=True, owner=True, emails=("team@example.com",)),
-))  # fmt: skip
+ROUTES = RoutingTable.from_settings(
+    (
+        RouteSettings(name="vip", senders=("+44770090015",), emails=("vip@example.com",)),
+        RouteSettings(
+            name="renewals",
+            numbers=(SALES,),
+            keywords=("renew", "renewal"),
+            days=("mon", "tue", "wed", "thu", "fri"),
+            start="09:00",
+            end="17:30",
+            timezone="Europe/London",
+            emails=("renewals@example.com",),
+        ),
+        RouteSettings(name="us-customers", senders=("US",), emails=("us@example.com",)),
+        RouteSettings(
+            name="night",
+            days=("fri",),
+            start="22:00",
+            end="06:00",
+            timezone="Europe/London",
+            emails=("oncall@example.com",),
+            auto_reply="We are closed; we reply from 9am.",
+        ),
+        RouteSettings(name="everyone", default=True, owner=True, emails=("team@example.com",)),
+    )
+)
 
 
 def local(zone: ZoneInfo, *fields: int) -> datetime:
@@ -70,11 +85,19 @@ def test_first_match_wins(sender: str, to: str, text: str, at: datetime, route: 
 def test_office_hours_are_local_on_both_sides_of_dst(
     zone: ZoneInfo, date: tuple[int, int, int]
 ) -> None:
-    table = RoutingTable.from_settings((
-        RouteSettings(name="hours", days=("mon",), start="09:00", end="17:00",
-                      timezone=str(zone), emails=("office@example.com",)),
-        RouteSettings(name="other", default=True, emails=("else@example.com",)),
-    ))  # fmt: skip
+    table = RoutingTable.from_settings(
+        (
+            RouteSettings(
+                name="hours",
+                days=("mon",),
+                start="09:00",
+                end="17:00",
+                timezone=str(zone),
+                emails=("office@example.com",),
+            ),
+            RouteSettings(name="other", default=True, emails=("else@example.com",)),
+        )
+    )
     text = InboundText("+447700900123", SALES, "hi")
     opening = local(zone, *date, 9, 0)
     assert table.resolve(text, at=opening.astimezone(UTC)).route == "hours"
@@ -99,20 +122,36 @@ def test_office_hours_are_local_on_both_sides_of_dst(
     ],
 )
 def test_windows_on_the_dst_sundays(zone: str, instant: datetime, route: str) -> None:
-    table = RoutingTable.from_settings((
-        RouteSettings(name="early", days=("sun",), start="00:30", end="03:00", timezone=zone,
-                      emails=("early@example.com",)),
-        RouteSettings(name="other", default=True, emails=("else@example.com",)),
-    ))  # fmt: skip
+    table = RoutingTable.from_settings(
+        (
+            RouteSettings(
+                name="early",
+                days=("sun",),
+                start="00:30",
+                end="03:00",
+                timezone=zone,
+                emails=("early@example.com",),
+            ),
+            RouteSettings(name="other", default=True, emails=("else@example.com",)),
+        )
+    )
     assert table.resolve(InboundText("+12025550123", SALES, "hi"), at=instant).route == route
 
 
 def test_a_window_on_the_dst_sunday_in_london() -> None:
-    table = RoutingTable.from_settings((
-        RouteSettings(name="early", days=("sun",), start="00:30", end="03:00",
-                      timezone="Europe/London", emails=("early@example.com",)),
-        RouteSettings(name="other", default=True, emails=("else@example.com",)),
-    ))  # fmt: skip
+    table = RoutingTable.from_settings(
+        (
+            RouteSettings(
+                name="early",
+                days=("sun",),
+                start="00:30",
+                end="03:00",
+                timezone="Europe/London",
+                emails=("early@example.com",),
+            ),
+            RouteSettings(name="other", default=True, emails=("else@example.com",)),
+        )
+    )
     text = InboundText("+447700900123", SALES, "hi")
     # 29 March 2026: 01:00 GMT becomes 02:00 BST. 00:45 UTC is 00:45 local, 01:30 UTC is 02:30.
     assert table.resolve(text, at=datetime(2026, 3, 29, 0, 45, tzinfo=UTC)).route == "early"
@@ -121,8 +160,9 @@ def test_a_window_on_the_dst_sunday_in_london() -> None:
 
 
 def test_explanation_gives_each_route_and_why() -> None:
-    decision = ROUTES.resolve(InboundText("+447700900123", SALES, "Hello"),
-                              at=local(LONDON, 2026, 11, 22, 22, 15))  # fmt: skip
+    decision = ROUTES.resolve(
+        InboundText("+447700900123", SALES, "Hello"), at=local(LONDON, 2026, 11, 22, 22, 15)
+    )
     explained = decision.explain()
     assert decision.route == "everyone"
     assert "vip: no: the sender +447700900123 is not +44770090015" in explained
@@ -163,12 +203,18 @@ def test_route_validation_speaks_plainly(fields: dict[str, Any], words: str) -> 
     ("extra", "words"),
     [
         ('[[routes]]\nname = "a"\nemails = ["a@example.com"]\n', "exactly one route with default"),
-        ('[[routes]]\nname = "a"\ndefault = true\nemails = ["a@example.com"]\n'
-         '[[routes]]\nname = "b"\nkeywords = ["x"]\nemails = ["b@example.com"]\n', "must be the last"),
-        ('[[routes]]\nname = "a"\nkeywords = ["x"]\nemails = ["a@example.com"]\n'
-         '[[routes]]\nname = "a"\ndefault = true\nemails = ["b@example.com"]\n', "used twice: a"),
+        (
+            '[[routes]]\nname = "a"\ndefault = true\nemails = ["a@example.com"]\n'
+            '[[routes]]\nname = "b"\nkeywords = ["x"]\nemails = ["b@example.com"]\n',
+            "must be the last",
+        ),
+        (
+            '[[routes]]\nname = "a"\nkeywords = ["x"]\nemails = ["a@example.com"]\n'
+            '[[routes]]\nname = "a"\ndefault = true\nemails = ["b@example.com"]\n',
+            "used twice: a",
+        ),
     ],
-)  # fmt: skip
+)
 def test_table_validation(tmp_path: Path, extra: str, words: str) -> None:
     with pytest.raises(ConfigError) as raised:
         make_settings(tmp_path, extra=extra)
@@ -179,9 +225,10 @@ def test_table_validation(tmp_path: Path, extra: str, words: str) -> None:
     sender=st.sampled_from(["+447700900123", "+447700900155", "+12025550123", "+33612345678"]),
     to=st.sampled_from([SALES, SUPPORT]),
     text=st.text(max_size=30) | st.sampled_from(["renew", "Renewal!", " RENEW now", "hello"]),
-    at=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31),
-                    timezones=st.just(UTC)),
-)  # fmt: skip
+    at=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+    ),
+)
 def test_explain_and_the_router_always_agree(sender: str, to: str, text: str, at: datetime) -> None:
     decision = ROUTES.resolve(InboundText(sender, to, text), at=at)
     explained = decision.explain().splitlines()

@@ -8,8 +8,13 @@ from bridge.inbound.signatures import twilio_signature, valid_twilio_signature
 
 # From ../shared/fixtures/README.md: Twilio's documented example, recomputed.
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
-PARAMS = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"),
-          ("From", "+12349013030"), ("To", "+18005551212")]  # fmt: skip
+PARAMS = [
+    ("CallSid", "CA1234567890ABCDE"),
+    ("Caller", "+12349013030"),
+    ("Digits", "1234"),
+    ("From", "+12349013030"),
+    ("To", "+18005551212"),
+]
 EXPECTED = "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
 
 
@@ -21,8 +26,9 @@ def test_the_documented_example() -> None:
 @pytest.mark.parametrize("url", ["https://mycompany.com:443/myapp.php?foo=1&bar=2", URL])
 def test_the_url_with_or_without_the_default_port(url: str) -> None:
     assert valid_twilio_signature(url, PARAMS, "12345", EXPECTED)
-    signed_with_port = twilio_signature("https://mycompany.com:443/myapp.php?foo=1&bar=2", PARAMS,
-                                        "12345")  # fmt: skip
+    signed_with_port = twilio_signature(
+        "https://mycompany.com:443/myapp.php?foo=1&bar=2", PARAMS, "12345"
+    )
     assert valid_twilio_signature(url, PARAMS, "12345", signed_with_port)
 
 

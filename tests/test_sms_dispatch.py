@@ -23,19 +23,32 @@ T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 def _dispatcher(store: Store, provider: Provider, attempts: int = 3) -> SmsDispatcher:
     return SmsDispatcher(
-        store=store, providers=ProviderChoice.single(provider),
+        store=store,
+        providers=ProviderChoice.single(provider),
         policy=RetryPolicy(max_attempts=attempts, base_seconds=1, cap_seconds=2),
         notices=NoticeSettings(from_address="sms@example.net", hostname="bridge.test"),
-        clock=lambda: T0, notice_queued=lambda: None,
-    )  # fmt: skip
+        clock=lambda: T0,
+        notice_queued=lambda: None,
+    )
 
 
 async def _claimed(store: Store, number: str = "+447700900123") -> SmsJob:
-    await store.enqueue_sms([NewSmsJob(
-        idempotency_key=f"<m@example.com>|{number}", message_id="<m@example.com>",
-        author="alice@example.com", subject="Hi", to_number=number, sender="ExampleCo",
-        text="Hello", encoding="GSM-7", segments=1,
-    )], now=T0)  # fmt: skip
+    await store.enqueue_sms(
+        [
+            NewSmsJob(
+                idempotency_key=f"<m@example.com>|{number}",
+                message_id="<m@example.com>",
+                author="alice@example.com",
+                subject="Hi",
+                to_number=number,
+                sender="ExampleCo",
+                text="Hello",
+                encoding="GSM-7",
+                segments=1,
+            )
+        ],
+        now=T0,
+    )
     [job] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="test")
     return job
 
@@ -84,9 +97,17 @@ async def test_in_doubt_job_twilio_already_has_is_reconciled_not_sent_again(
     store: Store,
 ) -> None:
     job = await _claimed(store)
-    earlier = {"sid": "SMearlier", "to": job.to_number, "from": "ExampleCo", "body": "Hello",
-               "status": "delivered", "direction": "outbound-api", "price": "-0.04",
-               "price_unit": "USD", "date_created": "Sun, 22 Nov 2026 09:00:01 +0000"}  # fmt: skip
+    earlier = {
+        "sid": "SMearlier",
+        "to": job.to_number,
+        "from": "ExampleCo",
+        "body": "Hello",
+        "status": "delivered",
+        "direction": "outbound-api",
+        "price": "-0.04",
+        "price_unit": "USD",
+        "date_created": "Sun, 22 Nov 2026 09:00:01 +0000",
+    }
     posts: list[httpx.Request] = []
     async with httpx.AsyncClient(transport=_twilio_list([earlier], posts)) as client:
         twilio = TwilioProvider(TwilioSettings(account_sid="AC" + "0" * 32), client=client)
@@ -97,9 +118,15 @@ async def test_in_doubt_job_twilio_already_has_is_reconciled_not_sent_again(
 
 
 async def test_in_doubt_job_twilio_does_not_have_is_sent_once(store: Store) -> None:
-    other = {"sid": "SMother", "to": "+447700900123", "from": "ExampleCo", "body": "Not this",
-             "status": "delivered", "direction": "outbound-api",
-             "date_created": "Sun, 22 Nov 2026 09:00:01 +0000"}  # fmt: skip
+    other = {
+        "sid": "SMother",
+        "to": "+447700900123",
+        "from": "ExampleCo",
+        "body": "Not this",
+        "status": "delivered",
+        "direction": "outbound-api",
+        "date_created": "Sun, 22 Nov 2026 09:00:01 +0000",
+    }
     posts: list[httpx.Request] = []
     job = await _claimed(store)
     async with httpx.AsyncClient(transport=_twilio_list([other], posts)) as client:
@@ -117,8 +144,9 @@ async def test_temporary_failures_retry_then_fail_with_one_notice(store: Store) 
     await dispatcher.handle(job)
     retried = await store.get_sms(job.id)
     assert retried is not None and retried.state is JobState.QUEUED
-    [again] = await store.claim_sms(now=T0 + timedelta(seconds=5), limit=1, lease_seconds=60,
-                                    owner="test")  # fmt: skip
+    [again] = await store.claim_sms(
+        now=T0 + timedelta(seconds=5), limit=1, lease_seconds=60, owner="test"
+    )
     await dispatcher.handle(again)
     failed = await store.get_sms(job.id)
     assert failed is not None and failed.state is JobState.FAILED

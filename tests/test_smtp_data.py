@@ -18,11 +18,12 @@ from bridge.inbound.smtp_data import BridgeSMTP, DataOutcome, receive_data
 from bridge.models import JobState
 from bridge.parsing.slimming import KEPT, RUN_LINES, slim
 from tests.conftest import make_settings
-from tests.smtp_client import converse, message
+from tests.support.smtp_client import converse, message
 
 RCPT = "+447700900123@sms.example.com"
-_LINES = st.lists(st.binary(max_size=90).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")),
-                  max_size=40)  # fmt: skip
+_LINES = st.lists(
+    st.binary(max_size=90).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")), max_size=40
+)
 
 
 def _stuffed(lines: list[bytes]) -> bytes:
@@ -101,14 +102,20 @@ def test_a_short_base64_run_is_kept_whole() -> None:
 async def test_a_25_mb_email_is_accepted_and_its_text_sent(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, smtp={"max_message_size": 30 * 1024 * 1024})
     msg = message(body="The plans are attached.\n.Leading dot kept.")
-    msg.add_attachment(os.urandom(18 * 1024 * 1024),  # 24 MB as base64
-                       maintype="application", subtype="pdf",
-                       filename="plans.pdf")  # fmt: skip
+    msg.add_attachment(
+        os.urandom(18 * 1024 * 1024),  # 24 MB as base64
+        maintype="application",
+        subtype="pdf",
+        filename="plans.pdf",
+    )
     async with Bridge(settings) as bridge:
         dialogue = await asyncio.to_thread(
-            converse, bridge.smtp_address, mail_from="alice@example.com", rcpts=[RCPT],
+            converse,
+            bridge.smtp_address,
+            mail_from="alice@example.com",
+            rcpts=[RCPT],
             content=msg.as_bytes(),
-        )  # fmt: skip
+        )
         assert dialogue.accepted, dialogue
         for _ in range(100):
             jobs = await bridge.store.recent_sms(limit=5)
@@ -147,9 +154,12 @@ _ATEXT = st.text(alphabet="abcXYZ019+-_=.'\"@<> \\()[]:,;é", min_size=1, max_si
 
 
 @settings(max_examples=300, deadline=None)
-@given(local=_ATEXT, domain=st.sampled_from(["sms.example.com", "x", "a-b.c", "[1.2.3.4]", ""]),
-       rest=st.sampled_from(["", " SIZE=100", "  BODY=8BITMIME ", "x", ">", " (c) SIZE=1", " \t"]),
-       space=st.sampled_from(["", " "]))  # fmt: skip
+@given(
+    local=_ATEXT,
+    domain=st.sampled_from(["sms.example.com", "x", "a-b.c", "[1.2.3.4]", ""]),
+    rest=st.sampled_from(["", " SIZE=100", "  BODY=8BITMIME ", "x", ">", " (c) SIZE=1", " \t"]),
+    space=st.sampled_from(["", " "]),
+)
 def test_the_quick_address_parse_agrees_with_aiosmtpd(
     local: str, domain: str, rest: str, space: str
 ) -> None:
@@ -180,14 +190,14 @@ async def test_a_slow_upload_is_not_cut_off_while_it_keeps_arriving() -> None:
     """The session timeout is an idle timeout during DATA too: 2 s of upload in pieces
     0.4 s apart passes a 1 s timeout; 2 s of silence does not."""
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: BridgeSMTP(_Accepting(), timeout=1.0),
-                                      "127.0.0.1", 0)  # fmt: skip
+    server = await loop.create_server(lambda: BridgeSMTP(_Accepting(), timeout=1.0), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         await reader.readline()
-        writer.write(b"HELO client\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n"
-                     b"DATA\r\n")  # fmt: skip
+        writer.write(
+            b"HELO client\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
+        )
         answers = [await reader.readline() for _ in range(4)]
         assert answers[-1].startswith(b"354"), answers
         for n in range(5):

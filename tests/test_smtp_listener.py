@@ -11,7 +11,7 @@ import pytest
 from bridge.app import Bridge
 from bridge.models import JobState
 from tests.conftest import make_settings
-from tests.smtp_client import converse, message
+from tests.support.smtp_client import converse, message
 
 RCPT = "+447700900123@sms.example.com"
 
@@ -37,8 +37,9 @@ async def wait_for_state(bridge: Bridge, state: JobState, count: int = 1) -> lis
 
 async def test_an_email_becomes_a_text_with_exactly_the_new_text(bridge: Bridge) -> None:
     msg = message(body="Your order is ready.\n\nThanks,\nAlice\n-- \nAlice Smith\nExample Ltd")
-    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT],
-                          content=msg.as_bytes())  # fmt: skip
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes()
+    )
     assert dialogue.data is not None and dialogue.data[0] == 250
     assert dialogue.data[1].startswith("2.0.0 Queued 1 text as s")
     [job] = await wait_for_state(bridge, JobState.SENT)
@@ -54,8 +55,9 @@ async def test_an_email_becomes_a_text_with_exactly_the_new_text(bridge: Bridge)
 async def test_to_cc_and_bcc_each_become_their_own_job(bridge: Bridge) -> None:
     rcpts = [RCPT, "07700 900124@sms.example.com", "+44 7700 900125@sms.example.com"]
     msg = message(to=rcpts[0], headers={"Cc": '"07700 900124"@sms.example.com'})
-    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=rcpts,
-                          content=msg.as_bytes())  # fmt: skip
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=rcpts, content=msg.as_bytes()
+    )
     assert [code for code, _ in dialogue.rcpts] == [250, 250, 250]
     assert dialogue.data is not None and "Queued 3 texts" in dialogue.data[1]
     jobs = await wait_for_state(bridge, JobState.SENT, 3)
@@ -64,8 +66,12 @@ async def test_to_cc_and_bcc_each_become_their_own_job(bridge: Bridge) -> None:
 
 async def test_the_same_number_twice_in_one_email_is_one_text(bridge: Bridge) -> None:
     msg = message()
-    dialogue = await send(bridge, mail_from="alice@example.com",
-                          rcpts=[RCPT, "07700900123@sms.example.com"], content=msg.as_bytes())  # fmt: skip
+    dialogue = await send(
+        bridge,
+        mail_from="alice@example.com",
+        rcpts=[RCPT, "07700900123@sms.example.com"],
+        content=msg.as_bytes(),
+    )
     assert dialogue.data is not None and "Queued 1 text" in dialogue.data[1]
 
 
@@ -88,8 +94,9 @@ async def test_redelivery_of_the_same_email_never_sends_twice(bridge: Bridge) ->
     ],
 )
 async def test_bad_recipients_are_refused_at_rcpt(bridge, rcpt, code, status, words) -> None:
-    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[rcpt],
-                          content=message().as_bytes())  # fmt: skip
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=[rcpt], content=message().as_bytes()
+    )
     [(got_code, text)] = dialogue.rcpts
     assert (got_code, text.split()[0]) == (code, status)
     assert words in text
@@ -98,8 +105,12 @@ async def test_bad_recipients_are_refused_at_rcpt(bridge, rcpt, code, status, wo
 
 
 async def test_unauthorised_sender_is_refused_with_how_to_get_access(bridge: Bridge) -> None:
-    dialogue = await send(bridge, mail_from="mallory@evil.test", rcpts=[RCPT],
-                          content=message(sender="mallory@evil.test").as_bytes())  # fmt: skip
+    dialogue = await send(
+        bridge,
+        mail_from="mallory@evil.test",
+        rcpts=[RCPT],
+        content=message(sender="mallory@evil.test").as_bytes(),
+    )
     code, text = dialogue.mail
     assert code == 550 and text.startswith("5.7.1 mallory@evil.test may not send texts")
     assert "allowed_senders" in text
@@ -108,8 +119,9 @@ async def test_unauthorised_sender_is_refused_with_how_to_get_access(bridge: Bri
 
 async def test_too_many_recipients_get_452_and_the_rest_are_queued(bridge: Bridge) -> None:
     rcpts = [f"+44770090010{i}@sms.example.com" for i in range(7)]
-    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=rcpts,
-                          content=message().as_bytes())  # fmt: skip
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=rcpts, content=message().as_bytes()
+    )
     assert [code for code, _ in dialogue.rcpts] == [250] * 5 + [452] * 2
     assert dialogue.rcpts[-1][1].startswith("4.5.3 Too many recipients")
     assert dialogue.data is not None and "Queued 5 texts" in dialogue.data[1]
@@ -155,8 +167,9 @@ async def test_bounce_with_null_sender_is_refused_and_nothing_queued(bridge: Bri
 
 async def test_too_long_text_is_refused_naming_the_unicode_characters(bridge: Bridge) -> None:
     body = ("Zażółć gęślą jaźń.\n" * 30).strip()
-    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT],
-                          content=message(body=body).as_bytes())  # fmt: skip
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=[RCPT], content=message(body=body).as_bytes()
+    )
     assert dialogue.data is not None and dialogue.data[0] == 550
     text = dialogue.data[1]
     assert text.startswith("5.3.4 The text is too long:") and "the limit is 6" in text
@@ -174,18 +187,34 @@ async def test_empty_text_is_refused(bridge: Bridge) -> None:
 
 async def test_an_internal_error_answers_451_without_leaking_details(bridge: Bridge) -> None:
     await bridge.store.close()  # the store is gone: nothing can be made durable
-    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT],
-                          content=message().as_bytes())  # fmt: skip
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=[RCPT], content=message().as_bytes()
+    )
     assert dialogue.data == (451, "4.3.0 A temporary problem on our side; please try again later.")
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-         "/CN=sms.example.com", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=sms.example.com",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -198,9 +227,10 @@ async def test_auth_is_offered_only_after_starttls_and_lets_a_user_send(tmp_path
     users = tmp_path / "users"
     users.write_text(f"carol@partner.test:{hash_password('s3cret pass')}\n")
     settings = make_settings(
-        tmp_path, smtp={"tls_cert": str(cert), "tls_key": str(key), "allowed_senders": []},
+        tmp_path,
+        smtp={"tls_cert": str(cert), "tls_key": str(key), "allowed_senders": []},
         extra=f'[smtp.auth]\nenabled = true\nusers_file = "{users}"\n',
-    )  # fmt: skip
+    )
     async with Bridge(settings) as bridge:
         host, port = bridge.smtp_address.split(":")
 
@@ -209,15 +239,32 @@ async def test_auth_is_offered_only_after_starttls_and_lets_a_user_send(tmp_path
                 return client.ehlo()[1].decode()
 
         assert "AUTH" not in await asyncio.to_thread(plain_ehlo)
-        refused = await send(bridge, mail_from="carol@partner.test", rcpts=[RCPT],
-                             content=message().as_bytes(), starttls=True)  # fmt: skip
+        refused = await send(
+            bridge,
+            mail_from="carol@partner.test",
+            rcpts=[RCPT],
+            content=message().as_bytes(),
+            starttls=True,
+        )
         assert refused.mail[0] == 550
         with pytest.raises(smtplib.SMTPAuthenticationError):
-            await send(bridge, mail_from="carol@partner.test", rcpts=[RCPT], starttls=True,
-                       content=message().as_bytes(), login=("carol@partner.test", "wrong"))  # fmt: skip
+            await send(
+                bridge,
+                mail_from="carol@partner.test",
+                rcpts=[RCPT],
+                starttls=True,
+                content=message().as_bytes(),
+                login=("carol@partner.test", "wrong"),
+            )
         login = ("carol@partner.test", "s3cret pass")
-        ok = await send(bridge, mail_from="carol@partner.test", rcpts=[RCPT], starttls=True,
-                        content=message().as_bytes(), login=login)  # fmt: skip
+        ok = await send(
+            bridge,
+            mail_from="carol@partner.test",
+            rcpts=[RCPT],
+            starttls=True,
+            content=message().as_bytes(),
+            login=login,
+        )
         assert ok.accepted
         [job] = await wait_for_state(bridge, JobState.SENT)
         assert job.author == "carol@partner.test"

@@ -20,10 +20,16 @@ T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 def job(key: str = "<m1@example.com>|+447700900123", number: str = "+447700900123") -> NewSmsJob:
     return NewSmsJob(
-        idempotency_key=key, message_id=key.split("|")[0], author="alice@example.com",
-        subject="Hello", to_number=number, sender="ExampleCo", text="Your order is ready",
-        encoding="GSM-7", segments=1,
-    )  # fmt: skip
+        idempotency_key=key,
+        message_id=key.split("|")[0],
+        author="alice@example.com",
+        subject="Hello",
+        to_number=number,
+        sender="ExampleCo",
+        text="Your order is ready",
+        encoding="GSM-7",
+        segments=1,
+    )
 
 
 async def test_same_idempotency_key_is_stored_once(store: Store) -> None:
@@ -38,10 +44,13 @@ async def test_claim_leases_a_job_once_until_the_lease_expires(store: Store) -> 
     [claimed] = await store.claim_sms(now=T0, limit=5, lease_seconds=60, owner="a")
     assert (claimed.id, claimed.state, claimed.attempts) == (job_id, JobState.SENDING, 1)
     assert not claimed.in_doubt
-    assert await store.claim_sms(now=T0 + timedelta(seconds=59), limit=5, lease_seconds=60,
-                                 owner="b") == []  # fmt: skip
-    [again] = await store.claim_sms(now=T0 + timedelta(seconds=61), limit=5, lease_seconds=60,
-                                    owner="b")  # fmt: skip
+    assert (
+        await store.claim_sms(now=T0 + timedelta(seconds=59), limit=5, lease_seconds=60, owner="b")
+        == []
+    )
+    [again] = await store.claim_sms(
+        now=T0 + timedelta(seconds=61), limit=5, lease_seconds=60, owner="b"
+    )
     assert (again.id, again.attempts, again.in_doubt) == (job_id, 2, True)
 
 
@@ -49,12 +58,15 @@ async def test_retry_waits_until_its_time(store: Store) -> None:
     [job_id] = await store.enqueue_sms([job()], now=T0)
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
     await store.sms_retry(job_id, error="busy", code="503", at=T0 + timedelta(seconds=30), now=T0)
-    assert await store.claim_sms(now=T0 + timedelta(seconds=29), limit=1, lease_seconds=60,
-                                 owner="a") == []  # fmt: skip
+    assert (
+        await store.claim_sms(now=T0 + timedelta(seconds=29), limit=1, lease_seconds=60, owner="a")
+        == []
+    )
     counts = await store.counts()
     assert (counts.waiting, counts.retrying) == (0, 1)
-    [again] = await store.claim_sms(now=T0 + timedelta(seconds=30), limit=1, lease_seconds=60,
-                                    owner="a")  # fmt: skip
+    [again] = await store.claim_sms(
+        now=T0 + timedelta(seconds=30), limit=1, lease_seconds=60, owner="a"
+    )
     assert (again.error, again.in_doubt) == ("busy", False)
 
 
@@ -62,12 +74,17 @@ async def test_sent_records_the_provider_and_is_never_claimed_again(store: Store
     [job_id] = await store.enqueue_sms([job()], now=T0)
     await store.claim_sms(now=T0, limit=1, lease_seconds=1, owner="a")
     await store.sms_sent(job_id, provider="sandbox", result=SendResult("SB1"), now=T0)
-    assert await store.claim_sms(now=T0 + timedelta(hours=1), limit=1, lease_seconds=1,
-                                 owner="a") == []  # fmt: skip
+    assert (
+        await store.claim_sms(now=T0 + timedelta(hours=1), limit=1, lease_seconds=1, owner="a")
+        == []
+    )
     stored = await store.get_sms(job_id)
     assert stored is not None
     assert (stored.state, stored.provider, stored.provider_message_id) == (
-        JobState.SENT, "sandbox", "SB1")  # fmt: skip
+        JobState.SENT,
+        "sandbox",
+        "SB1",
+    )
 
 
 async def test_failure_and_its_notice_are_stored_together(store: Store) -> None:
@@ -108,9 +125,11 @@ async def test_a_failing_operation_does_not_undo_its_batch_neighbours(store: Sto
         await store._do(bad_sql())
 
     results = await asyncio.gather(
-        store.enqueue_sms([job("<a>|+447700900001")], now=T0), broken(),
-        store.enqueue_sms([job("<b>|+447700900002")], now=T0), return_exceptions=True,
-    )  # fmt: skip
+        store.enqueue_sms([job("<a>|+447700900001")], now=T0),
+        broken(),
+        store.enqueue_sms([job("<b>|+447700900002")], now=T0),
+        return_exceptions=True,
+    )
     assert isinstance(results[1], sqlite3.OperationalError | asyncpg.UndefinedTableError)
     assert len(await store.recent_sms(limit=10)) == 2
 
@@ -137,8 +156,14 @@ async def test_data_survives_reopening(tmp_path: Path) -> None:
 
 
 def inbound(pmid: str = "SM1", text: str = "Yes please") -> InboundSms:
-    return InboundSms(provider="twilio", provider_message_id=pmid, from_number="+447700900123",
-                      to_number="+447700900100", text=text, received_at=T0)  # fmt: skip
+    return InboundSms(
+        provider="twilio",
+        provider_message_id=pmid,
+        from_number="+447700900123",
+        to_number="+447700900100",
+        text=text,
+        received_at=T0,
+    )
 
 
 async def test_the_same_inbound_text_twice_is_stored_once(store: Store) -> None:
@@ -152,13 +177,16 @@ async def test_routing_outcome_is_committed_with_the_routed_mark(store: Store) -
     await store.receive_sms(inbound(text="STOP"), now=T0)
     [job] = await store.claim_inbound(now=T0, limit=5, lease_seconds=60, owner="a")
     mail = NewMailJob(envelope_from="", recipients=("team@example.com",), content=b"x")
-    outcome = InboundOutcome(route="stop", explanation="STOP", mails=(mail,), suppress=True,
-                             auto_replied=True)  # fmt: skip
+    outcome = InboundOutcome(
+        route="stop", explanation="STOP", mails=(mail,), suppress=True, auto_replied=True
+    )
     assert len(await store.inbound_routed(job, outcome, now=T0)) == 1
     context = await store.inbound_context(customer="+447700900123", reply_number="+447700900100")
     assert context.suppressed_since == T0 and context.last_auto_reply == T0
-    assert await store.claim_inbound(now=T0 + timedelta(hours=1), limit=5, lease_seconds=60,
-                                     owner="b") == []  # fmt: skip
+    assert (
+        await store.claim_inbound(now=T0 + timedelta(hours=1), limit=5, lease_seconds=60, owner="b")
+        == []
+    )
 
 
 async def test_an_email_to_a_customer_from_a_number_records_the_conversation(
@@ -169,11 +197,13 @@ async def test_an_email_to_a_customer_from_a_number_records_the_conversation(
     await store.enqueue_sms([replace(job(), sender="+447700900100")], now=T0)
     await store.enqueue_sms(
         [replace(job("<m2@example.com>|+447700900124", "+447700900124"))], now=T0
-    )  # fmt: skip  (an alphanumeric sender: no replies possible)
+    )  # an alphanumeric sender: no replies possible
     context = await store.inbound_context(customer="+447700900123", reply_number="+447700900100")
     assert context.conversation is not None
     assert (context.conversation.author, context.conversation.message_id) == (
-        "alice@example.com", "<m1@example.com>")  # fmt: skip
+        "alice@example.com",
+        "<m1@example.com>",
+    )
     other = await store.inbound_context(customer="+447700900124", reply_number="ExampleCo")
     assert other.conversation is None
 
@@ -186,8 +216,9 @@ async def test_a_delivery_report_is_recorded_once_with_its_notice(store: Store) 
     assert found is not None and found.id == job_id
     notice = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"n")
     for _ in range(2):  # the provider repeats its report
-        await store.sms_reported(job_id, state="undelivered", error="unreachable", code="30003",
-                                 now=T0, notice=notice)  # fmt: skip
+        await store.sms_reported(
+            job_id, state="undelivered", error="unreachable", code="30003", now=T0, notice=notice
+        )
     assert len(await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="a")) == 1
     reported = await store.get_sms(job_id)
     assert reported is not None and reported.state is JobState.UNDELIVERED
@@ -199,13 +230,14 @@ async def test_purge_forgets_only_finished_work_older_than_the_cut_off(store: St
     old, waiting, recent = (f"<m{n}@example.com>|+447700900123" for n in (1, 2, 3))
     [old_id, waiting_id] = await store.enqueue_sms(
         [replace(job(old), sender="+447700900100"), job(waiting)], now=T0
-    )  # fmt: skip
+    )
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
     await store.sms_sent(old_id, provider="sandbox", result=SendResult("SB1"), now=T0)
     await store.receive_sms(inbound(text="STOP"), now=T0)
     [text] = await store.claim_inbound(now=T0, limit=1, lease_seconds=60, owner="a")
-    await store.inbound_routed(text, InboundOutcome(route="stop", explanation="STOP",
-                                                    suppress=True), now=T0)  # fmt: skip
+    await store.inbound_routed(
+        text, InboundOutcome(route="stop", explanation="STOP", suppress=True), now=T0
+    )
     later = T0 + timedelta(days=100)
     [recent_id] = await store.enqueue_sms([job(recent)], now=later)
 

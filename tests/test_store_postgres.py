@@ -21,10 +21,16 @@ T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 def _job(n: int) -> NewSmsJob:
     return NewSmsJob(
-        idempotency_key=f"<m{n}@example.com>|+447700900123", message_id=f"<m{n}@example.com>",
-        author="alice@example.com", subject="Hi", to_number="+447700900123", sender="ExampleCo",
-        text=f"Text {n}", encoding="GSM-7", segments=1,
-    )  # fmt: skip
+        idempotency_key=f"<m{n}@example.com>|+447700900123",
+        message_id=f"<m{n}@example.com>",
+        author="alice@example.com",
+        subject="Hi",
+        to_number="+447700900123",
+        sender="ExampleCo",
+        text=f"Text {n}",
+        encoding="GSM-7",
+        segments=1,
+    )
 
 
 async def test_migrations_are_required_applied_once_and_newer_schemas_refused() -> None:
@@ -57,8 +63,9 @@ async def test_two_bridges_claiming_together_never_lease_the_same_job() -> None:
                 got += [job.id for job in batch]
             return got
 
-        claims = await asyncio.gather(*(claimer(s, f"{s is first}-{i}") for s in (first, second)
-                                        for i in range(4)))  # fmt: skip
+        claims = await asyncio.gather(
+            *(claimer(s, f"{s is first}-{i}") for s in (first, second) for i in range(4))
+        )
         everything = [job_id for claim in claims for job_id in claim]
         assert len(everything) == 600 and len(set(everything)) == 600
         assert all(claims)  # every claimer got some: they really ran side by side
@@ -88,8 +95,10 @@ def test_a_password_in_the_dsn_is_refused(tmp_path: Path) -> None:
     from tests.conftest import make_settings
 
     with pytest.raises(ConfigError) as caught:
-        make_settings(tmp_path, store={"backend": "postgres",
-                                       "dsn": "postgresql://sms:hunter2@db.example/sms"})  # fmt: skip
+        make_settings(
+            tmp_path,
+            store={"backend": "postgres", "dsn": "postgresql://sms:hunter2@db.example/sms"},
+        )
     assert "must not hold the password" in caught.value.report()
 
 
@@ -122,9 +131,13 @@ async def test_once_per_cluster_work_runs_on_one_bridge_and_moves_when_it_dies()
         onces = {}
         for name, store in stores.items():
             await store.open()
-            onces[name] = OncePerCluster(store=store, name="clean-up", retry_seconds=0.1,
-                                         check_seconds=0.1,
-                                         make=lambda name=name: _Recorder(name))  # fmt: skip
+            onces[name] = OncePerCluster(
+                store=store,
+                name="clean-up",
+                retry_seconds=0.1,
+                check_seconds=0.1,
+                make=lambda name=name: _Recorder(name),
+            )
         tasks = [asyncio.create_task(once.run()) for once in onces.values()]
         await asyncio.sleep(1.0)
         assert len(_Recorder.running) == 1

@@ -18,25 +18,36 @@ from bridge.models import JobState, NewSmsJob, SendResult
 from bridge.outbound.base import NoticeSettings
 from bridge.providers.twilio import TwilioProvider
 from bridge.store.sqlite import SqliteStore
-from bridge.testing.twilio_api import FakeTwilioMessages
+from tests.support.twilio_api import FakeTwilioMessages
 
 SID = "AC" + "1" * 32
 REPLY = "+447700900100"
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
-async def _watcher(store: SqliteStore, fake: FakeTwilioMessages, client: httpx.AsyncClient,
-                   woken: list[int], report: Any = None) -> ReplyNumberWatcher:  # fmt: skip
+async def _watcher(
+    store: SqliteStore,
+    fake: FakeTwilioMessages,
+    client: httpx.AsyncClient,
+    woken: list[int],
+    report: Any = None,
+) -> ReplyNumberWatcher:
     settings = TwilioSettings(account_sid=SID, auth_token=SecretStr("t"), base_url=fake.url)
     return ReplyNumberWatcher(
-        provider=TwilioProvider(settings, client=client), store=store, reply_number=REPLY,
-        interval=0.1, wake=lambda: woken.append(1), clock=lambda: T0, report=report,
-    )  # fmt: skip
+        provider=TwilioProvider(settings, client=client),
+        store=store,
+        reply_number=REPLY,
+        interval=0.1,
+        wake=lambda: woken.append(1),
+        clock=lambda: T0,
+        report=report,
+    )
 
 
 async def _stored(store: SqliteStore) -> list[str]:
-    jobs = await store.claim_inbound(now=T0 + timedelta(days=9), limit=100, lease_seconds=1,
-                                     owner="t")  # fmt: skip
+    jobs = await store.claim_inbound(
+        now=T0 + timedelta(days=9), limit=100, lease_seconds=1, owner="t"
+    )
     return sorted(job.provider_message_id for job in jobs)
 
 
@@ -44,10 +55,16 @@ async def test_new_texts_are_stored_once_across_polls_and_a_restart(tmp_path: Pa
     woken: list[int] = []
     with FakeTwilioMessages(SID) as fake:
         for n in range(3):
-            fake.add_inbound(f"SM{n}", from_=f"+44770090012{n}", to=REPLY, body=f"text {n}",
-                             at=T0 + timedelta(minutes=n))  # fmt: skip
-        fake.add_inbound("SMother", from_="+447700900130", to="+447700900999", body="not ours",
-                         at=T0)  # fmt: skip
+            fake.add_inbound(
+                f"SM{n}",
+                from_=f"+44770090012{n}",
+                to=REPLY,
+                body=f"text {n}",
+                at=T0 + timedelta(minutes=n),
+            )
+        fake.add_inbound(
+            "SMother", from_="+447700900130", to="+447700900999", body="not ours", at=T0
+        )
         store = SqliteStore(tmp_path / "bridge.db")
         await store.open()
         async with httpx.AsyncClient() as client:
@@ -59,8 +76,9 @@ async def test_new_texts_are_stored_once_across_polls_and_a_restart(tmp_path: Pa
             await store.open()
             restarted = await _watcher(store, fake, client, woken)
             assert await restarted.poll_once() == 0
-            fake.add_inbound("SM3", from_="+447700900123", to=REPLY, body="later",
-                             at=T0 + timedelta(hours=1))  # fmt: skip
+            fake.add_inbound(
+                "SM3", from_="+447700900123", to=REPLY, body="later", at=T0 + timedelta(hours=1)
+            )
             assert await restarted.poll_once() == 1
         assert await _stored(store) == ["SM0", "SM1", "SM2", "SM3"]
         cursor = await store.watch_cursor(provider="twilio", reply_number=REPLY)
@@ -88,18 +106,34 @@ async def test_a_failing_provider_is_reported_and_backed_off(tmp_path: Path) -> 
 async def test_polled_delivery_reports_move_jobs_and_tell_the_author_once(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "bridge.db")
     await store.open()
-    [job_id] = await store.enqueue_sms([NewSmsJob(
-        idempotency_key="<m@example.com>|+447700900123", message_id="<m@example.com>",
-        author="alice@example.com", subject="Hi", to_number="+447700900123", sender=REPLY,
-        text="Hello", encoding="GSM-7", segments=1,
-    )], now=T0)  # fmt: skip
+    [job_id] = await store.enqueue_sms(
+        [
+            NewSmsJob(
+                idempotency_key="<m@example.com>|+447700900123",
+                message_id="<m@example.com>",
+                author="alice@example.com",
+                subject="Hi",
+                to_number="+447700900123",
+                sender=REPLY,
+                text="Hello",
+                encoding="GSM-7",
+                segments=1,
+            )
+        ],
+        now=T0,
+    )
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="t")
     await store.sms_sent(job_id, provider="twilio", result=SendResult("SMo1"), now=T0)
-    reports = ReportIntake(store=store, clock=lambda: T0, mail_queued=lambda: None,
-                           notices=NoticeSettings(from_address="b@example.com", hostname="h"))  # fmt: skip
+    reports = ReportIntake(
+        store=store,
+        clock=lambda: T0,
+        mail_queued=lambda: None,
+        notices=NoticeSettings(from_address="b@example.com", hostname="h"),
+    )
     with FakeTwilioMessages(SID) as fake:
-        fake.add_outbound("SMo1", from_=REPLY, to="+447700900123", status="undelivered",
-                          error_code=30003, at=T0)  # fmt: skip
+        fake.add_outbound(
+            "SMo1", from_=REPLY, to="+447700900123", status="undelivered", error_code=30003, at=T0
+        )
         async with httpx.AsyncClient() as client:
             watcher = await _watcher(store, fake, client, [], report=reports.accept)
             await watcher.poll_once()

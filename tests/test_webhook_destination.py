@@ -68,12 +68,25 @@ async def test_a_routed_text_is_posted_signed(tmp_path: Path, receiver: Receiver
     settings = make_settings(tmp_path, extra=ROUTES.format(url=receiver.url))
     store = SqliteStore(tmp_path / "bridge.db")
     await store.open()
-    await store.receive_sms(InboundSms(provider="twilio", provider_message_id="SM1",
-                                       from_number="+447700900123", to_number="+447700900100",
-                                       text="Renew 😀", received_at=T0), now=T0)  # fmt: skip
+    await store.receive_sms(
+        InboundSms(
+            provider="twilio",
+            provider_message_id="SM1",
+            from_number="+447700900123",
+            to_number="+447700900100",
+            text="Renew 😀",
+            received_at=T0,
+        ),
+        now=T0,
+    )
     [job] = await store.claim_inbound(now=T0, limit=1, lease_seconds=60, owner="t")
-    await InboundDispatcher(store=store, settings=settings, router=build_router(settings),
-                            clock=lambda: T0, queued=lambda: None).handle(job)  # fmt: skip
+    await InboundDispatcher(
+        store=store,
+        settings=settings,
+        router=build_router(settings),
+        clock=lambda: T0,
+        queued=lambda: None,
+    ).handle(job)
     jobs = await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="t")
     [hook] = [j for j in jobs if j.kind == "webhook"]
     async with httpx.AsyncClient() as client:
@@ -86,11 +99,16 @@ async def test_a_routed_text_is_posted_signed(tmp_path: Path, receiver: Receiver
     assert headers["X-SMSBridge-Signature"] == expected
     payload = json.loads(body)
     assert (payload["from"], payload["to"], payload["text"], payload["route"]) == (
-        "+447700900123", "+447700900100", "Renew 😀", "crm")  # fmt: skip
+        "+447700900123",
+        "+447700900100",
+        "Renew 😀",
+        "crm",
+    )
 
 
-@pytest.mark.parametrize(("status", "error"), [(503, TemporaryFailure), (429, TemporaryFailure),
-                                               (404, PermanentFailure)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "error"), [(503, TemporaryFailure), (429, TemporaryFailure), (404, PermanentFailure)]
+)
 async def test_answers_are_retried_or_final(status: int, error: type[Exception]) -> None:
     receiver = Receiver([status])
     try:

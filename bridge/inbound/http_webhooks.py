@@ -70,11 +70,16 @@ def http_routes(
         fields = await required_fields(checked, request, mapping.id, mapping.from_, mapping.to)
         if isinstance(fields, Response):
             return fields
-        await receive(InboundSms(
-            provider=name, provider_message_id=fields[mapping.id],
-            from_number=_number(fields[mapping.from_]), to_number=_number(fields[mapping.to]),
-            text=fields.get(mapping.text, ""), received_at=clock(),
-        ))  # fmt: skip
+        await receive(
+            InboundSms(
+                provider=name,
+                provider_message_id=fields[mapping.id],
+                from_number=_number(fields[mapping.from_]),
+                to_number=_number(fields[mapping.to]),
+                text=fields.get(mapping.text, ""),
+                received_at=clock(),
+            )
+        )
         return Response(status_code=200)
 
     async def status(request: Request) -> Response:
@@ -85,10 +90,15 @@ def http_routes(
         state = _state(mapping, fields[mapping.status])
         if state is not None:
             code = fields.get(mapping.error) if mapping.error else None
-            await report(DeliveryReport(
-                provider=name, provider_message_id=fields[mapping.id], status=state,
-                error_code=code or None, price=fields.get(mapping.price or "") or None,
-            ))  # fmt: skip
+            await report(
+                DeliveryReport(
+                    provider=name,
+                    provider_message_id=fields[mapping.id],
+                    status=state,
+                    error_code=code or None,
+                    price=fields.get(mapping.price or "") or None,
+                )
+            )
         return Response(status_code=200)
 
     routes = []
@@ -101,8 +111,11 @@ def http_routes(
 
 def _state(mapping: HttpStatusMap, value: str) -> str | None:
     value = value.strip().lower()
-    for state, values in (("delivered", mapping.delivered), ("undelivered", mapping.failed),
-                          ("sent", mapping.sent)):  # fmt: skip
+    for state, values in (
+        ("delivered", mapping.delivered),
+        ("undelivered", mapping.failed),
+        ("sent", mapping.sent),
+    ):
         if value in (v.lower() for v in values):
             return state
     return None

@@ -104,17 +104,27 @@ class EmailIntake:
         subject = str(msg.get("Subject", "")).strip()
         jobs = [
             NewSmsJob(
-                idempotency_key=f"{message_id}|{number}", message_id=message_id, author=author,
-                subject=subject, to_number=number, sender=identity.sender, text=fitted.text,
-                encoding=fitted.encoding, segments=fitted.segments,
+                idempotency_key=f"{message_id}|{number}",
+                message_id=message_id,
+                author=author,
+                subject=subject,
+                to_number=number,
+                sender=identity.sender,
+                text=fitted.text,
+                encoding=fitted.encoding,
+                segments=fitted.segments,
             )
             for number in email.recipients
-        ]  # fmt: skip
+        ]
         notices = self._truncation_notices(jobs, fitted)
         ids = await self._store.enqueue_sms(jobs, now=self._clock(), notices=notices)
         self._queued()
-        log.info("email %s queued as %s for %s", message_id, " ".join(ids),
-                 ", ".join(mask(n) for n in email.recipients))  # fmt: skip
+        log.info(
+            "email %s queued as %s for %s",
+            message_id,
+            " ".join(ids),
+            ", ".join(mask(n) for n in email.recipients),
+        )
         return ids
 
     async def opted_out_reply(self, author: str, number: str) -> str | None:
@@ -137,17 +147,20 @@ class EmailIntake:
         text = extract_text(msg, options=self._options)
         if not text.strip():
             raise Refused(
-                550, "5.6.0",
+                550,
+                "5.6.0",
                 "The email has no text to send: above the quoted reply and signature it is empty.",
-            )  # fmt: skip
+            )
         return text
 
     def _fit(self, text: str, identity: SenderIdentity) -> FittedText:
         try:
             return fit_text(
-                text, limit=identity.max_segments or self._text.max_segments,
-                too_long=self._text.too_long, typographic=self._text.transliterate,
-            )  # fmt: skip
+                text,
+                limit=identity.max_segments or self._text.max_segments,
+                too_long=self._text.too_long,
+                typographic=self._text.transliterate,
+            )
         except TooLong as exc:
             raise Refused(550, "5.3.4", exc.reason) from None
 
@@ -155,9 +168,12 @@ class EmailIntake:
         if fitted.truncated_from is None or not jobs or not jobs[0].author:
             return []
         content = truncation_notice(
-            jobs[0], original_length=fitted.truncated_from, now=self._clock(),
-            from_address=self._notices.from_address, hostname=self._notices.hostname,
-        )  # fmt: skip
+            jobs[0],
+            original_length=fitted.truncated_from,
+            now=self._clock(),
+            from_address=self._notices.from_address,
+            hostname=self._notices.hostname,
+        )
         return [NewMailJob(envelope_from="", recipients=(jobs[0].author,), content=content)]
 
 

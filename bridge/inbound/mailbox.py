@@ -79,8 +79,11 @@ def recipients_of(
 
 def _plus_addresses(msg: EmailMessage, address: str) -> list[str]:
     local, _, domain = address.lower().partition("@")
-    headers = [str(v) for name in ("To", "Cc", "Delivered-To", "X-Original-To")
-               for v in msg.get_all(name, [])]  # fmt: skip
+    headers = [
+        str(v)
+        for name in ("To", "Cc", "Delivered-To", "X-Original-To")
+        for v in msg.get_all(name, [])
+    ]
     found = []
     for _, addr in getaddresses(headers):
         base, _, host = addr.lower().rpartition("@")
@@ -91,10 +94,18 @@ def _plus_addresses(msg: EmailMessage, address: str) -> list[str]:
 
 class MailboxWatcher:
     def __init__(
-        self, *, settings: MailboxSettings, intake: EmailIntake, store: Store,
-        allowed_senders: tuple[str, ...], region: str, notices: NoticeSettings, clock: Clock,
-        mail_queued: Callable[[], None], tls_context: ssl.SSLContext | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        *,
+        settings: MailboxSettings,
+        intake: EmailIntake,
+        store: Store,
+        allowed_senders: tuple[str, ...],
+        region: str,
+        notices: NoticeSettings,
+        clock: Clock,
+        mail_queued: Callable[[], None],
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._settings = settings
         self._intake = intake
         self._store = store
@@ -120,8 +131,13 @@ class MailboxWatcher:
             except Exception as exc:  # whatever failed: log it, back off, reconnect; keep watching
                 failures += 1
                 delay = min(2.0**failures, MAX_BACKOFF_SECONDS)
-                log.warning("mailbox %s: %s (%s); reconnecting in %.0f s", self._key,
-                            exc.__class__.__name__, exc, delay)  # fmt: skip
+                log.warning(
+                    "mailbox %s: %s (%s); reconnecting in %.0f s",
+                    self._key,
+                    exc.__class__.__name__,
+                    exc,
+                    delay,
+                )
                 await self._sleep(delay)
 
     async def _session(self) -> None:
@@ -196,8 +212,16 @@ class MailboxWatcher:
 
     async def _one(self, client: aioimaplib.IMAP4, uid: int) -> None:
         fetched = await client.uid("fetch", str(uid), "(RFC822)")
-        raw = next((bytes(line) for line in fetched.lines if isinstance(line, bytearray | bytes)
-                    and len(line) > 0 and not _UID.search(bytes(line)[:80])), b"")  # fmt: skip
+        raw = next(
+            (
+                bytes(line)
+                for line in fetched.lines
+                if isinstance(line, bytearray | bytes)
+                and len(line) > 0
+                and not _UID.search(bytes(line)[:80])
+            ),
+            b"",
+        )
         sent, problems, msg = await self._text(raw)
         if problems and msg is not None and automatic_kind(msg) is None:
             await self._tell(msg, problems, sent)
@@ -220,8 +244,9 @@ class MailboxWatcher:
         if not numbers:
             return 0, problems or ["No phone number was found in the address or the subject."], msg
         try:
-            ids = await self._intake.accept(InboundEmail(envelope_from=author, recipients=tuple(numbers),
-                                                         content=raw))  # fmt: skip
+            ids = await self._intake.accept(
+                InboundEmail(envelope_from=author, recipients=tuple(numbers), content=raw)
+            )
         except Refused as exc:
             return 0, [exc.reason], msg
         return len(ids), problems, msg
@@ -229,12 +254,18 @@ class MailboxWatcher:
     async def _tell(self, msg: EmailMessage, problems: list[str], sent: int) -> None:
         author = parseaddr(str(msg.get("From", "")))[1]
         content = mailbox_notice(
-            author=author, subject=str(msg.get("Subject", "")), message_id=str(msg.get("Message-ID", "")),
-            problems=problems, sent=sent, now=self._clock(), from_address=self._notices.from_address,
+            author=author,
+            subject=str(msg.get("Subject", "")),
+            message_id=str(msg.get("Message-ID", "")),
+            problems=problems,
+            sent=sent,
+            now=self._clock(),
+            from_address=self._notices.from_address,
             hostname=self._notices.hostname,
-        )  # fmt: skip
-        await self._store.enqueue_mail([NewMailJob(envelope_from="", recipients=(author,), content=content)],
-                                       now=self._clock())  # fmt: skip
+        )
+        await self._store.enqueue_mail(
+            [NewMailJob(envelope_from="", recipients=(author,), content=content)], now=self._clock()
+        )
         self._mail_queued()
 
     async def _move(self, client: aioimaplib.IMAP4, uid: int, folder: str) -> None:

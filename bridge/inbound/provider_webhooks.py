@@ -28,25 +28,43 @@ __all__ = ["webhook_routes"]
 
 
 def webhook_routes(
-    settings: Settings, *, receive: Receive, receive_part: ReceivePart, report: Report,
+    settings: Settings,
+    *,
+    receive: Receive,
+    receive_part: ReceivePart,
+    report: Report,
     clock: Clock,
-) -> list[BaseRoute]:  # fmt: skip
+) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     for name, entry in settings.provider_entries.items():
         if isinstance(entry, TwilioEntry):
             token = entry.auth_token.get_secret_value() if entry.auth_token else ""
-            routes += twilio_routes(token=token, public_url=settings.bridge.public_url,
-                                    receive=receive, report=report, clock=clock, name=name)  # fmt: skip
+            routes += twilio_routes(
+                token=token,
+                public_url=settings.bridge.public_url,
+                receive=receive,
+                report=report,
+                clock=clock,
+                name=name,
+            )
         elif isinstance(entry, VonageSettings):
-            routes += vonage_routes(name=name, settings=entry, receive=receive,
-                                    receive_part=receive_part, report=report, clock=clock)  # fmt: skip
+            routes += vonage_routes(
+                name=name,
+                settings=entry,
+                receive=receive,
+                receive_part=receive_part,
+                report=report,
+                clock=clock,
+            )
         elif isinstance(entry, SmsWorksSettings):
             routes += smsworks_routes(name=name, settings=entry, report=report)
         elif isinstance(entry, HttpProviderSettings):
-            routes += http_routes(name=name, settings=entry, receive=receive, report=report,
-                                  clock=clock)  # fmt: skip
+            routes += http_routes(
+                name=name, settings=entry, receive=receive, report=report, clock=clock
+            )
     if any(isinstance(e, SandboxEntry) for e in settings.provider_entries.values()):
         # Loopback only; `smsbridge simulate-inbound` posts here.
-        routes += sandbox_routes(receive=receive, clock=clock,
-                                 default_region=settings.smtp.default_region)  # fmt: skip
+        routes += sandbox_routes(
+            receive=receive, clock=clock, default_region=settings.smtp.default_region
+        )
     return routes

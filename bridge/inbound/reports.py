@@ -24,8 +24,12 @@ from bridge.workers.sms import OPTED_OUT_CODES
 __all__ = ["DeliveryReport", "ReportIntake"]
 
 log = logging.getLogger(__name__)
-_STATES = {"sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
-           "failed": "failed"}  # fmt: skip
+_STATES = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+}
 _OPTED_OUT = OPTED_OUT_CODES
 
 
@@ -68,9 +72,14 @@ class ReportIntake:
             error = report.reason or f"the mobile network reported it {state}"
             notice = self._notice(replace(job, error=error, error_code=report.error_code), now)
         changed = await self._store.sms_reported(
-            job.id, state=state, error=error, code=report.error_code, now=now, notice=notice,
+            job.id,
+            state=state,
+            error=error,
+            code=report.error_code,
+            now=now,
+            notice=notice,
             price=report.price,
-        )  # fmt: skip
+        )
         if changed and notice is not None:
             self._mail_queued()
         log.info("job %s reported %s by %s", job.id, state, report.provider)

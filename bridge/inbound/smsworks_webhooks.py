@@ -24,8 +24,14 @@ from bridge.providers.smsworks import webhook_token
 __all__ = ["smsworks_routes"]
 
 log = logging.getLogger(__name__)
-_STATES = {"delivered": "delivered", "undeliverable": "undelivered", "expired": "undelivered",
-           "rejected": "undelivered", "failed": "undelivered", "sent": "sent"}  # fmt: skip
+_STATES = {
+    "delivered": "delivered",
+    "undeliverable": "undelivered",
+    "expired": "undelivered",
+    "rejected": "undelivered",
+    "failed": "undelivered",
+    "sent": "sent",
+}
 
 
 def smsworks_routes(*, name: str, settings: SmsWorksSettings, report: Report) -> list[Route]:
@@ -44,11 +50,16 @@ def smsworks_routes(*, name: str, settings: SmsWorksSettings, report: Report) ->
         state = _STATES.get(fields["status"].lower())
         if state is not None:
             reason = fields.get("failurereason.details") or fields.get("failurereason") or None
-            await report(DeliveryReport(
-                provider=name, provider_message_id=fields["messageid"], status=state,
-                error_code=fields.get("failurereason.code") or None, reason=reason,
-                job_id=fields.get("tag") or None,
-            ))  # fmt: skip
+            await report(
+                DeliveryReport(
+                    provider=name,
+                    provider_message_id=fields["messageid"],
+                    status=state,
+                    error_code=fields.get("failurereason.code") or None,
+                    reason=reason,
+                    job_id=fields.get("tag") or None,
+                )
+            )
         return Response(status_code=200)
 
     return [Route(f"/webhooks/{name}/status", status, methods=["POST"])]

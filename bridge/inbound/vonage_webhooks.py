@@ -42,8 +42,14 @@ __all__ = ["vonage_routes"]
 
 log = logging.getLogger(__name__)
 # Vonage's receipt ``status`` values as the bridge's states; "unknown" changes nothing.
-_STATES = {"delivered": "delivered", "expired": "undelivered", "failed": "undelivered",
-           "rejected": "undelivered", "accepted": "sent", "buffered": "sent"}  # fmt: skip
+_STATES = {
+    "delivered": "delivered",
+    "expired": "undelivered",
+    "failed": "undelivered",
+    "rejected": "undelivered",
+    "accepted": "sent",
+    "buffered": "sent",
+}
 
 
 def _number(value: str) -> str:
@@ -51,9 +57,14 @@ def _number(value: str) -> str:
 
 
 def vonage_routes(
-    *, name: str, settings: VonageSettings, receive: Receive, receive_part: ReceivePart,
-    report: Report, clock: Clock,
-) -> list[Route]:  # fmt: skip
+    *,
+    name: str,
+    settings: VonageSettings,
+    receive: Receive,
+    receive_part: ReceivePart,
+    report: Report,
+    clock: Clock,
+) -> list[Route]:
     async def checked(request: Request) -> dict[str, str] | Response:
         fields = await read_fields(request)
         if isinstance(fields, Response):
@@ -69,8 +80,9 @@ def vonage_routes(
                 return fields
             log.warning("refused a %s webhook without the right token", name)
             return refusal(403, "The request does not carry this bridge's webhook token.")
-        return refusal(403, "Webhooks are off for this provider: configure signature_secret or"
-                            " webhook_secret.")  # fmt: skip
+        return refusal(
+            403, "Webhooks are off for this provider: configure signature_secret or webhook_secret."
+        )
 
     async def inbound(request: Request) -> Response:
         fields = await required_fields(checked, request, "msisdn", "to", "messageId")
@@ -84,11 +96,16 @@ def vonage_routes(
                 return refusal(400, "The concat-ref, concat-total or concat-part is not valid.")
             await receive_part(part)
         else:
-            await receive(InboundSms(
-                provider=name, provider_message_id=fields["messageId"],
-                from_number=_number(fields["msisdn"]), to_number=_number(fields["to"]),
-                text=fields.get("text", ""), received_at=clock(),
-            ))  # fmt: skip
+            await receive(
+                InboundSms(
+                    provider=name,
+                    provider_message_id=fields["messageId"],
+                    from_number=_number(fields["msisdn"]),
+                    to_number=_number(fields["to"]),
+                    text=fields.get("text", ""),
+                    received_at=clock(),
+                )
+            )
         return Response(status_code=200)
 
     async def status(request: Request) -> Response:
@@ -98,11 +115,17 @@ def vonage_routes(
         state = _STATES.get(fields["status"].lower())
         if state is not None:
             code = fields.get("err-code") or None
-            await report(DeliveryReport(
-                provider=name, provider_message_id=fields["messageId"], status=state,
-                error_code=None if code == "0" else code, reason=describe_receipt_error(code),
-                price=fields.get("price") or None, job_id=fields.get("client-ref") or None,
-            ))  # fmt: skip
+            await report(
+                DeliveryReport(
+                    provider=name,
+                    provider_message_id=fields["messageId"],
+                    status=state,
+                    error_code=None if code == "0" else code,
+                    reason=describe_receipt_error(code),
+                    price=fields.get("price") or None,
+                    job_id=fields.get("client-ref") or None,
+                )
+            )
         return Response(status_code=200)
 
     methods = ["GET", "POST"]
@@ -121,7 +144,13 @@ def _part(name: str, fields: dict[str, str], clock: Clock) -> InboundPart | None
     if not ref or not 1 <= part <= total <= 255:
         return None
     return InboundPart(
-        provider=name, provider_message_id=fields["messageId"],
-        from_number=_number(fields["msisdn"]), to_number=_number(fields["to"]),
-        text=fields.get("text", ""), received_at=clock(), concat_ref=ref, part=part, total=total,
-    )  # fmt: skip
+        provider=name,
+        provider_message_id=fields["messageId"],
+        from_number=_number(fields["msisdn"]),
+        to_number=_number(fields["to"]),
+        text=fields.get("text", ""),
+        received_at=clock(),
+        concat_ref=ref,
+        part=part,
+        total=total,
+    )

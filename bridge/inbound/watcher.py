@@ -71,8 +71,12 @@ class ReplyNumberWatcher:
                 failures = 0
             except TemporaryFailure as exc:
                 failures += 1
-                log.warning("watching %s: %s; trying again in %.0f s", self._provider.name,
-                            exc.reason, self._delay(failures))  # fmt: skip
+                log.warning(
+                    "watching %s: %s; trying again in %.0f s",
+                    self._provider.name,
+                    exc.reason,
+                    self._delay(failures),
+                )
             except Exception:
                 failures += 1
                 log.exception("watching %s failed", self._provider.name)
@@ -89,9 +93,11 @@ class ReplyNumberWatcher:
             _, fresh = await self._store.receive_sms(sms, now=self._clock())
             new += fresh
         if texts:
-            await self._store.set_watch_cursor(provider=self._provider.name,
-                                               reply_number=self._number,
-                                               seen_until=texts[-1].received_at)  # fmt: skip
+            await self._store.set_watch_cursor(
+                provider=self._provider.name,
+                reply_number=self._number,
+                seen_until=texts[-1].received_at,
+            )
         if new:
             self._wake()
         if self._report is not None:

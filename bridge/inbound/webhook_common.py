@@ -87,8 +87,13 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, str]:
     elif isinstance(data, list):
         items = [(str(i), v) for i, v in enumerate(data)]
     else:
-        return {prefix: "" if data is None else str(data).lower() if isinstance(data, bool)
-                else str(data)}  # fmt: skip
+        return {
+            prefix: ""
+            if data is None
+            else str(data).lower()
+            if isinstance(data, bool)
+            else str(data)
+        }
     flat: dict[str, str] = {}
     for key, value in items:
         flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))

@@ -61,9 +61,14 @@ def _signed_url(request: Request, public_url: str | None) -> str:
 
 
 def twilio_routes(
-    *, token: str, public_url: str | None, receive: Receive, report: Report, clock: Clock,
+    *,
+    token: str,
+    public_url: str | None,
+    receive: Receive,
+    report: Report,
+    clock: Clock,
     name: str = "twilio",
-) -> list[Route]:  # fmt: skip
+) -> list[Route]:
     async def checked(request: Request) -> dict[str, str] | Response:
         form = await _form(request)
         if isinstance(form, Response):
@@ -78,11 +83,16 @@ def twilio_routes(
         fields = await required_fields(checked, request, "MessageSid", "From", "To")
         if isinstance(fields, Response):
             return fields
-        await receive(InboundSms(
-            provider=name, provider_message_id=fields["MessageSid"],
-            from_number=fields["From"], to_number=fields["To"], text=fields.get("Body", ""),
-            received_at=clock(),
-        ))  # fmt: skip
+        await receive(
+            InboundSms(
+                provider=name,
+                provider_message_id=fields["MessageSid"],
+                from_number=fields["From"],
+                to_number=fields["To"],
+                text=fields.get("Body", ""),
+                received_at=clock(),
+            )
+        )
         return _twiml()
 
     async def status(request: Request) -> Response:
@@ -90,10 +100,15 @@ def twilio_routes(
         if isinstance(fields, Response):
             return fields
         code = fields.get("ErrorCode") or None
-        await report(DeliveryReport(
-            provider=name, provider_message_id=fields["MessageSid"],
-            status=fields["MessageStatus"], error_code=code, reason=describe_error(code),
-        ))  # fmt: skip
+        await report(
+            DeliveryReport(
+                provider=name,
+                provider_message_id=fields["MessageSid"],
+                status=fields["MessageStatus"],
+                error_code=code,
+                reason=describe_error(code),
+            )
+        )
         return _twiml()
 
     return [
@@ -121,10 +136,16 @@ def sandbox_routes(*, receive: Receive, clock: Clock, default_region: str) -> li
         except InvalidNumber as exc:
             return refusal(400, exc.reason)
         message_id = fields.get("MessageId") or "SBI" + secrets.token_hex(16)
-        await receive(InboundSms(
-            provider="sandbox", provider_message_id=message_id, from_number=sender,
-            to_number=to, text=fields.get("Body", ""), received_at=clock(),
-        ))  # fmt: skip
+        await receive(
+            InboundSms(
+                provider="sandbox",
+                provider_message_id=message_id,
+                from_number=sender,
+                to_number=to,
+                text=fields.get("Body", ""),
+                received_at=clock(),
+            )
+        )
         return PlainTextResponse(f"Received as {message_id}\n")
 
     return [Route("/webhooks/sandbox/inbound", inbound, methods=["POST"])]

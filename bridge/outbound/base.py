@@ -32,6 +32,11 @@ class MailTransport(Protocol):
     name: str
 
     async def deliver(
-        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes,
-        key: str | None = None, retry: bool = False,
-    ) -> None: ...  # fmt: skip
+        self,
+        *,
+        envelope_from: str,
+        recipients: tuple[str, ...],
+        content: bytes,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> None: ...

@@ -30,9 +30,14 @@ class ImapAppendTransport:
         self._settings = settings
 
     async def deliver(
-        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes,
-        key: str | None = None, retry: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        *,
+        envelope_from: str,
+        recipients: tuple[str, ...],
+        content: bytes,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> None:
         where = f"the mailbox {self._settings.username}@{self._settings.host}"
         try:
             await self._append(content)
@@ -58,8 +63,9 @@ class ImapAppendTransport:
         if s.security == "none":
             return aioimaplib.IMAP4(host=s.host, port=s.server_port, timeout=s.timeout_seconds)
         context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
-        return aioimaplib.IMAP4_SSL(host=s.host, port=s.server_port, ssl_context=context,
-                                    timeout=s.timeout_seconds)  # fmt: skip
+        return aioimaplib.IMAP4_SSL(
+            host=s.host, port=s.server_port, ssl_context=context, timeout=s.timeout_seconds
+        )
 
 
 class _Refused(Exception):

@@ -66,11 +66,16 @@ def inbound_email(parts: InboundEmailParts) -> bytes:
         ("Message-ID", f"<{parts.inbound_id}@{parts.hostname}>"),
     ]
     if parts.conversation is not None:
-        headers += [("In-Reply-To", parts.conversation.message_id),
-                    ("References", parts.conversation.message_id)]  # fmt: skip
-    headers += [("X-SMS-Reply-Number", parts.reply_number), ("MIME-Version", "1.0"),
-                ("Content-Type", 'text/plain; charset="utf-8"'),
-                ("Content-Transfer-Encoding", "quoted-printable")]  # fmt: skip
+        headers += [
+            ("In-Reply-To", parts.conversation.message_id),
+            ("References", parts.conversation.message_id),
+        ]
+    headers += [
+        ("X-SMS-Reply-Number", parts.reply_number),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", 'text/plain; charset="utf-8"'),
+        ("Content-Transfer-Encoding", "quoted-printable"),
+    ]
     head = "".join(f"{name}: {_one_line(value)}\r\n" for name, value in headers)
     return head.encode() + b"\r\n" + _quoted_printable(_body(parts))
 

@@ -51,9 +51,14 @@ class MaildirTransport:
         self.path = path
 
     async def deliver(
-        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes,
-        key: str | None = None, retry: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        *,
+        envelope_from: str,
+        recipients: tuple[str, ...],
+        content: bytes,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> None:
         data = _with_return_path(envelope_from, content)
         name = f"{key or new_id('m')}.smsbridge"  # one unkeyed (a test's) gets a fresh id
         try:
@@ -145,16 +150,24 @@ class SmtpTransport:
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
 
     async def deliver(
-        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes,
-        key: str | None = None, retry: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        *,
+        envelope_from: str,
+        recipients: tuple[str, ...],
+        content: bytes,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> None:
         try:
             refused = await self._send(envelope_from, recipients, content)
         except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
             raise self._translate(exc) from exc
         for reply in refused.values():
-            log.warning("%s refused one recipient (%s); delivered to the others", self._where,
-                        _reply(reply.code, reply.message))  # fmt: skip
+            log.warning(
+                "%s refused one recipient (%s); delivered to the others",
+                self._where,
+                _reply(reply.code, reply.message),
+            )
         log.debug("%s accepted mail for %d recipient(s)", self._where, len(recipients))
 
     async def _send(
@@ -171,9 +184,12 @@ class SmtpTransport:
         return await self._on(client, envelope_from, recipients, content)
 
     async def _on(
-        self, client: aiosmtplib.SMTP, envelope_from: str, recipients: tuple[str, ...],
+        self,
+        client: aiosmtplib.SMTP,
+        envelope_from: str,
+        recipients: tuple[str, ...],
         content: bytes,
-    ) -> dict[str, aiosmtplib.SMTPResponse]:  # fmt: skip
+    ) -> dict[str, aiosmtplib.SMTPResponse]:
         try:
             refused, _ = await client.sendmail(envelope_from, list(recipients), content)
         except BaseException:

@@ -85,9 +85,13 @@ def failure_notice(job: SmsJob, *, from_address: str, now: datetime, hostname: s
         "This message was sent automatically by the SMS bridge.",
     ]
     notice = _Notice(
-        author=job.author, to_number=job.to_number, subject=job.subject,
-        message_id=job.message_id, headline=headline, body=_join(paragraphs),
-    )  # fmt: skip
+        author=job.author,
+        to_number=job.to_number,
+        subject=job.subject,
+        message_id=job.message_id,
+        headline=headline,
+        body=_join(paragraphs),
+    )
     return _compose(notice, from_address=from_address, now=now, hostname=hostname)
 
 
@@ -106,19 +110,33 @@ def truncation_notice(
         "This message was sent automatically by the SMS bridge.",
     ]
     notice = _Notice(
-        author=job.author, to_number=job.to_number, subject=job.subject,
-        message_id=job.message_id, headline=headline, body=_join(paragraphs),
-    )  # fmt: skip
+        author=job.author,
+        to_number=job.to_number,
+        subject=job.subject,
+        message_id=job.message_id,
+        headline=headline,
+        body=_join(paragraphs),
+    )
     return _compose(notice, from_address=from_address, now=now, hostname=hostname)
 
 
 def mailbox_notice(
-    *, author: str, subject: str, message_id: str, problems: list[str], sent: int, now: datetime,
-    from_address: str, hostname: str,
-) -> bytes:  # fmt: skip
+    *,
+    author: str,
+    subject: str,
+    message_id: str,
+    problems: list[str],
+    sent: int,
+    now: datetime,
+    from_address: str,
+    hostname: str,
+) -> bytes:
     """The email telling an author why (part of) their email to the SMS mailbox was not sent."""
-    headline = ("Some of your texts were not sent." if sent
-                else "Your email to the SMS mailbox was not sent as a text.")  # fmt: skip
+    headline = (
+        "Some of your texts were not sent."
+        if sent
+        else "Your email to the SMS mailbox was not sent as a text."
+    )
     paragraphs = [
         headline,
         *[f"Why: {_sentence(problem)}" for problem in problems],
@@ -127,8 +145,14 @@ def mailbox_notice(
         f"Reference for support: your email {message_id}, at {_utc(now)}.",
         "This message was sent automatically by the SMS bridge.",
     ]
-    notice = _Notice(author=author, to_number="", subject=subject, message_id=message_id,
-                     headline=headline, body=_join(paragraphs))  # fmt: skip
+    notice = _Notice(
+        author=author,
+        to_number="",
+        subject=subject,
+        message_id=message_id,
+        headline=headline,
+        body=_join(paragraphs),
+    )
     return _compose(notice, from_address=from_address, now=now, hostname=hostname)
 
 

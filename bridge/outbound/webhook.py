@@ -24,13 +24,30 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def webhook_body(*, inbound_id: str, provider: str, provider_message_id: str, sender: str,
-                 to: str, text: str, received_at: datetime, route: str) -> bytes:  # fmt: skip
-    return json.dumps({
-        "id": inbound_id, "provider": provider, "provider_message_id": provider_message_id,
-        "from": sender, "to": to, "text": text, "received_at": received_at.isoformat(),
-        "route": route,
-    }, ensure_ascii=False).encode()  # fmt: skip
+def webhook_body(
+    *,
+    inbound_id: str,
+    provider: str,
+    provider_message_id: str,
+    sender: str,
+    to: str,
+    text: str,
+    received_at: datetime,
+    route: str,
+) -> bytes:
+    return json.dumps(
+        {
+            "id": inbound_id,
+            "provider": provider,
+            "provider_message_id": provider_message_id,
+            "from": sender,
+            "to": to,
+            "text": text,
+            "received_at": received_at.isoformat(),
+            "route": route,
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 class WebhookTransport:
@@ -42,9 +59,14 @@ class WebhookTransport:
         self._timeout = timeout
 
     async def deliver(
-        self, *, envelope_from: str, recipients: tuple[str, ...], content: bytes,
-        key: str | None = None, retry: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        *,
+        envelope_from: str,
+        recipients: tuple[str, ...],
+        content: bytes,
+        key: str | None = None,
+        retry: bool = False,
+    ) -> None:
         for url in recipients:
             await self._post(url, content)
 

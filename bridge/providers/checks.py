@@ -23,15 +23,23 @@ def provider_warnings(settings: Settings) -> list[str]:
         if isinstance(entry, VonageSettings) and not (
             entry.signature_secret or entry.webhook_secret
         ):
-            warnings.append(f"{where}: Vonage's webhooks will be refused (403): set its signature"
-                            " secret or webhook secret, or replies and receipts cannot arrive")  # fmt: skip
+            warnings.append(
+                f"{where}: Vonage's webhooks will be refused (403): set its signature"
+                " secret or webhook secret, or replies and receipts cannot arrive"
+            )
         if isinstance(entry, SmsWorksSettings) and settings.numbers and not entry.watch_seconds:
-            warnings.append(f"{where}: watch_seconds is 0, so replies to the reply numbers are"
-                            " not read from The SMS Works' inbox")  # fmt: skip
-        wants_hooks = isinstance(entry, VonageSettings | SmsWorksSettings) or (
-            isinstance(entry, TwilioEntry) and not entry.watch_seconds
-        ) or (isinstance(entry, HttpProviderSettings) and entry.status is not None)  # fmt: skip
+            warnings.append(
+                f"{where}: watch_seconds is 0, so replies to the reply numbers are"
+                " not read from The SMS Works' inbox"
+            )
+        wants_hooks = (
+            isinstance(entry, VonageSettings | SmsWorksSettings)
+            or (isinstance(entry, TwilioEntry) and not entry.watch_seconds)
+            or (isinstance(entry, HttpProviderSettings) and entry.status is not None)
+        )
         if wants_hooks and not public:
-            warnings.append(f"{where}: bridge.public_url is not set, so {name} is given no"
-                            " delivery-report URL and texts stay 'sent'")  # fmt: skip
+            warnings.append(
+                f"{where}: bridge.public_url is not set, so {name} is given no"
+                " delivery-report URL and texts stay 'sent'"
+            )
     return warnings

@@ -49,12 +49,23 @@ class HttpProvider:
         self._status_url = status_url or ""
 
     async def send(self, sms: OutboundSms) -> SendResult:
-        values = {"to": sms.to, "to_digits": _digits(sms.to), "sender": sms.sender,
-                  "sender_digits": _digits(sms.sender), "text": sms.text, "job_id": sms.job_id,
-                  "unicode": "1" if sms.encoding == UCS2 else "0",
-                  "status_url": self._status_url}  # fmt: skip
-        response = await request(self._client, self.name, self._settings.method,
-                                 self._settings.url, **self._request(values))  # fmt: skip
+        values = {
+            "to": sms.to,
+            "to_digits": _digits(sms.to),
+            "sender": sms.sender,
+            "sender_digits": _digits(sms.sender),
+            "text": sms.text,
+            "job_id": sms.job_id,
+            "unicode": "1" if sms.encoding == UCS2 else "0",
+            "status_url": self._status_url,
+        }
+        response = await request(
+            self._client,
+            self.name,
+            self._settings.method,
+            self._settings.url,
+            **self._request(values),
+        )
         return self._verdict(response)
 
     async def find_sent(self, sms: OutboundSms) -> SendResult | None:
@@ -94,8 +105,10 @@ class HttpProvider:
             if mapping.status_field is None or str(status) in mapping.success_values:
                 message_id = dig(body, mapping.message_id)
                 price = dig(body, mapping.price_field)
-                return SendResult(provider_message_id="" if message_id is None else str(message_id),
-                                  price=None if price is None else str(price))  # fmt: skip
+                return SendResult(
+                    provider_message_id="" if message_id is None else str(message_id),
+                    price=None if price is None else str(price),
+                )
         code = dig(body, mapping.error_field) if mapping.error_field else None
         code = dig(body, mapping.status_field) if code is None else code
         message = dig(body, mapping.error_message_field)
@@ -119,11 +132,16 @@ class HttpProvider:
         if code is not None and code in self._settings.response.permanent_errors:
             return PermanentFailure(reason, code=code)
         if status in (401, 403):
-            return TemporaryFailure(f"{self.name} refused the bridge's credentials; an"
-                                    " administrator must check them", code="auth")  # fmt: skip
+            return TemporaryFailure(
+                f"{self.name} refused the bridge's credentials; an administrator must check them",
+                code="auth",
+            )
         if status in (408, 429) or status >= 500:
-            return TemporaryFailure(f"{self.name} is unavailable (HTTP {status})",
-                                    code=code or str(status), retry_after=retry_after(response))  # fmt: skip
+            return TemporaryFailure(
+                f"{self.name} is unavailable (HTTP {status})",
+                code=code or str(status),
+                retry_after=retry_after(response),
+            )
         if 400 <= status < 500:
             return PermanentFailure(reason, code=code or str(status))
         return TemporaryFailure(reason, code=code)

@@ -28,8 +28,9 @@ def transport_failure(exc: httpx.TransportError, provider: str) -> TemporaryFail
         reason = f"the bridge could not reach {provider} ({type(exc).__name__})"
         return TemporaryFailure(reason, code="network")
     if isinstance(exc, httpx.TimeoutException):
-        return TemporaryFailure(f"{provider} did not answer in time", code="timeout",
-                                maybe_sent=True)  # fmt: skip
+        return TemporaryFailure(
+            f"{provider} did not answer in time", code="timeout", maybe_sent=True
+        )
     reason = f"the connection to {provider} broke before it answered ({type(exc).__name__})"
     return TemporaryFailure(reason, code="network", maybe_sent=True)
 

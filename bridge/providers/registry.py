@@ -63,10 +63,13 @@ def provider_transport() -> httpx.AsyncBaseTransport | None:
 def build_providers(settings: Settings) -> ProviderSet:
     client = httpx.AsyncClient(transport=provider_transport())
     carriers = [
-        Carrier(name, _provider(settings, name, entry, client),
-                Breaker(failures=entry.breaker_failures, cooldown=entry.breaker_cooldown_seconds))
+        Carrier(
+            name,
+            _provider(settings, name, entry, client),
+            Breaker(failures=entry.breaker_failures, cooldown=entry.breaker_cooldown_seconds),
+        )
         for name, entry in settings.provider_entries.items()
-    ]  # fmt: skip
+    ]
     return ProviderSet(ProviderChoice(carriers, settings.provider_rules), client)
 
 

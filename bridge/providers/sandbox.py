@@ -70,10 +70,16 @@ class _Journal:
 
     def append(self, sms: OutboundSms, message_id: str) -> None:
         line = json.dumps(
-            {"job_id": sms.job_id, "message_id": message_id, "to": sms.to, "sender": sms.sender,
-             "text": sms.text, "at": time.time()},
+            {
+                "job_id": sms.job_id,
+                "message_id": message_id,
+                "to": sms.to,
+                "sender": sms.sender,
+                "text": sms.text,
+                "at": time.time(),
+            },
             ensure_ascii=False,
-        )  # fmt: skip
+        )
         with self._lock:
             if self._fd is None:
                 self._path.parent.mkdir(parents=True, exist_ok=True)

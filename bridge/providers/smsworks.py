@@ -67,20 +67,32 @@ class SmsWorksProvider:
         self._headers = {"Authorization": jwt if jwt.upper().startswith("JWT ") else f"JWT {jwt}"}
 
     async def send(self, sms: OutboundSms) -> SendResult:
-        body: dict[str, Any] = {"sender": sms.sender, "destination": _digits(sms.to),
-                                "content": sms.text, "tag": sms.job_id}  # fmt: skip
+        body: dict[str, Any] = {
+            "sender": sms.sender,
+            "destination": _digits(sms.to),
+            "content": sms.text,
+            "tag": sms.job_id,
+        }
         if self._callback:
             body["deliveryreporturl"] = self._callback
-        response = await request(self._client, "The SMS Works", "POST",
-                                 f"{self._base}/v1/message/send", json=body,
-                                 headers=self._headers, timeout=self._settings.timeout_seconds)  # fmt: skip
+        response = await request(
+            self._client,
+            "The SMS Works",
+            "POST",
+            f"{self._base}/v1/message/send",
+            json=body,
+            headers=self._headers,
+            timeout=self._settings.timeout_seconds,
+        )
         if not response.is_success:
             raise _failure(response)
         answer = json_body(response)
         used = answer.get("creditsUsed")
-        return SendResult(provider_message_id=str(answer.get("messageid") or ""),
-                          status=str(answer.get("status") or "sent").lower(),
-                          price=f"{used} credits" if used is not None else None)  # fmt: skip
+        return SendResult(
+            provider_message_id=str(answer.get("messageid") or ""),
+            status=str(answer.get("status") or "sent").lower(),
+            price=f"{used} credits" if used is not None else None,
+        )
 
     async def find_sent(self, sms: OutboundSms) -> SendResult | None:
         raise OutcomeUnknown(sms.job_id)
@@ -88,9 +100,15 @@ class SmsWorksProvider:
     async def list_inbound(self, reply_number: str, *, since: datetime | None) -> list[InboundSms]:
         """Texts in the account's inbox to ``reply_number`` received after ``since``, oldest
         first; the store ignores one it already has, so overlapping polls are harmless."""
-        response = await request(self._client, "The SMS Works", "GET",
-                                 f"{self._base}/v1/messages/inbox", params={"limit": INBOX_LIMIT},
-                                 headers=self._headers, timeout=self._settings.timeout_seconds)  # fmt: skip
+        response = await request(
+            self._client,
+            "The SMS Works",
+            "GET",
+            f"{self._base}/v1/messages/inbox",
+            params={"limit": INBOX_LIMIT},
+            headers=self._headers,
+            timeout=self._settings.timeout_seconds,
+        )
         if not response.is_success:
             failure = _failure(response)
             raise TemporaryFailure(failure.reason, code=failure.code)
@@ -121,11 +139,13 @@ def _messages(response: httpx.Response) -> list[dict[str, Any]]:
 
 def _inbound(provider: str, message: dict[str, Any]) -> InboundSms:
     return InboundSms(
-        provider=provider, provider_message_id=str(message["messageid"]),
+        provider=provider,
+        provider_message_id=str(message["messageid"]),
         from_number=_number(message.get("source") or message.get("sender")),
-        to_number=_number(message.get("destination")), text=str(message.get("content") or ""),
+        to_number=_number(message.get("destination")),
+        text=str(message.get("content") or ""),
         received_at=_when(message.get("created") or message.get("received")),
-    )  # fmt: skip
+    )
 
 
 def _when(value: object) -> datetime:
@@ -141,13 +161,20 @@ def _failure(response: httpx.Response) -> TemporaryFailure | PermanentFailure:
     body = json_body(response)
     said = str(body.get("message") or body.get("error") or "")
     if status in (401, 403):
-        return TemporaryFailure("The SMS Works refused the bridge's JWT; an administrator must"
-                                " check it", code="auth")  # fmt: skip
+        return TemporaryFailure(
+            "The SMS Works refused the bridge's JWT; an administrator must check it", code="auth"
+        )
     if status == 402:
         return TemporaryFailure("the bridge's SMS Works account is out of credit", code="402")
     if status == 429 or status >= 500:
-        return TemporaryFailure(f"The SMS Works is unavailable (HTTP {status})", code=str(status),
-                                retry_after=retry_after(response))  # fmt: skip
-    reason = f"The SMS Works refused the text: {said}" if said else (
-        f"The SMS Works refused the text (HTTP {status})")  # fmt: skip
+        return TemporaryFailure(
+            f"The SMS Works is unavailable (HTTP {status})",
+            code=str(status),
+            retry_after=retry_after(response),
+        )
+    reason = (
+        f"The SMS Works refused the text: {said}"
+        if said
+        else (f"The SMS Works refused the text (HTTP {status})")
+    )
     return PermanentFailure(reason, code=str(status))

@@ -75,9 +75,14 @@ class TwilioProvider:
 
     async def send(self, sms: OutboundSms) -> SendResult:
         response = await request(
-            self._client, "Twilio", "POST", self._url, data=self._form(sms), auth=self._auth,
+            self._client,
+            "Twilio",
+            "POST",
+            self._url,
+            data=self._form(sms),
+            auth=self._auth,
             timeout=self._settings.timeout_seconds,
-        )  # fmt: skip
+        )
         return _result(response)
 
     async def find_sent(self, sms: OutboundSms) -> SendResult | None:
@@ -95,9 +100,11 @@ class TwilioProvider:
             query["From"] = sms.sender
         for message in await self._list(query, sms.queued_at):
             if message.get("body") == sms.text and _created_since(message, sms.queued_at):
-                return SendResult(provider_message_id=str(message.get("sid") or ""),
-                                  status=str(message.get("status") or "queued"),
-                                  price=_price(message))  # fmt: skip
+                return SendResult(
+                    provider_message_id=str(message.get("sid") or ""),
+                    status=str(message.get("status") or "queued"),
+                    price=_price(message),
+                )
         return None
 
     async def list_inbound(self, reply_number: str, *, since: datetime | None) -> list[InboundSms]:
@@ -131,8 +138,15 @@ class TwilioProvider:
         return found
 
     async def _get(self, url: str, params: dict[str, str] | None) -> dict[str, Any]:
-        response = await request(self._client, "Twilio", "GET", url, params=params,
-                                 auth=self._auth, timeout=self._settings.timeout_seconds)  # fmt: skip
+        response = await request(
+            self._client,
+            "Twilio",
+            "GET",
+            url,
+            params=params,
+            auth=self._auth,
+            timeout=self._settings.timeout_seconds,
+        )
         if not response.is_success:
             failure = _failure(response)
             raise TemporaryFailure(failure.reason, code=failure.code)
@@ -163,19 +177,25 @@ def _inbound(provider: str, message: dict[str, Any]) -> InboundSms:
     except (TypeError, ValueError):
         received = None
     return InboundSms(
-        provider=provider, provider_message_id=str(message["sid"]),
-        from_number=str(message.get("from") or ""), to_number=str(message.get("to") or ""),
-        text=str(message.get("body") or ""), received_at=received or datetime.now(UTC),
-    )  # fmt: skip
+        provider=provider,
+        provider_message_id=str(message["sid"]),
+        from_number=str(message.get("from") or ""),
+        to_number=str(message.get("to") or ""),
+        text=str(message.get("body") or ""),
+        received_at=received or datetime.now(UTC),
+    )
 
 
 def _report(provider: str, message: dict[str, Any]) -> DeliveryReport:
     code = str(message["error_code"]) if message.get("error_code") else None
     return DeliveryReport(
-        provider=provider, provider_message_id=str(message["sid"]),
-        status=str(message["status"]), error_code=code, reason=describe_error(code),
+        provider=provider,
+        provider_message_id=str(message["sid"]),
+        status=str(message["status"]),
+        error_code=code,
+        reason=describe_error(code),
         price=_price(message),
-    )  # fmt: skip
+    )
 
 
 def _next_page(base: str, uri: object) -> str | None:

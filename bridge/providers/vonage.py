@@ -98,8 +98,14 @@ class VonageProvider:
         self._url = settings.base_url.rstrip("/") + "/sms/json"
 
     async def send(self, sms: OutboundSms) -> SendResult:
-        response = await request(self._client, "Vonage", "POST", self._url,
-                                 data=self._form(sms), timeout=self._settings.timeout_seconds)  # fmt: skip
+        response = await request(
+            self._client,
+            "Vonage",
+            "POST",
+            self._url,
+            data=self._form(sms),
+            timeout=self._settings.timeout_seconds,
+        )
         if not response.is_success:
             raise _http_failure(response)
         return _verdict(json_body(response))
@@ -108,8 +114,13 @@ class VonageProvider:
         raise OutcomeUnknown(sms.job_id)
 
     def _form(self, sms: OutboundSms) -> dict[str, str]:
-        form = {"api_key": self._settings.api_key, "from": digits(sms.sender),
-                "to": digits(sms.to), "text": sms.text, "client-ref": sms.job_id}  # fmt: skip
+        form = {
+            "api_key": self._settings.api_key,
+            "from": digits(sms.sender),
+            "to": digits(sms.to),
+            "text": sms.text,
+            "client-ref": sms.job_id,
+        }
         if sms.encoding == UCS2:
             form["type"] = "unicode"
         if self._callback:
@@ -128,12 +139,16 @@ class VonageProvider:
 def _verdict(body: dict[str, Any]) -> SendResult:
     messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
     if not messages:  # HTTP 200 that says nothing: Vonage may well have taken the text
-        raise TemporaryFailure("Vonage's answer could not be read", code="unreadable",
-                               maybe_sent=True)  # fmt: skip
+        raise TemporaryFailure(
+            "Vonage's answer could not be read", code="unreadable", maybe_sent=True
+        )
     accepted = [m for m in messages if str(m.get("status")) == "0"]
     if accepted:  # some parts out: the text has gone, whatever happened to the others
-        return SendResult(provider_message_id=str(accepted[0].get("message-id") or ""),
-                          status="sent", price=_total_price(accepted))  # fmt: skip
+        return SendResult(
+            provider_message_id=str(accepted[0].get("message-id") or ""),
+            status="sent",
+            price=_total_price(accepted),
+        )
     refused = messages[0]
     code = str(refused.get("status"))
     temporary, reason = _STATUS.get(code, (False, ""))
@@ -155,9 +170,15 @@ def _total_price(messages: list[dict[str, Any]]) -> str | None:
 def _http_failure(response: httpx.Response) -> TemporaryFailure | PermanentFailure:
     status = response.status_code
     if status in (401, 403):
-        return TemporaryFailure("Vonage refused the bridge's credentials; an administrator must"
-                                " check the API key and secret", code="auth")  # fmt: skip
+        return TemporaryFailure(
+            "Vonage refused the bridge's credentials; an administrator must"
+            " check the API key and secret",
+            code="auth",
+        )
     if status == 429 or status >= 500:
-        return TemporaryFailure(f"Vonage is unavailable (HTTP {status})", code=str(status),
-                                retry_after=retry_after(response))  # fmt: skip
+        return TemporaryFailure(
+            f"Vonage is unavailable (HTTP {status})",
+            code=str(status),
+            retry_after=retry_after(response),
+        )
     return PermanentFailure(f"Vonage refused the request (HTTP {status})", code=str(status))

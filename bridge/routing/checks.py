@@ -17,8 +17,10 @@ def warnings_for(routes: tuple[RouteSettings, ...], inbound: InboundSettings) ->
     for index, route in enumerate(routes):
         earlier = next((r for r in routes[:index] if _covers(r, route)), None)
         if earlier is not None:
-            found.append(f"route {route.name!r} can never match: route {earlier.name!r} before it"
-                         " matches every text it would")  # fmt: skip
+            found.append(
+                f"route {route.name!r} can never match: route {earlier.name!r} before it"
+                " matches every text it would"
+            )
         found += _keyword_warnings(route, inbound)
     return found
 
@@ -60,9 +62,15 @@ def _window_covers(first: RouteSettings, later: RouteSettings) -> bool:
 
 
 def _keyword_warnings(route: RouteSettings, inbound: InboundSettings) -> list[str]:
-    reserved = {w.casefold(): kind for kind, words in (
-        ("opt-out", inbound.stop_words), ("opt-in", inbound.start_words), ("help", inbound.help_words),
-    ) for w in words}  # fmt: skip
+    reserved = {
+        w.casefold(): kind
+        for kind, words in (
+            ("opt-out", inbound.stop_words),
+            ("opt-in", inbound.start_words),
+            ("help", inbound.help_words),
+        )
+        for w in words
+    }
     return [
         f"route {route.name!r}: the keyword {keyword.upper()} is reserved ({reserved[keyword]});"
         f" a text that is just {keyword.upper()} is handled as {reserved[keyword]} and never routed"

@@ -104,8 +104,13 @@ class RoutingTable:
             considered.append(Considered(route.name, reasons))
             if not reasons:
                 local = at.astimezone(ZoneInfo(route.timezone))
-                return Decision(route.name, route.destination, route.timezone, tuple(considered),
-                                f"{local:%H:%M %A %d %B %Y} ({route.timezone})")  # fmt: skip
+                return Decision(
+                    route.name,
+                    route.destination,
+                    route.timezone,
+                    tuple(considered),
+                    f"{local:%H:%M %A %d %B %Y} ({route.timezone})",
+                )
         raise AssertionError("the default route matches every text")
 
 
@@ -118,14 +123,16 @@ def _route(settings: RouteSettings, calendars: dict[str, frozenset[date]]) -> Ro
     if settings.keywords:
         conditions.append(KeywordIs(settings.keywords))
     if settings.days or settings.start:
-        conditions.append(TimeWindow(settings.days, _time(settings.start), _time(settings.end),
-                                     settings.timezone))  # fmt: skip
+        conditions.append(
+            TimeWindow(settings.days, _time(settings.start), _time(settings.end), settings.timezone)
+        )
     for name in settings.during:
         conditions.append(CalendarIs(name, calendars[name], settings.timezone))
     for name in settings.except_during:
         conditions.append(CalendarIs(name, calendars[name], settings.timezone, outside=True))
-    destination = Destination(settings.emails, settings.owner, settings.auto_reply,
-                              settings.forward_to, settings.webhook)  # fmt: skip
+    destination = Destination(
+        settings.emails, settings.owner, settings.auto_reply, settings.forward_to, settings.webhook
+    )
     return Route(settings.name, tuple(conditions), destination, settings.timezone)
 
 

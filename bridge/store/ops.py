@@ -47,15 +47,32 @@ def insert_sms(job: NewSmsJob, now: float) -> Op[str]:
         " sender, body, encoding, segments, route, state, next_attempt_at, created_at,"
         " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'queued',?,?,?)"
         " ON CONFLICT (idempotency_key) DO NOTHING",
-        job_id, job.idempotency_key, job.message_id, job.author, job.subject, job.to_number,
-        job.sender, job.text, job.encoding, job.segments, job.route, now, now, now,
-    )  # fmt: skip
+        job_id,
+        job.idempotency_key,
+        job.message_id,
+        job.author,
+        job.subject,
+        job.to_number,
+        job.sender,
+        job.text,
+        job.encoding,
+        job.segments,
+        job.route,
+        now,
+        now,
+        now,
+    )
     if added:
         if job.author and job.sender.startswith("+"):  # a number the customer can reply to
             yield from inbound.record_conversation(
-                customer=job.to_number, reply_number=job.sender, author=job.author,
-                message_id=job.message_id, subject=job.subject, text=job.text, now=now,
-            )  # fmt: skip
+                customer=job.to_number,
+                reply_number=job.sender,
+                author=job.author,
+                message_id=job.message_id,
+                subject=job.subject,
+                text=job.text,
+                now=now,
+            )
         return job_id
     row = yield one_row("SELECT id FROM sms_jobs WHERE idempotency_key = ?", job.idempotency_key)
     return str(row["id"])
@@ -66,9 +83,15 @@ def insert_mail(mail: NewMailJob, now: float) -> Op[str]:
     yield count(
         "INSERT INTO mail_jobs (id, kind, envelope_from, recipients, content, state,"
         " next_attempt_at, created_at, updated_at) VALUES (?,?,?,?,?,'queued',?,?,?)",
-        mail_id, mail.kind, mail.envelope_from, json.dumps(list(mail.recipients)),
-        mail.content, now, now, now,
-    )  # fmt: skip
+        mail_id,
+        mail.kind,
+        mail.envelope_from,
+        json.dumps(list(mail.recipients)),
+        mail.content,
+        now,
+        now,
+        now,
+    )
     return mail_id
 
 
@@ -110,9 +133,15 @@ def claim(table: str, now: float, limit: int, lease: float, owner: str) -> Op[li
     )
     rows: list[object] = yield all_rows(
         update.format(doubt="(state = 'sending')", pick=sqlite_pick),
-        now + lease, owner, now, now, now, limit,
-        postgres=update.format(doubt="(state = 'sending')::int", pick=postgres_pick), alone=True,
-    )  # fmt: skip
+        now + lease,
+        owner,
+        now,
+        now,
+        now,
+        limit,
+        postgres=update.format(doubt="(state = 'sending')::int", pick=postgres_pick),
+        alone=True,
+    )
     return rows
 
 
@@ -121,52 +150,86 @@ def sms_sent(job_id: str, provider: str, result: SendResult, now: float) -> Op[i
         "UPDATE sms_jobs SET state = 'sent', provider = ?, provider_message_id = ?, price = ?,"
         " lease_until = NULL, lease_owner = NULL, error = NULL, error_code = NULL,"
         " maybe_sent_via = NULL, updated_at = ? WHERE id = ?",
-        provider, result.provider_message_id, result.price, now, job_id, alone=True,
-    )  # fmt: skip
+        provider,
+        result.provider_message_id,
+        result.price,
+        now,
+        job_id,
+        alone=True,
+    )
     return changed
 
 
-def sms_retry(job_id: str, error: str, code: str | None, at: float, now: float,
-              maybe_sent_via: str | None) -> Op[int]:  # fmt: skip
+def sms_retry(
+    job_id: str, error: str, code: str | None, at: float, now: float, maybe_sent_via: str | None
+) -> Op[int]:
     changed: int = yield count(
         "UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, error = ?, error_code = ?,"
         " maybe_sent_via = ?, lease_until = NULL, lease_owner = NULL, updated_at = ? WHERE id = ?",
-        at, error, code, maybe_sent_via, now, job_id, alone=True,
-    )  # fmt: skip
+        at,
+        error,
+        code,
+        maybe_sent_via,
+        now,
+        job_id,
+        alone=True,
+    )
     return changed
 
 
-def sms_defer(job_id: str, at: float, now: float, error: str | None = None,
-              code: str | None = None) -> Op[int]:  # fmt: skip
+def sms_defer(
+    job_id: str, at: float, now: float, error: str | None = None, code: str | None = None
+) -> Op[int]:
     changed: int = yield count(
         "UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, attempts = attempts - 1,"
         " error = COALESCE(?, error), error_code = COALESCE(?, error_code),"
         " lease_until = NULL, lease_owner = NULL, updated_at = ? WHERE id = ?",
-        at, error, code, now, job_id, alone=True,
-    )  # fmt: skip
+        at,
+        error,
+        code,
+        now,
+        job_id,
+        alone=True,
+    )
     return changed
 
 
-def sms_failed(job_id: str, error: str, code: str | None, now: float,
-               notice: NewMailJob | None) -> Op[None]:  # fmt: skip
+def sms_failed(
+    job_id: str, error: str, code: str | None, now: float, notice: NewMailJob | None
+) -> Op[None]:
     yield count(
         "UPDATE sms_jobs SET state = 'failed', error = ?, error_code = ?, lease_until = NULL,"
         " lease_owner = NULL, updated_at = ? WHERE id = ?",
-        error, code, now, job_id,
-    )  # fmt: skip
+        error,
+        code,
+        now,
+        job_id,
+    )
     if notice is not None:
         yield from insert_mail(notice, now)
 
 
-def sms_reported(job_id: str, state: str, error: str | None, code: str | None, now: float,
-                 notice: NewMailJob | None, price: str | None) -> Op[bool]:  # fmt: skip
+def sms_reported(
+    job_id: str,
+    state: str,
+    error: str | None,
+    code: str | None,
+    now: float,
+    notice: NewMailJob | None,
+    price: str | None,
+) -> Op[bool]:
     """Move a job to a reported state unless it is already final; the notice goes with it."""
     changed = yield count(
         "UPDATE sms_jobs SET state = ?, error = COALESCE(?, error), error_code = COALESCE(?,"
         " error_code), price = COALESCE(?, price), updated_at = ? WHERE id = ?"
         " AND state NOT IN ('delivered', 'undelivered', 'failed')",
-        state, error, code, price, now, job_id,
-    )  # fmt: skip
+        state,
+        error,
+        code,
+        price,
+        now,
+        job_id,
+    )
     if changed and notice is not None:
         yield from insert_mail(notice, now)
     return bool(changed)
@@ -176,8 +239,13 @@ def mail_state(job_id: str, state: str, error: str | None, due: float, now: floa
     changed: int = yield count(
         "UPDATE mail_jobs SET state = ?, error = ?, next_attempt_at = ?, lease_until = NULL,"
         " lease_owner = NULL, updated_at = ? WHERE id = ?",
-        state, error, due, now, job_id, alone=True,
-    )  # fmt: skip
+        state,
+        error,
+        due,
+        now,
+        job_id,
+        alone=True,
+    )
     return changed
 
 
@@ -219,8 +287,10 @@ def heartbeat(owner: str, now: float) -> Op[int]:
     changed: int = yield count(
         "INSERT INTO bridge_heartbeats (owner, at) VALUES (?, ?)"
         " ON CONFLICT (owner) DO UPDATE SET at = excluded.at",
-        owner, now, alone=True,
-    )  # fmt: skip
+        owner,
+        now,
+        alone=True,
+    )
     return changed
 
 
@@ -233,8 +303,9 @@ def counts(day_ago: float) -> Op[QueueCounts]:
         " (SELECT count(*) FROM mail_jobs WHERE state IN ('queued', 'sending')),"
         " (SELECT count(*) FROM sms_jobs WHERE state = 'failed' AND updated_at >= ?),"
         " (SELECT count(*) FROM mail_jobs WHERE state = 'failed' AND updated_at >= ?)",
-        day_ago, day_ago,
-    )  # fmt: skip
+        day_ago,
+        day_ago,
+    )
     return QueueCounts(*(int(value) for value in row))
 
 
@@ -243,8 +314,9 @@ def set_watch_cursor(provider: str, reply_number: str, seen_until: float) -> Op[
         "INSERT INTO watch_cursors VALUES (?,?,?) ON CONFLICT (provider, reply_number)"
         " DO UPDATE SET seen_until = {}(watch_cursors.seen_until, excluded.seen_until)"
     )
-    changed: int = yield count(text.format("max"), provider, reply_number, seen_until,
-                               postgres=text.format("GREATEST"))  # fmt: skip
+    changed: int = yield count(
+        text.format("max"), provider, reply_number, seen_until, postgres=text.format("GREATEST")
+    )
     return changed
 
 
@@ -252,6 +324,8 @@ def set_mailbox_cursor(mailbox: str, uidvalidity: int, last_uid: int) -> Op[int]
     changed: int = yield count(
         "INSERT INTO mailbox_cursors VALUES (?,?,?) ON CONFLICT (mailbox) DO UPDATE SET"
         " uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
-        mailbox, uidvalidity, last_uid,
-    )  # fmt: skip
+        mailbox,
+        uidvalidity,
+        last_uid,
+    )
     return changed

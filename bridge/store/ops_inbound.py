@@ -28,15 +28,24 @@ def insert_inbound(sms: InboundSms, now: float) -> Op[tuple[str, bool]]:
         " received_at, state, next_attempt_at, created_at, updated_at)"
         " VALUES (?,?,?,?,?,?,?,'queued',?,?,?)"
         " ON CONFLICT (provider, provider_message_id) DO NOTHING",
-        inbound_id, sms.provider, sms.provider_message_id, sms.from_number, sms.to_number,
-        sms.text, sms.received_at.timestamp(), now, now, now,
-    )  # fmt: skip
+        inbound_id,
+        sms.provider,
+        sms.provider_message_id,
+        sms.from_number,
+        sms.to_number,
+        sms.text,
+        sms.received_at.timestamp(),
+        now,
+        now,
+        now,
+    )
     if added:
         return inbound_id, True
     row = yield one_row(
         "SELECT id FROM inbound_sms WHERE provider = ? AND provider_message_id = ?",
-        sms.provider, sms.provider_message_id,
-    )  # fmt: skip
+        sms.provider,
+        sms.provider_message_id,
+    )
     return str(row["id"]), False
 
 
@@ -51,14 +60,25 @@ def insert_part(part: InboundPart, now: float) -> Op[tuple[str, bool] | None]:
         "INSERT INTO inbound_parts (provider, provider_message_id, from_number, to_number,"
         " concat_ref, part, total, body, received_at) VALUES (?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT (provider, provider_message_id) DO NOTHING",
-        part.provider, part.provider_message_id, part.from_number, part.to_number,
-        part.concat_ref, part.part, part.total, part.text, part.received_at.timestamp(),
-    )  # fmt: skip
+        part.provider,
+        part.provider_message_id,
+        part.from_number,
+        part.to_number,
+        part.concat_ref,
+        part.part,
+        part.total,
+        part.text,
+        part.received_at.timestamp(),
+    )
     rows = yield all_rows(
         "SELECT * FROM inbound_parts WHERE provider = ? AND from_number = ? AND to_number = ?"
         " AND concat_ref = ? AND total = ? AND assembled = 0 ORDER BY received_at",
-        part.provider, part.from_number, part.to_number, part.concat_ref, part.total,
-    )  # fmt: skip
+        part.provider,
+        part.from_number,
+        part.to_number,
+        part.concat_ref,
+        part.total,
+    )
     pieces = {row["part"]: row for row in rows}  # a later part of the same number wins
     if set(pieces) != set(range(1, part.total + 1)):
         return None
@@ -66,44 +86,63 @@ def insert_part(part: InboundPart, now: float) -> Op[tuple[str, bool] | None]:
     for row in ordered:
         yield count(
             "UPDATE inbound_parts SET assembled = 1 WHERE provider = ? AND provider_message_id = ?",
-            part.provider, row["provider_message_id"],
-        )  # fmt: skip
+            part.provider,
+            row["provider_message_id"],
+        )
     received = dt(ordered[-1]["received_at"])
     assert received is not None
     whole = InboundSms(
-        provider=part.provider, provider_message_id=ordered[0]["provider_message_id"],
-        from_number=part.from_number, to_number=part.to_number,
-        text="".join(row["body"] for row in ordered), received_at=received,
-    )  # fmt: skip
+        provider=part.provider,
+        provider_message_id=ordered[0]["provider_message_id"],
+        from_number=part.from_number,
+        to_number=part.to_number,
+        text="".join(row["body"] for row in ordered),
+        received_at=received,
+    )
     return (yield from insert_inbound(whole, now))
 
 
 def record_conversation(
-    *, customer: str, reply_number: str, author: str, message_id: str, subject: str, text: str,
+    *,
+    customer: str,
+    reply_number: str,
+    author: str,
+    message_id: str,
+    subject: str,
+    text: str,
     now: float,
-) -> Op[None]:  # fmt: skip
+) -> Op[None]:
     """The latest email to text this customer from this number owns the conversation."""
     yield count(
         "INSERT INTO conversations VALUES (?,?,?,?,?,?,?) ON CONFLICT (customer_number,"
         " reply_number) DO UPDATE SET author = excluded.author, message_id = excluded.message_id,"
         " subject = excluded.subject, last_text = excluded.last_text, last_at = excluded.last_at",
-        customer, reply_number, author, message_id, subject, text, now,
-    )  # fmt: skip
+        customer,
+        reply_number,
+        author,
+        message_id,
+        subject,
+        text,
+        now,
+    )
 
 
 def context(customer: str, reply_number: str) -> Op[InboundContext]:
     row = yield one_row(
         "SELECT * FROM conversations WHERE customer_number = ? AND reply_number = ?",
-        customer, reply_number,
-    )  # fmt: skip
+        customer,
+        reply_number,
+    )
     since = yield one_row(
         "SELECT since FROM suppressions WHERE customer_number = ? AND reply_number = ?",
-        customer, reply_number,
-    )  # fmt: skip
+        customer,
+        reply_number,
+    )
     auto = yield one_row(
         "SELECT last_at FROM auto_replies WHERE customer_number = ? AND reply_number = ?",
-        customer, reply_number,
-    )  # fmt: skip
+        customer,
+        reply_number,
+    )
     return InboundContext(
         conversation=conversation_row(row) if row else None,
         suppressed_since=dt(since["since"]) if since else None,
@@ -113,25 +152,38 @@ def context(customer: str, reply_number: str) -> Op[InboundContext]:
 
 def set_suppressed(*, reply_number: str, customer: str, on: bool, now: float) -> Op[None]:
     if on:
-        yield count("INSERT INTO suppressions VALUES (?,?,?) ON CONFLICT DO NOTHING",
-                    reply_number, customer, now)  # fmt: skip
+        yield count(
+            "INSERT INTO suppressions VALUES (?,?,?) ON CONFLICT DO NOTHING",
+            reply_number,
+            customer,
+            now,
+        )
     else:
-        yield count("DELETE FROM suppressions WHERE reply_number = ? AND customer_number = ?",
-                    reply_number, customer)  # fmt: skip
+        yield count(
+            "DELETE FROM suppressions WHERE reply_number = ? AND customer_number = ?",
+            reply_number,
+            customer,
+        )
 
 
 def mark_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[None]:
     yield count(
         "UPDATE inbound_sms SET state = 'routed', route = ?, explanation = ?, lease_until = NULL,"
         " lease_owner = NULL, updated_at = ? WHERE id = ?",
-        outcome.route, outcome.explanation, now, job.id,
-    )  # fmt: skip
+        outcome.route,
+        outcome.explanation,
+        now,
+        job.id,
+    )
     if outcome.suppress is not None:
-        yield from set_suppressed(reply_number=job.to_number, customer=job.from_number,
-                                  on=outcome.suppress, now=now)  # fmt: skip
+        yield from set_suppressed(
+            reply_number=job.to_number, customer=job.from_number, on=outcome.suppress, now=now
+        )
     if outcome.auto_replied:
         yield count(
             "INSERT INTO auto_replies VALUES (?,?,?) ON CONFLICT (reply_number, customer_number)"
             " DO UPDATE SET last_at = excluded.last_at",
-            job.to_number, job.from_number, now,
-        )  # fmt: skip
+            job.to_number,
+            job.from_number,
+            now,
+        )

@@ -23,8 +23,13 @@ def take_tokens(limits: Sequence[tuple[str, float, int]], now: float) -> Op[floa
     limits = sorted(limits)
     keys = [key for key, _, _ in limits]
     for key, _, burst in limits:
-        yield count("INSERT INTO rate_buckets (name, tokens, at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (name) DO NOTHING", key, float(burst), now)  # fmt: skip
+        yield count(
+            "INSERT INTO rate_buckets (name, tokens, at) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO NOTHING",
+            key,
+            float(burst),
+            now,
+        )
     marks = ", ".join("?" * len(keys))
     rows = yield all_rows(
         f"SELECT name, tokens, at FROM rate_buckets WHERE name IN ({marks}) ORDER BY name",  # noqa: S608
@@ -42,6 +47,10 @@ def take_tokens(limits: Sequence[tuple[str, float, int]], now: float) -> Op[floa
     if wait > 0:
         return wait
     for key, bucket in buckets:
-        yield count("UPDATE rate_buckets SET tokens = ?, at = ? WHERE name = ?",
-                    bucket.tokens - 1, bucket.at, key)  # fmt: skip
+        yield count(
+            "UPDATE rate_buckets SET tokens = ?, at = ? WHERE name = ?",
+            bucket.tokens - 1,
+            bucket.at,
+            key,
+        )
     return 0.0

@@ -95,9 +95,12 @@ class PostgresStore(SqlStore):
     async def _connect(self) -> asyncpg.Pool:
         if self._pool is None:
             self._pool = await asyncpg.create_pool(
-                self._dsn, password=self._password, min_size=1, max_size=self._pool_size,
+                self._dsn,
+                password=self._password,
+                min_size=1,
+                max_size=self._pool_size,
                 reset=_end_transaction,
-            )  # fmt: skip
+            )
         return self._pool
 
     async def open(self) -> None:

@@ -31,45 +31,77 @@ def _at(value: float) -> datetime:
 
 def sms_row(row: Any) -> SmsJob:
     return SmsJob(
-        id=row["id"], idempotency_key=row["idempotency_key"], message_id=row["message_id"],
-        author=row["author"], subject=row["subject"], to_number=row["to_number"],
-        sender=row["sender"], text=row["body"], encoding=row["encoding"],
-        segments=row["segments"], state=JobState(row["state"]), attempts=row["attempts"],
-        created_at=_at(row["created_at"]), updated_at=_at(row["updated_at"]),
-        provider=row["provider"], provider_message_id=row["provider_message_id"],
-        error=row["error"], error_code=row["error_code"], in_doubt=bool(row["in_doubt"]),
-        maybe_sent_via=row["maybe_sent_via"], price=row["price"], route=row["route"],
-    )  # fmt: skip
+        id=row["id"],
+        idempotency_key=row["idempotency_key"],
+        message_id=row["message_id"],
+        author=row["author"],
+        subject=row["subject"],
+        to_number=row["to_number"],
+        sender=row["sender"],
+        text=row["body"],
+        encoding=row["encoding"],
+        segments=row["segments"],
+        state=JobState(row["state"]),
+        attempts=row["attempts"],
+        created_at=_at(row["created_at"]),
+        updated_at=_at(row["updated_at"]),
+        provider=row["provider"],
+        provider_message_id=row["provider_message_id"],
+        error=row["error"],
+        error_code=row["error_code"],
+        in_doubt=bool(row["in_doubt"]),
+        maybe_sent_via=row["maybe_sent_via"],
+        price=row["price"],
+        route=row["route"],
+    )
 
 
 def mail_row(row: Any) -> MailJob:
     return MailJob(
-        id=row["id"], envelope_from=row["envelope_from"],
-        recipients=tuple(json.loads(row["recipients"])), content=bytes(row["content"]),
-        kind=row["kind"], attempts=row["attempts"], created_at=_at(row["created_at"]),
+        id=row["id"],
+        envelope_from=row["envelope_from"],
+        recipients=tuple(json.loads(row["recipients"])),
+        content=bytes(row["content"]),
+        kind=row["kind"],
+        attempts=row["attempts"],
+        created_at=_at(row["created_at"]),
         error=row["error"],
-    )  # fmt: skip
+    )
 
 
 def inbound_row(row: Any) -> InboundJob:
     return InboundJob(
-        id=row["id"], provider=row["provider"], provider_message_id=row["provider_message_id"],
-        from_number=row["from_number"], to_number=row["to_number"], text=row["body"],
-        received_at=_at(row["received_at"]), attempts=row["attempts"],
-    )  # fmt: skip
+        id=row["id"],
+        provider=row["provider"],
+        provider_message_id=row["provider_message_id"],
+        from_number=row["from_number"],
+        to_number=row["to_number"],
+        text=row["body"],
+        received_at=_at(row["received_at"]),
+        attempts=row["attempts"],
+    )
 
 
 def record_row(row: Any) -> InboundRecord:
     return InboundRecord(
-        id=row["id"], from_number=row["from_number"], to_number=row["to_number"],
-        text=row["body"], received_at=_at(row["received_at"]), state=row["state"],
-        route=row["route"], explanation=row["explanation"],
-    )  # fmt: skip
+        id=row["id"],
+        from_number=row["from_number"],
+        to_number=row["to_number"],
+        text=row["body"],
+        received_at=_at(row["received_at"]),
+        state=row["state"],
+        route=row["route"],
+        explanation=row["explanation"],
+    )
 
 
 def conversation_row(row: Any) -> Conversation:
     return Conversation(
-        customer_number=row["customer_number"], reply_number=row["reply_number"],
-        author=row["author"], message_id=row["message_id"], subject=row["subject"],
-        last_text=row["last_text"], last_at=_at(row["last_at"]),
-    )  # fmt: skip
+        customer_number=row["customer_number"],
+        reply_number=row["reply_number"],
+        author=row["author"],
+        message_id=row["message_id"],
+        subject=row["subject"],
+        last_text=row["last_text"],
+        last_at=_at(row["last_at"]),
+    )

@@ -97,9 +97,15 @@ class SqlStore:
         await self._do(ops.sms_sent(job_id, provider, result, ts(now)))
 
     async def sms_retry(
-        self, job_id: str, *, error: str, code: str | None, at: datetime, now: datetime,
+        self,
+        job_id: str,
+        *,
+        error: str,
+        code: str | None,
+        at: datetime,
+        now: datetime,
         maybe_sent_via: str | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         await self._do(ops.sms_retry(job_id, error, code, ts(at), ts(now), maybe_sent_via))
 
     async def sms_defer(
@@ -109,15 +115,27 @@ class SqlStore:
         await self._do(ops.sms_defer(job_id, ts(at), ts(now), error, code))
 
     async def sms_failed(
-        self, job_id: str, *, error: str, code: str | None, now: datetime,
+        self,
+        job_id: str,
+        *,
+        error: str,
+        code: str | None,
+        now: datetime,
         notice: NewMailJob | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         await self._do(ops.sms_failed(job_id, error, code, ts(now), notice))
 
     async def sms_reported(
-        self, job_id: str, *, state: str, error: str | None, code: str | None, now: datetime,
-        notice: NewMailJob | None, price: str | None = None,
-    ) -> bool:  # fmt: skip
+        self,
+        job_id: str,
+        *,
+        state: str,
+        error: str | None,
+        code: str | None,
+        now: datetime,
+        notice: NewMailJob | None,
+        price: str | None = None,
+    ) -> bool:
         return await self._do(ops.sms_reported(job_id, state, error, code, ts(now), notice, price))
 
     async def enqueue_mail(self, mails: Sequence[NewMailJob], *, now: datetime) -> list[str]:
@@ -158,10 +176,13 @@ class SqlStore:
         return None if row is None else sms_row(row)
 
     async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None:
-        row = await self._do(_row(
-            "SELECT * FROM sms_jobs WHERE provider = ? AND provider_message_id = ?",
-            provider, provider_message_id,
-        ))  # fmt: skip
+        row = await self._do(
+            _row(
+                "SELECT * FROM sms_jobs WHERE provider = ? AND provider_message_id = ?",
+                provider,
+                provider_message_id,
+            )
+        )
         return None if row is None else sms_row(row)
 
     async def counts(self) -> QueueCounts:
@@ -194,25 +215,35 @@ class SqlStore:
         return [record_row(row) for row in rows]
 
     async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None:
-        await self._do(_changed(
-            "UPDATE inbound_sms SET state = 'queued', next_attempt_at = ?, lease_until = NULL,"
-            " lease_owner = NULL, updated_at = ? WHERE id = ?",
-            ts(at), ts(now), job_id,
-        ))  # fmt: skip
+        await self._do(
+            _changed(
+                "UPDATE inbound_sms SET state = 'queued', next_attempt_at = ?, lease_until = NULL,"
+                " lease_owner = NULL, updated_at = ? WHERE id = ?",
+                ts(at),
+                ts(now),
+                job_id,
+            )
+        )
 
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None:
         found = await self.inbound_context(customer=customer, reply_number=reply_number)
         return found.suppressed_since
 
     async def suppress(self, *, reply_number: str, customer: str, now: datetime) -> None:
-        await self._do(inbound.set_suppressed(reply_number=reply_number, customer=customer,
-                                              on=True, now=ts(now)))  # fmt: skip
+        await self._do(
+            inbound.set_suppressed(
+                reply_number=reply_number, customer=customer, on=True, now=ts(now)
+            )
+        )
 
     async def watch_cursor(self, *, provider: str, reply_number: str) -> datetime | None:
-        row = await self._do(_row(
-            "SELECT seen_until FROM watch_cursors WHERE provider = ? AND reply_number = ?",
-            provider, reply_number,
-        ))  # fmt: skip
+        row = await self._do(
+            _row(
+                "SELECT seen_until FROM watch_cursors WHERE provider = ? AND reply_number = ?",
+                provider,
+                reply_number,
+            )
+        )
         return dt(row["seen_until"]) if row else None
 
     async def set_watch_cursor(

@@ -45,8 +45,11 @@ class Cleanup:
             log.exception("clean-up failed; trying again in %.0f s", self._interval)
             return 0
         if deleted:
-            log.info("clean-up: forgot %d finished record(s) older than %d days",
-                     deleted, self._keep.days)  # fmt: skip
+            log.info(
+                "clean-up: forgot %d finished record(s) older than %d days",
+                deleted,
+                self._keep.days,
+            )
         return deleted
 
     def stop(self) -> None:

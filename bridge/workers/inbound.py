@@ -63,9 +63,13 @@ def number_inbox_router(settings: Settings) -> Router:
         number = settings.reply_number(job.to_number)
         emails = number.inbox if number else ()
         zone = number.timezone if number else "UTC"
-        return Routed(route="reply number inbox", emails=emails, timezone=zone,
-                      auto_reply=number.auto_reply if number else None,
-                      explanation="no routing table: the reply number's inbox")  # fmt: skip
+        return Routed(
+            route="reply number inbox",
+            emails=emails,
+            timezone=zone,
+            auto_reply=number.auto_reply if number else None,
+            explanation="no routing table: the reply number's inbox",
+        )
 
     return route
 
@@ -120,34 +124,55 @@ class InboundDispatcher:
             if confirm and replies_possible(job.from_number)
             else ()
         )
-        return InboundOutcome(route=route, explanation=f"keyword: {route}", texts=texts,
-                              suppress=suppress, auto_replied=bool(texts))  # fmt: skip
+        return InboundOutcome(
+            route=route,
+            explanation=f"keyword: {route}",
+            texts=texts,
+            suppress=suppress,
+            auto_replied=bool(texts),
+        )
 
     def _route(self, job: InboundJob, context: InboundContext, now: datetime) -> InboundOutcome:
         routed = self._router(job, now)
         conversation = self._open(context.conversation, now)
         recipients = self._recipients(job, routed, conversation)
         mail = self._email(job, recipients, routed.timezone, conversation)
-        texts = [self._text(job, f"Text from {display_number(job.from_number)}: {job.text}",
-                            f"forward|{n}", to=n, route=routed.route)
-                 for n in routed.forward_to]  # fmt: skip
+        texts = [
+            self._text(
+                job,
+                f"Text from {display_number(job.from_number)}: {job.text}",
+                f"forward|{n}",
+                to=n,
+                route=routed.route,
+            )
+            for n in routed.forward_to
+        ]
         auto = routed.auto_reply is not None and self._may_auto_reply(job, context, now)
         if auto and routed.auto_reply is not None:
             texts.append(self._text(job, routed.auto_reply, "auto-reply", route=routed.route))
         mails = (mail, self._webhook(job, routed)) if routed.webhook else (mail,)
         return InboundOutcome(
-            route=routed.route, explanation=routed.explanation, mails=mails, texts=tuple(texts),
+            route=routed.route,
+            explanation=routed.explanation,
+            mails=mails,
+            texts=tuple(texts),
             auto_replied=auto,
-        )  # fmt: skip
+        )
 
     def _webhook(self, job: InboundJob, routed: Routed) -> NewMailJob:
         body = webhook_body(
-            inbound_id=job.id, provider=job.provider, provider_message_id=job.provider_message_id,
-            sender=job.from_number, to=job.to_number, text=job.text, received_at=job.received_at,
+            inbound_id=job.id,
+            provider=job.provider,
+            provider_message_id=job.provider_message_id,
+            sender=job.from_number,
+            to=job.to_number,
+            text=job.text,
+            received_at=job.received_at,
             route=routed.route,
-        )  # fmt: skip
-        return NewMailJob(envelope_from="", recipients=(routed.webhook or "",), content=body,
-                          kind="webhook")  # fmt: skip
+        )
+        return NewMailJob(
+            envelope_from="", recipients=(routed.webhook or "",), content=body, kind="webhook"
+        )
 
     def _open(self, conversation: Conversation | None, now: datetime) -> Conversation | None:
         if conversation is None:
@@ -168,28 +193,51 @@ class InboundDispatcher:
         return tuple(dict.fromkeys(people)) or fallback
 
     def _may_auto_reply(self, job: InboundJob, context: InboundContext, now: datetime) -> bool:
-        return auto_reply_allowed(job.from_number, last=context.last_auto_reply, now=now,
-                                  settings=self._inbound)  # fmt: skip
+        return auto_reply_allowed(
+            job.from_number, last=context.last_auto_reply, now=now, settings=self._inbound
+        )
 
     def _email(
-        self, job: InboundJob, recipients: tuple[str, ...], zone: str,
+        self,
+        job: InboundJob,
+        recipients: tuple[str, ...],
+        zone: str,
         conversation: Conversation | None,
-    ) -> NewMailJob:  # fmt: skip
-        content = inbound_email(InboundEmailParts(
-            inbound_id=job.id, customer=job.from_number, reply_number=job.to_number,
-            text=job.text, received_at=job.received_at, timezone=zone, recipients=recipients,
-            sms_domain=self._settings.smtp.domains[0], hostname=self._settings.smtp.hostname,
-            conversation=conversation,
-        ))  # fmt: skip
-        return NewMailJob(envelope_from=self._settings.mail.from_address, recipients=recipients,
-                          content=content, kind="inbound")  # fmt: skip
+    ) -> NewMailJob:
+        content = inbound_email(
+            InboundEmailParts(
+                inbound_id=job.id,
+                customer=job.from_number,
+                reply_number=job.to_number,
+                text=job.text,
+                received_at=job.received_at,
+                timezone=zone,
+                recipients=recipients,
+                sms_domain=self._settings.smtp.domains[0],
+                hostname=self._settings.smtp.hostname,
+                conversation=conversation,
+            )
+        )
+        return NewMailJob(
+            envelope_from=self._settings.mail.from_address,
+            recipients=recipients,
+            content=content,
+            kind="inbound",
+        )
 
     def _text(
         self, job: InboundJob, text: str, purpose: str, *, route: str, to: str | None = None
     ) -> NewSmsJob:
         analysis = analyse(text)
         return NewSmsJob(
-            idempotency_key=f"{job.id}|{purpose}", message_id=f"<{job.id}@inbound>", author="",
-            subject="", to_number=to or job.from_number, sender=job.to_number, text=text,
-            encoding=analysis.encoding, segments=analysis.segments, route=route,
-        )  # fmt: skip
+            idempotency_key=f"{job.id}|{purpose}",
+            message_id=f"<{job.id}@inbound>",
+            author="",
+            subject="",
+            to_number=to or job.from_number,
+            sender=job.to_number,
+            text=text,
+            encoding=analysis.encoding,
+            segments=analysis.segments,
+            route=route,
+        )

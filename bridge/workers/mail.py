@@ -46,9 +46,12 @@ class MailDispatcher:
             if transport is None:
                 raise PermanentFailure("no webhook secret is configured (inbound.webhook_secret)")
             await transport.deliver(
-                envelope_from=job.envelope_from, recipients=job.recipients, content=job.content,
-                key=job.id, retry=job.attempts > 1,
-            )  # fmt: skip
+                envelope_from=job.envelope_from,
+                recipients=job.recipients,
+                content=job.content,
+                key=job.id,
+                retry=job.attempts > 1,
+            )
         except TemporaryFailure as exc:
             await self._temporary(job, exc)
         except PermanentFailure as exc:
@@ -62,12 +65,22 @@ class MailDispatcher:
         now = self._clock()
         if self._policy.exhausted(job.attempts):
             await self._store.mail_failed(job.id, error=exc.reason, now=now)
-            log.error("mail %s (%s) gave up after %d attempts: %s", job.id, job.kind,
-                      job.attempts, exc.reason)  # fmt: skip
+            log.error(
+                "mail %s (%s) gave up after %d attempts: %s",
+                job.id,
+                job.kind,
+                job.attempts,
+                exc.reason,
+            )
             return
         delay = self._policy.delay(job.attempts, retry_after=exc.retry_after)
         await self._store.mail_retry(
             job.id, error=exc.reason, at=now + timedelta(seconds=delay), now=now
         )
-        log.warning("mail %s: attempt %d failed (%s); retrying in %.0f s", job.id, job.attempts,
-                    exc.reason, delay)  # fmt: skip
+        log.warning(
+            "mail %s: attempt %d failed (%s); retrying in %.0f s",
+            job.id,
+            job.attempts,
+            exc.reason,
+            delay,
+        )

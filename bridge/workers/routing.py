@@ -22,10 +22,15 @@ def build_router(settings: Settings) -> Router:
         decision = table.resolve(InboundText(job.from_number, job.to_number, job.text), at=at)
         where = decision.destination
         return Routed(
-            route=decision.route, emails=where.emails, owner=where.owner,
-            auto_reply=where.auto_reply, forward_to=where.forward_to, webhook=where.webhook,
-            timezone=decision.timezone, explanation=decision.explain(),
-        )  # fmt: skip
+            route=decision.route,
+            emails=where.emails,
+            owner=where.owner,
+            auto_reply=where.auto_reply,
+            forward_to=where.forward_to,
+            webhook=where.webhook,
+            timezone=decision.timezone,
+            explanation=decision.explain(),
+        )
 
     return route
 

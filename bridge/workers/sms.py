@@ -65,8 +65,14 @@ class SmsDispatcher:
         self._limiter = limiter
 
     async def handle(self, job: SmsJob) -> None:
-        sms = OutboundSms(job_id=job.id, to=job.to_number, sender=job.sender, text=job.text,
-                          encoding=job.encoding, queued_at=job.created_at)  # fmt: skip
+        sms = OutboundSms(
+            job_id=job.id,
+            to=job.to_number,
+            sender=job.sender,
+            text=job.text,
+            encoding=job.encoding,
+            queued_at=job.created_at,
+        )
         chain = self._providers.chain(job)
         try:
             found = await self._reconcile(job, sms, chain)
@@ -138,14 +144,22 @@ class SmsDispatcher:
         wait = min((c.breaker.reopens_in(now.timestamp()) for c in chain), default=0.0)
         names = ", ".join(carrier.name for carrier in chain)
         reason = f"every SMS provider it may use ({names}) kept failing and is paused for a while"
-        await self._store.sms_defer(job.id, at=now + timedelta(seconds=max(wait, 0.1)), now=now,
-                                    why=(reason, "circuit-open"))  # fmt: skip
+        await self._store.sms_defer(
+            job.id,
+            at=now + timedelta(seconds=max(wait, 0.1)),
+            now=now,
+            why=(reason, "circuit-open"),
+        )
 
     def _failed(self, carrier: Carrier, exc: TemporaryFailure) -> None:
         if carrier.breaker.failed(self._clock().timestamp()):
-            log.warning("provider %s: circuit open after repeated failures (%s); texts use the"
-                        " next provider for %.0f s", carrier.name, exc.code or "temporary",
-                        carrier.breaker.cooldown)  # fmt: skip
+            log.warning(
+                "provider %s: circuit open after repeated failures (%s); texts use the"
+                " next provider for %.0f s",
+                carrier.name,
+                exc.code or "temporary",
+                carrier.breaker.cooldown,
+            )
 
     async def _sent(self, job: SmsJob, provider: str, result: SendResult) -> None:
         await self._store.sms_sent(job.id, provider=provider, result=result, now=self._clock())
@@ -172,13 +186,21 @@ class SmsDispatcher:
         now = self._clock()
         delay = self._policy.delay(job.attempts, retry_after=exc.retry_after)
         await self._store.sms_retry(
-            job.id, error=exc.reason, code=exc.code, at=now + timedelta(seconds=delay), now=now,
+            job.id,
+            error=exc.reason,
+            code=exc.code,
+            at=now + timedelta(seconds=delay),
+            now=now,
             maybe_sent_via=maybe_sent_via,
-        )  # fmt: skip
+        )
         log.warning(
             "job %s to %s: attempt %d failed (%s); retrying in %.0f s",
-            job.id, mask(job.to_number), job.attempts, exc.code or "temporary", delay,
-        )  # fmt: skip
+            job.id,
+            mask(job.to_number),
+            job.attempts,
+            exc.code or "temporary",
+            delay,
+        )
 
     async def _fail(self, job: SmsJob, reason: str, code: str | None) -> None:
         now = self._clock()
@@ -186,9 +208,11 @@ class SmsDispatcher:
         notice = None
         if job.author:
             content = failure_notice(
-                failed, from_address=self._notices.from_address, now=now,
+                failed,
+                from_address=self._notices.from_address,
+                now=now,
                 hostname=self._notices.hostname,
-            )  # fmt: skip
+            )
             notice = NewMailJob(envelope_from="", recipients=(job.author,), content=content)
         if code in OPTED_OUT_CODES and job.sender.startswith("+"):
             # The provider knows the customer opted out: refuse the next email at RCPT too.

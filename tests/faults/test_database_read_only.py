@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.bridge_process import BridgeProcess, assert_unhealthy, assert_webhook_unavailable
 from tests.conftest import PG_DSN, postgres_schema
-from tests.smtp_client import Dialogue, converse, message
+from tests.support.bridge_process import BridgeProcess, assert_unhealthy, assert_webhook_unavailable
+from tests.support.smtp_client import Dialogue, converse, message
 
 
 @pytest.fixture
@@ -43,8 +43,12 @@ def _sql(statement: str) -> None:
 
 def _email(bridge: BridgeProcess, n: int) -> Dialogue:
     to = f"+4477009006{n:02d}@sms.example.com"
-    return converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=[to],
-                    content=message(to=to, body=f"Replica text {n}").as_bytes())  # fmt: skip
+    return converse(
+        bridge.smtp_address,
+        mail_from="alice@example.com",
+        rcpts=[to],
+        content=message(to=to, body=f"Replica text {n}").as_bytes(),
+    )
 
 
 def test_a_database_refusing_writes_gets_451_and_nothing_half_written(
@@ -52,12 +56,17 @@ def test_a_database_refusing_writes_gets_451_and_nothing_half_written(
 ) -> None:
     role, schema, dsn = role_and_dsn
     owner_dsn = dsn.replace(f"{role}@", "postgres@", 1)
-    bridge = BridgeProcess(tmp_path, store={"backend": "postgres", "dsn": owner_dsn},
-                           queue={"poll_seconds": 0.2, "lease_seconds": 5})  # fmt: skip
+    bridge = BridgeProcess(
+        tmp_path,
+        store={"backend": "postgres", "dsn": owner_dsn},
+        queue={"poll_seconds": 0.2, "lease_seconds": 5},
+    )
     assert bridge.cli("migrate").returncode == 0  # as the owner, as an administrator would
     bridge.config.write_text(bridge.config.read_text().replace(owner_dsn, dsn))
-    _sql(f"GRANT USAGE ON SCHEMA {schema} TO {role};"
-         f" GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}")  # fmt: skip
+    _sql(
+        f"GRANT USAGE ON SCHEMA {schema} TO {role};"
+        f" GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
+    )
     with bridge:
         assert _email(bridge, 0).accepted
         _sql(f"REVOKE INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} FROM {role}")
@@ -66,12 +75,16 @@ def test_a_database_refusing_writes_gets_451_and_nothing_half_written(
         assert refused.data[1].startswith("4.3.0")
         assert_webhook_unavailable(bridge)
         assert_unhealthy(bridge)
-        with psycopg.connect(owner_dsn.partition("?")[0],
-                             options=f"-csearch_path={schema}") as conn:  # fmt: skip
+        with psycopg.connect(
+            owner_dsn.partition("?")[0], options=f"-csearch_path={schema}"
+        ) as conn:
             bodies = [row[0] for row in conn.execute("SELECT body FROM sms_jobs")]
         assert bodies == ["Replica text 0"]  # nothing of the refused email
         _sql(f"GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}")
         assert _email(bridge, 1).accepted  # the mail server's retry
-        sent = bridge.wait_until(lambda: len(bridge.sandbox_sent()) >= 2 and bridge.sandbox_sent(),
-                                 timeout=60, what="both texts")  # fmt: skip
+        sent = bridge.wait_until(
+            lambda: len(bridge.sandbox_sent()) >= 2 and bridge.sandbox_sent(),
+            timeout=60,
+            what="both texts",
+        )
     assert sorted(s["text"] for s in sent) == ["Replica text 0", "Replica text 1"]

@@ -13,17 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.bridge_process import BridgeProcess, read_journal
 from tests.conftest import IN_CI
-from tests.smtp_client import Dialogue, converse, message
+from tests.support.bridge_process import BridgeProcess, read_journal
+from tests.support.smtp_client import Dialogue, converse, message
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         if IN_CI:
             pytest.fail(f"cannot mount a tmpfs for the disk-full test: {done.stderr}")
@@ -37,8 +41,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def _email(bridge: BridgeProcess, n: int) -> tuple[Dialogue, bytes]:
     to = f"+4477009002{n % 100:02d}@sms.example.com"
     content = message(to=to, body=f"Disk text {n} " + "x" * 400).as_bytes()
-    return converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=[to],
-                    content=content), content  # fmt: skip
+    return converse(
+        bridge.smtp_address, mail_from="alice@example.com", rcpts=[to], content=content
+    ), content
 
 
 def test_a_full_disk_gets_451_and_nothing_half_written(tmp_path: Path, small_disk: Path) -> None:
@@ -49,7 +54,7 @@ def test_a_full_disk_gets_451_and_nothing_half_written(tmp_path: Path, small_dis
         filler = small_disk / "filler"
         subprocess.run(
             ["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], capture_output=True, check=False
-        )  # fmt: skip  (until the disk is full)
+        )  # until the disk is full
         accepted, refused = {0}, {}
         for n in range(1, 400):
             said, content = _email(bridge, n)
@@ -68,8 +73,11 @@ def test_a_full_disk_gets_451_and_nothing_half_written(tmp_path: Path, small_dis
         for n in refused:  # the mail server tries again later
             assert _email(bridge, n)[0].accepted
         everything = accepted | set(refused)
-        bridge.wait_until(lambda: len([j for j in bridge.jobs() if j["state"] == "sent"])
-                          == len(everything), timeout=60, what="every text to be sent")  # fmt: skip
+        bridge.wait_until(
+            lambda: len([j for j in bridge.jobs() if j["state"] == "sent"]) == len(everything),
+            timeout=60,
+            what="every text to be sent",
+        )
     assert {j["body"].split()[2] for j in bridge.jobs()} == {str(n) for n in everything}
     assert len(read_journal(journal)) == len(
         everything

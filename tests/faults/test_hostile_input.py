@@ -18,20 +18,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.bridge_process import BridgeProcess
-from tests.provider_helpers import WEBHOOK_ENV, WEBHOOK_PROVIDERS
-from tests.smtp_client import converse, message
+from tests.support.bridge_process import BridgeProcess
+from tests.support.provider_helpers import WEBHOOK_ENV, WEBHOOK_PROVIDERS
+from tests.support.smtp_client import converse, message
 
 REPLY = re.compile(rb"^[2345]\d\d[ -]")
 RCPT = "+447700900123@sms.example.com"
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture(scope="module")
 def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BridgeProcess]:
-    running = BridgeProcess(tmp_path_factory.mktemp("hostile"), public=True, extra=WEBHOOK_PROVIDERS,
-                            env=WEBHOOK_ENV, smtp={"max_message_size": 256 * 1024})  # fmt: skip
+    running = BridgeProcess(
+        tmp_path_factory.mktemp("hostile"),
+        public=True,
+        extra=WEBHOOK_PROVIDERS,
+        env=WEBHOOK_ENV,
+        smtp={"max_message_size": 256 * 1024},
+    )
     with running:
         yield running
 
@@ -63,12 +69,23 @@ def _well_formed(said: bytes) -> None:
 
 headers = st.lists(
     st.tuples(
-        st.sampled_from(["Subject", "Content-Type", "Content-Transfer-Encoding", "From", "To",
-                         "Message-ID", "MIME-Version", "X-Junk", "Auto-Submitted"]),
+        st.sampled_from(
+            [
+                "Subject",
+                "Content-Type",
+                "Content-Transfer-Encoding",
+                "From",
+                "To",
+                "Message-ID",
+                "MIME-Version",
+                "X-Junk",
+                "Auto-Submitted",
+            ]
+        ),
         st.binary(max_size=300) | st.text(max_size=3000).map(str.encode),
     ),
     max_size=8,
-)  # fmt: skip
+)
 charsets = st.sampled_from(["utf-8", "iso-8859-1", "x-unknown", "utf-16", "", "koi8-r"])
 bodies = st.binary(max_size=2000) | st.text(max_size=2000).map(str.encode)
 
@@ -77,8 +94,10 @@ bodies = st.binary(max_size=2000) | st.text(max_size=2000).map(str.encode)
 def mime(draw: st.DrawFn, depth: int = 0) -> bytes:
     """A MIME entity, sometimes broken: wrong boundaries, odd charsets, raw bytes."""
     boundary = draw(st.sampled_from(["b1", "b2", "", "=_weird boundary_="]))
-    head = b"".join(name.encode() + b": " + value.replace(b"\r\n", b" ") + b"\r\n"
-                    for name, value in draw(headers))  # fmt: skip
+    head = b"".join(
+        name.encode() + b": " + value.replace(b"\r\n", b" ") + b"\r\n"
+        for name, value in draw(headers)
+    )
     if depth < 3 and draw(st.booleans()):
         parts = draw(st.lists(mime(depth + 1), max_size=3))
         used = draw(st.sampled_from([boundary, "not-the-boundary"]))
@@ -96,19 +115,37 @@ def mime(draw: st.DrawFn, depth: int = 0) -> bytes:
 @given(content=mime())
 def test_any_mime_gets_250_or_a_well_formed_refusal(bridge: BridgeProcess, content: bytes) -> None:
     top = b"From: alice@example.com\r\nTo: " + RCPT.encode() + b"\r\n"
-    said = converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=[RCPT],
-                    content=top + content)  # fmt: skip
+    said = converse(
+        bridge.smtp_address, mail_from="alice@example.com", rcpts=[RCPT], content=top + content
+    )
     assert said.data is not None
     code, text = said.data
     assert code == 250 or (400 <= code < 600 and re.match(r"^\d\.\d\.\d ", text)), said.data
 
 
-commands = st.sampled_from([
-    b"EHLO fuzz.example.com", b"HELO x", b"MAIL FROM:<alice@example.com>",
-    b"MAIL FROM:<>", b"RCPT TO:<" + RCPT.encode() + b">", b"RCPT TO:<nobody@elsewhere.test>",
-    b"DATA", b"RSET", b"NOOP", b"VRFY alice", b"BDAT 10", b"STARTTLS", b"AUTH PLAIN AAAA",
-    b".", b"Subject: x", b"", b"\x00\xff\xfe", b"A" * 5000, b"MAIL FROM:<" + b"a" * 900 + b">",
-])  # fmt: skip
+commands = st.sampled_from(
+    [
+        b"EHLO fuzz.example.com",
+        b"HELO x",
+        b"MAIL FROM:<alice@example.com>",
+        b"MAIL FROM:<>",
+        b"RCPT TO:<" + RCPT.encode() + b">",
+        b"RCPT TO:<nobody@elsewhere.test>",
+        b"DATA",
+        b"RSET",
+        b"NOOP",
+        b"VRFY alice",
+        b"BDAT 10",
+        b"STARTTLS",
+        b"AUTH PLAIN AAAA",
+        b".",
+        b"Subject: x",
+        b"",
+        b"\x00\xff\xfe",
+        b"A" * 5000,
+        b"MAIL FROM:<" + b"a" * 900 + b">",
+    ]
+)
 
 
 @FUZZ
@@ -120,43 +157,95 @@ def test_any_dialogue_gets_well_formed_replies(
     _well_formed(said)
 
 
-paths = st.sampled_from([
-    "/webhooks/twilio/inbound", "/webhooks/twilio/status", "/webhooks/vonage/inbound",
-    "/webhooks/vonage/status", "/webhooks/sandbox/inbound", "/healthz", "/admin/login",
-])  # fmt: skip
-content_types = st.sampled_from([
-    "application/x-www-form-urlencoded", "application/json", "text/plain", "multipart/form-data",
-    "application/x-www-form-urlencoded; charset=utf-16", "",
-])  # fmt: skip
+paths = st.sampled_from(
+    [
+        "/webhooks/twilio/inbound",
+        "/webhooks/twilio/status",
+        "/webhooks/vonage/inbound",
+        "/webhooks/vonage/status",
+        "/webhooks/sandbox/inbound",
+        "/healthz",
+        "/admin/login",
+    ]
+)
+content_types = st.sampled_from(
+    [
+        "application/x-www-form-urlencoded",
+        "application/json",
+        "text/plain",
+        "multipart/form-data",
+        "application/x-www-form-urlencoded; charset=utf-16",
+        "",
+    ]
+)
 forms = st.dictionaries(
-    st.sampled_from(["MessageSid", "From", "To", "Body", "msisdn", "to", "messageId", "text",
-                     "concat", "concat-ref", "concat-part", "concat-total", "sig", "timestamp",
-                     "status", "MessageStatus", "type"]),
+    st.sampled_from(
+        [
+            "MessageSid",
+            "From",
+            "To",
+            "Body",
+            "msisdn",
+            "to",
+            "messageId",
+            "text",
+            "concat",
+            "concat-ref",
+            "concat-part",
+            "concat-total",
+            "sig",
+            "timestamp",
+            "status",
+            "MessageStatus",
+            "type",
+        ]
+    ),
     st.text(max_size=200),
     max_size=10,
-)  # fmt: skip
+)
 
 
 @FUZZ
-@given(path=paths, kind=content_types, form=forms, raw=st.binary(max_size=4000),
-       use_raw=st.booleans(),
-       signature=st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=60))  # fmt: skip
+@given(
+    path=paths,
+    kind=content_types,
+    form=forms,
+    raw=st.binary(max_size=4000),
+    use_raw=st.booleans(),
+    signature=st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=60),
+)
 def test_any_webhook_gets_an_answer_not_a_crash(
-    bridge: BridgeProcess, path: str, kind: str, form: dict[str, str], raw: bytes,
-    use_raw: bool, signature: str,
-) -> None:  # fmt: skip
+    bridge: BridgeProcess,
+    path: str,
+    kind: str,
+    form: dict[str, str],
+    raw: bytes,
+    use_raw: bool,
+    signature: str,
+) -> None:
     body = raw if use_raw else httpx.QueryParams(form).__str__().encode()
-    answer = httpx.post(bridge.public_url + path, content=body, timeout=10,
-                        headers={"Content-Type": kind, "X-Twilio-Signature": signature})  # fmt: skip
+    answer = httpx.post(
+        bridge.public_url + path,
+        content=body,
+        timeout=10,
+        headers={"Content-Type": kind, "X-Twilio-Signature": signature},
+    )
     assert answer.status_code in {200, 303, 400, 401, 403, 404, 405, 413, 415, 422}, answer.text
 
 
 def test_huge_bodies_and_headers_are_refused_cleanly(bridge: BridgeProcess) -> None:
-    answer = httpx.post(bridge.public_url + "/webhooks/twilio/inbound",
-                        content=b"x" * (2 * 1024 * 1024), timeout=30)  # fmt: skip
+    answer = httpx.post(
+        bridge.public_url + "/webhooks/twilio/inbound", content=b"x" * (2 * 1024 * 1024), timeout=30
+    )
     assert answer.status_code == 413
-    said = _talk(bridge, b"EHLO x\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<" + RCPT.encode()
-                 + b">\r\nDATA\r\nSubject: " + b"y" * 200_000 + b"\r\n\r\nbody\r\n.")  # fmt: skip
+    said = _talk(
+        bridge,
+        b"EHLO x\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<"
+        + RCPT.encode()
+        + b">\r\nDATA\r\nSubject: "
+        + b"y" * 200_000
+        + b"\r\n\r\nbody\r\n.",
+    )
     _well_formed(said)
 
 
@@ -166,7 +255,11 @@ def test_after_all_of_it_the_bridge_still_works_and_has_not_grown(bridge: Bridge
     before = _rss_kb(bridge)
     for _ in range(3):  # another round of the worst kind: more should cost nothing more
         _talk(bridge, b"EHLO x\r\n" + b"A" * 100_000)
-    said = converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=[RCPT],
-                    content=message(to=RCPT, body="Still here?").as_bytes())  # fmt: skip
+    said = converse(
+        bridge.smtp_address,
+        mail_from="alice@example.com",
+        rcpts=[RCPT],
+        content=message(to=RCPT, body="Still here?").as_bytes(),
+    )
     assert said.accepted
     assert _rss_kb(bridge) - before < 20 * 1024

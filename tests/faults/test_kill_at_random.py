@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.bridge_process import BridgeProcess
-from tests.smtp_client import message
+from tests.support.bridge_process import BridgeProcess
+from tests.support.smtp_client import message
 
 NUMBERS = """
 [[numbers]]
@@ -45,8 +45,9 @@ class Load:
             while not self.stop.is_set():
                 try:
                     with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=10) as client:
-                        client.sendmail("alice@example.com", [str(msg["To"])],
-                                        msg.as_bytes(policy=SMTP))  # fmt: skip
+                        client.sendmail(
+                            "alice@example.com", [str(msg["To"])], msg.as_bytes(policy=SMTP)
+                        )
                     self.emails_taken.add(n)
                     break
                 except (OSError, smtplib.SMTPException):
@@ -55,8 +56,12 @@ class Load:
     def texts(self) -> None:
         url = f"{self.bridge.public_url}/webhooks/sandbox/inbound"
         for n in range(TEXTS):
-            fields = {"From": f"+4477009004{n % 100:02d}", "To": "+447700900100",
-                      "Body": f"Reply number {n}", "MessageId": f"SBI-kill-{n}"}  # fmt: skip
+            fields = {
+                "From": f"+4477009004{n % 100:02d}",
+                "To": "+447700900100",
+                "Body": f"Reply number {n}",
+                "MessageId": f"SBI-kill-{n}",
+            }
             while not self.stop.is_set():
                 try:
                     if httpx.post(url, data=fields, timeout=10).status_code == 200:
@@ -69,9 +74,12 @@ class Load:
 
 def test_random_sigkills_lose_nothing_and_send_nothing_twice(tmp_path: Path) -> None:
     chance = random.Random()
-    bridge = BridgeProcess(tmp_path, extra=NUMBERS + "[provider.sandbox]\nlatency_seconds = 0.02\n",
-                           queue={"workers": 4, "poll_seconds": 0.2, "lease_seconds": 5},
-                           inbound={"auto_reply_interval_minutes": 0})  # fmt: skip
+    bridge = BridgeProcess(
+        tmp_path,
+        extra=NUMBERS + "[provider.sandbox]\nlatency_seconds = 0.02\n",
+        queue={"workers": 4, "poll_seconds": 0.2, "lease_seconds": 5},
+        inbound={"auto_reply_interval_minutes": 0},
+    )
     load = Load(bridge)
     bridge.start()
     clients = [threading.Thread(target=load.emails), threading.Thread(target=load.texts)]
@@ -87,21 +95,26 @@ def test_random_sigkills_lose_nothing_and_send_nothing_twice(tmp_path: Path) -> 
         assert load.emails_taken == set(range(EMAILS))
         assert load.texts_taken == set(range(TEXTS))
         bridge.wait_until(
-            lambda: len(bridge.sandbox_sent()) >= EMAILS
-            and all(j["state"] == "sent" for j in bridge.jobs()),
-            timeout=120, what="every text to be sent",
-        )  # fmt: skip
+            lambda: (
+                len(bridge.sandbox_sent()) >= EMAILS
+                and all(j["state"] == "sent" for j in bridge.jobs())
+            ),
+            timeout=120,
+            what="every text to be sent",
+        )
         inbox = bridge.wait_until(
             lambda: (m := bridge.maildir_messages()) and len(m) >= TEXTS and m,
-            timeout=120, what="every reply in the inbox",
-        )  # fmt: skip
+            timeout=120,
+            what="every reply in the inbox",
+        )
     finally:
         load.stop.set()
         bridge.stop()
     sends = Counter(s["text"] for s in bridge.sandbox_sent())
     assert set(sends) == {f"Kill text {n}" for n in range(EMAILS)}
     assert set(sends.values()) == {1}  # none twice
-    filed = Counter(n for n in range(TEXTS) for m in inbox
-                    if re.search(rb"Reply number %d\r?\n" % n, m))  # fmt: skip
+    filed = Counter(
+        n for n in range(TEXTS) for m in inbox if re.search(rb"Reply number %d\r?\n" % n, m)
+    )
     assert set(filed) == set(range(TEXTS))  # none lost
     assert set(filed.values()) == {1}  # none filed twice

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.bridge_process import (
+from tests.conftest import IN_CI
+from tests.support.bridge_process import (
     BridgeProcess,
     assert_unhealthy,
     assert_webhook_unavailable,
     read_journal,
 )
-from tests.conftest import IN_CI
-from tests.smtp_client import Dialogue, converse, message
+from tests.support.smtp_client import Dialogue, converse, message
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -62,8 +62,10 @@ def ext4_disk(tmp_path: Path) -> Iterator[Ext4Disk]:
     disk = Ext4Disk(tmp_path / "disk.img", tmp_path / "disk")
     disk.mount.mkdir()
     try:
-        for command in (("truncate", "-s", "16M", str(disk.image)),
-                        ("mkfs.ext4", "-q", "-F", str(disk.image))):  # fmt: skip
+        for command in (
+            ("truncate", "-s", "16M", str(disk.image)),
+            ("mkfs.ext4", "-q", "-F", str(disk.image)),
+        ):
             if (done := _run(*command)).returncode != 0:
                 raise OSError(f"{command[0]}: {done.stderr.strip()}")
         disk.attach()
@@ -80,8 +82,7 @@ def ext4_disk(tmp_path: Path) -> Iterator[Ext4Disk]:
 def _email(bridge: BridgeProcess, n: int) -> Dialogue:
     to = f"+4477009003{n:02d}@sms.example.com"
     content = message(to=to, body=f"Read-only text {n}").as_bytes()
-    return converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=[to],
-                    content=content)  # fmt: skip
+    return converse(bridge.smtp_address, mail_from="alice@example.com", rcpts=[to], content=content)
 
 
 def test_a_file_system_gone_read_only_gets_451_and_nothing_half_written(
@@ -112,7 +113,9 @@ def test_a_file_system_gone_read_only_gets_451_and_nothing_half_written(
         for n in refused:  # the mail server tries again later
             assert _email(bridge, n).accepted
         bridge.wait_until(lambda: len(read_journal(journal)) >= 6, what="every text")
-        bridge.wait_until(lambda: all(j["state"] == "sent" for j in bridge.jobs()),
-                          what="every job recorded as sent")  # fmt: skip
+        bridge.wait_until(
+            lambda: all(j["state"] == "sent" for j in bridge.jobs()),
+            what="every job recorded as sent",
+        )
     sent = sorted(line["text"] for line in read_journal(journal))
     assert sent == [f"Read-only text {n}" for n in range(6)]  # each once

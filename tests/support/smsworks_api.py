@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.testing.http_emulator import EmulatedRequest, HttpEmulator, Reply
+from tests.support.http_emulator import EmulatedRequest, HttpEmulator, Reply
 
 __all__ = ["FakeSmsWorks", "SmsWorksSend"]
 
@@ -52,8 +52,9 @@ class FakeSmsWorks(HttpEmulator):
         return Reply(404, {"message": "Not Found"})
 
     def _send(self, body: Any) -> Reply:
-        if not isinstance(body, dict) or not all(body.get(k) for k in
-                                                 ("sender", "destination", "content")):  # fmt: skip
+        if not isinstance(body, dict) or not all(
+            body.get(k) for k in ("sender", "destination", "content")
+        ):
             return Reply(400, {"message": "sender, destination and content are required"})
         if not str(body["destination"]).isdigit():
             return Reply(400, {"message": "Invalid destination"})
@@ -63,19 +64,36 @@ class FakeSmsWorks(HttpEmulator):
             self.credits -= 1
             send = SmsWorksSend(body=body, message_id=secrets.token_hex(12))
             self.sent.append(send)
-        return Reply(201, {"messageid": send.message_id, "status": "SENT",
-                           "credits": self.credits, "creditsUsed": 1})  # fmt: skip
+        return Reply(
+            201,
+            {
+                "messageid": send.message_id,
+                "status": "SENT",
+                "credits": self.credits,
+                "creditsUsed": 1,
+            },
+        )
 
     def add_inbound(self, *, source: str, destination: str, content: str) -> str:
         message_id = secrets.token_hex(12)
-        message = {"messageid": message_id, "source": source.lstrip("+"),
-                   "destination": destination.lstrip("+"), "content": content,
-                   "status": "INCOMING", "created": datetime.now(UTC).isoformat()}  # fmt: skip
+        message = {
+            "messageid": message_id,
+            "source": source.lstrip("+"),
+            "destination": destination.lstrip("+"),
+            "content": content,
+            "status": "INCOMING",
+            "created": datetime.now(UTC).isoformat(),
+        }
         with self.lock:
             self.inbox.insert(0, message)
         return message_id
 
     def report(self, send: SmsWorksSend, status: str = "DELIVERED", url: str | None = None) -> int:
-        payload = {"messageid": send.message_id, "status": status, "tag": send.body.get("tag"),
-                   "destination": send.body["destination"], "sender": send.body["sender"]}  # fmt: skip
+        payload = {
+            "messageid": send.message_id,
+            "status": status,
+            "tag": send.body.get("tag"),
+            "destination": send.body["destination"],
+            "sender": send.body["sender"],
+        }
         return self.post(url or send.body["deliveryreporturl"], json=payload)

@@ -43,10 +43,11 @@ def run_prism(spec: Path, port: int, *, timeout: float = 90.0) -> Iterator[str]:
     command = prism_command()
     if command is None:
         raise FileNotFoundError("prism is not installed (bash .ci/test installs it)")
-    proc = subprocess.Popen(  # noqa: S603 -- our own command line, no shell
+    proc = subprocess.Popen(
         [*command, "mock", "--errors", "-h", "127.0.0.1", "-p", str(port), str(spec)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         _wait_listening(proc, port, timeout)
         yield f"http://127.0.0.1:{port}"
@@ -121,12 +122,22 @@ class RecordingProxy:
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-                answer = httpx.request(self.command, proxy.upstream + self.path, headers=headers,
-                                       content=body, timeout=30)  # fmt: skip
-                proxy._record(RecordedRequest(
-                    self.command, self.path, dict(self.headers.items()),
-                    parse_qs(body.decode("utf-8", "replace")), answer.status_code,
-                ))  # fmt: skip
+                answer = httpx.request(
+                    self.command,
+                    proxy.upstream + self.path,
+                    headers=headers,
+                    content=body,
+                    timeout=30,
+                )
+                proxy._record(
+                    RecordedRequest(
+                        self.command,
+                        self.path,
+                        dict(self.headers.items()),
+                        parse_qs(body.decode("utf-8", "replace")),
+                        answer.status_code,
+                    )
+                )
                 self.send_response(answer.status_code)
                 for name, value in answer.headers.items():
                     if name.lower() not in _HOP_BY_HOP | {"content-encoding"}:

@@ -35,9 +35,14 @@ def dovecot_command() -> str | None:
 
 class Dovecot:
     def __init__(
-        self, *, port: int, users: dict[str, str], tls: bool = False, oauth: bool = False,
+        self,
+        *,
+        port: int,
+        users: dict[str, str],
+        tls: bool = False,
+        oauth: bool = False,
         starttls: bool = False,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """``oauth``: users log in with AUTHENTICATE XOAUTH2, the values of ``users`` being
         their access tokens, checked by a token-introspection endpoint this object serves."""
         self.port = port
@@ -65,10 +70,11 @@ class Dovecot:
         if command is None:
             raise FileNotFoundError("dovecot is not installed (apt-get install dovecot-imapd)")
         (self.folder / "run" / "master.pid").unlink(missing_ok=True)
-        self._proc = subprocess.Popen(  # noqa: S603 -- our own command line, no shell
+        self._proc = subprocess.Popen(
             [command, "-F", "-c", str(self.folder / "dovecot.conf")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -157,22 +163,48 @@ class Dovecot:
         if self._introspection is not None:
             (self.folder / "oauth2.conf").write_text(_OAUTH2.format(url=self._introspection.url))
             passdb, mechanisms = _OAUTH_PASSDB.format(folder=self.folder), "xoauth2"
-        tls = (f"ssl = required\nssl_cert = <{self.folder}/cert.pem\nssl_key = <{self.folder}/key.pem"
-               if self.tls or self.starttls else "ssl = no")  # fmt: skip
-        (self.folder / "dovecot.conf").write_text(_CONFIG.format(
-            folder=self.folder, imap=ports[0], imaps=ports[1], tls=tls, owner=owner,
-            passdb=passdb, mechanisms=mechanisms,
-            me=pwd.getpwuid(os.getuid()).pw_name,
-        ))  # fmt: skip
+        tls = (
+            f"ssl = required\nssl_cert = <{self.folder}/cert.pem\nssl_key = <{self.folder}/key.pem"
+            if self.tls or self.starttls
+            else "ssl = no"
+        )
+        (self.folder / "dovecot.conf").write_text(
+            _CONFIG.format(
+                folder=self.folder,
+                imap=ports[0],
+                imaps=ports[1],
+                tls=tls,
+                owner=owner,
+                passdb=passdb,
+                mechanisms=mechanisms,
+                me=pwd.getpwuid(os.getuid()).pw_name,
+            )
+        )
 
 
 def _make_certificate(folder: Path) -> None:
-    subprocess.run(  # noqa: S603 -- openssl from PATH, fixed arguments
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",  # noqa: S607
-         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(folder / "key.pem"),
+            "-out",
+            str(folder / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (folder / "key.pem").chmod(0o600)
 
 

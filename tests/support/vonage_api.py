@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.testing.http_emulator import EmulatedRequest, HttpEmulator, Reply
+from tests.support.http_emulator import EmulatedRequest, HttpEmulator, Reply
 
 __all__ = ["FakeVonage", "VonageSend", "documented_signature"]
 
@@ -78,16 +78,29 @@ class FakeVonage(HttpEmulator):
         form = request.fields()
         refused = self._check(form)
         if refused is not None:
-            return Reply(200, {"message-count": "1", "messages": [
-                {"status": refused[0], "error-text": refused[1]}]})  # fmt: skip
+            return Reply(
+                200,
+                {
+                    "message-count": "1",
+                    "messages": [{"status": refused[0], "error-text": refused[1]}],
+                },
+            )
         parts = _parts(form["text"], form.get("type") == "unicode")
         ids = [secrets.token_hex(8).upper() for _ in range(parts)]
         with self.lock:
             self.sent.append(VonageSend(form=form, message_ids=ids, parts=parts))
-        messages = [{"to": form["to"], "message-id": mid, "status": "0",
-                     "remaining-balance": "3.14159265", "message-price": PRICE,
-                     "network": "23410", "client-ref": form.get("client-ref", "")}
-                    for mid in ids]  # fmt: skip
+        messages = [
+            {
+                "to": form["to"],
+                "message-id": mid,
+                "status": "0",
+                "remaining-balance": "3.14159265",
+                "message-price": PRICE,
+                "network": "23410",
+                "client-ref": form.get("client-ref", ""),
+            }
+            for mid in ids
+        ]
         return Reply(200, {"message-count": str(parts), "messages": messages})
 
     def _check(self, form: dict[str, str]) -> tuple[str, str] | None:
@@ -107,21 +120,43 @@ class FakeVonage(HttpEmulator):
         """Deliver a receipt for each part to the send's callback; the bridge's answers."""
         answers = []
         for message_id in send.message_ids:
-            fields = {"msisdn": send.form["to"], "to": send.form["from"], "network-code": "23410",
-                      "messageId": message_id, "price": PRICE, "status": status,
-                      "scts": time.strftime("%y%m%d%H%M"), "err-code": err_code,
-                      "api-key": self.api_key, "client-ref": send.form.get("client-ref", ""),
-                      "message-timestamp": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
+            fields = {
+                "msisdn": send.form["to"],
+                "to": send.form["from"],
+                "network-code": "23410",
+                "messageId": message_id,
+                "price": PRICE,
+                "status": status,
+                "scts": time.strftime("%y%m%d%H%M"),
+                "err-code": err_code,
+                "api-key": self.api_key,
+                "client-ref": send.form.get("client-ref", ""),
+                "message-timestamp": time.strftime("%Y-%m-%d %H:%M:%S"),
+            }
             answers.append(self.post(send.form["callback"], data=self._signed(fields)))
         send.receipts += answers
         return max(answers)
 
-    def inbound(self, url: str, *, msisdn: str, to: str, text: str, parts: int = 1,
-                order: list[int] | None = None, message_id: str | None = None) -> list[int]:  # fmt: skip
+    def inbound(
+        self,
+        url: str,
+        *,
+        msisdn: str,
+        to: str,
+        text: str,
+        parts: int = 1,
+        order: list[int] | None = None,
+        message_id: str | None = None,
+    ) -> list[int]:
         """Post a customer's text (in ``parts`` pieces, sent in ``order``); the answers."""
-        base = {"msisdn": msisdn.lstrip("+"), "to": to.lstrip("+"), "type": "text",
-                "keyword": text.split(" ")[0].upper() if text else "", "api-key": self.api_key,
-                "message-timestamp": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
+        base = {
+            "msisdn": msisdn.lstrip("+"),
+            "to": to.lstrip("+"),
+            "type": "text",
+            "keyword": text.split(" ")[0].upper() if text else "",
+            "api-key": self.api_key,
+            "message-timestamp": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
         if parts == 1:
             fields = {**base, "messageId": message_id or secrets.token_hex(8).upper(), "text": text}
             return [self.post(url, data=self._signed(fields))]
@@ -130,9 +165,15 @@ class FakeVonage(HttpEmulator):
         ref = str(secrets.randbelow(256))
         answers = []
         for index in order or list(range(1, parts + 1)):
-            fields = {**base, "messageId": secrets.token_hex(8).upper(), "text": pieces[index - 1],
-                      "concat": "true", "concat-ref": ref, "concat-total": str(parts),
-                      "concat-part": str(index)}  # fmt: skip
+            fields = {
+                **base,
+                "messageId": secrets.token_hex(8).upper(),
+                "text": pieces[index - 1],
+                "concat": "true",
+                "concat-ref": ref,
+                "concat-total": str(parts),
+                "concat-part": str(index),
+            }
             answers.append(self.post(url, data=self._signed(fields)))
         return answers
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bridge.testing.http_emulator import EmulatedRequest, HttpEmulator, Reply
+from tests.support.http_emulator import EmulatedRequest, HttpEmulator, Reply
 
 __all__ = ["AggregatorSend", "FakeAggregator"]
 
@@ -63,8 +63,12 @@ class FakeAggregator(HttpEmulator):
         return FakeAggregator.get(url)
 
     def inbound(self, url: str, *, msisdn: str, shortcode: str, message: str, token: str) -> int:
-        body = {"msg_id": secrets.token_hex(6), "msisdn": msisdn.lstrip("+"),
-                "shortcode": shortcode.lstrip("+"), "message": message}  # fmt: skip
+        body = {
+            "msg_id": secrets.token_hex(6),
+            "msisdn": msisdn.lstrip("+"),
+            "shortcode": shortcode.lstrip("+"),
+            "message": message,
+        }
         return self.post(url, json=body, headers={"X-Webhook-Token": token})
 
     @staticmethod

@@ -6,8 +6,8 @@ import smtplib
 from email import policy
 from email.parser import BytesParser
 
-from tests.bridge_process import BridgeProcess
-from tests.smtp_client import message
+from tests.support.bridge_process import BridgeProcess
+from tests.support.smtp_client import message
 
 CUSTOMER = "+447700900123"
 REPLY_NUMBER = "+447700900100"
@@ -36,15 +36,20 @@ api_key = "abcd1234"
 base_url = "http://127.0.0.1:9"
 """
 TWILIO_TOKEN = "webhook-token"
-WEBHOOK_ENV = {"SMSBRIDGE_PROVIDERS__TWILIO__AUTH_TOKEN": TWILIO_TOKEN,
-               "SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": "vonage-secret",
-               "SMSBRIDGE_PROVIDERS__VONAGE__SIGNATURE_SECRET": "vonage-signature"}  # fmt: skip
+WEBHOOK_ENV = {
+    "SMSBRIDGE_PROVIDERS__TWILIO__AUTH_TOKEN": TWILIO_TOKEN,
+    "SMSBRIDGE_PROVIDERS__VONAGE__API_SECRET": "vonage-secret",
+    "SMSBRIDGE_PROVIDERS__VONAGE__SIGNATURE_SECRET": "vonage-signature",
+}
 
 
 def send_email(bridge: BridgeProcess, body: str, to: str = CUSTOMER) -> None:
     with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
-        client.send_message(message(body=body, to=f"{to}@sms.example.com"),
-                            from_addr="alice@example.com", to_addrs=[f"{to}@sms.example.com"])  # fmt: skip
+        client.send_message(
+            message(body=body, to=f"{to}@sms.example.com"),
+            from_addr="alice@example.com",
+            to_addrs=[f"{to}@sms.example.com"],
+        )
 
 
 def inbound_texts(bridge: BridgeProcess) -> list[str]:

@@ -60,11 +60,20 @@ class FakeTwilioMessages:
 
     def add_inbound(self, sid: str, *, from_: str, to: str, body: str, at: datetime) -> None:
         message = {
-            "sid": sid, "account_sid": self.account_sid, "from": from_, "to": to, "body": body,
-            "direction": "inbound", "status": "received", "num_segments": "1",
-            "date_sent": format_datetime(at), "date_created": format_datetime(at),
-            "api_version": "2010-04-01", "error_code": None, "error_message": None,
-        }  # fmt: skip
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "from": from_,
+            "to": to,
+            "body": body,
+            "direction": "inbound",
+            "status": "received",
+            "num_segments": "1",
+            "date_sent": format_datetime(at),
+            "date_created": format_datetime(at),
+            "api_version": "2010-04-01",
+            "error_code": None,
+            "error_message": None,
+        }
         with self._lock:
             self._messages.insert(0, message)
 
@@ -96,8 +105,11 @@ class FakeTwilioMessages:
     def sent(self) -> list[dict[str, Any]]:
         """The messages sent to this server, oldest first."""
         with self._lock:
-            return [m for m in reversed(self._messages) if m["direction"] == "outbound-api"
-                    and m["body"]]  # fmt: skip
+            return [
+                m
+                for m in reversed(self._messages)
+                if m["direction"] == "outbound-api" and m["body"]
+            ]
 
     def _create(self, form: dict[str, list[str]]) -> tuple[str, dict[str, Any]]:
         """The fault for this send ("" for none) and the message it made, if it kept one."""
@@ -107,13 +119,22 @@ class FakeTwilioMessages:
             return fault, {}
         now = format_datetime(datetime.now(UTC))
         message = {
-            "sid": "SM" + secrets.token_hex(16), "account_sid": self.account_sid,
-            "from": form.get("From", [""])[0], "to": form.get("To", [""])[0],
-            "body": form.get("Body", [""])[0], "direction": "outbound-api", "status": "queued",
-            "num_segments": "1", "date_sent": None, "date_created": now, "price": None,
-            "price_unit": "USD", "api_version": "2010-04-01", "error_code": None,
+            "sid": "SM" + secrets.token_hex(16),
+            "account_sid": self.account_sid,
+            "from": form.get("From", [""])[0],
+            "to": form.get("To", [""])[0],
+            "body": form.get("Body", [""])[0],
+            "direction": "outbound-api",
+            "status": "queued",
+            "num_segments": "1",
+            "date_sent": None,
+            "date_created": now,
+            "price": None,
+            "price_unit": "USD",
+            "api_version": "2010-04-01",
+            "error_code": None,
             "error_message": None,
-        }  # fmt: skip
+        }
         with self._lock:
             self._messages.insert(0, message)
         return fault, message
@@ -125,8 +146,9 @@ class FakeTwilioMessages:
                 self._failures -= 1
                 return 503, {"code": 20500, "message": "Internal Server Error", "status": 503}
             to, sender = query.get("To", [None])[0], query.get("From", [None])[0]
-            messages = [m for m in self._messages if to in (None, m["to"])
-                        and sender in (None, m["from"])]  # fmt: skip
+            messages = [
+                m for m in self._messages if to in (None, m["to"]) and sender in (None, m["from"])
+            ]
         page = int(query.get("Page", ["0"])[0])
         chunk = messages[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         more = (page + 1) * PAGE_SIZE < len(messages)
@@ -134,8 +156,13 @@ class FakeTwilioMessages:
         field, value = ("From", sender) if sender else ("To", to or "")
         following = f"{path}?{field}={quote(value)}&PageSize={PAGE_SIZE}&Page={page + 1}"
         next_uri = following if more else None
-        return 200, {"messages": chunk, "page": page, "page_size": PAGE_SIZE,
-                     "next_page_uri": next_uri, "uri": path}  # fmt: skip
+        return 200, {
+            "messages": chunk,
+            "page": page,
+            "page_size": PAGE_SIZE,
+            "next_page_uri": next_uri,
+            "uri": path,
+        }
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

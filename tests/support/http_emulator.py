@@ -118,11 +118,12 @@ class HttpEmulator:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 request = EmulatedRequest(
-                    method=self.command, path=parts.path,
+                    method=self.command,
+                    path=parts.path,
                     query={k: v[0] for k, v in parse_qs(parts.query).items()},
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=self.rfile.read(length) if length else b"",
-                )  # fmt: skip
+                )
                 reply = emulator._answer(request)
                 raw = (
                     reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()

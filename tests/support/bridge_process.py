@@ -28,8 +28,11 @@ def read_journal(path: Path) -> list[dict[str, Any]]:
 
 def assert_webhook_unavailable(bridge: BridgeProcess) -> None:
     """An inbound text while nothing can be stored: 503 with a sentence and a Retry-After."""
-    answer = httpx.post(f"{bridge.public_url}/webhooks/sandbox/inbound", timeout=10,
-                        data={"From": "+447700900123", "To": "+447700900100", "Body": "Hi"})  # fmt: skip
+    answer = httpx.post(
+        f"{bridge.public_url}/webhooks/sandbox/inbound",
+        timeout=10,
+        data={"From": "+447700900123", "To": "+447700900100", "Body": "Hi"},
+    )
     assert answer.status_code == 503, answer.text
     assert answer.headers["Retry-After"] == "30" and "could not store" in answer.text
 
@@ -44,8 +47,15 @@ def assert_unhealthy(bridge: BridgeProcess) -> None:
 class BridgeProcess:
     """Write a settings file, run ``smsbridge run`` on it, and look at what it stored."""
 
-    def __init__(self, tmp_path: Path, *, extra: str = "", env: dict[str, str] | None = None,
-                 public: bool = False, **sections: dict[str, Any]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        extra: str = "",
+        env: dict[str, str] | None = None,
+        public: bool = False,
+        **sections: dict[str, Any],
+    ) -> None:
         """``public`` makes the bridge's own HTTP address its public URL, so that emulated
         providers on this machine can call its webhooks."""
         tmp_path.mkdir(parents=True, exist_ok=True)
@@ -71,10 +81,13 @@ class BridgeProcess:
         """A bridge whose store lives in ``data_dir`` (a disk a fault test breaks) while the
         sandbox's journal and the Maildir stay in ``tmp_path``. A text sent while its "sent"
         mark could not be written stays leased for 3 s, then is found in the journal."""
-        bridge = cls(tmp_path, bridge={"data_dir": str(data_dir)},
-                     queue={"lease_seconds": 3, "poll_seconds": 0.2},
-                     extra=f'[provider.sandbox]\njournal = "{journal}"\n'
-                           f'[mail.maildir]\npath = "{tmp_path / "mail"}"\n')  # fmt: skip
+        bridge = cls(
+            tmp_path,
+            bridge={"data_dir": str(data_dir)},
+            queue={"lease_seconds": 3, "poll_seconds": 0.2},
+            extra=f'[provider.sandbox]\njournal = "{journal}"\n'
+            f'[mail.maildir]\npath = "{tmp_path / "mail"}"\n',
+        )
         bridge.data_dir = data_dir
         return bridge
 
@@ -86,8 +99,10 @@ class BridgeProcess:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bridge", "run", "--config", str(self.config)],
-                stdout=log, stderr=subprocess.STDOUT, env=self.env,
-            )  # fmt: skip
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -129,8 +144,12 @@ class BridgeProcess:
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "bridge", *args, "--config", str(self.config)],
-            capture_output=True, text=True, env=self.env, timeout=60, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=60,
+            check=False,
+        )
 
     def jobs(self) -> list[dict[str, Any]]:
         """Every SMS job in the store, read as any SQLite client would while the bridge runs."""

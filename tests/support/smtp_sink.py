@@ -87,11 +87,26 @@ def self_signed_certificate() -> tuple[ssl.SSLContext, str]:
     with tempfile.TemporaryDirectory(prefix="smtp-sink-") as tmp:
         cert, key = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
         command = [
-            openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout", str(key),
-            "-out", str(cert), "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]  # fmt: skip
-        subprocess.run(command, check=True, capture_output=True, timeout=30)  # noqa: S603 -- fixed arguments
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ]
+        subprocess.run(command, check=True, capture_output=True, timeout=30)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
         return context, cert.read_text(encoding="ascii")
@@ -250,7 +265,7 @@ class SmtpSink(_SinkCore):
     async def wait_for(
         self,
         count: int,
-        timeout: float = 5.0,  # noqa: ASYNC109 -- the same call as ThreadedSmtpSink.wait_for
+        timeout: float = 5.0,
     ) -> tuple[ReceivedMessage, ...]:
         """Wait until ``count`` messages have arrived (the server keeps running meanwhile)."""
         return await asyncio.to_thread(self._wait, count, timeout)
