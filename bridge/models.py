@@ -7,7 +7,7 @@ queue), the store (what is durable) and the workers (what to deliver).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 __all__ = [
@@ -22,6 +22,8 @@ __all__ = [
     "NewMailJob",
     "NewSmsJob",
     "OutboundSms",
+    "Queued",
+    "RuleHit",
     "SendResult",
     "SmsJob",
 ]
@@ -37,9 +39,18 @@ class JobState(enum.StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"
 
-    @property
-    def final(self) -> bool:
-        return self in (JobState.DELIVERED, JobState.UNDELIVERED, JobState.FAILED)
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """One rule of the outbound chain that acted on a text: what it did and why.
+
+    ``action`` is ``rewrite``, ``defer`` or ``refuse`` (a rule that accepted unchanged is not
+    recorded with the job; ``smsbridge outbound explain`` shows those too, as ``accept``).
+    """
+
+    rule: str
+    action: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +67,19 @@ class NewSmsJob:
     encoding: str
     segments: int
     route: str = ""  # the inbound route whose decision made this text, if one did
+    chain: tuple[RuleHit, ...] = ()  # what the outbound chain did to it
+    not_before: datetime | None = None  # a rule deferred it until then
+    # Merge with a stored job of the same key only if that one is younger than this many
+    # seconds; None: always (the key holds a Message-ID, which names one email for good).
+    merge_window: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What storing one ``NewSmsJob`` gave: its id, and whether it was already stored."""
+
+    id: str
+    merged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +110,7 @@ class SmsJob:
     maybe_sent_via: str | None = None
     price: str | None = None
     route: str = ""
+    chain: tuple[RuleHit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +133,6 @@ class SendResult:
     """A provider's answer to an accepted send."""
 
     provider_message_id: str
-    status: str = "sent"
     price: str | None = None
 
 
@@ -134,7 +158,6 @@ class MailJob:
     attempts: int
     created_at: datetime
     error: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -125,11 +125,11 @@ class SandboxProvider:
         self.sent.append(sms)
         if self._latency:
             await asyncio.sleep(self._latency)  # the answer is "on the wire" meanwhile
-        return SendResult(provider_message_id=message_id, status="sent")
+        return SendResult(provider_message_id=message_id)
 
     async def find_sent(self, sms: OutboundSms) -> SendResult | None:
         found = self._journal.message_id(sms.job_id) if self._journal is not None else None
-        return SendResult(provider_message_id=found, status="sent") if found else None
+        return SendResult(provider_message_id=found) if found else None
 
     def _rule_for(self, number: str) -> SandboxFailRule | None:
         for pattern, rule in self._rules:

@@ -90,7 +90,6 @@ class SmsWorksProvider:
         used = answer.get("creditsUsed")
         return SendResult(
             provider_message_id=str(answer.get("messageid") or ""),
-            status=str(answer.get("status") or "sent").lower(),
             price=f"{used} credits" if used is not None else None,
         )
 

@@ -102,7 +102,6 @@ class TwilioProvider:
             if message.get("body") == sms.text and _created_since(message, sms.queued_at):
                 return SendResult(
                     provider_message_id=str(message.get("sid") or ""),
-                    status=str(message.get("status") or "queued"),
                     price=_price(message),
                 )
         return None
@@ -207,7 +206,6 @@ def _result(response: httpx.Response) -> SendResult:
         body = json_body(response)
         return SendResult(
             provider_message_id=str(body.get("sid") or ""),
-            status=str(body.get("status") or "queued"),
             price=_price(body),
         )
     raise _failure(response)

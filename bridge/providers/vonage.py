@@ -146,7 +146,6 @@ def _verdict(body: dict[str, Any]) -> SendResult:
     if accepted:  # some parts out: the text has gone, whatever happened to the others
         return SendResult(
             provider_message_id=str(accepted[0].get("message-id") or ""),
-            status="sent",
             price=_total_price(accepted),
         )
     refused = messages[0]
