@@ -21,8 +21,8 @@ from typing import Any
 # The scripts run from bench/; the repository root holds the test support they share.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bridge.config import load_settings
 from bridge.models import NewSmsJob
+from bridge.settings.load import load_settings
 from bridge.store.factory import open_store
 
 DOMAIN = "sms.example.com"

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 from harness import pct, wait_port, write_config
 
-from bridge.inbound.signatures import twilio_signature
+from bridge.providers.twilio.signature import twilio_signature
 from tests.support.smtp_sink import SmtpSink
 
 TOKEN = "bench-token"

@@ -1,8 +1,9 @@
-"""Wire the bridge together from the settings: the only place clients and servers are built.
+"""The running bridge's lifecycle: start the parts in order, stop them in reverse.
 
 ``Bridge`` is an async context manager. It starts the store, then the workers, then the
 listeners; on the way out it stops the listeners first (no new work), lets jobs in flight
-finish within a grace period, and closes the store last.
+finish within a grace period, and closes the store last. The parts themselves are built by
+``bridge.components``; a reload swaps the routing table and nothing else.
 """
 
 from __future__ import annotations
@@ -11,44 +12,37 @@ import asyncio
 import fcntl
 import logging
 import os
-import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-import httpx
-from starlette.routing import BaseRoute
-
-from bridge.admin import admin_routes
+from bridge import components
+from bridge.chain.gate import Gate
 from bridge.clock import Clock, system_clock
-from bridge.cluster import OncePerCluster, Worker
-from bridge.config import Settings, load_settings
 from bridge.errors import ConfigError
-from bridge.http import HttpServer, build_app
 from bridge.inbound.intake import EmailIntake
 from bridge.inbound.mailbox import MailboxWatcher
-from bridge.inbound.provider_webhooks import webhook_routes
+from bridge.inbound.poller import ReplyNumberPoller
 from bridge.inbound.reports import ReportIntake
 from bridge.inbound.smtp import SmtpHandler, start_smtp_server
-from bridge.inbound.users import UserTable
-from bridge.inbound.watcher import ReplyNumberWatcher
+from bridge.inbound.smtp_users import UserTable
+from bridge.mail.transport import MailTransport
 from bridge.models import InboundJob, InboundPart, InboundSms, MailJob, SmsJob
-from bridge.outbound.base import MailTransport, NoticeSettings
-from bridge.outbound.mail import SmtpTransport, build_transport
-from bridge.outbound.webhook import WebhookTransport
-from bridge.providers.checks import provider_warnings
+from bridge.providers.base import InboundLister, WebhookSink
 from bridge.providers.choice import ProviderChoice
-from bridge.providers.registry import ProviderSet, build_providers
-from bridge.providers.smsworks import SmsWorksProvider
-from bridge.providers.twilio import TwilioProvider
-from bridge.ratelimit import Limiter, RateLimiter, SharedRateLimiter
-from bridge.retry import RetryPolicy
+from bridge.providers.registry import ProviderSet, provider_warnings, webhook_routes
+from bridge.settings.load import load_settings
+from bridge.settings.root import Settings
 from bridge.store.base import Store
 from bridge.store.factory import open_store
+from bridge.web.admin import admin_routes
+from bridge.web.server import HttpServer, build_app
 from bridge.workers.cleanup import Cleanup
+from bridge.workers.cluster import OncePerCluster
 from bridge.workers.inbound import InboundDispatcher
+from bridge.workers.loop import Loop
 from bridge.workers.mail import MailDispatcher
 from bridge.workers.routing import ReloadableRouter
 from bridge.workers.runner import JobRunner
@@ -99,19 +93,19 @@ class Bridge:
     ) -> None:
         self.settings = settings
         self._clock = clock
-        self._providers: ProviderSet | None = None
-        self._transport = transport
-        self._owner = f"{socket.gethostname()}:{os.getpid()}"
-        self._lock: IO[str] | None = None
-        self._store: Store | None = None
-        self._webhook_client: httpx.AsyncClient | None = None
-        self._runners: list[tuple[JobRunner[Any], asyncio.Task[None]]] = []
-        self._smtp: asyncio.Server | None = None
+        self._transport = transport or components.build_transport(settings)
+        self._owner = components.owner_name()
         self._router = ReloadableRouter(settings)
         self._in_use = settings  # the settings the routing table came from (reload changes it)
+        self._lock: IO[str] | None = None
+        self._store: Store | None = None
+        self._provider_set: ProviderSet | None = None
+        self._runners: list[tuple[JobRunner[Any], asyncio.Task[None]]] = []
+        self._loops: list[tuple[Loop, asyncio.Task[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
-        self._watchers: list[tuple[OncePerCluster, asyncio.Task[None]]] = []
+        self._smtp: asyncio.Server | None = None
         self._http: HttpServer | None = None
+        self._closers: list[Callable[[], Any]] = []
 
     @property
     def smtp_address(self) -> str:
@@ -128,6 +122,10 @@ class Bridge:
     def store(self) -> Store:
         assert self._store is not None
         return self._store
+
+    @property
+    def transport(self) -> MailTransport:
+        return self._transport
 
     async def __aenter__(self) -> Bridge:
         try:
@@ -148,7 +146,34 @@ class Bridge:
     async def _start(self) -> None:
         settings = self.settings
         self._lock = _lock(settings.pid_lock_path)  # a second bridge here is refused
-        self._store = open_store(settings)
+        store = await self._open_store()
+        limiter = components.build_limiter(settings, store)
+        gate = components.build_gate(settings, store, limiter)
+        providers = self._providers()
+        mail = self._mail_runner(store)
+        sms = self._sms_runner(store, providers, gate, mail)
+        inbound = self._inbound_runner(store, gate, sms, mail)
+        reports = ReportIntake(
+            store=store,
+            notices=components.notice_settings(settings),
+            clock=self._clock,
+            mail_queued=mail.wake,
+        )
+        intake = EmailIntake(
+            store=store,
+            gate=gate,
+            text=settings.text,
+            notices=components.notice_settings(settings),
+            clock=self._clock,
+            queued=sms.wake,
+            dedupe_seconds=settings.smtp.dedupe_minutes * 60,
+        )
+        self._start_loops(store, intake, providers, inbound, reports, mail)
+        await self._listen(store, intake, gate, inbound, reports)
+        self._log_ready()
+
+    async def _open_store(self) -> Store:
+        self._store = open_store(self.settings)
         await self._store.open()
         if self._store.exclusive:  # a shared store's leases may be another bridge's
             released = await self._store.release_leases(now=self._clock())
@@ -156,59 +181,65 @@ class Bridge:
                 log.warning(
                     "%d job(s) were in flight when the bridge last stopped; retrying", released
                 )
-        sms_runner, mail_runner = self._build_runners(self._store)
-        inbound_runner = self._inbound_runner(self._store, sms_runner, mail_runner)
-        intake = EmailIntake(
-            store=self._store,
-            text=settings.text,
-            senders=settings.senders,
-            notices=self._notice_settings(),
+        return self._store
+
+    def _providers(self) -> ProviderChoice:
+        choice, self._provider_set = components.build_providers(self.settings)
+        return choice
+
+    def _runner(self, runner: JobRunner[Any]) -> None:
+        self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
+
+    def _claim(self, method: Callable[..., Any]) -> Callable[[int], Any]:
+        lease = self.settings.queue.lease_seconds
+        return lambda n: method(now=self._clock(), limit=n, lease_seconds=lease, owner=self._owner)
+
+    def _mail_runner(self, store: Store) -> JobRunner[MailJob]:
+        webhooks = components.webhook_transport(self.settings)
+        if webhooks is not None:
+            self._closers.append(webhooks.aclose)
+        dispatcher = MailDispatcher(
+            store=store,
+            transport=self._transport,
             clock=self._clock,
-            queued=sms_runner.wake,
+            policy=components.retry_policy(self.settings, self.settings.mail.max_attempts),
+            webhooks=webhooks,
         )
-        self._start_mailboxes(intake, mail_runner)
-        users_file = settings.smtp.auth.users_file
-        users = UserTable.load(users_file) if users_file else None
-        self._smtp = await start_smtp_server(
-            settings=settings.smtp,
-            handler=SmtpHandler(settings=settings.smtp, intake=intake),
-            users=users,
+        runner: JobRunner[MailJob] = JobRunner(
+            name="mail",
+            claim=self._claim(store.claim_mail),
+            handle=dispatcher.handle,
+            concurrency=16,
+            poll_seconds=self.settings.queue.poll_seconds,
         )
-        reports = ReportIntake(
-            store=self._store,
-            notices=self._notice_settings(),
+        self._runner(runner)
+        return runner
+
+    def _sms_runner(
+        self, store: Store, providers: ProviderChoice, gate: Gate, mail: JobRunner[MailJob]
+    ) -> JobRunner[SmsJob]:
+        queue = self.settings.queue
+        dispatcher = SmsDispatcher(
+            store=store,
+            providers=providers,
+            policy=components.retry_policy(self.settings, queue.max_attempts),
+            notices=components.notice_settings(self.settings),
             clock=self._clock,
-            mail_queued=mail_runner.wake,
+            notice_queued=mail.wake,
+            gate=gate,
         )
-        self._start_watchers(self._store, inbound_runner, reports)
-        if settings.store.retention_days:
-            self._once(
-                "clean-up",
-                partial(
-                    Cleanup,
-                    store=self._store,
-                    clock=self._clock,
-                    retention_days=settings.store.retention_days,
-                ),
-            )
-        routes = [*self._webhooks(self._store, inbound_runner, reports)]
-        if settings.admin.enabled:
-            routes += admin_routes(settings=lambda: self._in_use, store=self._store)
-        app = build_app(store=self._store, routes=routes, owner=self._owner, clock=self._clock)
-        self._http = HttpServer(app, settings=settings.http)
-        await self._http.start()
-        for warning in provider_warnings(settings):
-            log.warning("%s", warning)
-        log.info(
-            "smsbridge ready: SMTP on %s, HTTP on %s, providers %s, mail via %s",
-            self.smtp_address,
-            self.http_address,
-            ", ".join(settings.provider_entries),
-            self.transport.name,
+        runner: JobRunner[SmsJob] = JobRunner(
+            name="sms",
+            claim=self._claim(store.claim_sms),
+            handle=dispatcher.handle,
+            concurrency=queue.workers,
+            poll_seconds=queue.poll_seconds,
         )
+        self._runner(runner)
+        return runner
 
     def _inbound_runner(
-        self, store: Store, sms: JobRunner[SmsJob], mail: JobRunner[MailJob]
+        self, store: Store, gate: Gate, sms: JobRunner[SmsJob], mail: JobRunner[MailJob]
     ) -> JobRunner[InboundJob]:
         def queued() -> None:
             sms.wake()
@@ -216,68 +247,109 @@ class Bridge:
 
         dispatcher = InboundDispatcher(
             store=store,
-            settings=self.settings,
-            router=self._router,
+            router=self._router,  # type: ignore[arg-type]
+            rules=components.inbound_rules(self.settings),
+            gate=gate,
+            mail=components.mail_identity(self.settings),
             clock=self._clock,
             queued=queued,
         )
-        queue = self.settings.queue
         runner: JobRunner[InboundJob] = JobRunner(
             name="inbound",
-            claim=lambda n: store.claim_inbound(
-                now=self._clock(), limit=n, lease_seconds=queue.lease_seconds, owner=self._owner
-            ),
+            claim=self._claim(store.claim_inbound),
             handle=dispatcher.handle,
             concurrency=16,
             poll_seconds=self.settings.inbound.poll_seconds,
         )
-        self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
+        self._runner(runner)
         return runner
 
-    def _start_mailboxes(self, intake: EmailIntake, mail: JobRunner[MailJob]) -> None:
-        for mailbox in self.settings.mailboxes:
+    def _start_loops(
+        self,
+        store: Store,
+        intake: EmailIntake,
+        providers: ProviderChoice,
+        inbound: JobRunner[InboundJob],
+        reports: ReportIntake,
+        mail: JobRunner[MailJob],
+    ) -> None:
+        settings = self.settings
+        for mailbox in settings.mailboxes:
             make = partial(
                 MailboxWatcher,
                 settings=mailbox,
                 intake=intake,
-                store=self.store,
-                allowed_senders=self.settings.smtp.allowed_senders,
-                region=self.settings.smtp.default_region,
-                notices=self._notice_settings(),
+                store=store,
+                allowed_senders=settings.smtp.allowed_senders,
+                region=settings.smtp.default_region,
+                notices=components.notice_settings(settings),
                 clock=self._clock,
                 mail_queued=mail.wake,
             )
             self._once(f"mailbox {mailbox.username}@{mailbox.host}/{mailbox.folder}", make)
+        self._start_pollers(store, providers, inbound, reports)
+        if settings.store.retention_days:
+            days = settings.store.retention_days
+            make_cleanup = partial(Cleanup, store=store, clock=self._clock, retention_days=days)
+            self._once("clean-up", make_cleanup)
 
-    def _start_watchers(
-        self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake
+    def _start_pollers(
+        self,
+        store: Store,
+        providers: ProviderChoice,
+        inbound: JobRunner[InboundJob],
+        reports: ReportIntake,
     ) -> None:
-        for carrier in self.providers.carriers:
-            provider, entry = carrier.provider, self.settings.provider_entries[carrier.name]
-            interval = getattr(entry, "watch_seconds", 0.0)
-            if not interval or not isinstance(provider, TwilioProvider | SmsWorksProvider):
+        """Reply-number pollers for the providers that can be polled and are asked to be."""
+        report = None if self.settings.bridge.public_url else reports.accept
+        for carrier in providers.carriers:
+            interval = self.settings.providers[carrier.name].watch_seconds
+            if not interval or not isinstance(carrier.provider, InboundLister):
                 continue
             for number in self.settings.numbers:
                 make = partial(
-                    ReplyNumberWatcher,
-                    provider=provider,
+                    ReplyNumberPoller,
+                    provider=carrier.provider,
                     store=store,
                     reply_number=number.number,
                     interval=interval,
                     wake=inbound.wake,
                     clock=self._clock,
-                    report=None if self.settings.bridge.public_url else reports.accept,
+                    report=report,
                 )
                 self._once(f"watch {carrier.name} {number.number}", make)
 
-    def _once(self, name: str, make: Callable[[], Worker]) -> None:
-        """Run a worker on one bridge of the cluster at a time (bridge.cluster)."""
+    def _once(self, name: str, make: Callable[[], Loop]) -> None:
+        """Run a loop on one bridge of the cluster at a time (``workers/cluster.py``)."""
         once = OncePerCluster(store=self.store, name=name, make=make)
-        self._watchers.append((once, asyncio.create_task(once.run(), name=name)))
+        self._loops.append((once, asyncio.create_task(once.run(), name=name)))
 
-    def _webhooks(
+    async def _listen(
+        self,
+        store: Store,
+        intake: EmailIntake,
+        gate: Gate,
+        inbound: JobRunner[InboundJob],
+        reports: ReportIntake,
+    ) -> None:
+        settings = self.settings
+        users_file = settings.smtp.auth.users_file
+        handler = SmtpHandler(settings=settings.smtp, intake=intake, gate=gate, clock=self._clock)
+        self._smtp = await start_smtp_server(
+            settings=settings.smtp,
+            handler=handler,
+            users=UserTable.load(users_file) if users_file else None,
+        )
+        routes = webhook_routes(settings.providers, self._sink(store, inbound, reports))
+        if settings.admin.enabled:
+            routes += admin_routes(settings=lambda: self._in_use, store=store)
+        app = build_app(store=store, routes=routes, owner=self._owner, clock=self._clock)
+        self._http = HttpServer(app, settings=settings.http)
+        await self._http.start()
+
+    def _sink(
         self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake
-    ) -> Sequence[BaseRoute]:
+    ) -> WebhookSink:
         async def receive(sms: InboundSms) -> None:
             _, new = await store.receive_sms(sms, now=self._clock())
             if new:
@@ -288,12 +360,30 @@ class Bridge:
             if stored is not None and stored[1]:
                 inbound.wake()
 
-        return webhook_routes(
-            self.settings,
+        return WebhookSink(
             receive=receive,
             receive_part=receive_part,
             report=reports.accept,
             clock=self._clock,
+            public_url=self.settings.bridge.public_url,
+            default_region=self.settings.smtp.default_region,
+        )
+
+    def _log_ready(self) -> None:
+        settings = self.settings
+        warnings = provider_warnings(
+            settings.providers,
+            public_url=settings.bridge.public_url,
+            has_numbers=bool(settings.numbers),
+        )
+        for warning in warnings:
+            log.warning("%s", warning)
+        log.info(
+            "smsbridge ready: SMTP on %s, HTTP on %s, providers %s, mail via %s",
+            self.smtp_address,
+            self.http_address,
+            ", ".join(settings.providers),
+            self._transport.name,
         )
 
     def watch(self, path: Path, *, every: float = 2.0) -> None:
@@ -322,99 +412,11 @@ class Bridge:
         log.info(
             "reloaded %s: %d route(s) in use (table %d); changes to other settings take"
             " effect at the next start",
-            path,
+            path.resolve(),
             len(fresh.routes),
             self._router.generation,
         )
         return True
-
-    def _notice_settings(self) -> NoticeSettings:
-        return NoticeSettings(
-            from_address=self.settings.mail.from_address, hostname=self.settings.smtp.hostname
-        )
-
-    @property
-    def providers(self) -> ProviderChoice:
-        if self._providers is None:
-            self._providers = build_providers(self.settings)
-        return self._providers.choice
-
-    @property
-    def transport(self) -> MailTransport:
-        if self._transport is None:
-            self._transport = build_transport(
-                self.settings.mail,
-                maildir_path=self.settings.maildir_path,
-                local_hostname=self.settings.smtp.hostname,
-            )
-        return self._transport
-
-    def _build_runners(self, store: Store) -> tuple[JobRunner[SmsJob], JobRunner[MailJob]]:
-        queue = self.settings.queue
-        mail_runner: JobRunner[MailJob] = JobRunner(
-            name="mail",
-            claim=lambda n: store.claim_mail(
-                now=self._clock(), limit=n, lease_seconds=queue.lease_seconds, owner=self._owner
-            ),
-            handle=MailDispatcher(
-                store=store,
-                transport=self.transport,
-                clock=self._clock,
-                policy=self._policy(self.settings.mail.max_attempts),
-                webhooks=self._webhook_transport(),
-            ).handle,
-            concurrency=16,
-            poll_seconds=queue.poll_seconds,
-        )
-        sms_runner: JobRunner[SmsJob] = JobRunner(
-            name="sms",
-            claim=lambda n: store.claim_sms(
-                now=self._clock(), limit=n, lease_seconds=queue.lease_seconds, owner=self._owner
-            ),
-            handle=SmsDispatcher(
-                store=store,
-                providers=self.providers,
-                policy=self._policy(queue.max_attempts),
-                notices=self._notice_settings(),
-                clock=self._clock,
-                notice_queued=mail_runner.wake,
-                limiter=self._limiter(store),
-            ).handle,
-            concurrency=queue.workers,
-            poll_seconds=queue.poll_seconds,
-        )
-        for runner in (sms_runner, mail_runner):
-            self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
-        return sms_runner, mail_runner
-
-    def _webhook_transport(self) -> WebhookTransport | None:
-        secret = self.settings.inbound.webhook_secret
-        if secret is None:
-            return None
-        self._webhook_client = httpx.AsyncClient()
-        return WebhookTransport(client=self._webhook_client, secret=secret.get_secret_value())
-
-    def _limiter(self, store: Store) -> Limiter | None:
-        """In the process for a store only this bridge uses; in the store when it is shared."""
-        limits = {
-            n.number: (n.rate_per_second, n.burst)
-            for n in self.settings.numbers
-            if n.rate_per_second
-        }
-        for name, entry in self.settings.provider_entries.items():
-            if entry.rate_per_second:
-                limits[name] = (entry.rate_per_second, entry.burst)
-        if not limits:
-            return None
-        return RateLimiter(limits) if store.exclusive else SharedRateLimiter(limits, store)
-
-    def _policy(self, max_attempts: int) -> RetryPolicy:
-        queue = self.settings.queue
-        return RetryPolicy(
-            max_attempts=max_attempts,
-            base_seconds=queue.backoff_base_seconds,
-            cap_seconds=queue.backoff_max_seconds,
-        )
 
     async def _stop(self) -> None:
         for task in self._tasks:
@@ -426,24 +428,27 @@ class Bridge:
         if self._http is not None:
             await self._http.stop()
             self._http = None
-        for watcher, task in self._watchers:
-            watcher.stop()
+        for loop, task in self._loops:
+            loop.stop()
             await task
-        self._watchers.clear()
+        self._loops.clear()
         for runner, task in self._runners:
-            await runner.stop(grace_seconds=GRACE_SECONDS)
+            await runner.drain(grace_seconds=GRACE_SECONDS)
             await task
         self._runners.clear()
-        if isinstance(self._transport, SmtpTransport):
-            await self._transport.close()
-        if self._providers is not None:
-            await self._providers.aclose()
-            self._providers = None
-        if self._webhook_client is not None:
-            await self._webhook_client.aclose()
+        await self._close_clients()
         if self._store is not None:
             await self._store.close()
             self._store = None
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+
+    async def _close_clients(self) -> None:
+        await self._transport.aclose()
+        if self._provider_set is not None:
+            await self._provider_set.aclose()
+            self._provider_set = None
+        for close in self._closers:
+            await close()
+        self._closers.clear()

@@ -14,6 +14,7 @@ __all__ = [
     "InvalidNumber",
     "OutcomeUnknown",
     "PermanentFailure",
+    "Refused",
     "TemporaryFailure",
 ]
 
@@ -57,7 +58,15 @@ class TemporaryFailure(DeliveryFailure):
 
 
 class PermanentFailure(DeliveryFailure):
-    """Trying again cannot help: the job is finished as failed and the author is told."""
+    """Trying again cannot help: the job is finished as failed and the author is told.
+
+    ``opted_out`` is true when the provider refused because the customer opted out with the
+    provider itself (Twilio's 21610): the bridge then records the opt-out as well.
+    """
+
+    def __init__(self, reason: str, *, code: str | None = None, opted_out: bool = False) -> None:
+        super().__init__(reason, code=code)
+        self.opted_out = opted_out
 
 
 class OutcomeUnknown(BridgeError):
@@ -94,3 +103,17 @@ class ConfigError(BridgeError):
             where = f"{self.source}:{self.lines[path]}: " if path in self.lines else "  "
             lines.append(f"{where}{path}: {message}")
         return "\n".join(lines)
+
+
+class Refused(BridgeError):
+    """What was asked will not be done. ``code`` and ``status`` are SMTP's (an HTTP or CLI edge
+    maps them); ``reason`` is the sentence the person who asked reads."""
+
+    def __init__(self, code: int, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.status = status
+        self.reason = reason
+
+    def smtp_reply(self) -> str:
+        return f"{self.code} {self.status} {self.reason}"

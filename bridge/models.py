@@ -12,6 +12,8 @@ from datetime import datetime
 
 __all__ = [
     "Conversation",
+    "DeliveryReport",
+    "InboundContext",
     "InboundJob",
     "InboundOutcome",
     "InboundPart",
@@ -177,6 +179,25 @@ class InboundSms:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryReport:
+    """A provider's word on a text it took: delivered, or never will be.
+
+    ``status`` is already the bridge's word (``JobState``'s values); ``opted_out`` says the
+    provider refused because the customer opted out with the provider itself (Twilio's
+    21610), so the bridge records the opt-out too.
+    """
+
+    provider: str
+    provider_message_id: str
+    status: str
+    error_code: str | None = None
+    reason: str | None = None
+    price: str | None = None  # what the provider charged, when the report says
+    job_id: str | None = None  # our reference, for providers that echo it (Vonage client-ref)
+    opted_out: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InboundJob:
     """A stored inbound text waiting to be routed, as the inbound worker claims it."""
 
@@ -201,6 +222,15 @@ class Conversation:
     subject: str
     last_text: str
     last_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundContext:
+    """What deciding on an inbound text needs to know from the past, read in one go."""
+
+    conversation: Conversation | None
+    suppressed_since: datetime | None
+    last_auto_reply: datetime | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from bridge.config import SendersSettings
+from bridge.settings.text import SendersSettings
 
 __all__ = ["SenderIdentity", "domain_of", "may_send", "peer_trusted", "sender_for"]
 

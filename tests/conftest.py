@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from bridge.config import Settings, load_settings
+from bridge.settings.load import load_settings
+from bridge.settings.root import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

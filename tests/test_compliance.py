@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge.config import InboundSettings
-from bridge.inbound.compliance import Keyword, auto_reply_allowed, keyword_of, replies_possible
+from bridge.parsing.numbers import is_e164
+from bridge.routing.keywords import Keyword, auto_reply_allowed, keyword_of
+from bridge.settings.inbound import InboundSettings
 
 SETTINGS = InboundSettings()
 T0 = datetime(2026, 11, 22, 22, 15, tzinfo=UTC)
@@ -31,6 +32,16 @@ T0 = datetime(2026, 11, 22, 22, 15, tzinfo=UTC)
         ("Info", True, Keyword.HELP),
         ("", False, Keyword.NONE),
         ("?!", False, Keyword.NONE),
+        # Typographic quotes, an ellipsis, emoji, full-width letters: what phones send.
+        ("“Stop”", False, Keyword.STOP),
+        ("‘STOP’", False, Keyword.STOP),
+        ("STOP…", False, Keyword.STOP),
+        ("Stop 🙏", False, Keyword.STOP),
+        ("🛑 stop", False, Keyword.STOP),
+        ("ＳＴＯＰ", False, Keyword.STOP),
+        ("Stop!!!", False, Keyword.STOP),
+        ("«Help»", False, Keyword.HELP),
+        ("St.op", False, Keyword.NONE),
     ],
 )
 def test_keywords(text: str, opted_out: bool, keyword: Keyword) -> None:
@@ -55,7 +66,7 @@ def test_the_lists_are_configurable() -> None:
     ],
 )
 def test_no_replies_to_short_codes_or_sender_ids(number: str, possible: bool) -> None:
-    assert replies_possible(number) is possible
+    assert is_e164(number) is possible
 
 
 def test_at_most_one_auto_reply_per_interval() -> None:

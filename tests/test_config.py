@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import load_settings
 from bridge.errors import ConfigError
+from bridge.settings.load import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ def problems(path: Path) -> dict[str, str]:
 
 def test_the_example_file_is_valid() -> None:
     settings = load_settings(ROOT / "config.example.toml")
-    assert settings.provider.name == "sandbox"
+    assert list(settings.providers) == ["sandbox"]
     assert settings.smtp.port == 2525 and settings.http.port == 8025
     assert settings.database_path == ROOT / "var" / "smsbridge.db"
 
@@ -89,7 +89,7 @@ account_sid = "AC123"
 """,
         )
     )
-    token = settings.provider.twilio.auth_token
+    token = settings.providers["twilio"].auth_token
     assert token is not None and token.get_secret_value() == "from-env"
     assert "from-env" not in repr(settings)
 
@@ -110,7 +110,7 @@ auth_token_file = "{tmp_path / "token"}"
 """,
         )
     )
-    token = settings.provider.twilio.auth_token
+    token = settings.providers["twilio"].auth_token
     assert token is not None and token.get_secret_value() == "from-file"
 
 

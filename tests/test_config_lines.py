@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.config_lines import line_of
+from bridge.settings.lines import line_of
 
 TEXT = """# settings
 [bridge]

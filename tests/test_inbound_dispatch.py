@@ -9,17 +9,16 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from bridge.config import Settings, TwilioSettings
+from bridge.mail.transport import NoticeSettings
 from bridge.models import InboundSms, NewSmsJob
-from bridge.outbound.base import NoticeSettings
 from bridge.providers.choice import ProviderChoice
-from bridge.providers.twilio import TwilioProvider
-from bridge.retry import RetryPolicy
+from bridge.providers.twilio.client import TwilioProvider
+from bridge.providers.twilio.settings import TwilioSettings
 from bridge.store.base import Store
-from bridge.workers.inbound import InboundDispatcher, Router
-from bridge.workers.routing import build_router
+from bridge.workers.retry import RetryPolicy
 from bridge.workers.sms import SmsDispatcher
 from tests.conftest import make_settings
+from tests.support.workers import inbound_dispatcher
 
 T0 = datetime(2026, 11, 22, 22, 15, tzinfo=UTC)
 CUSTOMER, REPLY = "+447700900123", "+447700900100"
@@ -56,21 +55,11 @@ async def route(
         now=at,
     )
     [job] = await store.claim_inbound(now=at, limit=1, lease_seconds=60, owner="t")
-    dispatcher = InboundDispatcher(
-        store=store,
-        settings=settings,
-        clock=lambda: at,
-        router=_router(settings),
-        queued=lambda: None,
-    )
+    dispatcher = inbound_dispatcher(store, settings, clock=lambda: at)
     await dispatcher.handle(job)
     mails = await store.claim_mail(now=at, limit=10, lease_seconds=86400, owner="t")
     texts = await store.claim_sms(now=at, limit=10, lease_seconds=86400, owner="t")
     return [(m.recipients, m.content) for m in mails] + [(t.to_number, t.text) for t in texts]
-
-
-def _router(settings: Settings) -> Router:
-    return build_router(settings)  # the app's router, built the same way
 
 
 async def _conversation(store: Store, at: datetime = T0) -> None:
@@ -142,13 +131,7 @@ async def test_a_text_with_nobody_to_tell_reaches_the_bridge_address(
         now=T0,
     )
     [job] = await store.claim_inbound(now=T0, limit=1, lease_seconds=60, owner="t")
-    await InboundDispatcher(
-        store=store,
-        settings=settings,
-        router=_router(settings),
-        clock=lambda: T0,
-        queued=lambda: None,
-    ).handle(job)
+    await inbound_dispatcher(store, settings, clock=lambda: T0).handle(job)
     [mail] = await store.claim_mail(now=T0, limit=10, lease_seconds=60, owner="t")
     assert mail.recipients == ("sms-bridge@sms.example.com",)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.inbound.signatures import twilio_signature
+from bridge.providers.twilio.signature import twilio_signature
 from tests.conftest import IN_CI, free_port, require_shared
 from tests.support.bridge_process import BridgeProcess
 from tests.support.prism import RecordingProxy, prism_command, run_prism

@@ -7,8 +7,8 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
+from bridge.mail.text_email import InboundEmailParts, inbound_email
 from bridge.models import Conversation
-from bridge.outbound.inbound_mail import InboundEmailParts, inbound_email
 
 AT = datetime(2026, 11, 22, 22, 15, tzinfo=UTC)
 CONVERSATION = Conversation(

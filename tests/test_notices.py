@@ -9,8 +9,8 @@ from email.parser import BytesParser
 
 import pytest
 
+from bridge.mail.notices import advice_for, failure_notice, truncation_notice
 from bridge.models import JobState, NewSmsJob, SmsJob
-from bridge.outbound.notices import advice_for, failure_notice, truncation_notice
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 

@@ -27,7 +27,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from bridge.inbound.signatures import twilio_signature
+from bridge.providers.twilio.signature import twilio_signature
 from tests.support.bridge_process import BridgeProcess
 from tests.support.provider_helpers import TWILIO_TOKEN, WEBHOOK_ENV, WEBHOOK_PROVIDERS
 

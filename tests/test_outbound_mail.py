@@ -12,13 +12,16 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bridge.config import MailSettings, SmarthostSettings
+from bridge.components import build_transport
 from bridge.errors import PermanentFailure, TemporaryFailure
+from bridge.mail.maildir import MaildirTransport
+from bridge.mail.smarthost import SmtpTransport
 from bridge.models import NewMailJob
-from bridge.outbound.mail import MaildirTransport, SmtpTransport, build_transport
-from bridge.retry import RetryPolicy
+from bridge.settings.mail import SmarthostSettings
 from bridge.store.base import Store
 from bridge.workers.mail import MailDispatcher
+from bridge.workers.retry import RetryPolicy
+from tests.conftest import make_settings
 from tests.support.smtp_sink import SmtpSink, tls_available
 
 AUTHOR = "ann@example.com"
@@ -239,10 +242,10 @@ def test_threaded_sink_serves_synchronous_clients() -> None:
 
 
 def test_build_transport_follows_the_settings(tmp_path: Path) -> None:
-    maildir = build_transport(MailSettings(), maildir_path=tmp_path)
-    smtp = build_transport(MailSettings(transport="smtp"), maildir_path=tmp_path)
+    maildir = build_transport(make_settings(tmp_path))
+    smtp = build_transport(make_settings(tmp_path, mail={"transport": "smtp"}))
     assert isinstance(maildir, MaildirTransport)
-    assert maildir.path == tmp_path
+    assert maildir.path == tmp_path / "var" / "mail"
     assert isinstance(smtp, SmtpTransport)
     assert (maildir.name, smtp.name) == ("maildir", "smtp")
 
@@ -267,7 +270,7 @@ async def test_sessions_are_kept_and_a_stale_one_is_replaced() -> None:
             recipients=("b@example.com",),
             content=b"Subject: 3\r\n\r\nbody\r\n",
         )
-        await transport.close()
+        await transport.aclose()
         assert len(sink.messages) == 4
 
 

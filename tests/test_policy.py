@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.config import SenderRule, SendersSettings
+from bridge.chain.sender import sender_for
 from bridge.inbound.intake import parse_message
-from bridge.inbound.loops import automatic_kind
-from bridge.policy import may_send, peer_trusted, sender_for
+from bridge.inbound.smtp import peer_trusted
+from bridge.parsing.addresses import matches
+from bridge.parsing.automatic import automatic_kind
+from bridge.settings.text import SenderRule, SendersSettings
 
 ALLOWED = ("example.com", "boss@example.org")
 
@@ -26,7 +28,7 @@ ALLOWED = ("example.com", "boss@example.org")
     ],
 )
 def test_allow_list_by_address_and_domain(address: str, ok: bool) -> None:
-    assert may_send(address, allowed=ALLOWED) is ok
+    assert matches(address, ALLOWED) is ok
 
 
 @pytest.mark.parametrize(

@@ -8,15 +8,17 @@ from pathlib import Path
 
 import httpx
 
-from bridge.config_providers import HttpProviderSettings, ProviderRule, SandboxSettings
+from bridge.mail.transport import NoticeSettings
 from bridge.models import JobState, NewSmsJob, OutboundSms, SmsJob
-from bridge.outbound.base import NoticeSettings
+from bridge.providers.base import Carrier
 from bridge.providers.breaker import Breaker, BreakerState
-from bridge.providers.choice import Carrier, ProviderChoice
-from bridge.providers.generic_http import HttpProvider
-from bridge.providers.sandbox import SandboxProvider
-from bridge.retry import RetryPolicy
+from bridge.providers.choice import ProviderChoice
+from bridge.providers.generic_http import HttpProvider, HttpProviderSettings
+from bridge.providers.sandbox.client import SandboxProvider
+from bridge.providers.sandbox.settings import SandboxSettings
+from bridge.settings.providers import ProviderRule
 from bridge.store.base import Store
+from bridge.workers.retry import RetryPolicy
 from bridge.workers.sms import SmsDispatcher
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -71,14 +73,16 @@ def test_rules_choose_by_author_domain_sender_country_and_route() -> None:
     choice = ProviderChoice(carriers, rules)
 
     def names(job: SmsJob) -> list[str]:
-        return [c.name for c in choice.chain(job)]
+        return [c.name for c in choice.carriers_for(job)]
 
     assert names(_job(route="out-of-hours", to_number="+447700900123")) == ["smsworks"]
     assert names(_job(to_number="+447700900123")) == ["vonage", "twilio"]
     assert names(_job(to_number="+4915112345678")) == ["vonage", "twilio"]
     assert names(_job(author="bob@example.org", sender="ACME")) == ["twilio"]
     assert names(_job(author="bob@example.org", sender="Other")) == ["twilio", "vonage", "smsworks"]
-    assert names(_job(author="bob@sub.example.org", sender="ACME")) == [
+    # A domain covers its subdomains here as in the allow-list and the sender rules.
+    assert names(_job(author="bob@sub.example.org", sender="ACME")) == ["twilio"]
+    assert names(_job(author="bob@example.org.evil.test", sender="ACME")) == [
         "twilio",
         "vonage",
         "smsworks",

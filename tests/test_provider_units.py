@@ -14,14 +14,13 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from bridge.config_providers import HttpProviderSettings
 from bridge.errors import ConfigError, PermanentFailure, TemporaryFailure
-from bridge.inbound.http_webhooks import http_routes
-from bridge.inbound.reports import DeliveryReport
-from bridge.models import InboundSms, OutboundSms
-from bridge.providers.generic_http import HttpProvider
+from bridge.models import DeliveryReport, InboundSms, OutboundSms
+from bridge.providers.base import WebhookSink
+from bridge.providers.generic_http import HttpProvider, HttpProviderSettings
+from bridge.providers.registry import webhook_routes
 from bridge.providers.templates import dig, render
-from bridge.providers.vonage_signature import valid_vonage_signature, vonage_signature
+from bridge.providers.vonage.signature import valid_vonage_signature, vonage_signature
 from tests.conftest import ROOT, make_settings
 from tests.support.vonage_api import documented_signature
 
@@ -126,12 +125,16 @@ async def test_hmac_webhooks_need_the_body_signed_with_the_secret() -> None:
         return True
 
     app = Starlette(
-        routes=http_routes(
-            name="agg",
-            settings=settings,
-            receive=receive,
-            report=report,
-            clock=lambda: datetime.now(UTC),
+        routes=webhook_routes(
+            {"agg": settings},
+            WebhookSink(
+                receive=receive,
+                receive_part=_no_parts,
+                report=report,
+                clock=lambda: datetime.now(UTC),
+                public_url=None,
+                default_region="GB",
+            ),
         )
     )
     body = json.dumps({"id": "m1", "from": "447700900123", "to": "447700900100", "text": "Hi"})
@@ -190,7 +193,7 @@ async def test_hmac_webhooks_need_the_body_signed_with_the_secret() -> None:
             "(top level)",
             "not both",
         ),
-        ('[providers.x]\ntype = "carrier-pigeon"\n', "providers.x", "does not match any of"),
+        ('[providers.x]\ntype = "carrier-pigeon"\n', "providers.x", "not a provider type"),
     ],
 )
 def test_provider_settings_errors_name_the_key_and_the_fix(
@@ -209,7 +212,7 @@ def test_the_documented_aggregator_example_is_valid(
     monkeypatch.setenv("SMSBRIDGE_PROVIDERS__LOCAL__WEBHOOK_SECRET", "w")
     example = (ROOT / "docs" / "examples" / "providers" / "aggregator.toml").read_text()
     settings = make_settings(tmp_path, extra=example)
-    assert list(settings.provider_entries) == ["local"]
+    assert list(settings.providers) == ["local"]
 
 
 def test_check_config_warns_about_webhooks_that_cannot_work(tmp_path: Path) -> None:
@@ -237,3 +240,7 @@ def test_check_config_warns_about_webhooks_that_cannot_work(tmp_path: Path) -> N
     assert "providers.vonage: Vonage's webhooks will be refused" in result.stdout
     assert "providers.works: watch_seconds is 0" in result.stdout
     assert "bridge.public_url is not set, so works" in result.stdout
+
+
+async def _no_parts(part: object) -> None:
+    raise AssertionError("this provider sends no parts")

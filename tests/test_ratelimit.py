@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.ratelimit import RateLimiter, SharedRateLimiter
+from bridge.chain.rates import RateLimiter, SharedRateLimiter
 from bridge.store.base import Store
 
 

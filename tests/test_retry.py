@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bridge.retry import RetryPolicy
+from bridge.workers.retry import RetryPolicy
 
 POLICY = RetryPolicy(max_attempts=5, base_seconds=2.0, cap_seconds=60.0)
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import InboundSettings, RouteSettings
 from bridge.routing.checks import warnings_for
+from bridge.settings.inbound import InboundSettings
+from bridge.settings.routes import RouteSettings
 
 ROUTES = """
 [smtp]

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bridge.config import RouteSettings
 from bridge.errors import ConfigError
 from bridge.routing.table import InboundText, RoutingTable
+from bridge.settings.routes import RouteSettings
 from tests.conftest import make_settings
 
 LONDON, NEW_YORK = ZoneInfo("Europe/London"), ZoneInfo("America/New_York")

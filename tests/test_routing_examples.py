@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.config import load_settings
-from bridge.routes_cli import parse_at
+from bridge.routing.explain import parse_at
 from bridge.routing.table import InboundText, RoutingTable
+from bridge.settings.load import load_settings
 from tests.conftest import ROOT
 
 EXAMPLES = ROOT / "docs" / "examples" / "routing"

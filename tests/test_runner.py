@@ -25,7 +25,7 @@ async def test_jobs_claimed_during_stop_finish_before_stop_returns() -> None:
     runner = JobRunner(name="test", claim=claim, handle=handle, concurrency=4, poll_seconds=0.1)
     task = asyncio.create_task(runner.run())
     await claim_started.wait()
-    stopping = asyncio.create_task(runner.stop(grace_seconds=5))
+    stopping = asyncio.create_task(runner.drain(grace_seconds=5))
     await asyncio.sleep(0.05)
     release_claim.set()
     await stopping

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.inbound.signatures import twilio_signature, valid_twilio_signature
+from bridge.providers.twilio.signature import twilio_signature, valid_twilio_signature
 
 # From ../shared/fixtures/README.md: Twilio's documented example, recomputed.
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -60,8 +60,8 @@ def test_anything_else_is_refused(url, params, token, signature) -> None:
 
 
 def test_tokens_and_vonage_signatures_with_non_ascii_characters_are_refused() -> None:
-    from bridge.inbound.webhook_common import token_matches
-    from bridge.providers.vonage_signature import valid_vonage_signature
+    from bridge.providers.vonage.signature import valid_vonage_signature
+    from bridge.web.forms import token_matches
 
     assert not token_matches("tökén", "token")
     assert not valid_vonage_signature({"sig": "\x80", "timestamp": "1"}, "secret", "md5hash")

@@ -6,16 +6,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
-from bridge.config import SandboxFailRule, SandboxSettings, TwilioSettings
+from bridge.mail.transport import NoticeSettings
 from bridge.models import JobState, NewSmsJob, OutboundSms, SmsJob
-from bridge.outbound.base import NoticeSettings
 from bridge.providers.base import Provider
 from bridge.providers.choice import ProviderChoice
-from bridge.providers.sandbox import SandboxProvider
-from bridge.providers.twilio import TwilioProvider
-from bridge.retry import RetryPolicy
+from bridge.providers.sandbox.client import SandboxProvider
+from bridge.providers.sandbox.settings import SandboxFailRule, SandboxSettings
+from bridge.providers.twilio.client import TwilioProvider
+from bridge.providers.twilio.settings import TwilioSettings
 from bridge.store.base import Store
+from bridge.workers.retry import RetryPolicy
 from bridge.workers.sms import SmsDispatcher
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -110,7 +112,9 @@ async def test_in_doubt_job_twilio_already_has_is_reconciled_not_sent_again(
     }
     posts: list[httpx.Request] = []
     async with httpx.AsyncClient(transport=_twilio_list([earlier], posts)) as client:
-        twilio = TwilioProvider(TwilioSettings(account_sid="AC" + "0" * 32), client=client)
+        twilio = TwilioProvider(
+            TwilioSettings(account_sid="AC" + "0" * 32, auth_token=SecretStr("t")), client=client
+        )
         await _dispatcher(store, twilio).handle(await _reclaimed_after_crash(store))
     stored = await store.get_sms(job.id)
     assert stored is not None and stored.state is JobState.SENT and posts == []
@@ -130,7 +134,9 @@ async def test_in_doubt_job_twilio_does_not_have_is_sent_once(store: Store) -> N
     posts: list[httpx.Request] = []
     job = await _claimed(store)
     async with httpx.AsyncClient(transport=_twilio_list([other], posts)) as client:
-        twilio = TwilioProvider(TwilioSettings(account_sid="AC" + "0" * 32), client=client)
+        twilio = TwilioProvider(
+            TwilioSettings(account_sid="AC" + "0" * 32, auth_token=SecretStr("t")), client=client
+        )
         await _dispatcher(store, twilio).handle(await _reclaimed_after_crash(store))
     stored = await store.get_sms(job.id)
     assert stored is not None and stored.provider_message_id == "SMnew" and len(posts) == 1

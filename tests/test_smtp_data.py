@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.app import Bridge
-from bridge.inbound.smtp_data import BridgeSMTP, DataOutcome, receive_data
+from bridge.inbound.smtp_protocol import BridgeSMTP, DataOutcome, receive_data
 from bridge.models import JobState
 from bridge.parsing.slimming import KEPT, RUN_LINES, slim
 from tests.conftest import make_settings

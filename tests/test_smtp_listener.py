@@ -221,7 +221,7 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
 async def test_auth_is_offered_only_after_starttls_and_lets_a_user_send(tmp_path: Path) -> None:
     import smtplib
 
-    from bridge.inbound.users import hash_password
+    from bridge.inbound.smtp_users import hash_password
 
     cert, key = _certificate(tmp_path)
     users = tmp_path / "users"

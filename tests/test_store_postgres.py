@@ -123,7 +123,7 @@ class _Recorder:
 
 
 async def test_once_per_cluster_work_runs_on_one_bridge_and_moves_when_it_dies() -> None:
-    from bridge.cluster import OncePerCluster
+    from bridge.workers.cluster import OncePerCluster
 
     with postgres_schema() as dsn:
         stores = {name: PostgresStore(dsn) for name in ("a", "b")}

@@ -15,12 +15,11 @@ import httpx
 import pytest
 
 from bridge.errors import PermanentFailure, TemporaryFailure
+from bridge.mail.webhook import WebhookTransport
 from bridge.models import InboundSms
-from bridge.outbound.webhook import WebhookTransport
 from bridge.store.sqlite import SqliteStore
-from bridge.workers.inbound import InboundDispatcher
-from bridge.workers.routing import build_router
 from tests.conftest import make_settings
+from tests.support.workers import inbound_dispatcher
 
 T0 = datetime(2026, 11, 22, 22, 15, tzinfo=UTC)
 ROUTES = """
@@ -80,13 +79,7 @@ async def test_a_routed_text_is_posted_signed(tmp_path: Path, receiver: Receiver
         now=T0,
     )
     [job] = await store.claim_inbound(now=T0, limit=1, lease_seconds=60, owner="t")
-    await InboundDispatcher(
-        store=store,
-        settings=settings,
-        router=build_router(settings),
-        clock=lambda: T0,
-        queued=lambda: None,
-    ).handle(job)
+    await inbound_dispatcher(store, settings, clock=lambda: T0).handle(job)
     jobs = await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="t")
     [hook] = [j for j in jobs if j.kind == "webhook"]
     async with httpx.AsyncClient() as client:

@@ -18,33 +18,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bridge.clock import Clock
-from bridge.config_providers import HttpInboundMap, HttpProviderSettings, HttpStatusMap
-from bridge.inbound.reports import DeliveryReport
-from bridge.inbound.webhook_common import (
-    Receive,
-    Report,
-    read_body,
-    read_fields,
-    refusal,
-    required_fields,
-    token_matches,
-)
-from bridge.models import InboundSms
+from bridge.models import DeliveryReport, InboundSms
+from bridge.parsing.numbers import plus_digits
+from bridge.providers.base import WebhookSink, webhook_path
+from bridge.providers.generic_http import HttpInboundMap, HttpProviderSettings, HttpStatusMap
+from bridge.providers.states import delivery_state
+from bridge.web.forms import read_body, read_fields, refusal, required_fields, token_matches
 
 __all__ = ["http_routes"]
 
 log = logging.getLogger(__name__)
 
 
-def _number(value: str) -> str:
-    value = value.strip()
-    return "+" + value if value.isdigit() else value
-
-
-def http_routes(
-    *, name: str, settings: HttpProviderSettings, receive: Receive, report: Report, clock: Clock
-) -> list[Route]:
+def http_routes(name: str, settings: HttpProviderSettings, sink: WebhookSink) -> list[Route]:
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
 
     async def checked(request: Request) -> dict[str, str] | Response:
@@ -70,16 +56,15 @@ def http_routes(
         fields = await required_fields(checked, request, mapping.id, mapping.from_, mapping.to)
         if isinstance(fields, Response):
             return fields
-        await receive(
-            InboundSms(
-                provider=name,
-                provider_message_id=fields[mapping.id],
-                from_number=_number(fields[mapping.from_]),
-                to_number=_number(fields[mapping.to]),
-                text=fields.get(mapping.text, ""),
-                received_at=clock(),
-            )
+        sms = InboundSms(
+            provider=name,
+            provider_message_id=fields[mapping.id],
+            from_number=plus_digits(fields[mapping.from_]),
+            to_number=plus_digits(fields[mapping.to]),
+            text=fields.get(mapping.text, ""),
+            received_at=sink.clock(),
         )
+        await sink.receive(sms)
         return Response(status_code=200)
 
     async def status(request: Request) -> Response:
@@ -87,35 +72,32 @@ def http_routes(
         fields = await required_fields(checked, request, mapping.id, mapping.status)
         if isinstance(fields, Response):
             return fields
-        state = _state(mapping, fields[mapping.status])
+        state = delivery_state(fields[mapping.status], _words(mapping))
         if state is not None:
             code = fields.get(mapping.error) if mapping.error else None
-            await report(
-                DeliveryReport(
-                    provider=name,
-                    provider_message_id=fields[mapping.id],
-                    status=state,
-                    error_code=code or None,
-                    price=fields.get(mapping.price or "") or None,
-                )
+            report = DeliveryReport(
+                provider=name,
+                provider_message_id=fields[mapping.id],
+                status=state,
+                error_code=code or None,
+                price=fields.get(mapping.price or "") or None,
             )
+            await sink.report(report)
         return Response(status_code=200)
 
     routes = []
     if settings.inbound is not None:
-        routes.append(Route(f"/webhooks/{name}/inbound", inbound, methods=["GET", "POST"]))
+        routes.append(Route(webhook_path(name, "inbound"), inbound, methods=["GET", "POST"]))
     if settings.status is not None:
-        routes.append(Route(f"/webhooks/{name}/status", status, methods=["GET", "POST"]))
+        routes.append(Route(webhook_path(name, "status"), status, methods=["GET", "POST"]))
     return routes
 
 
-def _state(mapping: HttpStatusMap, value: str) -> str | None:
-    value = value.strip().lower()
-    for state, values in (
-        ("delivered", mapping.delivered),
-        ("undelivered", mapping.failed),
+def _words(mapping: HttpStatusMap) -> dict[str, str]:
+    """The aggregator's own words for each state, as ``delivery_state`` reads them."""
+    states = (
         ("sent", mapping.sent),
-    ):
-        if value in (v.lower() for v in values):
-            return state
-    return None
+        ("undelivered", mapping.failed),
+        ("delivered", mapping.delivered),
+    )
+    return {word.lower(): state for state, words in states for word in words}

@@ -1,16 +1,25 @@
-"""One intake for every email edge: decide what an email becomes, then make it durable.
+"""One intake for every email edge: what an email becomes, decided by the chain, made durable.
 
-The SMTP listener (and, later, the IMAP mailbox watcher) hands over an ``InboundEmail``; the
-intake either refuses it with a reason a person understands (``Refused``) or stores one SMS
-job per recipient and returns their ids. The edge answers its peer only after that.
+The SMTP listener and the IMAP mailbox watcher hand over an ``InboundEmail``; the intake
+parses it, refuses mail that no person wrote (bounces, auto-replies), takes its text, and
+passes one request per recipient through the outbound chain (``bridge.chain``). What the chain
+accepts is stored, one job per recipient, in one transaction; the edge answers its peer only
+after that. A recipient the chain refuses at this point (the listener already asked the chain
+at RCPT TO, so for SMTP this happens only if a customer opted out in between) is reported to
+the author by a notice; if every recipient is refused, the email is, with the first reason.
+
+An email without a Message-ID (cron, ``swaks --data``, scripts) is known by a digest of its
+content. A mail server retrying after a lost reply sends the same bytes again within minutes,
+and that must not text anyone twice; the same alert sent again tomorrow must be texted again.
+So such an email merges with a stored one only within ``smtp.dedupe_minutes``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from email import policy
 from email.errors import (
     MessageDefect,
@@ -20,22 +29,24 @@ from email.errors import (
 )
 from email.message import EmailMessage
 from email.parser import BytesParser
+from typing import Any
 
+from bridge.chain.gate import Gate, job
+from bridge.chain.request import OutboundRequest, Source
+from bridge.chain.verdicts import Decision
 from bridge.clock import Clock
-from bridge.config import SendersSettings, TextSettings
-from bridge.errors import BridgeError
-from bridge.inbound.loops import automatic_kind
-from bridge.models import NewMailJob, NewSmsJob
-from bridge.outbound.base import NoticeSettings
-from bridge.outbound.notices import truncation_notice
-from bridge.parsing.fitting import FittedText, TooLong, fit_text
+from bridge.errors import Refused
+from bridge.mail.notices import mailbox_notice, truncation_notice
+from bridge.mail.transport import NoticeSettings
+from bridge.models import NewMailJob, NewSmsJob, Queued
+from bridge.parsing.automatic import automatic_kind
 from bridge.parsing.message import TextOptions, extract_text
 from bridge.parsing.numbers import mask
 from bridge.parsing.slimming import slim
-from bridge.policy import SenderIdentity, sender_for
+from bridge.settings.text import TextSettings
 from bridge.store.base import Store
 
-__all__ = ["EmailIntake", "InboundEmail", "Refused"]
+__all__ = ["Accepted", "EmailIntake", "InboundEmail", "parse_message"]
 
 log = logging.getLogger(__name__)
 _BROKEN_MIME = (
@@ -45,136 +56,159 @@ _BROKEN_MIME = (
 )
 
 
-class Refused(BridgeError):
-    """The email will not become texts. ``code`` and ``status`` are SMTP's; ``reason`` a sentence."""
-
-    def __init__(self, code: int, status: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.status = status
-        self.reason = reason
-
-    def smtp_reply(self) -> str:
-        return f"{self.code} {self.status} {self.reason}"
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InboundEmail:
-    """An email as an edge received it; ``recipients`` are already-validated E.164 numbers."""
+    """An email as an edge received it; ``recipients`` are already-validated E.164 numbers.
+
+    ``envelope`` holds the chain's envelope-stage decision per number when the edge already
+    asked (SMTP, at RCPT TO); the intake asks for the others.
+    """
 
     envelope_from: str
     recipients: tuple[str, ...]
     content: bytes
     authenticated_as: str | None = None
+    source: Source = Source.EMAIL
+    envelope: Mapping[str, Decision] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What became of an email: the jobs stored, and the recipients the chain refused."""
+
+    queued: list[Queued]
+    refused: list[tuple[str, str]]  # (number, the sentence)
+
+    @property
+    def ids(self) -> list[str]:
+        return [q.id for q in self.queued]
+
+    @property
+    def all_merged(self) -> bool:
+        """Every job was already stored: this email was received before."""
+        return bool(self.queued) and all(q.merged for q in self.queued)
 
 
 class EmailIntake:
-    """Parse, check and queue an email."""
+    """Parse, decide and queue an email."""
 
     def __init__(
         self,
         *,
         store: Store,
+        gate: Gate,
         text: TextSettings,
-        senders: SendersSettings,
         notices: NoticeSettings,
         clock: Clock,
         queued: Callable[[], None],
+        dedupe_seconds: float = 600.0,
     ) -> None:
         self._store = store
-        self._text = text
-        self._senders = senders
+        self._gate = gate
         self._notices = notices
         self._clock = clock
         self._queued = queued
+        self._dedupe = dedupe_seconds
         self._options = TextOptions(
             subject=text.subject,
             end_marker=text.end_marker,
             disclaimer_patterns=text.disclaimer_patterns,
         )
 
-    async def accept(self, email: InboundEmail) -> list[str]:
-        """Store one job per recipient and return their ids, or raise ``Refused``."""
+    async def accept(self, email: InboundEmail) -> Accepted:
+        """Store one job per accepted recipient, or raise ``Refused`` if none is."""
         content = slim(email.content)  # as the SMTP listener already did: the same bytes
         msg = _parsed(content)
         author = (email.authenticated_as or email.envelope_from).lower()
-        identity = sender_for(author, settings=self._senders)
-        fitted = self._fit(self._body(msg), identity)
-        message_id = _message_id(msg, content)
+        body = self._body(msg)
+        message_id, digest = _message_id(msg, content)
         subject = str(msg.get("Subject", "")).strip()
-        jobs = [
-            NewSmsJob(
-                idempotency_key=f"{message_id}|{number}",
-                message_id=message_id,
-                author=author,
-                subject=subject,
-                to_number=number,
-                sender=identity.sender,
-                text=fitted.text,
-                encoding=fitted.encoding,
-                segments=fitted.segments,
-            )
+        decisions = [
+            (number, await self._decide(email, author, number, body, subject))
             for number in email.recipients
         ]
-        notices = self._truncation_notices(jobs, fitted)
-        ids = await self._store.enqueue_sms(jobs, now=self._clock(), notices=notices)
+        refused = [(n, d.refusal) for n, d in decisions if d.refusal is not None]
+        if len(refused) == len(decisions) and refused:
+            first = refused[0][1]
+            raise Refused(first.code, first.status, first.reason)
+        window = self._dedupe if digest else None
+        jobs = [_job(d, message_id, window) for _, d in decisions if d.accepted]
+        notices = self._notices_for(jobs, decisions, email.source)
+        stored: list[Any] = await self._store.enqueue_sms(jobs, now=self._clock(), notices=notices)
+        queued = [q if isinstance(q, Queued) else Queued(q) for q in stored]  # until list[Queued]
         self._queued()
         log.info(
             "email %s queued as %s for %s",
             message_id,
-            " ".join(ids),
+            " ".join(q.id for q in queued),
             ", ".join(mask(n) for n in email.recipients),
         )
-        return ids
+        return Accepted(queued, [(n, r.reason) for n, r in refused])
 
-    async def opted_out_reply(self, author: str, number: str) -> str | None:
-        """The 550 for a number that texted STOP to the author's sending number, else None."""
-        sender = sender_for(author.lower(), settings=self._senders).sender
-        if not sender.startswith("+"):
-            return None
-        since = await self._store.suppressed_since(reply_number=sender, customer=number)
-        if since is None:
-            return None
-        return (
-            f"550 5.7.1 {number} asked not to receive texts from {sender} (they replied STOP on"
-            f" {since:%Y-%m-%d %H:%M} UTC). Only they can undo that, by texting START to {sender}."
+    async def _decide(
+        self, email: InboundEmail, author: str, number: str, body: str, subject: str
+    ) -> Decision:
+        request = OutboundRequest(
+            source=email.source, author=author, to_number=number, text=body, subject=subject
         )
+        envelope = email.envelope.get(number)
+        return await self._gate.decide(request, at=self._clock(), envelope=envelope)
 
     def _body(self, msg: EmailMessage) -> str:
         kind = automatic_kind(msg)
         if kind is not None:
             raise Refused(550, "5.7.1", f"This is {kind}; such mail is never sent as a text.")
-        text = extract_text(msg, options=self._options)
-        if not text.strip():
-            raise Refused(
-                550,
-                "5.6.0",
-                "The email has no text to send: above the quoted reply and signature it is empty.",
-            )
-        return text
+        return extract_text(msg, options=self._options)
 
-    def _fit(self, text: str, identity: SenderIdentity) -> FittedText:
-        try:
-            return fit_text(
-                text,
-                limit=identity.max_segments or self._text.max_segments,
-                too_long=self._text.too_long,
-                typographic=self._text.transliterate,
-            )
-        except TooLong as exc:
-            raise Refused(550, "5.3.4", exc.reason) from None
+    def _notices_for(
+        self, jobs: list[NewSmsJob], decisions: list[tuple[str, Decision]], source: Source
+    ) -> list[NewMailJob]:
+        """The author's notices: a text cut to fit, and (from SMTP; the mailbox watcher writes
+        its own, with its other problems) the recipients refused."""
+        notices = []
+        if jobs and jobs[0].author:
+            notices += self._truncation_notice(jobs[0], decisions)
+            if source is Source.EMAIL:
+                notices += self._refusal_notice(jobs, decisions)
+        return notices
 
-    def _truncation_notices(self, jobs: list[NewSmsJob], fitted: FittedText) -> list[NewMailJob]:
-        if fitted.truncated_from is None or not jobs or not jobs[0].author:
+    def _truncation_notice(
+        self, first: NewSmsJob, decisions: list[tuple[str, Decision]]
+    ) -> list[NewMailJob]:
+        cut = next((d.request.truncated_from for _, d in decisions if d.accepted), None)
+        if cut is None:
             return []
         content = truncation_notice(
-            jobs[0],
-            original_length=fitted.truncated_from,
+            first,
+            original_length=cut,
+            now=self._clock(),
+            from_address=self._notices.from_address,
+            hostname=self._notices.hostname,
+        )
+        return [NewMailJob(envelope_from="", recipients=(first.author,), content=content)]
+
+    def _refusal_notice(
+        self, jobs: list[NewSmsJob], decisions: list[tuple[str, Decision]]
+    ) -> list[NewMailJob]:
+        problems = [d.refusal.reason for _, d in decisions if d.refusal is not None]
+        if not problems:
+            return []
+        content = mailbox_notice(
+            author=jobs[0].author,
+            subject=jobs[0].subject,
+            message_id=jobs[0].message_id,
+            problems=problems,
+            sent=len(jobs),
             now=self._clock(),
             from_address=self._notices.from_address,
             hostname=self._notices.hostname,
         )
         return [NewMailJob(envelope_from="", recipients=(jobs[0].author,), content=content)]
+
+
+def _job(decision: Decision, message_id: str, window: float | None) -> NewSmsJob:
+    key = f"{message_id}|{decision.request.to_number}"
+    return job(decision, idempotency_key=key, message_id=message_id, merge_window=window)
 
 
 def parse_message(content: bytes) -> EmailMessage:
@@ -204,13 +238,15 @@ def _describe(defect: MessageDefect) -> str:
     return "its parts do not match its declared structure."
 
 
-def _message_id(msg: EmailMessage, content: bytes) -> str:
-    """The Message-ID, or a digest of the content, so a redelivery has the same key either way.
+def _message_id(msg: EmailMessage, content: bytes) -> tuple[str, bool]:
+    """The Message-ID, or a digest of the content (and True: it is a digest), so that a
+    redelivery has the same key either way.
 
     Read raw, unfolded: the header registry's parse of it was a twentieth of the SMTP
     listener's time, and the ID is only compared, never interpreted.
     """
     for name, value in msg.raw_items():
         if name.lower() == "message-id" and value.strip():
-            return " ".join(value.split())
-    return f"<sha256-{hashlib.sha256(content).hexdigest()[:32]}@smsbridge.invalid>"
+            return " ".join(value.split()), False
+    digest = hashlib.sha256(content).hexdigest()[:32]
+    return f"<sha256-{digest}@smsbridge.invalid>", True

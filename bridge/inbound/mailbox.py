@@ -30,20 +30,22 @@ from email.utils import getaddresses, parseaddr
 
 import aioimaplib
 
+from bridge.chain.request import Source
 from bridge.clock import Clock
-from bridge.config import MailboxSettings
-from bridge.errors import InvalidNumber
+from bridge.errors import InvalidNumber, Refused
 from bridge.inbound.imap_session import authenticate_plain, starttls
-from bridge.inbound.intake import EmailIntake, InboundEmail, Refused, parse_message
-from bridge.inbound.loops import automatic_kind
+from bridge.inbound.intake import EmailIntake, InboundEmail, parse_message
+from bridge.mail.imap_append import quoted
+from bridge.mail.notices import mailbox_notice
+from bridge.mail.transport import NoticeSettings
 from bridge.models import NewMailJob
-from bridge.outbound.base import NoticeSettings
-from bridge.outbound.imap_append import quoted
-from bridge.outbound.notices import mailbox_notice
+from bridge.parsing.addresses import matches
+from bridge.parsing.automatic import automatic_kind
 from bridge.parsing.numbers import parse_number
 from bridge.parsing.slimming import slim
-from bridge.policy import may_send
+from bridge.settings.mail import MailboxSettings
 from bridge.store.base import Store
+from bridge.workers.loop import Loop, backoff
 
 __all__ = ["MailboxWatcher", "recipients_of"]
 
@@ -92,7 +94,7 @@ def _plus_addresses(msg: EmailMessage, address: str) -> list[str]:
     return found
 
 
-class MailboxWatcher:
+class MailboxWatcher(Loop):
     def __init__(
         self,
         *,
@@ -106,6 +108,7 @@ class MailboxWatcher:
         mail_queued: Callable[[], None],
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
+        super().__init__()
         self._settings = settings
         self._intake = intake
         self._store = store
@@ -116,21 +119,17 @@ class MailboxWatcher:
         self._mail_queued = mail_queued
         self._tls = tls_context
         self._key = f"{settings.username}@{settings.host}:{settings.server_port}/{settings.folder}"
-        self._stopping = asyncio.Event()
         self._delimiter = "/"
-
-    def stop(self) -> None:
-        self._stopping.set()
 
     async def run(self) -> None:
         failures = 0
-        while not self._stopping.is_set():
+        while not self.stopping:
             try:
                 await self._session()
                 failures = 0
             except Exception as exc:  # whatever failed: log it, back off, reconnect; keep watching
                 failures += 1
-                delay = min(2.0**failures, MAX_BACKOFF_SECONDS)
+                delay = backoff(failures, base=1.0, cap=MAX_BACKOFF_SECONDS)
                 log.warning(
                     "mailbox %s: %s (%s); reconnecting in %.0f s",
                     self._key,
@@ -138,13 +137,13 @@ class MailboxWatcher:
                     exc,
                     delay,
                 )
-                await self._sleep(delay)
+                await self.sleep(delay)
 
     async def _session(self) -> None:
         client = await self._connect()
         try:
             await self._prepare(client)
-            while not self._stopping.is_set():
+            while not self.stopping:
                 # Mail that arrived while we worked was announced in the replies to our own
                 # commands, not in IDLE: look again until a pass finds nothing new.
                 while await self.process_new(client):
@@ -238,18 +237,19 @@ class MailboxWatcher:
         except Refused as exc:
             return 0, [exc.reason], None
         author = parseaddr(str(msg.get("From", "")))[1].lower()
-        if not author or not may_send(author, allowed=self._allowed):
+        if not author or not matches(author, self._allowed):
             return 0, [f"{author or 'the sender'} may not send texts through this bridge."], msg
         numbers, problems = recipients_of(msg, self._settings, region=self._region)
         if not numbers:
             return 0, problems or ["No phone number was found in the address or the subject."], msg
+        email = InboundEmail(
+            envelope_from=author, recipients=tuple(numbers), content=raw, source=Source.MAILBOX
+        )
         try:
-            ids = await self._intake.accept(
-                InboundEmail(envelope_from=author, recipients=tuple(numbers), content=raw)
-            )
+            accepted = await self._intake.accept(email)
         except Refused as exc:
             return 0, [exc.reason], msg
-        return len(ids), problems, msg
+        return len(accepted.ids), problems + [reason for _, reason in accepted.refused], msg
 
     async def _tell(self, msg: EmailMessage, problems: list[str], sent: int) -> None:
         author = parseaddr(str(msg.get("From", "")))[1]
@@ -279,13 +279,13 @@ class MailboxWatcher:
 
     async def _wait(self, client: aioimaplib.IMAP4) -> None:
         if not (self._settings.idle and client.has_capability("IDLE")):
-            await self._sleep(self._settings.poll_seconds)
+            await self.sleep(self._settings.poll_seconds)
             return
         idle = await client.idle_start(timeout=IDLE_RENEW_SECONDS)
         deadline = asyncio.get_running_loop().time() + self._settings.poll_seconds
         try:
             # IDLE, but look again at least every poll_seconds: a safety net for a missed push.
-            while not self._stopping.is_set() and asyncio.get_running_loop().time() < deadline:
+            while not self.stopping and asyncio.get_running_loop().time() < deadline:
                 try:
                     pushed = await client.wait_server_push(timeout=1.0)
                 except TimeoutError:
@@ -304,10 +304,6 @@ class MailboxWatcher:
             OSError, TimeoutError, aioimaplib.Abort, aioimaplib.CommandTimeout
         ):
             await asyncio.wait_for(client.logout(), timeout=5)
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
 
 async def _access_token(settings: MailboxSettings) -> str:

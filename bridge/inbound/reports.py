@@ -1,6 +1,6 @@
 """Delivery reports: a provider says a text was delivered, or that it never will be.
 
-Reports arrive by webhook (later also by polling) and may repeat or arrive out of order; the
+Reports arrive by webhook or by polling and may repeat or arrive out of order; the
 store moves a job only forward and only once into a final state, and the author's notice for
 a final failure is committed with that move. A report that a number has opted out at the
 provider (Twilio 21610) also puts it on the reply number's suppression list, so the listener
@@ -11,37 +11,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from bridge.clock import Clock
-from bridge.models import NewMailJob, SmsJob
-from bridge.outbound.base import NoticeSettings
-from bridge.outbound.notices import failure_notice
+from bridge.mail.notices import failure_notice
+from bridge.mail.transport import NoticeSettings
+from bridge.models import DeliveryReport, NewMailJob, SmsJob
+from bridge.parsing.numbers import is_e164
 from bridge.store.base import Store
-from bridge.workers.sms import OPTED_OUT_CODES
 
-__all__ = ["DeliveryReport", "ReportIntake"]
+__all__ = ["ReportIntake"]
 
 log = logging.getLogger(__name__)
-_STATES = {
-    "sent": "sent",
-    "delivered": "delivered",
-    "undelivered": "undelivered",
-    "failed": "failed",
-}
-_OPTED_OUT = OPTED_OUT_CODES
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeliveryReport:
-    provider: str
-    provider_message_id: str
-    status: str
-    error_code: str | None = None
-    reason: str | None = None
-    price: str | None = None  # what the provider charged, when the report says
-    job_id: str | None = None  # our reference, for providers that echo it (Vonage client-ref)
+_STATES = frozenset({"sent", "delivered", "undelivered", "failed"})
 
 
 class ReportIntake:
@@ -60,12 +43,12 @@ class ReportIntake:
 
     async def accept(self, report: DeliveryReport) -> bool:
         """Apply the report; False when it concerns no job we know or changes nothing."""
-        state = _STATES.get(report.status.lower())
+        state = report.status if report.status in _STATES else None
         job = await self._job(report)
         if state is None or job is None or state == job.state.value:
             return False
         now = self._clock()
-        if report.error_code in _OPTED_OUT and job.sender.startswith("+"):
+        if report.opted_out and is_e164(job.sender):
             await self._store.suppress(reply_number=job.sender, customer=job.to_number, now=now)
         error, notice = None, None
         if state in ("undelivered", "failed"):

@@ -9,21 +9,25 @@ intake and answers 250 only once every job is durably stored. Any unexpected err
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import ssl
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from bridge.config import SmtpSettings
-from bridge.errors import InvalidNumber
-from bridge.inbound.intake import EmailIntake, InboundEmail, Refused
-from bridge.inbound.smtp_data import BridgeSMTP
-from bridge.inbound.users import UserTable
+from bridge.chain.gate import Gate
+from bridge.chain.request import OutboundRequest, Source
+from bridge.clock import Clock
+from bridge.errors import InvalidNumber, Refused
+from bridge.inbound.intake import Accepted, EmailIntake, InboundEmail
+from bridge.inbound.smtp_protocol import BridgeEnvelope, BridgeSMTP
+from bridge.inbound.smtp_users import UserTable
+from bridge.parsing.addresses import domain_of, matches
 from bridge.parsing.numbers import parse_number
-from bridge.policy import domain_of, may_send, peer_trusted
+from bridge.settings.smtp import SmtpSettings
 
-__all__ = ["SmtpHandler", "start_smtp_server"]
+__all__ = ["SmtpHandler", "peer_trusted", "start_smtp_server"]
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +38,13 @@ _MAX_IDS_SHOWN = 8
 class SmtpHandler:
     """The aiosmtpd handler; one instance serves every connection."""
 
-    def __init__(self, *, settings: SmtpSettings, intake: EmailIntake) -> None:
+    def __init__(
+        self, *, settings: SmtpSettings, intake: EmailIntake, gate: Gate, clock: Clock
+    ) -> None:
         self._settings = settings
         self._intake = intake
+        self._gate = gate
+        self._clock = clock
 
     def __dir__(self) -> list[str]:
         """The hooks: all aiosmtpd's constructor looks for in ``dir(handler)``, for every
@@ -66,7 +74,7 @@ class SmtpHandler:
         if session.authenticated:
             return None
         peer = session.peer[0] if isinstance(session.peer, tuple) else ""
-        if may_send(address, allowed=self._settings.allowed_senders) and peer_trusted(
+        if matches(address, self._settings.allowed_senders) and peer_trusted(
             peer, networks=self._settings.trusted_networks
         ):
             return None
@@ -81,7 +89,7 @@ class SmtpHandler:
         try:
             reply = self._recipient_reply(envelope, address)
             if reply.startswith("250"):
-                reply = await self._opt_out_reply(session, envelope, address) or reply
+                reply = await self._chain_reply(session, envelope, address) or reply
         except Exception:
             log.exception("RCPT TO check failed")
             return TEMPORARY_ERROR
@@ -109,26 +117,32 @@ class SmtpHandler:
             )
         return "250 2.1.5 Recipient OK"
 
-    async def _opt_out_reply(
-        self, session: Session, envelope: Envelope, address: str
-    ) -> str | None:
+    async def _chain_reply(self, session: Session, envelope: Envelope, address: str) -> str | None:
+        """The outbound chain's envelope stage for this recipient: its refusal, or None (the
+        decision is kept for DATA, which then runs only the content stage)."""
         number = parse_number(
             address.rpartition("@")[0], default_region=self._settings.default_region
         )
-        login = session.auth_data if session.authenticated else None
-        author = login if isinstance(login, str) else envelope.mail_from or ""
-        return await self._intake.opted_out_reply(author, number)
+        request = OutboundRequest(
+            source=Source.EMAIL, author=_author(session, envelope), to_number=number
+        )
+        decision = await self._gate.envelope(request, at=self._clock())
+        if decision.refusal is not None:
+            return decision.refusal.smtp_reply()
+        if isinstance(envelope, BridgeEnvelope):
+            envelope.decisions[number] = decision
+        return None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         try:
-            ids = await self._intake.accept(self._inbound(session, envelope))
+            accepted = await self._intake.accept(self._inbound(session, envelope))
         except Refused as exc:
             log.info("refused email from %s: %s", envelope.mail_from, exc.reason)
             return exc.smtp_reply()
         except Exception:
             log.exception("accepting an email failed; answered 451")
             return TEMPORARY_ERROR
-        return _queued_reply(ids)
+        return _queued_reply(accepted)
 
     def _inbound(self, session: Session, envelope: Envelope) -> InboundEmail:
         numbers: dict[str, None] = {}
@@ -138,22 +152,43 @@ class SmtpHandler:
         login = session.auth_data if session.authenticated else None
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
+        decisions = envelope.decisions if isinstance(envelope, BridgeEnvelope) else {}
         return InboundEmail(
             envelope_from=envelope.mail_from or "",
             recipients=tuple(numbers),
             content=content,
             authenticated_as=login if isinstance(login, str) else None,
+            envelope=decisions,
         )
 
 
 _HOOKS = [name for name in vars(SmtpHandler) if name.startswith(("handle_", "auth_"))]
 
 
-def _queued_reply(ids: list[str]) -> str:
+def _author(session: Session, envelope: Envelope) -> str:
+    """Who wrote it: the login when there is one, else the envelope sender."""
+    login = session.auth_data if session.authenticated else None
+    return (login if isinstance(login, str) else envelope.mail_from or "").lower()
+
+
+def peer_trusted(host: str, *, networks: tuple[str, ...]) -> bool:
+    """True if the client's IP address lies in one of the trusted networks."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)
+
+
+def _queued_reply(accepted: Accepted) -> str:
+    ids = accepted.ids
     shown = " ".join(ids[:_MAX_IDS_SHOWN])
     more = f" and {len(ids) - _MAX_IDS_SHOWN} more" if len(ids) > _MAX_IDS_SHOWN else ""
     noun = "text" if len(ids) == 1 else "texts"
-    return f"250 2.0.0 Queued {len(ids)} {noun} as {shown}{more}"
+    if accepted.all_merged:
+        return f"250 2.0.0 Already queued: this email was received before, as {shown}{more}"
+    refused = f"; {len(accepted.refused)} refused (a notice follows)" if accepted.refused else ""
+    return f"250 2.0.0 Queued {len(ids)} {noun} as {shown}{more}{refused}"
 
 
 class _Authenticator:

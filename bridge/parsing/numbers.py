@@ -20,11 +20,23 @@ from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
 
 from bridge.errors import InvalidNumber
 
-__all__ = ["mask", "parse_number"]
+__all__ = [
+    "E164",
+    "country_of",
+    "digits",
+    "display_number",
+    "is_e164",
+    "mask",
+    "number_type",
+    "parse_number",
+    "plus_digits",
+]
 
+# E.164: a plus, a country code that cannot start with 0, 7 to 15 digits in all. The one
+# definition of the form every number takes inside the bridge (settings, store, providers).
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _SEPARATORS = re.compile(r"[\s.\-()/]")
 _DIALABLE = re.compile(r"\+?[0-9]+")
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _EXAMPLE = "+447700900123"
 # Numbers reserved for drama, which can never reach a person: our docs and tests use them.
 # phonenumbers 9.x calls Ofcom's mobile drama range 07700 900000-900999 possible but not valid;
@@ -79,10 +91,85 @@ def mask(number: str) -> str:
     E.164 keeps the country code and the last 4 digits: ``+447700900123`` -> ``+44******0123``;
     anything else keeps only its last 2 characters: ``ExampleCo`` -> ``*******Co``.
     """
-    if _E164.fullmatch(number):
+    if E164.fullmatch(number):
         country = f"+{_country_code(number) or ''}"
         return country + "*" * (len(number) - len(country) - 4) + number[-4:]
     return "*" * max(len(number) - 2, 0) + number[-2:]
+
+
+def is_e164(value: str) -> bool:
+    """True for a number in E.164 form (``+447700900123``); false for a short code or an
+    alphanumeric sender ID, which nobody can text back."""
+    return E164.fullmatch(value) is not None
+
+
+def digits(number: str) -> str:
+    """A number as most provider APIs want it: E.164 without the plus. Anything else (a
+    sender ID) is returned unchanged."""
+    return number[1:] if is_e164(number) else number
+
+
+def plus_digits(value: str) -> str:
+    """A number as providers report it (``447700900123``) in E.164; a sender ID or short code
+    that is not all digits is returned as it is, without surrounding spaces."""
+    value = value.strip()
+    return "+" + value if value.isdigit() else value
+
+
+@lru_cache(maxsize=4096)
+def country_of(number: str) -> str | None:
+    """The two-letter region of an E.164 number: ``GB`` for ``+447700900123``.
+
+    A number that no region claims (an unassigned or reserved range such as Ofcom's drama
+    numbers) belongs to the main region of its country code, so every +44 number is GB.
+    None for what is not a number, or a non-geographic code (+800)."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(
+        parsed
+    ) or phonenumbers.region_code_for_country_code(parsed.country_code or 0)
+    return None if region in ("ZZ", "001") else region
+
+
+_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE: "mobile",
+    phonenumbers.PhoneNumberType.FIXED_LINE: "landline",
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "landline or mobile",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "toll-free",
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "premium-rate",
+    phonenumbers.PhoneNumberType.SHARED_COST: "shared-cost",
+    phonenumbers.PhoneNumberType.VOIP: "VoIP",
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER: "personal",
+    phonenumbers.PhoneNumberType.PAGER: "pager",
+    phonenumbers.PhoneNumberType.UAN: "corporate",
+    phonenumbers.PhoneNumberType.VOICEMAIL: "voicemail",
+}
+
+
+@lru_cache(maxsize=4096)
+def number_type(number: str) -> str:
+    """What kind of line an E.164 number is, in words ("mobile", "landline"); "unknown" when
+    phonenumbers cannot tell (reserved ranges, unassigned blocks). The drama ranges our
+    docs use are mobile and NANP numbers, as phonenumbers reads their area codes."""
+    if _FICTIONAL.fullmatch(number):
+        return "mobile" if number.startswith("+44") else "landline or mobile"
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except NumberParseException:
+        return "unknown"
+    return _TYPES.get(phonenumbers.number_type(parsed), "unknown")
+
+
+@lru_cache(maxsize=4096)
+def display_number(number: str) -> str:
+    """``+447700900123`` as people write it: ``+44 7700 900123``."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def _parse(dialled: str, written: str, region: str) -> PhoneNumber:

@@ -1,1 +1,2 @@
-"""SMS providers: one small interface (``base.Provider``) and one module per provider."""
+"""SMS providers: one package per provider (its API client, its webhooks, its signatures and
+its settings), each described by one entry in ``registry.py``; what they share is here."""

@@ -9,25 +9,15 @@ file lists them. Each provider keeps its circuit breaker here, shared by all job
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-import phonenumbers
-
-from bridge.config_providers import ProviderRule
 from bridge.models import SmsJob
-from bridge.providers.base import Provider
+from bridge.parsing.addresses import matches
+from bridge.parsing.numbers import country_of
+from bridge.providers.base import Carrier, Provider
 from bridge.providers.breaker import Breaker
+from bridge.settings.providers import ProviderRule
 
 __all__ = ["Carrier", "ProviderChoice"]
-
-
-@dataclass(frozen=True, slots=True)
-class Carrier:
-    """A configured provider and its circuit breaker."""
-
-    name: str
-    provider: Provider
-    breaker: Breaker
 
 
 class ProviderChoice:
@@ -47,7 +37,7 @@ class ProviderChoice:
     def get(self, name: str) -> Carrier | None:
         return self._carriers.get(name)
 
-    def chain(self, job: SmsJob) -> list[Carrier]:
+    def carriers_for(self, job: SmsJob) -> list[Carrier]:
         """The providers this job may use, first choice first."""
         for rule in self._rules:
             if _matches(rule, job):
@@ -56,26 +46,10 @@ class ProviderChoice:
 
 
 def _matches(rule: ProviderRule, job: SmsJob) -> bool:
-    if rule.authors and not _author_matches(rule.authors, job.author.lower()):
+    if rule.authors and not matches(job.author, rule.authors):
         return False
     if rule.senders and job.sender not in rule.senders:
         return False
     if rule.routes and job.route not in rule.routes:
         return False
-    return not rule.countries or _region(job.to_number) in rule.countries
-
-
-def _author_matches(patterns: tuple[str, ...], author: str) -> bool:
-    domain = author.rpartition("@")[2]
-    return bool(author) and any(p in (author, domain) for p in patterns)
-
-
-def _region(number: str) -> str | None:
-    """The number's country; for a number no region claims (a reserved range, say), the
-    main country of its calling code, so +44 7700 900123 is GB."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return None
-    region = phonenumbers.region_code_for_number(parsed)
-    return region or phonenumbers.region_code_for_country_code(parsed.country_code or 0)
+    return not rule.countries or country_of(job.to_number) in rule.countries

@@ -1,5 +1,9 @@
-"""Build every configured provider, with its breaker, from the settings: the only place that
-knows which class serves which ``type``, and the URLs each one is given for its callbacks.
+"""Every provider type the bridge knows, and what the bridge does with all of them alike.
+
+A provider type is one package (its client, webhooks, signatures and settings) and one line
+in ``KINDS`` below. Nothing else in the bridge names a provider type: the settings build their
+``[providers.NAME]`` schema from ``KINDS``, and the functions here build the clients, mount the
+webhooks and collect the warnings of whatever is configured.
 
 All HTTP providers share one ``httpx.AsyncClient`` on ``KeepAliveTransport`` (its pool keeps
 connections per host), so failing over costs no new TLS handshake once both providers have
@@ -9,42 +13,77 @@ been used.
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
+from starlette.routing import BaseRoute
 
-from bridge.config import Settings
-from bridge.config_providers import (
-    HttpProviderSettings,
-    ProviderEntry,
-    SandboxEntry,
-    SmsWorksSettings,
-    TwilioEntry,
-    VonageSettings,
+from bridge.inbound.http_webhooks import http_routes
+from bridge.providers import sandbox, smsworks, twilio, vonage
+from bridge.providers.base import (
+    Carrier,
+    ProviderKind,
+    ProviderSettings,
+    WebhookSink,
+    Wiring,
+    webhook_url,
 )
-from bridge.providers.base import Provider
 from bridge.providers.breaker import Breaker
-from bridge.providers.choice import Carrier, ProviderChoice
-from bridge.providers.generic_http import HttpProvider
+from bridge.providers.generic_http import HttpProvider, HttpProviderSettings
 from bridge.providers.http_transport import KeepAliveTransport
-from bridge.providers.sandbox import SandboxProvider
-from bridge.providers.smsworks import SmsWorksProvider
-from bridge.providers.twilio import TwilioProvider
-from bridge.providers.vonage import VonageProvider
 
-__all__ = ["ProviderSet", "build_providers", "provider_transport", "webhook_url"]
+__all__ = [
+    "KINDS",
+    "ProviderSet",
+    "build_carriers",
+    "kind_of",
+    "provider_warnings",
+    "webhook_routes",
+]
 
 
-def webhook_url(settings: Settings, name: str, kind: str) -> str | None:
-    """Where provider ``name`` should post ``kind`` (inbound, status); None without a public
-    URL, because a provider on the internet cannot reach a bridge that has none."""
-    public = settings.bridge.public_url
-    return f"{public.rstrip('/')}/webhooks/{name}/{kind}" if public else None
+def _http_build(settings: HttpProviderSettings, wiring: Wiring) -> HttpProvider:
+    status = wiring.status_url
+    if status and settings.webhook_secret and settings.webhook_auth == "token":
+        status += f"?token={settings.webhook_secret.get_secret_value()}"
+    return HttpProvider(settings, client=wiring.client, name=wiring.name, status_url=status)
+
+
+def _http_warnings(
+    name: str, settings: HttpProviderSettings, public_url: str | None, has_numbers: bool
+) -> list[str]:
+    if settings.status is None or public_url:
+        return []
+    return [
+        f"bridge.public_url is not set, so {name} is given no delivery-report URL and texts"
+        " stay 'sent'"
+    ]
+
+
+HTTP = ProviderKind(
+    name="http",
+    settings=HttpProviderSettings,
+    build=_http_build,
+    webhooks=http_routes,
+    warnings=_http_warnings,
+)
+
+KINDS: tuple[ProviderKind[Any], ...] = (sandbox.KIND, twilio.KIND, vonage.KIND, smsworks.KIND, HTTP)
+
+
+def kind_of(settings: ProviderSettings) -> ProviderKind[Any]:
+    """The registry entry of a provider's settings."""
+    return next(kind for kind in KINDS if kind.name == settings.type)
 
 
 @dataclass(slots=True)
 class ProviderSet:
-    choice: ProviderChoice
+    """The built providers with their breakers, and the HTTP client they share."""
+
+    carriers: list[Carrier]
     client: httpx.AsyncClient
 
     async def aclose(self) -> None:
@@ -60,34 +99,40 @@ def provider_transport() -> httpx.AsyncBaseTransport | None:
     return KeepAliveTransport()
 
 
-def build_providers(settings: Settings) -> ProviderSet:
+def build_carriers(
+    providers: Mapping[str, ProviderSettings], *, public_url: str | None, data_dir: Path
+) -> ProviderSet:
+    """Every configured provider, in failover order, each with its circuit breaker."""
     client = httpx.AsyncClient(transport=provider_transport())
-    carriers = [
-        Carrier(
-            name,
-            _provider(settings, name, entry, client),
-            Breaker(failures=entry.breaker_failures, cooldown=entry.breaker_cooldown_seconds),
+    carriers = []
+    for name, settings in providers.items():
+        wiring = Wiring(
+            name=name,
+            client=client,
+            status_url=webhook_url(public_url, name, "status"),
+            data_dir=data_dir,
         )
-        for name, entry in settings.provider_entries.items()
+        breaker = Breaker(
+            failures=settings.breaker_failures, cooldown=settings.breaker_cooldown_seconds
+        )
+        carriers.append(Carrier(name, kind_of(settings).build(settings, wiring), breaker))
+    return ProviderSet(carriers, client)
+
+
+def webhook_routes(providers: Mapping[str, ProviderSettings], sink: WebhookSink) -> list[BaseRoute]:
+    """The webhook routes of every configured provider, at ``/webhooks/NAME/...``."""
+    routes: list[BaseRoute] = []
+    for name, settings in providers.items():
+        routes += kind_of(settings).webhooks(name, settings, sink)
+    return routes
+
+
+def provider_warnings(
+    providers: Mapping[str, ProviderSettings], *, public_url: str | None, has_numbers: bool
+) -> list[str]:
+    """Settings that are valid but will not do what an admin expects, each naming its table."""
+    return [
+        f"providers.{name}: {warning}"
+        for name, settings in providers.items()
+        for warning in kind_of(settings).warnings(name, settings, public_url, has_numbers)
     ]
-    return ProviderSet(ProviderChoice(carriers, settings.provider_rules), client)
-
-
-def _provider(
-    settings: Settings, name: str, entry: ProviderEntry, client: httpx.AsyncClient
-) -> Provider:
-    status = webhook_url(settings, name, "status")
-    if isinstance(entry, TwilioEntry):
-        return TwilioProvider(entry, client=client, status_callback_url=status, name=name)
-    if isinstance(entry, VonageSettings):
-        if status and entry.webhook_secret and not entry.signature_secret:
-            status += f"?token={entry.webhook_secret.get_secret_value()}"
-        return VonageProvider(entry, client=client, name=name, callback_url=status)
-    if isinstance(entry, SmsWorksSettings):
-        return SmsWorksProvider(entry, client=client, name=name, callback_url=status)
-    if isinstance(entry, HttpProviderSettings):
-        if status and entry.webhook_secret and entry.webhook_auth == "token":
-            status += f"?token={entry.webhook_secret.get_secret_value()}"
-        return HttpProvider(entry, client=client, name=name, status_url=status)
-    assert isinstance(entry, SandboxEntry)
-    return SandboxProvider(entry, journal=settings.sandbox_journal(name, entry), name=name)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-__all__ = ["dates_from_ics", "expand"]
+__all__ = ["WEEKDAYS", "dates_from_ics", "expand"]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # as routes write them, Monday first
 
 _DATE_VALUE = re.compile(r"^(\d{8})$")
 

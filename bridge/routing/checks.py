@@ -7,7 +7,8 @@ warns only when that is certain, never about routes that overlap only partly.
 
 from __future__ import annotations
 
-from bridge.config import InboundSettings, RouteSettings
+from bridge.settings.inbound import InboundSettings
+from bridge.settings.routes import RouteSettings
 
 __all__ = ["warnings_for"]
 

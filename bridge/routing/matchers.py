@@ -11,13 +11,14 @@ midnight and belongs to the day it starts: "fri 22:00-06:00" includes Saturday 0
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-import phonenumbers
+from bridge.parsing.keywords import first_word
+from bridge.parsing.numbers import country_of
+from bridge.routing.calendar import WEEKDAYS
 
 __all__ = [
     "CalendarIs",
@@ -27,11 +28,7 @@ __all__ = [
     "NumberIs",
     "SenderMatches",
     "TimeWindow",
-    "first_word",
 ]
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_EDGE_PUNCTUATION = string.punctuation + "¡¿«»“”‘’…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +40,6 @@ class InboundText:
 
 class Condition(Protocol):
     def check(self, text: InboundText, *, at: datetime) -> str | None: ...
-
-
-def first_word(text: str) -> str:
-    """The first word, without surrounding punctuation, case-folded ("Renew!" -> "renew")."""
-    words = text.split()
-    return words[0].strip(_EDGE_PUNCTUATION).casefold() if words else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +54,13 @@ class NumberIs:
 
 @dataclass(frozen=True, slots=True)
 class SenderMatches:
-    """Exact numbers, number prefixes ("+447700900") or countries ("GB")."""
+    """Exact numbers, number prefixes ("+447700900") or countries ("GB", as
+    ``bridge.parsing.numbers.country_of`` reads a number: every +44 number is GB)."""
 
     patterns: tuple[str, ...]
 
     def check(self, text: InboundText, *, at: datetime) -> str | None:
-        country = _country(text.from_number)
+        country = country_of(text.from_number)
         for pattern in self.patterns:
             if pattern.startswith("+") and text.from_number.startswith(pattern):
                 return None
@@ -77,19 +69,12 @@ class SenderMatches:
         return f"the sender {text.from_number} is not {' or '.join(self.patterns)}"
 
 
-def _country(number: str) -> str | None:
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(number, None))
-    except phonenumbers.NumberParseException:
-        return None
-
-
 @dataclass(frozen=True, slots=True)
 class KeywordIs:
     keywords: tuple[str, ...]
 
     def check(self, text: InboundText, *, at: datetime) -> str | None:
-        word = first_word(text.text)
+        word = first_word(text.text)  # the normal form, as the keywords were written
         if word in self.keywords:
             return None
         wanted = " or ".join(k.upper() for k in self.keywords)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bridge.config import CalendarSettings, RouteSettings
 from bridge.routing.matchers import (
     CalendarIs,
     Condition,
@@ -21,6 +20,7 @@ from bridge.routing.matchers import (
     SenderMatches,
     TimeWindow,
 )
+from bridge.settings.routes import CalendarSettings, RouteSettings
 
 __all__ = ["Considered", "Decision", "Destination", "InboundText", "Route", "RoutingTable"]
 

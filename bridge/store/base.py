@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bridge.models import (
-    Conversation,
+    InboundContext,
     InboundJob,
     InboundOutcome,
     InboundPart,
@@ -27,15 +27,6 @@ from bridge.models import (
 )
 
 __all__ = ["HeldLock", "InboundContext", "QueueCounts", "Store"]
-
-
-@dataclass(frozen=True, slots=True)
-class InboundContext:
-    """What routing an inbound text needs to know from the past, read in one go."""
-
-    conversation: Conversation | None
-    suppressed_since: datetime | None
-    last_auto_reply: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

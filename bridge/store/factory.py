@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.config import Settings
+from bridge.settings.root import Settings
 from bridge.store.base import Store
 from bridge.store.postgres import PostgresStore
 from bridge.store.sqlite import SqliteStore

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bridge.ratelimit import Bucket
+from bridge.chain.rates import Bucket
 from bridge.store.statements import Op, all_rows, count
 
 __all__ = ["take_tokens"]

@@ -8,34 +8,32 @@ start and then every ``interval`` seconds.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
 from bridge.clock import Clock
 from bridge.store.base import Store
+from bridge.workers.loop import Loop
 
 __all__ = ["Cleanup"]
 
 log = logging.getLogger(__name__)
 
 
-class Cleanup:
+class Cleanup(Loop):
     def __init__(
         self, *, store: Store, retention_days: int, clock: Clock, interval: float = 3600.0
     ) -> None:
+        super().__init__()
         self._store = store
         self._keep = timedelta(days=retention_days)
         self._clock = clock
         self._interval = interval
-        self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
+        while not self.stopping:
             await self.once()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+            await self.sleep(self._interval)
 
     async def once(self) -> int:
         """Purge once; a failure is logged and tried again at the next interval."""
@@ -51,6 +49,3 @@ class Cleanup:
                 self._keep.days,
             )
         return deleted
-
-    def stop(self) -> None:
-        self._stopping.set()

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from bridge.clock import Clock
 from bridge.errors import PermanentFailure, TemporaryFailure
+from bridge.mail.transport import MailTransport
 from bridge.models import MailJob
-from bridge.outbound.base import MailTransport
-from bridge.retry import RetryPolicy
 from bridge.store.base import Store
+from bridge.workers.retry import RetryPolicy
 
 __all__ = ["MailDispatcher"]
 

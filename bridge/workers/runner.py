@@ -13,13 +13,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from bridge.workers.loop import Loop
+
 __all__ = ["JobRunner"]
 
 log = logging.getLogger(__name__)
 J = TypeVar("J")
 
 
-class JobRunner(Generic[J]):
+class JobRunner(Loop, Generic[J]):
     """Claim with ``claim(limit)``, deliver with ``handle(job)``, at most ``concurrency`` at once."""
 
     def __init__(
@@ -31,6 +33,7 @@ class JobRunner(Generic[J]):
         concurrency: int,
         poll_seconds: float,
     ) -> None:
+        super().__init__()
         self.name = name
         self._claim = claim
         self._handle = handle
@@ -38,7 +41,6 @@ class JobRunner(Generic[J]):
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._stopping = False
         self._claiming_done = asyncio.Event()  # set while ``run`` is not in its loop
         self._claiming_done.set()
 
@@ -49,7 +51,7 @@ class JobRunner(Generic[J]):
     async def run(self) -> None:
         self._claiming_done.clear()
         try:
-            while not self._stopping:
+            while not self.stopping:
                 claimed = await self._claim_some()
                 if claimed == 0 or len(self._tasks) >= self._concurrency:
                     with contextlib.suppress(TimeoutError):
@@ -84,10 +86,13 @@ class JobRunner(Generic[J]):
         self._tasks.discard(task)
         self._wake.set()
 
-    async def stop(self, *, grace_seconds: float) -> None:
-        """Stop claiming; let jobs in flight finish within the grace period, then cancel them."""
-        self._stopping = True
+    def stop(self) -> None:
+        super().stop()
         self._wake.set()
+
+    async def drain(self, *, grace_seconds: float) -> None:
+        """Stop claiming; let jobs in flight finish within the grace period, then cancel them."""
+        self.stop()
         # A claim in progress when stop was called still starts its jobs: wait for it, so that
         # those jobs are waited for too rather than running on after the store has closed.
         await self._claiming_done.wait()

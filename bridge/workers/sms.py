@@ -20,22 +20,23 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
+from bridge.chain.gate import Gate
+from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
 from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
+from bridge.mail.notices import failure_notice
+from bridge.mail.transport import NoticeSettings
 from bridge.models import NewMailJob, OutboundSms, SendResult, SmsJob
-from bridge.outbound.base import NoticeSettings
-from bridge.outbound.notices import failure_notice
-from bridge.parsing.numbers import mask
+from bridge.parsing.numbers import is_e164, mask
+from bridge.providers.base import Carrier
 from bridge.providers.breaker import BreakerState
-from bridge.providers.choice import Carrier, ProviderChoice
-from bridge.ratelimit import Limiter
-from bridge.retry import RetryPolicy
+from bridge.providers.choice import ProviderChoice
 from bridge.store.base import Store
+from bridge.workers.retry import RetryPolicy
 
 __all__ = ["SmsDispatcher"]
 
 log = logging.getLogger(__name__)
-OPTED_OUT_CODES = frozenset({"21610"})  # Twilio: the recipient replied STOP to Twilio itself
 UNKNOWN_OUTCOME = (
     "the bridge stopped while handing this text to the SMS provider, and the provider cannot"
     " say whether it was sent; it was not sent again, so that nobody gets it twice"
@@ -54,7 +55,7 @@ class SmsDispatcher:
         notices: NoticeSettings,
         clock: Clock,
         notice_queued: Callable[[], None],
-        limiter: Limiter | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self._store = store
         self._providers = providers
@@ -62,7 +63,7 @@ class SmsDispatcher:
         self._notices = notices
         self._clock = clock
         self._notice_queued = notice_queued
-        self._limiter = limiter
+        self._gate = gate  # the outbound chain's send stage (rate limits); None: no rules
 
     async def handle(self, job: SmsJob) -> None:
         sms = OutboundSms(
@@ -73,9 +74,9 @@ class SmsDispatcher:
             encoding=job.encoding,
             queued_at=job.created_at,
         )
-        chain = self._providers.chain(job)
+        carriers = self._providers.carriers_for(job)
         try:
-            found = await self._reconcile(job, sms, chain)
+            found = await self._reconcile(job, sms, carriers)
         except TemporaryFailure as exc:
             await self._temporary(job, exc, maybe_sent_via=job.maybe_sent_via)
             return
@@ -86,7 +87,7 @@ class SmsDispatcher:
             log.info("job %s: %s already had it; not sent again", job.id, found[0])
             await self._sent(job, *found)
             return
-        await self._attempt(job, sms, chain)
+        await self._attempt(job, sms, carriers)
 
     async def _reconcile(
         self, job: SmsJob, sms: OutboundSms, chain: list[Carrier]
@@ -127,7 +128,7 @@ class SmsDispatcher:
                 continue
             except PermanentFailure as exc:
                 carrier.breaker.succeeded()  # it answered: the provider itself is healthy
-                await self._fail(job, exc.reason, exc.code)
+                await self._fail(job, exc.reason, exc.code, opted_out=exc.opted_out)
                 return
             carrier.breaker.succeeded()
             await self._sent(job, carrier.name, result)
@@ -166,14 +167,15 @@ class SmsDispatcher:
         log.info("job %s sent to %s via %s", job.id, mask(job.to_number), provider)
 
     async def _deferred(self, job: SmsJob, provider: str) -> bool:
-        """Put the job back until its number's (or the provider's) rate limit allows it."""
-        if self._limiter is None:
+        """The chain's send stage for this provider: put the job back, without spending an
+        attempt, until a rule that deferred it (a rate limit) allows it."""
+        if self._gate is None:
             return False
         now = self._clock()
-        wait = await self._limiter.take((provider, job.sender), now=now.timestamp())
-        if wait <= 0:
+        decision = await self._gate.at_send(_request(job), provider=provider, at=now)
+        if decision.not_before is None:
             return False
-        await self._store.sms_defer(job.id, at=now + timedelta(seconds=wait), now=now)
+        await self._store.sms_defer(job.id, at=decision.not_before, now=now)
         return True
 
     async def _temporary(
@@ -202,7 +204,9 @@ class SmsDispatcher:
             delay,
         )
 
-    async def _fail(self, job: SmsJob, reason: str, code: str | None) -> None:
+    async def _fail(
+        self, job: SmsJob, reason: str, code: str | None, *, opted_out: bool = False
+    ) -> None:
         now = self._clock()
         failed = _with_error(job, reason, code)
         notice = None
@@ -214,13 +218,24 @@ class SmsDispatcher:
                 hostname=self._notices.hostname,
             )
             notice = NewMailJob(envelope_from="", recipients=(job.author,), content=content)
-        if code in OPTED_OUT_CODES and job.sender.startswith("+"):
+        if opted_out and is_e164(job.sender):
             # The provider knows the customer opted out: refuse the next email at RCPT too.
             await self._store.suppress(reply_number=job.sender, customer=job.to_number, now=now)
         await self._store.sms_failed(job.id, error=reason, code=code, now=now, notice=notice)
         log.warning("job %s to %s failed for good (%s)", job.id, mask(job.to_number), code)
         if notice is not None:
             self._notice_queued()
+
+
+def _request(job: SmsJob) -> OutboundRequest:
+    return OutboundRequest(
+        source=Source.STORED,
+        author=job.author,
+        to_number=job.to_number,
+        text=job.text,
+        sender=job.sender,
+        route=job.route,
+    )
 
 
 def _with_error(job: SmsJob, reason: str, code: str | None) -> SmsJob:

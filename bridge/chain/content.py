@@ -1,0 +1,41 @@
+"""Rule ``content``: a text must have something to say, and nothing a phone cannot show.
+
+Control characters (a NUL from a script, a stray escape) are dropped: a handset shows them as
+boxes or not at all, one of them forces the whole text into UCS-2 at twice the price, and a
+database may refuse them. Line breaks and tabs stay. An empty text is refused, with the
+reason an author can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from bridge.chain.facts import Facts
+from bridge.chain.request import OutboundRequest, Source
+from bridge.chain.rule import Fact, Stage
+from bridge.chain.verdicts import Accept, Refuse, Rewrite, Verdict
+
+__all__ = ["Content"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_EMPTY_EMAIL = "The email has no text to send: above the quoted reply and signature it is empty."
+_EMPTY = "The text is empty: there is nothing to send."
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    name: str = "content"
+    stage: Stage = Stage.CONTENT
+    needs: frozenset[Fact] = frozenset()
+
+    def check(self, request: OutboundRequest, facts: Facts) -> Verdict:
+        text = request.text or ""
+        clean = _CONTROL.sub("", text)
+        if not clean.strip():
+            email = request.source in (Source.EMAIL, Source.MAILBOX)
+            return Refuse(_EMPTY_EMAIL if email else _EMPTY, status="5.6.0")
+        if clean == text:
+            return Accept()
+        dropped = len(text) - len(clean)
+        return Rewrite(replace(request, text=clean), f"dropped {dropped} control character(s)")

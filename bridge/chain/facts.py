@@ -1,0 +1,68 @@
+"""What rules know about the world beyond the request, read for them before they run.
+
+A rule declares the facts it needs (``Rule.needs``); the chain reads exactly those, for the
+request as it stands when the rule's turn comes (the sender rule may have chosen the sender
+the opt-out rule asks about). So rules stay pure functions of the request and the facts, and
+their tests need no store: a ``FactReader`` is two small methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bridge.parsing.numbers import is_e164
+
+__all__ = ["FactReader", "Facts", "NoFacts", "StoreFacts"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Facts:
+    at: datetime  # the time the chain decides at (aware)
+    opted_out_since: datetime | None = None  # when the customer texted STOP to the sender
+    rate_wait: float = 0.0  # seconds until every rate limit on this send has room
+
+
+class FactReader(Protocol):
+    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None: ...
+
+    async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
+        """0 with a token taken from every limited key, or the seconds to wait (none taken)."""
+        ...
+
+
+class Suppressions(Protocol):
+    async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
+
+
+class Limiter(Protocol):
+    async def take(self, keys: tuple[str, ...], *, now: float) -> float: ...
+
+
+class StoreFacts:
+    """Facts from the store (opt-outs) and the rate limiter, as the running bridge has them."""
+
+    def __init__(self, store: Suppressions, limiter: Limiter | None = None) -> None:
+        self._store = store
+        self._limiter = limiter
+
+    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
+        if not is_e164(sender):  # an opt-out is per number texted; a sender ID has none
+            return None
+        return await self._store.suppressed_since(reply_number=sender, customer=customer)
+
+    async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
+        if self._limiter is None:
+            return 0.0
+        return await self._limiter.take(keys, now=at.timestamp())
+
+
+class NoFacts:
+    """Nothing opted out, no limits: for a chain run without a store (explaining, tests)."""
+
+    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
+        return None
+
+    async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
+        return 0.0

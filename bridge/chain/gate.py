@@ -1,0 +1,83 @@
+"""Where every outbound text enters the bridge: the chain decides, then the job is made.
+
+The edges (SMTP, the mailbox watcher, ``smsbridge send``) and the bridge's own answers (auto-
+replies, STOP confirmations, forwards) all call ``decide``; what it accepts becomes a
+``NewSmsJob`` with ``job``, carrying the chain's record. The SMTP edge runs the envelope
+stage early, at RCPT TO, to refuse a recipient before the message is sent, and hands that
+decision back at DATA so it is neither read nor recorded twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from bridge.chain.chain import Chain
+from bridge.chain.facts import FactReader
+from bridge.chain.request import OutboundRequest
+from bridge.chain.rule import Stage
+from bridge.chain.verdicts import Decision
+from bridge.models import NewSmsJob
+
+__all__ = ["Gate", "job"]
+
+_ENVELOPE = frozenset({Stage.ENVELOPE})
+_CONTENT = frozenset({Stage.CONTENT})
+_BOTH = _ENVELOPE | _CONTENT
+
+
+class Gate:
+    def __init__(self, *, chain: Chain, facts: FactReader) -> None:
+        self.chain = chain
+        self._facts = facts
+
+    async def envelope(self, request: OutboundRequest, *, at: datetime) -> Decision:
+        """Who may text whom: the envelope stage alone (SMTP's RCPT TO)."""
+        return await self.chain.run(request, facts=self._facts, at=at, stages=_ENVELOPE)
+
+    async def decide(
+        self, request: OutboundRequest, *, at: datetime, envelope: Decision | None = None
+    ) -> Decision:
+        """The whole chain for ``request`` (with its text), or the content stage after an
+        ``envelope`` decided earlier: its request, with this one's text, goes on."""
+        if envelope is None:
+            return await self.chain.run(request, facts=self._facts, at=at, stages=_BOTH)
+        if not envelope.accepted:
+            return envelope
+        carried = replace(envelope.request, text=request.text, subject=request.subject)
+        content = await self.chain.run(carried, facts=self._facts, at=at, stages=_CONTENT)
+        return self.chain.with_hits(content, envelope.hits)
+
+    async def at_send(self, request: OutboundRequest, *, provider: str, at: datetime) -> Decision:
+        """The send stage, just before ``provider`` is asked."""
+        sending = replace(request, provider=provider)
+        return await self.chain.run(
+            sending, facts=self._facts, at=at, stages=frozenset({Stage.SEND})
+        )
+
+
+def job(
+    decision: Decision,
+    *,
+    idempotency_key: str,
+    message_id: str,
+    merge_window: float | None = None,
+) -> NewSmsJob:
+    """The job for an accepted decision, with the chain's record."""
+    request = decision.request
+    assert decision.accepted and request.text is not None and request.sender is not None
+    return NewSmsJob(
+        idempotency_key=idempotency_key,
+        message_id=message_id,
+        author=request.author,
+        subject=request.subject,
+        to_number=request.to_number,
+        sender=request.sender,
+        text=request.text,
+        encoding=request.encoding,
+        segments=request.segments,
+        route=request.route,
+        chain=decision.record,
+        not_before=decision.not_before,
+        merge_window=merge_window,
+    )

@@ -1,0 +1,50 @@
+"""The one request type every outbound text becomes before the chain decides on it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = ["OutboundRequest", "Source"]
+
+
+class Source(enum.StrEnum):
+    """What made the text: rules treat some sources differently (a STOP confirmation goes to
+    a customer who just opted out; a sender a person chose must be one the bridge owns)."""
+
+    EMAIL = "email"  # the SMTP listener
+    MAILBOX = "mailbox"  # the IMAP mailbox watcher
+    CLI = "cli"  # smsbridge send
+    AUTO_REPLY = "auto-reply"  # a route's or a reply number's automatic answer
+    FORWARD = "forward"  # a customer's text forwarded by text to a route's numbers
+    COMPLIANCE = "compliance"  # the answer to STOP, START or HELP
+    STORED = "stored"  # a queued job at the send stage (where it came from is not kept)
+
+    @property
+    def chosen_by_a_person(self) -> bool:
+        """The sender was chosen by (or for) an author, not by the number a customer texted."""
+        return self in (Source.EMAIL, Source.MAILBOX, Source.CLI)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboundRequest:
+    """One text to one number, as it stands at some point of the chain.
+
+    Rules that rewrite return a new request; the last one is what is stored and sent. ``text``
+    is None at the envelope stage (SMTP's RCPT, before the message has arrived); ``sender``
+    None means "as the sender rules say"; ``encoding`` and ``segments`` are set by the
+    segments rule.
+    """
+
+    source: Source
+    author: str  # the author's address, lower-case; "" for the bridge's own answers
+    to_number: str  # E.164
+    text: str | None = None
+    sender: str | None = None
+    subject: str = ""
+    route: str = ""  # the inbound route whose decision made it, if one did
+    max_segments: int | None = None  # this author's or sender's limit, if the rules set one
+    encoding: str = ""
+    segments: int = 0
+    truncated_from: int | None = None  # the length before the segments rule cut it
+    provider: str = ""  # at the send stage: the provider about to be asked

@@ -1,0 +1,57 @@
+"""What every command shares: exit codes, reading the settings, opening the store."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bridge.errors import ConfigError
+from bridge.settings.load import load_settings
+from bridge.settings.root import Settings
+from bridge.store.base import Store
+from bridge.store.factory import open_store
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_START",
+    "EXIT_USAGE",
+    "configure_logging",
+    "opened_store",
+    "read_settings",
+]
+
+# 0 success, 1 the operation failed (a text refused, nothing to show), 2 bad usage or invalid
+# settings (argparse's own convention), 3 the bridge could not start.
+EXIT_FAILED, EXIT_USAGE, EXIT_START = 1, 2, 3
+
+
+def read_settings(path: str) -> Settings:
+    """The settings, or the report of every fault on stderr and exit code 2."""
+    try:
+        return load_settings(Path(path))
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # aiosmtpd logs every command, whole addresses (phone numbers) included, at INFO: keep
+    # its chatter for debugging only. Our own lines mask numbers.
+    if level != "DEBUG":
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+@asynccontextmanager
+async def opened_store(settings: Settings) -> AsyncIterator[Store]:
+    store = open_store(settings)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()

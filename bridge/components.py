@@ -1,0 +1,122 @@
+"""Build the bridge's parts from the settings: the only place clients and services are made.
+
+Each function takes the settings (or its slice) and what it depends on, and returns one part.
+``app.Bridge`` calls them in order and owns their lifecycle; tests call them to build one
+part alone.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import httpx
+
+from bridge.chain.chain import build_chain
+from bridge.chain.facts import StoreFacts
+from bridge.chain.gate import Gate
+from bridge.chain.rates import Limiter, RateLimiter, SharedRateLimiter
+from bridge.mail.imap_append import ImapAppendTransport
+from bridge.mail.maildir import MaildirTransport
+from bridge.mail.smarthost import SmtpTransport
+from bridge.mail.transport import MailTransport, NoticeSettings
+from bridge.mail.webhook import WebhookTransport
+from bridge.providers.choice import ProviderChoice
+from bridge.providers.registry import ProviderSet, build_carriers
+from bridge.routing.decide import InboundRules
+from bridge.settings.root import Settings
+from bridge.store.base import Store
+from bridge.workers.inbound import MailIdentity
+from bridge.workers.retry import RetryPolicy
+
+__all__ = [
+    "build_gate",
+    "build_limiter",
+    "build_providers",
+    "build_transport",
+    "inbound_rules",
+    "mail_identity",
+    "notice_settings",
+    "owner_name",
+    "retry_policy",
+    "webhook_transport",
+]
+
+
+def owner_name() -> str:
+    """This process, as leases and heartbeats name it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def notice_settings(settings: Settings) -> NoticeSettings:
+    return NoticeSettings(from_address=settings.mail.from_address, hostname=settings.smtp.hostname)
+
+
+def mail_identity(settings: Settings) -> MailIdentity:
+    return MailIdentity(
+        from_address=settings.mail.from_address,
+        sms_domain=settings.smtp.domains[0],
+        hostname=settings.smtp.hostname,
+    )
+
+
+def inbound_rules(settings: Settings) -> InboundRules:
+    return InboundRules(
+        inbound=settings.inbound, numbers=settings.numbers, fallback=settings.mail.from_address
+    )
+
+
+def build_limiter(settings: Settings, store: Store) -> Limiter | None:
+    """In the process for a store only this bridge uses; in the store when it is shared."""
+    limits = {n.number: (n.rate_per_second, n.burst) for n in settings.numbers if n.rate_per_second}
+    for name, entry in settings.providers.items():
+        if entry.rate_per_second:
+            limits[name] = (entry.rate_per_second, entry.burst)
+    if not limits:
+        return None
+    return RateLimiter(limits) if store.exclusive else SharedRateLimiter(limits, store)
+
+
+def build_gate(settings: Settings, store: Store, limiter: Limiter | None = None) -> Gate:
+    """The outbound chain, reading its facts from ``store`` (and ``limiter`` at the send stage)."""
+    return Gate(chain=build_chain(settings), facts=StoreFacts(store, limiter))
+
+
+def build_providers(settings: Settings) -> tuple[ProviderChoice, ProviderSet]:
+    built = build_carriers(
+        settings.providers,
+        public_url=settings.bridge.public_url,
+        data_dir=settings.bridge.data_dir,
+    )
+    return ProviderChoice(built.carriers, settings.provider_rules), built
+
+
+def build_transport(settings: Settings) -> MailTransport:
+    """The mail transport the settings ask for.
+
+    The smarthost is given the bridge's host name for EHLO; without it aiosmtplib looks up
+    this host's FQDN for every session, which can mean a DNS query per email.
+    """
+    mail = settings.mail
+    if mail.transport == "smtp":
+        return SmtpTransport(mail.smtp, local_hostname=settings.smtp.hostname)
+    if mail.transport == "imap":
+        return ImapAppendTransport(mail.imap)
+    return MaildirTransport(settings.maildir_path)
+
+
+def webhook_transport(settings: Settings) -> WebhookTransport | None:
+    """Posts to routes' webhooks, signed with ``inbound.webhook_secret``; none without it."""
+    secret = settings.inbound.webhook_secret
+    if secret is None:
+        return None
+    return WebhookTransport(client=httpx.AsyncClient(), secret=secret.get_secret_value())
+
+
+def retry_policy(settings: Settings, max_attempts: int) -> RetryPolicy:
+    queue = settings.queue
+    return RetryPolicy(
+        max_attempts=max_attempts,
+        base_seconds=queue.backoff_base_seconds,
+        cap_seconds=queue.backoff_max_seconds,
+    )

@@ -1,1 +1,0 @@
-"""Mail the bridge sends itself: failure notices (and, later, inbound texts as email)."""

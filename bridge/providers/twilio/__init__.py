@@ -1,0 +1,37 @@
+"""Twilio's Messages API: sends, signed webhooks, and polling for a bridge without a URL."""
+
+from __future__ import annotations
+
+from bridge.providers.base import ProviderKind, Wiring
+from bridge.providers.twilio.client import TwilioProvider
+from bridge.providers.twilio.settings import TwilioSettings
+from bridge.providers.twilio.webhooks import twilio_routes
+
+__all__ = ["KIND", "TwilioProvider", "TwilioSettings"]
+
+
+def _build(settings: TwilioSettings, wiring: Wiring) -> TwilioProvider:
+    return TwilioProvider(
+        settings, client=wiring.client, status_callback_url=wiring.status_url, name=wiring.name
+    )
+
+
+def _warnings(
+    name: str, settings: TwilioSettings, public_url: str | None, has_numbers: bool
+) -> list[str]:
+    if public_url or settings.watch_seconds:
+        return []
+    return [
+        f"bridge.public_url is not set, so {name} is given no delivery-report URL and texts"
+        " stay 'sent' (or set watch_seconds to poll)"
+    ]
+
+
+KIND = ProviderKind(
+    name="twilio",
+    settings=TwilioSettings,
+    build=_build,
+    webhooks=twilio_routes,
+    warnings=_warnings,
+    pollable=True,
+)

@@ -1,0 +1,96 @@
+"""Twilio's webhooks: inbound texts (``/webhooks/NAME/inbound``) and status callbacks
+(``/webhooks/NAME/status``).
+
+Twilio posts form-encoded requests signed with ``X-Twilio-Signature``; a request without a
+valid signature gets 403 and changes nothing. A valid inbound text is committed to the store
+before the 200 (empty TwiML) is sent, so a crash after the answer loses nothing, and a text
+Twilio posts twice (it retries on timeouts) is stored once, by its ``MessageSid``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bridge.models import DeliveryReport, InboundSms
+from bridge.providers.base import WebhookSink, webhook_path
+from bridge.providers.states import delivery_state
+from bridge.providers.twilio.client import OPTED_OUT, describe_error
+from bridge.providers.twilio.settings import TwilioSettings
+from bridge.providers.twilio.signature import valid_twilio_signature
+from bridge.web.forms import read_form, refusal, required_fields
+
+__all__ = ["twilio_routes"]
+
+log = logging.getLogger(__name__)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _twiml() -> Response:
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+def _signed_url(request: Request, public_url: str | None) -> str:
+    """The URL Twilio signed: behind a proxy the bridge does not see it, so it is rebuilt from
+    ``bridge.public_url``."""
+    if public_url is None:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return public_url.rstrip("/") + request.url.path + query
+
+
+def twilio_routes(name: str, settings: TwilioSettings, sink: WebhookSink) -> list[Route]:
+    token = settings.auth_token.get_secret_value() if settings.auth_token else ""
+
+    async def checked(request: Request) -> dict[str, str] | Response:
+        form = await read_form(request)
+        if isinstance(form, Response):
+            return form
+        signature = request.headers.get("x-twilio-signature")
+        url = _signed_url(request, sink.public_url)
+        if not valid_twilio_signature(url, form, token, signature):
+            log.warning("refused a Twilio webhook with a missing or wrong signature")
+            return refusal(403, "The request is not signed by Twilio for this bridge.")
+        return dict(form)
+
+    async def inbound(request: Request) -> Response:
+        fields = await required_fields(checked, request, "MessageSid", "From", "To")
+        if isinstance(fields, Response):
+            return fields
+        sms = InboundSms(
+            provider=name,
+            provider_message_id=fields["MessageSid"],
+            from_number=fields["From"],
+            to_number=fields["To"],
+            text=fields.get("Body", ""),
+            received_at=sink.clock(),
+        )
+        await sink.receive(sms)
+        return _twiml()
+
+    async def status(request: Request) -> Response:
+        fields = await required_fields(checked, request, "MessageSid", "MessageStatus")
+        if isinstance(fields, Response):
+            return fields
+        state = delivery_state(fields["MessageStatus"])
+        if state is None:  # "receiving", say: nothing the bridge tracks
+            return _twiml()
+        code = fields.get("ErrorCode") or None
+        report = DeliveryReport(
+            provider=name,
+            provider_message_id=fields["MessageSid"],
+            status=state,
+            error_code=code,
+            reason=describe_error(code),
+            opted_out=code == OPTED_OUT,
+        )
+        await sink.report(report)
+        return _twiml()
+
+    return [
+        Route(webhook_path(name, "inbound"), inbound, methods=["POST"]),
+        Route(webhook_path(name, "status"), status, methods=["POST"]),
+    ]

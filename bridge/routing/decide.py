@@ -1,0 +1,208 @@
+"""The decision on a customer's text: one pure function of the text, the past and the time.
+
+In order:
+
+1. STOP (and the other stop words) puts the customer on the reply number's suppression list
+   and confirms once by text; START, only for a customer who stopped, takes them off it; HELP
+   gets the admin's help text. These never reach an inbox.
+2. An open conversation (an email texted this customer from this number within
+   ``inbound.conversation_days``) sends the text to that email's author, threaded under it;
+   the route's inboxes get a copy only if ``inbound.copy_conversations_to_route``.
+3. Otherwise the routing table decides (``table.py``); with no table, or a route with nobody
+   to tell by email, the reply number's inbox. A text that has nowhere at all to go goes to
+   ``mail.from_address``, so that nothing a customer sends is ever silently dropped.
+
+The worker (``bridge.workers.inbound``) then only carries the decision out: it writes the
+email, passes each text through the outbound chain and stores it all in one transaction.
+``smsbridge routes explain`` and the admin page call the same function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bridge.models import Conversation, InboundContext
+from bridge.parsing.numbers import display_number, is_e164
+from bridge.routing.keywords import Keyword, auto_reply_allowed, keyword_of
+from bridge.routing.matchers import InboundText
+from bridge.routing.table import RoutingTable
+from bridge.settings.inbound import InboundSettings
+from bridge.settings.numbers import ReplyNumber
+from bridge.settings.routes import CalendarSettings, RouteSettings
+
+__all__ = ["InboundDecision", "InboundRules", "Reply", "Routed", "Router", "decide"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Routed:
+    """What the routing table (or, without one, the reply number) said about a text."""
+
+    route: str
+    emails: tuple[str, ...] = ()
+    owner: bool = True
+    auto_reply: str | None = None
+    forward_to: tuple[str, ...] = ()
+    webhook: str | None = None
+    timezone: str = "UTC"
+    explanation: str = ""
+
+
+class Router:
+    """The ``[[routes]]`` table when there is one, else each reply number's own inbox."""
+
+    def __init__(
+        self,
+        routes: tuple[RouteSettings, ...],
+        calendars: tuple[CalendarSettings, ...],
+        numbers: tuple[ReplyNumber, ...],
+    ) -> None:
+        self._table = RoutingTable.from_settings(routes, calendars) if routes else None
+        self._numbers = {number.number: number for number in numbers}
+
+    def __call__(self, text: InboundText, at: datetime) -> Routed:
+        if self._table is None:
+            number = self._numbers.get(text.to_number)
+            return Routed(
+                route="reply number inbox",
+                emails=number.inbox if number else (),
+                timezone=number.timezone if number else "UTC",
+                auto_reply=number.auto_reply if number else None,
+                explanation="no routing table: the reply number's inbox",
+            )
+        decision = self._table.resolve(text, at=at)
+        where = decision.destination
+        return Routed(
+            route=decision.route,
+            emails=where.emails,
+            owner=where.owner,
+            auto_reply=where.auto_reply,
+            forward_to=where.forward_to,
+            webhook=where.webhook,
+            timezone=decision.timezone,
+            explanation=decision.explain(),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundRules:
+    """The settings the decision reads: ``[inbound]``, the reply numbers, the last resort."""
+
+    inbound: InboundSettings
+    numbers: tuple[ReplyNumber, ...]
+    fallback: str  # mail.from_address: who hears of a text that has nowhere else to go
+
+    def inbox(self, number: str) -> tuple[str, ...]:
+        found = next((n for n in self.numbers if n.number == number), None)
+        return found.inbox if found else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A text the bridge sends because of this one: to whom, what, why (its purpose is part
+    of its idempotency key, so routing the same text again never sends it twice)."""
+
+    to_number: str
+    text: str
+    purpose: str  # "reply" (STOP/START/HELP), "auto-reply", "forward|<number>"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundDecision:
+    route: str
+    explanation: str
+    keyword: Keyword = Keyword.NONE
+    emails: tuple[str, ...] = ()  # who is emailed the text; empty for a keyword
+    conversation: Conversation | None = None  # the email it answers, for threading
+    timezone: str = "UTC"
+    replies: tuple[Reply, ...] = ()
+    webhook: str | None = None
+    suppress: bool | None = None  # True: add to the suppression list, False: remove
+    auto_replied: bool = False
+
+
+def decide(
+    text: InboundText,
+    context: InboundContext,
+    *,
+    router: Router,
+    rules: InboundRules,
+    at: datetime,
+) -> InboundDecision:
+    """What to do with one customer's text, received by now (``at``, aware)."""
+    settings = rules.inbound
+    opted_out = context.suppressed_since is not None
+    keyword = keyword_of(text.text, settings, opted_out=opted_out)
+    may_answer = auto_reply_allowed(
+        text.from_number, last=context.last_auto_reply, now=at, settings=settings
+    )
+    if keyword is Keyword.STOP:
+        return _keyword(text, keyword, settings.stop_reply, suppress=True, confirm=not opted_out)
+    if keyword is Keyword.START:
+        return _keyword(text, keyword, settings.start_reply, suppress=False, confirm=True)
+    if keyword is Keyword.HELP and may_answer:
+        return _keyword(text, keyword, settings.help_reply, suppress=None, confirm=True)
+    return _routed(text, context, router(text, at), rules, at=at, may_answer=may_answer)
+
+
+def _keyword(
+    text: InboundText, keyword: Keyword, reply: str, *, suppress: bool | None, confirm: bool
+) -> InboundDecision:
+    name = {Keyword.STOP: "opt-out (STOP)", Keyword.START: "opt-in (START)"}.get(keyword, "help")
+    send = confirm and is_e164(text.from_number)  # never to a short code or a sender ID
+    replies = (Reply(text.from_number, reply, "reply"),) if send else ()
+    return InboundDecision(
+        route=name,
+        explanation=f"keyword: {name}",
+        keyword=keyword,
+        replies=replies,
+        suppress=suppress,
+        auto_replied=bool(replies),
+    )
+
+
+def _routed(
+    text: InboundText,
+    context: InboundContext,
+    routed: Routed,
+    rules: InboundRules,
+    *,
+    at: datetime,
+    may_answer: bool,
+) -> InboundDecision:
+    conversation = _open(context.conversation, at, rules.inbound.conversation_days)
+    replies = [
+        Reply(n, f"Text from {display_number(text.from_number)}: {text.text}", f"forward|{n}")
+        for n in routed.forward_to
+    ]
+    auto = routed.auto_reply is not None and may_answer
+    if auto and routed.auto_reply is not None:
+        replies.append(Reply(text.from_number, routed.auto_reply, "auto-reply"))
+    return InboundDecision(
+        route=routed.route,
+        explanation=routed.explanation,
+        emails=_recipients(text, routed, conversation, rules),
+        conversation=conversation,
+        timezone=routed.timezone,
+        replies=tuple(replies),
+        webhook=routed.webhook,
+        auto_replied=auto,
+    )
+
+
+def _open(conversation: Conversation | None, at: datetime, days: float) -> Conversation | None:
+    if conversation is None:
+        return None
+    return conversation if at <= conversation.last_at + timedelta(days=days) else None
+
+
+def _recipients(
+    text: InboundText, routed: Routed, conversation: Conversation | None, rules: InboundRules
+) -> tuple[str, ...]:
+    people: list[str] = []
+    if conversation is not None and routed.owner:
+        people.append(conversation.author)
+    if conversation is None or rules.inbound.copy_conversations_to_route or not people:
+        people += routed.emails
+    fallback = rules.inbox(text.to_number) or (rules.fallback,)
+    return tuple(dict.fromkeys(people)) or fallback

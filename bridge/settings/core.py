@@ -1,0 +1,93 @@
+"""The bridge's own sections: where it keeps its data, its store, its HTTP server and queue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from bridge.settings.section import LocalPath, Section, check_networks
+
+__all__ = ["AdminSettings", "BridgeSettings", "HttpSettings", "QueueSettings", "StoreSettings"]
+
+
+class BridgeSettings(Section):
+    data_dir: LocalPath = Path("./var")  # the default is relative to the working directory
+    public_url: str | None = Field(
+        default=None, description="Public https URL of the HTTP server, for provider callbacks."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    watch_config: bool = Field(
+        default=False, description="Reload the routing table when the settings file changes."
+    )
+
+
+class StoreSettings(Section):
+    """SQLite (embedded, one bridge) or PostgreSQL (several bridges sharing the work)."""
+
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    path: LocalPath | None = Field(default=None, description="Defaults to <data_dir>/smsbridge.db.")
+    dsn: str | None = Field(
+        default=None, description="postgres: postgresql://user@host:5432/db (no password here)."
+    )
+    password: SecretStr | None = None
+    password_file: LocalPath | None = None
+    pool_size: int = Field(default=10, ge=1, le=200)
+    retention_days: int = Field(
+        default=90,
+        ge=0,
+        description="Finished jobs, routed texts and conversations older than this are"
+        " deleted (hourly, by one bridge of a cluster); 0 keeps everything.",
+    )
+
+    @model_validator(mode="after")
+    def _postgres(self) -> StoreSettings:
+        if self.backend != "postgres":
+            return self
+        if not self.dsn:
+            raise ValueError("backend postgres needs store.dsn, e.g. postgresql://smsbridge@db/sms")
+        parts = urlsplit(self.dsn)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError("store.dsn must start with postgresql://")
+        if parts.password:
+            raise ValueError(
+                "store.dsn must not hold the password: set SMSBRIDGE_STORE__PASSWORD,"
+                " store.password_file, or PGPASSWORD"
+            )
+        return self
+
+
+class HttpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8025, ge=0, le=65535)
+
+
+class AdminSettings(Section):
+    """The admin page on the HTTP server: off unless enabled, and then only for these networks."""
+
+    enabled: bool = False
+    password: SecretStr | None = None
+    password_file: LocalPath | None = None
+    allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    session_minutes: float = Field(default=480.0, gt=0)
+
+    _networks = field_validator("allowed_networks")(classmethod(lambda cls, v: check_networks(v)))
+
+    @model_validator(mode="after")
+    def _password(self) -> AdminSettings:
+        if self.enabled and self.password is None:
+            raise ValueError(
+                "admin.enabled needs a password: set SMSBRIDGE_ADMIN__PASSWORD or admin.password_file"
+            )
+        return self
+
+
+class QueueSettings(Section):
+    workers: int = Field(default=8, ge=1, le=256)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=2.0, gt=0)
+    backoff_max_seconds: float = Field(default=600.0, gt=0)
+    poll_seconds: float = Field(default=1.0, gt=0)

@@ -1,0 +1,42 @@
+"""``[inbound]``: what happens to a customer's text before routing (opt-outs, help,
+conversations) and the secret that signs route webhooks."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+
+from bridge.parsing.keywords import normal_form
+from bridge.settings.section import LocalPath, Section
+
+__all__ = ["InboundSettings"]
+
+_STOP = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE")
+
+
+class InboundSettings(Section):
+    """Opt-outs, help and conversations: what happens to a customer's text before routing."""
+
+    stop_words: tuple[str, ...] = Field(default=_STOP, validate_default=True)
+    start_words: tuple[str, ...] = Field(default=("START", "UNSTOP", "YES"), validate_default=True)
+    help_words: tuple[str, ...] = Field(default=("HELP", "INFO"), validate_default=True)
+    stop_reply: str = (
+        "You will not receive any more texts from this number. Reply START to receive them again."
+    )
+    start_reply: str = "You will receive texts from this number again. Reply STOP to stop them."
+    help_reply: str = "This number is used by our team to text you. Reply STOP to stop texts."
+    auto_reply_interval_minutes: float = Field(
+        default=60.0, ge=0, description="At most one automatic reply per customer in this time."
+    )
+    conversation_days: float = Field(
+        default=30.0, gt=0, description="How long a reply goes to the staff member who texted."
+    )
+    copy_conversations_to_route: bool = False
+    poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_secret: SecretStr | None = None
+    webhook_secret_file: LocalPath | None = None
+
+    @field_validator("stop_words", "start_words", "help_words")
+    @classmethod
+    def _normal(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        """Kept in their normal form (``bridge.parsing.keywords``), as texts are compared."""
+        return tuple(word for word in (normal_form(v) for v in values) if word)

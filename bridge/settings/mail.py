@@ -1,0 +1,103 @@
+"""``[mail]`` and ``[[mailboxes]]``: how the bridge sends its own email, and the IMAP
+mailboxes whose mail becomes texts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+
+from bridge.settings.section import LocalPath, Section
+
+__all__ = [
+    "ImapFolderSettings",
+    "MailSettings",
+    "MailboxSettings",
+    "MaildirSettings",
+    "SmarthostSettings",
+]
+
+
+class MaildirSettings(Section):
+    path: LocalPath | None = Field(default=None, description="Defaults to <data_dir>/mail.")
+
+
+class SmarthostSettings(Section):
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: LocalPath | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class ImapFolderSettings(Section):
+    """A mailbox folder that the bridge's emails are appended to (a shared inbox over IMAP)."""
+
+    host: str = "localhost"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["imaps", "none"] = "imaps"
+    username: str = ""
+    password: SecretStr | None = None
+    password_file: LocalPath | None = None
+    folder: str = "INBOX"
+    ca_file: LocalPath | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @property
+    def server_port(self) -> int:
+        return self.port or (993 if self.security == "imaps" else 143)
+
+
+class MailSettings(Section):
+    transport: Literal["maildir", "smtp", "imap"] = "maildir"
+    from_address: str = "sms-bridge@localhost"
+    maildir: MaildirSettings = MaildirSettings()
+    smtp: SmarthostSettings = SmarthostSettings()
+    imap: ImapFolderSettings = ImapFolderSettings()
+    max_attempts: int = Field(default=10, ge=1)
+
+
+class MailboxSettings(Section):
+    """An IMAP mailbox whose mail becomes texts: sms@company.example on hosted mail."""
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["imaps", "starttls", "none"] = "imaps"
+    username: str
+    auth: Literal["password", "plain", "xoauth2"] = Field(
+        default="password", description="LOGIN, AUTHENTICATE PLAIN or XOAUTH2."
+    )
+    password: SecretStr | None = None
+    password_file: LocalPath | None = None
+    token_file: LocalPath | None = Field(
+        default=None, description="xoauth2: an access token, read at each login."
+    )
+    token_command: tuple[str, ...] = Field(
+        default=(), description="xoauth2: a command printing a fresh access token, e.g. a CLI."
+    )
+    address: str = Field(description="The mailbox's address: sms+NUMBER@ is read from it.")
+    folder: str = "INBOX"
+    sent_folder: str = "SMS/Sent"
+    failed_folder: str = "SMS/Failed"
+    recipients_header: str | None = Field(default=None, description="e.g. X-SMS-To")
+    ca_file: LocalPath | None = Field(
+        default=None, description="Trust this CA instead of the system's."
+    )
+    idle: bool = True
+    poll_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _login(self) -> MailboxSettings:
+        if self.auth in ("password", "plain") and self.password is None:
+            raise ValueError(
+                f"mailbox {self.username}: give password_file (a secret never goes here)"
+            )
+        if self.auth == "xoauth2" and not (self.token_file or self.token_command):
+            raise ValueError(f"mailbox {self.username}: xoauth2 needs token_file or token_command")
+        return self
+
+    @property
+    def server_port(self) -> int:
+        return self.port or (993 if self.security == "imaps" else 143)

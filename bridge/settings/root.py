@@ -1,0 +1,154 @@
+"""The whole configuration: one validated object, built only by ``bridge.settings.load``.
+
+Sections live in their own modules; this one gathers them, applies the environment
+(``SMSBRIDGE_<SECTION>__<KEY>``, ``__`` between levels, taking precedence over the file) and
+checks what spans sections: the routing table's calendars and default, the provider rules'
+names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bridge.providers.registry import kind_of
+from bridge.settings.core import (
+    AdminSettings,
+    BridgeSettings,
+    HttpSettings,
+    QueueSettings,
+    StoreSettings,
+)
+from bridge.settings.inbound import InboundSettings
+from bridge.settings.mail import MailboxSettings, MailSettings
+from bridge.settings.numbers import ReplyNumber
+from bridge.settings.providers import ProviderEntry, ProviderRule, check_names, from_short_form
+from bridge.settings.routes import CalendarSettings, RouteSettings
+from bridge.settings.smtp import SmtpSettings
+from bridge.settings.text import SendersSettings, TextSettings
+
+__all__ = ["ENV_PREFIX", "Settings"]
+
+ENV_PREFIX = "SMSBRIDGE_"
+
+
+class Settings(BaseSettings):
+    """The whole configuration; built only by ``load_settings``."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", frozen=True, env_prefix=ENV_PREFIX, env_nested_delimiter="__"
+    )
+
+    bridge: BridgeSettings = BridgeSettings()
+    store: StoreSettings = StoreSettings()
+    smtp: SmtpSettings
+    http: HttpSettings = HttpSettings()
+    text: TextSettings = TextSettings()
+    senders: SendersSettings = SendersSettings()
+    provider: dict[str, Any] | None = Field(
+        default=None, description="The short form for one provider; becomes [providers.NAME]."
+    )
+    providers: dict[str, ProviderEntry] = Field(
+        default={}, description="Named providers, in failover order."
+    )
+    provider_rules: tuple[ProviderRule, ...] = ()
+    queue: QueueSettings = QueueSettings()
+    mail: MailSettings = MailSettings()
+    numbers: tuple[ReplyNumber, ...] = ()
+    inbound: InboundSettings = InboundSettings()
+    routes: tuple[RouteSettings, ...] = ()
+    calendars: tuple[CalendarSettings, ...] = ()
+    admin: AdminSettings = AdminSettings()
+    mailboxes: tuple[MailboxSettings, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_form(cls, data: Any) -> Any:
+        """``[provider]`` becomes ``[providers.NAME]``; with neither, the sandbox."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        short = data.pop("provider", None)
+        if short is not None and data.get("providers"):
+            raise ValueError(
+                "provider: write either one [provider] section or [providers.NAME] tables, not"
+                " both (move the [provider] settings into a [providers.NAME] table)"
+            )
+        if short is not None:
+            data["providers"] = from_short_form(short)
+        elif not data.get("providers"):
+            data["providers"] = {"sandbox": {"type": "sandbox"}}
+        return data
+
+    @model_validator(mode="after")
+    def _route_table(self) -> Settings:
+        known = {calendar.name for calendar in self.calendars}
+        for route in self.routes:
+            unknown = sorted(set(route.during + route.except_during) - known)
+            if unknown:
+                raise ValueError(
+                    f"routes: route {route.name!r} names calendar(s) {', '.join(unknown)}"
+                    " that no [[calendars]] entry defines"
+                )
+        names = [route.name for route in self.routes]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"routes: each name must be unique; used twice: {', '.join(twice)}")
+        defaults = [route.name for route in self.routes if route.default]
+        if self.routes and (len(defaults) != 1 or not self.routes[-1].default):
+            raise ValueError(
+                "routes: the table needs exactly one route with default = true, and it must be"
+                " the last (routes are tried in order and the default matches every text)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _provider_table(self) -> Settings:
+        check_names(list(self.providers))
+        for name, entry in self.providers.items():
+            if entry.watch_seconds and not kind_of(entry).pollable:
+                raise ValueError(
+                    f"providers.{name}: {entry.type} cannot be polled; remove watch_seconds"
+                )
+        known = set(self.providers)
+        for index, rule in enumerate(self.provider_rules):
+            unknown = [name for name in rule.providers if name not in known]
+            if unknown:
+                raise ValueError(
+                    f"provider_rules.{index}: no provider is named {', '.join(unknown)};"
+                    f" known: {', '.join(known)}"
+                )
+        return self
+
+    def reply_number(self, number: str) -> ReplyNumber | None:
+        return next((n for n in self.numbers if n.number == number), None)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    @property
+    def database_path(self) -> Path:
+        return self.store.path or self.bridge.data_dir / "smsbridge.db"
+
+    @property
+    def pid_lock_path(self) -> Path:
+        """The running bridge's lock and pid file: one bridge per SQLite file, or per data_dir
+        when the store is shared (``smsbridge reload`` finds the bridge through it)."""
+        if self.store.backend == "sqlite":
+            return self.database_path.with_name(self.database_path.name + ".lock")
+        return self.bridge.data_dir / "smsbridge.lock"
+
+    @property
+    def maildir_path(self) -> Path:
+        return self.mail.maildir.path or self.bridge.data_dir / "mail"

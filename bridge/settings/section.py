@@ -1,0 +1,125 @@
+"""What every settings section shares: immutable, unknown keys refused, secrets from files,
+paths relative to the settings file, and the validators several sections use.
+
+A secret is any field typed ``SecretStr | None``. It is never read from the TOML file (the
+loader refuses it there); it comes from the environment or, when a sibling ``<name>_file``
+field names a file, from that file, read once here for every section alike. A path is any
+field typed ``LocalPath``: written relative, it is relative to the settings file's folder,
+wherever the bridge is started from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, model_validator
+
+__all__ = [
+    "LocalPath",
+    "Section",
+    "check_addresses",
+    "check_networks",
+    "check_regex",
+    "check_zone",
+    "read_secret_file",
+    "relative_to",
+    "secret_fields",
+]
+
+_BASE: ContextVar[Path | None] = ContextVar("settings_base", default=None)
+
+
+@contextmanager
+def relative_to(folder: Path) -> Iterator[None]:
+    """Resolve every ``LocalPath`` validated meanwhile against ``folder``."""
+    token = _BASE.set(folder)
+    try:
+        yield
+    finally:
+        _BASE.reset(token)
+
+
+def _resolved(path: Path) -> Path:
+    base = _BASE.get()
+    return base / path if base is not None and not path.is_absolute() else path
+
+
+LocalPath = Annotated[Path, AfterValidator(_resolved)]
+
+
+def read_secret_file(path: Path) -> SecretStr:
+    """The secret in ``path``, without surrounding white space."""
+    try:
+        return SecretStr(path.read_text(encoding="utf-8").strip())
+    except OSError as exc:
+        raise ValueError(f"cannot read the secret file {path}: {exc.strerror}") from None
+
+
+class Section(BaseModel):
+    """Base of every settings section: immutable, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _secrets_from_files(self) -> Self:
+        """Fill each secret left unset from its ``<name>_file`` (runs before subclasses'
+        checks, so they see the secret either way)."""
+        for name in secret_fields(type(self)):
+            path = getattr(self, f"{name}_file", None)
+            if getattr(self, name) is None and isinstance(path, Path):
+                object.__setattr__(self, name, read_secret_file(path))
+        return self
+
+
+def secret_fields(model: type[BaseModel]) -> list[str]:
+    """The names of ``model``'s secrets: its fields typed ``SecretStr | None``."""
+    return [
+        name for name, info in model.model_fields.items() if info.annotation == SecretStr | None
+    ]
+
+
+def check_addresses(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Email addresses as email-validator reads them (no DNS lookups), normalised."""
+    checked = []
+    for value in values:
+        try:
+            checked.append(validate_email(value, check_deliverability=False).normalized)
+        except EmailNotValidError as exc:
+            raise ValueError(f"{value!r} is not an email address: {exc}") from None
+    return tuple(checked)
+
+
+def check_networks(values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a network, e.g. 127.0.0.0/8 or 10.0.0.0/8"
+            ) from None
+    return values
+
+
+def check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone, e.g. Europe/London") from None
+    return value
+
+
+def check_regex(value: str) -> str:
+    """``value`` if it compiles; a settings error naming it otherwise."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
+    return value

@@ -1,0 +1,69 @@
+"""The SMTP listener's section: where it listens, whose mail it takes, and its limits."""
+
+from __future__ import annotations
+
+import phonenumbers
+from pydantic import Field, field_validator, model_validator
+
+from bridge.settings.section import LocalPath, Section, check_networks
+
+__all__ = ["SmtpAuthSettings", "SmtpSettings"]
+
+
+class SmtpAuthSettings(Section):
+    enabled: bool = False
+    required: bool = False
+    users_file: LocalPath | None = Field(
+        default=None, description="Lines of 'address:scrypt-hash' made by smsbridge hash-password."
+    )
+
+    @model_validator(mode="after")
+    def _users_file_needed(self) -> SmtpAuthSettings:
+        if (self.enabled or self.required) and self.users_file is None:
+            raise ValueError("SMTP AUTH needs users_file (lines made by smsbridge hash-password)")
+        if self.required and not self.enabled:
+            raise ValueError("required = true needs enabled = true")
+        return self
+
+
+class SmtpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=2525, ge=0, le=65535)
+    hostname: str = "localhost"
+    domains: tuple[str, ...] = Field(min_length=1)
+    default_region: str = "GB"
+    max_recipients: int = Field(default=50, ge=1, le=1000)
+    max_message_size: int = Field(default=10 * 1024 * 1024, ge=1024)
+    dedupe_minutes: float = Field(
+        default=10.0,
+        gt=0,
+        description="An email without a Message-ID that arrives again within this time (a mail"
+        " server retrying after a lost reply) is not texted again.",
+    )
+    allowed_senders: tuple[str, ...] = ()
+    trusted_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    tls_cert: LocalPath | None = None
+    tls_key: LocalPath | None = None
+    auth: SmtpAuthSettings = SmtpAuthSettings()
+
+    @field_validator("domains", "allowed_senders")
+    @classmethod
+    def _lower(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(v.strip().lower() for v in values)
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a two-letter region code such as GB or US")
+        return value.upper()
+
+    _networks = field_validator("trusted_networks")(classmethod(lambda cls, v: check_networks(v)))
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> SmtpSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        if self.auth.enabled and self.tls_cert is None:
+            raise ValueError("SMTP AUTH is only offered after STARTTLS: set tls_cert and tls_key")
+        return self

@@ -1,0 +1,64 @@
+"""What becomes the text, and who texts as whom: the ``[text]`` and ``[senders]`` sections."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from bridge.parsing.numbers import is_e164
+from bridge.settings.section import Section, check_regex
+
+__all__ = ["SenderRule", "SendersSettings", "TextSettings", "check_sender"]
+
+_SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .&'_-]{1,11}$")
+
+
+def check_sender(value: str) -> str:
+    """A from-number in E.164 or an alphanumeric sender ID (1-11 of A-Z a-z 0-9 space . & ' _ -)."""
+    value = value.strip()
+    if value.startswith("+"):
+        if not is_e164(value):
+            raise ValueError(f"{value!r} is not a phone number in E.164 form, e.g. +447700900100")
+        return value
+    if not _SENDER_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid sender ID: use 1 to 11 letters, digits, spaces or . & ' _ -,"
+            " with at least one letter, or a number such as +447700900100"
+        )
+    return value
+
+
+class TextSettings(Section):
+    subject: Literal["ignore", "prepend"] = "ignore"
+    end_marker: str | None = None
+    disclaimer_patterns: tuple[str, ...] = ()
+    transliterate: bool = True
+    max_segments: int = Field(default=6, ge=1, le=30)
+    too_long: Literal["refuse", "truncate"] = "refuse"
+
+    @field_validator("disclaimer_patterns")
+    @classmethod
+    def _compiles(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(check_regex(value) for value in values)
+
+
+class SenderRule(Section):
+    match: str = Field(description="An author address (alice@example.com) or domain (example.com).")
+    sender: str
+    max_segments: int | None = Field(default=None, ge=1, le=30)
+
+    _check_sender = field_validator("sender")(classmethod(lambda cls, v: check_sender(v)))
+
+    @field_validator("match")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class SendersSettings(Section):
+    default: str = "SMSBridge"
+    rules: tuple[SenderRule, ...] = ()
+
+    _check_default = field_validator("default")(classmethod(lambda cls, v: check_sender(v)))

@@ -1,0 +1,302 @@
+"""The admin page: queue health, an explain form, the routing table, recent texts (with what
+the outbound chain did to each) and recent inbound texts.
+
+Server-rendered HTML with a little CSS and no JavaScript. It is off unless ``admin.enabled``;
+then it answers only clients in ``admin.allowed_networks`` (loopback by default, even when the
+HTTP server listens publicly for provider webhooks) and only after the password. A login is
+a cookie holding an expiry signed with a key made at start-up, so a restart logs everyone out.
+Every value shown is HTML-escaped; the explain form is a read-only GET.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import time
+from collections.abc import Callable
+from html import escape
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bridge.errors import InvalidNumber
+from bridge.models import RuleHit
+from bridge.parsing.numbers import mask
+from bridge.routing.explain import explain_inbound
+from bridge.settings.root import Settings
+from bridge.settings.routes import RouteSettings
+from bridge.store.base import Store
+
+__all__ = ["admin_routes"]
+
+COOKIE = "smsbridge_admin"
+_STYLE = """
+body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
+header{background:#1d2330;color:#fff;padding:12px 24px;display:flex;justify-content:space-between}
+main{max-width:1100px;margin:0 auto;padding:16px 24px}
+section{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:12px 16px;margin:16px 0}
+h1{font-size:18px;margin:0}h2{font-size:16px;margin:4px 0 10px}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;
+border-bottom:1px solid #eceff3;vertical-align:top}th{font-weight:600;color:#4a5568}
+form.inline{display:flex;gap:8px;flex-wrap:wrap;align-items:end}
+label{display:flex;flex-direction:column;font-size:13px;color:#4a5568}
+input,select{font:inherit;padding:5px 7px;border:1px solid #c4cad3;border-radius:4px}
+button{font:inherit;padding:6px 14px;border:0;border-radius:4px;background:#2b6cb0;color:#fff}
+pre{background:#f0f2f5;padding:10px;border-radius:4px;white-space:pre-wrap}
+.stats{display:flex;gap:24px}.stat b{display:block;font-size:22px}.error{color:#b42318}
+"""
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    html = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width"><style>{_STYLE}</style></head>'
+        f"<body>{body}</body></html>"
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+class _Sessions:
+    def __init__(self, minutes: float) -> None:
+        self._key = secrets.token_bytes(32)
+        self._seconds = minutes * 60
+
+    def issue(self) -> str:
+        expiry = str(int(time.time() + self._seconds))
+        return f"{expiry}.{self._sign(expiry)}"
+
+    def valid(self, token: str | None) -> bool:
+        expiry, _, signature = (token or "").partition(".")
+        if not expiry.isdigit() or not hmac.compare_digest(signature, self._sign(expiry)):
+            return False
+        return int(expiry) > time.time()
+
+    def _sign(self, value: str) -> str:
+        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Route]:
+    """The routes, given a way to read the settings in use (they change on reload)."""
+    admin = settings().admin
+    password = admin.password.get_secret_value() if admin.password else ""
+    networks = [ipaddress.ip_network(n, strict=False) for n in admin.allowed_networks]
+    sessions = _Sessions(admin.session_minutes)
+
+    def allowed(request: Request) -> bool:
+        try:
+            client = ipaddress.ip_address(request.client.host if request.client else "")
+        except ValueError:
+            return False
+        return any(client in network for network in networks)
+
+    async def page(request: Request) -> Response:
+        if not allowed(request):
+            return _page(
+                "Forbidden",
+                "<main><p>The admin page is not served to this address.</p></main>",
+                403,
+            )
+        if not sessions.valid(request.cookies.get(COOKIE)):
+            return _login()
+        return _page("smsbridge admin", await _dashboard(request, settings(), store))
+
+    async def login(request: Request) -> Response:
+        if not allowed(request):
+            return _page("Forbidden", "<main><p>Not served to this address.</p></main>", 403)
+        body = await request.body()
+        form = dict(parse_qsl(body[:4096].decode("utf-8", "replace")))
+        given = form.get("password", "")
+        if not password or not hmac.compare_digest(given.encode(), password.encode()):
+            return _login("That password is not right.", 401)
+        response = RedirectResponse("/admin", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            sessions.issue(),
+            httponly=True,
+            samesite="strict",
+            max_age=int(admin.session_minutes * 60),
+            path="/admin",
+        )
+        return response
+
+    async def logout(request: Request) -> Response:
+        response = RedirectResponse("/admin", status_code=303)
+        response.delete_cookie(COOKIE, path="/admin")
+        return response
+
+    return [
+        Route("/admin", page, methods=["GET"]),
+        Route("/admin/login", login, methods=["POST"]),
+        Route("/admin/logout", logout, methods=["POST"]),
+    ]
+
+
+def _login(error: str = "", status: int = 200) -> HTMLResponse:
+    message = f'<p class="error">{escape(error)}</p>' if error else ""
+    body = (
+        "<header><h1>smsbridge admin</h1></header><main><section><h2>Log in</h2>"
+        f'{message}<form class="inline" method="post" action="/admin/login">'
+        '<label>Password<input type="password" name="password" autofocus required></label>'
+        "<button type=submit>Log in</button></form></section></main>"
+    )
+    return _page("Log in: smsbridge admin", body, status)
+
+
+async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
+    sections = [
+        await _health(store),
+        _explain_form(request, settings),
+        _routes_table(settings),
+        await _recent_texts(store),
+        await _recent(store),
+    ]
+    logout = '<form method="post" action="/admin/logout"><button>Log out</button></form>'
+    return f"<header><h1>smsbridge admin</h1>{logout}</header><main>{''.join(sections)}</main>"
+
+
+async def _health(store: Store) -> str:
+    counts = await store.counts()
+    items = [
+        ("waiting", counts.waiting),
+        ("retrying", counts.retrying),
+        ("sending", counts.sending),
+        ("dead (24 h)", counts.dead),
+        ("emails waiting", counts.mail_waiting),
+        ("emails dead (24 h)", counts.mail_dead),
+    ]
+    stats = "".join(f'<div class="stat"><b>{n}</b>{escape(label)}</div>' for label, n in items)
+    return f'<section><h2>Queue</h2><div class="stats">{stats}</div></section>'
+
+
+def _explain_form(request: Request, settings: Settings) -> str:
+    query = request.query_params
+    values = {key: query.get(key, "") for key in ("sender", "to", "text", "at")}
+    options = "".join(
+        f"<option{' selected' if n.number == values['to'] else ''}>{escape(n.number)}</option>"
+        for n in settings.numbers
+    )
+    to_field = (
+        f'<select name="to">{options}</select>'
+        if options
+        else f'<input name="to" value="{escape(values["to"])}" required>'
+    )
+    fields = [
+        _field("From", "sender", values["sender"], "+447700900123", required=True),
+        f"<label>To (reply number){to_field}</label>",
+        _field("Text", "text", values["text"], "RENEW"),
+        _field("At (local)", "at", values["at"], "2026-12-25 22:15"),
+    ]
+    form = (
+        f'<form class="inline" method="get" action="/admin">{"".join(fields)}'
+        "<button type=submit>Explain</button></form>"
+    )
+    return f"<section><h2>Who would get this text?</h2>{form}{_answer(values, settings)}</section>"
+
+
+def _field(label: str, name: str, value: str, placeholder: str, *, required: bool = False) -> str:
+    need = " required" if required else ""
+    return (
+        f'<label>{label}<input name="{name}" value="{escape(value)}"'
+        f' placeholder="{escape(placeholder)}"{need}></label>'
+    )
+
+
+def _answer(values: dict[str, str], settings: Settings) -> str:
+    if not values["sender"]:
+        return ""
+    try:
+        text = explain_inbound(
+            settings,
+            sender=values["sender"],
+            to=values["to"],
+            text=values["text"],
+            at=values["at"] or None,
+        )
+    except (InvalidNumber, ValueError) as exc:
+        return f'<p class="error">{escape(getattr(exc, "reason", str(exc)))}</p>'
+    return f'<pre id="explanation">{escape(text)}</pre>'
+
+
+def _routes_table(settings: Settings) -> str:
+    if not settings.routes:
+        note = "No routing table: each reply number's inbox gets its texts."
+        return f"<section><h2>Routes</h2><p>{note}</p></section>"
+    rows = "".join(
+        f"<tr><td>{i}</td><td>{escape(r.name)}</td><td>{escape(_conditions(r))}</td>"
+        f"<td>{escape(_destinations(r))}</td></tr>"
+        for i, r in enumerate(settings.routes, start=1)
+    )
+    head = "<tr><th>#</th><th>Route</th><th>When</th><th>Goes to</th></tr>"
+    return f"<section><h2>Routes (first match wins)</h2><table>{head}{rows}</table></section>"
+
+
+def _conditions(route: RouteSettings) -> str:
+    if route.default:
+        return "any text (default)"
+    parts = []
+    if route.numbers:
+        parts.append("to " + " or ".join(route.numbers))
+    if route.senders:
+        parts.append("from " + " or ".join(route.senders))
+    if route.keywords:
+        parts.append("keyword " + " or ".join(k.upper() for k in route.keywords))
+    if route.days or route.start:
+        hours = f" {route.start}-{route.end}" if route.start else ""
+        parts.append(f"{','.join(route.days) or 'every day'}{hours} ({route.timezone})")
+    parts += [f"during {c}" for c in route.during] + [
+        f"except during {c}" for c in route.except_during
+    ]
+    return "; ".join(parts)
+
+
+def _destinations(route: RouteSettings) -> str:
+    parts = list(route.emails)
+    if route.owner:
+        parts.insert(0, "the member of staff in the conversation")
+    parts += [f"text to {n}" for n in route.forward_to]
+    if route.webhook:
+        parts.append(f"webhook {route.webhook}")
+    if route.auto_reply:
+        parts.append(f'auto-reply "{route.auto_reply}"')
+    return ", ".join(parts)
+
+
+async def _recent_texts(store: Store) -> str:
+    """Recent outbound texts with what the outbound chain did to each (never the text)."""
+    jobs = await store.recent_sms(limit=20)
+    if not jobs:
+        return '<section id="texts"><h2>Recent texts</h2><p>None yet.</p></section>'
+    rows = "".join(
+        f"<tr><td>{j.created_at:%Y-%m-%d %H:%M:%S}</td><td>{escape(j.author or '-')}</td>"
+        f"<td>{escape(mask(j.to_number))}</td><td>{escape(j.sender)}</td>"
+        f"<td>{escape(j.state.value)}</td><td>{_chain_cell(j.chain)}</td></tr>"
+        for j in jobs
+    )
+    head = (
+        "<tr><th>Queued (UTC)</th><th>Author</th><th>To</th><th>From</th><th>State</th>"
+        "<th>Outbound chain</th></tr>"
+    )
+    return f'<section id="texts"><h2>Recent texts</h2><table>{head}{rows}</table></section>'
+
+
+def _chain_cell(hits: tuple[RuleHit, ...]) -> str:
+    if not hits:
+        return "every rule accepted"
+    return "<br>".join(f"{escape(h.rule)}: {escape(h.action)} ({escape(h.detail)})" for h in hits)
+
+
+async def _recent(store: Store) -> str:
+    records = await store.recent_inbound(limit=20)
+    if not records:
+        return "<section><h2>Recent inbound texts</h2><p>None yet.</p></section>"
+    rows = "".join(
+        f"<tr><td>{r.received_at:%Y-%m-%d %H:%M:%S}</td><td>{escape(mask(r.from_number))}</td>"
+        f"<td>{escape(r.to_number)}</td><td>{escape(r.route or '(' + r.state + ')')}</td></tr>"
+        for r in records
+    )
+    head = "<tr><th>Received (UTC)</th><th>From</th><th>To</th><th>Route</th></tr>"
+    return f"<section><h2>Recent inbound texts</h2><table>{head}{rows}</table></section>"
