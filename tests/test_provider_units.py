@@ -17,9 +17,9 @@ from starlette.applications import Starlette
 from bridge.errors import ConfigError, PermanentFailure, TemporaryFailure
 from bridge.models import DeliveryReport, InboundSms, OutboundSms
 from bridge.providers.base import WebhookSink
-from bridge.providers.generic_http import HttpProvider, HttpProviderSettings
+from bridge.providers.http import HttpProvider, HttpProviderSettings
+from bridge.providers.http.templates import dig, render
 from bridge.providers.registry import webhook_routes
-from bridge.providers.templates import dig, render
 from bridge.providers.vonage.signature import valid_vonage_signature, vonage_signature
 from tests.conftest import ROOT, make_settings
 from tests.support.vonage_api import documented_signature

@@ -21,8 +21,7 @@ from typing import Any
 import httpx
 from starlette.routing import BaseRoute
 
-from bridge.inbound.http_webhooks import http_routes
-from bridge.providers import sandbox, smsworks, twilio, vonage
+from bridge.providers import http, sandbox, smsworks, twilio, vonage
 from bridge.providers.base import (
     Carrier,
     ProviderKind,
@@ -32,7 +31,6 @@ from bridge.providers.base import (
     webhook_url,
 )
 from bridge.providers.breaker import Breaker
-from bridge.providers.generic_http import HttpProvider, HttpProviderSettings
 from bridge.providers.http_transport import KeepAliveTransport
 
 __all__ = [
@@ -45,33 +43,13 @@ __all__ = [
 ]
 
 
-def _http_build(settings: HttpProviderSettings, wiring: Wiring) -> HttpProvider:
-    status = wiring.status_url
-    if status and settings.webhook_secret and settings.webhook_auth == "token":
-        status += f"?token={settings.webhook_secret.get_secret_value()}"
-    return HttpProvider(settings, client=wiring.client, name=wiring.name, status_url=status)
-
-
-def _http_warnings(
-    name: str, settings: HttpProviderSettings, public_url: str | None, has_numbers: bool
-) -> list[str]:
-    if settings.status is None or public_url:
-        return []
-    return [
-        f"bridge.public_url is not set, so {name} is given no delivery-report URL and texts"
-        " stay 'sent'"
-    ]
-
-
-HTTP = ProviderKind(
-    name="http",
-    settings=HttpProviderSettings,
-    build=_http_build,
-    webhooks=http_routes,
-    warnings=_http_warnings,
+KINDS: tuple[ProviderKind[Any], ...] = (
+    sandbox.KIND,
+    twilio.KIND,
+    vonage.KIND,
+    smsworks.KIND,
+    http.KIND,
 )
-
-KINDS: tuple[ProviderKind[Any], ...] = (sandbox.KIND, twilio.KIND, vonage.KIND, smsworks.KIND, HTTP)
 
 
 def kind_of(settings: ProviderSettings) -> ProviderKind[Any]:

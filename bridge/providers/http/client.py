@@ -1,7 +1,7 @@
 """The generic HTTP provider: a local aggregator's API described in TOML, not in code.
 
 ``[providers.NAME]`` with ``type = "http"`` gives the URL and method, the request as a
-template (``bridge.providers.templates``) sent as a form, JSON or query string, the
+template (``templates.py``) sent as a form, JSON or query string, the
 authentication (basic, bearer, a header or a query parameter holding the secret), and how to
 read the answer: where the message id is, which field says success, which error codes are
 permanent. Everything else it answers is classified the way the named providers are: 401 and
@@ -14,138 +14,19 @@ queue's bounded attempts.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 import httpx
-from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
 from bridge.models import OutboundSms, SendResult
 from bridge.parsing.numbers import digits
 from bridge.parsing.sms_text import UCS2
-from bridge.providers.base import ProviderSettings
+from bridge.providers.http.settings import HttpProviderSettings
+from bridge.providers.http.templates import dig, render
 from bridge.providers.http_common import json_body, request, retry_after
-from bridge.providers.templates import dig, render
-from bridge.settings.section import LocalPath, Section, check_regex
 
-__all__ = [
-    "HttpAuthSettings",
-    "HttpInboundMap",
-    "HttpProvider",
-    "HttpProviderSettings",
-    "HttpResponseMap",
-    "HttpStatusMap",
-]
-
-PLACEHOLDERS = frozenset(
-    {"to", "to_digits", "sender", "sender_digits", "text", "job_id", "unicode", "status_url"}
-)
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-class HttpAuthSettings(Section):
-    mode: Literal["none", "basic", "bearer", "header", "query"] = "none"
-    username: str = Field(default="", description="For basic.")
-    name: str = Field(default="", description="The header (header) or parameter (query) name.")
-    secret: SecretStr | None = None
-    secret_file: LocalPath | None = None
-
-    @model_validator(mode="after")
-    def _complete(self) -> HttpAuthSettings:
-        if self.mode != "none" and self.secret is None:
-            raise ValueError(f"auth mode {self.mode!r} needs auth.secret (environment or file)")
-        if self.mode in ("header", "query") and not self.name:
-            raise ValueError(f"auth mode {self.mode!r} needs auth.name")
-        return self
-
-
-class HttpResponseMap(Section):
-    """How to read the aggregator's answer to a send. Paths are dotted: ``data.0.id``."""
-
-    format: Literal["json", "text"] = "json"
-    message_id: str = Field(default="id", description="Path to the message id (json).")
-    pattern: str | None = Field(
-        default=None, description="text: a regex whose match means success; (?P<id>...) the id."
-    )
-    status_field: str | None = Field(default=None, description="Path to a success/error field.")
-    success_values: tuple[str, ...] = ()
-    error_field: str | None = None
-    error_message_field: str | None = None
-    price_field: str | None = None
-    permanent_errors: tuple[str, ...] = ()
-
-    @field_validator("pattern")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        return None if value is None else check_regex(value)
-
-
-class HttpInboundMap(Section):
-    """Field names (dotted paths for JSON) of the aggregator's inbound-text webhook."""
-
-    id: str = "id"
-    from_: str = Field(default="from", alias="from")
-    to: str = "to"
-    text: str = "text"
-
-
-class HttpStatusMap(Section):
-    """Field names and values of the aggregator's delivery-report webhook."""
-
-    id: str = "id"
-    status: str = "status"
-    error: str | None = None
-    price: str | None = None
-    delivered: tuple[str, ...] = ("delivered",)
-    failed: tuple[str, ...] = ("failed", "undelivered", "rejected", "expired")
-    sent: tuple[str, ...] = ("sent", "accepted", "queued", "buffered")
-
-
-class HttpProviderSettings(ProviderSettings):
-    """A local aggregator's plain HTTP API, described entirely as data."""
-
-    type: Literal["http"] = "http"
-    url: str = Field(pattern=r"^https?://")
-    method: Literal["POST", "GET", "PUT"] = "POST"
-    body: Literal["form", "json", "query"] = "form"
-    fields: dict[str, Any] = Field(min_length=1, description="The request, with {placeholders}.")
-    headers: dict[str, str] = Field(default_factory=dict)
-    auth: HttpAuthSettings = HttpAuthSettings()
-    response: HttpResponseMap = HttpResponseMap()
-    inbound: HttpInboundMap | None = None
-    status: HttpStatusMap | None = None
-    webhook_secret: SecretStr | None = None
-    webhook_secret_file: LocalPath | None = None
-    webhook_auth: Literal["token", "hmac-sha256"] = Field(
-        default="token",
-        description="token: ?token=SECRET in the URL or X-Webhook-Token; hmac-sha256: the"
-        " body's HMAC in X-Signature.",
-    )
-
-    @model_validator(mode="after")
-    def _complete(self) -> HttpProviderSettings:
-        unknown = sorted(_placeholders(self.fields) - PLACEHOLDERS)
-        if unknown:
-            raise ValueError(
-                f"fields use unknown placeholder(s) {', '.join(unknown)}; known:"
-                f" {', '.join(sorted(PLACEHOLDERS))}"
-            )
-        if (self.inbound or self.status) and self.webhook_secret is None:
-            raise ValueError(
-                "inbound and status webhooks need webhook_secret (environment or file), so that"
-                " nobody else can post texts or reports to the bridge"
-            )
-        return self
-
-
-def _placeholders(value: Any) -> set[str]:
-    if isinstance(value, str):
-        return set(_PLACEHOLDER.findall(value))
-    if isinstance(value, dict):
-        return set().union(*(_placeholders(v) for v in value.values()))
-    if isinstance(value, list):
-        return set().union(*(_placeholders(v) for v in value))
-    return set()
+__all__ = ["HttpProvider"]
 
 
 class HttpProvider:

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from bridge.models import DeliveryReport, InboundSms
 from bridge.parsing.numbers import plus_digits
 from bridge.providers.base import WebhookSink, webhook_path
-from bridge.providers.generic_http import HttpInboundMap, HttpProviderSettings, HttpStatusMap
+from bridge.providers.http.settings import HttpInboundMap, HttpProviderSettings, HttpStatusMap
 from bridge.providers.states import delivery_state
 from bridge.web.forms import read_body, read_fields, refusal, required_fields, token_matches
 
