@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bridge.errors import ConfigError
-from bridge.routing.calendar import dates_from_ics, expand
+from bridge.parsing.calendar import dates_from_ics, expand
 from bridge.routing.table import InboundText, RoutingTable
 from tests.conftest import make_settings
 

@@ -16,9 +16,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bridge.parsing.calendar import WEEKDAYS
 from bridge.parsing.keywords import first_word
 from bridge.parsing.numbers import country_of
-from bridge.routing.calendar import WEEKDAYS
 
 __all__ = [
     "CalendarIs",

@@ -7,8 +7,8 @@ from datetime import date
 
 from pydantic import Field, field_validator, model_validator
 
+from bridge.parsing.calendar import WEEKDAYS, dates_from_ics, expand
 from bridge.parsing.keywords import normal_form
-from bridge.routing.calendar import WEEKDAYS, dates_from_ics, expand
 from bridge.settings.numbers import check_e164
 from bridge.settings.section import LocalPath, Section, check_addresses, check_zone
 
