@@ -14,7 +14,7 @@ from typing import Protocol
 
 from bridge.parsing.numbers import is_e164
 
-__all__ = ["FactReader", "Facts", "NoFacts", "StoreFacts"]
+__all__ = ["FactReader", "Facts", "StoreFacts"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,13 +56,3 @@ class StoreFacts:
         if self._limiter is None:
             return 0.0
         return await self._limiter.take(keys, now=at.timestamp())
-
-
-class NoFacts:
-    """Nothing opted out, no limits: for a chain run without a store (explaining, tests)."""
-
-    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
-        return None
-
-    async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
-        return 0.0
