@@ -12,11 +12,11 @@ import asyncio
 import fcntl
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from bridge import components
 from bridge.chain.gate import Gate
@@ -52,6 +52,7 @@ __all__ = ["Bridge", "StoreLocked"]
 
 log = logging.getLogger(__name__)
 GRACE_SECONDS = 10.0
+J = TypeVar("J")
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -187,10 +188,29 @@ class Bridge:
         choice, self._provider_set = components.build_providers(self.settings)
         return choice
 
-    def _runner(self, runner: JobRunner[Any]) -> None:
-        self._runners.append((runner, asyncio.create_task(runner.run(), name=runner.name)))
+    def _runner(
+        self,
+        name: str,
+        claim: Callable[..., Awaitable[list[J]]],
+        handle: Callable[[J], Awaitable[None]],
+        *,
+        concurrency: int,
+        poll_seconds: float,
+    ) -> JobRunner[J]:
+        """A claim loop over ``claim`` (a store method), started now, drained at stop."""
+        runner: JobRunner[J] = JobRunner(
+            name=name,
+            claim=self._claim(claim),
+            handle=handle,
+            concurrency=concurrency,
+            poll_seconds=poll_seconds,
+        )
+        self._runners.append((runner, asyncio.create_task(runner.run(), name=name)))
+        return runner
 
-    def _claim(self, method: Callable[..., Any]) -> Callable[[int], Any]:
+    def _claim(
+        self, method: Callable[..., Awaitable[list[J]]]
+    ) -> Callable[[int], Awaitable[list[J]]]:
         lease = self.settings.queue.lease_seconds
         return lambda n: method(now=self._clock(), limit=n, lease_seconds=lease, owner=self._owner)
 
@@ -205,15 +225,10 @@ class Bridge:
             policy=components.retry_policy(self.settings, self.settings.mail.max_attempts),
             webhooks=webhooks,
         )
-        runner: JobRunner[MailJob] = JobRunner(
-            name="mail",
-            claim=self._claim(store.claim_mail),
-            handle=dispatcher.handle,
-            concurrency=16,
-            poll_seconds=self.settings.queue.poll_seconds,
+        poll = self.settings.queue.poll_seconds
+        return self._runner(
+            "mail", store.claim_mail, dispatcher.handle, concurrency=16, poll_seconds=poll
         )
-        self._runner(runner)
-        return runner
 
     def _sms_runner(
         self, store: Store, providers: ProviderChoice, gate: Gate, mail: JobRunner[MailJob]
@@ -228,15 +243,13 @@ class Bridge:
             notice_queued=mail.wake,
             gate=gate,
         )
-        runner: JobRunner[SmsJob] = JobRunner(
-            name="sms",
-            claim=self._claim(store.claim_sms),
-            handle=dispatcher.handle,
+        return self._runner(
+            "sms",
+            store.claim_sms,
+            dispatcher.handle,
             concurrency=queue.workers,
             poll_seconds=queue.poll_seconds,
         )
-        self._runner(runner)
-        return runner
 
     def _inbound_runner(
         self, store: Store, gate: Gate, sms: JobRunner[SmsJob], mail: JobRunner[MailJob]
@@ -247,22 +260,17 @@ class Bridge:
 
         dispatcher = InboundDispatcher(
             store=store,
-            router=self._router,  # type: ignore[arg-type]
+            router=self._router,
             rules=components.inbound_rules(self.settings),
             gate=gate,
             mail=components.mail_identity(self.settings),
             clock=self._clock,
             queued=queued,
         )
-        runner: JobRunner[InboundJob] = JobRunner(
-            name="inbound",
-            claim=self._claim(store.claim_inbound),
-            handle=dispatcher.handle,
-            concurrency=16,
-            poll_seconds=self.settings.inbound.poll_seconds,
+        poll = self.settings.inbound.poll_seconds
+        return self._runner(
+            "inbound", store.claim_inbound, dispatcher.handle, concurrency=16, poll_seconds=poll
         )
-        self._runner(runner)
-        return runner
 
     def _start_loops(
         self,

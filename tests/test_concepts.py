@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bridge.chain.sender import sender_for
-from bridge.models import JobState, SmsJob
+from bridge.models import SmsJob
 from bridge.parsing.addresses import matches
 from bridge.parsing.keywords import first_word, whole_text_keyword
 from bridge.parsing.numbers import country_of, digits, number_type, plus_digits
@@ -25,6 +25,7 @@ from bridge.providers.sandbox.settings import SandboxSettings
 from bridge.routing.matchers import InboundText, KeywordIs, SenderMatches
 from bridge.settings.providers import ProviderRule
 from bridge.settings.text import SenderRule, SendersSettings
+from tests.support.jobs import claimed_job
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -125,19 +126,4 @@ def _carrier(name: str):  # type: ignore[no-untyped-def]
 
 
 def _job(number: str, *, author: str) -> SmsJob:
-    return SmsJob(
-        id="s1",
-        idempotency_key="k",
-        message_id="<m@x>",
-        author=author,
-        subject="",
-        to_number=number,
-        sender="ExampleCo",
-        text="Hi",
-        encoding="GSM-7",
-        segments=1,
-        state=JobState.SENDING,
-        attempts=1,
-        created_at=T0,
-        updated_at=T0,
-    )
+    return claimed_job(to_number=number, author=author)

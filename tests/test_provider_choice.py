@@ -20,6 +20,7 @@ from bridge.settings.providers import ProviderRule
 from bridge.store.base import Store
 from bridge.workers.retry import RetryPolicy
 from bridge.workers.sms import SmsDispatcher
+from tests.support.jobs import claimed_job
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -40,23 +41,7 @@ def test_breaker_opens_after_failures_in_a_row_and_lets_one_probe_through() -> N
 
 
 def _job(**fields: object) -> SmsJob:
-    base = dict(
-        id="s1",
-        idempotency_key="k",
-        message_id="<m@x>",
-        author="alice@example.com",
-        subject="",
-        to_number="+14155550100",
-        sender="ExampleCo",
-        text="Hi",
-        encoding="GSM-7",
-        segments=1,
-        state=JobState.SENDING,
-        attempts=1,
-        created_at=T0,
-        updated_at=T0,
-    )
-    return SmsJob(**{**base, **fields})  # type: ignore[arg-type]
+    return claimed_job(**fields)
 
 
 def _sandbox(name: str) -> Carrier:

@@ -41,6 +41,7 @@ __all__ = [
     "Report",
     "WebhookSink",
     "Wiring",
+    "no_reports_warning",
     "webhook_path",
     "webhook_url",
 ]
@@ -158,6 +159,14 @@ class ProviderKind(Generic[S]):
     # and whether the bridge has reply numbers.
     warnings: Callable[[str, S, str | None, bool], list[str]] = _no_warnings
     pollable: bool = False  # its client is an ``InboundLister``: watch_seconds is allowed
+
+
+def no_reports_warning(name: str) -> str:
+    """The warning for a provider that would post delivery reports to a bridge it cannot reach."""
+    return (
+        f"bridge.public_url is not set, so {name} is given no delivery-report URL and texts"
+        " stay 'sent'"
+    )
 
 
 def webhook_path(name: str, kind: str) -> str:

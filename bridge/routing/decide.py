@@ -19,6 +19,7 @@ email, passes each text through the outbound chain and stores it all in one tran
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,7 +32,15 @@ from bridge.settings.inbound import InboundSettings
 from bridge.settings.numbers import ReplyNumber
 from bridge.settings.routes import CalendarSettings, RouteSettings
 
-__all__ = ["InboundDecision", "InboundRules", "Reply", "Routed", "Router", "decide"]
+__all__ = [
+    "InboundDecision",
+    "InboundRules",
+    "Reply",
+    "RouteText",
+    "Routed",
+    "Router",
+    "decide",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +55,9 @@ class Routed:
     webhook: str | None = None
     timezone: str = "UTC"
     explanation: str = ""
+
+
+RouteText = Callable[[InboundText, datetime], Routed]  # a Router, or one swapped on reload
 
 
 class Router:
@@ -125,7 +137,7 @@ def decide(
     text: InboundText,
     context: InboundContext,
     *,
-    router: Router,
+    router: RouteText,
     rules: InboundRules,
     at: datetime,
 ) -> InboundDecision:

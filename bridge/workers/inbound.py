@@ -24,7 +24,7 @@ from bridge.mail.text_email import InboundEmailParts, inbound_email
 from bridge.mail.webhook import webhook_body
 from bridge.models import InboundJob, InboundOutcome, NewMailJob, NewSmsJob
 from bridge.parsing.numbers import mask
-from bridge.routing.decide import InboundDecision, InboundRules, Reply, Router, decide
+from bridge.routing.decide import InboundDecision, InboundRules, Reply, RouteText, decide
 from bridge.routing.matchers import InboundText
 from bridge.store.base import Store
 
@@ -50,7 +50,7 @@ class InboundDispatcher:
         self,
         *,
         store: Store,
-        router: Router,
+        router: RouteText,
         rules: InboundRules,
         gate: Gate,
         mail: MailIdentity,

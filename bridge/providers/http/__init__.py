@@ -3,7 +3,7 @@ and the webhooks as field paths, no code."""
 
 from __future__ import annotations
 
-from bridge.providers.base import ProviderKind, Wiring
+from bridge.providers.base import ProviderKind, Wiring, no_reports_warning
 from bridge.providers.http.client import HttpProvider
 from bridge.providers.http.settings import HttpProviderSettings
 from bridge.providers.http.webhooks import http_routes
@@ -23,10 +23,7 @@ def _warnings(
 ) -> list[str]:
     if settings.status is None or public_url:
         return []
-    return [
-        f"bridge.public_url is not set, so {name} is given no delivery-report URL and texts"
-        " stay 'sent'"
-    ]
+    return [no_reports_warning(name)]
 
 
 KIND = ProviderKind(

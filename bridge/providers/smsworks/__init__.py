@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.providers.base import ProviderKind, Wiring
+from bridge.providers.base import ProviderKind, Wiring, no_reports_warning
 from bridge.providers.smsworks.client import SmsWorksProvider
 from bridge.providers.smsworks.settings import SmsWorksSettings
 from bridge.providers.smsworks.webhooks import smsworks_routes
@@ -26,10 +26,7 @@ def _warnings(
             " Works' inbox"
         )
     if not public_url:
-        found.append(
-            f"bridge.public_url is not set, so {name} is given no delivery-report URL and"
-            " texts stay 'sent'"
-        )
+        found.append(no_reports_warning(name))
     return found
 
 

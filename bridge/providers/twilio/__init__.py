@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.providers.base import ProviderKind, Wiring
+from bridge.providers.base import ProviderKind, Wiring, no_reports_warning
 from bridge.providers.twilio.client import TwilioProvider
 from bridge.providers.twilio.settings import TwilioSettings
 from bridge.providers.twilio.webhooks import twilio_routes
@@ -21,10 +21,7 @@ def _warnings(
 ) -> list[str]:
     if public_url or settings.watch_seconds:
         return []
-    return [
-        f"bridge.public_url is not set, so {name} is given no delivery-report URL and texts"
-        " stay 'sent' (or set watch_seconds to poll)"
-    ]
+    return [no_reports_warning(name) + " (or set watch_seconds to poll)"]
 
 
 KIND = ProviderKind(

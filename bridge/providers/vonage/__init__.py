@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.providers.base import ProviderKind, Wiring
+from bridge.providers.base import ProviderKind, Wiring, no_reports_warning
 from bridge.providers.vonage.client import VonageProvider
 from bridge.providers.vonage.settings import VonageSettings
 from bridge.providers.vonage.webhooks import vonage_routes
@@ -27,10 +27,7 @@ def _warnings(
             " secret, or replies and receipts cannot arrive"
         )
     if not public_url:
-        found.append(
-            f"bridge.public_url is not set, so {name} is given no delivery-report URL and"
-            " texts stay 'sent'"
-        )
+        found.append(no_reports_warning(name))
     return found
 
 
