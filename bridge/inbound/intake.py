@@ -66,7 +66,7 @@ class InboundEmail:
 
     envelope_from: str
     recipients: tuple[str, ...]
-    content: bytes
+    content: bytes  # as ``slim`` keeps it (the SMTP listener reads it so as it arrives)
     authenticated_as: str | None = None
     source: Source = Source.EMAIL
     envelope: Mapping[str, Decision] = field(default_factory=dict)
@@ -117,7 +117,7 @@ class EmailIntake:
 
     async def accept(self, email: InboundEmail) -> Accepted:
         """Store one job per accepted recipient, or raise ``Refused`` if none is."""
-        content = slim(email.content)  # as the SMTP listener already did: the same bytes
+        content = email.content
         msg = _parsed(content)
         author = (email.authenticated_as or email.envelope_from).lower()
         body = self._body(msg)

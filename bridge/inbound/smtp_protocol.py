@@ -7,6 +7,13 @@ the reader's buffer, split into lines, un-dot-stuffed (RFC 5321 section 4.5.2) a
 ``Slimmer``, which drops long base64 runs as they arrive. What the email costs is then about
 what is kept (its headers, text and the first 64 KB of each attachment), whatever was sent.
 
+Line ends are Postfix's ``smtpd_forbid_bare_newline = normalize``: a script that hands
+``msg.as_bytes()`` to smtplib sends lines ended by LF alone, and such an LF ends a line as CRLF
+does. Only ``<CRLF>.<CRLF>`` ends the data: a relay in front of the bridge ends it there and
+nowhere else, so ending it at ``<LF>.<LF>`` (or any other mix) would read the rest of that
+email as commands from the relay's trusted address ("SMTP smuggling"). The lines are split on
+CRLF, which finds the end exactly as before; only a piece that holds a bare LF is split again.
+
 The limits are aiosmtpd's: over ``size_limit`` bytes the email is answered ``552``, and a line
 over ``line_limit`` bytes ``500``, each with a sentence the author can act on; either way the
 rest is read and discarded, so the session stays in step with the client.
@@ -58,7 +65,11 @@ class DataOutcome(enum.Enum):
 
 @dataclass(slots=True)
 class _Lines:
-    """Splits pieces of the stream into lines; knows when the lone ``.`` line arrives."""
+    """Splits pieces of the stream into lines; knows when the lone ``.`` line arrives.
+
+    ``partial`` is the line still arriving. ``after_crlf`` says whether it began right after a
+    CRLF (or at the start of the data): only then may it be the end of data.
+    """
 
     size_limit: int | None
     line_limit: int
@@ -66,6 +77,7 @@ class _Lines:
     outcome: DataOutcome = DataOutcome.RECEIVED
     partial: bytes = b""
     partial_too_long: bool = False
+    after_crlf: bool = True
     size: int = 0
 
     def feed(self, piece: bytes) -> bool:
@@ -73,16 +85,39 @@ class _Lines:
         self.size += len(piece)
         if self.size_limit and self.size > self.size_limit + len(_MAYBE_END):
             self.outcome = DataOutcome.TOO_BIG
-        lines = (self.partial + piece).split(b"\r\n")
+        data = self.partial + piece
+        lines = data.split(b"\r\n")
         self.partial = lines.pop()
+        if data.count(b"\n") != len(lines) or not self.after_crlf:  # an LF without its CR
+            return self._bare(lines)
         for line in lines:
             if line == b"." and not self.partial_too_long:
                 return True
             self._line(line)
+        self._check_partial()
+        return False
+
+    def _bare(self, lines: list[bytes]) -> bool:
+        """``feed`` for lines some of which hold LFs ending lines of their own, or whose
+        first line continues one that began after such an LF."""
+        for line in lines:
+            if line == b"." and self.after_crlf and not self.partial_too_long:
+                return True
+            for part in line.split(b"\n"):
+                self._line(part)
+            self.after_crlf = True
+        if b"\n" in self.partial:
+            ended, _, self.partial = self.partial.rpartition(b"\n")
+            for part in ended.split(b"\n"):
+                self._line(part)
+            self.after_crlf = False
+        self._check_partial()
+        return False
+
+    def _check_partial(self) -> None:
         if len(self.partial) > self.line_limit:
             self.partial, self.partial_too_long = self.partial[-1:], True  # may be a CR
             self._refuse(DataOutcome.LINE_TOO_LONG)
-        return False
 
     def _line(self, line: bytes) -> None:
         if self.partial_too_long or len(line) + 2 > self.line_limit:
