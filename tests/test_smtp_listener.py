@@ -137,6 +137,27 @@ async def test_oversize_email_is_refused_and_nothing_queued(bridge: Bridge) -> N
     assert await bridge.store.recent_sms(limit=10) == []
 
 
+async def test_a_declared_size_over_the_limit_gets_the_bridges_own_552_at_mail_from(
+    bridge: Bridge,
+) -> None:
+    import smtplib
+
+    host, port = bridge.smtp_address.split(":")
+
+    def declare(size: int) -> tuple[int, bytes]:
+        with smtplib.SMTP(host, int(port), timeout=30) as client:
+            client.ehlo("client.example.com")
+            return client.mail("alice@example.com", [f"SIZE={size}"])
+
+    code, text = await asyncio.to_thread(declare, 99_999_999)
+    assert (code, text.decode()) == (
+        552,
+        "5.3.4 The email is larger than the 64 KB this bridge accepts."
+        " A text carries no attachments: send it without them.",
+    )
+    assert (await asyncio.to_thread(declare, 1000))[0] == 250
+
+
 async def test_broken_mime_is_refused_and_nothing_queued(bridge: Bridge) -> None:
     raw = (
         b"From: alice@example.com\r\nTo: " + RCPT.encode() + b"\r\nSubject: x\r\n"

@@ -25,7 +25,7 @@ import asyncio
 import enum
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import AnyStr, ClassVar
 
 from aiosmtpd.smtp import SMTP, Envelope
 
@@ -35,6 +35,7 @@ from bridge.parsing.slimming import Slimmer
 __all__ = ["BridgeEnvelope", "BridgeSMTP", "DataOutcome", "receive_data"]
 
 _MAYBE_END = b".\r\n"  # every end of data ("<CRLF>.<CRLF>") ends with this
+_THEIR_SIZE_REFUSAL = "552 Error: message size exceeds fixed maximum message size"
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _PLAIN_ADDRESS = re.compile(
     rf"\s*<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>(?:\s+(?=[^\s(])|\s*$)"
@@ -187,6 +188,15 @@ class BridgeSMTP(SMTP):
         if self._in_data:
             self._reset_timeout()
         super().data_received(data)
+
+    async def push(self, status: AnyStr) -> None:
+        """aiosmtpd's reply, except its refusal of a ``MAIL FROM ... SIZE=`` over the limit,
+        which says what ``DATA`` says of an email that large (rather than copying its parse of
+        MAIL's parameters to refuse first)."""
+        if status == _THEIR_SIZE_REFUSAL:
+            await super().push(DataOutcome.TOO_BIG.refusal(self.data_size_limit))
+        else:
+            await super().push(status)
 
     def __dir__(self) -> list[str]:
         """Only the ``auth_*`` and ``smtp_*`` methods: what aiosmtpd's constructor looks for in
