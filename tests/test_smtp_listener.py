@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -10,10 +11,11 @@ import pytest
 
 from bridge.app import Bridge
 from bridge.models import JobState
-from tests.conftest import make_settings
+from tests.conftest import IN_CI, make_settings
 from tests.support.smtp_client import converse, message
 
 RCPT = "+447700900123@sms.example.com"
+TO_SWAKS = ["--to", "07700900123@sms.example.com"]  # swaks takes "+..." for an option
 
 
 @pytest.fixture
@@ -195,6 +197,51 @@ async def test_too_long_text_is_refused_naming_the_unicode_characters(bridge: Br
     text = dialogue.data[1]
     assert text.startswith("5.3.4 The text is too long:") and "the limit is 6" in text
     assert "ł" in text or "\\xc5" in text or "ż" in text
+
+
+async def test_swaks_raw_utf8_without_a_charset_is_sent_as_written(bridge: Bridge) -> None:
+    """swaks declares no charset; the pound sign is GSM-7, so the text stays one GSM-7 SMS."""
+    if shutil.which("swaks") is None:
+        if IN_CI:
+            pytest.fail("swaks is missing: .ci/test installs swaks")
+        pytest.skip("swaks is not installed (apt-get install swaks)")
+    host, port = bridge.smtp_address.split(":")
+    body = "Invoice 12 is due: £5.00 by Friday."
+    ran = await asyncio.to_thread(
+        subprocess.run,
+        [
+            "swaks",
+            "--server",
+            host,
+            "--port",
+            port,
+            "--from",
+            "alice@example.com",
+            *TO_SWAKS,
+            "--body",
+            body,
+        ],
+        capture_output=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout.decode()
+    assert b"Content-Type" not in ran.stdout  # nothing declared: raw 8-bit text
+    [job] = await wait_for_state(bridge, JobState.SENT)
+    assert (job.text, job.encoding, job.segments) == (body, "GSM-7", 1)
+
+
+async def test_a_text_with_characters_that_cannot_be_read_is_refused_saying_so(
+    bridge: Bridge,
+) -> None:
+    raw = (
+        b"From: alice@example.com\r\nTo: " + RCPT.encode() + b"\r\nSubject: x\r\n"
+        b"Message-ID: <latin@example.com>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nCaf\xe9 open at 10\r\n"
+    )
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=raw)
+    assert dialogue.data is not None and dialogue.data[0] == 550, dialogue
+    assert dialogue.data[1].startswith("5.6.0 The text has characters that could not be read")
+    assert await bridge.store.recent_sms(limit=10) == []
 
 
 async def test_empty_text_is_refused(bridge: Bridge) -> None:
