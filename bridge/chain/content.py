@@ -12,17 +12,16 @@ get a box where a word was, in UCS-2. The author is told what went wrong; nothin
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from bridge.chain.facts import Facts
 from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.rule import Fact, Stage
 from bridge.chain.verdicts import Accept, Refuse, Rewrite, Verdict
+from bridge.parsing.charsets import CONTROL
 
 __all__ = ["Content"]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _EMPTY_EMAIL = "The email has no text to send: above the quoted reply and signature it is empty."
 _EMPTY = "The text is empty: there is nothing to send."
 _UNREADABLE = (
@@ -44,7 +43,7 @@ class Content:
 
     def check(self, request: OutboundRequest, facts: Facts) -> Verdict:
         text = request.text or ""
-        clean = _CONTROL.sub("", text)
+        clean = CONTROL.sub("", text)
         email = request.source in (Source.EMAIL, Source.MAILBOX)
         if not clean.strip():
             return Refuse(_EMPTY_EMAIL if email else _EMPTY, status="5.6.0")

@@ -40,6 +40,7 @@ from bridge.mail.notices import mailbox_notice, truncation_notice
 from bridge.mail.transport import NoticeSettings
 from bridge.models import NewMailJob, NewSmsJob, Queued
 from bridge.parsing.automatic import automatic_kind
+from bridge.parsing.headers import header_text, message_id
 from bridge.parsing.message import TextOptions, extract_text
 from bridge.parsing.numbers import mask
 from bridge.parsing.slimming import slim
@@ -122,7 +123,7 @@ class EmailIntake:
         author = (email.authenticated_as or email.envelope_from).lower()
         body = self._body(msg)
         message_id, digest = _message_id(msg, content)
-        subject = str(msg.get("Subject", "")).strip()
+        subject = header_text(msg, "Subject")
         decisions = [
             (number, await self._decide(email, author, number, body, subject))
             for number in email.recipients
@@ -239,14 +240,10 @@ def _describe(defect: MessageDefect) -> str:
 
 
 def _message_id(msg: EmailMessage, content: bytes) -> tuple[str, bool]:
-    """The Message-ID, or a digest of the content (and True: it is a digest), so that a
-    redelivery has the same key either way.
-
-    Read raw, unfolded: the header registry's parse of it was a twentieth of the SMTP
-    listener's time, and the ID is only compared, never interpreted.
-    """
-    for name, value in msg.raw_items():
-        if name.lower() == "message-id" and value.strip():
-            return " ".join(value.split()), False
+    """The Message-ID (made storable), or a digest of the content (and True: it is a digest),
+    so that a redelivery has the same key either way."""
+    written = message_id(msg)
+    if written is not None:
+        return written, False
     digest = hashlib.sha256(content).hexdigest()[:32]
     return f"<sha256-{digest}@smsbridge.invalid>", True

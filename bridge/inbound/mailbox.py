@@ -41,6 +41,7 @@ from bridge.mail.transport import NoticeSettings
 from bridge.models import NewMailJob
 from bridge.parsing.addresses import matches
 from bridge.parsing.automatic import automatic_kind
+from bridge.parsing.headers import header_text, message_id
 from bridge.parsing.numbers import parse_number
 from bridge.parsing.slimming import slim
 from bridge.settings.mail import MailboxSettings
@@ -68,7 +69,7 @@ def recipients_of(
             for w in re.split(r"[,;]", str(value))
         ]
     if not written:
-        written = _NUMBERISH.findall(str(msg.get("Subject", "")))
+        written = _NUMBERISH.findall(header_text(msg, "Subject"))
     numbers: dict[str, None] = {}
     problems = []
     for item in (w.strip() for w in written if w.strip()):
@@ -236,7 +237,7 @@ class MailboxWatcher(Loop):
             msg = parse_message(raw)
         except Refused as exc:
             return 0, [exc.reason], None
-        author = parseaddr(str(msg.get("From", "")))[1].lower()
+        author = _author(msg)
         if not author or not matches(author, self._allowed):
             return 0, [f"{author or 'the sender'} may not send texts through this bridge."], msg
         numbers, problems = recipients_of(msg, self._settings, region=self._region)
@@ -252,11 +253,11 @@ class MailboxWatcher(Loop):
         return len(accepted.ids), problems + [reason for _, reason in accepted.refused], msg
 
     async def _tell(self, msg: EmailMessage, problems: list[str], sent: int) -> None:
-        author = parseaddr(str(msg.get("From", "")))[1]
+        author = _author(msg)
         content = mailbox_notice(
             author=author,
-            subject=str(msg.get("Subject", "")),
-            message_id=str(msg.get("Message-ID", "")),
+            subject=header_text(msg, "Subject"),
+            message_id=message_id(msg) or "",
             problems=problems,
             sent=sent,
             now=self._clock(),
@@ -304,6 +305,11 @@ class MailboxWatcher(Loop):
             OSError, TimeoutError, aioimaplib.Abort, aioimaplib.CommandTimeout
         ):
             await asyncio.wait_for(client.logout(), timeout=5)
+
+
+def _author(msg: EmailMessage) -> str:
+    """The address in the From header, lower-cased ("" when there is none)."""
+    return parseaddr(header_text(msg, "From"))[1].lower()
 
 
 async def _access_token(settings: MailboxSettings) -> str:

@@ -23,7 +23,7 @@ from bridge.errors import InvalidNumber, Refused
 from bridge.inbound.intake import Accepted, EmailIntake, InboundEmail
 from bridge.inbound.smtp_protocol import BridgeEnvelope, BridgeSMTP
 from bridge.inbound.smtp_users import UserTable
-from bridge.parsing.addresses import domain_of, matches
+from bridge.parsing.addresses import domain_of, malformed, matches
 from bridge.parsing.numbers import parse_number
 from bridge.settings.smtp import SmtpSettings
 
@@ -71,6 +71,11 @@ class SmtpHandler:
     def _sender_refusal(self, session: Session, address: str) -> str | None:
         if address in ("", "<>"):
             return "550 5.7.1 Bounces and delivery reports are never sent as texts."
+        if malformed(address):
+            return (
+                "553 5.1.7 The sender address has a character no address may have (a control"
+                " character, or bytes that are not UTF-8)."
+            )
         if session.authenticated:
             return None
         peer = session.peer[0] if isinstance(session.peer, tuple) else ""

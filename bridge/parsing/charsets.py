@@ -15,7 +15,13 @@ chain's content rule refuses such a text with a sentence that tells its author w
 
 from __future__ import annotations
 
-__all__ = ["decode_declared", "decode_undeclared"]
+import re
+
+__all__ = ["CONTROL", "decode_declared", "decode_undeclared"]
+
+# The control characters a text or a header never keeps (C0 but tab and line ends, DEL, C1):
+# a phone shows them as boxes or not at all, and PostgreSQL refuses a NUL in any text column.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 _NOT_A_DECLARATION = frozenset({"us-ascii", "ascii", "us_ascii", "ansi_x3.4-1968"})
 

@@ -19,6 +19,7 @@ from email.message import EmailMessage, Message
 from typing import Literal
 
 from bridge.parsing.charsets import decode_declared
+from bridge.parsing.headers import header_text
 from bridge.parsing.html import html_to_text
 from bridge.parsing.reply import visible_reply
 
@@ -93,7 +94,7 @@ def _without_disclaimers(text: str, patterns: tuple[str, ...]) -> str:
 
 
 def _with_subject(text: str, msg: EmailMessage, options: TextOptions) -> str:
-    subject = " ".join(str(msg.get("Subject", "")).split())
+    subject = header_text(msg, "Subject")
     if options.subject != "prepend" or not subject:
         return text
     return f"{subject}\n{text}" if text else subject
