@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
@@ -242,6 +245,51 @@ async def test_a_text_with_characters_that_cannot_be_read_is_refused_saying_so(
     assert dialogue.data is not None and dialogue.data[0] == 550, dialogue
     assert dialogue.data[1].startswith("5.6.0 The text has characters that could not be read")
     assert await bridge.store.recent_sms(limit=10) == []
+
+
+async def test_attachments_are_named_in_the_reply_and_in_a_notice_to_the_author(
+    bridge: Bridge, tmp_path: Path
+) -> None:
+    msg = message(body="The plans and a photo are attached.")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="plans.pdf")
+    msg.add_attachment(b"\xff\xd8\xff", maintype="image", subtype="jpeg", filename="site.jpg")
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes()
+    )
+    assert dialogue.data is not None and dialogue.data[0] == 250
+    assert dialogue.data[1].endswith("; 2 attachments not sent (a notice names them)")
+    [job] = await wait_for_state(bridge, JobState.SENT)
+    assert job.text == "The plans and a photo are attached."
+    [notice] = await wait_for_maildir(tmp_path / "var" / "mail")
+    assert (notice["To"], notice["In-Reply-To"]) == ("alice@example.com", msg["Message-ID"])
+    body = notice.get_content()
+    assert body.startswith("The attachments of your email were not sent; its text was.")
+    assert "Not sent: plans.pdf, site.jpg." in body
+
+
+async def test_an_email_without_attachments_says_nothing_of_them(
+    bridge: Bridge, tmp_path: Path
+) -> None:
+    msg = message(body="Plain text.")
+    msg.add_alternative("<p>Plain <b>text</b>.</p>", subtype="html")
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes()
+    )
+    assert dialogue.data is not None and "attachment" not in dialogue.data[1]
+    await wait_for_state(bridge, JobState.SENT)
+    assert not (tmp_path / "var" / "mail" / "new").exists() or not list(
+        (tmp_path / "var" / "mail" / "new").iterdir()
+    )
+
+
+async def wait_for_maildir(folder: Path, count: int = 1) -> list[EmailMessage]:
+    for _ in range(100):
+        new = sorted((folder / "new").iterdir()) if (folder / "new").exists() else []
+        if len(new) >= count:
+            parser = BytesParser(policy=policy.default)
+            return [parser.parsebytes(path.read_bytes()) for path in new]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} email(s) in {folder}")
 
 
 async def test_empty_text_is_refused(bridge: Bridge) -> None:

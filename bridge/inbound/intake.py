@@ -36,9 +36,10 @@ from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.verdicts import Decision
 from bridge.clock import Clock
 from bridge.errors import Refused
-from bridge.mail.notices import mailbox_notice, truncation_notice
+from bridge.mail.notices import attachments_notice, mailbox_notice, truncation_notice
 from bridge.mail.transport import NoticeSettings
 from bridge.models import NewMailJob, NewSmsJob, Queued
+from bridge.parsing.attachments import attachment_names
 from bridge.parsing.automatic import automatic_kind
 from bridge.parsing.headers import header_text, message_id
 from bridge.parsing.message import TextOptions, extract_text
@@ -75,10 +76,12 @@ class InboundEmail:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """What became of an email: the jobs stored, and the recipients the chain refused."""
+    """What became of an email: the jobs stored, the recipients the chain refused, and the
+    attachments left behind (the author has a notice naming them)."""
 
     queued: list[Queued]
     refused: list[tuple[str, str]]  # (number, the sentence)
+    attachments: tuple[str, ...] = ()
 
     @property
     def ids(self) -> list[str]:
@@ -134,7 +137,8 @@ class EmailIntake:
             raise Refused(first.code, first.status, first.reason)
         window = self._dedupe if digest else None
         jobs = [_job(d, message_id, window) for _, d in decisions if d.accepted]
-        notices = self._notices_for(jobs, decisions, email.source)
+        attachments = attachment_names(msg)
+        notices = self._notices_for(jobs, decisions, email.source, attachments)
         stored: list[Any] = await self._store.enqueue_sms(jobs, now=self._clock(), notices=notices)
         queued = [q if isinstance(q, Queued) else Queued(q) for q in stored]  # until list[Queued]
         self._queued()
@@ -144,7 +148,7 @@ class EmailIntake:
             " ".join(q.id for q in queued),
             ", ".join(mask(n) for n in email.recipients),
         )
-        return Accepted(queued, [(n, r.reason) for n, r in refused])
+        return Accepted(queued, [(n, r.reason) for n, r in refused], attachments)
 
     async def _decide(
         self, email: InboundEmail, author: str, number: str, body: str, subject: str
@@ -162,16 +166,33 @@ class EmailIntake:
         return extract_text(msg, options=self._options)
 
     def _notices_for(
-        self, jobs: list[NewSmsJob], decisions: list[tuple[str, Decision]], source: Source
+        self,
+        jobs: list[NewSmsJob],
+        decisions: list[tuple[str, Decision]],
+        source: Source,
+        attachments: tuple[str, ...],
     ) -> list[NewMailJob]:
-        """The author's notices: a text cut to fit, and (from SMTP; the mailbox watcher writes
-        its own, with its other problems) the recipients refused."""
+        """The author's notices: a text cut to fit, attachments left behind, and (from SMTP;
+        the mailbox watcher writes its own, with its other problems) the recipients refused."""
         notices = []
         if jobs and jobs[0].author:
             notices += self._truncation_notice(jobs[0], decisions)
+            notices += self._attachments_notice(jobs[0], attachments)
             if source is Source.EMAIL:
                 notices += self._refusal_notice(jobs, decisions)
         return notices
+
+    def _attachments_notice(self, first: NewSmsJob, names: tuple[str, ...]) -> list[NewMailJob]:
+        if not names:
+            return []
+        content = attachments_notice(
+            first,
+            names=names,
+            now=self._clock(),
+            from_address=self._notices.from_address,
+            hostname=self._notices.hostname,
+        )
+        return [NewMailJob(envelope_from="", recipients=(first.author,), content=content)]
 
     def _truncation_notice(
         self, first: NewSmsJob, decisions: list[tuple[str, Decision]]

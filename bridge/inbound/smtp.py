@@ -193,7 +193,17 @@ def _queued_reply(accepted: Accepted) -> str:
     if accepted.all_merged:
         return f"250 2.0.0 Already queued: this email was received before, as {shown}{more}"
     refused = f"; {len(accepted.refused)} refused (a notice follows)" if accepted.refused else ""
-    return f"250 2.0.0 Queued {len(ids)} {noun} as {shown}{more}{refused}"
+    return f"250 2.0.0 Queued {len(ids)} {noun} as {shown}{more}{refused}{_left(accepted)}"
+
+
+def _left(accepted: Accepted) -> str:
+    """What the reply says of attachments left behind: how many; the notice names them."""
+    count = len(accepted.attachments)
+    if not count:
+        return ""
+    noun = "attachment" if count == 1 else "attachments"
+    pronoun = "it" if count == 1 else "them"
+    return f"; {count} {noun} not sent (a notice names {pronoun})"
 
 
 class _Authenticator:
