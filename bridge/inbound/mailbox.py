@@ -6,7 +6,8 @@ addressing), or to the mailbox with the numbers in a configured header or the su
 
 Each message goes through the same intake as the SMTP listener (parsing, sender checks, loop
 protection, limits), and only after its jobs are committed is it moved to ``SMS/Sent`` (or
-``SMS/Failed``, with a notice to the author saying why). A crash before the move processes
+``SMS/Failed``, with a notice to the author saying why when the author is one of
+``smtp.allowed_senders``; anyone else's is filed unanswered). A crash before the move processes
 the message again at the next start, and the jobs' idempotency keys (Message-ID and number)
 make that harmless: a message is texted once, never skipped. The last processed UID and the
 folder's UIDVALIDITY are stored so that a message that could not be moved is not retried
@@ -223,13 +224,19 @@ class MailboxWatcher(Loop):
             b"",
         )
         sent, problems, msg = await self._text(raw)
-        if problems and msg is not None and automatic_kind(msg) is None:
+        if problems and msg is not None and self._answerable(msg):
             await self._tell(msg, problems, sent)
         target = self._settings.failed_folder if problems else self._settings.sent_folder
         await self._move(client, uid, target)
         log.info(
             "mailbox %s: message %d: %d text(s) queued, filed in %s", self._key, uid, sent, target
         )
+
+    def _answerable(self, msg: EmailMessage) -> bool:
+        """Whether a notice may go to the From address: written by a person, and one of
+        smtp.allowed_senders. Anyone can write any From, so answering the rest would send
+        the bridge's notices to whoever a spammer named (backscatter)."""
+        return automatic_kind(msg) is None and matches(_author(msg), self._allowed)
 
     async def _text(self, raw: bytes) -> tuple[int, list[str], EmailMessage | None]:
         raw = slim(raw)  # once: intake finds it already slimmed
