@@ -16,6 +16,7 @@ from bridge.app import Bridge
 from bridge.models import JobState
 from tests.conftest import IN_CI, make_settings
 from tests.support.smtp_client import converse, message
+from tests.support.smtp_sink import SmtpSink
 
 RCPT = "+447700900123@sms.example.com"
 TO_SWAKS = ["--to", "07700900123@sms.example.com"]  # swaks takes "+..." for an option
@@ -231,6 +232,38 @@ async def test_swaks_raw_utf8_without_a_charset_is_sent_as_written(bridge: Bridg
     assert b"Content-Type" not in ran.stdout  # nothing declared: raw 8-bit text
     [job] = await wait_for_state(bridge, JobState.SENT)
     assert (job.text, job.encoding, job.segments) == (body, "GSM-7", 1)
+
+
+async def test_root_at_a_single_label_domain_sends_and_gets_its_notice(tmp_path: Path) -> None:
+    """allowed_senders = ["localhost"]: cron's root@localhost is let in by swaks, its text is
+    sent, and the notice naming its attachment reaches root@localhost through the smarthost:
+    nothing on the way (email-validator included) refuses a domain without a dot."""
+    if shutil.which("swaks") is None:
+        if IN_CI:
+            pytest.fail("swaks is missing: .ci/test installs swaks")
+        pytest.skip("swaks is not installed (apt-get install swaks)")
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4")
+    async with SmtpSink() as sink:
+        smarthost = f'[mail.smtp]\nhost = "127.0.0.1"\nport = {sink.port}\nstarttls = false\n'
+        settings = make_settings(
+            tmp_path,
+            smtp={"allowed_senders": ["localhost"]},
+            mail={"transport": "smtp"},
+            extra=smarthost,
+        )
+        async with Bridge(settings) as bridge:
+            host, port = bridge.smtp_address.split(":")
+            command = ["swaks", "--server", host, "--port", port, "--from", "root@localhost"]
+            command += [*TO_SWAKS, "--body", "Backup failed on buildhost."]
+            command += ["--attach-name", "report.pdf", "--attach", f"@{tmp_path / 'report.pdf'}"]
+            ran = await asyncio.to_thread(subprocess.run, command, capture_output=True, check=False)
+            assert ran.returncode == 0, ran.stdout.decode()
+            assert b"<-  250 2.0.0 Queued 1 text" in ran.stdout
+            [job] = await wait_for_state(bridge, JobState.SENT)
+            [notice] = await sink.wait_for(1)
+    assert (job.author, job.text) == ("root@localhost", "Backup failed on buildhost.")
+    assert notice.rcpt_tos == ("root@localhost",)
+    assert "Not sent: report.pdf." in notice.parsed().get_content()
 
 
 async def test_a_text_with_characters_that_cannot_be_read_is_refused_saying_so(
