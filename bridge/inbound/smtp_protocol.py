@@ -23,16 +23,20 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import re
 from dataclasses import dataclass
-from typing import AnyStr, ClassVar
+from typing import Any, AnyStr, ClassVar
 
 from aiosmtpd.smtp import SMTP, Envelope
 
 from bridge.chain.verdicts import Decision
+from bridge.inbound.smtp_limits import ConnectionLimits
 from bridge.parsing.slimming import Slimmer
 
 __all__ = ["BridgeEnvelope", "BridgeSMTP", "DataOutcome", "receive_data"]
+
+log = logging.getLogger(__name__)
 
 _MAYBE_END = b".\r\n"  # every end of data ("<CRLF>.<CRLF>") ends with this
 _THEIR_SIZE_REFUSAL = "552 Error: message size exceeds fixed maximum message size"
@@ -171,22 +175,79 @@ class BridgeSMTP(SMTP):
     of every MAIL and RCPT address with the email package's header parser (a fast path for
     plain addresses). The content is always bytes: ``decode_data`` is not supported.
 
+    It also counts connections against ``limits`` (``smtp_limits.py``), greeting one over a
+    limit with ``421 4.7.0`` instead of ``220``, and closes an idle client with ``421 4.4.2``:
+    after ``timeout`` seconds of silence between commands, ``data_timeout`` within ``DATA``.
+
     Everything else is aiosmtpd's. The overrides use its internals (``_reader``, ``_getaddr``,
-    ``_call_handler_hook``, ``_create_envelope``), which is why pyproject pins aiosmtpd below
-    1.5; ``tests/test_smtp_listener.py`` and ``tests/test_smtp_data.py`` cover the dialogue.
+    ``_call_handler_hook``, ``_create_envelope``, ``_handle_client``, ``_reset_timeout``,
+    ``_timeout_cb``), which is why pyproject pins aiosmtpd below 1.5;
+    ``tests/test_smtp_listener.py``, ``tests/test_smtp_data.py`` and
+    ``tests/test_smtp_limits.py`` cover the dialogue.
     """
 
     _dir: ClassVar[list[str] | None] = None
     _in_data = False
+    _host: str | None = None  # the client's address, while ``limits`` counts the connection
+    _refusal: str | None = None  # why the connection is refused, when it is
+
+    def __init__(
+        self,
+        handler: object,
+        *,
+        limits: ConnectionLimits | None = None,
+        data_timeout: float | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(handler, **options)
+        self._limits = limits
+        self._data_timeout = data_timeout or self._timeout_duration
 
     def _create_envelope(self) -> Envelope:
         return BridgeEnvelope()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Count the connection (not again when STARTTLS hands over the TLS transport)."""
+        if self._limits is not None and self.transport is None:
+            peer = transport.get_extra_info("peername")
+            host = str(peer[0]) if isinstance(peer, tuple) else ""
+            self._refusal = self._limits.admit(host)
+            self._host = host if self._refusal is None else None
+            if self._refusal is not None:
+                log.info("refused a connection from %s: %s", host, self._refusal)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._limits is not None and self._host is not None:
+            self._limits.release(self._host)
+            self._host = None
+        super().connection_lost(error)
+
+    async def _handle_client(self) -> None:
+        if self._refusal is None:
+            await super()._handle_client()
+            return
+        await self.push(f"421 4.7.0 {self.hostname} {self._refusal}")
+        self._writer.close()
+
+    def _timeout_cb(self) -> None:
+        """Close an idle client, saying why first, as Postfix does."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        log.info("closed an idle connection from %s", self._peer_host())
+        idle = f"421 4.4.2 {self.hostname} The connection was idle too long; closing it.\r\n"
+        self._writer.write(idle.encode())
+        self.transport.close()
+
+    def _peer_host(self) -> str:
+        peer = self.session.peer if self.session is not None else None
+        return str(peer[0]) if isinstance(peer, tuple) else "?"
 
     def data_received(self, data: bytes) -> None:
         """During ``DATA`` every arrival restarts the session's timer: the timeout is for a
         client gone quiet (as Postfix's is), not for a large email on a slow line."""
         if self._in_data:
-            self._reset_timeout()
+            self._reset_timeout(self._data_timeout)
         super().data_received(data)
 
     async def push(self, status: AnyStr) -> None:
@@ -235,6 +296,7 @@ class BridgeSMTP(SMTP):
             await self.push("501 5.5.4 Syntax: DATA")
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
+        self._reset_timeout(self._data_timeout)
         try:
             self._in_data = True
             outcome, content = await receive_data(
@@ -251,4 +313,5 @@ class BridgeSMTP(SMTP):
         else:
             status = outcome.refusal(self.data_size_limit)
         self.envelope = self._create_envelope()  # what aiosmtpd's _set_post_data_state does
+        self._reset_timeout()  # waiting for a command again
         await self.push(status)
