@@ -78,6 +78,40 @@ def test_a_bad_number_is_filed_as_failed_and_the_author_told(
     assert bridge.sandbox_sent() == []
 
 
+def test_a_sender_not_allowed_is_filed_as_failed_and_never_answered(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    """No backscatter: anyone can write any From, so a notice goes only to an address in
+    smtp.allowed_senders. The allowed author's email after it shows the notices are flowing."""
+    forged = message(
+        to="sms+447700900123@company.example", sender="victim@elsewhere.test", body="Spam"
+    )
+    with mailbox_bridge(tmp_path, dovecot) as bridge:
+        dovecot.append(USER, forged.as_bytes(policy=policy.SMTP))
+        dovecot.append(USER, email("sms+12@company.example", "Hello"))
+        bridge.wait_until(lambda: len(dovecot.messages(USER, "SMS/Failed")) == 2, what="filing")
+        [raw] = bridge.wait_until(bridge.maildir_messages, what="the allowed author's notice")
+        time.sleep(1.0)  # the mail worker polls every 0.2 s: a second notice would be here
+        assert len(bridge.maildir_messages()) == 1
+    notice = BytesParser(policy=policy.default).parsebytes(raw)
+    assert notice["To"] == "alice@example.com"
+    assert bridge.sandbox_sent() == []
+
+
+def test_attachments_from_the_mailbox_are_named_in_a_notice(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    msg = message(to="sms+447700900123@company.example", body="Scan attached.")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="scan.pdf")
+    with mailbox_bridge(tmp_path, dovecot) as bridge:
+        dovecot.append(USER, msg.as_bytes(policy=policy.SMTP))
+        [raw] = bridge.wait_until(bridge.maildir_messages, what="the notice")
+        [sent] = bridge.wait_until(bridge.sandbox_sent, what="the text")
+    notice = BytesParser(policy=policy.default).parsebytes(raw)
+    assert notice["To"] == "alice@example.com" and "Not sent: scan.pdf." in notice.get_content()
+    assert sent["text"] == "Scan attached."
+
+
 def test_dovecot_restart_and_a_killed_bridge_text_each_message_once(
     tmp_path: Path, dovecot: Dovecot
 ) -> None:

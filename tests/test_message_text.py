@@ -38,6 +38,32 @@ def test_latin1_and_a_bogus_charset_are_decoded() -> None:
     assert extract_text(_parse(bogus), options=PLAIN) == "Café open"
 
 
+def test_undeclared_8bit_text_is_utf8_when_it_decodes_else_windows_1252() -> None:
+    """swaks, cron and scripts send raw UTF-8 without a charset, older Windows programs their
+    code page; "us-ascii" with 8-bit bytes in it says no more than nothing does."""
+    for declared in (
+        b"",
+        b"Content-Type: text/plain\r\n",
+        b"Content-Type: text/plain; charset=us-ascii\r\n",
+    ):
+        utf8 = declared + b"\r\nTotal \xc2\xa35.00, caf\xc3\xa9 \xf0\x9f\x98\x80\r\n"
+        assert extract_text(_parse(utf8), options=PLAIN) == "Total £5.00, café 😀"
+        windows = declared + b"\r\nCaf\xe9: \x80 5 \x93ok\x94 \xa35\r\n"
+        assert extract_text(_parse(windows), options=PLAIN) == "Café: € 5 “ok” £5"
+
+
+def test_windows_1252s_five_undefined_bytes_are_c1_controls_not_replacement_characters() -> None:
+    """As WHATWG's decoder has them: the chain's content rule drops control characters."""
+    raw = b"Content-Type: text/plain\r\n\r\nA\xe9\x81\x8d\x8f\x90\x9dB\r\n"
+    assert extract_text(_parse(raw), options=PLAIN) == "A\xe9\x81\x8d\x8f\x90\x9dB"
+
+
+def test_a_declared_charset_the_bytes_do_not_fit_keeps_its_replacement_characters() -> None:
+    """Not guessed: the chain refuses the text, telling the author why (docs/text.md)."""
+    raw = b"Content-Type: text/plain; charset=utf-8\r\n\r\nCaf\xe9 open\r\n"
+    assert extract_text(_parse(raw), options=PLAIN) == "Caf\ufffd open"
+
+
 def test_signatures_and_mobile_sign_offs_are_removed() -> None:
     msg = EmailMessage()
     msg.set_content("Running late, there in 10.\n\nSent from my iPhone\n-- \nAlice Smith\n")

@@ -1,4 +1,4 @@
-"""DATA read in pieces (bridge/inbound/smtp_data.py) and long base64 runs cut as they arrive."""
+"""DATA read in pieces (bridge/inbound/smtp_protocol.py) and long base64 runs cut as they arrive."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import asyncio
 import base64
 import itertools
 import os
+import smtplib
 import socket
 from pathlib import Path
 
+import pytest
 from aiosmtpd.smtp import SMTP
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,9 +28,14 @@ _LINES = st.lists(
 )
 
 
-def _stuffed(lines: list[bytes]) -> bytes:
-    """What a client sends after DATA: dot-stuffed lines and the lone dot."""
-    return b"".join((b"." + line if line.startswith(b".") else line) + b"\r\n" for line in lines)
+def _stuffed(lines: list[bytes], ends: list[bytes] | None = None) -> bytes:
+    """What a client sends after DATA: dot-stuffed lines, each ended by CRLF or by the end in
+    ``ends`` at its index (a script's bare LF), before the lone dot."""
+    ends = ends or []
+    return b"".join(
+        (b"." + line if line.startswith(b".") else line) + (ends[n] if n < len(ends) else b"\r\n")
+        for n, line in enumerate(lines)
+    )
 
 
 async def _receive(wire: bytes, pieces: list[int], **limits: int | None) -> tuple:
@@ -59,6 +66,109 @@ def test_any_lines_in_any_pieces_arrive_unstuffed_and_the_next_command_is_left(
     assert outcome is DataOutcome.RECEIVED
     assert content == b"".join(line + b"\r\n" for line in lines)
     assert rest == b"RSET\r\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=_LINES,
+    ends=st.lists(st.sampled_from([b"\r\n", b"\n"]), max_size=40),
+    pieces=st.lists(st.integers(0, 4000), max_size=6),
+)
+def test_a_bare_lf_ends_a_line_as_crlf_does_and_both_edges_keep_the_same_bytes(
+    lines: list[bytes], ends: list[bytes], pieces: list[int]
+) -> None:
+    """Postfix's ``smtpd_forbid_bare_newline = normalize``: a script's LF alone ends a line;
+    the mailbox watcher's ``slim`` keeps the same bytes from the same lines."""
+    ends = ends[: max(len(lines) - 1, 0)]  # the last line ends with CRLF: "<CRLF>.<CRLF>" follows
+    wire = _stuffed(lines, ends) + b".\r\nRSET\r\n"
+    outcome, content, rest = asyncio.run(_receive(wire, pieces))
+    assert (outcome, rest) == (DataOutcome.RECEIVED, b"RSET\r\n")
+    assert content == b"".join(line + b"\r\n" for line in lines)
+    unsent = b"".join(
+        line + (ends[n] if n < len(ends) else b"\r\n") for n, line in enumerate(lines)
+    )
+    assert slim(unsent) == content
+
+
+@pytest.mark.parametrize(
+    "fake_end", [b"\n.\n", b"\n.\r\n", b"\r\n.\n", b"\r.\r\n", b"\r\n.\r", b"\r.\n"]
+)
+async def test_an_end_of_data_other_than_crlf_dot_crlf_is_content_not_an_end(
+    fake_end: bytes,
+) -> None:
+    """SMTP smuggling: a relay in front of the bridge ends the data only at <CRLF>.<CRLF>, so
+    anything else must not end it here, or what follows would be read as commands."""
+    smuggled = b"MAIL FROM:<ceo@example.com>\r\nRCPT TO:<+447700900999@sms.example.com>\r\n"
+    wire = b"Subject: x\r\n\r\nTesting" + fake_end + smuggled + b".\r\nQUIT\r\n"
+    outcome, content, rest = await _receive(wire, [5, 30, 60])
+    assert (outcome, rest) == (DataOutcome.RECEIVED, b"QUIT\r\n")
+    assert b"MAIL FROM:<ceo@example.com>" in content and content.startswith(b"Subject: x\r\n")
+
+
+async def test_an_email_with_lf_line_ends_from_smtplib_is_accepted_whole(tmp_path: Path) -> None:
+    """``smtplib.sendmail(..., msg.as_bytes())`` sends the lines ended by LF alone: an email of
+    several KB is one long line to a reader that splits on CRLF only."""
+    body = "".join(f"Line {n}: disk usage on /var is {80 + n % 20}%.\n" for n in range(60))
+    msg = message(body=body + ".\nThe end.")  # smtplib dot-stuffs after a bare LF too
+    assert b"\r\n" not in msg.as_bytes() and len(msg.as_bytes()) > 2000
+    settings = make_settings(tmp_path, text={"max_segments": 30})
+    async with Bridge(settings) as bridge:
+        host, port = bridge.smtp_address.rsplit(":", 1)
+        refused = await asyncio.to_thread(_sendmail, host, int(port), msg.as_bytes())
+        assert refused == {}
+        for _ in range(100):
+            jobs = await bridge.store.recent_sms(limit=5)
+            if jobs and jobs[0].state is JobState.SENT:
+                break
+            await asyncio.sleep(0.05)
+    assert [job.text for job in jobs] == [(body + ".\nThe end.").strip()]
+
+
+def _sendmail(host: str, port: int, content: bytes) -> dict[str, tuple[int, bytes]]:
+    with smtplib.SMTP(host, port, timeout=30) as client:
+        return client.sendmail("alice@example.com", [RCPT], content)
+
+
+async def test_a_smuggled_command_after_a_bare_lf_dot_is_never_run(tmp_path: Path) -> None:
+    """End to end: ``\\n.\\n`` then a second MAIL FROM, then the real end: one email, one reply."""
+    async with Bridge(make_settings(tmp_path)) as bridge:
+        host, port = bridge.smtp_address.rsplit(":", 1)
+        content = message(body="Hello").as_bytes().replace(b"\n", b"\r\n")
+        smuggled = (
+            b"\n.\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<+447700900999@sms.example.com>\r\n"
+            b"DATA\r\nSubject: smuggled\r\n\r\nSmuggled text\r\n"
+        )
+        answers = await asyncio.to_thread(_one_session, host, int(port), content + smuggled)
+        assert answers[-1].startswith(b"250 2.0.0 Queued 1 text"), answers
+        await asyncio.sleep(0.5)
+        jobs = await bridge.store.recent_sms(limit=5)
+    assert [job.to_number for job in jobs] == ["+447700900123"]
+
+
+def _one_session(host: str, port: int, content: bytes) -> list[bytes]:
+    """MAIL, RCPT, DATA, ``content`` and the end of data; then QUIT and every reply after 354."""
+    with socket.create_connection((host, port), timeout=30) as sock:
+        reader = sock.makefile("rb")
+        reader.readline()
+        sock.sendall(b"EHLO client.example.com\r\n")
+        while not reader.readline().startswith(b"250 "):
+            pass
+        sock.sendall(f"MAIL FROM:<alice@example.com>\r\nRCPT TO:<{RCPT}>\r\nDATA\r\n".encode())
+        assert [reader.readline()[:3] for _ in range(3)] == [b"250", b"250", b"354"]
+        sock.sendall(content + b".\r\nQUIT\r\n")
+        return [line for line in reader.read().split(b"\r\n") if line][:-1]
+
+
+def test_a_base64_run_is_cut_the_same_by_both_edges_whatever_the_email_size() -> None:
+    """A 100 KB attachment in a 110 KB email: the SMTP listener cuts it as it arrives, and the
+    mailbox watcher's ``slim`` must keep the same bytes (it used to pass emails under 256 KB
+    through whole)."""
+    content = b"Subject: x\r\n\r\n" + b"".join(_base64_lines(100 * 1024)) + b"--b--\r\n"
+    outcome, received, _ = asyncio.run(
+        _receive(_stuffed(content.split(b"\r\n")[:-1]) + b".\r\n", [])
+    )
+    assert outcome is DataOutcome.RECEIVED and len(received) < 70 * 1024
+    assert slim(content) == received
 
 
 async def test_a_line_over_the_limit_is_refused_and_the_data_read_to_its_end() -> None:
@@ -206,7 +316,8 @@ async def test_a_slow_upload_is_not_cut_off_while_it_keeps_arriving() -> None:
         writer.write(b".\r\n")
         assert (await reader.readline()).startswith(b"250 2.0.0 Taken")
         await asyncio.sleep(2.0)
-        assert await reader.read() == b""  # idle after DATA: the server closed the session
+        said = await reader.read()  # idle after DATA: the server says why and closes
+        assert said.startswith(b"421 4.4.2 ") and said.endswith(b"\r\n"), said
     finally:
         writer.close()
         server.close()

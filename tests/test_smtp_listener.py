@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
 
 from bridge.app import Bridge
 from bridge.models import JobState
-from tests.conftest import make_settings
+from tests.conftest import IN_CI, make_settings
 from tests.support.smtp_client import converse, message
+from tests.support.smtp_sink import SmtpSink
 
 RCPT = "+447700900123@sms.example.com"
+TO_SWAKS = ["--to", "07700900123@sms.example.com"]  # swaks takes "+..." for an option
 
 
 @pytest.fixture
@@ -137,6 +143,27 @@ async def test_oversize_email_is_refused_and_nothing_queued(bridge: Bridge) -> N
     assert await bridge.store.recent_sms(limit=10) == []
 
 
+async def test_a_declared_size_over_the_limit_gets_the_bridges_own_552_at_mail_from(
+    bridge: Bridge,
+) -> None:
+    import smtplib
+
+    host, port = bridge.smtp_address.split(":")
+
+    def declare(size: int) -> tuple[int, bytes]:
+        with smtplib.SMTP(host, int(port), timeout=30) as client:
+            client.ehlo("client.example.com")
+            return client.mail("alice@example.com", [f"SIZE={size}"])
+
+    code, text = await asyncio.to_thread(declare, 99_999_999)
+    assert (code, text.decode()) == (
+        552,
+        "5.3.4 The email is larger than the 64 KB this bridge accepts."
+        " A text carries no attachments: send it without them.",
+    )
+    assert (await asyncio.to_thread(declare, 1000))[0] == 250
+
+
 async def test_broken_mime_is_refused_and_nothing_queued(bridge: Bridge) -> None:
     raw = (
         b"From: alice@example.com\r\nTo: " + RCPT.encode() + b"\r\nSubject: x\r\n"
@@ -174,6 +201,128 @@ async def test_too_long_text_is_refused_naming_the_unicode_characters(bridge: Br
     text = dialogue.data[1]
     assert text.startswith("5.3.4 The text is too long:") and "the limit is 6" in text
     assert "ł" in text or "\\xc5" in text or "ż" in text
+
+
+async def test_swaks_raw_utf8_without_a_charset_is_sent_as_written(bridge: Bridge) -> None:
+    """swaks declares no charset; the pound sign is GSM-7, so the text stays one GSM-7 SMS."""
+    if shutil.which("swaks") is None:
+        if IN_CI:
+            pytest.fail("swaks is missing: .ci/test installs swaks")
+        pytest.skip("swaks is not installed (apt-get install swaks)")
+    host, port = bridge.smtp_address.split(":")
+    body = "Invoice 12 is due: £5.00 by Friday."
+    ran = await asyncio.to_thread(
+        subprocess.run,
+        [
+            "swaks",
+            "--server",
+            host,
+            "--port",
+            port,
+            "--from",
+            "alice@example.com",
+            *TO_SWAKS,
+            "--body",
+            body,
+        ],
+        capture_output=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout.decode()
+    assert b"Content-Type" not in ran.stdout  # nothing declared: raw 8-bit text
+    [job] = await wait_for_state(bridge, JobState.SENT)
+    assert (job.text, job.encoding, job.segments) == (body, "GSM-7", 1)
+
+
+async def test_root_at_a_single_label_domain_sends_and_gets_its_notice(tmp_path: Path) -> None:
+    """allowed_senders = ["localhost"]: cron's root@localhost is let in by swaks, its text is
+    sent, and the notice naming its attachment reaches root@localhost through the smarthost:
+    nothing on the way (email-validator included) refuses a domain without a dot."""
+    if shutil.which("swaks") is None:
+        if IN_CI:
+            pytest.fail("swaks is missing: .ci/test installs swaks")
+        pytest.skip("swaks is not installed (apt-get install swaks)")
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4")
+    async with SmtpSink() as sink:
+        smarthost = f'[mail.smtp]\nhost = "127.0.0.1"\nport = {sink.port}\nstarttls = false\n'
+        settings = make_settings(
+            tmp_path,
+            smtp={"allowed_senders": ["localhost"]},
+            mail={"transport": "smtp"},
+            extra=smarthost,
+        )
+        async with Bridge(settings) as bridge:
+            host, port = bridge.smtp_address.split(":")
+            command = ["swaks", "--server", host, "--port", port, "--from", "root@localhost"]
+            command += [*TO_SWAKS, "--body", "Backup failed on buildhost."]
+            command += ["--attach-name", "report.pdf", "--attach", f"@{tmp_path / 'report.pdf'}"]
+            ran = await asyncio.to_thread(subprocess.run, command, capture_output=True, check=False)
+            assert ran.returncode == 0, ran.stdout.decode()
+            assert b"<-  250 2.0.0 Queued 1 text" in ran.stdout
+            [job] = await wait_for_state(bridge, JobState.SENT)
+            [notice] = await sink.wait_for(1)
+    assert (job.author, job.text) == ("root@localhost", "Backup failed on buildhost.")
+    assert notice.rcpt_tos == ("root@localhost",)
+    assert "Not sent: report.pdf." in notice.parsed().get_content()
+
+
+async def test_a_text_with_characters_that_cannot_be_read_is_refused_saying_so(
+    bridge: Bridge,
+) -> None:
+    raw = (
+        b"From: alice@example.com\r\nTo: " + RCPT.encode() + b"\r\nSubject: x\r\n"
+        b"Message-ID: <latin@example.com>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nCaf\xe9 open at 10\r\n"
+    )
+    dialogue = await send(bridge, mail_from="alice@example.com", rcpts=[RCPT], content=raw)
+    assert dialogue.data is not None and dialogue.data[0] == 550, dialogue
+    assert dialogue.data[1].startswith("5.6.0 The text has characters that could not be read")
+    assert await bridge.store.recent_sms(limit=10) == []
+
+
+async def test_attachments_are_named_in_the_reply_and_in_a_notice_to_the_author(
+    bridge: Bridge, tmp_path: Path
+) -> None:
+    msg = message(body="The plans and a photo are attached.")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="plans.pdf")
+    msg.add_attachment(b"\xff\xd8\xff", maintype="image", subtype="jpeg", filename="site.jpg")
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes()
+    )
+    assert dialogue.data is not None and dialogue.data[0] == 250
+    assert dialogue.data[1].endswith("; 2 attachments not sent (a notice names them)")
+    [job] = await wait_for_state(bridge, JobState.SENT)
+    assert job.text == "The plans and a photo are attached."
+    [notice] = await wait_for_maildir(tmp_path / "var" / "mail")
+    assert (notice["To"], notice["In-Reply-To"]) == ("alice@example.com", msg["Message-ID"])
+    body = notice.get_content()
+    assert body.startswith("The attachments of your email were not sent; its text was.")
+    assert "Not sent: plans.pdf, site.jpg." in body
+
+
+async def test_an_email_without_attachments_says_nothing_of_them(
+    bridge: Bridge, tmp_path: Path
+) -> None:
+    msg = message(body="Plain text.")
+    msg.add_alternative("<p>Plain <b>text</b>.</p>", subtype="html")
+    dialogue = await send(
+        bridge, mail_from="alice@example.com", rcpts=[RCPT], content=msg.as_bytes()
+    )
+    assert dialogue.data is not None and "attachment" not in dialogue.data[1]
+    await wait_for_state(bridge, JobState.SENT)
+    assert not (tmp_path / "var" / "mail" / "new").exists() or not list(
+        (tmp_path / "var" / "mail" / "new").iterdir()
+    )
+
+
+async def wait_for_maildir(folder: Path, count: int = 1) -> list[EmailMessage]:
+    for _ in range(100):
+        new = sorted((folder / "new").iterdir()) if (folder / "new").exists() else []
+        if len(new) >= count:
+            parser = BytesParser(policy=policy.default)
+            return [parser.parsebytes(path.read_bytes()) for path in new]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} email(s) in {folder}")
 
 
 async def test_empty_text_is_refused(bridge: Bridge) -> None:

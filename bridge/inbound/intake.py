@@ -36,10 +36,12 @@ from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.verdicts import Decision
 from bridge.clock import Clock
 from bridge.errors import Refused
-from bridge.mail.notices import mailbox_notice, truncation_notice
+from bridge.mail.notices import attachments_notice, mailbox_notice, truncation_notice
 from bridge.mail.transport import NoticeSettings
 from bridge.models import NewMailJob, NewSmsJob, Queued
+from bridge.parsing.attachments import attachment_names
 from bridge.parsing.automatic import automatic_kind
+from bridge.parsing.headers import header_text, message_id
 from bridge.parsing.message import TextOptions, extract_text
 from bridge.parsing.numbers import mask
 from bridge.parsing.slimming import slim
@@ -66,7 +68,7 @@ class InboundEmail:
 
     envelope_from: str
     recipients: tuple[str, ...]
-    content: bytes
+    content: bytes  # as ``slim`` keeps it (the SMTP listener reads it so as it arrives)
     authenticated_as: str | None = None
     source: Source = Source.EMAIL
     envelope: Mapping[str, Decision] = field(default_factory=dict)
@@ -74,10 +76,12 @@ class InboundEmail:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """What became of an email: the jobs stored, and the recipients the chain refused."""
+    """What became of an email: the jobs stored, the recipients the chain refused, and the
+    attachments left behind (the author has a notice naming them)."""
 
     queued: list[Queued]
     refused: list[tuple[str, str]]  # (number, the sentence)
+    attachments: tuple[str, ...] = ()
 
     @property
     def ids(self) -> list[str]:
@@ -117,12 +121,12 @@ class EmailIntake:
 
     async def accept(self, email: InboundEmail) -> Accepted:
         """Store one job per accepted recipient, or raise ``Refused`` if none is."""
-        content = slim(email.content)  # as the SMTP listener already did: the same bytes
+        content = email.content
         msg = _parsed(content)
         author = (email.authenticated_as or email.envelope_from).lower()
         body = self._body(msg)
         message_id, digest = _message_id(msg, content)
-        subject = str(msg.get("Subject", "")).strip()
+        subject = header_text(msg, "Subject")
         decisions = [
             (number, await self._decide(email, author, number, body, subject))
             for number in email.recipients
@@ -133,7 +137,8 @@ class EmailIntake:
             raise Refused(first.code, first.status, first.reason)
         window = self._dedupe if digest else None
         jobs = [_job(d, message_id, window) for _, d in decisions if d.accepted]
-        notices = self._notices_for(jobs, decisions, email.source)
+        attachments = attachment_names(msg)
+        notices = self._notices_for(jobs, decisions, email.source, attachments)
         stored: list[Any] = await self._store.enqueue_sms(jobs, now=self._clock(), notices=notices)
         queued = [q if isinstance(q, Queued) else Queued(q) for q in stored]  # until list[Queued]
         self._queued()
@@ -143,7 +148,7 @@ class EmailIntake:
             " ".join(q.id for q in queued),
             ", ".join(mask(n) for n in email.recipients),
         )
-        return Accepted(queued, [(n, r.reason) for n, r in refused])
+        return Accepted(queued, [(n, r.reason) for n, r in refused], attachments)
 
     async def _decide(
         self, email: InboundEmail, author: str, number: str, body: str, subject: str
@@ -161,16 +166,33 @@ class EmailIntake:
         return extract_text(msg, options=self._options)
 
     def _notices_for(
-        self, jobs: list[NewSmsJob], decisions: list[tuple[str, Decision]], source: Source
+        self,
+        jobs: list[NewSmsJob],
+        decisions: list[tuple[str, Decision]],
+        source: Source,
+        attachments: tuple[str, ...],
     ) -> list[NewMailJob]:
-        """The author's notices: a text cut to fit, and (from SMTP; the mailbox watcher writes
-        its own, with its other problems) the recipients refused."""
+        """The author's notices: a text cut to fit, attachments left behind, and (from SMTP;
+        the mailbox watcher writes its own, with its other problems) the recipients refused."""
         notices = []
         if jobs and jobs[0].author:
             notices += self._truncation_notice(jobs[0], decisions)
+            notices += self._attachments_notice(jobs[0], attachments)
             if source is Source.EMAIL:
                 notices += self._refusal_notice(jobs, decisions)
         return notices
+
+    def _attachments_notice(self, first: NewSmsJob, names: tuple[str, ...]) -> list[NewMailJob]:
+        if not names:
+            return []
+        content = attachments_notice(
+            first,
+            names=names,
+            now=self._clock(),
+            from_address=self._notices.from_address,
+            hostname=self._notices.hostname,
+        )
+        return [NewMailJob(envelope_from="", recipients=(first.author,), content=content)]
 
     def _truncation_notice(
         self, first: NewSmsJob, decisions: list[tuple[str, Decision]]
@@ -239,14 +261,10 @@ def _describe(defect: MessageDefect) -> str:
 
 
 def _message_id(msg: EmailMessage, content: bytes) -> tuple[str, bool]:
-    """The Message-ID, or a digest of the content (and True: it is a digest), so that a
-    redelivery has the same key either way.
-
-    Read raw, unfolded: the header registry's parse of it was a twentieth of the SMTP
-    listener's time, and the ID is only compared, never interpreted.
-    """
-    for name, value in msg.raw_items():
-        if name.lower() == "message-id" and value.strip():
-            return " ".join(value.split()), False
+    """The Message-ID (made storable), or a digest of the content (and True: it is a digest),
+    so that a redelivery has the same key either way."""
+    written = message_id(msg)
+    if written is not None:
+        return written, False
     digest = hashlib.sha256(content).hexdigest()[:32]
     return f"<sha256-{digest}@smsbridge.invalid>", True

@@ -6,7 +6,8 @@ addressing), or to the mailbox with the numbers in a configured header or the su
 
 Each message goes through the same intake as the SMTP listener (parsing, sender checks, loop
 protection, limits), and only after its jobs are committed is it moved to ``SMS/Sent`` (or
-``SMS/Failed``, with a notice to the author saying why). A crash before the move processes
+``SMS/Failed``, with a notice to the author saying why when the author is one of
+``smtp.allowed_senders``; anyone else's is filed unanswered). A crash before the move processes
 the message again at the next start, and the jobs' idempotency keys (Message-ID and number)
 make that harmless: a message is texted once, never skipped. The last processed UID and the
 folder's UIDVALIDITY are stored so that a message that could not be moved is not retried
@@ -41,6 +42,7 @@ from bridge.mail.transport import NoticeSettings
 from bridge.models import NewMailJob
 from bridge.parsing.addresses import matches
 from bridge.parsing.automatic import automatic_kind
+from bridge.parsing.headers import header_text, message_id
 from bridge.parsing.numbers import parse_number
 from bridge.parsing.slimming import slim
 from bridge.settings.mail import MailboxSettings
@@ -68,7 +70,7 @@ def recipients_of(
             for w in re.split(r"[,;]", str(value))
         ]
     if not written:
-        written = _NUMBERISH.findall(str(msg.get("Subject", "")))
+        written = _NUMBERISH.findall(header_text(msg, "Subject"))
     numbers: dict[str, None] = {}
     problems = []
     for item in (w.strip() for w in written if w.strip()):
@@ -222,7 +224,7 @@ class MailboxWatcher(Loop):
             b"",
         )
         sent, problems, msg = await self._text(raw)
-        if problems and msg is not None and automatic_kind(msg) is None:
+        if problems and msg is not None and self._answerable(msg):
             await self._tell(msg, problems, sent)
         target = self._settings.failed_folder if problems else self._settings.sent_folder
         await self._move(client, uid, target)
@@ -230,13 +232,19 @@ class MailboxWatcher(Loop):
             "mailbox %s: message %d: %d text(s) queued, filed in %s", self._key, uid, sent, target
         )
 
+    def _answerable(self, msg: EmailMessage) -> bool:
+        """Whether a notice may go to the From address: written by a person, and one of
+        smtp.allowed_senders. Anyone can write any From, so answering the rest would send
+        the bridge's notices to whoever a spammer named (backscatter)."""
+        return automatic_kind(msg) is None and matches(_author(msg), self._allowed)
+
     async def _text(self, raw: bytes) -> tuple[int, list[str], EmailMessage | None]:
         raw = slim(raw)  # once: intake finds it already slimmed
         try:
             msg = parse_message(raw)
         except Refused as exc:
             return 0, [exc.reason], None
-        author = parseaddr(str(msg.get("From", "")))[1].lower()
+        author = _author(msg)
         if not author or not matches(author, self._allowed):
             return 0, [f"{author or 'the sender'} may not send texts through this bridge."], msg
         numbers, problems = recipients_of(msg, self._settings, region=self._region)
@@ -252,11 +260,11 @@ class MailboxWatcher(Loop):
         return len(accepted.ids), problems + [reason for _, reason in accepted.refused], msg
 
     async def _tell(self, msg: EmailMessage, problems: list[str], sent: int) -> None:
-        author = parseaddr(str(msg.get("From", "")))[1]
+        author = _author(msg)
         content = mailbox_notice(
             author=author,
-            subject=str(msg.get("Subject", "")),
-            message_id=str(msg.get("Message-ID", "")),
+            subject=header_text(msg, "Subject"),
+            message_id=message_id(msg) or "",
             problems=problems,
             sent=sent,
             now=self._clock(),
@@ -304,6 +312,11 @@ class MailboxWatcher(Loop):
             OSError, TimeoutError, aioimaplib.Abort, aioimaplib.CommandTimeout
         ):
             await asyncio.wait_for(client.logout(), timeout=5)
+
+
+def _author(msg: EmailMessage) -> str:
+    """The address in the From header, lower-cased ("" when there is none)."""
+    return parseaddr(header_text(msg, "From"))[1].lower()
 
 
 async def _access_token(settings: MailboxSettings) -> str:

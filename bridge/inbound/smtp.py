@@ -9,7 +9,6 @@ intake and answers 250 only once every job is durably stored. Any unexpected err
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import ssl
 from typing import Any
@@ -21,9 +20,11 @@ from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
 from bridge.errors import InvalidNumber, Refused
 from bridge.inbound.intake import Accepted, EmailIntake, InboundEmail
+from bridge.inbound.networks import Networks
+from bridge.inbound.smtp_limits import ConnectionLimits, raise_file_limit
 from bridge.inbound.smtp_protocol import BridgeEnvelope, BridgeSMTP
 from bridge.inbound.smtp_users import UserTable
-from bridge.parsing.addresses import domain_of, matches
+from bridge.parsing.addresses import domain_of, malformed, matches
 from bridge.parsing.numbers import parse_number
 from bridge.settings.smtp import SmtpSettings
 
@@ -45,6 +46,7 @@ class SmtpHandler:
         self._intake = intake
         self._gate = gate
         self._clock = clock
+        self._trusted = Networks(settings.trusted_networks)
 
     def __dir__(self) -> list[str]:
         """The hooks: all aiosmtpd's constructor looks for in ``dir(handler)``, for every
@@ -71,12 +73,15 @@ class SmtpHandler:
     def _sender_refusal(self, session: Session, address: str) -> str | None:
         if address in ("", "<>"):
             return "550 5.7.1 Bounces and delivery reports are never sent as texts."
+        if malformed(address):
+            return (
+                "553 5.1.7 The sender address has a character no address may have (a control"
+                " character, or bytes that are not UTF-8)."
+            )
         if session.authenticated:
             return None
         peer = session.peer[0] if isinstance(session.peer, tuple) else ""
-        if matches(address, self._settings.allowed_senders) and peer_trusted(
-            peer, networks=self._settings.trusted_networks
-        ):
+        if matches(address, self._settings.allowed_senders) and peer in self._trusted:
             return None
         return (
             f"550 5.7.1 {address} may not send texts through this bridge. Ask your administrator"
@@ -173,11 +178,7 @@ def _author(session: Session, envelope: Envelope) -> str:
 
 def peer_trusted(host: str, *, networks: tuple[str, ...]) -> bool:
     """True if the client's IP address lies in one of the trusted networks."""
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)
+    return host in Networks(networks)
 
 
 def _queued_reply(accepted: Accepted) -> str:
@@ -188,7 +189,17 @@ def _queued_reply(accepted: Accepted) -> str:
     if accepted.all_merged:
         return f"250 2.0.0 Already queued: this email was received before, as {shown}{more}"
     refused = f"; {len(accepted.refused)} refused (a notice follows)" if accepted.refused else ""
-    return f"250 2.0.0 Queued {len(ids)} {noun} as {shown}{more}{refused}"
+    return f"250 2.0.0 Queued {len(ids)} {noun} as {shown}{more}{refused}{_left(accepted)}"
+
+
+def _left(accepted: Accepted) -> str:
+    """What the reply says of attachments left behind: how many; the notice names them."""
+    count = len(accepted.attachments)
+    if not count:
+        return ""
+    noun = "attachment" if count == 1 else "attachments"
+    pronoun = "it" if count == 1 else "them"
+    return f"; {count} {noun} not sent (a notice names {pronoun})"
 
 
 class _Authenticator:
@@ -225,10 +236,20 @@ async def start_smtp_server(
     authenticator = _Authenticator(users) if users is not None else None
     excluded = [] if authenticator is not None else ["LOGIN", "PLAIN"]
     loop = asyncio.get_running_loop()
+    limits = ConnectionLimits(
+        total=settings.max_connections,
+        per_client=settings.max_connections_per_client,
+        trusted_reserve=settings.trusted_reserve,
+        trusted=Networks(settings.trusted_networks),
+    )
+    raise_file_limit(settings.max_connections)
 
     def factory() -> SMTP:
         return BridgeSMTP(
             handler,
+            limits=limits,
+            timeout=settings.command_timeout_seconds,
+            data_timeout=settings.data_timeout_seconds,
             data_size_limit=settings.max_message_size,
             enable_SMTPUTF8=True,
             hostname=settings.hostname,

@@ -7,6 +7,13 @@ the reader's buffer, split into lines, un-dot-stuffed (RFC 5321 section 4.5.2) a
 ``Slimmer``, which drops long base64 runs as they arrive. What the email costs is then about
 what is kept (its headers, text and the first 64 KB of each attachment), whatever was sent.
 
+Line ends are Postfix's ``smtpd_forbid_bare_newline = normalize``: a script that hands
+``msg.as_bytes()`` to smtplib sends lines ended by LF alone, and such an LF ends a line as CRLF
+does. Only ``<CRLF>.<CRLF>`` ends the data: a relay in front of the bridge ends it there and
+nowhere else, so ending it at ``<LF>.<LF>`` (or any other mix) would read the rest of that
+email as commands from the relay's trusted address ("SMTP smuggling"). The lines are split on
+CRLF, which finds the end exactly as before; only a piece that holds a bare LF is split again.
+
 The limits are aiosmtpd's: over ``size_limit`` bytes the email is answered ``552``, and a line
 over ``line_limit`` bytes ``500``, each with a sentence the author can act on; either way the
 rest is read and discarded, so the session stays in step with the client.
@@ -16,18 +23,23 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, AnyStr, ClassVar
 
 from aiosmtpd.smtp import SMTP, Envelope
 
 from bridge.chain.verdicts import Decision
+from bridge.inbound.smtp_limits import ConnectionLimits
 from bridge.parsing.slimming import Slimmer
 
 __all__ = ["BridgeEnvelope", "BridgeSMTP", "DataOutcome", "receive_data"]
 
+log = logging.getLogger(__name__)
+
 _MAYBE_END = b".\r\n"  # every end of data ("<CRLF>.<CRLF>") ends with this
+_THEIR_SIZE_REFUSAL = "552 Error: message size exceeds fixed maximum message size"
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _PLAIN_ADDRESS = re.compile(
     rf"\s*<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>(?:\s+(?=[^\s(])|\s*$)"
@@ -58,7 +70,11 @@ class DataOutcome(enum.Enum):
 
 @dataclass(slots=True)
 class _Lines:
-    """Splits pieces of the stream into lines; knows when the lone ``.`` line arrives."""
+    """Splits pieces of the stream into lines; knows when the lone ``.`` line arrives.
+
+    ``partial`` is the line still arriving. ``after_crlf`` says whether it began right after a
+    CRLF (or at the start of the data): only then may it be the end of data.
+    """
 
     size_limit: int | None
     line_limit: int
@@ -66,6 +82,7 @@ class _Lines:
     outcome: DataOutcome = DataOutcome.RECEIVED
     partial: bytes = b""
     partial_too_long: bool = False
+    after_crlf: bool = True
     size: int = 0
 
     def feed(self, piece: bytes) -> bool:
@@ -73,16 +90,39 @@ class _Lines:
         self.size += len(piece)
         if self.size_limit and self.size > self.size_limit + len(_MAYBE_END):
             self.outcome = DataOutcome.TOO_BIG
-        lines = (self.partial + piece).split(b"\r\n")
+        data = self.partial + piece
+        lines = data.split(b"\r\n")
         self.partial = lines.pop()
+        if data.count(b"\n") != len(lines) or not self.after_crlf:  # an LF without its CR
+            return self._bare(lines)
         for line in lines:
             if line == b"." and not self.partial_too_long:
                 return True
             self._line(line)
+        self._check_partial()
+        return False
+
+    def _bare(self, lines: list[bytes]) -> bool:
+        """``feed`` for lines some of which hold LFs ending lines of their own, or whose
+        first line continues one that began after such an LF."""
+        for line in lines:
+            if line == b"." and self.after_crlf and not self.partial_too_long:
+                return True
+            for part in line.split(b"\n"):
+                self._line(part)
+            self.after_crlf = True
+        if b"\n" in self.partial:
+            ended, _, self.partial = self.partial.rpartition(b"\n")
+            for part in ended.split(b"\n"):
+                self._line(part)
+            self.after_crlf = False
+        self._check_partial()
+        return False
+
+    def _check_partial(self) -> None:
         if len(self.partial) > self.line_limit:
             self.partial, self.partial_too_long = self.partial[-1:], True  # may be a CR
             self._refuse(DataOutcome.LINE_TOO_LONG)
-        return False
 
     def _line(self, line: bytes) -> None:
         if self.partial_too_long or len(line) + 2 > self.line_limit:
@@ -135,23 +175,89 @@ class BridgeSMTP(SMTP):
     of every MAIL and RCPT address with the email package's header parser (a fast path for
     plain addresses). The content is always bytes: ``decode_data`` is not supported.
 
+    It also counts connections against ``limits`` (``smtp_limits.py``), greeting one over a
+    limit with ``421 4.7.0`` instead of ``220``, and closes an idle client with ``421 4.4.2``:
+    after ``timeout`` seconds of silence between commands, ``data_timeout`` within ``DATA``.
+
     Everything else is aiosmtpd's. The overrides use its internals (``_reader``, ``_getaddr``,
-    ``_call_handler_hook``, ``_create_envelope``), which is why pyproject pins aiosmtpd below
-    1.5; ``tests/test_smtp_listener.py`` and ``tests/test_smtp_data.py`` cover the dialogue.
+    ``_call_handler_hook``, ``_create_envelope``, ``_handle_client``, ``_reset_timeout``,
+    ``_timeout_cb``), which is why pyproject pins aiosmtpd below 1.5;
+    ``tests/test_smtp_listener.py``, ``tests/test_smtp_data.py`` and
+    ``tests/test_smtp_limits.py`` cover the dialogue.
     """
 
     _dir: ClassVar[list[str] | None] = None
     _in_data = False
+    _host: str | None = None  # the client's address, while ``limits`` counts the connection
+    _refusal: str | None = None  # why the connection is refused, when it is
+
+    def __init__(
+        self,
+        handler: object,
+        *,
+        limits: ConnectionLimits | None = None,
+        data_timeout: float | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(handler, **options)
+        self._limits = limits
+        self._data_timeout = data_timeout or self._timeout_duration
 
     def _create_envelope(self) -> Envelope:
         return BridgeEnvelope()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Count the connection (not again when STARTTLS hands over the TLS transport)."""
+        if self._limits is not None and self.transport is None:
+            peer = transport.get_extra_info("peername")
+            host = str(peer[0]) if isinstance(peer, tuple) else ""
+            self._refusal = self._limits.admit(host)
+            self._host = host if self._refusal is None else None
+            if self._refusal is not None:
+                log.info("refused a connection from %s: %s", host, self._refusal)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._limits is not None and self._host is not None:
+            self._limits.release(self._host)
+            self._host = None
+        super().connection_lost(error)
+
+    async def _handle_client(self) -> None:
+        if self._refusal is None:
+            await super()._handle_client()
+            return
+        await self.push(f"421 4.7.0 {self.hostname} {self._refusal}")
+        self._writer.close()
+
+    def _timeout_cb(self) -> None:
+        """Close an idle client, saying why first, as Postfix does."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        log.info("closed an idle connection from %s", self._peer_host())
+        idle = f"421 4.4.2 {self.hostname} The connection was idle too long; closing it.\r\n"
+        self._writer.write(idle.encode())
+        self.transport.close()
+
+    def _peer_host(self) -> str:
+        peer = self.session.peer if self.session is not None else None
+        return str(peer[0]) if isinstance(peer, tuple) else "?"
 
     def data_received(self, data: bytes) -> None:
         """During ``DATA`` every arrival restarts the session's timer: the timeout is for a
         client gone quiet (as Postfix's is), not for a large email on a slow line."""
         if self._in_data:
-            self._reset_timeout()
+            self._reset_timeout(self._data_timeout)
         super().data_received(data)
+
+    async def push(self, status: AnyStr) -> None:
+        """aiosmtpd's reply, except its refusal of a ``MAIL FROM ... SIZE=`` over the limit,
+        which says what ``DATA`` says of an email that large (rather than copying its parse of
+        MAIL's parameters to refuse first)."""
+        if status == _THEIR_SIZE_REFUSAL:
+            await super().push(DataOutcome.TOO_BIG.refusal(self.data_size_limit))
+        else:
+            await super().push(status)
 
     def __dir__(self) -> list[str]:
         """Only the ``auth_*`` and ``smtp_*`` methods: what aiosmtpd's constructor looks for in
@@ -190,6 +296,7 @@ class BridgeSMTP(SMTP):
             await self.push("501 5.5.4 Syntax: DATA")
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
+        self._reset_timeout(self._data_timeout)
         try:
             self._in_data = True
             outcome, content = await receive_data(
@@ -206,4 +313,5 @@ class BridgeSMTP(SMTP):
         else:
             status = outcome.refusal(self.data_size_limit)
         self.envelope = self._create_envelope()  # what aiosmtpd's _set_post_data_state does
+        self._reset_timeout()  # waiting for a command again
         await self.push(status)

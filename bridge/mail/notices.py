@@ -21,7 +21,13 @@ from email.utils import format_datetime, make_msgid
 
 from bridge.models import NewSmsJob, SmsJob
 
-__all__ = ["advice_for", "failure_notice", "mailbox_notice", "truncation_notice"]
+__all__ = [
+    "advice_for",
+    "attachments_notice",
+    "failure_notice",
+    "mailbox_notice",
+    "truncation_notice",
+]
 
 DISPLAY_NAME = "SMS Bridge"
 EXCERPT_CHARS = 160
@@ -150,6 +156,30 @@ def mailbox_notice(
         to_number="",
         subject=subject,
         message_id=message_id,
+        headline=headline,
+        body=_join(paragraphs),
+    )
+    return _compose(notice, from_address=from_address, now=now, hostname=hostname)
+
+
+def attachments_notice(
+    job: NewSmsJob, *, names: tuple[str, ...], now: datetime, from_address: str, hostname: str
+) -> bytes:
+    """The email telling the author that their email's attachments were not sent, by name."""
+    headline = "The attachments of your email were not sent; its text was."
+    paragraphs = [
+        headline,
+        f"Why: a text message carries words only. Not sent: {', '.join(names)}.",
+        "What you can do: if the recipient needs them, send them another way, or put a link"
+        " to them in the text.",
+        f"Reference for support: your email {job.message_id}, at {_utc(now)}.",
+        "This message was sent automatically by the SMS bridge.",
+    ]
+    notice = _Notice(
+        author=job.author,
+        to_number=job.to_number,
+        subject=job.subject,
+        message_id=job.message_id,
         headline=headline,
         body=_join(paragraphs),
     )

@@ -9,9 +9,14 @@ ignores case.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
-__all__ = ["best_match", "domain_of", "matches"]
+__all__ = ["best_match", "domain_of", "malformed", "matches"]
+
+# A control character, or a byte that was not UTF-8 (a lone surrogate, as aiosmtpd decodes
+# a command's argument): in no address (RFC 5321, RFC 6531), and in no store either.
+_MALFORMED = re.compile("[\x00-\x1f\x7f-\x9f\udc80-\udcff]")
 
 
 def domain_of(address: str) -> str:
@@ -37,3 +42,8 @@ def best_match(address: str, patterns: Iterable[str]) -> str | None:
 def matches(address: str, patterns: Iterable[str]) -> bool:
     """True if one of ``patterns`` names the address, its domain or a parent domain."""
     return bool(address) and best_match(address, patterns) is not None
+
+
+def malformed(address: str) -> bool:
+    """True if ``address`` holds a character no address may hold."""
+    return _MALFORMED.search(address) is not None

@@ -6,8 +6,9 @@ author's new message is removed in this order: everything after the admin's end 
 quoted reply and sign-offs (``reply.py``), the admin's disclaimer patterns (a match and all
 after it). Whitespace is then normalised, since every character costs in an SMS.
 
-Charsets are decoded forgivingly: a text in a mislabelled charset is still worth sending,
-and one odd character is better than a refusal.
+Charsets are ``charsets.py``'s: undeclared 8-bit text is UTF-8 when it decodes, else
+Windows-1252; a declared charset is believed, and bytes that do not fit it stay replacement
+characters, which the chain's content rule refuses with a sentence for the author.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from typing import Literal
 
+from bridge.parsing.charsets import decode_declared
+from bridge.parsing.headers import header_text
 from bridge.parsing.html import html_to_text
 from bridge.parsing.reply import visible_reply
 
@@ -54,14 +57,12 @@ def normalise(text: str) -> str:
 
 
 def _decoded(part: Message) -> str:
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-    except (LookupError, UnicodeError, AssertionError):
-        content = None
-    if isinstance(content, str):
-        return content
+    """The part's text (its transfer encoding undone) in its charset, by ``charsets.py``'s
+    rules rather than the email package's, which decodes undeclared 8-bit text as ASCII."""
     payload = part.get_payload(decode=True)
-    return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    if not isinstance(payload, bytes):
+        return ""
+    return decode_declared(payload, part.get_content_charset())
 
 
 def _unflowed(text: str, part: Message) -> str:
@@ -93,7 +94,7 @@ def _without_disclaimers(text: str, patterns: tuple[str, ...]) -> str:
 
 
 def _with_subject(text: str, msg: EmailMessage, options: TextOptions) -> str:
-    subject = " ".join(str(msg.get("Subject", "")).split())
+    subject = header_text(msg, "Subject")
     if options.subject != "prepend" or not subject:
         return text
     return f"{subject}\n{text}" if text else subject

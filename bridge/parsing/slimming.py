@@ -8,7 +8,8 @@ decodes, and a text part sent as base64 keeps its beginning.
 
 ``Slimmer`` takes lines as they arrive (the SMTP listener feeds it during ``DATA``), so the
 memory an email costs is what is kept, not what was sent. ``slim`` does the same to an email
-already in memory (the mailbox watcher's), so both edges keep exactly the same bytes.
+already in memory (the mailbox watcher's), so both edges keep exactly the same bytes, line
+ends included: a line ended by LF alone is written back with CRLF, as the listener does.
 Cutting is idempotent: slimming a slimmed email changes nothing.
 """
 
@@ -74,11 +75,13 @@ class Slimmer:
 
 
 def slim(content: bytes) -> bytes:
-    """``content`` with every long base64 run cut (unchanged when it is too short to have one).
+    """``content`` as the SMTP listener keeps it: every line ended by CRLF (an LF alone ends a
+    line too, and a last line without an end gets one), every long base64 run cut.
 
-    Line ends become CRLF, as on the wire; a last line without one gets one.
+    Returned as it is when there is nothing to do: no run can need cutting in ``KEPT`` bytes,
+    so a short email whose lines all end in CRLF (the usual case) costs two scans.
     """
-    if len(content) <= 4 * KEPT:
+    if len(content) <= KEPT and _crlf_only(content):
         return content
     slimmer = Slimmer()
     lines = content.split(b"\n")
@@ -87,3 +90,9 @@ def slim(content: bytes) -> bytes:
     for line in lines:
         slimmer.add(line[:-1] if line.endswith(b"\r") else line)
     return slimmer.content()
+
+
+def _crlf_only(content: bytes) -> bool:
+    """Every line, the last one too, ends in CRLF (an empty content has no lines)."""
+    ended = not content or content.endswith(b"\r\n")
+    return ended and content.count(b"\n") == content.count(b"\r\n")

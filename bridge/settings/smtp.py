@@ -42,6 +42,26 @@ class SmtpSettings(Section):
     )
     allowed_senders: tuple[str, ...] = ()
     trusted_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    max_connections: int = Field(
+        default=1000, ge=1, description="Open SMTP connections from all clients together."
+    )
+    max_connections_per_client: int = Field(
+        default=50,
+        ge=1,
+        description="Open connections from one address outside trusted_networks (Postfix's"
+        " default); trusted networks are exempt.",
+    )
+    trusted_reserve: int = Field(
+        default=100,
+        ge=0,
+        description="Of max_connections, this many are only for clients in trusted_networks.",
+    )
+    command_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="A client silent this long between commands is closed."
+    )
+    data_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="A client silent this long within DATA is closed."
+    )
     tls_cert: LocalPath | None = None
     tls_key: LocalPath | None = None
     auth: SmtpAuthSettings = SmtpAuthSettings()
@@ -59,6 +79,15 @@ class SmtpSettings(Section):
         return value.upper()
 
     _networks = field_validator("trusted_networks")(classmethod(lambda cls, v: check_networks(v)))
+
+    @model_validator(mode="after")
+    def _reserve_fits(self) -> SmtpSettings:
+        if self.trusted_reserve >= self.max_connections:
+            raise ValueError(
+                "trusted_reserve must be less than max_connections: untrusted clients need"
+                " some connections too"
+            )
+        return self
 
     @model_validator(mode="after")
     def _tls_pair(self) -> SmtpSettings:
