@@ -6,9 +6,9 @@ import pytest
 
 from bridge.chain.sender import sender_for
 from bridge.inbound.intake import parse_message
-from bridge.inbound.smtp import peer_trusted
 from bridge.parsing.addresses import matches
 from bridge.parsing.automatic import automatic_kind
+from bridge.parsing.networks import Networks
 from bridge.settings.text import SenderRule, SendersSettings
 
 ALLOWED = ("example.com", "boss@example.org")
@@ -35,7 +35,7 @@ def test_allow_list_by_address_and_domain(address: str, ok: bool) -> None:
     ("host", "ok"), [("127.0.0.1", True), ("::1", True), ("192.0.2.10", False), ("bogus", False)]
 )
 def test_trusted_networks(host: str, ok: bool) -> None:
-    assert peer_trusted(host, networks=("127.0.0.0/8", "::1/128")) is ok
+    assert (host in Networks(("127.0.0.0/8", "::1/128"))) is ok
 
 
 SENDERS = SendersSettings(

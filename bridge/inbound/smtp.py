@@ -20,15 +20,15 @@ from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
 from bridge.errors import InvalidNumber, Refused
 from bridge.inbound.intake import Accepted, EmailIntake, InboundEmail
-from bridge.inbound.networks import Networks
 from bridge.inbound.smtp_limits import ConnectionLimits, raise_file_limit
 from bridge.inbound.smtp_protocol import BridgeEnvelope, BridgeSMTP
 from bridge.inbound.smtp_users import UserTable
 from bridge.parsing.addresses import domain_of, malformed, matches
+from bridge.parsing.networks import Networks
 from bridge.parsing.numbers import parse_number
 from bridge.settings.smtp import SmtpSettings
 
-__all__ = ["SmtpHandler", "peer_trusted", "start_smtp_server"]
+__all__ = ["SmtpHandler", "start_smtp_server"]
 
 log = logging.getLogger(__name__)
 
@@ -174,11 +174,6 @@ def _author(session: Session, envelope: Envelope) -> str:
     """Who wrote it: the login when there is one, else the envelope sender."""
     login = session.auth_data if session.authenticated else None
     return (login if isinstance(login, str) else envelope.mail_from or "").lower()
-
-
-def peer_trusted(host: str, *, networks: tuple[str, ...]) -> bool:
-    """True if the client's IP address lies in one of the trusted networks."""
-    return host in Networks(networks)
 
 
 def _queued_reply(accepted: Accepted) -> str:

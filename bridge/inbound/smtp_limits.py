@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import resource
 
-from bridge.inbound.networks import Networks
+from bridge.parsing.networks import Networks
 
 __all__ = ["ConnectionLimits", "raise_file_limit"]
 

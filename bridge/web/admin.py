@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from starlette.routing import Route
 
 from bridge.errors import InvalidNumber
 from bridge.models import RuleHit
+from bridge.parsing.networks import Networks
 from bridge.parsing.numbers import mask
 from bridge.routing.explain import explain_inbound
 from bridge.settings.root import Settings
@@ -83,15 +83,11 @@ def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Rout
     """The routes, given a way to read the settings in use (they change on reload)."""
     admin = settings().admin
     password = admin.password.get_secret_value() if admin.password else ""
-    networks = [ipaddress.ip_network(n, strict=False) for n in admin.allowed_networks]
+    networks = Networks(admin.allowed_networks)
     sessions = _Sessions(admin.session_minutes)
 
     def allowed(request: Request) -> bool:
-        try:
-            client = ipaddress.ip_address(request.client.host if request.client else "")
-        except ValueError:
-            return False
-        return any(client in network for network in networks)
+        return (request.client.host if request.client else "") in networks
 
     async def page(request: Request) -> Response:
         if not allowed(request):
