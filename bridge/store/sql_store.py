@@ -25,6 +25,7 @@ from bridge.models import (
 from bridge.store import ops, ops_limits
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import HeldLock, InboundContext, QueueCounts
+from bridge.store.queries import Q, Query
 from bridge.store.rows import dt, inbound_row, mail_row, record_row, sms_row, ts
 from bridge.store.statements import Op, all_rows, count, one_row
 
@@ -33,17 +34,17 @@ __all__ = ["SqlStore"]
 T = TypeVar("T")
 
 
-def _rows(text: str, *args: Any) -> Op[list[Any]]:
-    rows: list[Any] = yield all_rows(text, *args)
+def _rows(query: Query, *args: Any) -> Op[list[Any]]:
+    rows: list[Any] = yield all_rows(query, *args)
     return rows
 
 
-def _row(text: str, *args: Any) -> Op[Any]:
-    return (yield one_row(text, *args))
+def _row(query: Query, *args: Any) -> Op[Any]:
+    return (yield one_row(query, *args))
 
 
-def _changed(text: str, *args: Any) -> Op[int]:
-    changed: int = yield count(text, *args)
+def _changed(query: Query, *args: Any) -> Op[int]:
+    changed: int = yield count(query, *args)
     return changed
 
 
@@ -88,7 +89,7 @@ class SqlStore:
     async def claim_sms(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[SmsJob]:
-        rows = await self._do(ops.claim("sms_jobs", ts(now), limit, lease_seconds, owner))
+        rows = await self._do(ops.claim(Q.claim_sms, ts(now), limit, lease_seconds, owner))
         return [sms_row(row) for row in rows]
 
     async def sms_sent(
@@ -144,7 +145,7 @@ class SqlStore:
     async def claim_mail(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[MailJob]:
-        rows = await self._do(ops.claim("mail_jobs", ts(now), limit, lease_seconds, owner))
+        rows = await self._do(ops.claim(Q.claim_mail, ts(now), limit, lease_seconds, owner))
         return [mail_row(row) for row in rows]
 
     async def mail_sent(self, job_id: str, *, now: datetime) -> None:
@@ -166,23 +167,15 @@ class SqlStore:
         return await self._do(ops.purge(ts(before)))
 
     async def recent_sms(self, *, limit: int) -> list[SmsJob]:
-        rows = await self._do(
-            _rows("SELECT * FROM sms_jobs ORDER BY created_at DESC, id DESC LIMIT ?", limit)
-        )
+        rows = await self._do(_rows(Q.recent_sms, limit))
         return [sms_row(row) for row in rows]
 
     async def get_sms(self, job_id: str) -> SmsJob | None:
-        row = await self._do(_row("SELECT * FROM sms_jobs WHERE id = ?", job_id))
+        row = await self._do(_row(Q.get_sms, job_id))
         return None if row is None else sms_row(row)
 
     async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None:
-        row = await self._do(
-            _row(
-                "SELECT * FROM sms_jobs WHERE provider = ? AND provider_message_id = ?",
-                provider,
-                provider_message_id,
-            )
-        )
+        row = await self._do(_row(Q.find_sms, provider, provider_message_id))
         return None if row is None else sms_row(row)
 
     async def counts(self) -> QueueCounts:
@@ -197,7 +190,7 @@ class SqlStore:
     async def claim_inbound(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[InboundJob]:
-        rows = await self._do(ops.claim("inbound_sms", ts(now), limit, lease_seconds, owner))
+        rows = await self._do(ops.claim(Q.claim_inbound, ts(now), limit, lease_seconds, owner))
         return [inbound_row(row) for row in rows]
 
     async def inbound_context(self, *, customer: str, reply_number: str) -> InboundContext:
@@ -209,21 +202,11 @@ class SqlStore:
         return await self._do(_routed(job, outcome, ts(now)))
 
     async def recent_inbound(self, *, limit: int) -> list[InboundRecord]:
-        rows = await self._do(
-            _rows("SELECT * FROM inbound_sms ORDER BY created_at DESC, id DESC LIMIT ?", limit)
-        )
+        rows = await self._do(_rows(Q.recent_inbound, limit))
         return [record_row(row) for row in rows]
 
     async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None:
-        await self._do(
-            _changed(
-                "UPDATE inbound_sms SET state = 'queued', next_attempt_at = ?, lease_until = NULL,"
-                " lease_owner = NULL, updated_at = ? WHERE id = ?",
-                ts(at),
-                ts(now),
-                job_id,
-            )
-        )
+        await self._do(_changed(Q.inbound_retry, ts(at), ts(now), job_id))
 
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None:
         found = await self.inbound_context(customer=customer, reply_number=reply_number)
@@ -237,13 +220,7 @@ class SqlStore:
         )
 
     async def watch_cursor(self, *, provider: str, reply_number: str) -> datetime | None:
-        row = await self._do(
-            _row(
-                "SELECT seen_until FROM watch_cursors WHERE provider = ? AND reply_number = ?",
-                provider,
-                reply_number,
-            )
-        )
+        row = await self._do(_row(Q.watch_cursor, provider, reply_number))
         return dt(row["seen_until"]) if row else None
 
     async def set_watch_cursor(
@@ -257,9 +234,7 @@ class SqlStore:
         return await self._do(ops_limits.take_tokens(limits, ts(now)))
 
     async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None:
-        row = await self._do(
-            _row("SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE mailbox = ?", mailbox)
-        )
+        row = await self._do(_row(Q.mailbox_cursor, mailbox))
         return (int(row["uidvalidity"]), int(row["last_uid"])) if row else None
 
     async def set_mailbox_cursor(self, mailbox: str, *, uidvalidity: int, last_uid: int) -> None:

@@ -5,9 +5,10 @@ one's result: a row count, one row or all rows. ``run_sqlite`` drives it synchro
 SQLite writer thread (inside that backend's group commit); ``run_postgres`` drives it with
 asyncpg inside one PostgreSQL transaction. So the decisions (what to insert, when a job may
 move, what a duplicate means) exist once, and each backend only says how to talk to its
-database. Statements use ``?`` placeholders; a statement whose PostgreSQL form must differ
-(claiming with ``FOR UPDATE SKIP LOCKED``) carries that form as ``postgres``. Rows are read by
-column name, which ``sqlite3.Row`` and ``asyncpg.Record`` both allow.
+database. The statements are named in ``bridge/store/queries`` (a ``Query``, with its
+PostgreSQL form when that must differ); a plain string is taken as it is. They use ``?``
+placeholders. Rows are read by column name, which ``sqlite3.Row`` and ``asyncpg.Record`` both
+allow.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any, Literal, TypeAlias, TypeVar
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+
+from bridge.store.queries import Query
 
 __all__ = [
     "Op",
@@ -49,18 +52,26 @@ Op = Generator[Sql, Any, T]
 PgConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 
-def count(text: str, *args: Any, postgres: str | None = None, alone: bool = False) -> Sql:
+def _sql(
+    statement: Query | str, args: tuple[Any, ...], want: Literal["count", "one", "all"], alone: bool
+) -> Sql:
+    if isinstance(statement, str):
+        return Sql(statement, args, want, None, alone)
+    return Sql(statement.text, args, want, statement.postgres, alone)
+
+
+def count(statement: Query | str, *args: Any, alone: bool = False) -> Sql:
     """A statement whose result is the number of rows it changed. ``alone``: it is the whole
     operation, so one statement's own atomicity is enough (no BEGIN and COMMIT round trips)."""
-    return Sql(text, args, "count", postgres, alone)
+    return _sql(statement, args, "count", alone)
 
 
-def one_row(text: str, *args: Any, postgres: str | None = None) -> Sql:
-    return Sql(text, args, "one", postgres)
+def one_row(statement: Query | str, *args: Any) -> Sql:
+    return _sql(statement, args, "one", False)
 
 
-def all_rows(text: str, *args: Any, postgres: str | None = None, alone: bool = False) -> Sql:
-    return Sql(text, args, "all", postgres, alone)
+def all_rows(statement: Query | str, *args: Any, alone: bool = False) -> Sql:
+    return _sql(statement, args, "all", alone)
 
 
 def run_sqlite(conn: sqlite3.Connection, op: Op[T]) -> T:
