@@ -30,8 +30,7 @@ from bridge.parsing.fitting import TooLong
 from bridge.providers.checks import provider_warnings
 from bridge.routes_cli import check_report, explain, format_inbox
 from bridge.store.factory import open_store
-from bridge.store.postgres import SchemaTooOld
-from bridge.store.sqlite import SchemaTooNew
+from bridge.store.migrations import SchemaTooNew, SchemaTooOld
 
 __all__ = ["main"]
 

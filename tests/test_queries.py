@@ -10,9 +10,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bridge.store.migrations import migrate_sqlite
 from bridge.store.postgres import PostgresStore
 from bridge.store.queries import Q, Query, paired, parse
-from bridge.store.sqlite import migrate
 from bridge.store.sqlite_writer import connect
 from bridge.store.statements import postgres_text
 from tests.conftest import postgres_schema
@@ -64,7 +64,7 @@ def test_every_named_statement_is_used_by_the_store() -> None:
 
 def test_every_statement_compiles_on_sqlite(tmp_path: Path) -> None:
     conn = connect(tmp_path / "bridge.db")
-    migrate(conn)
+    migrate_sqlite(conn)
     for name in Q.names():
         query = getattr(Q, name)
         try:

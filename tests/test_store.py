@@ -12,7 +12,8 @@ import pytest
 
 from bridge.models import InboundOutcome, InboundSms, JobState, NewMailJob, NewSmsJob, SendResult
 from bridge.store.base import Store
-from bridge.store.sqlite import SCHEMA_VERSION, SchemaTooNew, SqliteStore
+from bridge.store.migrations import SCHEMA_VERSION, SchemaTooNew
+from bridge.store.sqlite import SqliteStore
 from bridge.store.statements import Op, count
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
