@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from bridge.store.base import Store
+from bridge.store.base import ClusterLocks
 
 __all__ = ["OncePerCluster", "Worker"]
 
@@ -36,7 +36,7 @@ class OncePerCluster:
     def __init__(
         self,
         *,
-        store: Store,
+        store: ClusterLocks,
         name: str,
         make: Callable[[], Worker],
         retry_seconds: float = 5.0,

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from bridge.store.base import Store
+    from bridge.store.base import RateBuckets
 
 __all__ = ["Bucket", "Limiter", "RateLimiter", "SharedRateLimiter"]
 
@@ -74,7 +74,7 @@ class RateLimiter:
 class SharedRateLimiter:
     """The same limits, with the buckets in the store that every bridge uses."""
 
-    def __init__(self, limits: dict[str, tuple[float, int]], store: Store) -> None:
+    def __init__(self, limits: dict[str, tuple[float, int]], store: RateBuckets) -> None:
         self._limits = limits
         self._store = store
 

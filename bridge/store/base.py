@@ -1,7 +1,10 @@
 """The store interface: everything that must survive a crash goes through here.
 
-Callers (the intake, the workers, the CLI) see only this protocol, so a PostgreSQL backend can
-be added without touching them. Times are timezone-aware datetimes; the store decides how to
+Callers (the intake, the workers, the CLI) see only these protocols, so either backend serves
+them unchanged. ``Store`` is every role together, and what ``open_store`` returns; a
+component that needs one part of it (the rate limiter its buckets, the clean-up its purge)
+may ask for that role alone (``RateBuckets``, ``Upkeep``), which says what it may touch and
+lets a test hand it a small fake. Times are timezone-aware datetimes; the store decides how to
 keep them.
 """
 
@@ -26,7 +29,21 @@ from bridge.models import (
     SmsJob,
 )
 
-__all__ = ["HeldLock", "InboundContext", "QueueCounts", "Store"]
+__all__ = [
+    "ClusterLocks",
+    "Cursors",
+    "Health",
+    "HeldLock",
+    "InboundContext",
+    "InboundLog",
+    "MailQueue",
+    "QueueCounts",
+    "RateBuckets",
+    "SmsQueue",
+    "Store",
+    "Suppressions",
+    "Upkeep",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,26 +77,8 @@ class HeldLock(Protocol):
     async def release(self) -> None: ...
 
 
-class Store(Protocol):
-    """Durable jobs with leases. Every method commits before it returns."""
-
-    # True when this process alone uses the database, so leases left at start are its own.
-    exclusive: bool
-
-    async def try_lock(self, name: str) -> HeldLock | None:
-        """Hold ``name`` for work that must run on one bridge of a cluster, or None if another
-        bridge holds it. The lock goes when this bridge (or its database connection) dies."""
-        ...
-
-    async def open(self) -> None:
-        """Connect and check the schema (SQLite also brings it up to date)."""
-        ...
-
-    async def migrate(self) -> tuple[int, int]:
-        """Bring the schema to this bridge's version: (version before, version after)."""
-        ...
-
-    async def close(self) -> None: ...
+class SmsQueue(Protocol):
+    """Texts to send: stored once per idempotency key, leased to one worker at a time."""
 
     async def enqueue_sms(
         self, jobs: Sequence[NewSmsJob], *, now: datetime, notices: Sequence[NewMailJob] = ()
@@ -132,6 +131,30 @@ class Store(Protocol):
         """Finish a job as failed and store the author's notice in the same transaction."""
         ...
 
+    async def sms_reported(
+        self,
+        job_id: str,
+        *,
+        state: str,
+        error: str | None,
+        code: str | None,
+        now: datetime,
+        notice: NewMailJob | None,
+        price: str | None = None,
+    ) -> bool:
+        """Record a delivery report unless the job is already final; the notice goes with it."""
+        ...
+
+    async def get_sms(self, job_id: str) -> SmsJob | None: ...
+
+    async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None: ...
+
+    async def recent_sms(self, *, limit: int) -> list[SmsJob]: ...
+
+
+class MailQueue(Protocol):
+    """The bridge's own emails (notices, inbound texts): stored, leased, delivered."""
+
     async def enqueue_mail(self, mails: Sequence[NewMailJob], *, now: datetime) -> list[str]: ...
 
     async def claim_mail(
@@ -144,18 +167,9 @@ class Store(Protocol):
 
     async def mail_failed(self, job_id: str, *, error: str, now: datetime) -> None: ...
 
-    async def release_leases(self, *, now: datetime) -> int:
-        """Make every leased job claimable now; only safe when no other bridge shares the store."""
-        ...
 
-    async def purge(self, *, before: datetime) -> int:
-        """Delete finished jobs, routed texts and conversations last touched before ``before``
-        (``store.retention_days``); returns how many rows went."""
-        ...
-
-    async def recent_sms(self, *, limit: int) -> list[SmsJob]: ...
-
-    # The inbound path.
+class InboundLog(Protocol):
+    """Texts from customers: stored once per provider id, routed by a leased worker."""
 
     async def receive_sms(self, sms: InboundSms, *, now: datetime) -> tuple[str, bool]:
         """Store an inbound text; ``(id, False)`` if its provider id was already stored."""
@@ -177,15 +191,21 @@ class Store(Protocol):
         """Mark routed and store every email and text it produced, in one transaction."""
         ...
 
+    async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None: ...
+
     async def recent_inbound(self, *, limit: int) -> list[InboundRecord]: ...
 
-    async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None: ...
+
+class Suppressions(Protocol):
+    """Who asked not to be texted from which number (STOP)."""
 
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
 
     async def suppress(self, *, reply_number: str, customer: str, now: datetime) -> None: ...
 
-    async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None: ...
+
+class Cursors(Protocol):
+    """Where each watcher got to, so that a restart neither misses nor repeats."""
 
     async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None:
         """The (UIDVALIDITY, last processed UID) of an IMAP mailbox folder, if any."""
@@ -203,21 +223,9 @@ class Store(Protocol):
         self, *, provider: str, reply_number: str, seen_until: datetime
     ) -> None: ...
 
-    async def sms_reported(
-        self,
-        job_id: str,
-        *,
-        state: str,
-        error: str | None,
-        code: str | None,
-        now: datetime,
-        notice: NewMailJob | None,
-        price: str | None = None,
-    ) -> bool:
-        """Record a delivery report unless the job is already final; the notice goes with it."""
-        ...
 
-    async def get_sms(self, job_id: str) -> SmsJob | None: ...
+class RateBuckets(Protocol):
+    """Rate limits that every bridge on the database shares."""
 
     async def take_tokens(
         self, limits: Sequence[tuple[str, float, int]], *, now: datetime
@@ -226,8 +234,62 @@ class Store(Protocol):
         to wait and nothing taken: the buckets every bridge on this database shares."""
         ...
 
+
+class Health(Protocol):
+    """What health checks and the CLI read and write to see that the store works."""
+
     async def counts(self) -> QueueCounts: ...
 
     async def heartbeat(self, *, owner: str, now: datetime) -> None:
         """Write this bridge's heartbeat: raises when the store cannot be written."""
         ...
+
+
+class Upkeep(Protocol):
+    """Work on the whole store: leases after a restart, old rows after retention."""
+
+    async def release_leases(self, *, now: datetime) -> int:
+        """Make every leased job claimable now; only safe when no other bridge shares the store."""
+        ...
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete finished jobs, routed texts and conversations last touched before ``before``
+        (``store.retention_days``); returns how many rows went."""
+        ...
+
+
+class ClusterLocks(Protocol):
+    """Work that must run on one bridge of a cluster at a time."""
+
+    # True when this process alone uses the database, so leases left at start are its own.
+    exclusive: bool
+
+    async def try_lock(self, name: str) -> HeldLock | None:
+        """Hold ``name`` for work that must run on one bridge of a cluster, or None if another
+        bridge holds it. The lock goes when this bridge (or its database connection) dies."""
+        ...
+
+
+class Store(
+    SmsQueue,
+    MailQueue,
+    InboundLog,
+    Suppressions,
+    Cursors,
+    RateBuckets,
+    ClusterLocks,
+    Health,
+    Upkeep,
+    Protocol,
+):
+    """Durable jobs with leases: every role together. Every method commits before it returns."""
+
+    async def open(self) -> None:
+        """Connect and check the schema (SQLite also brings it up to date)."""
+        ...
+
+    async def migrate(self) -> tuple[int, int]:
+        """Bring the schema to this bridge's version: (version before, version after)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -14,7 +14,7 @@ import logging
 from datetime import timedelta
 
 from bridge.clock import Clock
-from bridge.store.base import Store
+from bridge.store.base import Upkeep
 
 __all__ = ["Cleanup"]
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 class Cleanup:
     def __init__(
-        self, *, store: Store, retention_days: int, clock: Clock, interval: float = 3600.0
+        self, *, store: Upkeep, retention_days: int, clock: Clock, interval: float = 3600.0
     ) -> None:
         self._store = store
         self._keep = timedelta(days=retention_days)
