@@ -51,10 +51,10 @@ async def queue_text(
     store = open_store(settings)
     await store.open()
     try:
-        [job_id] = await store.enqueue_sms([job], now=system_clock())
+        [queued] = await store.enqueue_sms([job], now=system_clock())
     finally:
         await store.close()
-    return job_id
+    return queued.id
 
 
 async def receive_simulated(settings: Settings, *, sender: str, to: str, text: str) -> str:

@@ -117,7 +117,8 @@ class EmailIntake:
             for number in email.recipients
         ]
         notices = self._truncation_notices(jobs, fitted)
-        ids = await self._store.enqueue_sms(jobs, now=self._clock(), notices=notices)
+        queued = await self._store.enqueue_sms(jobs, now=self._clock(), notices=notices)
+        ids = [q.id for q in queued]
         self._queued()
         log.info(
             "email %s queued as %s for %s",

@@ -25,6 +25,7 @@ from bridge.models import (
     MailJob,
     NewMailJob,
     NewSmsJob,
+    Queued,
     SendResult,
     SmsJob,
 )
@@ -82,11 +83,14 @@ class SmsQueue(Protocol):
 
     async def enqueue_sms(
         self, jobs: Sequence[NewSmsJob], *, now: datetime, notices: Sequence[NewMailJob] = ()
-    ) -> list[str]:
-        """Store jobs (and any notices) in one transaction; return one id per job.
+    ) -> list[Queued]:
+        """Store jobs (and any notices) in one transaction; return one ``Queued`` per job.
 
-        A job whose idempotency key is already stored is not stored again: the existing job's id
-        is returned, so a mail server redelivering the same email never causes a second text.
+        A job whose idempotency key is already stored is not stored again: the existing job is
+        returned (``merged``), so a mail server redelivering the same email never causes a
+        second text. A job with a ``merge_window`` merges only with a job stored less than that
+        many seconds before ``now``; an older one gives up its key (``key|id``) to the new job.
+        A job with ``not_before`` is first due then rather than now.
         """
         ...
 

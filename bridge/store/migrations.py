@@ -39,6 +39,7 @@ MIGRATIONS = (
     "004_providers.sql",
     "005_rate_buckets.sql",
     "006_heartbeats.sql",
+    "007_chain.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from bridge.models import NewMailJob, NewSmsJob, SendResult
+from bridge.models import NewMailJob, NewSmsJob, Queued, SendResult
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import QueueCounts
 from bridge.store.ids import new_id
 from bridge.store.queries import Q, Query
+from bridge.store.rows import chain_json, ts
 from bridge.store.statements import Op, all_rows, count, one_row
 
 __all__ = [
@@ -51,10 +52,32 @@ PURGES = (
 )
 
 
-def insert_sms(job: NewSmsJob, now: float) -> Op[str]:
-    job_id = new_id("s")
-    added = yield count(
-        Q.insert_sms,
+def insert_sms(job: NewSmsJob, now: float) -> Op[Queued]:
+    """Store ``job``, or return the stored job of the same idempotency key it merges with.
+
+    Without a merge window a stored key always merges: it holds a Message-ID, which names one
+    email for good. With one (a key made from the content of an email that had no Message-ID),
+    a stored job older than the window is another text that happens to read the same: it
+    gives up its key in this transaction and ``job`` is stored.
+    """
+    for _ in range(3):  # on PostgreSQL another bridge may rename the key between two steps
+        job_id = new_id("s")
+        added = yield count(Q.insert_sms, *_sms_values(job, job_id, now))
+        if added:
+            yield from _conversation(job, now)
+            return Queued(job_id)
+        stored = yield one_row(Q.sms_by_key, job.idempotency_key)
+        if stored is None:
+            continue  # renamed by another bridge since the insert: try again
+        window = job.merge_window
+        if window is None or now - float(stored["created_at"]) < window:
+            return Queued(str(stored["id"]), merged=True)
+        yield count(Q.rename_sms_key, stored["id"], job.idempotency_key)
+    raise RuntimeError(f"the idempotency key of a text kept changing: {job.idempotency_key}")
+
+
+def _sms_values(job: NewSmsJob, job_id: str, now: float) -> tuple[object, ...]:
+    return (
         job_id,
         job.idempotency_key,
         job.message_id,
@@ -66,24 +89,25 @@ def insert_sms(job: NewSmsJob, now: float) -> Op[str]:
         job.encoding,
         job.segments,
         job.route,
-        now,
+        chain_json(job.chain),
+        now if job.not_before is None else ts(job.not_before),  # a rule deferred it
         now,
         now,
     )
-    if added:
-        if job.author and job.sender.startswith("+"):  # a number the customer can reply to
-            yield from inbound.record_conversation(
-                customer=job.to_number,
-                reply_number=job.sender,
-                author=job.author,
-                message_id=job.message_id,
-                subject=job.subject,
-                text=job.text,
-                now=now,
-            )
-        return job_id
-    row = yield one_row(Q.sms_id_by_key, job.idempotency_key)
-    return str(row["id"])
+
+
+def _conversation(job: NewSmsJob, now: float) -> Op[None]:
+    """A text from a number the customer can reply to starts (or takes over) a conversation."""
+    if job.author and job.sender.startswith("+"):
+        yield from inbound.record_conversation(
+            customer=job.to_number,
+            reply_number=job.sender,
+            author=job.author,
+            message_id=job.message_id,
+            subject=job.subject,
+            text=job.text,
+            now=now,
+        )
 
 
 def insert_mail(mail: NewMailJob, now: float) -> Op[str]:
@@ -104,13 +128,13 @@ def insert_mail(mail: NewMailJob, now: float) -> Op[str]:
 
 def enqueue_sms(
     jobs: Sequence[NewSmsJob], notices: Sequence[NewMailJob], now: float
-) -> Op[list[str]]:
+) -> Op[list[Queued]]:
     for notice in notices:
         yield from insert_mail(notice, now)
-    ids = []
+    queued = []
     for job in jobs:
-        ids.append((yield from insert_sms(job, now)))
-    return ids
+        queued.append((yield from insert_sms(job, now)))
+    return queued
 
 
 def enqueue_mail(mails: Sequence[NewMailJob], now: float) -> Op[list[str]]:

@@ -19,6 +19,7 @@ from bridge.models import (
     MailJob,
     NewMailJob,
     NewSmsJob,
+    Queued,
     SendResult,
     SmsJob,
 )
@@ -83,7 +84,7 @@ class SqlStore:
 
     async def enqueue_sms(
         self, jobs: Sequence[NewSmsJob], *, now: datetime, notices: Sequence[NewMailJob] = ()
-    ) -> list[str]:
+    ) -> list[Queued]:
         return await self._do(ops.enqueue_sms(jobs, notices, ts(now)))
 
     async def claim_sms(
@@ -247,5 +248,5 @@ def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str
     for mail in outcome.mails:
         ids.append((yield from ops.insert_mail(mail, now)))
     for text in outcome.texts:
-        ids.append((yield from ops.insert_sms(text, now)))
+        ids.append((yield from ops.insert_sms(text, now)).id)
     return ids

@@ -9,12 +9,19 @@
 
 -- name: insert_sms
 INSERT INTO sms_jobs (id, idempotency_key, message_id, author, subject, to_number, sender,
-    body, encoding, segments, route, state, next_attempt_at, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+    body, encoding, segments, route, chain, state, next_attempt_at, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
 ON CONFLICT (idempotency_key) DO NOTHING
 
--- name: sms_id_by_key
-SELECT id FROM sms_jobs WHERE idempotency_key = ?
+-- name: sms_by_key
+SELECT id, created_at FROM sms_jobs WHERE idempotency_key = ?
+
+-- A job too old to merge with a new one of the same key gives the key up: it becomes
+-- key|id, unique because the id is. The key must still be the one read (two bridges may
+-- both find the old job; only one renames it).
+-- name: rename_sms_key
+UPDATE sms_jobs SET idempotency_key = idempotency_key || '|' || id
+WHERE id = ? AND idempotency_key = ?
 
 -- name: insert_mail
 INSERT INTO mail_jobs (id, kind, envelope_from, recipients, content, state, next_attempt_at,
