@@ -22,8 +22,10 @@ from bridge.models import (
     SendResult,
 )
 from bridge.store.base import Store
-from bridge.store.migrations import SCHEMA_VERSION, SchemaTooNew, migration_sql
+from bridge.store.migrations import SCHEMA_VERSION, SchemaTooNew, migrate_sqlite, migration_sql
+from bridge.store.queries import Q
 from bridge.store.sqlite import SqliteStore
+from bridge.store.sqlite_writer import connect
 from bridge.store.statements import Op, count
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -121,6 +123,45 @@ async def test_claim_leases_a_job_once_until_the_lease_expires(store: Store) -> 
         now=T0 + timedelta(seconds=61), limit=5, lease_seconds=60, owner="b"
     )
     assert (again.id, again.attempts, again.in_doubt) == (job_id, 2, True)
+
+
+async def test_jobs_are_claimed_by_due_time_whichever_their_state(store: Store) -> None:
+    """A queued job is due at its next attempt, a leased one when its lease runs out: a job
+    left in flight by a crash does not wait behind a backlog that fell due after it."""
+    [leased] = ids(await store.enqueue_sms([job("<l@x>|+447700900001")], now=T0))
+    await store.claim_sms(now=T0, limit=1, lease_seconds=50, owner="crashed")
+    [early] = ids(
+        await store.enqueue_sms([job("<e@x>|+447700900002")], now=T0 + timedelta(seconds=5))
+    )
+    backlog = []
+    for n in range(40):  # every one due after the lease ran out
+        key = f"<b{n}@x>|+447700900003"
+        backlog += ids(await store.enqueue_sms([job(key)], now=T0 + timedelta(seconds=60 + n)))
+    claimed = []
+    for _ in range(3):
+        [one] = await store.claim_sms(
+            now=T0 + timedelta(seconds=200), limit=1, lease_seconds=60, owner="b"
+        )
+        claimed.append(one.id)
+    assert claimed == [early, leased, backlog[0]]
+
+
+def test_the_sqlite_claims_read_only_their_partial_indexes(tmp_path: Path) -> None:
+    """Each claim merges its two partial indexes, already in due order, and stops at the
+    limit: no scan of the table, no sort of every due job."""
+    conn = connect(tmp_path / "bridge.db")
+    migrate_sqlite(conn)
+    for table, query in (
+        ("sms_jobs", Q.claim_sms),
+        ("mail_jobs", Q.claim_mail),
+        ("inbound_sms", Q.claim_inbound),
+    ):
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + query.text, (0,) * 6)]
+        assert not [step for step in plan if step.startswith(f"SCAN {table}")], plan
+        assert not [step for step in plan if "TEMP B-TREE" in step], plan
+        assert f"SEARCH {table} USING INDEX {table}_waiting (next_attempt_at<?)" in plan, plan
+        assert f"SEARCH {table} USING INDEX {table}_leased (lease_until<?)" in plan, plan
+    conn.close()
 
 
 async def test_retry_waits_until_its_time(store: Store) -> None:

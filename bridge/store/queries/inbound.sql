@@ -29,8 +29,12 @@ UPDATE inbound_parts SET assembled = 1 WHERE provider = ? AND provider_message_i
 -- name: claim_inbound
 UPDATE inbound_sms SET state = 'sending', lease_until = ?, lease_owner = ?,
     in_doubt = (state = 'sending'), attempts = attempts + 1, updated_at = ?
-WHERE id IN (SELECT id FROM inbound_sms WHERE state = 'queued' AND next_attempt_at <= ?
-    UNION ALL SELECT id FROM inbound_sms WHERE state = 'sending' AND lease_until <= ? LIMIT ?)
+WHERE id IN (SELECT id FROM (
+    SELECT id, next_attempt_at AS due FROM inbound_sms
+    WHERE state = 'queued' AND next_attempt_at <= ?
+    UNION ALL
+    SELECT id, lease_until FROM inbound_sms WHERE state = 'sending' AND lease_until <= ?
+    ORDER BY 2 LIMIT ?))
 RETURNING *
 
 -- name: claim_inbound.postgres
@@ -38,7 +42,8 @@ UPDATE inbound_sms SET state = 'sending', lease_until = ?, lease_owner = ?,
     in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = ?
 WHERE id IN (SELECT id FROM inbound_sms
     WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)
-    ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
+    ORDER BY CASE WHEN state = 'sending' THEN lease_until ELSE next_attempt_at END
+    LIMIT ? FOR UPDATE SKIP LOCKED)
 RETURNING *
 
 -- name: inbound_routed

@@ -31,8 +31,12 @@ VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)
 -- name: claim_sms
 UPDATE sms_jobs SET state = 'sending', lease_until = ?, lease_owner = ?,
     in_doubt = (state = 'sending'), attempts = attempts + 1, updated_at = ?
-WHERE id IN (SELECT id FROM sms_jobs WHERE state = 'queued' AND next_attempt_at <= ?
-    UNION ALL SELECT id FROM sms_jobs WHERE state = 'sending' AND lease_until <= ? LIMIT ?)
+WHERE id IN (SELECT id FROM (
+    SELECT id, next_attempt_at AS due FROM sms_jobs
+    WHERE state = 'queued' AND next_attempt_at <= ?
+    UNION ALL
+    SELECT id, lease_until FROM sms_jobs WHERE state = 'sending' AND lease_until <= ?
+    ORDER BY 2 LIMIT ?))
 RETURNING *
 
 -- name: claim_sms.postgres
@@ -40,14 +44,19 @@ UPDATE sms_jobs SET state = 'sending', lease_until = ?, lease_owner = ?,
     in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = ?
 WHERE id IN (SELECT id FROM sms_jobs
     WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)
-    ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
+    ORDER BY CASE WHEN state = 'sending' THEN lease_until ELSE next_attempt_at END
+    LIMIT ? FOR UPDATE SKIP LOCKED)
 RETURNING *
 
 -- name: claim_mail
 UPDATE mail_jobs SET state = 'sending', lease_until = ?, lease_owner = ?,
     in_doubt = (state = 'sending'), attempts = attempts + 1, updated_at = ?
-WHERE id IN (SELECT id FROM mail_jobs WHERE state = 'queued' AND next_attempt_at <= ?
-    UNION ALL SELECT id FROM mail_jobs WHERE state = 'sending' AND lease_until <= ? LIMIT ?)
+WHERE id IN (SELECT id FROM (
+    SELECT id, next_attempt_at AS due FROM mail_jobs
+    WHERE state = 'queued' AND next_attempt_at <= ?
+    UNION ALL
+    SELECT id, lease_until FROM mail_jobs WHERE state = 'sending' AND lease_until <= ?
+    ORDER BY 2 LIMIT ?))
 RETURNING *
 
 -- name: claim_mail.postgres
@@ -55,7 +64,8 @@ UPDATE mail_jobs SET state = 'sending', lease_until = ?, lease_owner = ?,
     in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = ?
 WHERE id IN (SELECT id FROM mail_jobs
     WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)
-    ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
+    ORDER BY CASE WHEN state = 'sending' THEN lease_until ELSE next_attempt_at END
+    LIMIT ? FOR UPDATE SKIP LOCKED)
 RETURNING *
 
 -- name: sms_sent
