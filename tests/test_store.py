@@ -3,6 +3,7 @@ atomic notices, inbound texts. The ``store`` fixture (conftest) runs each test o
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -216,8 +217,6 @@ async def test_release_leases_makes_in_flight_jobs_claimable_now(store: Store) -
 
 
 async def test_many_concurrent_enqueues_are_all_committed(store: Store) -> None:
-    import asyncio
-
     keys = [f"<m{i}@example.com>|+447700900{i:03d}" for i in range(300)]
     ids = await asyncio.gather(*(store.enqueue_sms([job(k)], now=T0) for k in keys))
     assert len({q.id for [q] in ids}) == 300
@@ -225,8 +224,6 @@ async def test_many_concurrent_enqueues_are_all_committed(store: Store) -> None:
 
 
 async def test_a_failing_operation_does_not_undo_its_batch_neighbours(store: Store) -> None:
-    import asyncio
-
     def bad_sql() -> Op[int]:
         changed: int = yield count("INSERT INTO no_such_table VALUES (1)")
         return changed
@@ -359,7 +356,8 @@ async def test_an_operation_is_all_or_nothing_and_one_marked_alone_may_not_grow(
     store: Store,
 ) -> None:
     """A second statement that fails undoes the first; an op that says its one statement is
-    all of it (PostgreSQL runs that without BEGIN/COMMIT) is stopped if it runs another."""
+    all of it (run without BEGIN/COMMIT on PostgreSQL, without a SAVEPOINT on SQLite) is
+    stopped if it runs another, and one that fails leaves its batch neighbours alone."""
     [job_id] = ids(await store.enqueue_sms([job()], now=T0))
 
     def half_done() -> Op[None]:
@@ -373,6 +371,16 @@ async def test_an_operation_is_all_or_nothing_and_one_marked_alone_may_not_grow(
     with pytest.raises((sqlite3.OperationalError, asyncpg.PostgresError)):
         await store._do(half_done())
     assert (await store.get_sms(job_id)).subject == "Hello"  # type: ignore[union-attr]
-    if not store.exclusive:  # only PostgreSQL runs a statement marked alone on its own
-        with pytest.raises(RuntimeError, match="marked alone"):
-            await store._do(grows())
+    with pytest.raises(RuntimeError, match="marked alone"):
+        await store._do(grows())
+
+    def fails_alone() -> Op[None]:
+        yield count("UPDATE sms_jobs SET no_such_column = 1 WHERE id = ?", job_id, alone=True)
+
+    results = await asyncio.gather(
+        store._do(fails_alone()),
+        store.enqueue_sms([job("<n@x>|+447700900009")], now=T0),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], sqlite3.OperationalError | asyncpg.PostgresError)
+    assert len(await store.recent_sms(limit=10)) == 2
