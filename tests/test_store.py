@@ -168,7 +168,8 @@ def test_the_sqlite_claims_read_only_their_partial_indexes(tmp_path: Path) -> No
 async def test_retry_waits_until_its_time(store: Store) -> None:
     [job_id] = ids(await store.enqueue_sms([job()], now=T0))
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
-    await store.sms_retry(job_id, error="busy", code="503", at=T0 + timedelta(seconds=30), now=T0)
+    later = T0 + timedelta(seconds=30)
+    await store.sms_retry(job_id, owner="a", error="busy", code="503", at=later, now=T0)
     assert (
         await store.claim_sms(now=T0 + timedelta(seconds=29), limit=1, lease_seconds=60, owner="a")
         == []
@@ -184,7 +185,7 @@ async def test_retry_waits_until_its_time(store: Store) -> None:
 async def test_sent_records_the_provider_and_is_never_claimed_again(store: Store) -> None:
     [job_id] = ids(await store.enqueue_sms([job()], now=T0))
     await store.claim_sms(now=T0, limit=1, lease_seconds=1, owner="a")
-    await store.sms_sent(job_id, provider="sandbox", result=SendResult("SB1"), now=T0)
+    await store.sms_sent(job_id, owner="a", provider="sandbox", result=SendResult("SB1"), now=T0)
     assert (
         await store.claim_sms(now=T0 + timedelta(hours=1), limit=1, lease_seconds=1, owner="a")
         == []
@@ -201,7 +202,10 @@ async def test_sent_records_the_provider_and_is_never_claimed_again(store: Store
 async def test_failure_and_its_notice_are_stored_together(store: Store) -> None:
     [job_id] = ids(await store.enqueue_sms([job()], now=T0))
     notice = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
-    await store.sms_failed(job_id, error="not a mobile", code="21614", now=T0, notice=notice)
+    await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
+    assert await store.sms_failed(
+        job_id, owner="a", error="not a mobile", code="21614", now=T0, notice=notice
+    )
     [mail] = await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="a")
     assert (mail.recipients, mail.content, mail.envelope_from) == (("alice@example.com",), b"x", "")
     stored = await store.get_sms(job_id)
@@ -316,7 +320,7 @@ async def test_an_email_to_a_customer_from_a_number_records_the_conversation(
 async def test_a_delivery_report_is_recorded_once_with_its_notice(store: Store) -> None:
     [job_id] = ids(await store.enqueue_sms([job()], now=T0))
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
-    await store.sms_sent(job_id, provider="twilio", result=SendResult("SM9"), now=T0)
+    await store.sms_sent(job_id, owner="a", provider="twilio", result=SendResult("SM9"), now=T0)
     found = await store.find_sms(provider="twilio", provider_message_id="SM9")
     assert found is not None and found.id == job_id
     notice = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"n")
@@ -334,8 +338,10 @@ async def test_purge_forgets_only_finished_work_older_than_the_cut_off(store: St
     [old_id, waiting_id] = ids(
         await store.enqueue_sms([replace(job(old), sender="+447700900100"), job(waiting)], now=T0)
     )
-    await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
-    await store.sms_sent(old_id, provider="sandbox", result=SendResult("SB1"), now=T0)
+    await store.claim_sms(now=T0, limit=2, lease_seconds=60, owner="a")  # both due at T0
+    assert await store.sms_sent(
+        old_id, owner="a", provider="sandbox", result=SendResult("SB1"), now=T0
+    )
     await store.receive_sms(inbound(text="STOP"), now=T0)
     [text] = await store.claim_inbound(now=T0, limit=1, lease_seconds=60, owner="a")
     await store.inbound_routed(

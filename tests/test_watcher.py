@@ -124,7 +124,7 @@ async def test_polled_delivery_reports_move_jobs_and_tell_the_author_once(tmp_pa
     )
     job_id = queued.id
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="t")
-    await store.sms_sent(job_id, provider="twilio", result=SendResult("SMo1"), now=T0)
+    await store.sms_sent(job_id, owner="t", provider="twilio", result=SendResult("SMo1"), now=T0)
     reports = ReportIntake(
         store=store,
         clock=lambda: T0,

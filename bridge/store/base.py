@@ -98,27 +98,48 @@ class SmsQueue(Protocol):
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[SmsJob]: ...
 
+    async def keep_sms_lease(
+        self, job_id: str, *, owner: str, lease_seconds: float, now: datetime
+    ) -> bool:
+        """Confirm that ``owner`` still holds the job's lease and extend it to ``now`` +
+        ``lease_seconds``, in one statement; False when the job was taken over or finished.
+
+        Asked right before every provider call, so that a bridge that was frozen for longer
+        than its lease (a VM stall, SIGSTOP) lets go of a job another bridge has taken over.
+        """
+        ...
+
+    # The outcomes a worker records after its claim apply only while ``owner`` still holds
+    # the lease; each says whether it applied.
+
     async def sms_sent(
-        self, job_id: str, *, provider: str, result: SendResult, now: datetime
-    ) -> None: ...
+        self, job_id: str, *, owner: str, provider: str, result: SendResult, now: datetime
+    ) -> bool: ...
 
     async def sms_retry(
         self,
         job_id: str,
         *,
+        owner: str,
         error: str,
         code: str | None,
         at: datetime,
         now: datetime,
         maybe_sent_via: str | None = None,
-    ) -> None:
+    ) -> bool:
         """Back in the queue until ``at``; ``maybe_sent_via`` names the provider that may
         already have the text (its answer never came), which is asked before anything else."""
         ...
 
     async def sms_defer(
-        self, job_id: str, *, at: datetime, now: datetime, why: tuple[str, str] | None = None
-    ) -> None:
+        self,
+        job_id: str,
+        *,
+        owner: str,
+        at: datetime,
+        now: datetime,
+        why: tuple[str, str] | None = None,
+    ) -> bool:
         """Back in the queue until ``at`` without spending an attempt: a rate limit, or every
         provider paused, is not a fault of the text. ``why`` (reason, code) is shown meanwhile."""
         ...
@@ -127,11 +148,12 @@ class SmsQueue(Protocol):
         self,
         job_id: str,
         *,
+        owner: str,
         error: str,
         code: str | None,
         now: datetime,
         notice: NewMailJob | None,
-    ) -> None:
+    ) -> bool:
         """Finish a job as failed and store the author's notice in the same transaction."""
         ...
 
@@ -165,11 +187,15 @@ class MailQueue(Protocol):
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[MailJob]: ...
 
-    async def mail_sent(self, job_id: str, *, now: datetime) -> None: ...
+    # Like the texts' outcomes, these apply only while ``owner`` still holds the lease.
 
-    async def mail_retry(self, job_id: str, *, error: str, at: datetime, now: datetime) -> None: ...
+    async def mail_sent(self, job_id: str, *, owner: str, now: datetime) -> bool: ...
 
-    async def mail_failed(self, job_id: str, *, error: str, now: datetime) -> None: ...
+    async def mail_retry(
+        self, job_id: str, *, owner: str, error: str, at: datetime, now: datetime
+    ) -> bool: ...
+
+    async def mail_failed(self, job_id: str, *, owner: str, error: str, now: datetime) -> bool: ...
 
 
 class InboundLog(Protocol):

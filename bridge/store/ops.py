@@ -28,6 +28,7 @@ __all__ = [
     "heartbeat",
     "insert_mail",
     "insert_sms",
+    "keep_sms_lease",
     "mail_state",
     "release_leases",
     "set_mailbox_cursor",
@@ -150,7 +151,14 @@ def claim(query: Query, now: float, limit: int, lease: float, owner: str) -> Op[
     return rows
 
 
-def sms_sent(job_id: str, provider: str, result: SendResult, now: float) -> Op[int]:
+def keep_sms_lease(job_id: str, owner: str, until: float) -> Op[bool]:
+    """Still leased to ``owner``? Then the lease runs until ``until``. One statement, run alone
+    (no BEGIN and COMMIT on PostgreSQL): the worker asks this before every provider call."""
+    kept: int = yield count(Q.keep_sms_lease, until, job_id, owner, alone=True)
+    return bool(kept)
+
+
+def sms_sent(job_id: str, owner: str, provider: str, result: SendResult, now: float) -> Op[bool]:
     changed: int = yield count(
         Q.sms_sent,
         provider,
@@ -158,54 +166,48 @@ def sms_sent(job_id: str, provider: str, result: SendResult, now: float) -> Op[i
         result.price,
         now,
         job_id,
+        owner,
         alone=True,
     )
-    return changed
+    return bool(changed)
 
 
 def sms_retry(
-    job_id: str, error: str, code: str | None, at: float, now: float, maybe_sent_via: str | None
-) -> Op[int]:
+    job_id: str,
+    owner: str,
+    error: str,
+    code: str | None,
+    at: float,
+    now: float,
+    maybe_sent_via: str | None,
+) -> Op[bool]:
     changed: int = yield count(
-        Q.sms_retry,
-        at,
-        error,
-        code,
-        maybe_sent_via,
-        now,
-        job_id,
-        alone=True,
+        Q.sms_retry, at, error, code, maybe_sent_via, now, job_id, owner, alone=True
     )
-    return changed
+    return bool(changed)
 
 
 def sms_defer(
-    job_id: str, at: float, now: float, error: str | None = None, code: str | None = None
-) -> Op[int]:
-    changed: int = yield count(
-        Q.sms_defer,
-        at,
-        error,
-        code,
-        now,
-        job_id,
-        alone=True,
-    )
-    return changed
+    job_id: str,
+    owner: str,
+    at: float,
+    now: float,
+    error: str | None = None,
+    code: str | None = None,
+) -> Op[bool]:
+    changed: int = yield count(Q.sms_defer, at, error, code, now, job_id, owner, alone=True)
+    return bool(changed)
 
 
 def sms_failed(
-    job_id: str, error: str, code: str | None, now: float, notice: NewMailJob | None
-) -> Op[None]:
-    yield count(
-        Q.sms_failed,
-        error,
-        code,
-        now,
-        job_id,
-    )
-    if notice is not None:
+    job_id: str, owner: str, error: str, code: str | None, now: float, notice: NewMailJob | None
+) -> Op[bool]:
+    """Fail the job and store the author's notice, both or neither: a worker that lost the
+    lease tells nobody (the job's new holder decides what happens to it)."""
+    changed = yield count(Q.sms_failed, error, code, now, job_id, owner)
+    if changed and notice is not None:
         yield from insert_mail(notice, now)
+    return bool(changed)
 
 
 def sms_reported(
@@ -232,17 +234,11 @@ def sms_reported(
     return bool(changed)
 
 
-def mail_state(job_id: str, state: str, error: str | None, due: float, now: float) -> Op[int]:
-    changed: int = yield count(
-        Q.mail_state,
-        state,
-        error,
-        due,
-        now,
-        job_id,
-        alone=True,
-    )
-    return changed
+def mail_state(
+    job_id: str, owner: str, state: str, error: str | None, due: float, now: float
+) -> Op[bool]:
+    changed: int = yield count(Q.mail_state, state, error, due, now, job_id, owner, alone=True)
+    return bool(changed)
 
 
 def release_leases(now: float) -> Op[int]:

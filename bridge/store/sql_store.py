@@ -93,39 +93,54 @@ class SqlStore:
         rows = await self._do(ops.claim(Q.claim_sms, ts(now), limit, lease_seconds, owner))
         return [sms_row(row) for row in rows]
 
+    async def keep_sms_lease(
+        self, job_id: str, *, owner: str, lease_seconds: float, now: datetime
+    ) -> bool:
+        return await self._do(ops.keep_sms_lease(job_id, owner, ts(now) + lease_seconds))
+
     async def sms_sent(
-        self, job_id: str, *, provider: str, result: SendResult, now: datetime
-    ) -> None:
-        await self._do(ops.sms_sent(job_id, provider, result, ts(now)))
+        self, job_id: str, *, owner: str, provider: str, result: SendResult, now: datetime
+    ) -> bool:
+        return await self._do(ops.sms_sent(job_id, owner, provider, result, ts(now)))
 
     async def sms_retry(
         self,
         job_id: str,
         *,
+        owner: str,
         error: str,
         code: str | None,
         at: datetime,
         now: datetime,
         maybe_sent_via: str | None = None,
-    ) -> None:
-        await self._do(ops.sms_retry(job_id, error, code, ts(at), ts(now), maybe_sent_via))
+    ) -> bool:
+        return await self._do(
+            ops.sms_retry(job_id, owner, error, code, ts(at), ts(now), maybe_sent_via)
+        )
 
     async def sms_defer(
-        self, job_id: str, *, at: datetime, now: datetime, why: tuple[str, str] | None = None
-    ) -> None:
+        self,
+        job_id: str,
+        *,
+        owner: str,
+        at: datetime,
+        now: datetime,
+        why: tuple[str, str] | None = None,
+    ) -> bool:
         error, code = why or (None, None)
-        await self._do(ops.sms_defer(job_id, ts(at), ts(now), error, code))
+        return await self._do(ops.sms_defer(job_id, owner, ts(at), ts(now), error, code))
 
     async def sms_failed(
         self,
         job_id: str,
         *,
+        owner: str,
         error: str,
         code: str | None,
         now: datetime,
         notice: NewMailJob | None,
-    ) -> None:
-        await self._do(ops.sms_failed(job_id, error, code, ts(now), notice))
+    ) -> bool:
+        return await self._do(ops.sms_failed(job_id, owner, error, code, ts(now), notice))
 
     async def sms_reported(
         self,
@@ -149,14 +164,16 @@ class SqlStore:
         rows = await self._do(ops.claim(Q.claim_mail, ts(now), limit, lease_seconds, owner))
         return [mail_row(row) for row in rows]
 
-    async def mail_sent(self, job_id: str, *, now: datetime) -> None:
-        await self._do(ops.mail_state(job_id, "sent", None, ts(now), ts(now)))
+    async def mail_sent(self, job_id: str, *, owner: str, now: datetime) -> bool:
+        return await self._do(ops.mail_state(job_id, owner, "sent", None, ts(now), ts(now)))
 
-    async def mail_retry(self, job_id: str, *, error: str, at: datetime, now: datetime) -> None:
-        await self._do(ops.mail_state(job_id, "queued", error, ts(at), ts(now)))
+    async def mail_retry(
+        self, job_id: str, *, owner: str, error: str, at: datetime, now: datetime
+    ) -> bool:
+        return await self._do(ops.mail_state(job_id, owner, "queued", error, ts(at), ts(now)))
 
-    async def mail_failed(self, job_id: str, *, error: str, now: datetime) -> None:
-        await self._do(ops.mail_state(job_id, "failed", error, ts(now), ts(now)))
+    async def mail_failed(self, job_id: str, *, owner: str, error: str, now: datetime) -> bool:
+        return await self._do(ops.mail_state(job_id, owner, "failed", error, ts(now), ts(now)))
 
     async def release_leases(self, *, now: datetime) -> int:
         return await self._do(ops.release_leases(ts(now)))

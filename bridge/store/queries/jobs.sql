@@ -68,28 +68,38 @@ WHERE id IN (SELECT id FROM mail_jobs
     LIMIT ? FOR UPDATE SKIP LOCKED)
 RETURNING *
 
+-- Lease fencing. A worker's claim is good only while the job is still leased to its owner:
+-- a bridge frozen longer than its lease (a VM stall, SIGSTOP) may find the job taken over
+-- by another bridge, or already finished. Right before each provider call the worker keeps
+-- the lease (it must still be the owner; the lease is extended), and every outcome it
+-- records applies only while it is still the owner: it learns from the row count.
+-- An expired lease that nobody has claimed since is still the owner's, and taking it back
+-- is safe: a claim elsewhere would have changed the owner, under the same row lock.
+-- name: keep_sms_lease
+UPDATE sms_jobs SET lease_until = ? WHERE id = ? AND state = 'sending' AND lease_owner = ?
+
 -- name: sms_sent
 UPDATE sms_jobs SET state = 'sent', provider = ?, provider_message_id = ?, price = ?,
     lease_until = NULL, lease_owner = NULL, error = NULL, error_code = NULL,
     maybe_sent_via = NULL, updated_at = ?
-WHERE id = ?
+WHERE id = ? AND lease_owner = ?
 
 -- name: sms_retry
 UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, error = ?, error_code = ?,
     maybe_sent_via = ?, lease_until = NULL, lease_owner = NULL, updated_at = ?
-WHERE id = ?
+WHERE id = ? AND lease_owner = ?
 
 -- A deferral does not spend an attempt: the claim's is given back.
 -- name: sms_defer
 UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, attempts = attempts - 1,
     error = COALESCE(?, error), error_code = COALESCE(?, error_code),
     lease_until = NULL, lease_owner = NULL, updated_at = ?
-WHERE id = ?
+WHERE id = ? AND lease_owner = ?
 
 -- name: sms_failed
 UPDATE sms_jobs SET state = 'failed', error = ?, error_code = ?, lease_until = NULL,
     lease_owner = NULL, updated_at = ?
-WHERE id = ?
+WHERE id = ? AND lease_owner = ?
 
 -- A report never moves a job out of a final state (providers repeat and reorder reports).
 -- name: sms_reported
@@ -100,7 +110,7 @@ WHERE id = ? AND state NOT IN ('delivered', 'undelivered', 'failed')
 -- name: mail_state
 UPDATE mail_jobs SET state = ?, error = ?, next_attempt_at = ?, lease_until = NULL,
     lease_owner = NULL, updated_at = ?
-WHERE id = ?
+WHERE id = ? AND lease_owner = ?
 
 -- Only safe when no other bridge shares the store: every lease becomes claimable now.
 -- name: release_sms_leases
