@@ -153,7 +153,8 @@ def claim(query: Query, now: float, limit: int, lease: float, owner: str) -> Op[
 
 def keep_sms_lease(job_id: str, owner: str, until: float) -> Op[bool]:
     """Still leased to ``owner``? Then the lease runs until ``until``. One statement, run alone
-    (no BEGIN and COMMIT on PostgreSQL): the worker asks this before every provider call."""
+    (no BEGIN and COMMIT on PostgreSQL, no SAVEPOINT on SQLite): on a shared store the worker
+    asks this before every provider call, and asks it again while a slow one runs."""
     kept: int = yield count(Q.keep_sms_lease, until, job_id, owner, alone=True)
     return bool(kept)
 
