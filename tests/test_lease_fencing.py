@@ -228,6 +228,28 @@ async def test_a_slow_provider_call_keeps_its_lease(store: Store) -> None:
     assert stored is not None and stored.state is JobState.SENT
 
 
+async def test_a_lease_lost_during_a_slow_call_is_reported_once(
+    shared: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    job = await _claimed(shared, now=now(), lease=0.3)
+
+    async def taken_over_meanwhile() -> None:
+        await asyncio.sleep(0.2)
+        later = now() + timedelta(seconds=1)
+        await shared.claim_sms(now=later, limit=1, lease_seconds=60, owner="other")
+        await asyncio.sleep(1.0)  # renewals would come every 0.1 s
+
+    with caplog.at_level(logging.WARNING, logger="bridge.workers.lease"):
+        await _dispatcher(shared, _Provider(taken_over_meanwhile), lease=0.3, clock=now).handle(job)
+    lost = "its lease passed to another worker while the provider was answering"
+    assert caplog.text.count(lost) == 1
+    stored = await shared.get_sms(job.id)
+    assert stored is not None and stored.state is JobState.SENDING  # the other's to finish
+
+
 async def test_a_job_its_own_bridge_claims_again_is_left_to_the_first_delivery(
     store: Store,
 ) -> None:

@@ -52,6 +52,8 @@ def chain_json(chain: tuple[RuleHit, ...]) -> str:
 
 
 def _chain(stored: str) -> tuple[RuleHit, ...]:
+    if stored == "[]":  # most texts: no rule acted (and every claim reads this)
+        return ()
     return tuple(RuleHit(rule, action, detail) for rule, action, detail in json.loads(stored))
 
 

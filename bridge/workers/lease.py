@@ -1,10 +1,11 @@
-"""Keeping a job's lease while a slow provider call runs.
+"""Keeping jobs' leases while slow provider calls run.
 
 A claim leases a job for ``queue.lease_seconds``; a provider that takes longer to answer (a
 slow API, a long timeout) must not let the lease run out meanwhile, or another bridge would
-take the job over and send it again. ``LeaseKeeper`` renews the lease every third of it for
-as long as its ``with`` block runs. Most calls end long before the first renewal is due, so
-it costs a timer, not a task.
+take the job over and send it again. ``LeaseKeeper`` renews the lease of every job whose
+provider call is running, every third of the lease, so each is renewed within a third of the
+lease of its call starting and then every third. One timer serves every call, armed while any
+call runs: a busy worker pays a dictionary entry per call, not a timer.
 """
 
 from __future__ import annotations
@@ -20,19 +21,75 @@ log = logging.getLogger(__name__)
 
 
 class LeaseKeeper:
-    """Call ``renew`` every ``every`` seconds until the block ends or ``renew`` says the lease
-    is gone (False); a renewal that fails is logged and tried again at the next turn."""
+    """Calls ``renew(job_id)`` every ``every`` seconds for each job inside ``calling(job_id)``.
 
-    def __init__(self, renew: Callable[[], Awaitable[bool]], *, every: float, job_id: str) -> None:
+    ``renew`` answers False when the lease is gone (another worker has the job): that is
+    logged, and the call runs on (what it does is no longer recorded: the store's updates are
+    fenced). A renewal that fails is logged and tried again at the next turn.
+    """
+
+    def __init__(self, renew: Callable[[str], Awaitable[bool]], *, every: float) -> None:
         self._renew = renew
         self._every = every
-        self._job_id = job_id
+        self._calls: set[str] = set()
+        self._lost: set[str] = set()  # no use renewing these again
         self._timer: asyncio.TimerHandle | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._renewals: set[asyncio.Task[None]] = set()
 
-    def __enter__(self) -> LeaseKeeper:
-        self._schedule()
-        return self
+    def calling(self, job_id: str) -> _Call:
+        """A ``with`` block for one provider call about ``job_id``."""
+        return _Call(self, job_id)
+
+    def _enter(self, job_id: str) -> None:
+        if not self._calls:
+            self._timer = asyncio.get_running_loop().call_later(self._every, self._due)
+        self._calls.add(job_id)
+
+    def _exit(self, job_id: str) -> None:
+        self._calls.discard(job_id)
+        self._lost.discard(job_id)
+        if not self._calls and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _due(self) -> None:
+        self._timer = asyncio.get_running_loop().call_later(self._every, self._due)
+        held = sorted(self._calls - self._lost)
+        task = asyncio.create_task(self._renew_all(held), name="lease renewal")
+        self._renewals.add(task)
+        task.add_done_callback(self._renewals.discard)
+
+    async def _renew_all(self, job_ids: list[str]) -> None:
+        answers = await asyncio.gather(*map(self._renew, job_ids), return_exceptions=True)
+        for job_id, kept in zip(job_ids, answers, strict=True):
+            if job_id not in self._calls:
+                continue  # its call has ended meanwhile: what the renewal said no longer matters
+            if isinstance(kept, Exception):
+                log.warning(
+                    "job %s: its lease could not be renewed (%s); trying again in %.1f s",
+                    job_id,
+                    kept,
+                    self._every,
+                )
+            elif isinstance(kept, BaseException):
+                raise kept
+            elif not kept:
+                self._lost.add(job_id)
+                log.warning(
+                    "job %s: its lease passed to another worker while the provider was answering",
+                    job_id,
+                )
+
+
+class _Call:
+    __slots__ = ("_job_id", "_keeper")
+
+    def __init__(self, keeper: LeaseKeeper, job_id: str) -> None:
+        self._keeper = keeper
+        self._job_id = job_id
+
+    def __enter__(self) -> None:
+        self._keeper._enter(self._job_id)
 
     def __exit__(
         self,
@@ -40,33 +97,4 @@ class LeaseKeeper:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        if self._task is not None:
-            self._task.cancel()  # a renewal still running is of no use any more
-
-    def _schedule(self) -> None:
-        self._timer = asyncio.get_running_loop().call_later(self._every, self._due)
-
-    def _due(self) -> None:
-        self._timer = None
-        self._task = asyncio.create_task(self._renewal(), name=f"lease {self._job_id}")
-
-    async def _renewal(self) -> None:
-        try:
-            kept = await self._renew()
-        except Exception:
-            log.warning(
-                "job %s: its lease could not be renewed; trying again in %.1f s",
-                self._job_id,
-                self._every,
-                exc_info=True,
-            )
-            kept = True  # the lease may well still be ours: the next turn asks again
-        if not kept:
-            log.warning(
-                "job %s: its lease passed to another worker while the provider was answering",
-                self._job_id,
-            )
-            return
-        self._schedule()
+        self._keeper._exit(self._job_id)

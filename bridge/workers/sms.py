@@ -81,6 +81,7 @@ class SmsDispatcher:
         self._limiter = limiter
         self._shared = not store.exclusive  # only then can a lease pass to another bridge
         self._handling: set[str] = set()
+        self._keeper = LeaseKeeper(self._renew, every=lease_seconds / 3)
 
     async def handle(self, job: SmsJob) -> None:
         """Deliver ``job`` unless this bridge is already delivering it: a bridge that was
@@ -130,7 +131,7 @@ class SmsDispatcher:
             carrier = self._providers.get(name)
             if carrier is None:  # a provider no longer configured cannot be asked
                 raise OutcomeUnknown(job.id)
-            with self._keeping(job):
+            with self._keeper.calling(job.id):
                 found = await carrier.provider.find_sent(sms)
             if found is not None:
                 return name, found
@@ -150,7 +151,7 @@ class SmsDispatcher:
             if not carrier.breaker.allow(now):
                 continue  # another text is already probing this provider
             try:
-                with self._keeping(job):
+                with self._keeper.calling(job.id):
                     result = await carrier.provider.send(sms)
             except TemporaryFailure as exc:
                 self._failed(carrier, exc)
@@ -215,15 +216,11 @@ class SmsDispatcher:
         log.warning("job %s: its lease could not be confirmed in time; not sent", job.id)
         return False
 
-    def _keeping(self, job: SmsJob) -> LeaseKeeper:
-        """Renew the job's lease every third of it while a provider call runs."""
-
-        def renew() -> Awaitable[bool]:
-            return self._store.keep_sms_lease(
-                job.id, owner=self._owner, lease_seconds=self._lease, now=self._clock()
-            )
-
-        return LeaseKeeper(renew, every=self._lease / 3, job_id=job.id)
+    def _renew(self, job_id: str) -> Awaitable[bool]:
+        """The lease of a job whose provider call runs long, renewed (``LeaseKeeper``)."""
+        return self._store.keep_sms_lease(
+            job_id, owner=self._owner, lease_seconds=self._lease, now=self._clock()
+        )
 
     def _lost(self, job: SmsJob, what: str) -> None:
         log.warning(
