@@ -223,6 +223,7 @@ class Bridge:
             transport=self._transport,
             clock=self._clock,
             policy=components.retry_policy(self.settings, self.settings.mail.max_attempts),
+            owner=self._owner,
             webhooks=webhooks,
         )
         poll = self.settings.queue.poll_seconds
@@ -241,6 +242,8 @@ class Bridge:
             notices=components.notice_settings(self.settings),
             clock=self._clock,
             notice_queued=mail.wake,
+            owner=self._owner,
+            lease_seconds=queue.lease_seconds,
             gate=gate,
         )
         return self._runner(

@@ -151,6 +151,8 @@ async def test_twilio_21610_on_send_suppresses_the_number(store: Store) -> None:
             notices=NoticeSettings(from_address="b@example.com", hostname="h"),
             clock=lambda: T0,
             notice_queued=lambda: None,
+            owner="y",
+            lease_seconds=60,
         )
         await dispatcher.handle(replace(job, in_doubt=False))
     assert await store.suppressed_since(reply_number=REPLY, customer=CUSTOMER) == T0

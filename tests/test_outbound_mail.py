@@ -333,6 +333,7 @@ async def test_a_job_taken_over_after_its_bridge_died_mid_delivery_is_filed_once
         transport=transport,
         clock=lambda: later,
         policy=RetryPolicy(max_attempts=5, base_seconds=1, cap_seconds=10),
+        owner="alive",
     )
     await worker.handle(again)
     assert list((mail / "new").iterdir()) == []

@@ -106,7 +106,7 @@ async def test_a_failing_provider_is_reported_and_backed_off(tmp_path: Path) -> 
 async def test_polled_delivery_reports_move_jobs_and_tell_the_author_once(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "bridge.db")
     await store.open()
-    [job_id] = await store.enqueue_sms(
+    [queued] = await store.enqueue_sms(
         [
             NewSmsJob(
                 idempotency_key="<m@example.com>|+447700900123",
@@ -122,8 +122,9 @@ async def test_polled_delivery_reports_move_jobs_and_tell_the_author_once(tmp_pa
         ],
         now=T0,
     )
+    job_id = queued.id
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="t")
-    await store.sms_sent(job_id, provider="twilio", result=SendResult("SMo1"), now=T0)
+    await store.sms_sent(job_id, owner="t", provider="twilio", result=SendResult("SMo1"), now=T0)
     reports = ReportIntake(
         store=store,
         clock=lambda: T0,

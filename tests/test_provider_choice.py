@@ -110,6 +110,8 @@ def _dispatcher(store: Store, *carriers: Carrier) -> SmsDispatcher:
         notices=NoticeSettings(from_address="sms@example.net", hostname="bridge.test"),
         clock=lambda: T0,
         notice_queued=lambda: None,
+        owner="test",
+        lease_seconds=60,
     )
 
 
@@ -173,7 +175,7 @@ async def test_a_timeout_at_a_provider_that_can_tell_is_reconciled(
     sms = OutboundSms(job_id=job.id, to=job.to_number, sender=job.sender, text=job.text)
     result = await first.send(sms)  # it went out; the answer was lost
     await store.sms_retry(
-        job.id, error="timeout", code="timeout", at=T0, now=T0, maybe_sent_via="a"
+        job.id, owner="test", error="timeout", code="timeout", at=T0, now=T0, maybe_sent_via="a"
     )
     [again] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="test")
     await dispatcher.handle(again)

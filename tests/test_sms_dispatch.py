@@ -31,6 +31,8 @@ def _dispatcher(store: Store, provider: Provider, attempts: int = 3) -> SmsDispa
         notices=NoticeSettings(from_address="sms@example.net", hostname="bridge.test"),
         clock=lambda: T0,
         notice_queued=lambda: None,
+        owner="test",
+        lease_seconds=60,
     )
 
 
@@ -57,7 +59,7 @@ async def _claimed(store: Store, number: str = "+447700900123") -> SmsJob:
 
 async def _reclaimed_after_crash(store: Store) -> SmsJob:
     await store.release_leases(now=T0)
-    [job] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="restarted")
+    [job] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="test")
     assert job.in_doubt
     return job
 

@@ -3,16 +3,30 @@ atomic notices, inbound texts. The ``store`` fixture (conftest) runs each test o
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from bridge.models import InboundOutcome, InboundSms, JobState, NewMailJob, NewSmsJob, SendResult
+from bridge.models import (
+    InboundOutcome,
+    InboundSms,
+    JobState,
+    NewMailJob,
+    NewSmsJob,
+    Queued,
+    RuleHit,
+    SendResult,
+)
 from bridge.store.base import Store
-from bridge.store.sqlite import SCHEMA_VERSION, SchemaTooNew, SqliteStore
+from bridge.store.migrations import SCHEMA_VERSION, SchemaTooNew, migrate_sqlite, migration_sql
+from bridge.store.queries import Q
+from bridge.store.sqlite import SqliteStore
+from bridge.store.sqlite_writer import connect
 from bridge.store.statements import Op, count
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -32,15 +46,73 @@ def job(key: str = "<m1@example.com>|+447700900123", number: str = "+44770090012
     )
 
 
+def ids(queued: list[Queued]) -> list[str]:
+    return [q.id for q in queued]
+
+
 async def test_same_idempotency_key_is_stored_once(store: Store) -> None:
     [first] = await store.enqueue_sms([job()], now=T0)
     [again] = await store.enqueue_sms([job()], now=T0 + timedelta(minutes=5))
-    assert again == first
+    assert (first.merged, again) == (False, Queued(first.id, merged=True))
     assert len(await store.recent_sms(limit=10)) == 1
 
 
+async def test_a_key_merges_only_within_its_merge_window(store: Store) -> None:
+    """A key made from an email's content (no Message-ID) names one email only for a while:
+    the same content later is a new text, and the old job gives up its key."""
+    key = "sha256:0f3c|+447700900123"
+    windowed = replace(job(key), merge_window=60.0)
+    [first] = await store.enqueue_sms([windowed], now=T0)
+    [resent] = await store.enqueue_sms([windowed], now=T0 + timedelta(seconds=59))
+    assert (first.merged, resent) == (False, Queued(first.id, merged=True))
+    [later] = await store.enqueue_sms([windowed], now=T0 + timedelta(seconds=60))
+    assert not later.merged and later.id != first.id
+    [again] = await store.enqueue_sms([windowed], now=T0 + timedelta(seconds=61))
+    assert again == Queued(later.id, merged=True)
+    old, new = await store.get_sms(first.id), await store.get_sms(later.id)
+    assert old is not None and new is not None
+    assert (old.idempotency_key, new.idempotency_key) == (f"{key}|{first.id}", key)
+    [forever] = await store.enqueue_sms([job(key)], now=T0 + timedelta(days=30))
+    assert forever == Queued(later.id, merged=True)  # no window: the key merges for good
+
+
+async def test_a_job_keeps_its_chain_and_is_first_due_at_not_before(store: Store) -> None:
+    chain = (
+        RuleHit("content", "rewrite", "“quotes” made plain"),
+        RuleHit("quiet-hours", "defer", "22:00-08:00 Europe/London"),
+    )
+    deferred = replace(job(), chain=chain, not_before=T0 + timedelta(hours=1))
+    [queued] = await store.enqueue_sms([deferred], now=T0)
+    assert await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a") == []
+    [claimed] = await store.claim_sms(
+        now=T0 + timedelta(hours=1), limit=1, lease_seconds=60, owner="a"
+    )
+    assert (claimed.id, claimed.chain) == (queued.id, chain)
+    assert [j.chain for j in await store.recent_sms(limit=1)] == [chain]
+
+
+async def test_jobs_stored_before_version_7_have_an_empty_chain(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.db"
+    conn = sqlite3.connect(path)
+    for version in range(1, 7):
+        conn.executescript(migration_sql(version) + f"\nPRAGMA user_version = {version};")
+    conn.execute(
+        "INSERT INTO sms_jobs (id, idempotency_key, message_id, author, subject, to_number,"
+        " sender, body, encoding, segments, state, next_attempt_at, created_at, updated_at)"
+        " VALUES ('s1', 'k', 'm', 'a', 's', '+447700900123', 'X', 'b', 'GSM-7', 1, 'queued',"
+        " 0, 0, 0)"
+    )
+    conn.commit()
+    conn.close()
+    upgraded = SqliteStore(path)
+    await upgraded.open()
+    stored = await upgraded.get_sms("s1")
+    await upgraded.close()
+    assert stored is not None and stored.chain == ()
+
+
 async def test_claim_leases_a_job_once_until_the_lease_expires(store: Store) -> None:
-    [job_id] = await store.enqueue_sms([job()], now=T0)
+    [job_id] = ids(await store.enqueue_sms([job()], now=T0))
     [claimed] = await store.claim_sms(now=T0, limit=5, lease_seconds=60, owner="a")
     assert (claimed.id, claimed.state, claimed.attempts) == (job_id, JobState.SENDING, 1)
     assert not claimed.in_doubt
@@ -54,10 +126,50 @@ async def test_claim_leases_a_job_once_until_the_lease_expires(store: Store) -> 
     assert (again.id, again.attempts, again.in_doubt) == (job_id, 2, True)
 
 
+async def test_jobs_are_claimed_by_due_time_whichever_their_state(store: Store) -> None:
+    """A queued job is due at its next attempt, a leased one when its lease runs out: a job
+    left in flight by a crash does not wait behind a backlog that fell due after it."""
+    [leased] = ids(await store.enqueue_sms([job("<l@x>|+447700900001")], now=T0))
+    await store.claim_sms(now=T0, limit=1, lease_seconds=50, owner="crashed")
+    [early] = ids(
+        await store.enqueue_sms([job("<e@x>|+447700900002")], now=T0 + timedelta(seconds=5))
+    )
+    backlog = []
+    for n in range(40):  # every one due after the lease ran out
+        key = f"<b{n}@x>|+447700900003"
+        backlog += ids(await store.enqueue_sms([job(key)], now=T0 + timedelta(seconds=60 + n)))
+    claimed = []
+    for _ in range(3):
+        [one] = await store.claim_sms(
+            now=T0 + timedelta(seconds=200), limit=1, lease_seconds=60, owner="b"
+        )
+        claimed.append(one.id)
+    assert claimed == [early, leased, backlog[0]]
+
+
+def test_the_sqlite_claims_read_only_their_partial_indexes(tmp_path: Path) -> None:
+    """Each claim merges its two partial indexes, already in due order, and stops at the
+    limit: no scan of the table, no sort of every due job."""
+    conn = connect(tmp_path / "bridge.db")
+    migrate_sqlite(conn)
+    for table, query in (
+        ("sms_jobs", Q.claim_sms),
+        ("mail_jobs", Q.claim_mail),
+        ("inbound_sms", Q.claim_inbound),
+    ):
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + query.text, (0,) * 6)]
+        assert not [step for step in plan if step.startswith(f"SCAN {table}")], plan
+        assert not [step for step in plan if "TEMP B-TREE" in step], plan
+        assert f"SEARCH {table} USING INDEX {table}_waiting (next_attempt_at<?)" in plan, plan
+        assert f"SEARCH {table} USING INDEX {table}_leased (lease_until<?)" in plan, plan
+    conn.close()
+
+
 async def test_retry_waits_until_its_time(store: Store) -> None:
-    [job_id] = await store.enqueue_sms([job()], now=T0)
+    [job_id] = ids(await store.enqueue_sms([job()], now=T0))
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
-    await store.sms_retry(job_id, error="busy", code="503", at=T0 + timedelta(seconds=30), now=T0)
+    later = T0 + timedelta(seconds=30)
+    await store.sms_retry(job_id, owner="a", error="busy", code="503", at=later, now=T0)
     assert (
         await store.claim_sms(now=T0 + timedelta(seconds=29), limit=1, lease_seconds=60, owner="a")
         == []
@@ -71,9 +183,9 @@ async def test_retry_waits_until_its_time(store: Store) -> None:
 
 
 async def test_sent_records_the_provider_and_is_never_claimed_again(store: Store) -> None:
-    [job_id] = await store.enqueue_sms([job()], now=T0)
+    [job_id] = ids(await store.enqueue_sms([job()], now=T0))
     await store.claim_sms(now=T0, limit=1, lease_seconds=1, owner="a")
-    await store.sms_sent(job_id, provider="sandbox", result=SendResult("SB1"), now=T0)
+    await store.sms_sent(job_id, owner="a", provider="sandbox", result=SendResult("SB1"), now=T0)
     assert (
         await store.claim_sms(now=T0 + timedelta(hours=1), limit=1, lease_seconds=1, owner="a")
         == []
@@ -88,9 +200,12 @@ async def test_sent_records_the_provider_and_is_never_claimed_again(store: Store
 
 
 async def test_failure_and_its_notice_are_stored_together(store: Store) -> None:
-    [job_id] = await store.enqueue_sms([job()], now=T0)
+    [job_id] = ids(await store.enqueue_sms([job()], now=T0))
     notice = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
-    await store.sms_failed(job_id, error="not a mobile", code="21614", now=T0, notice=notice)
+    await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
+    assert await store.sms_failed(
+        job_id, owner="a", error="not a mobile", code="21614", now=T0, notice=notice
+    )
     [mail] = await store.claim_mail(now=T0, limit=5, lease_seconds=60, owner="a")
     assert (mail.recipients, mail.content, mail.envelope_from) == (("alice@example.com",), b"x", "")
     stored = await store.get_sms(job_id)
@@ -106,17 +221,13 @@ async def test_release_leases_makes_in_flight_jobs_claimable_now(store: Store) -
 
 
 async def test_many_concurrent_enqueues_are_all_committed(store: Store) -> None:
-    import asyncio
-
     keys = [f"<m{i}@example.com>|+447700900{i:03d}" for i in range(300)]
     ids = await asyncio.gather(*(store.enqueue_sms([job(k)], now=T0) for k in keys))
-    assert len({i for [i] in ids}) == 300
+    assert len({q.id for [q] in ids}) == 300
     assert len(await store.recent_sms(limit=1000)) == 300
 
 
 async def test_a_failing_operation_does_not_undo_its_batch_neighbours(store: Store) -> None:
-    import asyncio
-
     def bad_sql() -> Op[int]:
         changed: int = yield count("INSERT INTO no_such_table VALUES (1)")
         return changed
@@ -147,7 +258,7 @@ async def test_data_survives_reopening(tmp_path: Path) -> None:
     path = tmp_path / "bridge.db"
     first = SqliteStore(path)
     await first.open()
-    [job_id] = await first.enqueue_sms([job()], now=T0)
+    [job_id] = ids(await first.enqueue_sms([job()], now=T0))
     await first.close()
     second = SqliteStore(path)
     await second.open()
@@ -192,8 +303,6 @@ async def test_routing_outcome_is_committed_with_the_routed_mark(store: Store) -
 async def test_an_email_to_a_customer_from_a_number_records_the_conversation(
     store: Store,
 ) -> None:
-    from dataclasses import replace
-
     await store.enqueue_sms([replace(job(), sender="+447700900100")], now=T0)
     await store.enqueue_sms(
         [replace(job("<m2@example.com>|+447700900124", "+447700900124"))], now=T0
@@ -209,9 +318,9 @@ async def test_an_email_to_a_customer_from_a_number_records_the_conversation(
 
 
 async def test_a_delivery_report_is_recorded_once_with_its_notice(store: Store) -> None:
-    [job_id] = await store.enqueue_sms([job()], now=T0)
+    [job_id] = ids(await store.enqueue_sms([job()], now=T0))
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
-    await store.sms_sent(job_id, provider="twilio", result=SendResult("SM9"), now=T0)
+    await store.sms_sent(job_id, owner="a", provider="twilio", result=SendResult("SM9"), now=T0)
     found = await store.find_sms(provider="twilio", provider_message_id="SM9")
     assert found is not None and found.id == job_id
     notice = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"n")
@@ -225,21 +334,21 @@ async def test_a_delivery_report_is_recorded_once_with_its_notice(store: Store) 
 
 
 async def test_purge_forgets_only_finished_work_older_than_the_cut_off(store: Store) -> None:
-    from dataclasses import replace
-
     old, waiting, recent = (f"<m{n}@example.com>|+447700900123" for n in (1, 2, 3))
-    [old_id, waiting_id] = await store.enqueue_sms(
-        [replace(job(old), sender="+447700900100"), job(waiting)], now=T0
+    [old_id, waiting_id] = ids(
+        await store.enqueue_sms([replace(job(old), sender="+447700900100"), job(waiting)], now=T0)
     )
-    await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
-    await store.sms_sent(old_id, provider="sandbox", result=SendResult("SB1"), now=T0)
+    await store.claim_sms(now=T0, limit=2, lease_seconds=60, owner="a")  # both due at T0
+    assert await store.sms_sent(
+        old_id, owner="a", provider="sandbox", result=SendResult("SB1"), now=T0
+    )
     await store.receive_sms(inbound(text="STOP"), now=T0)
     [text] = await store.claim_inbound(now=T0, limit=1, lease_seconds=60, owner="a")
     await store.inbound_routed(
         text, InboundOutcome(route="stop", explanation="STOP", suppress=True), now=T0
     )
     later = T0 + timedelta(days=100)
-    [recent_id] = await store.enqueue_sms([job(recent)], now=later)
+    [recent_id] = ids(await store.enqueue_sms([job(recent)], now=later))
 
     assert await store.purge(before=later - timedelta(days=90)) == 3  # job, text, conversation
     assert await store.get_sms(old_id) is None
@@ -253,8 +362,9 @@ async def test_an_operation_is_all_or_nothing_and_one_marked_alone_may_not_grow(
     store: Store,
 ) -> None:
     """A second statement that fails undoes the first; an op that says its one statement is
-    all of it (PostgreSQL runs that without BEGIN/COMMIT) is stopped if it runs another."""
-    [job_id] = await store.enqueue_sms([job()], now=T0)
+    all of it (run without BEGIN/COMMIT on PostgreSQL, without a SAVEPOINT on SQLite) is
+    stopped if it runs another, and one that fails leaves its batch neighbours alone."""
+    [job_id] = ids(await store.enqueue_sms([job()], now=T0))
 
     def half_done() -> Op[None]:
         yield count("UPDATE sms_jobs SET subject = 'changed' WHERE id = ?", job_id)
@@ -267,6 +377,16 @@ async def test_an_operation_is_all_or_nothing_and_one_marked_alone_may_not_grow(
     with pytest.raises((sqlite3.OperationalError, asyncpg.PostgresError)):
         await store._do(half_done())
     assert (await store.get_sms(job_id)).subject == "Hello"  # type: ignore[union-attr]
-    if not store.exclusive:  # only PostgreSQL runs a statement marked alone on its own
-        with pytest.raises(RuntimeError, match="marked alone"):
-            await store._do(grows())
+    with pytest.raises(RuntimeError, match="marked alone"):
+        await store._do(grows())
+
+    def fails_alone() -> Op[None]:
+        yield count("UPDATE sms_jobs SET no_such_column = 1 WHERE id = ?", job_id, alone=True)
+
+    results = await asyncio.gather(
+        store._do(fails_alone()),
+        store.enqueue_sms([job("<n@x>|+447700900009")], now=T0),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], sqlite3.OperationalError | asyncpg.PostgresError)
+    assert len(await store.recent_sms(limit=10)) == 2

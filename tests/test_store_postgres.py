@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 
 from bridge.models import NewSmsJob
-from bridge.store.postgres import PostgresStore, SchemaTooOld
-from bridge.store.sqlite import SCHEMA_VERSION, SchemaTooNew
+from bridge.store.migrations import SCHEMA_VERSION, SchemaTooNew, SchemaTooOld
+from bridge.store.postgres import PostgresStore
 from tests.conftest import postgres_schema
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

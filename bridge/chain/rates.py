@@ -13,9 +13,10 @@ bridges on one PostgreSQL database, ``SharedRateLimiter`` keeps them in the data
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
+
+from bridge.store.buckets import Bucket
 
 __all__ = ["Bucket", "Limiter", "RateLimiter", "SharedRateLimiter"]
 
@@ -24,21 +25,6 @@ class Limiter(Protocol):
     async def take(self, keys: tuple[str, ...], *, now: float) -> float:
         """0 and a token taken for each limited key, or the seconds to wait (nothing taken)."""
         ...
-
-
-@dataclass(slots=True)
-class Bucket:
-    rate: float  # tokens a second
-    burst: float  # most tokens held
-    tokens: float
-    at: float  # when ``tokens`` was right
-
-    def refill(self, now: float) -> None:
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-
-    def wait(self) -> float:
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
 
 
 class RateLimiter:

@@ -38,8 +38,7 @@ from bridge.providers.registry import provider_warnings
 from bridge.routing.explain import explain_inbound, parse_at
 from bridge.settings.root import Settings
 from bridge.store.factory import open_store
-from bridge.store.postgres import SchemaTooOld
-from bridge.store.sqlite import SchemaTooNew
+from bridge.store.migrations import SchemaTooNew, SchemaTooOld
 
 __all__ = ["main"]
 

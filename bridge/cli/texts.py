@@ -47,7 +47,7 @@ async def queue_text(
         message_id = f"<cli-{secrets.token_hex(12)}@{socket.gethostname()}>"
         new = sms_job(decision, idempotency_key=f"{message_id}|{number}", message_id=message_id)
         [queued] = await store.enqueue_sms([new], now=system_clock())
-    return queued if isinstance(queued, str) else queued.id
+    return queued.id
 
 
 async def explain_text(

@@ -29,7 +29,6 @@ from email.errors import (
 )
 from email.message import EmailMessage
 from email.parser import BytesParser
-from typing import Any
 
 from bridge.chain.gate import Gate, job
 from bridge.chain.request import OutboundRequest, Source
@@ -139,8 +138,7 @@ class EmailIntake:
         jobs = [_job(d, message_id, window) for _, d in decisions if d.accepted]
         attachments = attachment_names(msg)
         notices = self._notices_for(jobs, decisions, email.source, attachments)
-        stored: list[Any] = await self._store.enqueue_sms(jobs, now=self._clock(), notices=notices)
-        queued = [q if isinstance(q, Queued) else Queued(q) for q in stored]  # until list[Queued]
+        queued = await self._store.enqueue_sms(jobs, now=self._clock(), notices=notices)
         self._queued()
         log.info(
             "email %s queued as %s for %s",

@@ -1,7 +1,10 @@
 """The store interface: everything that must survive a crash goes through here.
 
-Callers (the intake, the workers, the CLI) see only this protocol, so a PostgreSQL backend can
-be added without touching them. Times are timezone-aware datetimes; the store decides how to
+Callers (the intake, the workers, the CLI) see only these protocols, so either backend serves
+them unchanged. ``Store`` is every role together, and what ``open_store`` returns; a
+component that needs one part of it (the rate limiter its buckets, the clean-up its purge)
+may ask for that role alone (``RateBuckets``, ``Upkeep``), which says what it may touch and
+lets a test hand it a small fake. Times are timezone-aware datetimes; the store decides how to
 keep them.
 """
 
@@ -22,11 +25,26 @@ from bridge.models import (
     MailJob,
     NewMailJob,
     NewSmsJob,
+    Queued,
     SendResult,
     SmsJob,
 )
 
-__all__ = ["HeldLock", "InboundContext", "QueueCounts", "Store"]
+__all__ = [
+    "ClusterLocks",
+    "Cursors",
+    "Health",
+    "HeldLock",
+    "InboundContext",
+    "InboundLog",
+    "MailQueue",
+    "QueueCounts",
+    "RateBuckets",
+    "SmsQueue",
+    "Store",
+    "Suppressions",
+    "Upkeep",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,34 +69,19 @@ class HeldLock(Protocol):
     async def release(self) -> None: ...
 
 
-class Store(Protocol):
-    """Durable jobs with leases. Every method commits before it returns."""
-
-    # True when this process alone uses the database, so leases left at start are its own.
-    exclusive: bool
-
-    async def try_lock(self, name: str) -> HeldLock | None:
-        """Hold ``name`` for work that must run on one bridge of a cluster, or None if another
-        bridge holds it. The lock goes when this bridge (or its database connection) dies."""
-        ...
-
-    async def open(self) -> None:
-        """Connect and check the schema (SQLite also brings it up to date)."""
-        ...
-
-    async def migrate(self) -> tuple[int, int]:
-        """Bring the schema to this bridge's version: (version before, version after)."""
-        ...
-
-    async def close(self) -> None: ...
+class SmsQueue(Protocol):
+    """Texts to send: stored once per idempotency key, leased to one worker at a time."""
 
     async def enqueue_sms(
         self, jobs: Sequence[NewSmsJob], *, now: datetime, notices: Sequence[NewMailJob] = ()
-    ) -> list[str]:
-        """Store jobs (and any notices) in one transaction; return one id per job.
+    ) -> list[Queued]:
+        """Store jobs (and any notices) in one transaction; return one ``Queued`` per job.
 
-        A job whose idempotency key is already stored is not stored again: the existing job's id
-        is returned, so a mail server redelivering the same email never causes a second text.
+        A job whose idempotency key is already stored is not stored again: the existing job is
+        returned (``merged``), so a mail server redelivering the same email never causes a
+        second text. A job with a ``merge_window`` merges only with a job stored less than that
+        many seconds before ``now``; an older one gives up its key (``key|id``) to the new job.
+        A job with ``not_before`` is first due then rather than now.
         """
         ...
 
@@ -86,27 +89,48 @@ class Store(Protocol):
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[SmsJob]: ...
 
+    async def keep_sms_lease(
+        self, job_id: str, *, owner: str, lease_seconds: float, now: datetime
+    ) -> bool:
+        """Confirm that ``owner`` still holds the job's lease and extend it to ``now`` +
+        ``lease_seconds``, in one statement; False when the job was taken over or finished.
+
+        Asked right before every provider call, so that a bridge that was frozen for longer
+        than its lease (a VM stall, SIGSTOP) lets go of a job another bridge has taken over.
+        """
+        ...
+
+    # The outcomes a worker records after its claim apply only while ``owner`` still holds
+    # the lease; each says whether it applied.
+
     async def sms_sent(
-        self, job_id: str, *, provider: str, result: SendResult, now: datetime
-    ) -> None: ...
+        self, job_id: str, *, owner: str, provider: str, result: SendResult, now: datetime
+    ) -> bool: ...
 
     async def sms_retry(
         self,
         job_id: str,
         *,
+        owner: str,
         error: str,
         code: str | None,
         at: datetime,
         now: datetime,
         maybe_sent_via: str | None = None,
-    ) -> None:
+    ) -> bool:
         """Back in the queue until ``at``; ``maybe_sent_via`` names the provider that may
         already have the text (its answer never came), which is asked before anything else."""
         ...
 
     async def sms_defer(
-        self, job_id: str, *, at: datetime, now: datetime, why: tuple[str, str] | None = None
-    ) -> None:
+        self,
+        job_id: str,
+        *,
+        owner: str,
+        at: datetime,
+        now: datetime,
+        why: tuple[str, str] | None = None,
+    ) -> bool:
         """Back in the queue until ``at`` without spending an attempt: a rate limit, or every
         provider paused, is not a fault of the text. ``why`` (reason, code) is shown meanwhile."""
         ...
@@ -115,13 +139,38 @@ class Store(Protocol):
         self,
         job_id: str,
         *,
+        owner: str,
         error: str,
         code: str | None,
         now: datetime,
         notice: NewMailJob | None,
-    ) -> None:
+    ) -> bool:
         """Finish a job as failed and store the author's notice in the same transaction."""
         ...
+
+    async def sms_reported(
+        self,
+        job_id: str,
+        *,
+        state: str,
+        error: str | None,
+        code: str | None,
+        now: datetime,
+        notice: NewMailJob | None,
+        price: str | None = None,
+    ) -> bool:
+        """Record a delivery report unless the job is already final; the notice goes with it."""
+        ...
+
+    async def get_sms(self, job_id: str) -> SmsJob | None: ...
+
+    async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None: ...
+
+    async def recent_sms(self, *, limit: int) -> list[SmsJob]: ...
+
+
+class MailQueue(Protocol):
+    """The bridge's own emails (notices, inbound texts): stored, leased, delivered."""
 
     async def enqueue_mail(self, mails: Sequence[NewMailJob], *, now: datetime) -> list[str]: ...
 
@@ -129,24 +178,19 @@ class Store(Protocol):
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[MailJob]: ...
 
-    async def mail_sent(self, job_id: str, *, now: datetime) -> None: ...
+    # Like the texts' outcomes, these apply only while ``owner`` still holds the lease.
 
-    async def mail_retry(self, job_id: str, *, error: str, at: datetime, now: datetime) -> None: ...
+    async def mail_sent(self, job_id: str, *, owner: str, now: datetime) -> bool: ...
 
-    async def mail_failed(self, job_id: str, *, error: str, now: datetime) -> None: ...
+    async def mail_retry(
+        self, job_id: str, *, owner: str, error: str, at: datetime, now: datetime
+    ) -> bool: ...
 
-    async def release_leases(self, *, now: datetime) -> int:
-        """Make every leased job claimable now; only safe when no other bridge shares the store."""
-        ...
+    async def mail_failed(self, job_id: str, *, owner: str, error: str, now: datetime) -> bool: ...
 
-    async def purge(self, *, before: datetime) -> int:
-        """Delete finished jobs, routed texts and conversations last touched before ``before``
-        (``store.retention_days``); returns how many rows went."""
-        ...
 
-    async def recent_sms(self, *, limit: int) -> list[SmsJob]: ...
-
-    # The inbound path.
+class InboundLog(Protocol):
+    """Texts from customers: stored once per provider id, routed by a leased worker."""
 
     async def receive_sms(self, sms: InboundSms, *, now: datetime) -> tuple[str, bool]:
         """Store an inbound text; ``(id, False)`` if its provider id was already stored."""
@@ -168,15 +212,21 @@ class Store(Protocol):
         """Mark routed and store every email and text it produced, in one transaction."""
         ...
 
+    async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None: ...
+
     async def recent_inbound(self, *, limit: int) -> list[InboundRecord]: ...
 
-    async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None: ...
+
+class Suppressions(Protocol):
+    """Who asked not to be texted from which number (STOP)."""
 
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
 
     async def suppress(self, *, reply_number: str, customer: str, now: datetime) -> None: ...
 
-    async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None: ...
+
+class Cursors(Protocol):
+    """Where each watcher got to, so that a restart neither misses nor repeats."""
 
     async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None:
         """The (UIDVALIDITY, last processed UID) of an IMAP mailbox folder, if any."""
@@ -194,21 +244,9 @@ class Store(Protocol):
         self, *, provider: str, reply_number: str, seen_until: datetime
     ) -> None: ...
 
-    async def sms_reported(
-        self,
-        job_id: str,
-        *,
-        state: str,
-        error: str | None,
-        code: str | None,
-        now: datetime,
-        notice: NewMailJob | None,
-        price: str | None = None,
-    ) -> bool:
-        """Record a delivery report unless the job is already final; the notice goes with it."""
-        ...
 
-    async def get_sms(self, job_id: str) -> SmsJob | None: ...
+class RateBuckets(Protocol):
+    """Rate limits that every bridge on the database shares."""
 
     async def take_tokens(
         self, limits: Sequence[tuple[str, float, int]], *, now: datetime
@@ -217,8 +255,62 @@ class Store(Protocol):
         to wait and nothing taken: the buckets every bridge on this database shares."""
         ...
 
+
+class Health(Protocol):
+    """What health checks and the CLI read and write to see that the store works."""
+
     async def counts(self) -> QueueCounts: ...
 
     async def heartbeat(self, *, owner: str, now: datetime) -> None:
         """Write this bridge's heartbeat: raises when the store cannot be written."""
         ...
+
+
+class Upkeep(Protocol):
+    """Work on the whole store: leases after a restart, old rows after retention."""
+
+    async def release_leases(self, *, now: datetime) -> int:
+        """Make every leased job claimable now; only safe when no other bridge shares the store."""
+        ...
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete finished jobs, routed texts and conversations last touched before ``before``
+        (``store.retention_days``); returns how many rows went."""
+        ...
+
+
+class ClusterLocks(Protocol):
+    """Work that must run on one bridge of a cluster at a time."""
+
+    # True when this process alone uses the database, so leases left at start are its own.
+    exclusive: bool
+
+    async def try_lock(self, name: str) -> HeldLock | None:
+        """Hold ``name`` for work that must run on one bridge of a cluster, or None if another
+        bridge holds it. The lock goes when this bridge (or its database connection) dies."""
+        ...
+
+
+class Store(
+    SmsQueue,
+    MailQueue,
+    InboundLog,
+    Suppressions,
+    Cursors,
+    RateBuckets,
+    ClusterLocks,
+    Health,
+    Upkeep,
+    Protocol,
+):
+    """Durable jobs with leases: every role together. Every method commits before it returns."""
+
+    async def open(self) -> None:
+        """Connect and check the schema (SQLite also brings it up to date)."""
+        ...
+
+    async def migrate(self) -> tuple[int, int]:
+        """Bring the schema to this bridge's version: (version before, version after)."""
+        ...
+
+    async def close(self) -> None: ...

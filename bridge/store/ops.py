@@ -1,10 +1,10 @@
 """The store's operations on jobs, written once for both backends (``bridge.store.statements``).
 
-Each function is one transaction's worth of work. A job still in ``sending`` when it is
-claimed again was claimed by a process that never finished it: the claim marks it in doubt
-(``SET`` reads the row's old values in both databases), so the worker asks the provider
-before sending it again. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` so that several
-bridges never claim the same job; SQLite has one writer and needs no locking.
+Each function is one transaction's worth of work; its SQL is named in
+``bridge/store/queries/jobs.sql``. A job still in ``sending`` when it is claimed again was
+claimed by a process that never finished it: the claim marks it in doubt, so the worker asks
+the provider before sending it again. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` so
+that several bridges never claim the same job; SQLite has one writer and needs no locking.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from bridge.models import NewMailJob, NewSmsJob, SendResult
+from bridge.models import NewMailJob, NewSmsJob, Queued, SendResult
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import QueueCounts
 from bridge.store.ids import new_id
+from bridge.store.queries import Q, Query
+from bridge.store.rows import chain_json, ts
 from bridge.store.statements import Op, all_rows, count, one_row
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "heartbeat",
     "insert_mail",
     "insert_sms",
+    "keep_sms_lease",
     "mail_state",
     "release_leases",
     "set_mailbox_cursor",
@@ -37,16 +40,45 @@ __all__ = [
     "sms_sent",
 ]
 
-TABLES = frozenset({"sms_jobs", "mail_jobs", "inbound_sms"})
+# One statement per table, in the order the tables have always been visited.
+RELEASES = (Q.release_inbound_leases, Q.release_mail_leases, Q.release_sms_leases)
+PURGES = (
+    Q.purge_inbound,
+    Q.purge_mail,
+    Q.purge_sms,
+    Q.purge_conversations,
+    Q.purge_auto_replies,
+    Q.purge_parts,
+    Q.purge_heartbeats,
+)
 
 
-def insert_sms(job: NewSmsJob, now: float) -> Op[str]:
-    job_id = new_id("s")
-    added = yield count(
-        "INSERT INTO sms_jobs (id, idempotency_key, message_id, author, subject, to_number,"
-        " sender, body, encoding, segments, route, state, next_attempt_at, created_at,"
-        " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'queued',?,?,?)"
-        " ON CONFLICT (idempotency_key) DO NOTHING",
+def insert_sms(job: NewSmsJob, now: float) -> Op[Queued]:
+    """Store ``job``, or return the stored job of the same idempotency key it merges with.
+
+    Without a merge window a stored key always merges: it holds a Message-ID, which names one
+    email for good. With one (a key made from the content of an email that had no Message-ID),
+    a stored job older than the window is another text that happens to read the same: it
+    gives up its key in this transaction and ``job`` is stored.
+    """
+    for _ in range(3):  # on PostgreSQL another bridge may rename the key between two steps
+        job_id = new_id("s")
+        added = yield count(Q.insert_sms, *_sms_values(job, job_id, now))
+        if added:
+            yield from _conversation(job, now)
+            return Queued(job_id)
+        stored = yield one_row(Q.sms_by_key, job.idempotency_key)
+        if stored is None:
+            continue  # renamed by another bridge since the insert: try again
+        window = job.merge_window
+        if window is None or now - float(stored["created_at"]) < window:
+            return Queued(str(stored["id"]), merged=True)
+        yield count(Q.rename_sms_key, stored["id"], job.idempotency_key)
+    raise RuntimeError(f"the idempotency key of a text kept changing: {job.idempotency_key}")
+
+
+def _sms_values(job: NewSmsJob, job_id: str, now: float) -> tuple[object, ...]:
+    return (
         job_id,
         job.idempotency_key,
         job.message_id,
@@ -58,31 +90,31 @@ def insert_sms(job: NewSmsJob, now: float) -> Op[str]:
         job.encoding,
         job.segments,
         job.route,
-        now,
+        chain_json(job.chain),
+        now if job.not_before is None else ts(job.not_before),  # a rule deferred it
         now,
         now,
     )
-    if added:
-        if job.author and job.sender.startswith("+"):  # a number the customer can reply to
-            yield from inbound.record_conversation(
-                customer=job.to_number,
-                reply_number=job.sender,
-                author=job.author,
-                message_id=job.message_id,
-                subject=job.subject,
-                text=job.text,
-                now=now,
-            )
-        return job_id
-    row = yield one_row("SELECT id FROM sms_jobs WHERE idempotency_key = ?", job.idempotency_key)
-    return str(row["id"])
+
+
+def _conversation(job: NewSmsJob, now: float) -> Op[None]:
+    """A text from a number the customer can reply to starts (or takes over) a conversation."""
+    if job.author and job.sender.startswith("+"):
+        yield from inbound.record_conversation(
+            customer=job.to_number,
+            reply_number=job.sender,
+            author=job.author,
+            message_id=job.message_id,
+            subject=job.subject,
+            text=job.text,
+            now=now,
+        )
 
 
 def insert_mail(mail: NewMailJob, now: float) -> Op[str]:
     mail_id = new_id("m")
     yield count(
-        "INSERT INTO mail_jobs (id, kind, envelope_from, recipients, content, state,"
-        " next_attempt_at, created_at, updated_at) VALUES (?,?,?,?,?,'queued',?,?,?)",
+        Q.insert_mail,
         mail_id,
         mail.kind,
         mail.envelope_from,
@@ -97,13 +129,13 @@ def insert_mail(mail: NewMailJob, now: float) -> Op[str]:
 
 def enqueue_sms(
     jobs: Sequence[NewSmsJob], notices: Sequence[NewMailJob], now: float
-) -> Op[list[str]]:
+) -> Op[list[Queued]]:
     for notice in notices:
         yield from insert_mail(notice, now)
-    ids = []
+    queued = []
     for job in jobs:
-        ids.append((yield from insert_sms(job, now)))
-    return ids
+        queued.append((yield from insert_sms(job, now)))
+    return queued
 
 
 def enqueue_mail(mails: Sequence[NewMailJob], now: float) -> Op[list[str]]:
@@ -113,100 +145,70 @@ def enqueue_mail(mails: Sequence[NewMailJob], now: float) -> Op[list[str]]:
     return ids
 
 
-def claim(table: str, now: float, limit: int, lease: float, owner: str) -> Op[list[object]]:
-    """Lease up to ``limit`` due jobs of ``table`` (one of three names this module knows)."""
-    if table not in TABLES:
-        raise ValueError(f"not a job table: {table}")
-    update = (
-        f"UPDATE {table} SET state = 'sending', lease_until = ?, lease_owner = ?,"  # noqa: S608
-        " in_doubt = {doubt}, attempts = attempts + 1, updated_at = ? WHERE id IN ({pick})"
-        " RETURNING *"
-    )
-    sqlite_pick = (
-        f"SELECT id FROM {table} WHERE state = 'queued' AND next_attempt_at <= ?"  # noqa: S608
-        f" UNION ALL SELECT id FROM {table} WHERE state = 'sending' AND lease_until <= ? LIMIT ?"
-    )
-    postgres_pick = (
-        f"SELECT id FROM {table} WHERE (state = 'queued' AND next_attempt_at <= ?)"  # noqa: S608
-        " OR (state = 'sending' AND lease_until <= ?) ORDER BY next_attempt_at LIMIT ?"
-        " FOR UPDATE SKIP LOCKED"
-    )
-    rows: list[object] = yield all_rows(
-        update.format(doubt="(state = 'sending')", pick=sqlite_pick),
-        now + lease,
-        owner,
-        now,
-        now,
-        now,
-        limit,
-        postgres=update.format(doubt="(state = 'sending')::int", pick=postgres_pick),
-        alone=True,
-    )
+def claim(query: Query, now: float, limit: int, lease: float, owner: str) -> Op[list[object]]:
+    """Lease up to ``limit`` due jobs with one of the claims (``Q.claim_sms`` and its like)."""
+    rows: list[object] = yield all_rows(query, now + lease, owner, now, now, now, limit, alone=True)
     return rows
 
 
-def sms_sent(job_id: str, provider: str, result: SendResult, now: float) -> Op[int]:
+def keep_sms_lease(job_id: str, owner: str, until: float) -> Op[bool]:
+    """Still leased to ``owner``? Then the lease runs until ``until``. One statement, run alone
+    (no BEGIN and COMMIT on PostgreSQL, no SAVEPOINT on SQLite): on a shared store the worker
+    asks this before every provider call, and asks it again while a slow one runs."""
+    kept: int = yield count(Q.keep_sms_lease, until, job_id, owner, alone=True)
+    return bool(kept)
+
+
+def sms_sent(job_id: str, owner: str, provider: str, result: SendResult, now: float) -> Op[bool]:
     changed: int = yield count(
-        "UPDATE sms_jobs SET state = 'sent', provider = ?, provider_message_id = ?, price = ?,"
-        " lease_until = NULL, lease_owner = NULL, error = NULL, error_code = NULL,"
-        " maybe_sent_via = NULL, updated_at = ? WHERE id = ?",
+        Q.sms_sent,
         provider,
         result.provider_message_id,
         result.price,
         now,
         job_id,
+        owner,
         alone=True,
     )
-    return changed
+    return bool(changed)
 
 
 def sms_retry(
-    job_id: str, error: str, code: str | None, at: float, now: float, maybe_sent_via: str | None
-) -> Op[int]:
+    job_id: str,
+    owner: str,
+    error: str,
+    code: str | None,
+    at: float,
+    now: float,
+    maybe_sent_via: str | None,
+) -> Op[bool]:
     changed: int = yield count(
-        "UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, error = ?, error_code = ?,"
-        " maybe_sent_via = ?, lease_until = NULL, lease_owner = NULL, updated_at = ? WHERE id = ?",
-        at,
-        error,
-        code,
-        maybe_sent_via,
-        now,
-        job_id,
-        alone=True,
+        Q.sms_retry, at, error, code, maybe_sent_via, now, job_id, owner, alone=True
     )
-    return changed
+    return bool(changed)
 
 
 def sms_defer(
-    job_id: str, at: float, now: float, error: str | None = None, code: str | None = None
-) -> Op[int]:
-    changed: int = yield count(
-        "UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, attempts = attempts - 1,"
-        " error = COALESCE(?, error), error_code = COALESCE(?, error_code),"
-        " lease_until = NULL, lease_owner = NULL, updated_at = ? WHERE id = ?",
-        at,
-        error,
-        code,
-        now,
-        job_id,
-        alone=True,
-    )
-    return changed
+    job_id: str,
+    owner: str,
+    at: float,
+    now: float,
+    error: str | None = None,
+    code: str | None = None,
+) -> Op[bool]:
+    changed: int = yield count(Q.sms_defer, at, error, code, now, job_id, owner, alone=True)
+    return bool(changed)
 
 
 def sms_failed(
-    job_id: str, error: str, code: str | None, now: float, notice: NewMailJob | None
-) -> Op[None]:
-    yield count(
-        "UPDATE sms_jobs SET state = 'failed', error = ?, error_code = ?, lease_until = NULL,"
-        " lease_owner = NULL, updated_at = ? WHERE id = ?",
-        error,
-        code,
-        now,
-        job_id,
-    )
-    if notice is not None:
+    job_id: str, owner: str, error: str, code: str | None, now: float, notice: NewMailJob | None
+) -> Op[bool]:
+    """Fail the job and store the author's notice, both or neither: a worker that lost the
+    lease tells nobody (the job's new holder decides what happens to it)."""
+    changed = yield count(Q.sms_failed, error, code, now, job_id, owner)
+    if changed and notice is not None:
         yield from insert_mail(notice, now)
+    return bool(changed)
 
 
 def sms_reported(
@@ -220,9 +222,7 @@ def sms_reported(
 ) -> Op[bool]:
     """Move a job to a reported state unless it is already final; the notice goes with it."""
     changed = yield count(
-        "UPDATE sms_jobs SET state = ?, error = COALESCE(?, error), error_code = COALESCE(?,"
-        " error_code), price = COALESCE(?, price), updated_at = ? WHERE id = ?"
-        " AND state NOT IN ('delivered', 'undelivered', 'failed')",
+        Q.sms_reported,
         state,
         error,
         code,
@@ -235,27 +235,17 @@ def sms_reported(
     return bool(changed)
 
 
-def mail_state(job_id: str, state: str, error: str | None, due: float, now: float) -> Op[int]:
-    changed: int = yield count(
-        "UPDATE mail_jobs SET state = ?, error = ?, next_attempt_at = ?, lease_until = NULL,"
-        " lease_owner = NULL, updated_at = ? WHERE id = ?",
-        state,
-        error,
-        due,
-        now,
-        job_id,
-        alone=True,
-    )
-    return changed
+def mail_state(
+    job_id: str, owner: str, state: str, error: str | None, due: float, now: float
+) -> Op[bool]:
+    changed: int = yield count(Q.mail_state, state, error, due, now, job_id, owner, alone=True)
+    return bool(changed)
 
 
 def release_leases(now: float) -> Op[int]:
     total = 0
-    for table in sorted(TABLES):
-        total += yield count(
-            f"UPDATE {table} SET lease_until = ? WHERE state = 'sending'",  # noqa: S608
-            now,
-        )
+    for query in RELEASES:
+        total += yield count(query, now)
     return total
 
 
@@ -266,27 +256,15 @@ def purge(before: float) -> Op[int]:
     START). A reply after its conversation is forgotten goes to the number's inbox.
     """
     deleted = 0
-    for table in sorted(TABLES):
-        deleted += yield count(
-            f"DELETE FROM {table} WHERE state NOT IN ('queued', 'sending')"  # noqa: S608
-            " AND updated_at < ?",
-            before,
-        )
-    for statement in (
-        "DELETE FROM conversations WHERE last_at < ?",
-        "DELETE FROM auto_replies WHERE last_at < ?",
-        "DELETE FROM inbound_parts WHERE assembled = 1 AND received_at < ?",
-        "DELETE FROM bridge_heartbeats WHERE at < ?",
-    ):
-        deleted += yield count(statement, before)
+    for query in PURGES:
+        deleted += yield count(query, before)
     return deleted
 
 
 def heartbeat(owner: str, now: float) -> Op[int]:
     """A write that proves the store takes writes (``/healthz``); one row per bridge process."""
     changed: int = yield count(
-        "INSERT INTO bridge_heartbeats (owner, at) VALUES (?, ?)"
-        " ON CONFLICT (owner) DO UPDATE SET at = excluded.at",
+        Q.heartbeat,
         owner,
         now,
         alone=True,
@@ -295,37 +273,15 @@ def heartbeat(owner: str, now: float) -> Op[int]:
 
 
 def counts(day_ago: float) -> Op[QueueCounts]:
-    row = yield one_row(
-        "SELECT"
-        " (SELECT count(*) FROM sms_jobs WHERE state = 'queued' AND attempts = 0),"
-        " (SELECT count(*) FROM sms_jobs WHERE state = 'queued' AND attempts > 0),"
-        " (SELECT count(*) FROM sms_jobs WHERE state = 'sending'),"
-        " (SELECT count(*) FROM mail_jobs WHERE state IN ('queued', 'sending')),"
-        " (SELECT count(*) FROM sms_jobs WHERE state = 'failed' AND updated_at >= ?),"
-        " (SELECT count(*) FROM mail_jobs WHERE state = 'failed' AND updated_at >= ?)",
-        day_ago,
-        day_ago,
-    )
+    row = yield one_row(Q.counts, day_ago, day_ago)
     return QueueCounts(*(int(value) for value in row))
 
 
 def set_watch_cursor(provider: str, reply_number: str, seen_until: float) -> Op[int]:
-    text = (
-        "INSERT INTO watch_cursors VALUES (?,?,?) ON CONFLICT (provider, reply_number)"
-        " DO UPDATE SET seen_until = {}(watch_cursors.seen_until, excluded.seen_until)"
-    )
-    changed: int = yield count(
-        text.format("max"), provider, reply_number, seen_until, postgres=text.format("GREATEST")
-    )
+    changed: int = yield count(Q.set_watch_cursor, provider, reply_number, seen_until)
     return changed
 
 
 def set_mailbox_cursor(mailbox: str, uidvalidity: int, last_uid: int) -> Op[int]:
-    changed: int = yield count(
-        "INSERT INTO mailbox_cursors VALUES (?,?,?) ON CONFLICT (mailbox) DO UPDATE SET"
-        " uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
-        mailbox,
-        uidvalidity,
-        last_uid,
-    )
+    changed: int = yield count(Q.set_mailbox_cursor, mailbox, uidvalidity, last_uid)
     return changed

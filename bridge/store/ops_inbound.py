@@ -1,12 +1,14 @@
 """The store's inbound operations, once for both backends: inbound texts and their parts,
 conversations, suppressions, auto-replies. An inbound text is marked routed in the same
-transaction that stores the emails and texts its routing produced."""
+transaction that stores the emails and texts its routing produced. The SQL is named in
+``bridge/store/queries/inbound.sql``."""
 
 from __future__ import annotations
 
 from bridge.models import InboundJob, InboundOutcome, InboundPart, InboundSms
 from bridge.store.base import InboundContext
 from bridge.store.ids import new_id
+from bridge.store.queries import Q
 from bridge.store.rows import conversation_row, dt
 from bridge.store.statements import Op, all_rows, count, one_row
 
@@ -24,10 +26,7 @@ def insert_inbound(sms: InboundSms, now: float) -> Op[tuple[str, bool]]:
     """Store the text unless the provider's id is known; return its id and whether it is new."""
     inbound_id = new_id("i")
     added = yield count(
-        "INSERT INTO inbound_sms (id, provider, provider_message_id, from_number, to_number, body,"
-        " received_at, state, next_attempt_at, created_at, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,'queued',?,?,?)"
-        " ON CONFLICT (provider, provider_message_id) DO NOTHING",
+        Q.insert_inbound,
         inbound_id,
         sms.provider,
         sms.provider_message_id,
@@ -42,7 +41,7 @@ def insert_inbound(sms: InboundSms, now: float) -> Op[tuple[str, bool]]:
     if added:
         return inbound_id, True
     row = yield one_row(
-        "SELECT id FROM inbound_sms WHERE provider = ? AND provider_message_id = ?",
+        Q.inbound_id,
         sms.provider,
         sms.provider_message_id,
     )
@@ -57,9 +56,7 @@ def insert_part(part: InboundPart, now: float) -> Op[tuple[str, bool] | None]:
     part arrives last, and a part the provider sends again is ignored by its own id.
     """
     yield count(
-        "INSERT INTO inbound_parts (provider, provider_message_id, from_number, to_number,"
-        " concat_ref, part, total, body, received_at) VALUES (?,?,?,?,?,?,?,?,?)"
-        " ON CONFLICT (provider, provider_message_id) DO NOTHING",
+        Q.insert_part,
         part.provider,
         part.provider_message_id,
         part.from_number,
@@ -71,8 +68,7 @@ def insert_part(part: InboundPart, now: float) -> Op[tuple[str, bool] | None]:
         part.received_at.timestamp(),
     )
     rows = yield all_rows(
-        "SELECT * FROM inbound_parts WHERE provider = ? AND from_number = ? AND to_number = ?"
-        " AND concat_ref = ? AND total = ? AND assembled = 0 ORDER BY received_at",
+        Q.waiting_parts,
         part.provider,
         part.from_number,
         part.to_number,
@@ -85,7 +81,7 @@ def insert_part(part: InboundPart, now: float) -> Op[tuple[str, bool] | None]:
     ordered = [pieces[n] for n in sorted(pieces)]
     for row in ordered:
         yield count(
-            "UPDATE inbound_parts SET assembled = 1 WHERE provider = ? AND provider_message_id = ?",
+            Q.part_assembled,
             part.provider,
             row["provider_message_id"],
         )
@@ -114,9 +110,7 @@ def record_conversation(
 ) -> Op[None]:
     """The latest email to text this customer from this number owns the conversation."""
     yield count(
-        "INSERT INTO conversations VALUES (?,?,?,?,?,?,?) ON CONFLICT (customer_number,"
-        " reply_number) DO UPDATE SET author = excluded.author, message_id = excluded.message_id,"
-        " subject = excluded.subject, last_text = excluded.last_text, last_at = excluded.last_at",
+        Q.record_conversation,
         customer,
         reply_number,
         author,
@@ -129,17 +123,17 @@ def record_conversation(
 
 def context(customer: str, reply_number: str) -> Op[InboundContext]:
     row = yield one_row(
-        "SELECT * FROM conversations WHERE customer_number = ? AND reply_number = ?",
+        Q.conversation,
         customer,
         reply_number,
     )
     since = yield one_row(
-        "SELECT since FROM suppressions WHERE customer_number = ? AND reply_number = ?",
+        Q.suppressed_since,
         customer,
         reply_number,
     )
     auto = yield one_row(
-        "SELECT last_at FROM auto_replies WHERE customer_number = ? AND reply_number = ?",
+        Q.last_auto_reply,
         customer,
         reply_number,
     )
@@ -153,14 +147,14 @@ def context(customer: str, reply_number: str) -> Op[InboundContext]:
 def set_suppressed(*, reply_number: str, customer: str, on: bool, now: float) -> Op[None]:
     if on:
         yield count(
-            "INSERT INTO suppressions VALUES (?,?,?) ON CONFLICT DO NOTHING",
+            Q.suppress,
             reply_number,
             customer,
             now,
         )
     else:
         yield count(
-            "DELETE FROM suppressions WHERE reply_number = ? AND customer_number = ?",
+            Q.unsuppress,
             reply_number,
             customer,
         )
@@ -168,8 +162,7 @@ def set_suppressed(*, reply_number: str, customer: str, on: bool, now: float) ->
 
 def mark_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[None]:
     yield count(
-        "UPDATE inbound_sms SET state = 'routed', route = ?, explanation = ?, lease_until = NULL,"
-        " lease_owner = NULL, updated_at = ? WHERE id = ?",
+        Q.inbound_routed,
         outcome.route,
         outcome.explanation,
         now,
@@ -181,8 +174,7 @@ def mark_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[None
         )
     if outcome.auto_replied:
         yield count(
-            "INSERT INTO auto_replies VALUES (?,?,?) ON CONFLICT (reply_number, customer_number)"
-            " DO UPDATE SET last_at = excluded.last_at",
+            Q.auto_replied,
             job.to_number,
             job.from_number,
             now,

@@ -4,15 +4,17 @@ A number limited to 1 text a second must send 1 a second however many bridges sh
 queue. ``take_tokens`` is one transaction: it creates the buckets it needs, locks them (in
 key order, so two bridges never wait on each other crosswise), refills them by the time
 since each was last used, and takes one token from each, or none if any must wait. The
-arithmetic is ``bridge.ratelimit.Bucket``'s, the same as the single-process limiter's.
+arithmetic is ``bridge.ratelimit.Bucket``'s, the same as the single-process limiter's. The SQL
+is named in ``bridge/store/queries/limits.sql``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bridge.chain.rates import Bucket
-from bridge.store.statements import Op, all_rows, count
+from bridge.store.buckets import Bucket
+from bridge.store.queries import Q
+from bridge.store.statements import Op, count, one_row
 
 __all__ = ["take_tokens"]
 
@@ -21,36 +23,17 @@ def take_tokens(limits: Sequence[tuple[str, float, int]], now: float) -> Op[floa
     """0.0 with a token taken from each of ``limits`` (key, rate, burst), or the seconds to
     wait, with nothing taken."""
     limits = sorted(limits)
-    keys = [key for key, _, _ in limits]
     for key, _, burst in limits:
-        yield count(
-            "INSERT INTO rate_buckets (name, tokens, at) VALUES (?, ?, ?)"
-            " ON CONFLICT (name) DO NOTHING",
-            key,
-            float(burst),
-            now,
-        )
-    marks = ", ".join("?" * len(keys))
-    rows = yield all_rows(
-        f"SELECT name, tokens, at FROM rate_buckets WHERE name IN ({marks}) ORDER BY name",  # noqa: S608
-        *keys,
-        postgres=f"SELECT name, tokens, at FROM rate_buckets WHERE name IN ({marks})"  # noqa: S608
-        " ORDER BY name FOR UPDATE",
-    )
-    held = {row["name"]: row for row in rows}
+        yield count(Q.create_bucket, key, float(burst), now)
     buckets = []
-    for key, rate, burst in limits:
-        bucket = Bucket(rate, float(burst), float(held[key]["tokens"]), float(held[key]["at"]))
+    for key, rate, burst in limits:  # locked in key order
+        row = yield one_row(Q.lock_bucket, key)
+        bucket = Bucket(rate, float(burst), float(row["tokens"]), float(row["at"]))
         bucket.refill(max(now, bucket.at))  # a bridge whose clock is behind adds nothing
         buckets.append((key, bucket))
     wait = max(bucket.wait() for _, bucket in buckets)
     if wait > 0:
         return wait
     for key, bucket in buckets:
-        yield count(
-            "UPDATE rate_buckets SET tokens = ?, at = ? WHERE name = ?",
-            bucket.tokens - 1,
-            bucket.at,
-            key,
-        )
+        yield count(Q.take_token, bucket.tokens - 1, bucket.at, key)
     return 0.0

@@ -6,10 +6,8 @@ bridges never lease the same job, and idempotency keys and provider message ids 
 constraints, so an email or a webhook that reaches both bridges is stored once. asyncpg was
 chosen over psycopg 3 by measurement (``bench/pg_drivers.py``, docs/benchmarks.md).
 
-The schema is versioned like SQLite's, from the same migration files with three type names
-mapped (REAL to DOUBLE PRECISION, BLOB to BYTEA, INTEGER to BIGINT). ``migrate`` applies them
-under an advisory lock, so two bridges started together cannot both migrate; ``open`` only
-checks, and refuses a schema older (run ``smsbridge migrate``) or newer than it knows.
+The schema is versioned like SQLite's, from the same migration files
+(``bridge.store.migrations``): ``migrate`` applies them, ``open`` only checks.
 
 Work that must run once per cluster takes a session advisory lock (``try_lock``) on a
 connection of its own, outside the pool: when its bridge dies the connection closes,
@@ -19,43 +17,19 @@ PostgreSQL releases the lock, and another bridge's next attempt takes over.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
-import re
 from typing import Any, TypeVar
 
 import asyncpg
 
+from bridge.store.migrations import check_postgres, lock_key, migrate_postgres
 from bridge.store.sql_store import SqlStore
-from bridge.store.sqlite import SCHEMA_VERSION, SchemaTooNew, migration_sql
-from bridge.store.statements import Op, PgConnection, run_postgres
+from bridge.store.statements import Op, run_postgres
 
-__all__ = ["ClusterLock", "PostgresStore", "SchemaTooOld", "postgres_sql"]
+__all__ = ["ClusterLock", "PostgresStore"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-MIGRATION_LOCK = "smsbridge migrations"
-_TYPES = {"REAL": "DOUBLE PRECISION", "BLOB": "BYTEA", "INTEGER": "BIGINT"}
-
-
-class SchemaTooOld(RuntimeError):
-    def __init__(self, current: int) -> None:
-        super().__init__(
-            f"the database has schema version {current} and this bridge needs {SCHEMA_VERSION}:"
-            " run `smsbridge migrate` first"
-        )
-
-
-def postgres_sql(sqlite_sql: str) -> str:
-    """A migration's SQLite text in PostgreSQL's types."""
-    return re.sub(r"\b(REAL|BLOB|INTEGER)\b", lambda m: _TYPES[m.group(1)], sqlite_sql)
-
-
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory-lock key for ``name``."""
-    return int.from_bytes(
-        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
-    )
 
 
 class ClusterLock:
@@ -106,30 +80,13 @@ class PostgresStore(SqlStore):
     async def open(self) -> None:
         pool = await self._connect()
         async with pool.acquire() as conn:
-            current = await _version(conn)
-        if current > SCHEMA_VERSION:
-            raise SchemaTooNew(current)
-        if current < SCHEMA_VERSION:
-            raise SchemaTooOld(current)
+            await check_postgres(conn)
 
     async def migrate(self) -> tuple[int, int]:
         """Bring the schema to this bridge's version; (before, after)."""
         pool = await self._connect()
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(MIGRATION_LOCK))
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"
-            )
-            before = await _version(conn)
-            if before > SCHEMA_VERSION:
-                raise SchemaTooNew(before)
-            for version in range(before + 1, SCHEMA_VERSION + 1):
-                await conn.execute(postgres_sql(migration_sql(version)))
-            await conn.execute("DELETE FROM schema_version")
-            await conn.execute(
-                "INSERT INTO schema_version VALUES ($1)", max(before, SCHEMA_VERSION)
-            )
-        return before, max(before, SCHEMA_VERSION)
+        async with pool.acquire() as conn:
+            return await migrate_postgres(conn)
 
     async def close(self) -> None:
         for lock in list(self._locks):
@@ -158,14 +115,6 @@ class PostgresStore(SqlStore):
             await conn.close()
             return None
         return ClusterLock(conn, self._locks)
-
-
-async def _version(conn: PgConnection) -> int:
-    exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
-    if not exists:
-        return 0
-    value = await conn.fetchval("SELECT max(version) FROM schema_version")
-    return int(value or 0)
 
 
 async def _end_transaction(conn: asyncpg.Connection[Any]) -> None:

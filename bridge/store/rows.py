@@ -10,9 +10,26 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.models import Conversation, InboundJob, InboundRecord, JobState, MailJob, SmsJob
+from bridge.models import (
+    Conversation,
+    InboundJob,
+    InboundRecord,
+    JobState,
+    MailJob,
+    RuleHit,
+    SmsJob,
+)
 
-__all__ = ["conversation_row", "dt", "inbound_row", "mail_row", "record_row", "sms_row", "ts"]
+__all__ = [
+    "chain_json",
+    "conversation_row",
+    "dt",
+    "inbound_row",
+    "mail_row",
+    "record_row",
+    "sms_row",
+    "ts",
+]
 
 
 def ts(at: datetime) -> float:
@@ -27,6 +44,17 @@ def dt(value: float | None) -> datetime | None:
 
 def _at(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
+
+
+def chain_json(chain: tuple[RuleHit, ...]) -> str:
+    """The rules that acted on a text as stored: a JSON list of [rule, action, detail]."""
+    return json.dumps([[hit.rule, hit.action, hit.detail] for hit in chain])
+
+
+def _chain(stored: str) -> tuple[RuleHit, ...]:
+    if stored == "[]":  # most texts: no rule acted (and every claim reads this)
+        return ()
+    return tuple(RuleHit(rule, action, detail) for rule, action, detail in json.loads(stored))
 
 
 def sms_row(row: Any) -> SmsJob:
@@ -53,6 +81,7 @@ def sms_row(row: Any) -> SmsJob:
         maybe_sent_via=row["maybe_sent_via"],
         price=row["price"],
         route=row["route"],
+        chain=_chain(row["chain"]),
     )
 
 

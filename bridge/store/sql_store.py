@@ -19,12 +19,14 @@ from bridge.models import (
     MailJob,
     NewMailJob,
     NewSmsJob,
+    Queued,
     SendResult,
     SmsJob,
 )
 from bridge.store import ops, ops_limits
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import HeldLock, InboundContext, QueueCounts
+from bridge.store.queries import Q, Query
 from bridge.store.rows import dt, inbound_row, mail_row, record_row, sms_row, ts
 from bridge.store.statements import Op, all_rows, count, one_row
 
@@ -33,17 +35,17 @@ __all__ = ["SqlStore"]
 T = TypeVar("T")
 
 
-def _rows(text: str, *args: Any) -> Op[list[Any]]:
-    rows: list[Any] = yield all_rows(text, *args)
+def _rows(query: Query, *args: Any) -> Op[list[Any]]:
+    rows: list[Any] = yield all_rows(query, *args)
     return rows
 
 
-def _row(text: str, *args: Any) -> Op[Any]:
-    return (yield one_row(text, *args))
+def _row(query: Query, *args: Any) -> Op[Any]:
+    return (yield one_row(query, *args))
 
 
-def _changed(text: str, *args: Any) -> Op[int]:
-    changed: int = yield count(text, *args)
+def _changed(query: Query, *args: Any) -> Op[int]:
+    changed: int = yield count(query, *args)
     return changed
 
 
@@ -82,48 +84,63 @@ class SqlStore:
 
     async def enqueue_sms(
         self, jobs: Sequence[NewSmsJob], *, now: datetime, notices: Sequence[NewMailJob] = ()
-    ) -> list[str]:
+    ) -> list[Queued]:
         return await self._do(ops.enqueue_sms(jobs, notices, ts(now)))
 
     async def claim_sms(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[SmsJob]:
-        rows = await self._do(ops.claim("sms_jobs", ts(now), limit, lease_seconds, owner))
+        rows = await self._do(ops.claim(Q.claim_sms, ts(now), limit, lease_seconds, owner))
         return [sms_row(row) for row in rows]
 
+    async def keep_sms_lease(
+        self, job_id: str, *, owner: str, lease_seconds: float, now: datetime
+    ) -> bool:
+        return await self._do(ops.keep_sms_lease(job_id, owner, ts(now) + lease_seconds))
+
     async def sms_sent(
-        self, job_id: str, *, provider: str, result: SendResult, now: datetime
-    ) -> None:
-        await self._do(ops.sms_sent(job_id, provider, result, ts(now)))
+        self, job_id: str, *, owner: str, provider: str, result: SendResult, now: datetime
+    ) -> bool:
+        return await self._do(ops.sms_sent(job_id, owner, provider, result, ts(now)))
 
     async def sms_retry(
         self,
         job_id: str,
         *,
+        owner: str,
         error: str,
         code: str | None,
         at: datetime,
         now: datetime,
         maybe_sent_via: str | None = None,
-    ) -> None:
-        await self._do(ops.sms_retry(job_id, error, code, ts(at), ts(now), maybe_sent_via))
+    ) -> bool:
+        return await self._do(
+            ops.sms_retry(job_id, owner, error, code, ts(at), ts(now), maybe_sent_via)
+        )
 
     async def sms_defer(
-        self, job_id: str, *, at: datetime, now: datetime, why: tuple[str, str] | None = None
-    ) -> None:
+        self,
+        job_id: str,
+        *,
+        owner: str,
+        at: datetime,
+        now: datetime,
+        why: tuple[str, str] | None = None,
+    ) -> bool:
         error, code = why or (None, None)
-        await self._do(ops.sms_defer(job_id, ts(at), ts(now), error, code))
+        return await self._do(ops.sms_defer(job_id, owner, ts(at), ts(now), error, code))
 
     async def sms_failed(
         self,
         job_id: str,
         *,
+        owner: str,
         error: str,
         code: str | None,
         now: datetime,
         notice: NewMailJob | None,
-    ) -> None:
-        await self._do(ops.sms_failed(job_id, error, code, ts(now), notice))
+    ) -> bool:
+        return await self._do(ops.sms_failed(job_id, owner, error, code, ts(now), notice))
 
     async def sms_reported(
         self,
@@ -144,17 +161,19 @@ class SqlStore:
     async def claim_mail(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[MailJob]:
-        rows = await self._do(ops.claim("mail_jobs", ts(now), limit, lease_seconds, owner))
+        rows = await self._do(ops.claim(Q.claim_mail, ts(now), limit, lease_seconds, owner))
         return [mail_row(row) for row in rows]
 
-    async def mail_sent(self, job_id: str, *, now: datetime) -> None:
-        await self._do(ops.mail_state(job_id, "sent", None, ts(now), ts(now)))
+    async def mail_sent(self, job_id: str, *, owner: str, now: datetime) -> bool:
+        return await self._do(ops.mail_state(job_id, owner, "sent", None, ts(now), ts(now)))
 
-    async def mail_retry(self, job_id: str, *, error: str, at: datetime, now: datetime) -> None:
-        await self._do(ops.mail_state(job_id, "queued", error, ts(at), ts(now)))
+    async def mail_retry(
+        self, job_id: str, *, owner: str, error: str, at: datetime, now: datetime
+    ) -> bool:
+        return await self._do(ops.mail_state(job_id, owner, "queued", error, ts(at), ts(now)))
 
-    async def mail_failed(self, job_id: str, *, error: str, now: datetime) -> None:
-        await self._do(ops.mail_state(job_id, "failed", error, ts(now), ts(now)))
+    async def mail_failed(self, job_id: str, *, owner: str, error: str, now: datetime) -> bool:
+        return await self._do(ops.mail_state(job_id, owner, "failed", error, ts(now), ts(now)))
 
     async def release_leases(self, *, now: datetime) -> int:
         return await self._do(ops.release_leases(ts(now)))
@@ -166,23 +185,15 @@ class SqlStore:
         return await self._do(ops.purge(ts(before)))
 
     async def recent_sms(self, *, limit: int) -> list[SmsJob]:
-        rows = await self._do(
-            _rows("SELECT * FROM sms_jobs ORDER BY created_at DESC, id DESC LIMIT ?", limit)
-        )
+        rows = await self._do(_rows(Q.recent_sms, limit))
         return [sms_row(row) for row in rows]
 
     async def get_sms(self, job_id: str) -> SmsJob | None:
-        row = await self._do(_row("SELECT * FROM sms_jobs WHERE id = ?", job_id))
+        row = await self._do(_row(Q.get_sms, job_id))
         return None if row is None else sms_row(row)
 
     async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None:
-        row = await self._do(
-            _row(
-                "SELECT * FROM sms_jobs WHERE provider = ? AND provider_message_id = ?",
-                provider,
-                provider_message_id,
-            )
-        )
+        row = await self._do(_row(Q.find_sms, provider, provider_message_id))
         return None if row is None else sms_row(row)
 
     async def counts(self) -> QueueCounts:
@@ -197,7 +208,7 @@ class SqlStore:
     async def claim_inbound(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[InboundJob]:
-        rows = await self._do(ops.claim("inbound_sms", ts(now), limit, lease_seconds, owner))
+        rows = await self._do(ops.claim(Q.claim_inbound, ts(now), limit, lease_seconds, owner))
         return [inbound_row(row) for row in rows]
 
     async def inbound_context(self, *, customer: str, reply_number: str) -> InboundContext:
@@ -209,21 +220,11 @@ class SqlStore:
         return await self._do(_routed(job, outcome, ts(now)))
 
     async def recent_inbound(self, *, limit: int) -> list[InboundRecord]:
-        rows = await self._do(
-            _rows("SELECT * FROM inbound_sms ORDER BY created_at DESC, id DESC LIMIT ?", limit)
-        )
+        rows = await self._do(_rows(Q.recent_inbound, limit))
         return [record_row(row) for row in rows]
 
     async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None:
-        await self._do(
-            _changed(
-                "UPDATE inbound_sms SET state = 'queued', next_attempt_at = ?, lease_until = NULL,"
-                " lease_owner = NULL, updated_at = ? WHERE id = ?",
-                ts(at),
-                ts(now),
-                job_id,
-            )
-        )
+        await self._do(_changed(Q.inbound_retry, ts(at), ts(now), job_id))
 
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None:
         found = await self.inbound_context(customer=customer, reply_number=reply_number)
@@ -237,13 +238,7 @@ class SqlStore:
         )
 
     async def watch_cursor(self, *, provider: str, reply_number: str) -> datetime | None:
-        row = await self._do(
-            _row(
-                "SELECT seen_until FROM watch_cursors WHERE provider = ? AND reply_number = ?",
-                provider,
-                reply_number,
-            )
-        )
+        row = await self._do(_row(Q.watch_cursor, provider, reply_number))
         return dt(row["seen_until"]) if row else None
 
     async def set_watch_cursor(
@@ -257,9 +252,7 @@ class SqlStore:
         return await self._do(ops_limits.take_tokens(limits, ts(now)))
 
     async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None:
-        row = await self._do(
-            _row("SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE mailbox = ?", mailbox)
-        )
+        row = await self._do(_row(Q.mailbox_cursor, mailbox))
         return (int(row["uidvalidity"]), int(row["last_uid"])) if row else None
 
     async def set_mailbox_cursor(self, mailbox: str, *, uidvalidity: int, last_uid: int) -> None:
@@ -272,5 +265,5 @@ def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str
     for mail in outcome.mails:
         ids.append((yield from ops.insert_mail(mail, now)))
     for text in outcome.texts:
-        ids.append((yield from ops.insert_sms(text, now)))
+        ids.append((yield from ops.insert_sms(text, now)).id)
     return ids

@@ -2,8 +2,10 @@
 
 Each SMTP session wants its jobs durable before it answers 250, and a durable commit costs an
 fsync. Instead of one fsync per email, the writer takes every operation that arrived while the
-previous commit was running and commits them together (group commit); each operation runs in
-its own SAVEPOINT, so one failing operation does not undo the others.
+previous commit was running and commits them together (group commit). Each operation is all or
+nothing on its own (``bridge.store.statements.run_sqlite`` gives it a SAVEPOINT when it needs
+one), so one failing operation does not undo the others; one that took the whole transaction
+with it fails the batch.
 """
 
 from __future__ import annotations
@@ -101,14 +103,12 @@ class SqliteWriter:
             item.loop.call_soon_threadsafe(_settle, item.future, ok, value)
 
     def _apply(self, operation: Operation) -> tuple[bool, Any]:
-        self._conn.execute("SAVEPOINT op")
         try:
             result = operation(self._conn)
         except Exception as exc:  # handed to the caller's future, not swallowed
-            self._conn.execute("ROLLBACK TO op")
-            self._conn.execute("RELEASE op")
+            if not self._conn.in_transaction:  # SQLite rolled the whole batch back
+                raise sqlite3.OperationalError(f"the transaction was rolled back: {exc}") from exc
             return False, exc
-        self._conn.execute("RELEASE op")
         return True, result
 
 

@@ -5,9 +5,10 @@ one's result: a row count, one row or all rows. ``run_sqlite`` drives it synchro
 SQLite writer thread (inside that backend's group commit); ``run_postgres`` drives it with
 asyncpg inside one PostgreSQL transaction. So the decisions (what to insert, when a job may
 move, what a duplicate means) exist once, and each backend only says how to talk to its
-database. Statements use ``?`` placeholders; a statement whose PostgreSQL form must differ
-(claiming with ``FOR UPDATE SKIP LOCKED``) carries that form as ``postgres``. Rows are read by
-column name, which ``sqlite3.Row`` and ``asyncpg.Record`` both allow.
+database. The statements are named in ``bridge/store/queries`` (a ``Query``, with its
+PostgreSQL form when that must differ); a plain string is taken as it is. They use ``?``
+placeholders. Rows are read by column name, which ``sqlite3.Row`` and ``asyncpg.Record`` both
+allow.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any, Literal, TypeAlias, TypeVar
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+
+from bridge.store.queries import Query
 
 __all__ = [
     "Op",
@@ -49,36 +52,66 @@ Op = Generator[Sql, Any, T]
 PgConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 
-def count(text: str, *args: Any, postgres: str | None = None, alone: bool = False) -> Sql:
+def _sql(
+    statement: Query | str, args: tuple[Any, ...], want: Literal["count", "one", "all"], alone: bool
+) -> Sql:
+    if isinstance(statement, str):
+        return Sql(statement, args, want, None, alone)
+    return Sql(statement.text, args, want, statement.postgres, alone)
+
+
+def count(statement: Query | str, *args: Any, alone: bool = False) -> Sql:
     """A statement whose result is the number of rows it changed. ``alone``: it is the whole
     operation, so one statement's own atomicity is enough (no BEGIN and COMMIT round trips)."""
-    return Sql(text, args, "count", postgres, alone)
+    return _sql(statement, args, "count", alone)
 
 
-def one_row(text: str, *args: Any, postgres: str | None = None) -> Sql:
-    return Sql(text, args, "one", postgres)
+def one_row(statement: Query | str, *args: Any) -> Sql:
+    return _sql(statement, args, "one", False)
 
 
-def all_rows(text: str, *args: Any, postgres: str | None = None, alone: bool = False) -> Sql:
-    return Sql(text, args, "all", postgres, alone)
+def all_rows(statement: Query | str, *args: Any, alone: bool = False) -> Sql:
+    return _sql(statement, args, "all", alone)
 
 
 def run_sqlite(conn: sqlite3.Connection, op: Op[T]) -> T:
-    """Run ``op`` on a SQLite connection already inside a transaction."""
+    """Run ``op`` on a SQLite connection already inside a transaction (the writer's group
+    commit), all or nothing: in a SAVEPOINT of its own, so that one failing operation does not
+    undo its neighbours. An operation whose first statement is marked ``alone`` needs none (a
+    statement that fails undoes itself), which saves two statements per hot update on the
+    writer thread; it may not run a second statement.
+    """
     try:
         statement = next(op)
-        while True:
-            cursor = conn.execute(statement.text, statement.args)
-            if statement.want == "count":
-                result: Any = cursor.rowcount
-            elif statement.want == "one":
-                result = cursor.fetchone()
-            else:
-                result = cursor.fetchall()
-            statement = op.send(result)
     except StopIteration as done:
-        value: T = done.value
-        return value
+        return done.value  # type: ignore[no-any-return]
+    if statement.alone:
+        try:
+            op.send(_execute(conn, statement))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        raise RuntimeError(f"an operation marked alone ran a second statement: {op}")
+    conn.execute("SAVEPOINT op")
+    try:
+        while True:
+            statement = op.send(_execute(conn, statement))
+    except StopIteration as done:
+        conn.execute("RELEASE op")
+        return done.value  # type: ignore[no-any-return]
+    except BaseException:
+        if conn.in_transaction:  # else SQLite already rolled everything back (a full disk)
+            conn.execute("ROLLBACK TO op")
+            conn.execute("RELEASE op")
+        raise
+
+
+def _execute(conn: sqlite3.Connection, statement: Sql) -> Any:
+    cursor = conn.execute(statement.text, statement.args)
+    if statement.want == "count":
+        return cursor.rowcount
+    if statement.want == "one":
+        return cursor.fetchone()
+    return cursor.fetchall()
 
 
 async def run_postgres(conn: PgConnection, op: Op[T]) -> T:

@@ -12,7 +12,7 @@ import logging
 from datetime import timedelta
 
 from bridge.clock import Clock
-from bridge.store.base import Store
+from bridge.store.base import Upkeep
 from bridge.workers.loop import Loop
 
 __all__ = ["Cleanup"]
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 class Cleanup(Loop):
     def __init__(
-        self, *, store: Store, retention_days: int, clock: Clock, interval: float = 3600.0
+        self, *, store: Upkeep, retention_days: int, clock: Clock, interval: float = 3600.0
     ) -> None:
         super().__init__()
         self._store = store

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bridge.store.base import Store
+from bridge.store.base import ClusterLocks
 from bridge.workers.loop import Loop
 
 __all__ = ["OncePerCluster"]
@@ -30,7 +30,7 @@ class OncePerCluster(Loop):
     def __init__(
         self,
         *,
-        store: Store,
+        store: ClusterLocks,
         name: str,
         make: Callable[[], Loop],
         retry_seconds: float = 5.0,

@@ -32,9 +32,13 @@ class MailDispatcher:
         transport: MailTransport,
         policy: RetryPolicy,
         clock: Clock,
+        owner: str,
         webhooks: MailTransport | None = None,
     ) -> None:
+        """``owner`` is the name this bridge's claims lease jobs under: an outcome is recorded
+        only while the job is still leased to it."""
         self._store = store
+        self._owner = owner
         self._transport = transport
         self._webhooks = webhooks
         self._policy = policy
@@ -55,16 +59,31 @@ class MailDispatcher:
         except TemporaryFailure as exc:
             await self._temporary(job, exc)
         except PermanentFailure as exc:
-            await self._store.mail_failed(job.id, error=exc.reason, now=self._clock())
+            await self._refused(job, exc)
+        else:
+            await self._delivered(job, transport.name)
+
+    async def _delivered(self, job: MailJob, transport: str) -> None:
+        if await self._store.mail_sent(job.id, owner=self._owner, now=self._clock()):
+            log.info("mail %s (%s) handed to %s", job.id, job.kind, transport)
+        else:
+            self._lost(job, f"handed to {transport}")
+
+    async def _refused(self, job: MailJob, exc: PermanentFailure) -> None:
+        now = self._clock()
+        if await self._store.mail_failed(job.id, owner=self._owner, error=exc.reason, now=now):
             log.error("mail %s (%s) refused for good: %s", job.id, job.kind, exc.reason)
         else:
-            await self._store.mail_sent(job.id, now=self._clock())
-            log.info("mail %s (%s) handed to %s", job.id, job.kind, transport.name)
+            self._lost(job, "refused for good")
 
     async def _temporary(self, job: MailJob, exc: TemporaryFailure) -> None:
         now = self._clock()
         if self._policy.exhausted(job.attempts):
-            await self._store.mail_failed(job.id, error=exc.reason, now=now)
+            if not await self._store.mail_failed(
+                job.id, owner=self._owner, error=exc.reason, now=now
+            ):
+                self._lost(job, "out of attempts")
+                return
             log.error(
                 "mail %s (%s) gave up after %d attempts: %s",
                 job.id,
@@ -74,13 +93,24 @@ class MailDispatcher:
             )
             return
         delay = self._policy.delay(job.attempts, retry_after=exc.retry_after)
-        await self._store.mail_retry(
-            job.id, error=exc.reason, at=now + timedelta(seconds=delay), now=now
-        )
+        at = now + timedelta(seconds=delay)
+        if not await self._store.mail_retry(
+            job.id, owner=self._owner, error=exc.reason, at=at, now=now
+        ):
+            self._lost(job, f"attempt {job.attempts} failed")
+            return
         log.warning(
             "mail %s: attempt %d failed (%s); retrying in %.0f s",
             job.id,
             job.attempts,
             exc.reason,
             delay,
+        )
+
+    def _lost(self, job: MailJob, what: str) -> None:
+        log.warning(
+            "mail %s (%s): %s, but its lease has passed to another worker; left to that",
+            job.id,
+            job.kind,
+            what,
         )

@@ -11,12 +11,21 @@ never came, the job stays with that provider: the next attempt first asks it whe
 the text (``find_sent``); a provider that cannot tell makes the job fail with a plain reason
 for the author rather than risk a second text. The same question is asked of every provider
 the job could have used when a process died in the middle of a send.
+
+A job is the worker's only while its claim's lease holds. A bridge frozen for longer than its
+lease (a VM stall, SIGSTOP) wakes up with jobs another bridge may have taken over and sent, so
+right before each provider call the worker confirms that it still holds the lease (and extends
+it), keeps it while the provider answers, and records an outcome only while it still holds it;
+a job it lost is left alone, with a warning. On a store only this bridge uses (SQLite) no other
+bridge can take a lease over and this bridge never delivers one job twice at once, so the
+confirmation could only say yes: it is not asked for, which saves a write per text. See
+docs/reliability.md for what stays open.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -32,6 +41,7 @@ from bridge.providers.base import Carrier
 from bridge.providers.breaker import BreakerState
 from bridge.providers.choice import ProviderChoice
 from bridge.store.base import Store
+from bridge.workers.lease import LeaseKeeper
 from bridge.workers.retry import RetryPolicy
 
 __all__ = ["SmsDispatcher"]
@@ -55,17 +65,38 @@ class SmsDispatcher:
         notices: NoticeSettings,
         clock: Clock,
         notice_queued: Callable[[], None],
+        owner: str,
+        lease_seconds: float,
         gate: Gate | None = None,
     ) -> None:
+        """``owner`` is the name this bridge's claims lease jobs under, ``lease_seconds`` how
+        long a lease lasts (``queue.lease_seconds``)."""
         self._store = store
         self._providers = providers
         self._policy = policy
         self._notices = notices
         self._clock = clock
         self._notice_queued = notice_queued
+        self._owner = owner
+        self._lease = lease_seconds
         self._gate = gate  # the outbound chain's send stage (rate limits); None: no rules
+        self._shared = not store.exclusive  # only then can a lease pass to another bridge
+        self._handling: set[str] = set()
+        self._keeper = LeaseKeeper(self._renew, every=lease_seconds / 3)
 
     async def handle(self, job: SmsJob) -> None:
+        """Deliver ``job`` unless this bridge is already delivering it: a bridge that was
+        frozen past a lease may claim its own job again, and both claims share one owner."""
+        if job.id in self._handling:
+            log.warning("job %s: claimed again while still being delivered; left to that", job.id)
+            return
+        self._handling.add(job.id)
+        try:
+            await self._deliver(job)
+        finally:
+            self._handling.discard(job.id)
+
+    async def _deliver(self, job: SmsJob) -> None:
         sms = OutboundSms(
             job_id=job.id,
             to=job.to_number,
@@ -101,7 +132,8 @@ class SmsDispatcher:
             carrier = self._providers.get(name)
             if carrier is None:  # a provider no longer configured cannot be asked
                 raise OutcomeUnknown(job.id)
-            found = await carrier.provider.find_sent(sms)
+            with self._keeper.calling(job.id):
+                found = await carrier.provider.find_sent(sms)
             if found is not None:
                 return name, found
         return None
@@ -115,10 +147,13 @@ class SmsDispatcher:
                 continue
             if await self._deferred(job, carrier.name):
                 return
+            if self._shared and not await self._still_held(job):
+                return
             if not carrier.breaker.allow(now):
                 continue  # another text is already probing this provider
             try:
-                result = await carrier.provider.send(sms)
+                with self._keeper.calling(job.id):
+                    result = await carrier.provider.send(sms)
             except TemporaryFailure as exc:
                 self._failed(carrier, exc)
                 if exc.maybe_sent:
@@ -145,12 +180,15 @@ class SmsDispatcher:
         wait = min((c.breaker.reopens_in(now.timestamp()) for c in chain), default=0.0)
         names = ", ".join(carrier.name for carrier in chain)
         reason = f"every SMS provider it may use ({names}) kept failing and is paused for a while"
-        await self._store.sms_defer(
+        deferred = await self._store.sms_defer(
             job.id,
+            owner=self._owner,
             at=now + timedelta(seconds=max(wait, 0.1)),
             now=now,
             why=(reason, "circuit-open"),
         )
+        if not deferred:
+            self._lost(job, "every provider is paused")
 
     def _failed(self, carrier: Carrier, exc: TemporaryFailure) -> None:
         if carrier.breaker.failed(self._clock().timestamp()):
@@ -162,8 +200,44 @@ class SmsDispatcher:
                 carrier.breaker.cooldown,
             )
 
+    async def _still_held(self, job: SmsJob) -> bool:
+        """Confirm (and extend) the lease right before a provider call. An answer that took
+        more than half the lease to come may be stale (the bridge froze while it was on its
+        way, and the lease may since have passed on): it is asked for again, once."""
+        for _ in range(2):
+            asked = self._clock()
+            held = await self._store.keep_sms_lease(
+                job.id, owner=self._owner, lease_seconds=self._lease, now=asked
+            )
+            if not held:
+                self._lost(job, "not sent")
+                return False
+            if (self._clock() - asked).total_seconds() <= self._lease / 2:
+                return True
+        log.warning("job %s: its lease could not be confirmed in time; not sent", job.id)
+        return False
+
+    def _renew(self, job_id: str) -> Awaitable[bool]:
+        """The lease of a job whose provider call runs long, renewed (``LeaseKeeper``)."""
+        return self._store.keep_sms_lease(
+            job_id, owner=self._owner, lease_seconds=self._lease, now=self._clock()
+        )
+
+    def _lost(self, job: SmsJob, what: str) -> None:
+        log.warning(
+            "job %s: %s, but its lease has passed to another worker (or the job is finished);"
+            " left to that",
+            job.id,
+            what,
+        )
+
     async def _sent(self, job: SmsJob, provider: str, result: SendResult) -> None:
-        await self._store.sms_sent(job.id, provider=provider, result=result, now=self._clock())
+        recorded = await self._store.sms_sent(
+            job.id, owner=self._owner, provider=provider, result=result, now=self._clock()
+        )
+        if not recorded:
+            self._lost(job, f"sent via {provider}")
+            return
         log.info("job %s sent to %s via %s", job.id, mask(job.to_number), provider)
 
     async def _deferred(self, job: SmsJob, provider: str) -> bool:
@@ -175,7 +249,10 @@ class SmsDispatcher:
         decision = await self._gate.at_send(_request(job), provider=provider, at=now)
         if decision.not_before is None:
             return False
-        await self._store.sms_defer(job.id, at=decision.not_before, now=now)
+        if not await self._store.sms_defer(
+            job.id, owner=self._owner, at=decision.not_before, now=now
+        ):
+            self._lost(job, "rate limited")
         return True
 
     async def _temporary(
@@ -187,14 +264,18 @@ class SmsDispatcher:
             return
         now = self._clock()
         delay = self._policy.delay(job.attempts, retry_after=exc.retry_after)
-        await self._store.sms_retry(
+        retried = await self._store.sms_retry(
             job.id,
+            owner=self._owner,
             error=exc.reason,
             code=exc.code,
             at=now + timedelta(seconds=delay),
             now=now,
             maybe_sent_via=maybe_sent_via,
         )
+        if not retried:
+            self._lost(job, f"attempt {job.attempts} failed ({exc.code or 'temporary'})")
+            return
         log.warning(
             "job %s to %s: attempt %d failed (%s); retrying in %.0f s",
             job.id,
@@ -221,7 +302,12 @@ class SmsDispatcher:
         if opted_out and is_e164(job.sender):
             # The provider knows the customer opted out: refuse the next email at RCPT too.
             await self._store.suppress(reply_number=job.sender, customer=job.to_number, now=now)
-        await self._store.sms_failed(job.id, error=reason, code=code, now=now, notice=notice)
+        recorded = await self._store.sms_failed(
+            job.id, owner=self._owner, error=reason, code=code, now=now, notice=notice
+        )
+        if not recorded:
+            self._lost(job, f"failed ({code})")
+            return
         log.warning("job %s to %s failed for good (%s)", job.id, mask(job.to_number), code)
         if notice is not None:
             self._notice_queued()

@@ -120,6 +120,23 @@ class BridgeProcess:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
 
+    def freeze(self) -> None:
+        """SIGSTOP, returning once the process is stopped: every thread stands still, as in a
+        VM stall, while its sockets stay open and the database goes on without it."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+        stat = Path(f"/proc/{self.proc.pid}/stat")
+        deadline = time.monotonic() + 10
+        while stat.read_text().rsplit(")", 1)[1].split()[0] != "T":
+            if time.monotonic() > deadline:
+                raise AssertionError("the bridge did not stop on SIGSTOP")
+            time.sleep(0.001)
+
+    def thaw(self) -> None:
+        """SIGCONT: the process carries on where it stood, unaware of the time that passed."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> int:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else 0

@@ -1,0 +1,103 @@
+-- The inbound path: texts from customers (deduplicated by the provider's id, routed by a
+-- leased worker), the parts of long texts, conversations, suppressions (STOP) and the last
+-- auto-reply per customer. Claims work as for jobs (jobs.sql).
+
+-- name: insert_inbound
+INSERT INTO inbound_sms (id, provider, provider_message_id, from_number, to_number, body,
+    received_at, state, next_attempt_at, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+ON CONFLICT (provider, provider_message_id) DO NOTHING
+
+-- name: inbound_id
+SELECT id FROM inbound_sms WHERE provider = ? AND provider_message_id = ?
+
+-- name: insert_part
+INSERT INTO inbound_parts (provider, provider_message_id, from_number, to_number, concat_ref,
+    part, total, body, received_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (provider, provider_message_id) DO NOTHING
+
+-- name: waiting_parts
+SELECT * FROM inbound_parts
+WHERE provider = ? AND from_number = ? AND to_number = ? AND concat_ref = ? AND total = ?
+    AND assembled = 0
+ORDER BY received_at
+
+-- name: part_assembled
+UPDATE inbound_parts SET assembled = 1 WHERE provider = ? AND provider_message_id = ?
+
+-- name: claim_inbound
+UPDATE inbound_sms SET state = 'sending', lease_until = ?, lease_owner = ?,
+    in_doubt = (state = 'sending'), attempts = attempts + 1, updated_at = ?
+WHERE id IN (SELECT id FROM (
+    SELECT id, next_attempt_at AS due FROM inbound_sms
+    WHERE state = 'queued' AND next_attempt_at <= ?
+    UNION ALL
+    SELECT id, lease_until FROM inbound_sms WHERE state = 'sending' AND lease_until <= ?
+    ORDER BY 2 LIMIT ?))
+RETURNING *
+
+-- name: claim_inbound.postgres
+UPDATE inbound_sms SET state = 'sending', lease_until = ?, lease_owner = ?,
+    in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = ?
+WHERE id IN (SELECT id FROM inbound_sms
+    WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)
+    ORDER BY CASE WHEN state = 'sending' THEN lease_until ELSE next_attempt_at END
+    LIMIT ? FOR UPDATE SKIP LOCKED)
+RETURNING *
+
+-- name: inbound_routed
+UPDATE inbound_sms SET state = 'routed', route = ?, explanation = ?, lease_until = NULL,
+    lease_owner = NULL, updated_at = ?
+WHERE id = ?
+
+-- name: inbound_retry
+UPDATE inbound_sms SET state = 'queued', next_attempt_at = ?, lease_until = NULL,
+    lease_owner = NULL, updated_at = ?
+WHERE id = ?
+
+-- name: recent_inbound
+SELECT * FROM inbound_sms ORDER BY created_at DESC, id DESC LIMIT ?
+
+-- The latest email to text this customer from this number owns the conversation.
+-- name: record_conversation
+INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (customer_number, reply_number) DO UPDATE SET author = excluded.author,
+    message_id = excluded.message_id, subject = excluded.subject,
+    last_text = excluded.last_text, last_at = excluded.last_at
+
+-- name: conversation
+SELECT * FROM conversations WHERE customer_number = ? AND reply_number = ?
+
+-- name: suppressed_since
+SELECT since FROM suppressions WHERE customer_number = ? AND reply_number = ?
+
+-- name: last_auto_reply
+SELECT last_at FROM auto_replies WHERE customer_number = ? AND reply_number = ?
+
+-- name: suppress
+INSERT INTO suppressions VALUES (?, ?, ?) ON CONFLICT DO NOTHING
+
+-- name: unsuppress
+DELETE FROM suppressions WHERE reply_number = ? AND customer_number = ?
+
+-- name: auto_replied
+INSERT INTO auto_replies VALUES (?, ?, ?)
+ON CONFLICT (reply_number, customer_number) DO UPDATE SET last_at = excluded.last_at
+
+-- name: release_inbound_leases
+UPDATE inbound_sms SET lease_until = ? WHERE state = 'sending'
+
+-- Routed texts, forgotten conversations and auto-replies, assembled parts. The suppression
+-- list is never purged: a STOP lasts until START.
+-- name: purge_inbound
+DELETE FROM inbound_sms WHERE state NOT IN ('queued', 'sending') AND updated_at < ?
+
+-- name: purge_conversations
+DELETE FROM conversations WHERE last_at < ?
+
+-- name: purge_auto_replies
+DELETE FROM auto_replies WHERE last_at < ?
+
+-- name: purge_parts
+DELETE FROM inbound_parts WHERE assembled = 1 AND received_at < ?

@@ -1,0 +1,153 @@
+-- SMS jobs and the bridge's own mail jobs: stored, claimed with a lease, finished.
+-- Times are Unix seconds. A job still in 'sending' when it is claimed again was claimed by a
+-- process that never finished it: the claim marks it in doubt (SET reads the row's old
+-- values in both databases). A claim takes the jobs that are due, earliest first: a queued
+-- job is due at next_attempt_at, a leased one when its lease runs out. SQLite merges the two
+-- partial indexes (sms_jobs_waiting, sms_jobs_leased), already in due order, and stops at the
+-- limit; PostgreSQL locks what it takes with FOR UPDATE SKIP LOCKED, so that several bridges
+-- never claim the same job.
+
+-- name: insert_sms
+INSERT INTO sms_jobs (id, idempotency_key, message_id, author, subject, to_number, sender,
+    body, encoding, segments, route, chain, state, next_attempt_at, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+ON CONFLICT (idempotency_key) DO NOTHING
+
+-- name: sms_by_key
+SELECT id, created_at FROM sms_jobs WHERE idempotency_key = ?
+
+-- A job too old to merge with a new one of the same key gives the key up: it becomes
+-- key|id, unique because the id is. The key must still be the one read (two bridges may
+-- both find the old job; only one renames it).
+-- name: rename_sms_key
+UPDATE sms_jobs SET idempotency_key = idempotency_key || '|' || id
+WHERE id = ? AND idempotency_key = ?
+
+-- name: insert_mail
+INSERT INTO mail_jobs (id, kind, envelope_from, recipients, content, state, next_attempt_at,
+    created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+
+-- name: claim_sms
+UPDATE sms_jobs SET state = 'sending', lease_until = ?, lease_owner = ?,
+    in_doubt = (state = 'sending'), attempts = attempts + 1, updated_at = ?
+WHERE id IN (SELECT id FROM (
+    SELECT id, next_attempt_at AS due FROM sms_jobs
+    WHERE state = 'queued' AND next_attempt_at <= ?
+    UNION ALL
+    SELECT id, lease_until FROM sms_jobs WHERE state = 'sending' AND lease_until <= ?
+    ORDER BY 2 LIMIT ?))
+RETURNING *
+
+-- name: claim_sms.postgres
+UPDATE sms_jobs SET state = 'sending', lease_until = ?, lease_owner = ?,
+    in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = ?
+WHERE id IN (SELECT id FROM sms_jobs
+    WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)
+    ORDER BY CASE WHEN state = 'sending' THEN lease_until ELSE next_attempt_at END
+    LIMIT ? FOR UPDATE SKIP LOCKED)
+RETURNING *
+
+-- name: claim_mail
+UPDATE mail_jobs SET state = 'sending', lease_until = ?, lease_owner = ?,
+    in_doubt = (state = 'sending'), attempts = attempts + 1, updated_at = ?
+WHERE id IN (SELECT id FROM (
+    SELECT id, next_attempt_at AS due FROM mail_jobs
+    WHERE state = 'queued' AND next_attempt_at <= ?
+    UNION ALL
+    SELECT id, lease_until FROM mail_jobs WHERE state = 'sending' AND lease_until <= ?
+    ORDER BY 2 LIMIT ?))
+RETURNING *
+
+-- name: claim_mail.postgres
+UPDATE mail_jobs SET state = 'sending', lease_until = ?, lease_owner = ?,
+    in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = ?
+WHERE id IN (SELECT id FROM mail_jobs
+    WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)
+    ORDER BY CASE WHEN state = 'sending' THEN lease_until ELSE next_attempt_at END
+    LIMIT ? FOR UPDATE SKIP LOCKED)
+RETURNING *
+
+-- Lease fencing. A worker's claim is good only while the job is still leased to its owner:
+-- a bridge frozen longer than its lease (a VM stall, SIGSTOP) may find the job taken over
+-- by another bridge, or already finished. Right before each provider call the worker keeps
+-- the lease (it must still be the owner; the lease is extended), and every outcome it
+-- records applies only while it is still the owner: it learns from the row count.
+-- An expired lease that nobody has claimed since is still the owner's, and taking it back
+-- is safe: a claim elsewhere would have changed the owner, under the same row lock.
+-- name: keep_sms_lease
+UPDATE sms_jobs SET lease_until = ? WHERE id = ? AND state = 'sending' AND lease_owner = ?
+
+-- name: sms_sent
+UPDATE sms_jobs SET state = 'sent', provider = ?, provider_message_id = ?, price = ?,
+    lease_until = NULL, lease_owner = NULL, error = NULL, error_code = NULL,
+    maybe_sent_via = NULL, updated_at = ?
+WHERE id = ? AND lease_owner = ?
+
+-- name: sms_retry
+UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, error = ?, error_code = ?,
+    maybe_sent_via = ?, lease_until = NULL, lease_owner = NULL, updated_at = ?
+WHERE id = ? AND lease_owner = ?
+
+-- A deferral does not spend an attempt: the claim's is given back.
+-- name: sms_defer
+UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, attempts = attempts - 1,
+    error = COALESCE(?, error), error_code = COALESCE(?, error_code),
+    lease_until = NULL, lease_owner = NULL, updated_at = ?
+WHERE id = ? AND lease_owner = ?
+
+-- name: sms_failed
+UPDATE sms_jobs SET state = 'failed', error = ?, error_code = ?, lease_until = NULL,
+    lease_owner = NULL, updated_at = ?
+WHERE id = ? AND lease_owner = ?
+
+-- A report never moves a job out of a final state (providers repeat and reorder reports).
+-- name: sms_reported
+UPDATE sms_jobs SET state = ?, error = COALESCE(?, error), error_code = COALESCE(?, error_code),
+    price = COALESCE(?, price), updated_at = ?
+WHERE id = ? AND state NOT IN ('delivered', 'undelivered', 'failed')
+
+-- name: mail_state
+UPDATE mail_jobs SET state = ?, error = ?, next_attempt_at = ?, lease_until = NULL,
+    lease_owner = NULL, updated_at = ?
+WHERE id = ? AND lease_owner = ?
+
+-- Only safe when no other bridge shares the store: every lease becomes claimable now.
+-- name: release_sms_leases
+UPDATE sms_jobs SET lease_until = ? WHERE state = 'sending'
+
+-- name: release_mail_leases
+UPDATE mail_jobs SET lease_until = ? WHERE state = 'sending'
+
+-- Queued and leased work is never purged.
+-- name: purge_sms
+DELETE FROM sms_jobs WHERE state NOT IN ('queued', 'sending') AND updated_at < ?
+
+-- name: purge_mail
+DELETE FROM mail_jobs WHERE state NOT IN ('queued', 'sending') AND updated_at < ?
+
+-- name: recent_sms
+SELECT * FROM sms_jobs ORDER BY created_at DESC, id DESC LIMIT ?
+
+-- name: get_sms
+SELECT * FROM sms_jobs WHERE id = ?
+
+-- name: find_sms
+SELECT * FROM sms_jobs WHERE provider = ? AND provider_message_id = ?
+
+-- name: counts
+SELECT
+    (SELECT count(*) FROM sms_jobs WHERE state = 'queued' AND attempts = 0),
+    (SELECT count(*) FROM sms_jobs WHERE state = 'queued' AND attempts > 0),
+    (SELECT count(*) FROM sms_jobs WHERE state = 'sending'),
+    (SELECT count(*) FROM mail_jobs WHERE state IN ('queued', 'sending')),
+    (SELECT count(*) FROM sms_jobs WHERE state = 'failed' AND updated_at >= ?),
+    (SELECT count(*) FROM mail_jobs WHERE state = 'failed' AND updated_at >= ?)
+
+-- One row per bridge process: a write that proves the store takes writes (/healthz).
+-- name: heartbeat
+INSERT INTO bridge_heartbeats (owner, at) VALUES (?, ?)
+ON CONFLICT (owner) DO UPDATE SET at = excluded.at
+
+-- name: purge_heartbeats
+DELETE FROM bridge_heartbeats WHERE at < ?
