@@ -16,14 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from bridge.outbound.base import NoticeSettings
-from bridge.retry import RetryPolicy
 
 from bridge.errors import TemporaryFailure
+from bridge.mail.transport import NoticeSettings
 from bridge.models import JobState, NewMailJob, NewSmsJob, OutboundSms, SendResult, SmsJob
 from bridge.providers.choice import ProviderChoice
 from bridge.store.base import Store
 from bridge.store.postgres import PostgresStore
+from bridge.workers.retry import RetryPolicy
 from bridge.workers.sms import SmsDispatcher
 from tests.conftest import postgres_schema
 
