@@ -154,3 +154,58 @@ def test_shadowed_routes_are_found(
 def test_keywords_that_are_compliance_words_are_flagged() -> None:
     [warning] = warnings_for((_route("a", keywords=("help", "renew")),), InboundSettings())
     assert "the keyword HELP is reserved (help)" in warning
+
+
+ZONELESS = """
+[smtp]
+domains = ["sms.example.com"]
+
+[[numbers]]
+number = "+447700900100"
+inbox = ["team@example.com"]
+timezone = "Europe/London"
+
+[[routes]]
+name = "office"
+days = ["mon", "tue", "wed", "thu", "fri"]
+start = "09:00"
+end = "17:30"
+emails = ["office@example.com"]
+
+[[routes]]
+name = "everyone"
+default = true
+emails = ["team@example.com"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("at", "said"),
+    [
+        # 09:15 in London is 08:15 UTC: inside office hours only when read in London.
+        ("2026-07-01 09:15", "At 09:15 Wednesday 01 July 2026 (Europe/London):"),
+        ("2026-07-01 20:00", "At 20:00 Wednesday 01 July 2026 (Europe/London):"),
+    ],
+)
+def test_a_route_without_a_zone_reads_the_time_in_the_reply_numbers(
+    tmp_path: Path, at: str, said: str
+) -> None:
+    (tmp_path / "routes.toml").write_text(ZONELESS)
+    result = smsbridge(
+        "routes",
+        "explain",
+        "-c",
+        str(tmp_path / "routes.toml"),
+        "--from",
+        "+447700900123",
+        "--to",
+        "+447700900100",
+        "--text",
+        "Hello",
+        "--at",
+        at,
+    )
+    assert result.returncode == 0, result.stderr
+    assert said in result.stdout and "UTC" not in result.stdout
+    office = "Route 'office' sends it to" in result.stdout
+    assert office is at.endswith("09:15")

@@ -54,7 +54,11 @@ class RouteSettings(Section):
     days: tuple[str, ...] = ()
     start: str | None = None
     end: str | None = None
-    timezone: str = "UTC"
+    timezone: str | None = Field(
+        default=None,
+        description="Where days, start, end and calendars are read; the reply number's"
+        " ([[numbers]] timezone) when not given, UTC for a number not listed there.",
+    )
     emails: tuple[str, ...] = ()
     owner: bool = False
     auto_reply: str | None = None
@@ -64,7 +68,9 @@ class RouteSettings(Section):
     except_during: tuple[str, ...] = Field(default=(), description="Calendars: not on their dates.")
 
     _emails = field_validator("emails")(classmethod(lambda cls, v: check_addresses(v)))
-    _zone = field_validator("timezone")(classmethod(lambda cls, v: check_zone(v)))
+    _zone = field_validator("timezone")(
+        classmethod(lambda cls, v: None if v is None else check_zone(v))
+    )
 
     @field_validator("webhook")
     @classmethod
