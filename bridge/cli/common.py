@@ -41,10 +41,13 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    # aiosmtpd logs every command, whole addresses (phone numbers) included, at INFO: keep
-    # its chatter for debugging only. Our own lines mask numbers.
+    # aiosmtpd logs every command, whole addresses (phone numbers) included, at INFO, and
+    # httpx every request's URL, which for an aggregator taking its fields in the query string
+    # holds the number, the text and the key: keep their chatter for debugging only. Our own
+    # lines mask numbers.
     if level != "DEBUG":
-        logging.getLogger("mail.log").setLevel(logging.WARNING)
+        for chatty in ("mail.log", "httpx"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 @asynccontextmanager
