@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from bridge import components
+from bridge.advice import advice
 from bridge.chain.gate import Gate
 from bridge.clock import Clock, system_clock
 from bridge.errors import ConfigError
@@ -32,7 +33,7 @@ from bridge.mail.transport import MailTransport
 from bridge.models import InboundJob, InboundPart, InboundSms, MailJob, SmsJob
 from bridge.providers.base import InboundLister, WebhookSink
 from bridge.providers.choice import ProviderChoice
-from bridge.providers.registry import ProviderSet, provider_warnings, webhook_routes
+from bridge.providers.registry import ProviderSet, webhook_routes
 from bridge.settings.load import load_settings
 from bridge.settings.root import Settings
 from bridge.store.base import Store
@@ -371,13 +372,8 @@ class Bridge:
 
     def _log_ready(self) -> None:
         settings = self.settings
-        warnings = provider_warnings(
-            settings.providers,
-            public_url=settings.bridge.public_url,
-            has_numbers=bool(settings.numbers),
-        )
-        for warning in warnings:
-            log.warning("%s", warning)
+        for key, warning in advice(settings):
+            log.warning("%s: %s", key, warning)
         log.info(
             "smsbridge ready: SMTP on %s, HTTP on %s, providers %s, mail via %s",
             self.smtp_address,

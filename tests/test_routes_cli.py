@@ -69,9 +69,10 @@ def test_check_reports_a_table_without_default(tmp_path: Path) -> None:
     (tmp_path / "routes.toml").write_text(ROUTES.replace("default = true\n", ""))
     result = smsbridge("routes", "check", str(tmp_path / "routes.toml"))
     assert result.returncode == 2
+    last = ROUTES.splitlines().index("[[routes]]", 10) + 1  # the second route's header
     assert (
-        "routes: the table needs exactly one route with default = true, and it must be the"
-        " last" in result.stderr
+        f"routes.toml:{last}: routes.1: the table needs exactly one route with default = true,"
+        " and it must be the last" in result.stderr
     )
 
 
@@ -119,6 +120,9 @@ def test_explain_says_when_a_text_is_a_keyword(tmp_path: Path) -> None:
     assert "is the STOP keyword" in result.stdout
 
 
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 def _route(name: str, **fields: object) -> RouteSettings:
     return RouteSettings(name=name, emails=("a@example.com",), **fields)  # type: ignore[arg-type]
 
@@ -134,7 +138,6 @@ def _route(name: str, **fields: object) -> RouteSettings:
         (_route("a", keywords=("renew",)), _route("b", keywords=("renewal",)), False),
         (_route("a", senders=("+447700900",)), _route("b", senders=("+447700900123",)), True),
         (_route("a", senders=("+447700900123",)), _route("b", senders=("+447700900",)), False),
-        (_route("a", senders=("GB",)), _route("b", senders=("+447700900123",)), False),
         (
             _route("a", days=("sat", "sun")),
             _route("b", days=("sun",), start="09:00", end="12:00"),
@@ -142,18 +145,25 @@ def _route(name: str, **fields: object) -> RouteSettings:
         ),
         (_route("a", days=("sat",), start="09:00", end="12:00"), _route("b", days=("sat",)), False),
         (_route("a", numbers=("+447700900100",)), _route("b"), False),
+        (_route("a", senders=("GB",)), _route("b", senders=("+447700900123",)), True),
+        (_route("a", senders=("US",)), _route("b", senders=("+447700900123",)), False),
+        (_route("a", senders=("FR",)), _route("b", senders=("+3361",)), True),
+        (_route("a", senders=("GB",)), _route("b", senders=("+447700",)), False),  # or Jersey
+        (_route("a", days=WEEK), _route("b", keywords=("renew",)), True),
+        (_route("a", days=WEEK[:6]), _route("b", keywords=("renew",)), False),
+        (_route("a", days=WEEK, keywords=("renew",)), _route("b", keywords=("renew",)), True),
     ],
 )
 def test_shadowed_routes_are_found(
     first: RouteSettings, later: RouteSettings, shadowed: bool
 ) -> None:
     found = warnings_for((first, later), InboundSettings())
-    assert any("can never match" in w for w in found) is shadowed
+    assert any(k == "routes.1" and "can never match" in w for k, w in found) is shadowed
 
 
 def test_keywords_that_are_compliance_words_are_flagged() -> None:
-    [warning] = warnings_for((_route("a", keywords=("help", "renew")),), InboundSettings())
-    assert "the keyword HELP is reserved (help)" in warning
+    [(key, warning)] = warnings_for((_route("a", keywords=("help", "renew")),), InboundSettings())
+    assert key == "routes.0.keywords" and "the keyword HELP is reserved (help)" in warning
 
 
 ZONELESS = """

@@ -21,6 +21,7 @@ import asyncpg
 
 from bridge import __version__
 from bridge.app import Bridge, StoreLocked
+from bridge.cli.checks import check_config, check_routes
 from bridge.cli.common import (
     EXIT_FAILED,
     EXIT_START,
@@ -29,13 +30,13 @@ from bridge.cli.common import (
     opened_store,
     read_settings,
 )
-from bridge.cli.routes import check_report, format_inbox
+from bridge.cli.routes import format_inbox
 from bridge.cli.texts import explain_text, format_outbox, queue_text, receive_simulated
 from bridge.errors import InvalidNumber, Refused
 from bridge.inbound.smtp_users import hash_password
 from bridge.models import InboundRecord
-from bridge.providers.registry import provider_warnings
 from bridge.routing.explain import explain_inbound, parse_at
+from bridge.settings.load import SettingsFile
 from bridge.settings.root import Settings
 from bridge.store.factory import open_store
 from bridge.store.postgres import SchemaTooOld
@@ -62,6 +63,8 @@ async def _serve(settings: Settings, path: Path) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = read_settings(args.config)
     configure_logging(settings.bridge.log_level)
+    for ignored in SettingsFile.read(Path(args.config)).ignored_variables(os.environ):
+        logging.getLogger("bridge").warning("%s: %s", ignored.key, ignored.message)
     try:
         asyncio.run(_serve(settings, Path(args.config)))
     except (StoreLocked, SchemaTooNew, SchemaTooOld, OSError, asyncpg.PostgresError) as exc:
@@ -92,19 +95,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    settings = read_settings(args.file)
-    print(
-        f"{args.file}: OK (providers {', '.join(settings.providers)},"
-        f" mail via {settings.mail.transport})"
-    )
-    warnings = provider_warnings(
-        settings.providers,
-        public_url=settings.bridge.public_url,
-        has_numbers=bool(settings.numbers),
-    )
-    for warning in warnings:
-        print(f"warning: {warning}")
-    return 0
+    return check_config(Path(args.file), environ=os.environ, as_json=args.json)
 
 
 def cmd_send(args: argparse.Namespace) -> int:
@@ -139,8 +130,7 @@ def cmd_simulate_inbound(args: argparse.Namespace) -> int:
 
 
 def cmd_routes_check(args: argparse.Namespace) -> int:
-    print(check_report(read_settings(args.file), args.file))
-    return 0
+    return check_routes(Path(args.file), environ=os.environ, as_json=args.json)
 
 
 def cmd_routes_explain(args: argparse.Namespace) -> int:
@@ -245,6 +235,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     check = commands.add_parser("check-config", help="validate a settings file")
     check.add_argument("file")
+    check.add_argument("--json", action="store_true", help="one JSON object per fault or warning")
     check.set_defaults(func=cmd_check_config)
     send = commands.add_parser("send", parents=[config], help="queue one text")
     send.add_argument("--to", required=True, help="phone number, e.g. +447700900123")
@@ -263,9 +254,10 @@ def _parser() -> argparse.ArgumentParser:
     simulate.set_defaults(func=cmd_simulate_inbound)
     routes = commands.add_parser("routes", help="check the routing table, or explain a decision")
     route_commands = routes.add_subparsers(dest="routes_command", required=True, metavar="ACTION")
-    check_routes = route_commands.add_parser("check", help="validate the table and warn")
-    check_routes.add_argument("file")
-    check_routes.set_defaults(func=cmd_routes_check)
+    table = route_commands.add_parser("check", help="validate the table and warn")
+    table.add_argument("file")
+    table.add_argument("--json", action="store_true", help="one JSON object per fault or warning")
+    table.set_defaults(func=cmd_routes_check)
     why = route_commands.add_parser("explain", parents=[config], help="who would get this text?")
     why.add_argument("--from", dest="sender", required=True, help="the customer's number")
     why.add_argument("--to", required=True, help="the reply number texted")

@@ -1,21 +1,12 @@
-"""What ``smsbridge routes check`` and ``inbox`` print (``routes explain`` asks
-``bridge.routing.explain``, as the admin page does)."""
+"""What ``smsbridge inbox`` prints (``routes check`` is ``checks.check_routes``; ``routes
+explain`` asks ``bridge.routing.explain``, as the admin page does)."""
 
 from __future__ import annotations
 
 from bridge.models import InboundRecord
 from bridge.parsing.numbers import mask
-from bridge.routing.checks import warnings_for
-from bridge.settings.root import Settings
 
-__all__ = ["check_report", "format_inbox"]
-
-
-def check_report(settings: Settings, source: str) -> str:
-    warnings = warnings_for(settings.routes, settings.inbound)
-    lines = [f"{source}: OK, {len(settings.routes)} route(s), {len(warnings)} warning(s)"]
-    lines += [f"  warning: {w}" for w in warnings]
-    return "\n".join(lines)
+__all__ = ["format_inbox"]
 
 
 def format_inbox(records: list[InboundRecord]) -> str:

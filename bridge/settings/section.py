@@ -16,20 +16,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "LocalPath",
     "Section",
+    "SettingError",
     "check_addresses",
     "check_networks",
     "check_regex",
     "check_zone",
     "read_secret_file",
+    "readable",
     "relative_to",
     "secret_fields",
 ]
@@ -55,12 +65,44 @@ def _resolved(path: Path) -> Path:
 LocalPath = Annotated[Path, AfterValidator(_resolved)]
 
 
+class SettingError(ValueError):
+    """Faults found by a check of a whole section (or of the whole file), each at the key it
+    concerns, so that the report gives that key's line rather than the section's.
+
+    ``faults`` holds ``(key, message)`` pairs; a key is a dotted path below the section that
+    raised the error (``start``, ``routes.2.during``), or ``""`` for the section itself.
+    pydantic keeps the exception in its error's context, where the loader finds it.
+    """
+
+    def __init__(self, key: str, message: str, *more: tuple[str, str]) -> None:
+        self.faults = ((key, message), *more)
+        super().__init__("; ".join(message for _, message in self.faults))
+
+    @classmethod
+    def raise_any(cls, faults: list[tuple[str, str]]) -> None:
+        """Raise every fault in one error, if there are any."""
+        if faults:
+            raise cls(*faults[0], *faults[1:])
+
+
 def read_secret_file(path: Path) -> SecretStr:
     """The secret in ``path``, without surrounding white space."""
     try:
         return SecretStr(path.read_text(encoding="utf-8").strip())
     except OSError as exc:
-        raise ValueError(f"cannot read the secret file {path}: {exc.strerror}") from None
+        raise ValueError(
+            f"cannot read the secret file {path}: {exc.strerror}; give a file holding only"
+            " the secret"
+        ) from None
+
+
+def readable(path: Path, what: str) -> Path:
+    """``path`` if this process can open it; a settings error saying why not otherwise."""
+    try:
+        with path.open("rb"):
+            return path
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}; give {what}") from None
 
 
 class Section(BaseModel):
@@ -77,6 +119,16 @@ class Section(BaseModel):
             if getattr(self, name) is None and isinstance(path, Path):
                 object.__setattr__(self, name, read_secret_file(path))
         return self
+
+    @field_validator("*")
+    @classmethod
+    def _secret_file_readable(cls, value: Any, info: ValidationInfo) -> Any:
+        """A secret's file that cannot be read is reported at its own key, even when another
+        key of the section is wrong too (the check above then never runs)."""
+        field = info.field_name or ""
+        if isinstance(value, Path) and field.endswith("_file") and field[:-5] in secret_fields(cls):
+            read_secret_file(value)
+        return value
 
 
 def secret_fields(model: type[BaseModel]) -> list[str]:
