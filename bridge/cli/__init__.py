@@ -36,7 +36,7 @@ from bridge.errors import InvalidNumber, Refused
 from bridge.inbound.smtp_users import hash_password
 from bridge.models import InboundRecord
 from bridge.routing.explain import explain_inbound, parse_at
-from bridge.settings.load import SettingsFile
+from bridge.settings.load import Purpose, SettingsFile
 from bridge.settings.root import Settings
 from bridge.store.factory import open_store
 from bridge.store.postgres import SchemaTooOld
@@ -61,7 +61,7 @@ async def _serve(settings: Settings, path: Path) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = read_settings(args.config)
+    settings = read_settings(args.config, Purpose.SERVE)
     configure_logging(settings.bridge.log_level)
     for ignored in SettingsFile.read(Path(args.config)).ignored_variables(os.environ):
         logging.getLogger("bridge").warning("%s: %s", ignored.key, ignored.message)

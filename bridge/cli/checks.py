@@ -17,7 +17,7 @@ from bridge.advice import advice
 from bridge.cli.common import EXIT_USAGE
 from bridge.errors import ConfigError, Finding, by_line
 from bridge.routing.checks import warnings_for
-from bridge.settings.load import SettingsFile
+from bridge.settings.load import Purpose, SettingsFile
 from bridge.settings.root import Settings
 
 __all__ = ["check_config", "check_routes"]
@@ -53,7 +53,7 @@ def _checked(path: Path, environ: Mapping[str, str]) -> tuple[SettingsFile, Sett
     except ConfigError as exc:
         return exc
     try:
-        return file, file.validate()
+        return file, file.validate(Purpose.SERVE)  # what run would refuse
     except ConfigError as exc:
         exc.findings = by_line(exc.findings + file.ignored_variables(environ))
         return exc

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bridge.errors import ConfigError
-from bridge.settings.load import load_settings
+from bridge.settings.load import Purpose, load_settings
 from bridge.settings.root import Settings
 from bridge.store.base import Store
 from bridge.store.factory import open_store
@@ -28,10 +28,11 @@ __all__ = [
 EXIT_FAILED, EXIT_USAGE, EXIT_START = 1, 2, 3
 
 
-def read_settings(path: str) -> Settings:
-    """The settings, or the report of every fault on stderr and exit code 2."""
+def read_settings(path: str, purpose: Purpose = Purpose.COMMAND) -> Settings:
+    """The settings, or the report of every fault on stderr and exit code 2. A command
+    needs none of the running service's secrets (``Purpose``); ``run`` asks for ``SERVE``."""
     try:
-        return load_settings(Path(path))
+        return load_settings(Path(path), purpose)
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None

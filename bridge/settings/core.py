@@ -42,6 +42,8 @@ class BridgeSettings(Section):
 class StoreSettings(Section):
     """SQLite (embedded, one bridge) or PostgreSQL (several bridges sharing the work)."""
 
+    command_secrets = frozenset({"password"})  # every command that opens the store needs it
+
     backend: Literal["sqlite", "postgres"] = "sqlite"
     path: LocalPath | None = Field(default=None, description="Defaults to <data_dir>/smsbridge.db.")
     dsn: str | None = Field(
@@ -95,7 +97,7 @@ class AdminSettings(Section):
 
     @model_validator(mode="after")
     def _password(self) -> AdminSettings:
-        if self.enabled and self.password is None:
+        if self.enabled and self.password is None and self.needs_secret("password"):
             raise SettingError(
                 "password_file",
                 "admin.enabled needs a password: set SMSBRIDGE_ADMIN__PASSWORD or"

@@ -22,14 +22,15 @@ from bridge.settings.environment import stray_variables
 from bridge.settings.lines import line_of
 from bridge.settings.problems import as_written, problems, secrets_in_file, short_name
 from bridge.settings.root import ENV_PREFIX, Settings
-from bridge.settings.section import relative_to
+from bridge.settings.section import Purpose, loading_for, relative_to
 
-__all__ = ["SettingsFile", "load_settings"]
+__all__ = ["Purpose", "SettingsFile", "load_settings"]
 
 
-def load_settings(path: Path) -> Settings:
-    """Load, merge with the environment and validate; raise ``ConfigError`` listing every fault."""
-    return SettingsFile.read(path).validate()
+def load_settings(path: Path, purpose: Purpose = Purpose.SERVE) -> Settings:
+    """Load, merge with the environment and validate for ``purpose``; raise ``ConfigError``
+    listing every fault."""
+    return SettingsFile.read(path).validate(purpose)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +54,11 @@ class SettingsFile:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(str(path), [_syntax(str(exc), text)]) from None
 
-    def validate(self) -> Settings:
+    def validate(self, purpose: Purpose = Purpose.SERVE) -> Settings:
         """The settings, merged with the environment; ``ConfigError`` with every fault."""
         found = secrets_in_file(self.data)
         settings: Settings | None = None
-        with relative_to(self.path.resolve().parent):
+        with relative_to(self.path.resolve().parent), loading_for(purpose):
             try:
                 settings = Settings(**self.data)
             except ValidationError as exc:

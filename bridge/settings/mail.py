@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from bridge.settings.section import LocalPath, Section, SettingError, readable
+from bridge.settings.section import LocalPath, Section, SettingError, service_file
 
 __all__ = [
     "ImapFolderSettings",
@@ -64,7 +64,7 @@ class MailSettings(Section):
         """Checked only for the transport in use: the other tables' keys are not read."""
         if self.transport == "imap" and self.imap.ca_file is not None:
             try:
-                readable(self.imap.ca_file, "a PEM file of the CA certificates to trust")
+                service_file(self.imap.ca_file, "a PEM file of the CA certificates to trust")
             except ValueError as exc:
                 raise SettingError("imap.ca_file", str(exc)) from None
         return self
@@ -102,16 +102,17 @@ class MailboxSettings(Section):
     @field_validator("ca_file")
     @classmethod
     def _ca(cls, value: Path | None) -> Path | None:
-        return None if value is None else readable(value, "a PEM file of CA certificates")
+        return None if value is None else service_file(value, "a PEM file of CA certificates")
 
     @model_validator(mode="after")
     def _login(self) -> MailboxSettings:
-        if self.auth in ("password", "plain") and self.password is None:
+        needed = self.needs_secret("password")
+        if self.auth in ("password", "plain") and self.password is None and needed:
             raise SettingError(
                 "password_file",
                 f"mailbox {self.username}: give password_file (a secret never goes here)",
             )
-        if self.auth == "xoauth2" and not (self.token_file or self.token_command):
+        if self.auth == "xoauth2" and not (self.token_file or self.token_command) and needed:
             raise SettingError(
                 "token_file", f"mailbox {self.username}: xoauth2 needs token_file or token_command"
             )

@@ -17,7 +17,6 @@ from bridge.settings.section import (
     SettingError,
     check_addresses,
     check_zone,
-    readable,
 )
 
 __all__ = ["CalendarSettings", "RouteSettings", "RouteTable", "table_faults"]
@@ -54,8 +53,13 @@ class CalendarSettings(Section):
 
 
 def _ics_days(path: Path) -> frozenset[date]:
+    """Read by every loading: commands explain routes with the calendars too."""
     try:
-        text = readable(path, "an iCalendar file of all-day events").read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(
+            f"cannot read {path}: {exc.strerror}; give an iCalendar file of all-day events"
+        ) from None
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not an iCalendar file (it is not text)") from None
     return dates_from_ics(text)[0]

@@ -10,13 +10,14 @@ wherever the bridge is started from.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -32,19 +33,55 @@ from pydantic import (
 
 __all__ = [
     "LocalPath",
+    "Purpose",
     "Section",
     "SettingError",
     "check_addresses",
     "check_networks",
     "check_regex",
     "check_zone",
+    "for_service",
+    "loading_for",
     "read_secret_file",
-    "readable",
     "relative_to",
     "secret_fields",
+    "service_file",
 ]
 
 _BASE: ContextVar[Path | None] = ContextVar("settings_base", default=None)
+
+
+class Purpose(enum.Enum):
+    """What the settings are loaded for, which decides what must be there.
+
+    ``SERVE``: the running bridge (``run``, its reload, and ``check-config``, which finds
+    what ``run`` would refuse): every secret and file it will use. ``COMMAND``: a command
+    that reads the store, explains, or queues work for the bridge (``outbox``, ``send``,
+    ``routes explain``...): the service's secrets (admin password, provider tokens, mailbox
+    passwords) and the files only its listeners read (TLS, users) are not needed, so an
+    admin's shell without them can run it. The store's password is needed by both.
+    """
+
+    SERVE = "serve"
+    COMMAND = "command"
+
+
+_PURPOSE: ContextVar[Purpose] = ContextVar("settings_purpose", default=Purpose.SERVE)
+
+
+@contextmanager
+def loading_for(purpose: Purpose) -> Iterator[None]:
+    """Validate for ``purpose`` meanwhile."""
+    token = _PURPOSE.set(purpose)
+    try:
+        yield
+    finally:
+        _PURPOSE.reset(token)
+
+
+def for_service() -> bool:
+    """True while validating for the running bridge, which needs everything it will use."""
+    return _PURPOSE.get() is Purpose.SERVE
 
 
 @contextmanager
@@ -96,8 +133,11 @@ def read_secret_file(path: Path) -> SecretStr:
         ) from None
 
 
-def readable(path: Path, what: str) -> Path:
-    """``path`` if this process can open it; a settings error saying why not otherwise."""
+def service_file(path: Path, what: str) -> Path:
+    """``path`` if this process can open it; a settings error saying why not otherwise.
+    For a file only the running service reads: a command does not look (``Purpose``)."""
+    if not for_service():
+        return path
     try:
         with path.open("rb"):
             return path
@@ -109,6 +149,14 @@ class Section(BaseModel):
     """Base of every settings section: immutable, unknown keys refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Secrets that commands use as well as the service (the store's password); the others
+    # are only checked and read when loading for the service (``Purpose``).
+    command_secrets: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def needs_secret(cls, name: str) -> bool:
+        """Whether secret ``name`` must be there (and its file read) for this loading."""
+        return for_service() or name in cls.command_secrets
 
     @model_validator(mode="after")
     def _secrets_from_files(self) -> Self:
@@ -116,7 +164,7 @@ class Section(BaseModel):
         checks, so they see the secret either way)."""
         for name in secret_fields(type(self)):
             path = getattr(self, f"{name}_file", None)
-            if getattr(self, name) is None and isinstance(path, Path):
+            if getattr(self, name) is None and isinstance(path, Path) and self.needs_secret(name):
                 object.__setattr__(self, name, read_secret_file(path))
         return self
 
@@ -125,8 +173,9 @@ class Section(BaseModel):
     def _secret_file_readable(cls, value: Any, info: ValidationInfo) -> Any:
         """A secret's file that cannot be read is reported at its own key, even when another
         key of the section is wrong too (the check above then never runs)."""
-        field = info.field_name or ""
-        if isinstance(value, Path) and field.endswith("_file") and field[:-5] in secret_fields(cls):
+        name = (info.field_name or "").removesuffix("_file")
+        secret_file = name != info.field_name and name in secret_fields(cls)
+        if isinstance(value, Path) and secret_file and cls.needs_secret(name):
             read_secret_file(value)
         return value
 

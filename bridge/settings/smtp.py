@@ -9,7 +9,14 @@ import phonenumbers
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from bridge.parsing.users import parse_users
-from bridge.settings.section import LocalPath, Section, SettingError, check_networks, readable
+from bridge.settings.section import (
+    LocalPath,
+    Section,
+    SettingError,
+    check_networks,
+    for_service,
+    service_file,
+)
 
 __all__ = ["SmtpAuthSettings", "SmtpSettings"]
 
@@ -25,10 +32,10 @@ class SmtpAuthSettings(Section):
     @classmethod
     def _users(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         """The listener reads the file at start; a file it would refuse is refused here."""
-        if value is None or not info.data.get("enabled"):
+        if value is None or not info.data.get("enabled") or not for_service():
             return value
         what = "the file of lines made by smsbridge hash-password"
-        readable(value, what)
+        service_file(value, what)
         try:
             parse_users(value.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
@@ -99,7 +106,7 @@ class SmtpSettings(Section):
     @classmethod
     def _tls_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         what = "a PEM certificate" if info.field_name == "tls_cert" else "a PEM private key"
-        return None if value is None else readable(value, what)
+        return None if value is None else service_file(value, what)
 
     @model_validator(mode="after")
     def _tls_pair(self) -> SmtpSettings:
@@ -110,6 +117,6 @@ class SmtpSettings(Section):
             raise SettingError(
                 "tls_cert", "SMTP AUTH is only offered after STARTTLS: set tls_cert and tls_key"
             )
-        if self.tls_cert is not None and self.tls_key is not None:
+        if self.tls_cert is not None and self.tls_key is not None and for_service():
             _tls_pair(self.tls_cert, self.tls_key)
         return self

@@ -34,7 +34,7 @@ class HttpAuthSettings(Section):
 
     @model_validator(mode="after")
     def _complete(self) -> HttpAuthSettings:
-        if self.mode != "none" and self.secret is None:
+        if self.mode != "none" and self.secret is None and self.needs_secret("secret"):
             raise SettingError(
                 "secret_file",
                 f"auth mode {self.mode!r} needs auth.secret: set"
@@ -117,7 +117,8 @@ class HttpProviderSettings(ProviderSettings):
                 f"fields use unknown placeholder(s) {', '.join(unknown)}; known:"
                 f" {', '.join(sorted(PLACEHOLDERS))}",
             )
-        if (self.inbound or self.status) and self.webhook_secret is None:
+        needed = self.needs_secret("webhook_secret")
+        if (self.inbound or self.status) and self.webhook_secret is None and needed:
             raise SettingError(
                 "webhook_secret_file",
                 "inbound and status webhooks need webhook_secret"

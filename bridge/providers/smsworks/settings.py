@@ -22,7 +22,7 @@ class SmsWorksSettings(ProviderSettings):
 
     @model_validator(mode="after")
     def _complete(self) -> SmsWorksSettings:
-        if self.jwt is None:
+        if self.jwt is None and self.needs_secret("jwt"):
             raise SettingError(
                 "jwt_file",
                 "The SMS Works needs its JWT: set SMSBRIDGE_PROVIDERS__<NAME>__JWT or jwt_file",

@@ -39,7 +39,7 @@ class TwilioSettings(ProviderSettings):
         faults = []
         if not self.account_sid:
             faults.append(("account_sid", "Twilio needs account_sid (AC and 32 hex digits)"))
-        if self.auth_token is None:
+        if self.auth_token is None and self.needs_secret("auth_token"):
             faults.append(
                 (
                     "auth_token_file",

@@ -33,6 +33,8 @@ class VonageSettings(ProviderSettings):
 
     @model_validator(mode="after")
     def _complete(self) -> VonageSettings:
+        if not self.needs_secret("api_secret"):
+            return self  # a command: the service's secrets are not needed
         if self.api_secret is None and not (self.sign_requests and self.signature_secret):
             raise SettingError(
                 "api_secret_file",
