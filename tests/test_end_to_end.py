@@ -51,7 +51,7 @@ NUMBERS_TOML = """
 number = "+447700900100"
 inbox = ["team@example.com"]
 """
-REPLY = "+447700900100"
+REPLY_NUMBER = "+447700900100"
 SANDBOX_FAILS = """
 [[provider.sandbox.fail]]
 pattern = "+447700900999"
@@ -124,7 +124,7 @@ class QueryAggregator(HttpEmulator):
 
 def _log_case(kind: str, url: str) -> tuple[str, dict[str, str]]:
     """The provider's settings (sending from the reply number) and its secret's variable."""
-    sender = f'{NUMBERS_TOML}[[senders.rules]]\nmatch = "alice@example.com"\nsender = "{REPLY}"\n'
+    sender = f'{NUMBERS_TOML}[[senders.rules]]\nmatch = "alice@example.com"\nsender = "{REPLY_NUMBER}"\n'
     env = "SMSBRIDGE_PROVIDERS__{}__{}"
     tables = {
         "sandbox": ("", None),
