@@ -4,14 +4,17 @@ atomic notices, inbound texts. The ``store`` fixture (conftest) runs each test o
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
 from bridge.models import InboundOutcome, InboundSms, JobState, NewMailJob, NewSmsJob, SendResult
 from bridge.store.base import Store
+from bridge.store.outbox_filter import OutboxFilter
 from bridge.store.sqlite import SCHEMA_VERSION, SchemaTooNew, SqliteStore
 from bridge.store.statements import Op, count
 
@@ -37,6 +40,32 @@ async def test_same_idempotency_key_is_stored_once(store: Store) -> None:
     [again] = await store.enqueue_sms([job()], now=T0 + timedelta(minutes=5))
     assert again == first
     assert len(await store.recent_sms(limit=10)) == 1
+
+
+async def test_the_outbox_lists_by_state_number_author_and_age(store: Store) -> None:
+    def made_by(author: str, n: int) -> NewSmsJob:
+        return replace(job(f"<m{n}@x>|+44770090012{n}", f"+44770090012{n}"), author=author)
+
+    authors = ["alice@example.com", "bob@sales.example.com", "eve@notexample.com"]
+    ids = []
+    for n, author in enumerate(authors):
+        ids += await store.enqueue_sms([made_by(author, n)], now=T0 + timedelta(hours=n))
+    await store.claim_sms(now=T0 + timedelta(hours=3), limit=1, lease_seconds=60, owner="a")
+    await store.sms_failed(ids[0], error="no", code=None, now=T0, notice=None)
+
+    async def listed(**only: Any) -> list[str]:
+        jobs = await store.recent_sms(limit=10, only=OutboxFilter(**only))
+        return sorted(j.id for j in jobs)
+
+    assert await listed() == sorted(ids)
+    assert await listed(state=JobState.FAILED) == [ids[0]]
+    assert await listed(state=JobState.QUEUED) == sorted(ids[1:])
+    assert await listed(to_number="+447700900121") == [ids[1]]
+    assert await listed(author="example.com") == sorted(ids[:2])  # not notexample.com
+    assert await listed(author="BOB@sales.example.com") == [ids[1]]
+    assert await listed(author="exa_ple.com") == []  # _ is not a wildcard
+    assert await listed(since=T0 + timedelta(minutes=30)) == sorted(ids[1:])
+    assert await listed(author="example.com", since=T0 + timedelta(minutes=30)) == [ids[1]]
 
 
 async def test_claim_leases_a_job_once_until_the_lease_expires(store: Store) -> None:

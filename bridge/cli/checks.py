@@ -8,7 +8,9 @@ variables for providers the file does not define) go to stdout and leave the cod
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +22,15 @@ from bridge.routing.checks import warnings_for
 from bridge.settings.load import Purpose, SettingsFile
 from bridge.settings.root import Settings
 
-__all__ = ["check_config", "check_routes"]
+__all__ = ["check_config", "check_routes", "cmd_check_config", "cmd_routes_check"]
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    return check_config(args.config, environ=os.environ, as_json=args.json)
+
+
+def cmd_routes_check(args: argparse.Namespace) -> int:
+    return check_routes(args.config, environ=os.environ, as_json=args.json)
 
 
 def check_config(path: Path, *, environ: Mapping[str, str], as_json: bool) -> int:

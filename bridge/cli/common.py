@@ -28,11 +28,11 @@ __all__ = [
 EXIT_FAILED, EXIT_USAGE, EXIT_START = 1, 2, 3
 
 
-def read_settings(path: str, purpose: Purpose = Purpose.COMMAND) -> Settings:
+def read_settings(path: Path, purpose: Purpose = Purpose.COMMAND) -> Settings:
     """The settings, or the report of every fault on stderr and exit code 2. A command
     needs none of the running service's secrets (``Purpose``); ``run`` asks for ``SERVE``."""
     try:
-        return load_settings(Path(path), purpose)
+        return load_settings(path, purpose)
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None

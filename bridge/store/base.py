@@ -25,6 +25,7 @@ from bridge.models import (
     SendResult,
     SmsJob,
 )
+from bridge.store.outbox_filter import OutboxFilter
 
 __all__ = ["HeldLock", "InboundContext", "QueueCounts", "Store"]
 
@@ -144,7 +145,7 @@ class Store(Protocol):
         (``store.retention_days``); returns how many rows went."""
         ...
 
-    async def recent_sms(self, *, limit: int) -> list[SmsJob]: ...
+    async def recent_sms(self, *, limit: int, only: OutboxFilter | None = None) -> list[SmsJob]: ...
 
     # The inbound path.
 
