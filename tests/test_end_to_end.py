@@ -124,7 +124,9 @@ class QueryAggregator(HttpEmulator):
 
 def _log_case(kind: str, url: str) -> tuple[str, dict[str, str]]:
     """The provider's settings (sending from the reply number) and its secret's variable."""
-    sender = f'{NUMBERS_TOML}[[senders.rules]]\nmatch = "alice@example.com"\nsender = "{REPLY_NUMBER}"\n'
+    sender = (
+        f'{NUMBERS_TOML}[[senders.rules]]\nmatch = "alice@example.com"\nsender = "{REPLY_NUMBER}"\n'
+    )
     env = "SMSBRIDGE_PROVIDERS__{}__{}"
     tables = {
         "sandbox": ("", None),

@@ -18,7 +18,7 @@ import asyncio
 import enum
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import AnyStr, ClassVar
 
 from aiosmtpd.smtp import SMTP, Envelope
 
@@ -28,6 +28,7 @@ from bridge.parsing.slimming import Slimmer
 __all__ = ["BridgeEnvelope", "BridgeSMTP", "DataOutcome", "receive_data"]
 
 _MAYBE_END = b".\r\n"  # every end of data ("<CRLF>.<CRLF>") ends with this
+_AIOSMTPD_TOO_BIG = "552 Error: message size exceeds fixed maximum message size"
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _PLAIN_ADDRESS = re.compile(
     rf"\s*<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>(?:\s+(?=[^\s(])|\s*$)"
@@ -145,6 +146,14 @@ class BridgeSMTP(SMTP):
 
     def _create_envelope(self) -> Envelope:
         return BridgeEnvelope()
+
+    async def push(self, status: AnyStr) -> None:
+        """aiosmtpd's refusal of ``MAIL FROM ... SIZE=`` over the limit has no enhanced status
+        and no advice: give the sentence ``DATA`` gives for the same email."""
+        if status == _AIOSMTPD_TOO_BIG:
+            await super().push(DataOutcome.TOO_BIG.refusal(self.data_size_limit))
+            return
+        await super().push(status)
 
     def data_received(self, data: bytes) -> None:
         """During ``DATA`` every arrival restarts the session's timer: the timeout is for a
