@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import IO, Any, TypeVar
 
 from bridge import components
+from bridge.advice import advice
 from bridge.chain.gate import Gate
 from bridge.clock import Clock, system_clock
 from bridge.errors import ConfigError
@@ -28,11 +29,12 @@ from bridge.inbound.poller import ReplyNumberPoller
 from bridge.inbound.reports import ReportIntake
 from bridge.inbound.smtp import SmtpHandler, start_smtp_server
 from bridge.inbound.smtp_users import UserTable
+from bridge.listening import listening
 from bridge.mail.transport import MailTransport
 from bridge.models import InboundJob, InboundPart, InboundSms, MailJob, SmsJob
 from bridge.providers.base import InboundLister, WebhookSink
 from bridge.providers.choice import ProviderChoice
-from bridge.providers.registry import ProviderSet, provider_warnings, webhook_routes
+from bridge.providers.registry import ProviderSet, webhook_routes
 from bridge.settings.load import load_settings
 from bridge.settings.root import Settings
 from bridge.store.base import Store
@@ -67,8 +69,9 @@ class StoreLocked(RuntimeError):
     """Another bridge already runs on this SQLite database."""
 
 
-def _lock(path: Path) -> IO[str]:
-    """Hold an exclusive lock beside the database for as long as the bridge runs."""
+def _lock(path: Path, source: Path | None) -> IO[str]:
+    """Hold an exclusive lock beside the database for as long as the bridge runs. It holds
+    the pid and the settings file (``smsbridge reload`` and ``send`` read them)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+", encoding="utf-8")
     try:
@@ -77,7 +80,7 @@ def _lock(path: Path) -> IO[str]:
         handle.close()
         raise StoreLocked(f"another bridge is already running here (it holds {path})") from None
     handle.truncate(0)
-    handle.write(f"{os.getpid()}\n")
+    handle.write(f"{os.getpid()}\n{source or ''}\n")
     handle.flush()
     return handle
 
@@ -91,8 +94,11 @@ class Bridge:
         *,
         clock: Clock = system_clock,
         transport: MailTransport | None = None,
+        source: Path | None = None,
     ) -> None:
+        """``source`` is the settings file, if there is one (it is written into the lock)."""
         self.settings = settings
+        self._source = source
         self._clock = clock
         self._transport = transport or components.build_transport(settings)
         self._owner = components.owner_name()
@@ -146,7 +152,7 @@ class Bridge:
 
     async def _start(self) -> None:
         settings = self.settings
-        self._lock = _lock(settings.pid_lock_path)  # a second bridge here is refused
+        self._lock = _lock(settings.pid_lock_path, self._source)  # a second bridge: refused
         store = await self._open_store()
         limiter = components.build_limiter(settings, store)
         gate = components.build_gate(settings, store, limiter)
@@ -346,17 +352,19 @@ class Bridge:
         settings = self.settings
         users_file = settings.smtp.auth.users_file
         handler = SmtpHandler(settings=settings.smtp, intake=intake, gate=gate, clock=self._clock)
-        self._smtp = await start_smtp_server(
-            settings=settings.smtp,
-            handler=handler,
-            users=UserTable.load(users_file) if users_file else None,
-        )
+        with listening("smtp", settings.smtp.host, settings.smtp.port):
+            self._smtp = await start_smtp_server(
+                settings=settings.smtp,
+                handler=handler,
+                users=UserTable.load(users_file) if users_file else None,
+            )
         routes = webhook_routes(settings.providers, self._sink(store, inbound, reports))
         if settings.admin.enabled:
             routes += admin_routes(settings=lambda: self._in_use, store=store)
         app = build_app(store=store, routes=routes, owner=self._owner, clock=self._clock)
         self._http = HttpServer(app, settings=settings.http)
-        await self._http.start()
+        with listening("http", settings.http.host, settings.http.port):
+            await self._http.start()
 
     def _sink(
         self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake
@@ -382,13 +390,8 @@ class Bridge:
 
     def _log_ready(self) -> None:
         settings = self.settings
-        warnings = provider_warnings(
-            settings.providers,
-            public_url=settings.bridge.public_url,
-            has_numbers=bool(settings.numbers),
-        )
-        for warning in warnings:
-            log.warning("%s", warning)
+        for key, warning in advice(settings):
+            log.warning("%s: %s", key, warning)
         log.info(
             "smsbridge ready: SMTP on %s, HTTP on %s, providers %s, mail via %s",
             self.smtp_address,

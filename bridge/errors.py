@@ -7,15 +7,19 @@ where they happen, into one of these. Callers then decide on exactly two questio
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 __all__ = [
     "BridgeError",
     "ConfigError",
     "DeliveryFailure",
+    "Finding",
     "InvalidNumber",
     "OutcomeUnknown",
     "PermanentFailure",
     "Refused",
     "TemporaryFailure",
+    "by_line",
 ]
 
 
@@ -85,23 +89,55 @@ class InvalidNumber(BridgeError):
         self.reason = reason
 
 
-class ConfigError(BridgeError):
-    """The settings file is invalid; ``problems`` holds one ``(key path, message)`` per fault."""
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One fault of a settings file, or with ``warning`` one risk: the key path as the file
+    writes it, what to do about it, and the line it is on when the key is in the file."""
 
-    def __init__(
-        self, source: str, problems: list[tuple[str, str]], lines: dict[str, int] | None = None
-    ) -> None:
-        super().__init__(f"{source}: {len(problems)} problem(s)")
+    key: str
+    message: str
+    line: int | None = None
+    warning: bool = False
+
+    def render(self, source: str) -> str:
+        """``file:LINE: key.path: message``, as compilers print, so editors jump to it."""
+        where = f"{source}:{self.line}" if self.line else source
+        return f"{where}: {self.key}: {'warning: ' if self.warning else ''}{self.message}"
+
+    def as_dict(self, source: str) -> dict[str, object]:
+        return {
+            "file": source,
+            "line": self.line,
+            "key": self.key,
+            "severity": "warning" if self.warning else "error",
+            "message": self.message,
+        }
+
+
+def by_line(findings: list[Finding]) -> list[Finding]:
+    """In the file's order (those without a line first), so a file is fixed top to bottom."""
+    return sorted(findings, key=lambda f: (f.line or 0, f.warning, f.key))
+
+
+class ConfigError(BridgeError):
+    """The settings file is invalid; ``findings`` holds every fault found, with its line."""
+
+    def __init__(self, source: str, findings: list[Finding]) -> None:
+        super().__init__(f"{source}: {len(findings)} problem(s)")
         self.source = source
-        self.problems = problems
-        self.lines = lines or {}
+        self.findings = by_line(findings)
+
+    @property
+    def problems(self) -> list[tuple[str, str]]:
+        """``(key path, message)`` for each fault, in the file's order."""
+        return [(f.key, f.message) for f in self.findings]
 
     def report(self) -> str:
-        """The report printed by ``check-config``, ``routes check`` and ``run`` (and on reload)."""
-        lines = [f"{self.source}: {len(self.problems)} problem(s)"]
-        for path, message in self.problems:
-            where = f"{self.source}:{self.lines[path]}: " if path in self.lines else "  "
-            lines.append(f"{where}{path}: {message}")
+        """The report printed by ``check-config``, ``routes check`` and ``run`` (and on reload):
+        its faults and any warnings that come with them, in the file's order."""
+        faults = sum(not finding.warning for finding in self.findings)
+        lines = [f"{self.source}: {faults} problem(s)"]
+        lines += [finding.render(self.source) for finding in self.findings]
         return "\n".join(lines)
 
 

@@ -86,6 +86,26 @@ def test_other_networks_are_refused(tmp_path: Path) -> None:
         assert httpx.post(base + "/login", data={"password": PASSWORD}).status_code == 403
 
 
+def test_the_explain_form_reads_a_zoneless_route_in_the_reply_numbers_zone(tmp_path: Path) -> None:
+    zoneless = SETTINGS.replace('timezone = "Europe/London"\nemails', "emails")
+    assert zoneless.count("timezone") == 1  # the reply number keeps its own
+    bridge = BridgeProcess(
+        tmp_path,
+        extra=zoneless,
+        admin={"enabled": True},
+        env={"SMSBRIDGE_ADMIN__PASSWORD": PASSWORD},
+    )
+    base = f"http://127.0.0.1:{bridge.http_port}/admin"
+    query = {"sender": "+447700900123", "to": "+447700900100", "text": "Renew", "at": ""}
+    with bridge, httpx.Client() as client:
+        client.post(base + "/login", data={"password": PASSWORD})
+        page = client.get(base, params={**query, "at": "2026-07-01 09:15"}).text
+    explanation = page.split('<pre id="explanation">')[1].split("</pre>")[0]
+    assert "At 09:15 Wednesday 01 July 2026 (Europe/London):" in explanation
+    assert "Route &#x27;renewals&#x27; sends it to" in explanation and "UTC" not in explanation
+    assert "09:00-17:30 (the reply number&#x27;s time zone)" in page
+
+
 def _chromium() -> str:
     found = shutil.which("chromium")
     try:

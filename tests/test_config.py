@@ -66,7 +66,7 @@ def test_secrets_in_the_file_are_refused_with_the_way_to_set_them(tmp_path: Path
 [smtp]
 domains = ["sms.example.com"]
 [provider.twilio]
-account_sid = "AC123"
+account_sid = "AC0123456789abcdef0123456789abcdef"
 auth_token = "not-here"
 """,
         )
@@ -85,7 +85,7 @@ domains = ["sms.example.com"]
 [provider]
 name = "twilio"
 [provider.twilio]
-account_sid = "AC123"
+account_sid = "AC0123456789abcdef0123456789abcdef"
 """,
         )
     )
@@ -105,7 +105,7 @@ domains = ["sms.example.com"]
 [provider]
 name = "twilio"
 [provider.twilio]
-account_sid = "AC123"
+account_sid = "AC0123456789abcdef0123456789abcdef"
 auth_token_file = "{tmp_path / "token"}"
 """,
         )

@@ -15,17 +15,23 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy
 from email.parser import BytesParser
 from email.policy import SMTP
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import IN_CI, free_port, require_shared
 from tests.support.bridge_process import BridgeProcess
+from tests.support.http_emulator import EmulatedRequest, HttpEmulator, Reply
 from tests.support.prism import RecordingProxy, prism_command, run_prism
+from tests.support.smsworks_api import FakeSmsWorks
 from tests.support.smtp_client import converse, message
+from tests.support.twilio_api import FakeTwilioMessages
+from tests.support.vonage_api import FakeVonage
 
 RCPT = "+447700900123@sms.example.com"
 SWAKS_RCPT = "07700900123@sms.example.com"  # swaks reads a leading "+" as an option
@@ -39,6 +45,13 @@ On Mon, 2 Nov 2026 at 10:00, Bob <bob@example.org> wrote:
 --
 Alice Smith | Example Restaurant
 """
+LOG_SECRET = "secret-that-must-not-be-logged"
+NUMBERS_TOML = """
+[[numbers]]
+number = "+447700900100"
+inbox = ["team@example.com"]
+"""
+REPLY_NUMBER = "+447700900100"
 SANDBOX_FAILS = """
 [[provider.sandbox.fail]]
 pattern = "+447700900999"
@@ -100,20 +113,79 @@ def test_smtplib_email_reaches_the_sandbox_as_exactly_the_new_text(bridge: Bridg
     assert "sent" in outbox and "+447700900123" not in outbox
 
 
-def test_at_info_the_log_has_neither_whole_numbers_nor_texts(tmp_path: Path) -> None:
-    with BridgeProcess(tmp_path, bridge={"log_level": "INFO"}) as bridge:
-        body = "Confidential: your test results are ready."
-        dialogue = converse(
-            bridge.smtp_address,
-            mail_from="alice@example.com",
-            rcpts=[RCPT],
-            content=message(body=body).as_bytes(),
-        )
-        assert dialogue.accepted
-        bridge.wait_until(bridge.sandbox_sent, what="the text")
+class QueryAggregator(HttpEmulator):
+    """An aggregator whose API takes everything in the URL: the number, the text, the key."""
+
+    def handle(self, request: EmulatedRequest) -> Reply:
+        if request.query.get("key") != LOG_SECRET:
+            return Reply(401, {"error": "bad key"})
+        return Reply(200, {"id": "q-" + request.query["to"][-4:]})
+
+
+def _log_case(kind: str, url: str) -> tuple[str, dict[str, str]]:
+    """The provider's settings (sending from the reply number) and its secret's variable."""
+    sender = (
+        f'{NUMBERS_TOML}[[senders.rules]]\nmatch = "alice@example.com"\nsender = "{REPLY_NUMBER}"\n'
+    )
+    env = "SMSBRIDGE_PROVIDERS__{}__{}"
+    tables = {
+        "sandbox": ("", None),
+        "twilio": (f'account_sid = "AC{"0" * 32}"\nbase_url = "{url}"', "AUTH_TOKEN"),
+        "vonage": (f'api_key = "abcd1234"\nbase_url = "{url}"', "API_SECRET"),
+        "smsworks": (f'base_url = "{url}"', "JWT"),
+        "http": (
+            f'url = "{url}/send"\nmethod = "GET"\nbody = "query"\n'
+            'auth = { mode = "query", name = "key" }\n'
+            '[providers.main.fields]\nto = "{to}"\nfrom = "{sender}"\ntext = "{text}"',
+            "AUTH__SECRET",
+        ),
+    }
+    table, secret = tables[kind]
+    extra = f'{sender}[providers.main]\ntype = "{kind}"\n{table}\n'
+    return extra, ({env.format("MAIN", secret): LOG_SECRET} if secret else {})
+
+
+@contextmanager
+def _provider_api(kind: str) -> Iterator[str]:
+    """A stand-in for the provider's API on loopback; its URL (none for the sandbox)."""
+    if kind == "sandbox":
+        yield ""
+        return
+    fakes: dict[str, Any] = {
+        "twilio": lambda: FakeTwilioMessages(f"AC{'0' * 32}"),
+        "vonage": lambda: FakeVonage("abcd1234", LOG_SECRET),
+        "smsworks": lambda: FakeSmsWorks(LOG_SECRET),
+        "http": QueryAggregator,
+    }
+    with fakes[kind]() as fake:
+        yield fake.url
+
+
+@pytest.mark.parametrize("kind", ["sandbox", "twilio", "vonage", "smsworks", "http"])
+def test_at_info_the_log_has_no_whole_number_text_or_secret(tmp_path: Path, kind: str) -> None:
+    """Every provider type, the generic HTTP one with everything in its URL: httpx's own
+    request log (logger "httpx") would write the URL, and so all three, at INFO."""
+    body = "Confidential: your test results are ready."
+    with _provider_api(kind) as url:
+        extra, env = _log_case(kind, url)
+        with BridgeProcess(tmp_path, bridge={"log_level": "INFO"}, extra=extra, env=env) as bridge:
+            dialogue = converse(
+                bridge.smtp_address,
+                mail_from="alice@example.com",
+                rcpts=[RCPT],
+                content=message(body=body).as_bytes(),
+            )
+            assert dialogue.accepted
+            bridge.wait_until(
+                lambda: [j for j in bridge.jobs() if j["state"] == "sent"], what="the text sent"
+            )
     log = bridge.log_text()
-    assert "queued as" in log and "sent to +44******0123" in log
-    assert "447700900123" not in log and "7700900123" not in log and "test results" not in log
+    assert "queued as" in log and "sent to +44******0123" in log, log
+    for line in log.splitlines():
+        for whole in ("447700900123", "7700900123", "447700900100", "7700900100"):
+            assert whole not in line, line
+        assert "test results" not in line and "Confidential" not in line, line
+        assert LOG_SECRET not in line, line
 
 
 def test_swaks_email_to_two_numbers_sends_two_texts(bridge: BridgeProcess) -> None:

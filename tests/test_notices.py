@@ -51,7 +51,11 @@ def _body(msg: EmailMessage) -> str:
 
 
 def test_failure_notice_names_number_reason_advice_and_text() -> None:
-    msg = _parse(failure_notice(_job(), from_address="sms@example.net", now=NOW, hostname="h"))
+    msg = _parse(
+        failure_notice(
+            _job(), permanent=False, from_address="sms@example.net", now=NOW, hostname="h"
+        )
+    )
     body = _body(msg)
     assert msg["To"] == "alice@example.com"
     assert "+447700900999" in body.splitlines()[0]
@@ -62,7 +66,11 @@ def test_failure_notice_names_number_reason_advice_and_text() -> None:
 
 
 def test_failure_notice_threads_under_the_original_and_never_loops() -> None:
-    msg = _parse(failure_notice(_job(), from_address="sms@example.net", now=NOW, hostname="h"))
+    msg = _parse(
+        failure_notice(
+            _job(), permanent=False, from_address="sms@example.net", now=NOW, hostname="h"
+        )
+    )
     assert msg["In-Reply-To"] == "<m1@example.com>"
     assert msg["References"] == "<m1@example.com>"
     assert msg["Subject"] == "Re: Your delivery"
@@ -78,20 +86,30 @@ def test_failure_notice_threads_under_the_original_and_never_loops() -> None:
     ],
 )
 def test_subject_is_not_doubled_and_never_empty(subject: str, expected: str) -> None:
-    raw = failure_notice(_job(subject=subject), from_address="a@b.c", now=NOW, hostname="h")
+    raw = failure_notice(
+        _job(subject=subject), permanent=False, from_address="a@b.c", now=NOW, hostname="h"
+    )
     assert _parse(raw)["Subject"] == expected
 
 
 def test_a_bare_message_id_still_threads() -> None:
     raw = failure_notice(
-        _job(message_id="m1@example.com"), from_address="a@b.c", now=NOW, hostname="h"
+        _job(message_id="m1@example.com"),
+        permanent=False,
+        from_address="a@b.c",
+        now=NOW,
+        hostname="h",
     )
     assert _parse(raw)["In-Reply-To"] == "<m1@example.com>"
 
 
 def test_long_text_is_excerpted_and_unicode_survives() -> None:
     text = "Dydd da! Mae’r tŷ yn barod. " * 20
-    msg = _parse(failure_notice(_job(text=text), from_address="a@b.c", now=NOW, hostname="h"))
+    msg = _parse(
+        failure_notice(
+            _job(text=text), permanent=False, from_address="a@b.c", now=NOW, hostname="h"
+        )
+    )
     body = _body(msg)
     assert "Mae’r tŷ" in body
     assert "…" in body
@@ -100,7 +118,11 @@ def test_long_text_is_excerpted_and_unicode_survives() -> None:
 
 def test_missing_reason_and_unknown_code_give_generic_words() -> None:
     raw = failure_notice(
-        _job(error=None, error_code="e999"), from_address="a@b.c", now=NOW, hostname="h"
+        _job(error=None, error_code="e999"),
+        permanent=False,
+        from_address="a@b.c",
+        now=NOW,
+        hostname="h",
     )
     body = _body(_parse(raw))
     assert "The SMS provider did not say why." in body
@@ -134,4 +156,22 @@ def test_truncation_notice_says_how_long_and_what_was_sent() -> None:
 
 def test_now_must_be_aware() -> None:
     with pytest.raises(ValueError):
-        failure_notice(_job(), from_address="a@b.c", now=datetime(2026, 1, 1), hostname="h")
+        failure_notice(
+            _job(), permanent=False, from_address="a@b.c", now=datetime(2026, 1, 1), hostname="h"
+        )
+
+
+def test_a_permanent_failure_never_says_try_again_later() -> None:
+    """Sending the same email again fails the same way; after retries ran out, it may not."""
+    refused = _job(error="the provider refused it", error_code="e999")
+    permanent = _body(
+        _parse(failure_notice(refused, permanent=True, from_address="a@b.c", now=NOW, hostname="h"))
+    )
+    words = " ".join(permanent.split())
+    assert "again later" not in words and "will fail the same way" in words
+    retried = _body(
+        _parse(
+            failure_notice(refused, permanent=False, from_address="a@b.c", now=NOW, hostname="h")
+        )
+    )
+    assert "Try sending your email again later" in " ".join(retried.split())

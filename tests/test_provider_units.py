@@ -158,8 +158,8 @@ async def test_hmac_webhooks_need_the_body_signed_with_the_secret() -> None:
     [
         (
             '[providers.v]\ntype = "vonage"\napi_key = "k"\n',
-            "providers.v.vonage",
-            "SMSBRIDGE_PROVIDERS__<NAME>__API_SECRET",
+            "providers.v.api_secret_file",
+            "SMSBRIDGE_PROVIDERS__V__API_SECRET",
         ),
         (
             '[providers.v]\ntype = "vonage"\napi_key = "k"\napi_secret = "inline"\n',
@@ -168,18 +168,18 @@ async def test_hmac_webhooks_need_the_body_signed_with_the_secret() -> None:
         ),
         (
             '[providers.h]\ntype = "http"\nurl = "https://a.example"\nfields = { to = "{phone}" }\n',
-            "providers.h.http",
+            "providers.h",
             "unknown placeholder(s) phone",
         ),
         (
             '[providers.h]\ntype = "http"\nurl = "https://a.example"\nfields = { to = "{to}" }\n'
             "[providers.h.inbound]\n",
-            "providers.h.http",
+            "providers.h",
             "need webhook_secret",
         ),
         (
             '[providers.s]\ntype = "sandbox"\n[[provider_rules]]\nproviders = ["s", "t"]\n',
-            "(top level)",
+            "provider_rules.0.providers",
             "no provider is named t",
         ),
         (
@@ -187,10 +187,10 @@ async def test_hmac_webhooks_need_the_body_signed_with_the_secret() -> None:
             "provider_rules.0.countries",
             "not a two-letter region",
         ),
-        ('[providers.Big]\ntype = "sandbox"\n', "(top level)", "lower-case letters"),
+        ('[providers.Big]\ntype = "sandbox"\n', "providers.Big", "lower-case letters"),
         (
             '[provider]\nname = "sandbox"\n[providers.s]\ntype = "sandbox"\n',
-            "(top level)",
+            "provider",
             "not both",
         ),
         ('[providers.x]\ntype = "carrier-pigeon"\n', "providers.x", "not a provider type"),
@@ -237,8 +237,8 @@ def test_check_config_warns_about_webhooks_that_cannot_work(tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stderr
     assert "OK (providers vonage, works" in result.stdout
-    assert "providers.vonage: Vonage's webhooks will be refused" in result.stdout
-    assert "providers.works: watch_seconds is 0" in result.stdout
+    assert "providers.vonage: warning: Vonage's webhooks will be refused" in result.stdout
+    assert "bridge.toml:8: providers.works: warning: watch_seconds is 0" in result.stdout
     assert "bridge.public_url is not set, so works" in result.stdout
 
 

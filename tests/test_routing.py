@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bridge.errors import ConfigError
+from bridge.routing.decide import Router
 from bridge.routing.table import InboundText, RoutingTable
+from bridge.settings.numbers import ReplyNumber
 from bridge.settings.routes import RouteSettings
 from tests.conftest import make_settings
 
@@ -242,3 +244,25 @@ def test_explain_and_the_router_always_agree(sender: str, to: str, text: str, at
     for step, route in zip(decision.considered, ROUTES.routes, strict=False):
         failing = [c.check(InboundText(sender, to, text), at=at) for c in route.conditions]
         assert step.reasons == tuple(r for r in failing if r is not None)
+
+
+def test_a_route_without_a_zone_takes_the_reply_numbers() -> None:
+    """Office hours on a London number and a New York number, one route for both; a number
+    not in [[numbers]] reads them in UTC."""
+    numbers = tuple(
+        ReplyNumber(number=number, timezone=zone)
+        for number, zone in ((SALES, "Europe/London"), (SUPPORT, "America/New_York"))
+    )
+    office = RouteSettings(
+        name="office", start="09:00", end="17:00", emails=("office@example.com",)
+    )
+    rest = RouteSettings(name="rest", default=True, emails=("team@example.com",))
+    router = Router((office, rest), (), numbers)
+    at = local(LONDON, 2026, 7, 1, 9, 30)  # 08:30 UTC, 04:30 in New York
+    london = router(InboundText("+447700900123", SALES, "hi"), at)
+    new_york = router(InboundText("+447700900123", SUPPORT, "hi"), at)
+    unlisted = router(InboundText("+447700900123", "+447700900999", "hi"), at)
+    assert (london.route, london.timezone) == ("office", "Europe/London")
+    assert (new_york.route, new_york.timezone) == ("rest", "America/New_York")
+    assert (unlisted.route, unlisted.timezone) == ("rest", "UTC")
+    assert "04:30 Wednesday in America/New_York is outside every day" in new_york.explanation

@@ -417,3 +417,23 @@ async def test_auth_is_offered_only_after_starttls_and_lets_a_user_send(tmp_path
         assert ok.accepted
         [job] = await wait_for_state(bridge, JobState.SENT)
         assert job.author == "carol@partner.test"
+
+
+async def test_a_size_declared_over_the_limit_is_refused_at_mail_from_in_words(
+    bridge: Bridge,
+) -> None:
+    """The same refusal as DATA's for a message too large, before any of it is sent."""
+    import smtplib
+
+    def mail_from() -> tuple[int, bytes]:
+        host, port = bridge.smtp_address.rsplit(":", 1)
+        with smtplib.SMTP(host, int(port), timeout=30) as client:
+            client.ehlo("client.example.com")
+            return client.mail("alice@example.com", ["SIZE=99999999"])
+
+    code, reply = await asyncio.to_thread(mail_from)
+    assert (code, reply.decode()) == (
+        552,
+        "5.3.4 The email is larger than the 64 KB this bridge accepts. A text carries no"
+        " attachments: send it without them.",
+    )

@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -24,6 +25,7 @@ from bridge.models import (
 )
 from bridge.store.base import Store
 from bridge.store.migrations import SCHEMA_VERSION, SchemaTooNew, migrate_sqlite, migration_sql
+from bridge.store.outbox_filter import OutboxFilter
 from bridge.store.queries import Q
 from bridge.store.sqlite import SqliteStore
 from bridge.store.sqlite_writer import connect
@@ -109,6 +111,34 @@ async def test_jobs_stored_before_version_7_have_an_empty_chain(tmp_path: Path) 
     stored = await upgraded.get_sms("s1")
     await upgraded.close()
     assert stored is not None and stored.chain == ()
+
+
+async def test_the_outbox_lists_by_state_number_author_and_age(store: Store) -> None:
+    def made_by(author: str, n: int) -> NewSmsJob:
+        return replace(job(f"<m{n}@x>|+44770090012{n}", f"+44770090012{n}"), author=author)
+
+    authors = ["alice@example.com", "bob@sales.example.com", "eve@notexample.com"]
+    ids = []
+    for n, author in enumerate(authors):
+        ids += [
+            q.id for q in await store.enqueue_sms([made_by(author, n)], now=T0 + timedelta(hours=n))
+        ]
+    await store.claim_sms(now=T0 + timedelta(hours=3), limit=1, lease_seconds=60, owner="a")
+    await store.sms_failed(ids[0], owner="a", error="no", code=None, now=T0, notice=None)
+
+    async def listed(**only: Any) -> list[str]:
+        jobs = await store.recent_sms(limit=10, only=OutboxFilter(**only))
+        return sorted(j.id for j in jobs)
+
+    assert await listed() == sorted(ids)
+    assert await listed(state=JobState.FAILED) == [ids[0]]
+    assert await listed(state=JobState.QUEUED) == sorted(ids[1:])
+    assert await listed(to_number="+447700900121") == [ids[1]]
+    assert await listed(author="example.com") == sorted(ids[:2])  # not notexample.com
+    assert await listed(author="BOB@sales.example.com") == [ids[1]]
+    assert await listed(author="exa_ple.com") == []  # _ is not a wildcard
+    assert await listed(since=T0 + timedelta(minutes=30)) == sorted(ids[1:])
+    assert await listed(author="example.com", since=T0 + timedelta(minutes=30)) == [ids[1]]
 
 
 async def test_claim_leases_a_job_once_until_the_lease_expires(store: Store) -> None:

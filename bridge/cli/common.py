@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bridge.errors import ConfigError
-from bridge.settings.load import load_settings
+from bridge.settings.load import Purpose, load_settings
 from bridge.settings.root import Settings
 from bridge.store.base import Store
 from bridge.store.factory import open_store
@@ -28,10 +28,11 @@ __all__ = [
 EXIT_FAILED, EXIT_USAGE, EXIT_START = 1, 2, 3
 
 
-def read_settings(path: str) -> Settings:
-    """The settings, or the report of every fault on stderr and exit code 2."""
+def read_settings(path: Path, purpose: Purpose = Purpose.COMMAND) -> Settings:
+    """The settings, or the report of every fault on stderr and exit code 2. A command
+    needs none of the running service's secrets (``Purpose``); ``run`` asks for ``SERVE``."""
     try:
-        return load_settings(Path(path))
+        return load_settings(path, purpose)
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
@@ -41,10 +42,13 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    # aiosmtpd logs every command, whole addresses (phone numbers) included, at INFO: keep
-    # its chatter for debugging only. Our own lines mask numbers.
+    # aiosmtpd logs every command, whole addresses (phone numbers) included, at INFO, and
+    # httpx every request's URL, which for an aggregator taking its fields in the query string
+    # holds the number, the text and the key: keep their chatter for debugging only. Our own
+    # lines mask numbers.
     if level != "DEBUG":
-        logging.getLogger("mail.log").setLevel(logging.WARNING)
+        for chatty in ("mail.log", "httpx"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 @asynccontextmanager

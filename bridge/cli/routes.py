@@ -1,31 +1,23 @@
-"""What ``smsbridge routes check`` and ``inbox`` print (``routes explain`` asks
-``bridge.routing.explain``, as the admin page does)."""
+"""``smsbridge routes explain``: who would get a text, in the words the admin page uses
+(both ask ``bridge.routing.explain``); ``routes check`` is ``checks.check_routes``."""
 
 from __future__ import annotations
 
-from bridge.models import InboundRecord
-from bridge.parsing.numbers import mask
-from bridge.routing.checks import warnings_for
-from bridge.settings.root import Settings
+import argparse
+import sys
 
-__all__ = ["check_report", "format_inbox"]
+from bridge.cli.common import EXIT_USAGE, read_settings
+from bridge.errors import InvalidNumber
+from bridge.routing.explain import explain_inbound
 
-
-def check_report(settings: Settings, source: str) -> str:
-    warnings = warnings_for(settings.routes, settings.inbound)
-    lines = [f"{source}: OK, {len(settings.routes)} route(s), {len(warnings)} warning(s)"]
-    lines += [f"  warning: {w}" for w in warnings]
-    return "\n".join(lines)
+__all__ = ["cmd_routes_explain"]
 
 
-def format_inbox(records: list[InboundRecord]) -> str:
-    if not records:
-        return "No inbound texts yet."
-    lines = [f"{'received (UTC)':<19}  {'id':<16}  {'from':<15}  {'to':<15}  route"]
-    for record in records:
-        lines.append(
-            f"{record.received_at:%Y-%m-%d %H:%M:%S}  {record.id:<16}"
-            f"  {mask(record.from_number):<15}  {record.to_number:<15}"
-            f"  {record.route or '(' + record.state + ')'}"
-        )
-    return "\n".join(lines)
+def cmd_routes_explain(args: argparse.Namespace) -> int:
+    settings = read_settings(args.config)
+    try:
+        print(explain_inbound(settings, sender=args.sender, to=args.to, text=args.text, at=args.at))
+    except (InvalidNumber, ValueError) as exc:
+        print(f"smsbridge: {getattr(exc, 'reason', exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0

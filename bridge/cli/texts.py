@@ -1,4 +1,4 @@
-"""Commands about texts: ``send``, ``outbound explain``, ``outbox`` and ``simulate-inbound``.
+"""Commands about texts: ``send``, ``outbound explain`` and ``simulate-inbound``.
 
 ``send`` passes the same outbound chain as an email (``bridge.chain``): a customer who replied
 STOP is refused with the sentence SMTP gives, an empty text is refused, a sender the bridge
@@ -8,9 +8,11 @@ queue, and is sent, retried and reported like a text from a mail client.
 
 from __future__ import annotations
 
-import json
+import argparse
+import asyncio
 import secrets
 import socket
+import sys
 from datetime import datetime
 
 from bridge.chain.chain import build_chain
@@ -19,14 +21,23 @@ from bridge.chain.facts import StoreFacts
 from bridge.chain.gate import Gate
 from bridge.chain.gate import job as sms_job
 from bridge.chain.request import OutboundRequest, Source
-from bridge.cli.common import opened_store
+from bridge.cli.common import EXIT_FAILED, EXIT_USAGE, opened_store, read_settings
+from bridge.cli.where import running_bridge
 from bridge.clock import system_clock
-from bridge.errors import Refused
-from bridge.models import InboundSms, SmsJob
-from bridge.parsing.numbers import mask, parse_number
+from bridge.errors import InvalidNumber, Refused
+from bridge.models import InboundSms
+from bridge.parsing.numbers import parse_number
+from bridge.routing.explain import parse_at
 from bridge.settings.root import Settings
 
-__all__ = ["explain_text", "format_outbox", "queue_text", "receive_simulated"]
+__all__ = [
+    "cmd_outbound_explain",
+    "cmd_send",
+    "cmd_simulate_inbound",
+    "explain_text",
+    "queue_text",
+    "receive_simulated",
+]
 
 
 async def queue_text(
@@ -85,35 +96,64 @@ async def receive_simulated(settings: Settings, *, sender: str, to: str, text: s
     return inbound_id
 
 
-def format_outbox(jobs: list[SmsJob], *, as_json: bool) -> str:
-    """A table for people, or JSON lines for scripts; numbers are masked either way."""
-    if as_json:
-        return "\n".join(json.dumps(_record(job), ensure_ascii=False) for job in jobs)
-    if not jobs:
-        return "The outbox is empty."
-    header = f"{'time (UTC)':<19}  {'id':<16}  {'to':<15}  {'state':<11}  seg  enc    error"
-    lines = [header]
-    for job in jobs:
-        lines.append(
-            f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.id:<16}  {mask(job.to_number):<15}"
-            f"  {job.state.value:<11}  {job.segments:>3}  {job.encoding:<5}  {job.error or ''}"
+def cmd_send(args: argparse.Namespace) -> int:
+    settings = read_settings(args.config)
+    try:
+        job_id = asyncio.run(
+            queue_text(settings, to=args.to, text=args.text, sender=args.sender, notify=args.notify)
         )
-    return "\n".join(lines)
+    except (InvalidNumber, Refused) as exc:
+        print(f"smsbridge: not queued: {exc.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Queued as {job_id}; {_when_sent(settings, args)}")
+    return 0
 
 
-def _record(job: SmsJob) -> dict[str, object]:
-    return {
-        "id": job.id,
-        "created_at": job.created_at.isoformat(),
-        "to": mask(job.to_number),
-        "state": job.state.value,
-        "segments": job.segments,
-        "encoding": job.encoding,
-        "attempts": job.attempts,
-        "provider": job.provider,
-        "provider_message_id": job.provider_message_id,
-        "price": job.price,
-        "error": job.error,
-        "error_code": job.error_code,
-        "chain": [{"rule": h.rule, "action": h.action, "detail": h.detail} for h in job.chain],
-    }
+def _when_sent(settings: Settings, args: argparse.Namespace) -> str:
+    """Whether a bridge will send it now: one holds the lock beside this store, or none."""
+    lock = settings.pid_lock_path
+    running = running_bridge(lock)
+    if running is not None:
+        wait = settings.queue.poll_seconds
+        return f"the bridge running here (pid {running.pid}) sends it within {wait:g} s."
+    if settings.store.backend == "postgres":
+        return (
+            f"no bridge is running here (none holds {lock}); a bridge elsewhere on the shared"
+            " store sends it, or the next one to start."
+        )
+    return (
+        f"no bridge is running on this store (none holds {lock}), so it is sent when one"
+        f" starts: smsbridge run --config {args.config}"
+    )
+
+
+def cmd_simulate_inbound(args: argparse.Namespace) -> int:
+    settings = read_settings(args.config)
+    try:
+        inbound_id = asyncio.run(
+            receive_simulated(settings, sender=args.sender, to=args.to, text=args.text)
+        )
+    except InvalidNumber as exc:
+        print(f"smsbridge: not received: {exc.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"Received as {inbound_id}; a running bridge routes it within"
+        f" {settings.inbound.poll_seconds:g} s."
+    )
+    return 0
+
+
+def cmd_outbound_explain(args: argparse.Namespace) -> int:
+    settings = read_settings(args.config)
+    try:
+        at = parse_at(args.at, "UTC")
+        words, accepted = asyncio.run(
+            explain_text(
+                settings, author=args.author, to=args.to, text=args.text, sender=args.sender, at=at
+            )
+        )
+    except (InvalidNumber, ValueError) as exc:
+        print(f"smsbridge: {getattr(exc, 'reason', exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    print(words)
+    return 0 if accepted else EXIT_FAILED

@@ -81,7 +81,11 @@ class ReportIntake:
     def _notice(self, job: SmsJob, now: datetime) -> NewMailJob | None:
         if not job.author:
             return None
-        content = failure_notice(
-            job, from_address=self._notices.from_address, now=now, hostname=self._notices.hostname
+        content = failure_notice(  # the network tried and could not deliver: not "later"
+            job,
+            permanent=True,
+            from_address=self._notices.from_address,
+            now=now,
+            hostname=self._notices.hostname,
         )
         return NewMailJob(envelope_from="", recipients=(job.author,), content=content)

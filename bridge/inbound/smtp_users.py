@@ -13,6 +13,8 @@ import hmac
 import secrets
 from pathlib import Path
 
+from bridge.parsing.users import parse_users
+
 __all__ = ["UserTable", "hash_password"]
 
 _N, _R, _P = 2**14, 8, 1
@@ -50,16 +52,8 @@ class UserTable:
 
     @classmethod
     def load(cls, path: Path) -> UserTable:
-        users = {}
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            name, sep, encoded = line.partition(":")
-            if not sep:
-                raise ValueError(f"{path}:{number}: expected 'address:hash'")
-            users[name.strip().lower()] = encoded.strip()
-        return cls(users)
+        """The file as the settings checked it (``bridge.parsing.users``)."""
+        return cls(parse_users(path.read_text(encoding="utf-8")))
 
     def check(self, login: str, password: bytes) -> bool:
         login = login.lower()

@@ -60,9 +60,15 @@ _ADVICE = {
     "too_long": "Shorten the text and send your email again.",
     "unknown_outcome": "Ask the person whether your text arrived before you send it again.",
 }
+# Retries ran out (the network, the provider busy): later may work. A refusal for good
+# (permanent) will be the same refusal whenever the same email is sent.
 _GENERIC_ADVICE = (
     "Try sending your email again later. If it keeps failing, ask your administrator and"
     " quote the reference below."
+)
+_PERMANENT_ADVICE = (
+    "Sending the same email again will fail the same way: check the number and the text, and"
+    " if they look right, ask your administrator and quote the reference below."
 )
 
 
@@ -78,13 +84,16 @@ class _Notice:
     body: str
 
 
-def failure_notice(job: SmsJob, *, from_address: str, now: datetime, hostname: str) -> bytes:
-    """The email telling ``job.author`` that their text to ``job.to_number`` was not sent."""
+def failure_notice(
+    job: SmsJob, *, permanent: bool, from_address: str, now: datetime, hostname: str
+) -> bytes:
+    """The email telling ``job.author`` that their text to ``job.to_number`` was not sent;
+    ``permanent`` when it was refused for good rather than given up after retries."""
     headline = f"Your text to {job.to_number} was not sent."
     paragraphs = [
         headline,
         f"Why: {_sentence(job.error)}",
-        f"What you can do: {advice_for(job.error_code)}",
+        f"What you can do: {advice_for(job.error_code, permanent=permanent)}",
         "Your text began:\n" + _quote(_excerpt(job.text)),
         f"Reference for support: job {job.id}, received {_utc(job.created_at)},"
         f" given up {_utc(now)}.",
@@ -186,10 +195,11 @@ def attachments_notice(
     return _compose(notice, from_address=from_address, now=now, hostname=hostname)
 
 
-def advice_for(error_code: str | None) -> str:
-    """One "what you can do" sentence for a provider error code; generic when unknown."""
+def advice_for(error_code: str | None, *, permanent: bool = False) -> str:
+    """One "what you can do" sentence for a provider error code; generic when unknown, and
+    never "try again later" for a refusal that would be the same later."""
     kind = _KIND_BY_CODE.get((error_code or "").strip().lower())
-    return _ADVICE.get(kind or "", _GENERIC_ADVICE)
+    return _ADVICE.get(kind or "", _PERMANENT_ADVICE if permanent else _GENERIC_ADVICE)
 
 
 def _compose(notice: _Notice, *, from_address: str, now: datetime, hostname: str) -> bytes:

@@ -107,10 +107,10 @@ def webhook_routes(providers: Mapping[str, ProviderSettings], sink: WebhookSink)
 
 def provider_warnings(
     providers: Mapping[str, ProviderSettings], *, public_url: str | None, has_numbers: bool
-) -> list[str]:
-    """Settings that are valid but will not do what an admin expects, each naming its table."""
+) -> list[tuple[str, str]]:
+    """Settings that are valid but will not do what an admin expects: ``(its table, why)``."""
     return [
-        f"providers.{name}: {warning}"
+        (f"providers.{name}", warning)
         for name, settings in providers.items()
         for warning in kind_of(settings).warnings(name, settings, public_url, has_numbers)
     ]

@@ -20,7 +20,7 @@ email, passes each text through the outbound chain and stores it all in one tran
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bridge.models import Conversation, InboundContext
@@ -73,8 +73,8 @@ class Router:
         self._numbers = {number.number: number for number in numbers}
 
     def __call__(self, text: InboundText, at: datetime) -> Routed:
+        number = self._numbers.get(text.to_number)
         if self._table is None:
-            number = self._numbers.get(text.to_number)
             return Routed(
                 route="reply number inbox",
                 emails=number.inbox if number else (),
@@ -82,7 +82,8 @@ class Router:
                 auto_reply=number.auto_reply if number else None,
                 explanation="no routing table: the reply number's inbox",
             )
-        decision = self._table.resolve(text, at=at)
+        zone = number.timezone if number else "UTC"  # for routes that name no time zone
+        decision = self._table.resolve(replace(text, zone=zone), at=at)
         where = decision.destination
         return Routed(
             route=decision.route,

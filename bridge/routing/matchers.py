@@ -4,7 +4,9 @@
 saying why not, which is what ``smsbridge routes explain`` (and the stored explanation of
 every routed text) shows. No I/O and no clock: the time is always passed in, aware.
 
-Time windows are read in the route's own time zone, on the wall clock, so "09:00-17:30" means
+Time windows are read in the route's own time zone (or, for a route that names none, the
+time zone of the reply number texted, which the router puts in ``InboundText.zone``), on the
+wall clock, so "09:00-17:30" means
 office hours on both sides of a DST change. A window whose end is before its start crosses
 midnight and belongs to the day it starts: "fri 22:00-06:00" includes Saturday 03:00.
 """
@@ -36,6 +38,7 @@ class InboundText:
     from_number: str
     to_number: str
     text: str
+    zone: str = "UTC"  # the reply number's time zone: routes that name none read time in it
 
 
 class Condition(Protocol):
@@ -86,15 +89,16 @@ class TimeWindow:
     days: tuple[str, ...]
     start: time | None
     end: time | None
-    zone: str
+    zone: str | None  # None: the reply number's (``InboundText.zone``)
 
     def check(self, text: InboundText, *, at: datetime) -> str | None:
         if at.tzinfo is None:
             raise ValueError("routing needs an aware time")
-        local = at.astimezone(ZoneInfo(self.zone))
+        zone = self.zone or text.zone
+        local = at.astimezone(ZoneInfo(zone))
         if self._contains(local):
             return None
-        return f"{local:%H:%M %A} in {self.zone} is outside {self.describe()}"
+        return f"{local:%H:%M %A} in {zone} is outside {self.describe()}"
 
     def describe(self) -> str:
         days = ",".join(self.days) if self.days else "every day"
@@ -121,13 +125,13 @@ class CalendarIs:
 
     name: str
     days: frozenset[date]
-    zone: str
+    zone: str | None  # None: the reply number's (``InboundText.zone``)
     outside: bool = False
 
     def check(self, text: InboundText, *, at: datetime) -> str | None:
         if at.tzinfo is None:
             raise ValueError("routing needs an aware time")
-        day = at.astimezone(ZoneInfo(self.zone)).date()
+        day = at.astimezone(ZoneInfo(self.zone or text.zone)).date()
         inside = day in self.days
         if inside != self.outside:
             return None

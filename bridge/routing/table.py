@@ -39,7 +39,7 @@ class Route:
     name: str
     conditions: tuple[Condition, ...]
     destination: Destination
-    timezone: str
+    timezone: str | None  # None: the reply number's
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +103,14 @@ class RoutingTable:
             reasons = tuple(r for c in route.conditions if (r := c.check(text, at=at)) is not None)
             considered.append(Considered(route.name, reasons))
             if not reasons:
-                local = at.astimezone(ZoneInfo(route.timezone))
+                zone = route.timezone or text.zone
+                local = at.astimezone(ZoneInfo(zone))
                 return Decision(
                     route.name,
                     route.destination,
-                    route.timezone,
+                    zone,
                     tuple(considered),
-                    f"{local:%H:%M %A %d %B %Y} ({route.timezone})",
+                    f"{local:%H:%M %A %d %B %Y} ({zone})",
                 )
         raise AssertionError("the default route matches every text")
 

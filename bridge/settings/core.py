@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from bridge.settings.section import LocalPath, Section, check_networks
+from bridge.settings.section import LocalPath, Section, SettingError, check_networks
 
 __all__ = ["AdminSettings", "BridgeSettings", "HttpSettings", "QueueSettings", "StoreSettings"]
 
@@ -23,9 +23,26 @@ class BridgeSettings(Section):
         default=False, description="Reload the routing table when the settings file changes."
     )
 
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        """Providers are given URLs under it, which they can only call with a scheme."""
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            host = value.split("://")[-1].lstrip("/")
+            raise ValueError(
+                f"{value!r} is not a URL with its scheme: write https://{host}"
+                " (the address providers reach the HTTP server at)"
+            )
+        return value.rstrip("/")
+
 
 class StoreSettings(Section):
     """SQLite (embedded, one bridge) or PostgreSQL (several bridges sharing the work)."""
+
+    command_secrets = frozenset({"password"})  # every command that opens the store needs it
 
     backend: Literal["sqlite", "postgres"] = "sqlite"
     path: LocalPath | None = Field(default=None, description="Defaults to <data_dir>/smsbridge.db.")
@@ -47,14 +64,17 @@ class StoreSettings(Section):
         if self.backend != "postgres":
             return self
         if not self.dsn:
-            raise ValueError("backend postgres needs store.dsn, e.g. postgresql://smsbridge@db/sms")
+            raise SettingError(
+                "dsn", "backend postgres needs store.dsn, e.g. postgresql://smsbridge@db/sms"
+            )
         parts = urlsplit(self.dsn)
         if parts.scheme not in ("postgresql", "postgres"):
-            raise ValueError("store.dsn must start with postgresql://")
+            raise SettingError("dsn", "store.dsn must start with postgresql://")
         if parts.password:
-            raise ValueError(
+            raise SettingError(
+                "dsn",
                 "store.dsn must not hold the password: set SMSBRIDGE_STORE__PASSWORD,"
-                " store.password_file, or PGPASSWORD"
+                " store.password_file, or PGPASSWORD",
             )
         return self
 
@@ -77,9 +97,11 @@ class AdminSettings(Section):
 
     @model_validator(mode="after")
     def _password(self) -> AdminSettings:
-        if self.enabled and self.password is None:
-            raise ValueError(
-                "admin.enabled needs a password: set SMSBRIDGE_ADMIN__PASSWORD or admin.password_file"
+        if self.enabled and self.password is None and self.needs_secret("password"):
+            raise SettingError(
+                "password_file",
+                "admin.enabled needs a password: set SMSBRIDGE_ADMIN__PASSWORD or"
+                " admin.password_file",
             )
         return self
 

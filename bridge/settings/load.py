@@ -8,109 +8,92 @@ and mailed around, and a secret in it leaks with it.
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from bridge.errors import ConfigError
-from bridge.providers.registry import KINDS
+from bridge.errors import ConfigError, Finding
+from bridge.settings.environment import stray_variables
 from bridge.settings.lines import line_of
-from bridge.settings.providers import SHORT_FORM_KEYS
+from bridge.settings.problems import as_written, problems, secrets_in_file, short_name
 from bridge.settings.root import ENV_PREFIX, Settings
-from bridge.settings.section import Section, relative_to, secret_fields
+from bridge.settings.section import Purpose, loading_for, relative_to
 
-__all__ = ["load_settings"]
-
-
-def _all_sections(base: type[Section] = Section) -> list[type[Section]]:
-    found = []
-    for cls in base.__subclasses__():
-        found += [cls, *_all_sections(cls)]
-    return found
+__all__ = ["Purpose", "SettingsFile", "load_settings"]
 
 
-SECRET_KEYS = frozenset(name for cls in _all_sections() for name in secret_fields(cls))
+def load_settings(path: Path, purpose: Purpose = Purpose.SERVE) -> Settings:
+    """Load, merge with the environment and validate for ``purpose``; raise ``ConfigError``
+    listing every fault."""
+    return SettingsFile.read(path).validate(purpose)
 
 
-def load_settings(path: Path) -> Settings:
-    """Load, merge with the environment and validate; raise ``ConfigError`` listing every fault."""
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except OSError as exc:
-        raise ConfigError(source, [("(file)", f"cannot read it: {exc.strerror}")]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, [("(syntax)", str(exc))]) from None
-    problems = _secrets_in_file(data)
-    settings: Settings | None = None
-    try:
-        with relative_to(path.resolve().parent):
-            settings = Settings(**data)
-    except ValidationError as exc:
-        problems += _problems(exc, short=_short_name(data))
-    if problems or settings is None:
-        found = {key: line_of(text, key) for key, _ in problems}
-        raise ConfigError(source, problems, {k: n for k, n in found.items() if n is not None})
-    return settings
+@dataclass(frozen=True, slots=True)
+class SettingsFile:
+    """A settings file as read: its TOML, and its text for the lines of what is reported."""
+
+    path: Path
+    text: str
+    data: dict[str, Any]
+
+    @classmethod
+    def read(cls, path: Path) -> SettingsFile:
+        """The file's TOML; ``ConfigError`` if it cannot be read or is not TOML."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            finding = Finding("(file)", f"cannot read it: {exc.strerror}")
+            raise ConfigError(str(path), [finding]) from None
+        try:
+            return cls(path, text, tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(str(path), [_syntax(str(exc), text)]) from None
+
+    def validate(self, purpose: Purpose = Purpose.SERVE) -> Settings:
+        """The settings, merged with the environment; ``ConfigError`` with every fault."""
+        found = secrets_in_file(self.data)
+        settings: Settings | None = None
+        with relative_to(self.path.resolve().parent), loading_for(purpose):
+            try:
+                settings = Settings(**self.data)
+            except ValidationError as exc:
+                found += problems(exc, self.data)
+        if found or settings is None:
+            raise ConfigError(str(self.path), self.place(found))
+        return settings
+
+    def place(self, found: list[tuple[str, str]], *, warning: bool = False) -> list[Finding]:
+        """Each ``(key path, message)`` as the file writes the key, with the key's line."""
+        short = short_name(self.data)
+        placed = []
+        for key, message in dict.fromkeys(found):  # once each, in order
+            written = as_written(key, short)
+            message = message.replace("SMSBRIDGE_PROVIDERS__<NAME>__", _env_table(written))
+            placed.append(Finding(written, message, line_of(self.text, written), warning))
+        return placed
+
+    def ignored_variables(self, environ: Mapping[str, str]) -> list[Finding]:
+        """A warning for each provider variable the file gives no table to (ignored)."""
+        strays = stray_variables(environ, self.data)
+        return [Finding(name, why, warning=True) for name, why in strays]
 
 
-def _secrets_in_file(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    problems = []
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            problems += _secrets_in_file(value, f"{path}.")
-        elif key in SECRET_KEYS:
-            env = ENV_PREFIX + path.replace(".", "__").upper()
-            problems.append(
-                (path, f"secrets are not read from the settings file: set {env} or {key}_file")
-            )
-    return problems
+def _env_table(written: str) -> str:
+    """The environment's prefix for a provider's table: ``SMSBRIDGE_PROVIDER__TWILIO__`` for
+    ``provider.twilio.auth_token_file``, so the message names the variable to set."""
+    return ENV_PREFIX + "__".join(written.split(".")[:2]).upper() + "__"
 
 
-def _short_name(data: dict[str, Any]) -> str | None:
-    """The provider's name when the file uses the short ``[provider]`` form."""
-    short = data.get("provider")
-    if not isinstance(short, dict):
-        return None
-    name = short.get("name", "sandbox")
-    return name if isinstance(name, str) else None
-
-
-def _problems(exc: ValidationError, *, short: str | None) -> list[tuple[str, str]]:
-    problems = []
-    for err in exc.errors():
-        path = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "unknown setting (check the spelling against config.example.toml)"
-        elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            path, message = _provider_type(err["loc"], short)
-        elif err["type"] == "missing":
-            message = "required setting is missing"
-        problems.append((_as_written(path, short), message))
-    return problems
-
-
-def _provider_type(loc: tuple[int | str, ...], short: str | None) -> tuple[str, str]:
-    """A provider table whose ``type`` is missing or not one the registry knows."""
-    known = ", ".join(kind.name for kind in KINDS)
-    where = "provider.name" if short is not None else ".".join(map(str, (*loc, "type")))
-    return where, f"not a provider type: write one of {known}"
-
-
-def _as_written(path: str, short: str | None) -> str:
-    """A ``providers.NAME...`` path as the short form wrote it: ``provider.NAME...``, or
-    ``provider.KEY`` for the keys of ``[provider]`` itself."""
-    parts = path.split(".")
-    if short is None or parts[:2] != ["providers", short]:
-        return path
-    rest = parts[2:]
-    if rest and rest[0] in SHORT_FORM_KEYS:
-        return ".".join(["provider", *rest])
-    if rest and rest[0] == "type":  # pydantic's discriminator: the name chose no known type
-        return "provider.name"
-    return ".".join(["provider", short, *rest])
+def _syntax(message: str, text: str) -> Finding:
+    """tomllib's "Expected ']' ... (at line 3, column 6)" as a finding on line 3."""
+    found = re.match(r"^(.*) \(at line (\d+), column (\d+)\)$", message)
+    if found:
+        what, line, column = found.groups()
+        return Finding("(syntax)", f"not valid TOML: {what} (column {column})", int(line))
+    what = message.removesuffix(" (at end of document)")
+    return Finding("(syntax)", f"not valid TOML: {what}", len(text.splitlines()) or None)

@@ -3,11 +3,12 @@ mailboxes whose mail becomes texts."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
-from bridge.settings.section import LocalPath, Section
+from bridge.settings.section import LocalPath, Section, SettingError, service_file
 
 __all__ = [
     "ImapFolderSettings",
@@ -58,6 +59,16 @@ class MailSettings(Section):
     imap: ImapFolderSettings = ImapFolderSettings()
     max_attempts: int = Field(default=10, ge=1)
 
+    @model_validator(mode="after")
+    def _ca_file(self) -> MailSettings:
+        """Checked only for the transport in use: the other tables' keys are not read."""
+        if self.transport == "imap" and self.imap.ca_file is not None:
+            try:
+                service_file(self.imap.ca_file, "a PEM file of the CA certificates to trust")
+            except ValueError as exc:
+                raise SettingError("imap.ca_file", str(exc)) from None
+        return self
+
 
 class MailboxSettings(Section):
     """An IMAP mailbox whose mail becomes texts: sms@company.example on hosted mail."""
@@ -88,14 +99,23 @@ class MailboxSettings(Section):
     idle: bool = True
     poll_seconds: float = Field(default=30.0, gt=0)
 
+    @field_validator("ca_file")
+    @classmethod
+    def _ca(cls, value: Path | None) -> Path | None:
+        return None if value is None else service_file(value, "a PEM file of CA certificates")
+
     @model_validator(mode="after")
     def _login(self) -> MailboxSettings:
-        if self.auth in ("password", "plain") and self.password is None:
-            raise ValueError(
-                f"mailbox {self.username}: give password_file (a secret never goes here)"
+        needed = self.needs_secret("password")
+        if self.auth in ("password", "plain") and self.password is None and needed:
+            raise SettingError(
+                "password_file",
+                f"mailbox {self.username}: give password_file (a secret never goes here)",
             )
-        if self.auth == "xoauth2" and not (self.token_file or self.token_command):
-            raise ValueError(f"mailbox {self.username}: xoauth2 needs token_file or token_command")
+        if self.auth == "xoauth2" and not (self.token_file or self.token_command) and needed:
+            raise SettingError(
+                "token_file", f"mailbox {self.username}: xoauth2 needs token_file or token_command"
+            )
         return self
 
     @property

@@ -17,6 +17,7 @@ one set of classes serves both forms.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
 import phonenumbers
@@ -24,9 +25,9 @@ from pydantic import Field, field_validator
 
 from bridge.providers.base import ProviderSettings
 from bridge.providers.registry import KINDS
-from bridge.settings.section import Section
+from bridge.settings.section import Section, SettingError
 
-__all__ = ["SHORT_FORM_KEYS", "ProviderEntry", "ProviderRule", "check_names", "from_short_form"]
+__all__ = ["SHORT_FORM_KEYS", "ProviderEntry", "ProviderRule", "from_short_form", "name_faults"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 SHORT_FORM_KEYS = ("name", "rate_per_second", "burst")  # what [provider] holds besides its table
@@ -75,24 +76,33 @@ def from_short_form(short: dict[str, Any]) -> dict[str, Any]:
     """
     name = short.get("name", "sandbox")
     if not isinstance(name, str):
-        raise ValueError("provider.name: give the provider's type, e.g. sandbox or twilio")
+        raise SettingError("provider.name", "give the provider's type, e.g. sandbox or twilio")
     stray = sorted(k for k in short if k not in (*SHORT_FORM_KEYS, name))
-    if stray:
-        raise ValueError(
-            f"provider: [provider.{stray[0]}] is not read, because provider.name is {name!r}:"
-            f" remove it, or set name = {stray[0]!r}"
-        )
+    SettingError.raise_any(
+        [
+            (
+                f"provider.{key}",
+                f"[provider.{key}] is not read, because provider.name is {name!r}:"
+                f" remove it, or set name = {key!r}",
+            )
+            for key in stray
+        ]
+    )
     table = short.get(name) or {}
     if not isinstance(table, dict):
-        raise ValueError(f"provider.{name}: expected a table of settings")
+        raise SettingError(f"provider.{name}", "write a table of settings, [provider.NAME]")
     controls = {k: short[k] for k in SHORT_FORM_KEYS[1:] if k in short}
     return {name: {**table, **controls, "type": name}}
 
 
-def check_names(names: list[str]) -> None:
-    bad = [name for name in names if not _NAME.match(name)]
-    if bad:
-        raise ValueError(
-            f"providers: {', '.join(bad)}: a provider's name is lower-case letters, digits, - or"
-            " _ (it appears in its webhook URLs)"
+def name_faults(names: Iterable[str]) -> list[tuple[str, str]]:
+    """``(name, message)`` for each provider name that cannot be part of a webhook URL."""
+    return [
+        (
+            name,
+            f"{name!r} is not a provider name: write lower-case letters, digits, - or _"
+            " (it appears in its webhook URLs)",
         )
+        for name in names
+        if not _NAME.match(name)
+    ]

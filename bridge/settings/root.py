@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bridge.providers.registry import kind_of
 from bridge.settings.core import (
@@ -22,17 +28,40 @@ from bridge.settings.core import (
     QueueSettings,
     StoreSettings,
 )
+from bridge.settings.environment import without_strays
 from bridge.settings.inbound import InboundSettings
 from bridge.settings.mail import MailboxSettings, MailSettings
 from bridge.settings.numbers import ReplyNumber
-from bridge.settings.providers import ProviderEntry, ProviderRule, check_names, from_short_form
-from bridge.settings.routes import CalendarSettings, RouteSettings
+from bridge.settings.providers import ProviderEntry, ProviderRule, from_short_form, name_faults
+from bridge.settings.routes import CalendarSettings, RouteSettings, table_faults
+from bridge.settings.section import SettingError
 from bridge.settings.smtp import SmtpSettings
 from bridge.settings.text import SendersSettings, TextSettings
 
 __all__ = ["ENV_PREFIX", "Settings"]
 
 ENV_PREFIX = "SMSBRIDGE_"
+
+
+class _KnownEnvironment(PydanticBaseSettingsSource):
+    """The environment, less variables for providers the file does not define
+    (``bridge.settings.environment``)."""
+
+    def __init__(
+        self,
+        settings_cls: type[BaseSettings],
+        env: PydanticBaseSettingsSource,
+        file: dict[str, Any],
+    ) -> None:
+        super().__init__(settings_cls)
+        self._env = env
+        self._file = file
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ gives every value at once
+
+    def __call__(self) -> dict[str, Any]:
+        return without_strays(self._env(), self._file)
 
 
 class Settings(BaseSettings):
@@ -73,9 +102,10 @@ class Settings(BaseSettings):
         data = dict(data)
         short = data.pop("provider", None)
         if short is not None and data.get("providers"):
-            raise ValueError(
-                "provider: write either one [provider] section or [providers.NAME] tables, not"
-                " both (move the [provider] settings into a [providers.NAME] table)"
+            raise SettingError(
+                "provider",
+                "write either one [provider] section or [providers.NAME] tables, not both"
+                " (move the [provider] settings into a [providers.NAME] table)",
             )
         if short is not None:
             data["providers"] = from_short_form(short)
@@ -84,44 +114,32 @@ class Settings(BaseSettings):
         return data
 
     @model_validator(mode="after")
-    def _route_table(self) -> Settings:
-        known = {calendar.name for calendar in self.calendars}
-        for route in self.routes:
-            unknown = sorted(set(route.during + route.except_during) - known)
-            if unknown:
-                raise ValueError(
-                    f"routes: route {route.name!r} names calendar(s) {', '.join(unknown)}"
-                    " that no [[calendars]] entry defines"
-                )
-        names = [route.name for route in self.routes]
-        twice = sorted({name for name in names if names.count(name) > 1})
-        if twice:
-            raise ValueError(f"routes: each name must be unique; used twice: {', '.join(twice)}")
-        defaults = [route.name for route in self.routes if route.default]
-        if self.routes and (len(defaults) != 1 or not self.routes[-1].default):
-            raise ValueError(
-                "routes: the table needs exactly one route with default = true, and it must be"
-                " the last (routes are tried in order and the default matches every text)"
-            )
+    def _across_sections(self) -> Settings:
+        """What spans sections, every fault at the key it concerns, all at once."""
+        SettingError.raise_any(table_faults(self.routes, self.calendars) + self._provider_faults())
         return self
 
-    @model_validator(mode="after")
-    def _provider_table(self) -> Settings:
-        check_names(list(self.providers))
+    def _provider_faults(self) -> list[tuple[str, str]]:
+        faults = [(f"providers.{name}", message) for name, message in name_faults(self.providers)]
         for name, entry in self.providers.items():
             if entry.watch_seconds and not kind_of(entry).pollable:
-                raise ValueError(
-                    f"providers.{name}: {entry.type} cannot be polled; remove watch_seconds"
+                faults.append(
+                    (
+                        f"providers.{name}.watch_seconds",
+                        f"{entry.type} cannot be polled; remove watch_seconds",
+                    )
                 )
         known = set(self.providers)
         for index, rule in enumerate(self.provider_rules):
             unknown = [name for name in rule.providers if name not in known]
             if unknown:
-                raise ValueError(
-                    f"provider_rules.{index}: no provider is named {', '.join(unknown)};"
-                    f" known: {', '.join(known)}"
+                faults.append(
+                    (
+                        f"provider_rules.{index}.providers",
+                        f"no provider is named {', '.join(unknown)}; known: {', '.join(known)}",
+                    )
                 )
-        return self
+        return faults
 
     def reply_number(self, number: str) -> ReplyNumber | None:
         return next((n for n in self.numbers if n.number == number), None)
@@ -135,7 +153,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (env_settings, init_settings)
+        file = init_settings.init_kwargs if isinstance(init_settings, InitSettingsSource) else {}
+        return (_KnownEnvironment(settings_cls, env_settings, file), init_settings)
 
     @property
     def database_path(self) -> Path:

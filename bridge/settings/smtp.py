@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-import phonenumbers
-from pydantic import Field, field_validator, model_validator
+import ssl
+from pathlib import Path
 
-from bridge.settings.section import LocalPath, Section, check_networks
+import phonenumbers
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from bridge.parsing.users import parse_users
+from bridge.settings.section import (
+    LocalPath,
+    Section,
+    SettingError,
+    check_networks,
+    for_service,
+    service_file,
+)
 
 __all__ = ["SmtpAuthSettings", "SmtpSettings"]
 
@@ -17,13 +28,44 @@ class SmtpAuthSettings(Section):
         default=None, description="Lines of 'address:scrypt-hash' made by smsbridge hash-password."
     )
 
+    @field_validator("users_file")
+    @classmethod
+    def _users(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        """The listener reads the file at start; a file it would refuse is refused here."""
+        if value is None or not info.data.get("enabled") or not for_service():
+            return value
+        what = "the file of lines made by smsbridge hash-password"
+        service_file(value, what)
+        try:
+            parse_users(value.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError(f"{value} is not text: give {what}") from None
+        except ValueError as exc:
+            raise ValueError(f"{value}: {exc}") from None
+        return value
+
     @model_validator(mode="after")
     def _users_file_needed(self) -> SmtpAuthSettings:
         if (self.enabled or self.required) and self.users_file is None:
-            raise ValueError("SMTP AUTH needs users_file (lines made by smsbridge hash-password)")
+            raise SettingError(
+                "users_file", "SMTP AUTH needs users_file (lines made by smsbridge hash-password)"
+            )
         if self.required and not self.enabled:
-            raise ValueError("required = true needs enabled = true")
+            raise SettingError("enabled", "required = true needs enabled = true")
         return self
+
+
+def _tls_pair(cert: Path, key: Path) -> None:
+    """The listener loads the pair at start (for STARTTLS); a pair it would refuse is refused
+    here."""
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        raise SettingError(
+            "tls_cert",
+            f"{cert} and {key} are not a PEM certificate and its private key"
+            f" ({exc.reason or exc}): give the certificate (chain) and the key made with it",
+        ) from None
 
 
 class SmtpSettings(Section):
@@ -80,6 +122,12 @@ class SmtpSettings(Section):
 
     _networks = field_validator("trusted_networks")(classmethod(lambda cls, v: check_networks(v)))
 
+    @field_validator("tls_cert", "tls_key")
+    @classmethod
+    def _tls_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        what = "a PEM certificate" if info.field_name == "tls_cert" else "a PEM private key"
+        return None if value is None else service_file(value, what)
+
     @model_validator(mode="after")
     def _reserve_fits(self) -> SmtpSettings:
         if self.trusted_reserve >= self.max_connections:
@@ -92,7 +140,12 @@ class SmtpSettings(Section):
     @model_validator(mode="after")
     def _tls_pair(self) -> SmtpSettings:
         if (self.tls_cert is None) != (self.tls_key is None):
-            raise ValueError("tls_cert and tls_key go together")
+            absent = "tls_key" if self.tls_key is None else "tls_cert"
+            raise SettingError(absent, "tls_cert and tls_key go together: give both, or neither")
         if self.auth.enabled and self.tls_cert is None:
-            raise ValueError("SMTP AUTH is only offered after STARTTLS: set tls_cert and tls_key")
+            raise SettingError(
+                "tls_cert", "SMTP AUTH is only offered after STARTTLS: set tls_cert and tls_key"
+            )
+        if self.tls_cert is not None and self.tls_key is not None and for_service():
+            _tls_pair(self.tls_cert, self.tls_key)
         return self

@@ -29,6 +29,7 @@ from bridge.models import (
     SendResult,
     SmsJob,
 )
+from bridge.store.outbox_filter import OutboxFilter
 
 __all__ = [
     "ClusterLocks",
@@ -166,7 +167,7 @@ class SmsQueue(Protocol):
 
     async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None: ...
 
-    async def recent_sms(self, *, limit: int) -> list[SmsJob]: ...
+    async def recent_sms(self, *, limit: int, only: OutboxFilter | None = None) -> list[SmsJob]: ...
 
 
 class MailQueue(Protocol):

@@ -26,6 +26,7 @@ from bridge.models import (
 from bridge.store import ops, ops_limits
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import HeldLock, InboundContext, QueueCounts
+from bridge.store.outbox_filter import OutboxFilter
 from bridge.store.queries import Q, Query
 from bridge.store.rows import dt, inbound_row, mail_row, record_row, sms_row, ts
 from bridge.store.statements import Op, all_rows, count, one_row
@@ -184,8 +185,8 @@ class SqlStore:
     async def purge(self, *, before: datetime) -> int:
         return await self._do(ops.purge(ts(before)))
 
-    async def recent_sms(self, *, limit: int) -> list[SmsJob]:
-        rows = await self._do(_rows(Q.recent_sms, limit))
+    async def recent_sms(self, *, limit: int, only: OutboxFilter | None = None) -> list[SmsJob]:
+        rows = await self._do(_rows(Q.recent_sms, *(only or OutboxFilter()).args(limit)))
         return [sms_row(row) for row in rows]
 
     async def get_sms(self, job_id: str) -> SmsJob | None:

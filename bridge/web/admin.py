@@ -242,7 +242,8 @@ def _conditions(route: RouteSettings) -> str:
         parts.append("keyword " + " or ".join(k.upper() for k in route.keywords))
     if route.days or route.start:
         hours = f" {route.start}-{route.end}" if route.start else ""
-        parts.append(f"{','.join(route.days) or 'every day'}{hours} ({route.timezone})")
+        zone = route.timezone or "the reply number's time zone"
+        parts.append(f"{','.join(route.days) or 'every day'}{hours} ({zone})")
     parts += [f"during {c}" for c in route.during] + [
         f"except during {c}" for c in route.except_during
     ]

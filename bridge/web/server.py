@@ -106,8 +106,9 @@ class HttpServer:
         self._server.lifespan = config.lifespan_class(config)
         try:
             await self._server.startup()
-        except SystemExit:  # uvicorn exits when it cannot bind; make that an ordinary error
-            raise OSError(f"the HTTP server could not listen on {self.address}") from None
+        except SystemExit as exc:  # uvicorn exits when it cannot bind: the bind's own error
+            cause = exc.__context__
+            raise cause if isinstance(cause, OSError) else OSError("cannot listen") from None
         if self._server.should_exit:
             raise OSError(f"the HTTP server could not listen on {self.address}")
         self._ticker = asyncio.create_task(self._server.main_loop())
@@ -115,13 +116,15 @@ class HttpServer:
     @property
     def address(self) -> str:
         config = self._server.config
-        for server in self._server.servers:
+        for server in getattr(self._server, "servers", ()):  # none until it listens
             for sock in server.sockets:
                 host, port = sock.getsockname()[:2]
                 return f"{host}:{port}"
         return f"{config.host}:{config.port}"
 
     async def stop(self) -> None:
+        if not hasattr(self._server, "servers"):
+            return  # it never listened
         self._server.should_exit = True
         if self._ticker is not None:
             await self._ticker

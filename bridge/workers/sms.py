@@ -163,7 +163,7 @@ class SmsDispatcher:
                 continue
             except PermanentFailure as exc:
                 carrier.breaker.succeeded()  # it answered: the provider itself is healthy
-                await self._fail(job, exc.reason, exc.code, opted_out=exc.opted_out)
+                await self._fail(job, exc.reason, exc.code, permanent=True, opted_out=exc.opted_out)
                 return
             carrier.breaker.succeeded()
             await self._sent(job, carrier.name, result)
@@ -286,14 +286,22 @@ class SmsDispatcher:
         )
 
     async def _fail(
-        self, job: SmsJob, reason: str, code: str | None, *, opted_out: bool = False
+        self,
+        job: SmsJob,
+        reason: str,
+        code: str | None,
+        *,
+        permanent: bool = False,
+        opted_out: bool = False,
     ) -> None:
+        """``permanent``: refused for good, not given up after retries (the notice's advice)."""
         now = self._clock()
         failed = _with_error(job, reason, code)
         notice = None
         if job.author:
             content = failure_notice(
                 failed,
+                permanent=permanent,
                 from_address=self._notices.from_address,
                 now=now,
                 hostname=self._notices.hostname,

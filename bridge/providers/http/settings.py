@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bridge.providers.base import ProviderSettings
-from bridge.settings.section import LocalPath, Section, check_regex
+from bridge.settings.section import LocalPath, Section, SettingError, check_regex
 
 __all__ = [
     "PLACEHOLDERS",
@@ -34,10 +34,14 @@ class HttpAuthSettings(Section):
 
     @model_validator(mode="after")
     def _complete(self) -> HttpAuthSettings:
-        if self.mode != "none" and self.secret is None:
-            raise ValueError(f"auth mode {self.mode!r} needs auth.secret (environment or file)")
+        if self.mode != "none" and self.secret is None and self.needs_secret("secret"):
+            raise SettingError(
+                "secret_file",
+                f"auth mode {self.mode!r} needs auth.secret: set"
+                " SMSBRIDGE_PROVIDERS__<NAME>__AUTH__SECRET or auth.secret_file",
+            )
         if self.mode in ("header", "query") and not self.name:
-            raise ValueError(f"auth mode {self.mode!r} needs auth.name")
+            raise SettingError("name", f"auth mode {self.mode!r} needs auth.name")
         return self
 
 
@@ -108,14 +112,18 @@ class HttpProviderSettings(ProviderSettings):
     def _complete(self) -> HttpProviderSettings:
         unknown = sorted(_placeholders(self.fields) - PLACEHOLDERS)
         if unknown:
-            raise ValueError(
+            raise SettingError(
+                "fields",
                 f"fields use unknown placeholder(s) {', '.join(unknown)}; known:"
-                f" {', '.join(sorted(PLACEHOLDERS))}"
+                f" {', '.join(sorted(PLACEHOLDERS))}",
             )
-        if (self.inbound or self.status) and self.webhook_secret is None:
-            raise ValueError(
-                "inbound and status webhooks need webhook_secret (environment or file), so that"
-                " nobody else can post texts or reports to the bridge"
+        needed = self.needs_secret("webhook_secret")
+        if (self.inbound or self.status) and self.webhook_secret is None and needed:
+            raise SettingError(
+                "webhook_secret_file",
+                "inbound and status webhooks need webhook_secret"
+                " (SMSBRIDGE_PROVIDERS__<NAME>__WEBHOOK_SECRET or webhook_secret_file), so that"
+                " nobody else can post texts or reports to the bridge",
             )
         return self
 

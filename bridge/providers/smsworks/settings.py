@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import SecretStr, model_validator
 
 from bridge.providers.base import ProviderSettings
-from bridge.settings.section import LocalPath
+from bridge.settings.section import LocalPath, SettingError
 
 __all__ = ["SmsWorksSettings"]
 
@@ -22,8 +22,9 @@ class SmsWorksSettings(ProviderSettings):
 
     @model_validator(mode="after")
     def _complete(self) -> SmsWorksSettings:
-        if self.jwt is None:
-            raise ValueError(
-                "The SMS Works needs its JWT: set SMSBRIDGE_PROVIDERS__<NAME>__JWT or jwt_file"
+        if self.jwt is None and self.needs_secret("jwt"):
+            raise SettingError(
+                "jwt_file",
+                "The SMS Works needs its JWT: set SMSBRIDGE_PROVIDERS__<NAME>__JWT or jwt_file",
             )
         return self

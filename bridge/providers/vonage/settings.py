@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 
 from bridge.providers.base import ProviderSettings
-from bridge.settings.section import LocalPath
+from bridge.settings.section import LocalPath, SettingError
 
 __all__ = ["VonageSettings"]
 
@@ -33,11 +33,18 @@ class VonageSettings(ProviderSettings):
 
     @model_validator(mode="after")
     def _complete(self) -> VonageSettings:
+        if not self.needs_secret("api_secret"):
+            return self  # a command: the service's secrets are not needed
         if self.api_secret is None and not (self.sign_requests and self.signature_secret):
-            raise ValueError(
+            raise SettingError(
+                "api_secret_file",
                 "Vonage needs api_secret (or sign_requests with signature_secret): set it in the"
-                " environment, SMSBRIDGE_PROVIDERS__<NAME>__API_SECRET, or api_secret_file"
+                " environment, SMSBRIDGE_PROVIDERS__<NAME>__API_SECRET, or api_secret_file",
             )
         if self.sign_requests and self.signature_secret is None:
-            raise ValueError("sign_requests needs signature_secret (environment or file)")
+            raise SettingError(
+                "signature_secret_file",
+                "sign_requests needs signature_secret: set"
+                " SMSBRIDGE_PROVIDERS__<NAME>__SIGNATURE_SECRET or signature_secret_file",
+            )
         return self

@@ -127,7 +127,15 @@ DELETE FROM sms_jobs WHERE state NOT IN ('queued', 'sending') AND updated_at < ?
 DELETE FROM mail_jobs WHERE state NOT IN ('queued', 'sending') AND updated_at < ?
 
 -- name: recent_sms
-SELECT * FROM sms_jobs ORDER BY created_at DESC, id DESC LIMIT ?
+-- The outbox, newest first; each filter is a NULL that lets every row through when left out
+-- (bridge/store/outbox_filter.py gives the arguments). An author is an address, or a domain
+-- that covers its subdomains (two LIKE patterns).
+SELECT * FROM sms_jobs
+WHERE (CAST(? AS TEXT) IS NULL OR state = ?)
+  AND (CAST(? AS TEXT) IS NULL OR to_number = ?)
+  AND (CAST(? AS TEXT) IS NULL OR author = ? OR author LIKE ? ESCAPE '\' OR author LIKE ? ESCAPE '\')
+  AND created_at >= ?
+ORDER BY created_at DESC, id DESC LIMIT ?
 
 -- name: get_sms
 SELECT * FROM sms_jobs WHERE id = ?

@@ -1,0 +1,161 @@
+"""The ``smsbridge`` command line: every command, every option, each with its help.
+
+Commands are bound to their functions by name (``commands`` maps a command to the function
+that runs it), so this module only describes the line: what can be typed and what it means.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from typing import TypeAlias
+
+from bridge import __version__
+from bridge.models import JobState
+
+__all__ = ["CONFIG_HELP", "build_parser"]
+
+Command = Callable[[argparse.Namespace], int]
+Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+CONFIG_HELP = (
+    "the settings file (default: $SMSBRIDGE_CONFIG, else ./config.toml, else"
+    " /etc/smsbridge/config.toml)"
+)
+_DESCRIPTION = "Email to SMS and back: run the bridge, check its settings, look at its texts."
+
+
+def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="smsbridge", description=_DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"smsbridge {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument("--config", "-c", help=CONFIG_HELP)
+    for add in (_service, _checks, _texts, _routes, _outbound, _listings):
+        add(sub, config, commands)
+    return parser
+
+
+def _command(
+    sub: Sub,
+    name: str,
+    helped: str,
+    run: Command,
+    *parents: argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
+    command = sub.add_parser(name, parents=list(parents), help=helped, description=helped)
+    command.set_defaults(func=run)
+    return command
+
+
+def _service(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    _command(sub, "run", "run the bridge (SIGTERM stops it cleanly)", commands["run"], config)
+    _command(
+        sub,
+        "reload",
+        "make the running bridge reload its routing table from its settings file",
+        commands["reload"],
+        config,
+    )
+    _command(sub, "migrate", "bring the store's schema up to date", commands["migrate"], config)
+    hashpw = _command(
+        sub, "hash-password", "make a line for smtp.auth.users_file", commands["hash-password"]
+    )
+    hashpw.add_argument("address", help="the login (an email address)")
+    hashpw.add_argument("--stdin", action="store_true", help="read the password from stdin")
+
+
+def _checks(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    check = _command(
+        sub,
+        "check-config",
+        "find everything run would refuse, and warn about risky settings",
+        commands["check-config"],
+        config,
+    )
+    _file_and_json(check)
+
+
+def _file_and_json(command: argparse.ArgumentParser) -> None:
+    command.add_argument("file", nargs="?", help="the settings file, as --config gives it")
+    command.add_argument("--json", action="store_true", help="one JSON object per fault or warning")
+
+
+def _texts(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    send = _command(sub, "send", "queue one text, as an email would", commands["send"], config)
+    send.add_argument("--to", required=True, help="phone number, e.g. +447700900123")
+    send.add_argument(
+        "--from", dest="sender", help="sender number or ID (default: senders.default)"
+    )
+    send.add_argument("--notify", help="email address told if the text fails (its author)")
+    send.add_argument("text", help="the text to send")
+    simulate = _command(
+        sub,
+        "simulate-inbound",
+        "pretend a customer texted a reply number",
+        commands["simulate-inbound"],
+        config,
+    )
+    simulate.add_argument("--from", dest="sender", required=True, help="the customer's number")
+    simulate.add_argument("--to", required=True, help="one of the bridge's reply numbers")
+    simulate.add_argument("text", help="what the customer texted")
+
+
+def _routes(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    routes = sub.add_parser("routes", help="check the routing table, or explain a decision")
+    actions = routes.add_subparsers(dest="routes_command", required=True, metavar="ACTION")
+    table = _command(
+        actions, "check", "find the table's faults and warn", commands["routes check"], config
+    )
+    _file_and_json(table)
+    why = _command(
+        actions, "explain", "who would get this text?", commands["routes explain"], config
+    )
+    why.add_argument("--from", dest="sender", required=True, help="the customer's number")
+    why.add_argument("--to", required=True, help="the reply number texted")
+    why.add_argument("--text", required=True, help="what the customer texted")
+    why.add_argument(
+        "--at", help='"2026-12-25 22:15" in the reply number\'s time zone (default: now)'
+    )
+
+
+def _outbound(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    outbound = sub.add_parser("outbound", help="what the outbound chain does with a text")
+    actions = outbound.add_subparsers(dest="outbound_command", required=True, metavar="ACTION")
+    chain = _command(
+        actions,
+        "explain",
+        "would this text be sent? every rule's answer",
+        commands["outbound explain"],
+        config,
+    )
+    chain.add_argument("--author", default="", help="the author's address, e.g. alice@example.com")
+    chain.add_argument("--to", required=True, help="the number to text, e.g. +447700900123")
+    chain.add_argument("--text", required=True, help="the text, as the email's body would give it")
+    chain.add_argument("--from", dest="sender", help="a sender asked for, as with send --from")
+    chain.add_argument(
+        "--at", help='"2026-12-25 22:15" (UTC unless an offset is given; default: now)'
+    )
+
+
+def _listings(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    inbox = _command(
+        sub, "inbox", "recent inbound texts and the route each took", commands["inbox"], config
+    )
+    inbox.add_argument("--limit", type=int, default=20, help="at most this many (default: 20)")
+    inbox.add_argument("--explain", action="store_true", help="show each routing explanation")
+    inbox.add_argument("--json", action="store_true", help="one JSON object per text")
+    outbox = _command(sub, "outbox", "recent texts, newest first", commands["outbox"], config)
+    outbox.add_argument("--limit", type=int, default=20, help="at most this many (default: 20)")
+    outbox.add_argument("--json", action="store_true", help="one JSON object per text")
+    outbox.add_argument(
+        "--state", choices=[s.value for s in JobState], help="only texts in this state"
+    )
+    outbox.add_argument("--to", help="only texts to this number (07700 900123 or +447700900123)")
+    outbox.add_argument(
+        "--author", help="only texts by this address, or by a domain and its subdomains"
+    )
+    outbox.add_argument(
+        "--since",
+        help='only texts queued since then: "2026-12-01 09:00" (UTC unless an offset is given),'
+        ' or a while ago: "30m", "2h", "7d"',
+    )
