@@ -114,6 +114,7 @@ def test_outbound_explain_gives_every_rule(bridge: BridgeProcess) -> None:
         "outbound", "explain", "--author", "alice@example.com", "--to", CUSTOMER, "--text", "Hi"
     )
     assert accepted.returncode == 0, accepted.stderr
-    for rule in ("sender", "owned-sender", "opt-out", "content", "segments", "rate-limit"):
+    for rule in ("sender", "owned-sender", "opt-out", "content", "segments"):
         assert f"  {rule}: " in accepted.stdout
+    assert "rate-limit" not in accepted.stdout  # no limit is set: the rule is left out
     assert "Accepted, to be sent at once." in accepted.stdout

@@ -25,7 +25,7 @@ from bridge.chain.verdicts import Decision, Defer, Refuse, Rewrite, Verdict
 from bridge.models import RuleHit
 from bridge.settings.root import Settings
 
-__all__ = ["Chain", "build_chain", "owned_senders"]
+__all__ = ["Chain", "build_chain", "owned_senders", "rate_limited"]
 
 
 def owned_senders(settings: Settings) -> frozenset[str]:
@@ -35,18 +35,26 @@ def owned_senders(settings: Settings) -> frozenset[str]:
     return frozenset(senders)
 
 
-def build_chain(settings: Settings) -> Chain:
-    """The chain in its order; later issues add their rules here."""
-    return Chain(
-        (
-            SenderRuleSet(settings.senders),
-            OwnedSender(owned_senders(settings)),
-            OptOut(),
-            Content(),
-            Segments(settings.text),
-            RateLimit(),
-        )
+def rate_limited(settings: Settings) -> bool:
+    """Whether any sending number or provider has a rate limit."""
+    return any(n.rate_per_second for n in settings.numbers) or any(
+        p.rate_per_second for p in settings.providers.values()
     )
+
+
+def build_chain(settings: Settings) -> Chain:
+    """The chain in its order; later issues add their rules here. A rule with nothing to
+    enforce (no rate limit set anywhere) is left out, so that the send stage costs nothing."""
+    rules: list[Rule] = [
+        SenderRuleSet(settings.senders),
+        OwnedSender(owned_senders(settings)),
+        OptOut(),
+        Content(),
+        Segments(settings.text),
+    ]
+    if rate_limited(settings):
+        rules.append(RateLimit())
+    return Chain(rules)
 
 
 class Chain:
@@ -55,6 +63,15 @@ class Chain:
         if stages != sorted(stages):
             raise ValueError("the chain's rules must be ordered by stage")
         self.rules = tuple(rules)
+        # The rules of each combination of stages, listed once: the chain runs for every
+        # recipient of every email, twice for SMTP (RCPT, DATA), and at every send.
+        self._by_stages: dict[frozenset[Stage], tuple[Rule, ...]] = {}
+
+    def rules_of(self, stages: frozenset[Stage]) -> tuple[Rule, ...]:
+        found = self._by_stages.get(stages)
+        if found is None:
+            found = self._by_stages[stages] = tuple(r for r in self.rules if r.stage in stages)
+        return found
 
     async def run(
         self,
@@ -69,8 +86,9 @@ class Chain:
             raise ValueError("the chain needs an aware time")
         hits: list[RuleHit] = []
         not_before: datetime | None = None
-        for rule in (r for r in self.rules if r.stage in stages):
-            known = await _read(rule.needs, request, facts, at)
+        bare = Facts(at=at)  # for the rules that need no fact, which are most
+        for rule in self.rules_of(stages):
+            known = await _read(rule.needs, request, facts, at) if rule.needs else bare
             verdict = rule.check(request, known)
             hits.append(_hit(rule.name, verdict))
             if isinstance(verdict, Refuse):

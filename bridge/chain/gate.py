@@ -24,6 +24,7 @@ __all__ = ["Gate", "job"]
 _ENVELOPE = frozenset({Stage.ENVELOPE})
 _CONTENT = frozenset({Stage.CONTENT})
 _BOTH = _ENVELOPE | _CONTENT
+_SEND = frozenset({Stage.SEND})
 
 
 class Gate:
@@ -50,10 +51,10 @@ class Gate:
 
     async def at_send(self, request: OutboundRequest, *, provider: str, at: datetime) -> Decision:
         """The send stage, just before ``provider`` is asked."""
+        if not self.chain.rules_of(_SEND):
+            return Decision(request, ())
         sending = replace(request, provider=provider)
-        return await self.chain.run(
-            sending, facts=self._facts, at=at, stages=frozenset({Stage.SEND})
-        )
+        return await self.chain.run(sending, facts=self._facts, at=at, stages=_SEND)
 
 
 def job(

@@ -1,0 +1,115 @@
+"""The outbound chain's rules, as pure functions of a request and facts: no store, no server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bridge.chain.chain import Chain, build_chain
+from bridge.chain.content import Content
+from bridge.chain.rate_limit import RateLimit
+from bridge.chain.request import OutboundRequest, Source
+from bridge.chain.rule import Stage
+from tests.conftest import make_settings
+
+T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+REPLY, CUSTOMER = "+447700900100", "+447700900123"
+SETTINGS = f"""
+[[numbers]]
+number = "{REPLY}"
+rate_per_second = 1.0
+[[senders.rules]]
+match = "sales.example.com"
+sender = "{REPLY}"
+max_segments = 1
+"""
+ALL = frozenset(Stage)
+
+
+class Facts:
+    """A FactReader with its answers given."""
+
+    def __init__(self, *, stopped: datetime | None = None, wait: float = 0.0) -> None:
+        self.stopped, self.wait, self.asked = stopped, wait, []
+
+    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
+        self.asked.append((sender, customer))
+        return self.stopped
+
+    async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
+        return self.wait
+
+
+def _request(**fields: object) -> OutboundRequest:
+    base: dict[str, object] = {
+        "source": Source.EMAIL,
+        "author": "rep@sales.example.com",
+        "to_number": CUSTOMER,
+        "text": "Your parcel is here.",
+    }
+    return OutboundRequest(**{**base, **fields})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Chain:
+    return build_chain(make_settings(tmp_path, extra=SETTINGS))
+
+
+async def test_the_sender_is_chosen_before_the_opt_out_is_asked_about(chain: Chain) -> None:
+    facts = Facts()
+    decision = await chain.run(_request(), facts=facts, at=T0, stages=ALL)
+    assert decision.accepted and decision.request.sender == REPLY
+    assert facts.asked == [(REPLY, CUSTOMER)]  # the opt-out was read for the chosen sender
+    assert [(h.rule, h.action) for h in decision.record] == [("sender", "rewrite")]
+
+
+async def test_an_opt_out_refuses_all_but_the_answer_to_stop(chain: Chain) -> None:
+    stopped = Facts(stopped=T0 - timedelta(days=1))
+    refused = await chain.run(_request(), facts=stopped, at=T0)
+    assert refused.refusal is not None and refused.refusal.smtp_reply().startswith("550 5.7.1")
+    assert [h.rule for h in refused.hits][-1] == "opt-out"  # the chain stops at a refusal
+    answer = _request(source=Source.COMPLIANCE, author="", sender=REPLY, text="Stopped.")
+    assert (await chain.run(answer, facts=stopped, at=T0)).accepted
+
+
+async def test_a_person_may_not_choose_a_sender_the_bridge_does_not_own(chain: Chain) -> None:
+    stranger = _request(source=Source.CLI, sender="+447700900777")
+    refused = await chain.run(stranger, facts=Facts(), at=T0)
+    assert refused.refusal is not None and "does not send texts from" in refused.refusal.reason
+    reply = _request(source=Source.AUTO_REPLY, author="", sender="+447700900777")
+    assert (await chain.run(reply, facts=Facts(), at=T0)).accepted  # the number texted
+
+
+async def test_content_drops_control_characters_and_refuses_an_empty_text(chain: Chain) -> None:
+    cleaned = await chain.run(_request(text="Hi\x00 there\x1b"), facts=Facts(), at=T0)
+    assert cleaned.request.text == "Hi there"
+    assert ("content", "rewrite") in [(h.rule, h.action) for h in cleaned.record]
+    empty = await chain.run(_request(text="\x07 "), facts=Facts(), at=T0)
+    assert empty.refusal is not None and empty.refusal.status == "5.6.0"
+
+
+async def test_segments_holds_the_authors_limit(chain: Chain) -> None:
+    long = await chain.run(_request(text="word " * 40), facts=Facts(), at=T0)
+    assert long.refusal is not None and long.refusal.status == "5.3.4"
+    plain = await chain.run(_request(text="It’s here…"), facts=Facts(), at=T0)
+    assert (plain.request.text, plain.request.encoding) == ("It's here...", "GSM-7")
+
+
+async def test_a_rate_limit_defers_at_the_send_stage_only(chain: Chain) -> None:
+    sending = _request(sender=REPLY, provider="sandbox")
+    later = await chain.run(sending, facts=Facts(wait=2.5), at=T0, stages=frozenset({Stage.SEND}))
+    assert later.accepted and later.not_before == T0 + timedelta(seconds=2.5)
+    at_once = await chain.run(sending, facts=Facts(wait=2.5), at=T0)  # envelope and content
+    assert at_once.not_before is None
+
+
+def test_rules_are_ordered_by_stage() -> None:
+    with pytest.raises(ValueError, match="ordered by stage"):
+        Chain([RateLimit(), Content()])
+
+
+async def test_a_naive_time_is_refused(chain: Chain) -> None:
+    with pytest.raises(ValueError, match="aware"):
+        await chain.run(_request(), facts=Facts(), at=datetime(2026, 12, 2, 9, 0))
