@@ -94,7 +94,9 @@ def _without_disclaimers(text: str, patterns: tuple[str, ...]) -> str:
 
 
 def _with_subject(text: str, msg: EmailMessage, options: TextOptions) -> str:
+    if options.subject != "prepend":
+        return text
     subject = header_text(msg, "Subject")
-    if options.subject != "prepend" or not subject:
+    if not subject:
         return text
     return f"{subject}\n{text}" if text else subject
