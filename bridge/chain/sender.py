@@ -12,6 +12,7 @@ holds whoever uses it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from bridge.chain.facts import Facts
 from bridge.chain.request import OutboundRequest
@@ -32,6 +33,7 @@ class SenderIdentity:
     because: str
 
 
+@lru_cache(maxsize=4096)  # every email asks, and the same authors recur
 def sender_for(author: str, *, settings: SendersSettings) -> SenderIdentity:
     """The identity the sender rules give ``author``."""
     rules = {rule.match: rule for rule in settings.rules}

@@ -10,7 +10,7 @@ ignores case.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection
 
 __all__ = ["best_match", "domain_of", "malformed", "matches"]
 
@@ -27,19 +27,23 @@ def domain_of(address: str) -> str:
 def _candidates(address: str) -> list[str]:
     """The address, then its domain, then each parent domain: most specific first."""
     address = address.strip().lower()
-    labels = domain_of(address).split(".")
-    parents = [".".join(labels[i:]) for i in range(len(labels)) if labels[i]]
-    return [address, *parents] if "@" in address else parents
+    at = address.rfind("@")
+    found = [address] if at >= 0 else []
+    domain = address[at + 1 :] if at >= 0 else ""
+    while domain:
+        found.append(domain)
+        dot = domain.find(".")
+        domain = domain[dot + 1 :] if dot >= 0 else ""
+    return [c for c in found if c and not c.startswith(".")]
 
 
-def best_match(address: str, patterns: Iterable[str]) -> str | None:
+def best_match(address: str, patterns: Collection[str]) -> str | None:
     """The most specific of ``patterns`` (lower-case addresses or domains) that covers
     ``address``, or None."""
-    wanted = set(patterns)
-    return next((c for c in _candidates(address) if c in wanted), None)
+    return next((c for c in _candidates(address) if c in patterns), None)
 
 
-def matches(address: str, patterns: Iterable[str]) -> bool:
+def matches(address: str, patterns: Collection[str]) -> bool:
     """True if one of ``patterns`` names the address, its domain or a parent domain."""
     return bool(address) and best_match(address, patterns) is not None
 
