@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import main
+from tests.support.certificates import make_certificate
 
 SID = "AC0123456789abcdef0123456789abcdef"
 GOOD = """[smtp]
@@ -146,27 +147,7 @@ def test_a_tls_pair_that_does_not_load_is_refused(tmp_path: Path) -> None:
 def test_run_refuses_what_check_config_finds_with_the_same_report(tmp_path: Path) -> None:
     """A users file the SMTP listener cannot parse: once a traceback at start (exit 3)."""
     (tmp_path / "users").write_text("alice@example.com\n")
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=sms.example.com",
-            "-keyout",
-            "key.pem",
-            "-out",
-            "cert.pem",
-        ],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-    )
+    make_certificate(tmp_path, name="sms.example.com")
     text = (
         GOOD.replace("[smtp]\n", "[smtp]\nport = 0\ntls_cert = 'cert.pem'\ntls_key = 'key.pem'\n")
         + "[smtp.auth]\nenabled = true\nusers_file = 'users'\n"

@@ -15,6 +15,7 @@ import pytest
 from bridge.app import Bridge
 from bridge.models import JobState
 from tests.conftest import IN_CI, make_settings
+from tests.support.certificates import make_certificate
 from tests.support.smtp_client import converse, message
 from tests.support.smtp_sink import SmtpSink
 
@@ -343,37 +344,12 @@ async def test_an_internal_error_answers_451_without_leaking_details(bridge: Bri
     assert dialogue.data == (451, "4.3.0 A temporary problem on our side; please try again later.")
 
 
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=sms.example.com",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
 async def test_auth_is_offered_only_after_starttls_and_lets_a_user_send(tmp_path: Path) -> None:
     import smtplib
 
     from bridge.inbound.smtp_users import hash_password
 
-    cert, key = _certificate(tmp_path)
+    cert, key = make_certificate(tmp_path, name="sms.example.com")
     users = tmp_path / "users"
     users.write_text(f"carol@partner.test:{hash_password('s3cret pass')}\n")
     settings = make_settings(

@@ -99,14 +99,7 @@ def failure_notice(
         f" given up {_utc(now)}.",
         "This message was sent automatically by the SMS bridge.",
     ]
-    notice = _Notice(
-        author=job.author,
-        to_number=job.to_number,
-        subject=job.subject,
-        message_id=job.message_id,
-        headline=headline,
-        body=_join(paragraphs),
-    )
+    notice = _about(job, headline, paragraphs)
     return _compose(notice, from_address=from_address, now=now, hostname=hostname)
 
 
@@ -124,14 +117,7 @@ def truncation_notice(
         f"Reference for support: your email {job.message_id}, at {_utc(now)}.",
         "This message was sent automatically by the SMS bridge.",
     ]
-    notice = _Notice(
-        author=job.author,
-        to_number=job.to_number,
-        subject=job.subject,
-        message_id=job.message_id,
-        headline=headline,
-        body=_join(paragraphs),
-    )
+    notice = _about(job, headline, paragraphs)
     return _compose(notice, from_address=from_address, now=now, hostname=hostname)
 
 
@@ -184,14 +170,7 @@ def attachments_notice(
         f"Reference for support: your email {job.message_id}, at {_utc(now)}.",
         "This message was sent automatically by the SMS bridge.",
     ]
-    notice = _Notice(
-        author=job.author,
-        to_number=job.to_number,
-        subject=job.subject,
-        message_id=job.message_id,
-        headline=headline,
-        body=_join(paragraphs),
-    )
+    notice = _about(job, headline, paragraphs)
     return _compose(notice, from_address=from_address, now=now, hostname=hostname)
 
 
@@ -200,6 +179,18 @@ def advice_for(error_code: str | None, *, permanent: bool = False) -> str:
     never "try again later" for a refusal that would be the same later."""
     kind = _KIND_BY_CODE.get((error_code or "").strip().lower())
     return _ADVICE.get(kind or "", _PERMANENT_ADVICE if permanent else _GENERIC_ADVICE)
+
+
+def _about(job: NewSmsJob | SmsJob, headline: str, paragraphs: list[str]) -> _Notice:
+    """A notice about one of ``job``'s texts, threaded under the email that made it."""
+    return _Notice(
+        author=job.author,
+        to_number=job.to_number,
+        subject=job.subject,
+        message_id=job.message_id,
+        headline=headline,
+        body=_join(paragraphs),
+    )
 
 
 def _compose(notice: _Notice, *, from_address: str, now: datetime, hostname: str) -> bytes:

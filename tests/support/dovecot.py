@@ -24,6 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from tests.support.certificates import make_certificate
+
 __all__ = ["Dovecot", "dovecot_command"]
 
 
@@ -155,7 +157,7 @@ class Dovecot:
             for sub in ("mail", "home"):
                 os.chown(self.folder / sub, entry.pw_uid, entry.pw_gid)
         if self.tls or self.starttls:
-            _make_certificate(self.folder)
+            make_certificate(self.folder, name="127.0.0.1")
         lines = [f"{user}:{{PLAIN}}{password}" for user, password in self.users.items()]
         (self.folder / "users").write_text("\n".join(lines) + "\n")
         ports = (0, self.port) if self.tls else (self.port, 0)
@@ -180,32 +182,6 @@ class Dovecot:
                 me=pwd.getpwuid(os.getuid()).pw_name,
             )
         )
-
-
-def _make_certificate(folder: Path) -> None:
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(folder / "key.pem"),
-            "-out",
-            str(folder / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    (folder / "key.pem").chmod(0o600)
 
 
 _CONFIG = """

@@ -14,7 +14,6 @@ import asyncio
 import functools
 import shutil
 import ssl
-import subprocess
 import tempfile
 import threading
 import time
@@ -29,6 +28,8 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.support.certificates import make_certificate
 
 __all__ = [
     "ReceivedMessage",
@@ -85,28 +86,7 @@ def self_signed_certificate() -> tuple[ssl.SSLContext, str]:
     if openssl is None:
         raise TlsUnavailable("the openssl command is not installed")
     with tempfile.TemporaryDirectory(prefix="smtp-sink-") as tmp:
-        cert, key = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
-        command = [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]
-        subprocess.run(command, check=True, capture_output=True, timeout=30)
+        cert, key = make_certificate(Path(tmp))
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
         return context, cert.read_text(encoding="ascii")
