@@ -11,31 +11,27 @@ import pytest
 
 from bridge.mail.notices import advice_for, failure_notice, truncation_notice
 from bridge.models import JobState, NewSmsJob, SmsJob
+from tests.support.jobs import claimed_job
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 
 def _job(**changes: object) -> SmsJob:
-    fields: dict[str, object] = dict(
+    failed: dict[str, object] = dict(
         id="s0123",
         idempotency_key="<m1@example.com>|+447700900999",
         message_id="<m1@example.com>",
-        author="alice@example.com",
         subject="Your delivery",
         to_number="+447700900999",
         sender="Example",
         text="Your parcel arrives at 10:00 today.",
-        encoding="GSM-7",
-        segments=1,
         state=JobState.FAILED,
-        attempts=1,
         created_at=datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
         updated_at=NOW,
         error="the number is not in service",
         error_code="21211",
     )
-    fields.update(changes)
-    return SmsJob(**fields)  # type: ignore[arg-type]
+    return claimed_job(**{**failed, **changes})
 
 
 def _parse(raw: bytes) -> EmailMessage:

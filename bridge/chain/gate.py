@@ -49,10 +49,13 @@ class Gate:
         content = await self.chain.run(carried, facts=self._facts, at=at, stages=_CONTENT)
         return self.chain.with_hits(content, envelope.hits)
 
+    @property
+    def paces(self) -> bool:
+        """Whether the send stage has rules (a rate limit is set): if not, it need not run."""
+        return bool(self.chain.rules_of(_SEND))
+
     async def at_send(self, request: OutboundRequest, *, provider: str, at: datetime) -> Decision:
         """The send stage, just before ``provider`` is asked."""
-        if not self.chain.rules_of(_SEND):
-            return Decision(request, ())
         sending = replace(request, provider=provider)
         return await self.chain.run(sending, facts=self._facts, at=at, stages=_SEND)
 

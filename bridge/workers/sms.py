@@ -243,7 +243,7 @@ class SmsDispatcher:
     async def _deferred(self, job: SmsJob, provider: str) -> bool:
         """The chain's send stage for this provider: put the job back, without spending an
         attempt, until a rule that deferred it (a rate limit) allows it."""
-        if self._gate is None:
+        if self._gate is None or not self._gate.paces:
             return False
         now = self._clock()
         decision = await self._gate.at_send(_request(job), provider=provider, at=now)
