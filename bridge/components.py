@@ -79,7 +79,10 @@ def build_limiter(settings: Settings, store: Store) -> Limiter | None:
 
 def build_gate(settings: Settings, store: Store, limiter: Limiter | None = None) -> Gate:
     """The outbound chain, reading its facts from ``store`` (and ``limiter`` at the send stage)."""
-    return Gate(chain=build_chain(settings), facts=StoreFacts(store, limiter))
+    return Gate(
+        chain=build_chain(settings),
+        facts=StoreFacts(store, limiter, conversation_days=settings.inbound.conversation_days),
+    )
 
 
 def build_providers(settings: Settings) -> tuple[ProviderChoice, ProviderSet]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 __all__ = [
     "Conversation",
+    "ConversationChange",
     "DeliveryReport",
     "InboundContext",
     "InboundJob",
@@ -28,6 +29,8 @@ __all__ = [
     "RuleHit",
     "SendResult",
     "SmsJob",
+    "ThreadEntry",
+    "ThreadNumbers",
 ]
 
 
@@ -213,7 +216,10 @@ class InboundJob:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Conversation:
-    """The last email that texted ``customer_number`` from ``reply_number``: who to tell of a reply."""
+    """A customer and one of the bridge's numbers: who owns it (``author``: whoever texted the
+    customer last from the number, or took it over), the email that texted them last, and
+    when it was last active either way. It lives ``conversation_days`` from ``active_at``,
+    or until closed."""
 
     customer_number: str
     reply_number: str
@@ -222,6 +228,50 @@ class Conversation:
     subject: str
     last_text: str
     last_at: datetime
+    id: str = ""
+    active_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    def live_at(self, at: datetime, days: float) -> bool:
+        active = self.active_at or self.last_at
+        return self.closed_at is None and at <= active + timedelta(days=days)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationChange:
+    """What a member of staff asked of a conversation with a line in an email
+    (``bridge.parsing.commands``): hand it over to ``owner``, or close it."""
+
+    customer_number: str
+    reply_number: str
+    owner: str | None = None  # hand over to this address
+    close: bool = False
+    message_id: str = ""
+    subject: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThreadEntry:
+    """One text of a conversation, either way, for the thread view."""
+
+    at: datetime
+    inbound: bool  # from the customer
+    text: str
+    author: str = ""  # the member of staff, for a text to the customer
+    state: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadNumbers:
+    """The bridge's numbers a conversation with a customer is on.
+
+    ``answered`` is the reply number of the newest email an email's References name (a
+    customer's text emailed by the bridge, or an email that texted them); ``live`` every
+    reply number the customer texted, or was texted from, within ``conversation_days``.
+    """
+
+    answered: str | None = None
+    live: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -231,6 +281,7 @@ class InboundContext:
     conversation: Conversation | None
     suppressed_since: datetime | None
     last_auto_reply: datetime | None
+    history: tuple[ThreadEntry, ...] = ()  # the conversation's latest texts, newest last
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -247,6 +298,8 @@ class InboundOutcome:
     texts: tuple[NewSmsJob, ...] = ()
     suppress: bool | None = None
     auto_replied: bool = False
+    mailed_to: tuple[str, ...] = ()  # who the email of the text went to
+    in_conversation: bool = False  # it came within a live conversation, which it keeps alive
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -261,6 +314,7 @@ class InboundRecord:
     state: str
     route: str | None
     explanation: str | None
+    mailed_to: tuple[str, ...] = ()  # who was actually emailed the text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import quopri
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,7 +12,7 @@ import httpx
 from pydantic import SecretStr
 
 from bridge.mail.transport import NoticeSettings
-from bridge.models import InboundSms, NewSmsJob
+from bridge.models import ConversationChange, InboundSms, NewSmsJob
 from bridge.providers.choice import ProviderChoice
 from bridge.providers.twilio.client import TwilioProvider
 from bridge.providers.twilio.settings import TwilioSettings
@@ -57,8 +59,8 @@ async def route(
     [job] = await store.claim_inbound(now=at, limit=1, lease_seconds=60, owner="t")
     dispatcher = inbound_dispatcher(store, settings, clock=lambda: at)
     await dispatcher.handle(job)
-    mails = await store.claim_mail(now=at, limit=10, lease_seconds=86400, owner="t")
-    texts = await store.claim_sms(now=at, limit=10, lease_seconds=86400, owner="t")
+    mails = await store.claim_mail(now=at, limit=10, lease_seconds=86400 * 60, owner="t")
+    texts = await store.claim_sms(now=at, limit=10, lease_seconds=86400 * 60, owner="t")
     return [(m.recipients, m.content) for m in mails] + [(t.to_number, t.text) for t in texts]
 
 
@@ -82,11 +84,104 @@ async def _conversation(store: Store, at: datetime = T0) -> None:
     await store.claim_sms(now=at, limit=10, lease_seconds=86400 * 60, owner="x")  # not in results
 
 
-async def test_a_reply_goes_to_the_author_only(store: Store, tmp_path: Path) -> None:
+async def test_a_reply_goes_to_the_owner_only_and_is_not_answered(
+    store: Store, tmp_path: Path
+) -> None:
     await _conversation(store, T0 - timedelta(days=2))
-    [(recipients, content), _auto_reply] = await route(store, tmp_path, "Thanks!")
+    [(recipients, content)] = await route(store, tmp_path, "Thanks!")  # no auto-reply
     assert recipients == ("alice@example.com",)
     assert b"In-Reply-To: <o@example.com>" in content
+    [record] = await store.recent_inbound(limit=1)
+    assert record.route == "conversation" and record.mailed_to == ("alice@example.com",)
+
+
+async def test_a_keyword_inside_a_conversation_goes_to_its_owner(
+    store: Store, tmp_path: Path
+) -> None:
+    """Bob's customer answering "Renew please" is talking to bob, not to the renewals team:
+    no keyword route, no auto-reply, no forward."""
+    await _conversation(store, T0 - timedelta(days=1))
+    results = await route(store, tmp_path, "Renew please", extra=ROUTES)
+    [(recipients, content)] = results
+    assert recipients == ("alice@example.com",)
+    assert b"renewals" not in content
+    [record] = await store.recent_inbound(limit=1)
+    assert "would have been 'renewals'" in (record.explanation or "")
+
+
+async def test_the_configured_copies_get_a_conversation_too(store: Store, tmp_path: Path) -> None:
+    await _conversation(store, T0 - timedelta(days=1))
+    [(recipients, _)] = await route(
+        store, tmp_path, "Thanks", conversation_copies=["desk@example.com"]
+    )
+    assert recipients == ("alice@example.com", "desk@example.com")
+
+
+async def test_a_closed_conversation_goes_back_to_routing(store: Store, tmp_path: Path) -> None:
+    await _conversation(store, T0 - timedelta(days=1))
+    await store.enqueue_sms(
+        [],
+        now=T0 - timedelta(hours=1),
+        changes=[ConversationChange(CUSTOMER, REPLY, close=True)],
+    )
+    [(recipients, _), *_] = await route(store, tmp_path, "Hello")
+    assert recipients == ("team@example.com",)
+
+
+async def test_a_hand_over_sends_the_next_text_to_the_new_owner(
+    store: Store, tmp_path: Path
+) -> None:
+    await _conversation(store, T0 - timedelta(days=1))
+    change = ConversationChange(CUSTOMER, REPLY, owner="bob@example.com")
+    await store.enqueue_sms([], now=T0 - timedelta(hours=1), changes=[change])
+    [(recipients, _)] = await route(store, tmp_path, "Hello")
+    assert recipients == ("bob@example.com",)
+
+
+async def test_a_customers_text_keeps_the_conversation_alive(store: Store, tmp_path: Path) -> None:
+    await _conversation(store, T0 - timedelta(days=29))
+    await route(store, tmp_path, "Still there?", at=T0)
+    later = T0 + timedelta(days=5)  # 34 days after the last text sent, 5 after the customer's
+    [(recipients, _)] = await route(store, tmp_path, "Hello?", at=later, pmid="SM2")
+    assert recipients == ("alice@example.com",)
+
+
+async def test_the_email_shows_the_conversation_so_far(store: Store, tmp_path: Path) -> None:
+    await _conversation(store, T0 - timedelta(days=1))
+    await route(store, tmp_path, "When can I collect it?", at=T0 - timedelta(hours=2))
+    [(_, content)] = await route(store, tmp_path, "Hello?", pmid="SM2")
+    body = quopri.decodestring(content).decode()
+    history = body.split("Earlier in this conversation:", 1)[1]
+    assert "alice@example.com: Ready" in history
+    assert "+44 7700 900123: When can I collect it?" in history
+    assert "Hello?" not in history  # the text itself is not its own history
+    assert history.index("Ready") < history.index("When can I")
+    assert b'From: "+44 7700 900123" <+447700900123.via.447700900100@sms.example.com>' in content
+
+
+WEBHOOK = """
+[[routes]]
+name = "crm"
+default = true
+owner = true
+webhook = "https://crm.example.com/hook"
+"""
+
+
+async def test_the_webhook_carries_the_conversation(store: Store, tmp_path: Path) -> None:
+    await _conversation(store, T0 - timedelta(days=1))
+    secret = tmp_path / "hook.secret"
+    secret.write_text("s")
+    results = await route(store, tmp_path, "Thanks", extra=WEBHOOK, webhook_secret_file=str(secret))
+    [hook] = [
+        json.loads(content) for recipients, content in results if recipients[0].startswith("https")
+    ]
+    conversation = hook["conversation"]
+    assert conversation["owner"] == "alice@example.com" and conversation["live"] is True
+    assert conversation["id"].startswith("c")
+    assert conversation["last_sent"]["by"] == "alice@example.com"
+    assert conversation["last_sent"]["text"] == "Ready"
+    assert conversation["last_sent"]["at"] == (T0 - timedelta(days=1)).isoformat()
 
 
 async def test_copies_to_the_inbox_when_asked(store: Store, tmp_path: Path) -> None:

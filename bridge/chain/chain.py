@@ -13,10 +13,11 @@ from dataclasses import replace
 from datetime import datetime
 
 from bridge.chain.content import Content
-from bridge.chain.facts import FactReader, Facts
+from bridge.chain.facts import NO_THREAD, FactReader, Facts
 from bridge.chain.opt_out import OptOut
 from bridge.chain.owned_sender import OwnedSender
 from bridge.chain.rate_limit import RateLimit
+from bridge.chain.reply_sender import ReplySender
 from bridge.chain.request import OutboundRequest
 from bridge.chain.rule import Fact, Rule, Stage
 from bridge.chain.segments import Segments
@@ -46,6 +47,7 @@ def build_chain(settings: Settings) -> Chain:
     """The chain in its order; later issues add their rules here. A rule with nothing to
     enforce (no rate limit set anywhere) is left out, so that the send stage costs nothing."""
     rules: list[Rule] = [
+        ReplySender(settings.smtp.domains[0]),
         SenderRuleSet(settings.senders),
         OwnedSender(owned_senders(settings)),
         OptOut(),
@@ -114,7 +116,12 @@ async def _read(
     if Fact.RATE in needs:
         keys = tuple(k for k in (request.provider, request.sender) if k)
         rate = await reader.rate_wait(keys=keys, at=at)
-    return Facts(at=at, opted_out_since=opted_out, rate_wait=rate or 0.0)
+    thread = NO_THREAD
+    if Fact.THREAD in needs and request.thread is not None:
+        thread = await reader.thread_numbers(
+            customer=request.to_number, references=request.thread.references, at=at
+        )
+    return Facts(at=at, opted_out_since=opted_out, rate_wait=rate or 0.0, thread=thread)
 
 
 def _hit(rule: str, verdict: Verdict) -> RuleHit:

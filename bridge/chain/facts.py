@@ -9,12 +9,15 @@ their tests need no store: a ``FactReader`` is two small methods.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from bridge.models import ThreadNumbers
 from bridge.parsing.numbers import is_e164
 
-__all__ = ["FactReader", "Facts", "StoreFacts"]
+__all__ = ["NO_THREAD", "FactReader", "Facts", "StoreFacts", "ThreadNumbers"]
+
+NO_THREAD = ThreadNumbers()  # no thread asked about, or none found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,6 +25,7 @@ class Facts:
     at: datetime  # the time the chain decides at (aware)
     opted_out_since: datetime | None = None  # when the customer texted STOP to the sender
     rate_wait: float = 0.0  # seconds until every rate limit on this send has room
+    thread: ThreadNumbers = NO_THREAD
 
 
 class FactReader(Protocol):
@@ -31,9 +35,17 @@ class FactReader(Protocol):
         """0 with a token taken from every limited key, or the seconds to wait (none taken)."""
         ...
 
+    async def thread_numbers(
+        self, *, customer: str, references: tuple[str, ...], at: datetime
+    ) -> ThreadNumbers: ...
+
 
 class Suppressions(Protocol):
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
+
+    async def thread_numbers(
+        self, *, customer: str, references: tuple[str, ...], since: datetime
+    ) -> ThreadNumbers: ...
 
 
 class Limiter(Protocol):
@@ -43,9 +55,12 @@ class Limiter(Protocol):
 class StoreFacts:
     """Facts from the store (opt-outs) and the rate limiter, as the running bridge has them."""
 
-    def __init__(self, store: Suppressions, limiter: Limiter | None = None) -> None:
+    def __init__(
+        self, store: Suppressions, limiter: Limiter | None = None, *, conversation_days: float = 30
+    ) -> None:
         self._store = store
         self._limiter = limiter
+        self._live = timedelta(days=conversation_days)
 
     async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
         if not is_e164(sender):  # an opt-out is per number texted; a sender ID has none
@@ -56,3 +71,11 @@ class StoreFacts:
         if self._limiter is None:
             return 0.0
         return await self._limiter.take(keys, now=at.timestamp())
+
+    async def thread_numbers(
+        self, *, customer: str, references: tuple[str, ...], at: datetime
+    ) -> ThreadNumbers:
+        since = at - self._live
+        return await self._store.thread_numbers(
+            customer=customer, references=references, since=since
+        )

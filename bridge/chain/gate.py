@@ -41,11 +41,13 @@ class Gate:
     ) -> Decision:
         """The whole chain for ``request`` (with its text), or the content stage after an
         ``envelope`` decided earlier: its request, with this one's text, goes on."""
-        if envelope is None:
+        if envelope is None or _thread_decides(request):
             return await self.chain.run(request, facts=self._facts, at=at, stages=_BOTH)
         if not envelope.accepted:
             return envelope
-        carried = replace(envelope.request, text=request.text, subject=request.subject)
+        carried = replace(
+            envelope.request, text=request.text, subject=request.subject, thread=request.thread
+        )
         content = await self.chain.run(carried, facts=self._facts, at=at, stages=_CONTENT)
         return self.chain.with_hits(content, envelope.hits)
 
@@ -58,6 +60,13 @@ class Gate:
         """The send stage, just before ``provider`` is asked."""
         sending = replace(request, provider=provider)
         return await self.chain.run(sending, facts=self._facts, at=at, stages=_SEND)
+
+
+def _thread_decides(request: OutboundRequest) -> bool:
+    """A reply's headers, read at DATA, can choose another sender than RCPT TO could: the
+    envelope stage is run again with them (only for replies whose address named no number)."""
+    thread = request.thread
+    return thread is not None and thread.is_reply and thread.via is None
 
 
 def job(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-__all__ = ["OutboundRequest", "Source"]
+from bridge.parsing.thread import Thread
+
+__all__ = ["OutboundRequest", "Source", "Thread"]
 
 
 class Source(enum.StrEnum):
@@ -48,3 +50,4 @@ class OutboundRequest:
     segments: int = 0
     truncated_from: int | None = None  # the length before the segments rule cut it
     provider: str = ""  # at the send stage: the provider about to be asked
+    thread: Thread | None = None  # an email's place in a conversation, when it has one

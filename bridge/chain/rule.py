@@ -23,6 +23,7 @@ class Stage(enum.IntEnum):
 class Fact(enum.StrEnum):
     OPTED_OUT = "opted_out_since"
     RATE = "rate_wait"
+    THREAD = "thread"
 
 
 class Rule(Protocol):

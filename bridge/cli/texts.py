@@ -50,7 +50,10 @@ async def queue_text(
         source=Source.CLI, author=(notify or "").lower(), to_number=number, text=text, sender=sender
     )
     async with opened_store(settings) as store:
-        gate = Gate(chain=build_chain(settings), facts=StoreFacts(store))
+        gate = Gate(
+            chain=build_chain(settings),
+            facts=StoreFacts(store, conversation_days=settings.inbound.conversation_days),
+        )
         decision = await gate.decide(request, at=system_clock())
         if decision.refusal is not None:
             refusal = decision.refusal
@@ -69,7 +72,7 @@ async def explain_text(
     async with opened_store(settings) as store:
         words, decision = await explain_outbound(
             build_chain(settings),
-            facts=StoreFacts(store),
+            facts=StoreFacts(store, conversation_days=settings.inbound.conversation_days),
             author=author,
             to=number,
             text=text,

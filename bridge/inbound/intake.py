@@ -37,13 +37,15 @@ from bridge.clock import Clock
 from bridge.errors import Refused
 from bridge.mail.notices import attachments_notice, mailbox_notice, truncation_notice
 from bridge.mail.transport import NoticeSettings
-from bridge.models import NewMailJob, NewSmsJob, Queued
+from bridge.models import ConversationChange, NewMailJob, NewSmsJob, Queued
 from bridge.parsing.attachments import attachment_names
 from bridge.parsing.automatic import automatic_kind
+from bridge.parsing.commands import Commands, split_commands
 from bridge.parsing.headers import header_text, message_id
 from bridge.parsing.message import TextOptions, extract_text
-from bridge.parsing.numbers import mask
+from bridge.parsing.numbers import display_number, is_e164, mask
 from bridge.parsing.slimming import slim
+from bridge.parsing.thread import thread_of
 from bridge.settings.text import TextSettings
 from bridge.store.base import Store
 
@@ -71,6 +73,7 @@ class InboundEmail:
     authenticated_as: str | None = None
     source: Source = Source.EMAIL
     envelope: Mapping[str, Decision] = field(default_factory=dict)
+    via: Mapping[str, str] = field(default_factory=dict)  # the reply number an address named
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ class Accepted:
     queued: list[Queued]
     refused: list[tuple[str, str]]  # (number, the sentence)
     attachments: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()  # what the email's commands did to conversations, in words
 
     @property
     def ids(self) -> list[str]:
@@ -123,11 +127,13 @@ class EmailIntake:
         content = email.content
         msg = _parsed(content)
         author = (email.authenticated_as or email.envelope_from).lower()
-        body = self._body(msg)
+        commands, body = split_commands(self._body(msg))
         message_id, digest = _message_id(msg, content)
         subject = header_text(msg, "Subject")
+        if commands and not body:
+            return await self._commands_only(email, author, commands, msg, message_id)
         decisions = [
-            (number, await self._decide(email, author, number, body, subject))
+            (number, await self._decide(email, author, number, body, subject, msg))
             for number in email.recipients
         ]
         refused = [(n, d.refusal) for n, d in decisions if d.refusal is not None]
@@ -138,7 +144,10 @@ class EmailIntake:
         jobs = [_job(d, message_id, window) for _, d in decisions if d.accepted]
         attachments = attachment_names(msg)
         notices = self._notices_for(jobs, decisions, email.source, attachments)
-        queued = await self._store.enqueue_sms(jobs, now=self._clock(), notices=notices)
+        changes = [_change(d, commands, message_id) for _, d in decisions if d.accepted]
+        queued = await self._store.enqueue_sms(
+            jobs, now=self._clock(), notices=notices, changes=[c for c in changes if c]
+        )
         self._queued()
         log.info(
             "email %s queued as %s for %s",
@@ -146,13 +155,54 @@ class EmailIntake:
             " ".join(q.id for q in queued),
             ", ".join(mask(n) for n in email.recipients),
         )
-        return Accepted(queued, [(n, r.reason) for n, r in refused], attachments)
+        done = tuple(_described(c) for c in changes if c)
+        return Accepted(queued, [(n, r.reason) for n, r in refused], attachments, done)
+
+    async def _commands_only(
+        self,
+        email: InboundEmail,
+        author: str,
+        commands: Commands,
+        msg: EmailMessage,
+        message_id: str,
+    ) -> Accepted:
+        """An email of commands alone: change each recipient's conversation, text nobody.
+
+        The conversation is the one a text would join: the envelope stage's sender (the
+        number the address names, or the thread's), which must be one a customer can text."""
+        changes = []
+        for number in email.recipients:
+            request = OutboundRequest(
+                source=email.source,
+                author=author,
+                to_number=number,
+                thread=thread_of(msg, via=email.via.get(number)),
+            )
+            decision = await self._gate.envelope(request, at=self._clock())
+            change = _change(decision, commands, message_id)
+            if change is None:
+                raise Refused(550, "5.6.0", _WHICH_CONVERSATION)
+            changes.append(change)
+        await self._store.enqueue_sms([], now=self._clock(), changes=changes)
+        log.info("email %s changed %d conversations", message_id, len(changes))
+        return Accepted([], [], (), tuple(_described(c) for c in changes))
 
     async def _decide(
-        self, email: InboundEmail, author: str, number: str, body: str, subject: str
+        self,
+        email: InboundEmail,
+        author: str,
+        number: str,
+        body: str,
+        subject: str,
+        msg: EmailMessage,
     ) -> Decision:
         request = OutboundRequest(
-            source=email.source, author=author, to_number=number, text=body, subject=subject
+            source=email.source,
+            author=author,
+            to_number=number,
+            text=body,
+            subject=subject,
+            thread=thread_of(msg, via=email.via.get(number)),
         )
         envelope = email.envelope.get(number)
         return await self._gate.decide(request, at=self._clock(), envelope=envelope)
@@ -224,6 +274,34 @@ class EmailIntake:
             hostname=self._notices.hostname,
         )
         return [NewMailJob(envelope_from="", recipients=(jobs[0].author,), content=content)]
+
+
+_WHICH_CONVERSATION = (
+    "This email's commands do not say which conversation they are for: reply to the email of"
+    " the customer's text, or write to the address it came from."
+)
+
+
+def _change(decision: Decision, commands: Commands, message_id: str) -> ConversationChange | None:
+    """The change ``commands`` make to the conversation ``decision``'s text is part of."""
+    sender = decision.request.sender or ""
+    if not commands or not is_e164(sender):
+        return None
+    return ConversationChange(
+        customer_number=decision.request.to_number,
+        reply_number=sender,
+        owner=commands.owner,
+        close=commands.close,
+        message_id=message_id,
+        subject=decision.request.subject,
+    )
+
+
+def _described(change: ConversationChange) -> str:
+    customer = display_number(change.customer_number)
+    if change.close:
+        return f"conversation with {customer} closed"
+    return f"conversation with {customer} handed over to {change.owner}"
 
 
 def _job(decision: Decision, message_id: str, window: float | None) -> NewSmsJob:

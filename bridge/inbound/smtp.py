@@ -25,7 +25,8 @@ from bridge.inbound.smtp_protocol import BridgeEnvelope, BridgeSMTP
 from bridge.inbound.smtp_users import UserTable
 from bridge.parsing.addresses import domain_of, malformed, matches
 from bridge.parsing.networks import Networks
-from bridge.parsing.numbers import parse_number
+from bridge.parsing.recipients import parse_recipient
+from bridge.parsing.thread import Thread
 from bridge.settings.smtp import SmtpSettings
 
 __all__ = ["SmtpHandler", "start_smtp_server"]
@@ -112,7 +113,7 @@ class SmtpHandler:
                 f" at {domains}."
             )
         try:
-            parse_number(local, default_region=self._settings.default_region)
+            parse_recipient(local, default_region=self._settings.default_region)
         except InvalidNumber as exc:
             return f"550 5.1.3 {exc.reason}"
         if len(envelope.rcpt_tos) >= self._settings.max_recipients:
@@ -125,11 +126,15 @@ class SmtpHandler:
     async def _chain_reply(self, session: Session, envelope: Envelope, address: str) -> str | None:
         """The outbound chain's envelope stage for this recipient: its refusal, or None (the
         decision is kept for DATA, which then runs only the content stage)."""
-        number = parse_number(
+        recipient = parse_recipient(
             address.rpartition("@")[0], default_region=self._settings.default_region
         )
+        number = recipient.number
         request = OutboundRequest(
-            source=Source.EMAIL, author=_author(session, envelope), to_number=number
+            source=Source.EMAIL,
+            author=_author(session, envelope),
+            to_number=number,
+            thread=Thread(via=recipient.via),
         )
         decision = await self._gate.envelope(request, at=self._clock())
         if decision.refusal is not None:
@@ -150,10 +155,11 @@ class SmtpHandler:
         return _queued_reply(accepted)
 
     def _inbound(self, session: Session, envelope: Envelope) -> InboundEmail:
-        numbers: dict[str, None] = {}
+        numbers: dict[str, str | None] = {}  # each number, and the reply number its address named
         for address in envelope.rcpt_tos:
             local = address.rpartition("@")[0]
-            numbers[parse_number(local, default_region=self._settings.default_region)] = None
+            recipient = parse_recipient(local, default_region=self._settings.default_region)
+            numbers[recipient.number] = recipient.via
         login = session.auth_data if session.authenticated else None
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
@@ -161,6 +167,7 @@ class SmtpHandler:
         return InboundEmail(
             envelope_from=envelope.mail_from or "",
             recipients=tuple(numbers),
+            via={number: via for number, via in numbers.items() if via},
             content=content,
             authenticated_as=login if isinstance(login, str) else None,
             envelope=decisions,
@@ -178,13 +185,16 @@ def _author(session: Session, envelope: Envelope) -> str:
 
 def _queued_reply(accepted: Accepted) -> str:
     ids = accepted.ids
+    if not ids and accepted.changed:
+        return f"250 2.0.0 No text sent; {'; '.join(accepted.changed)}"
+    done = f"; {'; '.join(accepted.changed)}" if accepted.changed else ""
     shown = " ".join(ids[:_MAX_IDS_SHOWN])
     more = f" and {len(ids) - _MAX_IDS_SHOWN} more" if len(ids) > _MAX_IDS_SHOWN else ""
     noun = "text" if len(ids) == 1 else "texts"
     if accepted.all_merged:
         return f"250 2.0.0 Already queued: this email was received before, as {shown}{more}"
     refused = f"; {len(accepted.refused)} refused (a notice follows)" if accepted.refused else ""
-    return f"250 2.0.0 Queued {len(ids)} {noun} as {shown}{more}{refused}{_left(accepted)}"
+    return f"250 2.0.0 Queued {len(ids)} {noun} as {shown}{more}{refused}{_left(accepted)}{done}"
 
 
 def _left(accepted: Accepted) -> str:

@@ -22,9 +22,12 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from bridge.models import Conversation
+from bridge.models import Conversation, ThreadEntry
+from bridge.parsing.recipients import customer_address
 
 __all__ = ["InboundEmailParts", "display_number", "inbound_email"]
+
+_HISTORY_WIDTH = 200
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +42,8 @@ class InboundEmailParts:
     sms_domain: str
     hostname: str
     conversation: Conversation | None = None
+    history: tuple[ThreadEntry, ...] = ()  # the conversation's earlier texts, oldest first
+    name: str = ""  # the customer's name, from the contacts
 
 
 @lru_cache(maxsize=4096)
@@ -59,7 +64,7 @@ def inbound_email(parts: InboundEmailParts) -> bytes:
     breaks first, so nothing can start a header of its own.
     """
     headers = [
-        ("From", f'"{display_number(parts.customer)}" <{parts.customer}@{parts.sms_domain}>'),
+        ("From", _from(parts)),
         ("To", ", ".join(parts.recipients)),
         ("Subject", _encoded(_subject(parts))),
         ("Date", format_datetime(parts.received_at)),
@@ -78,6 +83,23 @@ def inbound_email(parts: InboundEmailParts) -> bytes:
     ]
     head = "".join(f"{name}: {_one_line(value)}\r\n" for name, value in headers)
     return head.encode() + b"\r\n" + _quoted_printable(_body(parts))
+
+
+def _from(parts: InboundEmailParts) -> str:
+    """The customer, by name when the contacts know it, at the address that texts them back
+    from the number they texted (``bridge.parsing.recipients``)."""
+    address = customer_address(parts.customer, parts.reply_number, parts.sms_domain)
+    shown = display_number(parts.customer)
+    if parts.name:
+        shown = f"{parts.name} ({shown})"
+    return f"{_display_name(shown)} <{address}>"
+
+
+def _display_name(name: str) -> str:
+    """A quoted string for ASCII, an encoded-word (which may not sit inside quotes) otherwise."""
+    if not name.isascii():
+        return _encoded(name)
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _encoded(text: str) -> str:
@@ -113,10 +135,23 @@ def _body(parts: InboundEmailParts) -> str:
     footer = [
         f"Text from {display_number(parts.customer)} to {display_number(parts.reply_number)}"
         f" at {when}.",
-        "Reply to this email to text back; only your new words are sent.",
+        "Reply to text back from the same number; only your new words are sent.",
     ]
-    if parts.conversation is not None:
+    if parts.history:
+        footer += ["", "Earlier in this conversation:"]
+        footer += [_history_line(entry, parts) for entry in parts.history]
+    elif parts.conversation is not None and parts.conversation.last_text:
         last = parts.conversation
         footer += ["", f"Last text sent to them, by {last.author}:"]
         footer += [f"> {line}" for line in last.last_text.splitlines()]
     return parts.text.strip() + "\n\n-- \n" + "\n".join(footer) + "\n"
+
+
+def _history_line(entry: ThreadEntry, parts: InboundEmailParts) -> str:
+    """``02 Dec 10:02 bob@example.com: Your order is ready``, on one line, cut at 200."""
+    local = entry.at.astimezone(ZoneInfo(parts.timezone))
+    who = (parts.name or display_number(parts.customer)) if entry.inbound else entry.author
+    text = " ".join(entry.text.split())
+    if len(text) > _HISTORY_WIDTH:
+        text = text[: _HISTORY_WIDTH - 1] + "…"
+    return f"{local:%d %b %H:%M} {who or 'the bridge'}: {text}"

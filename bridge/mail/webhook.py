@@ -16,8 +16,9 @@ from datetime import datetime
 import httpx
 
 from bridge.errors import PermanentFailure, TemporaryFailure
+from bridge.models import Conversation, ThreadEntry
 
-__all__ = ["WebhookTransport", "sign", "webhook_body"]
+__all__ = ["WebhookTransport", "conversation_json", "sign", "webhook_body"]
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -34,6 +35,7 @@ def webhook_body(
     text: str,
     received_at: datetime,
     route: str,
+    conversation: dict[str, object] | None = None,
 ) -> bytes:
     return json.dumps(
         {
@@ -45,9 +47,37 @@ def webhook_body(
             "text": text,
             "received_at": received_at.isoformat(),
             "route": route,
+            "conversation": conversation,
         },
         ensure_ascii=False,
     ).encode()
+
+
+def conversation_json(
+    conversation: Conversation | None, history: tuple[ThreadEntry, ...], *, live: bool
+) -> dict[str, object] | None:
+    """The conversation a text belongs to, as the webhook carries it: its id, its owner,
+    whether it is live, and the last text sent to the customer (who, when, what)."""
+    sent = [entry for entry in history if not entry.inbound]
+    last: dict[str, object] | None = None
+    if sent:
+        last = {"by": sent[-1].author, "at": sent[-1].at.isoformat(), "text": sent[-1].text}
+    elif conversation is not None and conversation.last_text:
+        last = {
+            "by": conversation.author,
+            "at": conversation.last_at.isoformat(),
+            "text": conversation.last_text,
+        }
+    if conversation is None:
+        return (
+            None if last is None else {"id": None, "owner": None, "live": False, "last_sent": last}
+        )
+    return {
+        "id": conversation.id or None,
+        "owner": conversation.author,
+        "live": live,
+        "last_sent": last,
+    }
 
 
 class WebhookTransport:

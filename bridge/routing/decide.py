@@ -5,9 +5,12 @@ In order:
 1. STOP (and the other stop words) puts the customer on the reply number's suppression list
    and confirms once by text; START, only for a customer who stopped, takes them off it; HELP
    gets the admin's help text. These never reach an inbox.
-2. An open conversation (an email texted this customer from this number within
-   ``inbound.conversation_days``) sends the text to that email's author, threaded under it;
-   the route's inboxes get a copy only if ``inbound.copy_conversations_to_route``.
+2. A live conversation (someone texted this customer from this number, or took the
+   conversation over, and it was active either way within ``inbound.conversation_days`` and
+   not closed) sends the text to its owner, threaded under their email, and to
+   ``inbound.conversation_copies``. Keyword routes, auto-replies and forwards do not apply:
+   the customer is talking to a person. The route is still resolved for its webhook (an
+   integration's record) and, with ``inbound.copy_conversations_to_route``, its inboxes.
 3. Otherwise the routing table decides (``table.py``); with no table, or a route with nobody
    to tell by email, the reply number's inbox. A text that has nowhere at all to go goes to
    ``mail.from_address``, so that nothing a customer sends is ever silently dropped.
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bridge.models import Conversation, InboundContext
 from bridge.parsing.numbers import display_number, is_e164
@@ -132,6 +135,7 @@ class InboundDecision:
     webhook: str | None = None
     suppress: bool | None = None  # True: add to the suppression list, False: remove
     auto_replied: bool = False
+    in_conversation: bool = False  # a live conversation's owner has it
 
 
 def decide(
@@ -183,7 +187,9 @@ def _routed(
     at: datetime,
     may_answer: bool,
 ) -> InboundDecision:
-    conversation = _open(context.conversation, at, rules.inbound.conversation_days)
+    conversation = context.conversation
+    if conversation is not None and conversation.live_at(at, rules.inbound.conversation_days):
+        return _in_conversation(text, conversation, routed, rules)
     replies = [
         Reply(n, f"Text from {display_number(text.from_number)}: {text.text}", f"forward|{n}")
         for n in routed.forward_to
@@ -194,8 +200,7 @@ def _routed(
     return InboundDecision(
         route=routed.route,
         explanation=routed.explanation,
-        emails=_recipients(text, routed, conversation, rules),
-        conversation=conversation,
+        emails=_recipients(text, routed, rules),
         timezone=routed.timezone,
         replies=tuple(replies),
         webhook=routed.webhook,
@@ -203,19 +208,30 @@ def _routed(
     )
 
 
-def _open(conversation: Conversation | None, at: datetime, days: float) -> Conversation | None:
-    if conversation is None:
-        return None
-    return conversation if at <= conversation.last_at + timedelta(days=days) else None
-
-
-def _recipients(
-    text: InboundText, routed: Routed, conversation: Conversation | None, rules: InboundRules
-) -> tuple[str, ...]:
-    people: list[str] = []
-    if conversation is not None and routed.owner:
-        people.append(conversation.author)
-    if conversation is None or rules.inbound.copy_conversations_to_route or not people:
+def _in_conversation(
+    text: InboundText, conversation: Conversation, routed: Routed, rules: InboundRules
+) -> InboundDecision:
+    settings = rules.inbound
+    people = [conversation.author, *settings.conversation_copies]
+    if settings.copy_conversations_to_route:
         people += routed.emails
-    fallback = rules.inbox(text.to_number) or (rules.fallback,)
-    return tuple(dict.fromkeys(people)) or fallback
+    return InboundDecision(
+        route="conversation",
+        explanation=(
+            f"a live conversation, owned by {conversation.author}: routes, auto-replies and"
+            f" forwards do not apply (the route would have been {routed.route!r})"
+        ),
+        emails=tuple(dict.fromkeys(p for p in people if p)) or _fallback(text, rules),
+        conversation=conversation,
+        timezone=routed.timezone,
+        webhook=routed.webhook,
+        in_conversation=True,
+    )
+
+
+def _recipients(text: InboundText, routed: Routed, rules: InboundRules) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(routed.emails)) or _fallback(text, rules)
+
+
+def _fallback(text: InboundText, rules: InboundRules) -> tuple[str, ...]:
+    return rules.inbox(text.to_number) or (rules.fallback,)

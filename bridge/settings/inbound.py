@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 
 from bridge.parsing.keywords import normal_form
-from bridge.settings.section import LocalPath, Section
+from bridge.settings.section import LocalPath, Section, check_addresses
 
 __all__ = ["InboundSettings"]
 
@@ -31,9 +31,18 @@ class InboundSettings(Section):
         default=30.0, gt=0, description="How long a reply goes to the staff member who texted."
     )
     copy_conversations_to_route: bool = False
+    conversation_copies: tuple[str, ...] = Field(
+        default=(),
+        description="Who also gets every text of a live conversation (a team's inbox, say).",
+    )
+    thread_history: int = Field(
+        default=5, ge=0, le=50, description="How many earlier texts each email of a text shows."
+    )
     poll_seconds: float = Field(default=1.0, gt=0)
     webhook_secret: SecretStr | None = None
     webhook_secret_file: LocalPath | None = None
+
+    _copies = field_validator("conversation_copies")(classmethod(lambda cls, v: check_addresses(v)))
 
     @field_validator("stop_words", "start_words", "help_words")
     @classmethod

@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Protocol
 
 from bridge.models import (
+    Conversation,
+    ConversationChange,
     InboundContext,
     InboundJob,
     InboundOutcome,
@@ -28,6 +30,8 @@ from bridge.models import (
     Queued,
     SendResult,
     SmsJob,
+    ThreadEntry,
+    ThreadNumbers,
 )
 from bridge.store.outbox_filter import OutboxFilter
 
@@ -74,7 +78,12 @@ class SmsQueue(Protocol):
     """Texts to send: stored once per idempotency key, leased to one worker at a time."""
 
     async def enqueue_sms(
-        self, jobs: Sequence[NewSmsJob], *, now: datetime, notices: Sequence[NewMailJob] = ()
+        self,
+        jobs: Sequence[NewSmsJob],
+        *,
+        now: datetime,
+        notices: Sequence[NewMailJob] = (),
+        changes: Sequence[ConversationChange] = (),
     ) -> list[Queued]:
         """Store jobs (and any notices) in one transaction; return one ``Queued`` per job.
 
@@ -205,7 +214,17 @@ class InboundLog(Protocol):
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[InboundJob]: ...
 
-    async def inbound_context(self, *, customer: str, reply_number: str) -> InboundContext: ...
+    async def inbound_context(
+        self,
+        *,
+        customer: str,
+        reply_number: str,
+        history_since: datetime | None = None,
+        history: int = 0,
+    ) -> InboundContext:
+        """The conversation, opt-out and last auto-reply; with ``history``, the
+        conversation's latest texts since ``history_since``."""
+        ...
 
     async def inbound_routed(
         self, job: InboundJob, outcome: InboundOutcome, *, now: datetime
@@ -224,6 +243,25 @@ class Suppressions(Protocol):
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
 
     async def suppress(self, *, reply_number: str, customer: str, now: datetime) -> None: ...
+
+
+class Threads(Protocol):
+    """Conversations: which of the bridge's numbers a reply belongs to, and what was said."""
+
+    async def thread(
+        self, *, customer: str, reply_number: str, since: datetime, limit: int
+    ) -> list[ThreadEntry]:
+        """The latest texts between them since ``since``, both ways, oldest first."""
+        ...
+
+    async def conversations_of(self, customer: str) -> list[Conversation]: ...
+
+    async def thread_numbers(
+        self, *, customer: str, references: tuple[str, ...], since: datetime
+    ) -> ThreadNumbers:
+        """The number of the newest email in ``references`` that the bridge wrote or sent
+        from, else the numbers of the customer's conversations and texts since ``since``."""
+        ...
 
 
 class Cursors(Protocol):
@@ -297,6 +335,7 @@ class Store(
     MailQueue,
     InboundLog,
     Suppressions,
+    Threads,
     Cursors,
     RateBuckets,
     ClusterLocks,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from bridge.models import NewMailJob, NewSmsJob, Queued, SendResult
+from bridge.models import ConversationChange, NewMailJob, NewSmsJob, Queued, SendResult
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import QueueCounts
 from bridge.store.ids import new_id
@@ -128,13 +128,18 @@ def insert_mail(mail: NewMailJob, now: float) -> Op[str]:
 
 
 def enqueue_sms(
-    jobs: Sequence[NewSmsJob], notices: Sequence[NewMailJob], now: float
+    jobs: Sequence[NewSmsJob],
+    notices: Sequence[NewMailJob],
+    now: float,
+    changes: Sequence[ConversationChange] = (),
 ) -> Op[list[Queued]]:
     for notice in notices:
         yield from insert_mail(notice, now)
     queued = []
     for job in jobs:
         queued.append((yield from insert_sms(job, now)))
+    for change in changes:  # after the jobs: a hand-over outlasts the texting author's claim
+        yield from inbound.change_conversation(change, now)
     return queued
 
 

@@ -5,21 +5,38 @@ transaction that stores the emails and texts its routing produced. The SQL is na
 
 from __future__ import annotations
 
-from bridge.models import InboundJob, InboundOutcome, InboundPart, InboundSms
+import json
+import re
+
+from bridge.models import (
+    ConversationChange,
+    InboundJob,
+    InboundOutcome,
+    InboundPart,
+    InboundSms,
+    ThreadEntry,
+    ThreadNumbers,
+)
+from bridge.parsing.numbers import is_e164
 from bridge.store.base import InboundContext
 from bridge.store.ids import new_id
 from bridge.store.queries import Q
-from bridge.store.rows import conversation_row, dt
+from bridge.store.rows import conversation_row, dt, thread_row
 from bridge.store.statements import Op, all_rows, count, one_row
 
 __all__ = [
+    "change_conversation",
     "context",
     "insert_inbound",
     "insert_part",
     "mark_routed",
     "record_conversation",
     "set_suppressed",
+    "thread",
+    "thread_numbers",
 ]
+
+_INBOUND_ID = re.compile(r"<(i[A-Za-z0-9]+)@")  # the Message-ID of a customer's text's email
 
 
 def insert_inbound(sms: InboundSms, now: float) -> Op[tuple[str, bool]]:
@@ -118,10 +135,33 @@ def record_conversation(
         subject,
         text,
         now,
+        new_id("c"),
+        now,
     )
 
 
-def context(customer: str, reply_number: str) -> Op[InboundContext]:
+def change_conversation(change: ConversationChange, now: float) -> Op[None]:
+    """Hand a conversation over, or close it, as a member of staff asked."""
+    if change.owner is not None:
+        yield count(
+            Q.hand_over,
+            change.customer_number,
+            change.reply_number,
+            change.owner,
+            change.message_id,
+            change.subject,
+            now,
+            new_id("c"),
+            now,
+        )
+    if change.close:
+        yield count(Q.close_conversation, now, change.customer_number, change.reply_number)
+
+
+def context(
+    customer: str, reply_number: str, history_since: float = 0.0, history: int = 0
+) -> Op[InboundContext]:
+    """What deciding on a text needs; with ``history``, the conversation's latest texts."""
     row = yield one_row(
         Q.conversation,
         customer,
@@ -137,11 +177,23 @@ def context(customer: str, reply_number: str) -> Op[InboundContext]:
         customer,
         reply_number,
     )
+    entries = (yield from thread(customer, reply_number, history_since, history)) if history else []
     return InboundContext(
         conversation=conversation_row(row) if row else None,
         suppressed_since=dt(since["since"]) if since else None,
         last_auto_reply=dt(auto["last_at"]) if auto else None,
+        history=tuple(entries),
     )
+
+
+def thread(customer: str, reply_number: str, since: float, limit: int) -> Op[list[ThreadEntry]]:
+    """The latest ``limit`` texts between ``customer`` and ``reply_number`` since ``since``,
+    both ways, oldest first."""
+    came = yield all_rows(Q.thread_inbound, customer, reply_number, since, limit)
+    went = yield all_rows(Q.thread_outbound, customer, reply_number, since, limit)
+    entries = [thread_row(r, inbound=True) for r in came]
+    entries += [thread_row(r, inbound=False) for r in went]
+    return sorted(entries, key=lambda entry: entry.at)[-limit:]
 
 
 def set_suppressed(*, reply_number: str, customer: str, on: bool, now: float) -> Op[None]:
@@ -165,9 +217,12 @@ def mark_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[None
         Q.inbound_routed,
         outcome.route,
         outcome.explanation,
+        json.dumps(list(outcome.mailed_to)),
         now,
         job.id,
     )
+    if outcome.in_conversation:
+        yield count(Q.touch_conversation, now, job.from_number, job.to_number)
     if outcome.suppress is not None:
         yield from set_suppressed(
             reply_number=job.to_number, customer=job.from_number, on=outcome.suppress, now=now
@@ -179,3 +234,18 @@ def mark_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[None
             job.from_number,
             now,
         )
+
+
+def thread_numbers(customer: str, references: tuple[str, ...], since: float) -> Op[ThreadNumbers]:
+    """The number the newest referenced email was on, else the customer's live numbers."""
+    for reference in references:
+        found = _INBOUND_ID.match(reference)
+        if found:
+            row = yield one_row(Q.reply_number_of_inbound, found.group(1), customer)
+            if row is not None:
+                return ThreadNumbers(answered=str(row["to_number"]))
+        row = yield one_row(Q.sender_of_email, f"{reference}|{customer}")
+        if row is not None and is_e164(str(row["sender"])):  # a sender ID cannot be answered
+            return ThreadNumbers(answered=str(row["sender"]))
+    rows = yield all_rows(Q.live_reply_numbers, customer, since, customer, since)
+    return ThreadNumbers(live=tuple(sorted({str(row["reply_number"]) for row in rows})))

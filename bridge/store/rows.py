@@ -18,6 +18,7 @@ from bridge.models import (
     MailJob,
     RuleHit,
     SmsJob,
+    ThreadEntry,
 )
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "mail_row",
     "record_row",
     "sms_row",
+    "thread_row",
     "ts",
 ]
 
@@ -121,6 +123,7 @@ def record_row(row: Any) -> InboundRecord:
         state=row["state"],
         route=row["route"],
         explanation=row["explanation"],
+        mailed_to=tuple(json.loads(row["mailed_to"] or "[]")),
     )
 
 
@@ -133,4 +136,17 @@ def conversation_row(row: Any) -> Conversation:
         subject=row["subject"],
         last_text=row["last_text"],
         last_at=_at(row["last_at"]),
+        id=row["id"],
+        active_at=dt(row["active_at"]),
+        closed_at=dt(row["closed_at"]),
+    )
+
+
+def thread_row(row: Any, *, inbound: bool) -> ThreadEntry:
+    return ThreadEntry(
+        at=_at(row["at"]),
+        inbound=inbound,
+        text=row["body"],
+        author="" if inbound else row["author"],
+        state="" if inbound else row["state"],
     )

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bridge.models import (
+    Conversation,
+    ConversationChange,
     InboundJob,
     InboundOutcome,
     InboundPart,
@@ -22,13 +24,15 @@ from bridge.models import (
     Queued,
     SendResult,
     SmsJob,
+    ThreadEntry,
+    ThreadNumbers,
 )
 from bridge.store import ops, ops_limits
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import HeldLock, InboundContext, QueueCounts
 from bridge.store.outbox_filter import OutboxFilter
 from bridge.store.queries import Q, Query
-from bridge.store.rows import dt, inbound_row, mail_row, record_row, sms_row, ts
+from bridge.store.rows import conversation_row, dt, inbound_row, mail_row, record_row, sms_row, ts
 from bridge.store.statements import Op, all_rows, count, one_row
 
 __all__ = ["SqlStore"]
@@ -84,9 +88,14 @@ class SqlStore:
         raise NotImplementedError
 
     async def enqueue_sms(
-        self, jobs: Sequence[NewSmsJob], *, now: datetime, notices: Sequence[NewMailJob] = ()
+        self,
+        jobs: Sequence[NewSmsJob],
+        *,
+        now: datetime,
+        notices: Sequence[NewMailJob] = (),
+        changes: Sequence[ConversationChange] = (),
     ) -> list[Queued]:
-        return await self._do(ops.enqueue_sms(jobs, notices, ts(now)))
+        return await self._do(ops.enqueue_sms(jobs, notices, ts(now), changes))
 
     async def claim_sms(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
@@ -212,8 +221,25 @@ class SqlStore:
         rows = await self._do(ops.claim(Q.claim_inbound, ts(now), limit, lease_seconds, owner))
         return [inbound_row(row) for row in rows]
 
-    async def inbound_context(self, *, customer: str, reply_number: str) -> InboundContext:
-        return await self._do(inbound.context(customer, reply_number))
+    async def inbound_context(
+        self,
+        *,
+        customer: str,
+        reply_number: str,
+        history_since: datetime | None = None,
+        history: int = 0,
+    ) -> InboundContext:
+        since = ts(history_since) if history_since else 0.0
+        return await self._do(inbound.context(customer, reply_number, since, history))
+
+    async def thread(
+        self, *, customer: str, reply_number: str, since: datetime, limit: int
+    ) -> list[ThreadEntry]:
+        return await self._do(inbound.thread(customer, reply_number, ts(since), limit))
+
+    async def conversations_of(self, customer: str) -> list[Conversation]:
+        rows = await self._do(_rows(Q.conversations_of, customer))
+        return [conversation_row(row) for row in rows]
 
     async def inbound_routed(
         self, job: InboundJob, outcome: InboundOutcome, *, now: datetime
@@ -230,6 +256,11 @@ class SqlStore:
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None:
         found = await self.inbound_context(customer=customer, reply_number=reply_number)
         return found.suppressed_since
+
+    async def thread_numbers(
+        self, *, customer: str, references: tuple[str, ...], since: datetime
+    ) -> ThreadNumbers:
+        return await self._do(inbound.thread_numbers(customer, references, ts(since)))
 
     async def suppress(self, *, reply_number: str, customer: str, now: datetime) -> None:
         await self._do(

@@ -14,15 +14,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bridge.chain.gate import Gate
 from bridge.chain.gate import job as sms_job
 from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
 from bridge.mail.text_email import InboundEmailParts, inbound_email
-from bridge.mail.webhook import webhook_body
-from bridge.models import InboundJob, InboundOutcome, NewMailJob, NewSmsJob
+from bridge.mail.webhook import conversation_json, webhook_body
+from bridge.models import (
+    InboundContext,
+    InboundJob,
+    InboundOutcome,
+    NewMailJob,
+    NewSmsJob,
+    ThreadEntry,
+)
 from bridge.parsing.numbers import mask
 from bridge.routing.decide import InboundDecision, InboundRules, Reply, RouteText, decide
 from bridge.routing.matchers import InboundText
@@ -67,23 +74,28 @@ class InboundDispatcher:
 
     async def handle(self, job: InboundJob) -> None:
         now = self._clock()
+        settings = self._rules.inbound
         context = await self._store.inbound_context(
-            customer=job.from_number, reply_number=job.to_number
+            customer=job.from_number,
+            reply_number=job.to_number,
+            history_since=now - timedelta(days=settings.conversation_days),
+            history=settings.thread_history + 1,  # this text is stored: it is the newest
         )
         text = InboundText(job.from_number, job.to_number, job.text)
         decision = decide(text, context, router=self._router, rules=self._rules, at=now)
-        outcome = await self._outcome(job, decision, now)
+        outcome = await self._outcome(job, decision, context, now)
         await self._store.inbound_routed(job, outcome, now=now)
         log.info("inbound %s from %s routed: %s", job.id, mask(job.from_number), outcome.route)
         self._queued()
 
     async def _outcome(
-        self, job: InboundJob, decision: InboundDecision, now: datetime
+        self, job: InboundJob, decision: InboundDecision, context: InboundContext, now: datetime
     ) -> InboundOutcome:
         texts, refused = await self._texts(job, decision, now)
-        mails = [self._email(job, decision)] if decision.emails else []
+        history = _earlier(context.history, job, self._rules.inbound.thread_history)
+        mails = [self._email(job, decision, history)] if decision.emails else []
         if decision.webhook:
-            mails.append(self._webhook(job, decision))
+            mails.append(self._webhook(job, decision, context, history))
         explanation = "\n".join([decision.explanation, *refused])
         return InboundOutcome(
             route=decision.route,
@@ -93,6 +105,8 @@ class InboundDispatcher:
             suppress=decision.suppress,
             auto_replied=decision.auto_replied
             and any(t.to_number == job.from_number for t in texts),
+            mailed_to=decision.emails,
+            in_conversation=decision.in_conversation,
         )
 
     async def _texts(
@@ -121,7 +135,9 @@ class InboundDispatcher:
             route=decision.route,
         )
 
-    def _email(self, job: InboundJob, decision: InboundDecision) -> NewMailJob:
+    def _email(
+        self, job: InboundJob, decision: InboundDecision, history: tuple[ThreadEntry, ...]
+    ) -> NewMailJob:
         content = inbound_email(
             InboundEmailParts(
                 inbound_id=job.id,
@@ -134,6 +150,7 @@ class InboundDispatcher:
                 sms_domain=self._mail.sms_domain,
                 hostname=self._mail.hostname,
                 conversation=decision.conversation,
+                history=history,
             )
         )
         return NewMailJob(
@@ -143,7 +160,13 @@ class InboundDispatcher:
             kind="inbound",
         )
 
-    def _webhook(self, job: InboundJob, decision: InboundDecision) -> NewMailJob:
+    def _webhook(
+        self,
+        job: InboundJob,
+        decision: InboundDecision,
+        context: InboundContext,
+        history: tuple[ThreadEntry, ...],
+    ) -> NewMailJob:
         body = webhook_body(
             inbound_id=job.id,
             provider=job.provider,
@@ -153,6 +176,22 @@ class InboundDispatcher:
             text=job.text,
             received_at=job.received_at,
             route=decision.route,
+            conversation=conversation_json(
+                context.conversation, history, live=decision.in_conversation
+            ),
         )
         recipients = (decision.webhook or "",)
         return NewMailJob(envelope_from="", recipients=recipients, content=body, kind="webhook")
+
+
+def _earlier(
+    history: tuple[ThreadEntry, ...], job: InboundJob, limit: int
+) -> tuple[ThreadEntry, ...]:
+    """The conversation before this text (which is stored, so the newest inbound entry)."""
+    entries = list(history)
+    for index in range(len(entries) - 1, -1, -1):
+        entry = entries[index]
+        if entry.inbound and entry.at == job.received_at and entry.text == job.text:
+            del entries[index]
+            break
+    return tuple(entries[-limit:]) if limit else ()

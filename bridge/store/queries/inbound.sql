@@ -47,8 +47,8 @@ WHERE id IN (SELECT id FROM inbound_sms
 RETURNING *
 
 -- name: inbound_routed
-UPDATE inbound_sms SET state = 'routed', route = ?, explanation = ?, lease_until = NULL,
-    lease_owner = NULL, updated_at = ?
+UPDATE inbound_sms SET state = 'routed', route = ?, explanation = ?, mailed_to = ?,
+    lease_until = NULL, lease_owner = NULL, updated_at = ?
 WHERE id = ?
 
 -- name: inbound_retry
@@ -59,12 +59,54 @@ WHERE id = ?
 -- name: recent_inbound
 SELECT * FROM inbound_sms ORDER BY created_at DESC, id DESC LIMIT ?
 
--- The latest email to text this customer from this number owns the conversation.
+-- The latest email to text this customer from this number owns the conversation. A closed
+-- conversation (or one stored before conversations had ids) starts again with a new id.
 -- name: record_conversation
-INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO conversations (customer_number, reply_number, author, message_id, subject,
+    last_text, last_at, id, active_at, closed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
 ON CONFLICT (customer_number, reply_number) DO UPDATE SET author = excluded.author,
     message_id = excluded.message_id, subject = excluded.subject,
-    last_text = excluded.last_text, last_at = excluded.last_at
+    last_text = excluded.last_text, last_at = excluded.last_at,
+    active_at = excluded.active_at,
+    id = CASE WHEN conversations.closed_at IS NULL AND conversations.id <> ''
+        THEN conversations.id ELSE excluded.id END,
+    closed_at = NULL
+
+-- A member of staff hands the conversation over (a "/owner" line): the new owner gets the
+-- customer's next texts, whether or not anyone has texted them yet.
+-- name: hand_over
+INSERT INTO conversations (customer_number, reply_number, author, message_id, subject,
+    last_text, last_at, id, active_at, closed_at)
+VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, NULL)
+ON CONFLICT (customer_number, reply_number) DO UPDATE SET author = excluded.author,
+    active_at = excluded.active_at,
+    id = CASE WHEN conversations.closed_at IS NULL AND conversations.id <> ''
+        THEN conversations.id ELSE excluded.id END,
+    closed_at = NULL
+
+-- name: close_conversation
+UPDATE conversations SET closed_at = ?
+WHERE customer_number = ? AND reply_number = ? AND closed_at IS NULL
+
+-- A customer's text within a live conversation keeps it alive.
+-- name: touch_conversation
+UPDATE conversations SET active_at = ?
+WHERE customer_number = ? AND reply_number = ? AND closed_at IS NULL
+
+-- Both ways of a conversation, newest first, for the thread view.
+-- name: thread_inbound
+SELECT body, received_at AS at FROM inbound_sms
+WHERE from_number = ? AND to_number = ? AND received_at >= ?
+ORDER BY received_at DESC LIMIT ?
+
+-- name: thread_outbound
+SELECT body, author, state, created_at AS at FROM sms_jobs
+WHERE to_number = ? AND sender = ? AND created_at >= ?
+ORDER BY created_at DESC LIMIT ?
+
+-- name: conversations_of
+SELECT * FROM conversations WHERE customer_number = ? ORDER BY active_at DESC
 
 -- name: conversation
 SELECT * FROM conversations WHERE customer_number = ? AND reply_number = ?
@@ -101,3 +143,19 @@ DELETE FROM auto_replies WHERE last_at < ?
 
 -- name: purge_parts
 DELETE FROM inbound_parts WHERE assembled = 1 AND received_at < ?
+
+-- Which of the bridge's numbers a reply belongs to (bridge.chain.reply_sender): the number a
+-- customer's text went to, by the id in the Message-ID the bridge gave its email; the sender
+-- of an email that texted them, by its idempotency key (Message-ID|number); the numbers of
+-- their live conversations and recent texts.
+-- name: reply_number_of_inbound
+SELECT to_number FROM inbound_sms WHERE id = ? AND from_number = ?
+
+-- name: sender_of_email
+SELECT sender FROM sms_jobs WHERE idempotency_key = ?
+
+-- name: live_reply_numbers
+SELECT reply_number FROM conversations
+WHERE customer_number = ? AND active_at >= ? AND closed_at IS NULL
+UNION
+SELECT to_number FROM inbound_sms WHERE from_number = ? AND received_at >= ?
