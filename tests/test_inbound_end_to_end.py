@@ -123,7 +123,8 @@ def test_reply_threads_under_the_email_and_reply_by_email_texts_only_the_new_wor
     [received] = sink.wait_for(1, timeout=30)
     email = received.parsed()
     assert received.rcpt_tos == ("alice@example.com",)
-    assert b'From: "+44 7700 900123" <+447700900123@sms.example.com>' in received.content
+    via = b"<+447700900123.via.447700900100@sms.example.com>"  # Reply texts from the same number
+    assert b'From: "+44 7700 900123" ' + via in received.content
     assert email["In-Reply-To"] == original["Message-ID"]
     assert email["Subject"] == "Re: Order 1234"
     body = email.get_content()

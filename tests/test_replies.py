@@ -278,3 +278,18 @@ def test_owner_hands_over_and_closes_with_a_line(bridge: BridgeProcess) -> None:
     assert code == 250 and answer == "2.0.0 No text sent; conversation with +44 7700 900304 closed"
     assert len(sent_to(bridge, customer)) == 1
     assert customer_texts(bridge, customer, SALES, "Hello?")["To"] == "sales@example.com"
+
+
+def test_smsbridge_thread_prints_the_conversation(bridge: BridgeProcess) -> None:
+    customer = "+447700900305"
+    original = customer_texts(bridge, customer, SALES, "Need a quote")
+    send(bridge, gmail(original, "Sending it now"), f"{customer}@sms.example.com")
+    bridge.wait_until(lambda: sent_to(bridge, customer), what="the reply texted")
+    shown = bridge.cli("thread", customer)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith(
+        "+44 7700 900305 and +44 7700 900100: live, owned by bob@example.com (conversation c"
+    )
+    assert lines[1].endswith("<- +44 7700 900305: Need a quote")
+    assert lines[2].endswith("-> bob@example.com: Sending it now")

@@ -20,6 +20,7 @@ from bridge.cli.parser import Command, build_parser
 from bridge.cli.routes import cmd_routes_explain
 from bridge.cli.service import cmd_hash_password, cmd_migrate, cmd_reload, cmd_run
 from bridge.cli.texts import cmd_outbound_explain, cmd_send, cmd_simulate_inbound
+from bridge.cli.threads import cmd_thread
 from bridge.cli.where import UsageError, config_path
 
 __all__ = ["main"]
@@ -37,6 +38,7 @@ COMMANDS: dict[str, Command] = {
     "outbound explain": cmd_outbound_explain,
     "inbox": cmd_inbox,
     "outbox": cmd_outbox,
+    "thread": cmd_thread,
 }
 
 

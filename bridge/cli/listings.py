@@ -121,6 +121,8 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     if args.explain:
         for record in records:
             print(f"\n{record.id}:\n{record.explanation or '(not routed yet)'}")
+            if record.mailed_to:
+                print(f"Emailed to: {', '.join(record.mailed_to)}")
     return 0
 
 
@@ -148,4 +150,5 @@ def _inbound(record: InboundRecord, *, explain: bool) -> dict[str, object]:
     }
     if explain:
         found["explanation"] = record.explanation
+        found["mailed_to"] = list(record.mailed_to)
     return found

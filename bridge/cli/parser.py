@@ -144,6 +144,14 @@ def _listings(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, 
     inbox.add_argument("--limit", type=int, default=20, help="at most this many (default: 20)")
     inbox.add_argument("--explain", action="store_true", help="show each routing explanation")
     inbox.add_argument("--json", action="store_true", help="one JSON object per text")
+    thread = _command(
+        sub, "thread", "a customer's conversations, both ways", commands["thread"], config
+    )
+    thread.add_argument("number", help="the customer's number, e.g. +447700900123")
+    thread.add_argument(
+        "--limit", type=int, default=20, help="texts per conversation (default: 20)"
+    )
+    thread.add_argument("--json", action="store_true", help="one JSON object per conversation")
     outbox = _command(sub, "outbox", "recent texts, newest first", commands["outbox"], config)
     outbox.add_argument("--limit", type=int, default=20, help="at most this many (default: 20)")
     outbox.add_argument("--json", action="store_true", help="one JSON object per text")

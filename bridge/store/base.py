@@ -236,6 +236,8 @@ class InboundLog(Protocol):
 
     async def recent_inbound(self, *, limit: int) -> list[InboundRecord]: ...
 
+    async def inbound_record(self, inbound_id: str) -> InboundRecord | None: ...
+
 
 class Suppressions(Protocol):
     """Who asked not to be texted from which number (STOP)."""

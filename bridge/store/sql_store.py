@@ -250,6 +250,10 @@ class SqlStore:
         rows = await self._do(_rows(Q.recent_inbound, limit))
         return [record_row(row) for row in rows]
 
+    async def inbound_record(self, inbound_id: str) -> InboundRecord | None:
+        row = await self._do(_row(Q.get_inbound, inbound_id))
+        return None if row is None else record_row(row)
+
     async def inbound_retry(self, job_id: str, *, at: datetime, now: datetime) -> None:
         await self._do(_changed(Q.inbound_retry, ts(at), ts(now), job_id))
 

@@ -30,6 +30,7 @@ from bridge.routing.explain import explain_inbound
 from bridge.settings.root import Settings
 from bridge.settings.routes import RouteSettings
 from bridge.store.base import Store
+from bridge.web.conversation_page import conversation_section
 
 __all__ = ["admin_routes"]
 
@@ -47,6 +48,7 @@ label{display:flex;flex-direction:column;font-size:13px;color:#4a5568}
 input,select{font:inherit;padding:5px 7px;border:1px solid #c4cad3;border-radius:4px}
 button{font:inherit;padding:6px 14px;border:0;border-radius:4px;background:#2b6cb0;color:#fff}
 pre{background:#f0f2f5;padding:10px;border-radius:4px;white-space:pre-wrap}
+header a{color:#e2e8f0}h3{font-size:15px;margin:14px 0 6px}
 .stats{display:flex;gap:24px}.stat b{display:block;font-size:22px}.error{color:#b42318}
 """
 
@@ -100,6 +102,21 @@ def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Rout
             return _login()
         return _page("smsbridge admin", await _dashboard(request, settings(), store))
 
+    async def conversation(request: Request) -> Response:
+        if not allowed(request):
+            return _page("Forbidden", "<main><p>Not served to this address.</p></main>", 403)
+        if not sessions.valid(request.cookies.get(COOKIE)):
+            return _login()
+        section = await conversation_section(
+            store,
+            settings(),
+            number=request.query_params.get("number", "")[:64],
+            inbound_id=request.query_params.get("inbound", "")[:64],
+        )
+        back = '<a href="/admin">Back to the admin page</a>'
+        body = f"<header><h1>smsbridge admin</h1>{back}</header><main>{section}</main>"
+        return _page("Conversation: smsbridge admin", body)
+
     async def login(request: Request) -> Response:
         if not allowed(request):
             return _page("Forbidden", "<main><p>Not served to this address.</p></main>", 403)
@@ -126,6 +143,7 @@ def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Rout
 
     return [
         Route("/admin", page, methods=["GET"]),
+        Route("/admin/conversation", conversation, methods=["GET"]),
         Route("/admin/login", login, methods=["POST"]),
         Route("/admin/logout", logout, methods=["POST"]),
     ]
@@ -291,9 +309,15 @@ async def _recent(store: Store) -> str:
     if not records:
         return "<section><h2>Recent inbound texts</h2><p>None yet.</p></section>"
     rows = "".join(
-        f"<tr><td>{r.received_at:%Y-%m-%d %H:%M:%S}</td><td>{escape(mask(r.from_number))}</td>"
-        f"<td>{escape(r.to_number)}</td><td>{escape(r.route or '(' + r.state + ')')}</td></tr>"
+        f"<tr><td>{r.received_at:%Y-%m-%d %H:%M:%S}</td>"
+        f'<td><a href="/admin/conversation?inbound={escape(r.id)}">'
+        f"{escape(mask(r.from_number))}</a></td>"
+        f"<td>{escape(r.to_number)}</td><td>{escape(r.route or '(' + r.state + ')')}</td>"
+        f"<td>{escape(', '.join(r.mailed_to))}</td></tr>"
         for r in records
     )
-    head = "<tr><th>Received (UTC)</th><th>From</th><th>To</th><th>Route</th></tr>"
+    head = (
+        "<tr><th>Received (UTC)</th><th>From (its conversation)</th><th>To</th><th>Route</th>"
+        "<th>Emailed to</th></tr>"
+    )
     return f"<section><h2>Recent inbound texts</h2><table>{head}{rows}</table></section>"

@@ -59,6 +59,9 @@ WHERE id = ?
 -- name: recent_inbound
 SELECT * FROM inbound_sms ORDER BY created_at DESC, id DESC LIMIT ?
 
+-- name: get_inbound
+SELECT * FROM inbound_sms WHERE id = ?
+
 -- The latest email to text this customer from this number owns the conversation. A closed
 -- conversation (or one stored before conversations had ids) starts again with a new id.
 -- name: record_conversation
