@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bridge.models import Contact
 from bridge.parsing.numbers import is_e164
 
-__all__ = ["FactReader", "Facts", "StoreFacts"]
+__all__ = ["FactReader", "FactStore", "Facts", "StoreFacts"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,6 +23,7 @@ class Facts:
     at: datetime  # the time the chain decides at (aware)
     opted_out_since: datetime | None = None  # when the customer texted STOP to the sender
     rate_wait: float = 0.0  # seconds until every rate limit on this send has room
+    contact: Contact | None = None  # the recipient in the address book, if they are in it
 
 
 class FactReader(Protocol):
@@ -31,9 +33,17 @@ class FactReader(Protocol):
         """0 with a token taken from every limited key, or the seconds to wait (none taken)."""
         ...
 
+    async def contact(self, number: str) -> Contact | None:
+        """The recipient's entry in the address book (their name, time zone, language)."""
+        ...
 
-class Suppressions(Protocol):
+
+class FactStore(Protocol):
+    """What the chain reads from the store: opt-outs and the address book."""
+
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
+
+    async def contact(self, number: str) -> Contact | None: ...
 
 
 class Limiter(Protocol):
@@ -41,9 +51,10 @@ class Limiter(Protocol):
 
 
 class StoreFacts:
-    """Facts from the store (opt-outs) and the rate limiter, as the running bridge has them."""
+    """Facts from the store (opt-outs, contacts) and the rate limiter, as the running bridge
+    has them."""
 
-    def __init__(self, store: Suppressions, limiter: Limiter | None = None) -> None:
+    def __init__(self, store: FactStore, limiter: Limiter | None = None) -> None:
         self._store = store
         self._limiter = limiter
 
@@ -56,3 +67,6 @@ class StoreFacts:
         if self._limiter is None:
             return 0.0
         return await self._limiter.take(keys, now=at.timestamp())
+
+    async def contact(self, number: str) -> Contact | None:
+        return await self._store.contact(number)

@@ -23,6 +23,7 @@ class Stage(enum.IntEnum):
 class Fact(enum.StrEnum):
     OPTED_OUT = "opted_out_since"
     RATE = "rate_wait"
+    CONTACT = "contact"  # the recipient's address-book entry (their time zone, language)
 
 
 class Rule(Protocol):
