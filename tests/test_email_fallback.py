@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,9 @@ from bridge.store.base import Store
 from bridge.workers.mail import MailDispatcher
 from bridge.workers.retry import RetryPolicy
 from bridge.workers.sms import SmsDispatcher
+from tests.support.bridge_process import BridgeProcess
 from tests.support.jobs import claimed_job
+from tests.support.provider_helpers import send_email
 from tests.support.smtp_sink import ReceivedMessage, SmtpSink
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -200,3 +203,39 @@ def test_the_notice_without_a_name_gives_the_address_alone() -> None:
         emailed_to=Contact(number=CUSTOMER, email="ann@example.org"),
     )
     assert "it was emailed to ann@example.org instead." in " ".join(raw.decode().split())
+
+
+@pytest.mark.slow
+def test_the_running_bridge_emails_the_contact_through_its_smarthost(tmp_path: Path) -> None:
+    """The whole path: an email in by SMTP, the sandbox refusing the number for good, the
+    contact's email and the author's notice out through a real smarthost."""
+    settings = f"""
+[[senders.rules]]
+match = "alice@example.com"
+sender = "ExampleCo"
+email_fallback = true
+
+[[provider.sandbox.fail]]
+pattern = "{CUSTOMER}"
+kind = "permanent"
+reason = "the number is not in service"
+"""
+    with SmtpSink.threaded() as sink:
+        smarthost = f'[mail.smtp]\nhost = "127.0.0.1"\nport = {sink.port}\nstarttls = false\n'
+        bridge = BridgeProcess(
+            tmp_path, extra=settings + smarthost, mail={"transport": "smtp", "from_address": FROM}
+        )
+        with bridge:
+            added = bridge.cli(
+                "contacts", "add", CUSTOMER, "--name", "Ann Example", "--email", "ann@example.org"
+            )
+            assert added.returncode == 0, added.stderr
+            send_email(bridge, "Your table is ready at 19:30.")
+            received = sink.wait_for(2, timeout=30)
+            log = bridge.log_text()
+    by_rcpt = {message.rcpt_tos: message.parsed() for message in received}
+    assert _body(by_rcpt[("ann@example.org",)]).startswith("Your table is ready at 19:30.")
+    assert "emailed to Ann Example" in _body(by_rcpt[("alice@example.com",)])
+    ours = [line for line in log.splitlines() if " bridge." in line and " DEBUG " not in line]
+    assert any("emailed to the contact instead" in line for line in ours)
+    assert not [line for line in ours if CUSTOMER in line or "ann@example.org" in line]
