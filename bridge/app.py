@@ -251,6 +251,7 @@ class Bridge:
             owner=self._owner,
             lease_seconds=queue.lease_seconds,
             gate=gate,
+            senders=self.settings.senders,
         )
         return self._runner(
             "sms",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 __all__ = [
+    "Contact",
     "Conversation",
     "ConversationChange",
     "DeliveryReport",
@@ -212,6 +213,24 @@ class InboundJob:
     text: str
     received_at: datetime
     attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contact:
+    """A customer in the address book, keyed by their number (E.164).
+
+    Built through ``bridge.contacts.record.make_contact``, which validates every field; the
+    store keeps what it is given. ``tags`` are lower-case, without commas, sorted and unique;
+    ``timezone`` an IANA name and ``language`` a BCP 47 tag, or empty when unknown.
+    """
+
+    number: str
+    name: str = ""
+    email: str = ""
+    tags: tuple[str, ...] = ()
+    timezone: str = ""
+    language: str = ""
+    notes: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

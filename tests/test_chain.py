@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,9 +10,14 @@ import pytest
 
 from bridge.chain.chain import Chain, build_chain
 from bridge.chain.content import Content
+from bridge.chain.facts import Facts as Known
+from bridge.chain.facts import StoreFacts
 from bridge.chain.rate_limit import RateLimit
 from bridge.chain.request import OutboundRequest, Source
-from bridge.chain.rule import Stage
+from bridge.chain.rule import Fact, Stage
+from bridge.chain.verdicts import Accept, Verdict
+from bridge.models import Contact
+from bridge.store.base import Store
 from tests.conftest import make_settings
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -31,8 +37,12 @@ ALL = frozenset(Stage)
 class Facts:
     """A FactReader with its answers given."""
 
-    def __init__(self, *, stopped: datetime | None = None, wait: float = 0.0) -> None:
+    def __init__(
+        self, *, stopped: datetime | None = None, wait: float = 0.0, book: tuple[Contact, ...] = ()
+    ) -> None:
         self.stopped, self.wait, self.asked = stopped, wait, []
+        self.book = {contact.number: contact for contact in book}
+        self.looked_up: list[str] = []
 
     async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
         self.asked.append((sender, customer))
@@ -40,6 +50,10 @@ class Facts:
 
     async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
         return self.wait
+
+    async def contact(self, number: str) -> Contact | None:
+        self.looked_up.append(number)
+        return self.book.get(number)
 
 
 def _request(**fields: object) -> OutboundRequest:
@@ -113,3 +127,36 @@ def test_rules_are_ordered_by_stage() -> None:
 async def test_a_naive_time_is_refused(chain: Chain) -> None:
     with pytest.raises(ValueError, match="aware"):
         await chain.run(_request(), facts=Facts(), at=datetime(2026, 12, 2, 9, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class _Remembers:
+    """A rule that needs the recipient's contact and keeps what it was given."""
+
+    seen: list[Contact | None]
+    name: str = "remembers"
+    stage: Stage = Stage.CONTENT
+    needs: frozenset[Fact] = frozenset({Fact.CONTACT})
+
+    def check(self, request: OutboundRequest, facts: Known) -> Verdict:
+        self.seen.append(facts.contact)
+        return Accept()
+
+
+async def test_a_rule_that_needs_the_contact_gets_the_recipients_entry() -> None:
+    ann = Contact(number=CUSTOMER, name="Ann", timezone="Europe/London")
+    seen: list[Contact | None] = []
+    chain = Chain([Content(), _Remembers(seen)])
+    facts = Facts(book=(ann,))
+    await chain.run(_request(), facts=facts, at=T0)
+    await chain.run(_request(to_number="+447700900456"), facts=facts, at=T0)
+    assert seen == [ann, None]
+    assert facts.looked_up == [CUSTOMER, "+447700900456"]  # read only for the rule needing it
+
+
+async def test_the_store_facts_read_the_contact_from_the_store(store: Store) -> None:
+    ann = Contact(number=CUSTOMER, name="Ann", timezone="Europe/London")
+    await store.save_contacts([ann], now=T0)
+    facts = StoreFacts(store)
+    assert await facts.contact(CUSTOMER) == ann
+    assert await facts.contact("+447700900456") is None

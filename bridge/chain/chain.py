@@ -110,7 +110,7 @@ class Chain:
 async def _read(
     needs: frozenset[Fact], request: OutboundRequest, reader: FactReader, at: datetime
 ) -> Facts:
-    opted_out = rate = None
+    opted_out = rate = contact = None
     if Fact.OPTED_OUT in needs and request.sender:
         opted_out = await reader.opted_out_since(sender=request.sender, customer=request.to_number)
     if Fact.RATE in needs:
@@ -121,7 +121,11 @@ async def _read(
         thread = await reader.thread_numbers(
             customer=request.to_number, references=request.thread.references, at=at
         )
-    return Facts(at=at, opted_out_since=opted_out, rate_wait=rate or 0.0, thread=thread)
+    if Fact.CONTACT in needs:
+        contact = await reader.contact(request.to_number)
+    return Facts(
+        at=at, opted_out_since=opted_out, rate_wait=rate or 0.0, thread=thread, contact=contact
+    )
 
 
 def _hit(rule: str, verdict: Verdict) -> RuleHit:

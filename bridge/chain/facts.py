@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bridge.models import ThreadNumbers
+from bridge.models import Contact, ThreadNumbers
 from bridge.parsing.numbers import is_e164
 
-__all__ = ["NO_THREAD", "FactReader", "Facts", "StoreFacts", "ThreadNumbers"]
+__all__ = ["NO_THREAD", "FactReader", "FactStore", "Facts", "StoreFacts", "ThreadNumbers"]
 
 NO_THREAD = ThreadNumbers()  # no thread asked about, or none found
 
@@ -26,6 +26,7 @@ class Facts:
     opted_out_since: datetime | None = None  # when the customer texted STOP to the sender
     rate_wait: float = 0.0  # seconds until every rate limit on this send has room
     thread: ThreadNumbers = NO_THREAD
+    contact: Contact | None = None  # the recipient in the address book, if they are in it
 
 
 class FactReader(Protocol):
@@ -39,13 +40,21 @@ class FactReader(Protocol):
         self, *, customer: str, references: tuple[str, ...], at: datetime
     ) -> ThreadNumbers: ...
 
+    async def contact(self, number: str) -> Contact | None:
+        """The recipient's entry in the address book (their name, time zone, language)."""
+        ...
 
-class Suppressions(Protocol):
+
+class FactStore(Protocol):
+    """What the chain reads from the store: opt-outs, threads and the address book."""
+
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
 
     async def thread_numbers(
         self, *, customer: str, references: tuple[str, ...], since: datetime
     ) -> ThreadNumbers: ...
+
+    async def contact(self, number: str) -> Contact | None: ...
 
 
 class Limiter(Protocol):
@@ -53,10 +62,11 @@ class Limiter(Protocol):
 
 
 class StoreFacts:
-    """Facts from the store (opt-outs) and the rate limiter, as the running bridge has them."""
+    """Facts from the store (opt-outs, contacts) and the rate limiter, as the running bridge
+    has them."""
 
     def __init__(
-        self, store: Suppressions, limiter: Limiter | None = None, *, conversation_days: float = 30
+        self, store: FactStore, limiter: Limiter | None = None, *, conversation_days: float = 30
     ) -> None:
         self._store = store
         self._limiter = limiter
@@ -79,3 +89,6 @@ class StoreFacts:
         return await self._store.thread_numbers(
             customer=customer, references=references, since=since
         )
+
+    async def contact(self, number: str) -> Contact | None:
+        return await self._store.contact(number)

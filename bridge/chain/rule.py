@@ -24,6 +24,7 @@ class Fact(enum.StrEnum):
     OPTED_OUT = "opted_out_since"
     RATE = "rate_wait"
     THREAD = "thread"
+    CONTACT = "contact"  # the recipient's address-book entry (their time zone, language)
 
 
 class Rule(Protocol):

@@ -26,11 +26,13 @@ __all__ = ["SenderIdentity", "SenderRuleSet", "sender_for"]
 
 @dataclass(frozen=True, slots=True)
 class SenderIdentity:
-    """What the phone shows as the sender, how long this author's texts may be, and why."""
+    """What the phone shows as the sender, how long this author's texts may be, and why;
+    ``email_fallback``: a text that fails for good is emailed to a contact instead."""
 
     sender: str
     max_segments: int | None
     because: str
+    email_fallback: bool = False
 
 
 @lru_cache(maxsize=4096)  # every email asks, and the same authors recur
@@ -41,7 +43,9 @@ def sender_for(author: str, *, settings: SendersSettings) -> SenderIdentity:
     if match is None:
         return SenderIdentity(settings.default, None, "the default sender")
     rule = rules[match]
-    return SenderIdentity(rule.sender, rule.max_segments, f"the rule for {match}")
+    return SenderIdentity(
+        rule.sender, rule.max_segments, f"the rule for {match}", rule.email_fallback
+    )
 
 
 def _limit_of(sender: str, rules: tuple[SenderRule, ...]) -> int | None:

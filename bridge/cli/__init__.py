@@ -1,6 +1,6 @@
 """The ``smsbridge`` command: the line (``parser``), where the settings are (``where``), and
 the commands, one module per kind (``service``, ``checks``, ``texts``, ``routes``,
-``listings``).
+``listings``, ``contacts``).
 
 Exit codes: 0 success, 1 the operation failed (a text refused, nothing to show), 2 bad usage
 or invalid settings (argparse's own convention), 3 the bridge could not start.
@@ -15,6 +15,13 @@ from collections.abc import Sequence
 
 from bridge.cli.checks import cmd_check_config, cmd_routes_check
 from bridge.cli.common import EXIT_USAGE
+from bridge.cli.contacts import (
+    cmd_contacts_add,
+    cmd_contacts_export,
+    cmd_contacts_import,
+    cmd_contacts_list,
+    cmd_contacts_remove,
+)
 from bridge.cli.listings import cmd_inbox, cmd_outbox
 from bridge.cli.parser import Command, build_parser
 from bridge.cli.routes import cmd_routes_explain
@@ -39,6 +46,11 @@ COMMANDS: dict[str, Command] = {
     "inbox": cmd_inbox,
     "outbox": cmd_outbox,
     "thread": cmd_thread,
+    "contacts list": cmd_contacts_list,
+    "contacts add": cmd_contacts_add,
+    "contacts remove": cmd_contacts_remove,
+    "contacts import": cmd_contacts_import,
+    "contacts export": cmd_contacts_export,
 }
 
 

@@ -30,7 +30,7 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     config = argparse.ArgumentParser(add_help=False)
     config.add_argument("--config", "-c", help=CONFIG_HELP)
-    for add in (_service, _checks, _texts, _routes, _outbound, _listings):
+    for add in (_service, _checks, _texts, _routes, _outbound, _listings, _contacts):
         add(sub, config, commands)
     return parser
 
@@ -167,3 +167,56 @@ def _listings(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, 
         help='only texts queued since then: "2026-12-01 09:00" (UTC unless an offset is given),'
         ' or a while ago: "30m", "2h", "7d"',
     )
+
+
+def _contacts(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    contacts = sub.add_parser("contacts", help="the address book of customers")
+    actions = contacts.add_subparsers(dest="contacts_command", required=True, metavar="ACTION")
+    listing = _command(actions, "list", "contacts, by name", commands["contacts list"], config)
+    listing.add_argument("--tag", help="only contacts with this tag")
+    listing.add_argument(
+        "--search", help="only those whose name, address, notes or number hold this"
+    )
+    listing.add_argument(
+        "--limit", type=int, default=1000, help="at most this many (default: 1000)"
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per contact")
+    add = _command(
+        actions,
+        "add",
+        "add a contact, or change the fields given of one already there",
+        commands["contacts add"],
+        config,
+    )
+    add.add_argument("number", help="their number, e.g. +447700900123 (or 07700 900123)")
+    add.add_argument("--name", help="their name")
+    add.add_argument("--email", help="their email address")
+    add.add_argument(
+        "--tag", action="append", help="a tag (repeat for several; replaces the tags they had)"
+    )
+    add.add_argument("--timezone", help="an IANA time zone, e.g. Europe/London")
+    add.add_argument("--language", help="a BCP 47 language tag, e.g. en-GB")
+    add.add_argument("--notes", help="notes for the staff")
+    remove = _command(actions, "remove", "remove a contact", commands["contacts remove"], config)
+    remove.add_argument("number", help="their number")
+    formats = ["csv", "vcard"]
+    load = _command(
+        actions,
+        "import",
+        "add or replace contacts from a CSV or vCard file; bad rows are listed by line",
+        commands["contacts import"],
+        config,
+    )
+    load.add_argument("path", metavar="FILE", help="the file (.csv or .vcf)")
+    load.add_argument("--format", choices=formats, help="default: from the file's extension")
+    dump = _command(
+        actions,
+        "export",
+        "write every contact as CSV or vCard 4.0",
+        commands["contacts export"],
+        config,
+    )
+    dump.add_argument(
+        "--format", choices=formats, help="default: from --output's extension, else csv"
+    )
+    dump.add_argument("--output", "-o", help="the file to write (default: standard output)")

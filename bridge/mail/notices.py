@@ -19,7 +19,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from bridge.models import NewSmsJob, SmsJob
+from bridge.models import Contact, NewSmsJob, SmsJob
 
 __all__ = [
     "advice_for",
@@ -85,15 +85,47 @@ class _Notice:
 
 
 def failure_notice(
-    job: SmsJob, *, permanent: bool, from_address: str, now: datetime, hostname: str
+    job: SmsJob,
+    *,
+    permanent: bool,
+    from_address: str,
+    now: datetime,
+    hostname: str,
+    emailed_to: Contact | None = None,
 ) -> bytes:
     """The email telling ``job.author`` that their text to ``job.to_number`` was not sent;
-    ``permanent`` when it was refused for good rather than given up after retries."""
+    ``permanent`` when it was refused for good rather than given up after retries;
+    ``emailed_to`` the contact it was emailed to instead (``senders.rules.email_fallback``)."""
+    if emailed_to is not None:
+        return _emailed_notice(
+            job, emailed_to, from_address=from_address, now=now, hostname=hostname
+        )
     headline = f"Your text to {job.to_number} was not sent."
     paragraphs = [
         headline,
         f"Why: {_sentence(job.error)}",
         f"What you can do: {advice_for(job.error_code, permanent=permanent)}",
+        "Your text began:\n" + _quote(_excerpt(job.text)),
+        f"Reference for support: job {job.id}, received {_utc(job.created_at)},"
+        f" given up {_utc(now)}.",
+        "This message was sent automatically by the SMS bridge.",
+    ]
+    notice = _about(job, headline, paragraphs)
+    return _compose(notice, from_address=from_address, now=now, hostname=hostname)
+
+
+def _emailed_notice(
+    job: SmsJob, contact: Contact, *, from_address: str, now: datetime, hostname: str
+) -> bytes:
+    """The failure notice when the text went to the customer by email instead."""
+    who = f"{contact.name} <{contact.email}>" if contact.name else contact.email
+    headline = f"Your text to {job.to_number} was not sent; it was emailed to {who} instead."
+    paragraphs = [
+        headline,
+        f"Why the text was not sent: {_sentence(job.error)}",
+        f"What happened instead: your text was emailed to {who}, the address the address book"
+        f" has for {job.to_number}, from {from_address}. Nothing more is needed unless it must"
+        " arrive as a text.",
         "Your text began:\n" + _quote(_excerpt(job.text)),
         f"Reference for support: job {job.id}, received {_utc(job.created_at)},"
         f" given up {_utc(now)}.",

@@ -48,6 +48,11 @@ class SenderRule(Section):
     match: str = Field(description="An author address (alice@example.com) or domain (example.com).")
     sender: str
     max_segments: int | None = Field(default=None, ge=1, le=30)
+    email_fallback: bool = Field(
+        default=False,
+        description="A text of this author's that fails for good is emailed instead to the"
+        " recipient, when the address book has their address (not after an opt-out).",
+    )
 
     _check_sender = field_validator("sender")(classmethod(lambda cls, v: check_sender(v)))
 

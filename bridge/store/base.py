@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bridge.models import (
+    Contact,
     Conversation,
     ConversationChange,
     InboundContext,
@@ -37,6 +38,7 @@ from bridge.store.outbox_filter import OutboxFilter
 
 __all__ = [
     "ClusterLocks",
+    "Contacts",
     "Cursors",
     "Health",
     "HeldLock",
@@ -154,8 +156,10 @@ class SmsQueue(Protocol):
         code: str | None,
         now: datetime,
         notice: NewMailJob | None,
+        fallback: NewMailJob | None = None,
     ) -> bool:
-        """Finish a job as failed and store the author's notice in the same transaction."""
+        """Finish a job as failed and store the author's notice in the same transaction, with
+        ``fallback`` (the text emailed to the customer instead) when there is one."""
         ...
 
     async def sms_reported(
@@ -266,6 +270,30 @@ class Threads(Protocol):
         ...
 
 
+class Contacts(Protocol):
+    """The address book: customers by number, with their name, address, tags, time zone."""
+
+    async def contact(self, number: str) -> Contact | None:
+        """The contact of an E.164 number, if it is in the address book."""
+        ...
+
+    async def contacts(
+        self, *, tag: str | None = None, search: str | None = None, limit: int = 1000
+    ) -> list[Contact]:
+        """Contacts with ``tag`` whose name, address, notes or number hold ``search``
+        (either may be left out), those with a name first, by name."""
+        ...
+
+    async def save_contacts(self, contacts: Sequence[Contact], *, now: datetime) -> int:
+        """Insert or replace each contact by number, all in one transaction; how many were
+        saved. Each is checked first (``InvalidContact`` names the field at fault)."""
+        ...
+
+    async def delete_contact(self, number: str) -> bool:
+        """Remove a contact; False when the number was not in the address book."""
+        ...
+
+
 class Cursors(Protocol):
     """Where each watcher got to, so that a restart neither misses nor repeats."""
 
@@ -338,6 +366,7 @@ class Store(
     InboundLog,
     Suppressions,
     Threads,
+    Contacts,
     Cursors,
     RateBuckets,
     ClusterLocks,

@@ -41,6 +41,7 @@ MIGRATIONS = (
     "006_heartbeats.sql",
     "007_chain.sql",
     "008_conversations.sql",
+    "009_contacts.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -206,13 +206,22 @@ def sms_defer(
 
 
 def sms_failed(
-    job_id: str, owner: str, error: str, code: str | None, now: float, notice: NewMailJob | None
+    job_id: str,
+    owner: str,
+    error: str,
+    code: str | None,
+    now: float,
+    notice: NewMailJob | None,
+    fallback: NewMailJob | None = None,
 ) -> Op[bool]:
-    """Fail the job and store the author's notice, both or neither: a worker that lost the
-    lease tells nobody (the job's new holder decides what happens to it)."""
+    """Fail the job and store the author's notice (and the text emailed to the customer
+    instead, if it is), all or none: a worker that lost the lease tells nobody and emails
+    nobody (the job's new holder decides what happens to it)."""
     changed = yield count(Q.sms_failed, error, code, now, job_id, owner)
-    if changed and notice is not None:
-        yield from insert_mail(notice, now)
+    if changed:
+        for mail in (fallback, notice):
+            if mail is not None:
+                yield from insert_mail(mail, now)
     return bool(changed)
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bridge.models import (
+    Contact,
     Conversation,
     ConversationChange,
     InboundJob,
@@ -27,7 +28,8 @@ from bridge.models import (
     ThreadEntry,
     ThreadNumbers,
 )
-from bridge.store import ops, ops_limits
+from bridge.parsing.contacts import checked
+from bridge.store import ops, ops_contacts, ops_limits
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import HeldLock, InboundContext, QueueCounts
 from bridge.store.outbox_filter import OutboxFilter
@@ -149,8 +151,9 @@ class SqlStore:
         code: str | None,
         now: datetime,
         notice: NewMailJob | None,
+        fallback: NewMailJob | None = None,
     ) -> bool:
-        return await self._do(ops.sms_failed(job_id, owner, error, code, ts(now), notice))
+        return await self._do(ops.sms_failed(job_id, owner, error, code, ts(now), notice, fallback))
 
     async def sms_reported(
         self,
@@ -293,6 +296,21 @@ class SqlStore:
 
     async def set_mailbox_cursor(self, mailbox: str, *, uidvalidity: int, last_uid: int) -> None:
         await self._do(ops.set_mailbox_cursor(mailbox, uidvalidity, last_uid))
+
+    async def contact(self, number: str) -> Contact | None:
+        return await self._do(ops_contacts.contact(number))
+
+    async def contacts(
+        self, *, tag: str | None = None, search: str | None = None, limit: int = 1000
+    ) -> list[Contact]:
+        return await self._do(ops_contacts.contacts(tag, search, limit))
+
+    async def save_contacts(self, contacts: Sequence[Contact], *, now: datetime) -> int:
+        normal = [checked(contact) for contact in contacts]  # before the writer is asked
+        return await self._do(ops_contacts.save_contacts(normal, ts(now)))
+
+    async def delete_contact(self, number: str) -> bool:
+        return await self._do(ops_contacts.delete_contact(number))
 
 
 def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:

@@ -1,5 +1,6 @@
 """The admin page: queue health, an explain form, the routing table, recent texts (with what
-the outbound chain did to each) and recent inbound texts.
+the outbound chain did to each) and recent inbound texts; a link to the contacts
+(``bridge.web.contacts_page``), served behind the same checks.
 
 Server-rendered HTML with a little CSS and no JavaScript. It is off unless ``admin.enabled``;
 then it answers only clients in ``admin.allowed_networks`` (loopback by default, even when the
@@ -30,6 +31,7 @@ from bridge.routing.explain import explain_inbound
 from bridge.settings.root import Settings
 from bridge.settings.routes import RouteSettings
 from bridge.store.base import Store
+from bridge.web.contacts_page import contacts_routes
 from bridge.web.conversation_page import conversation_section
 
 __all__ = ["admin_routes"]
@@ -48,8 +50,9 @@ label{display:flex;flex-direction:column;font-size:13px;color:#4a5568}
 input,select{font:inherit;padding:5px 7px;border:1px solid #c4cad3;border-radius:4px}
 button{font:inherit;padding:6px 14px;border:0;border-radius:4px;background:#2b6cb0;color:#fff}
 pre{background:#f0f2f5;padding:10px;border-radius:4px;white-space:pre-wrap}
-header a{color:#e2e8f0}h3{font-size:15px;margin:14px 0 6px}
+h3{font-size:15px;margin:14px 0 6px}
 .stats{display:flex;gap:24px}.stat b{display:block;font-size:22px}.error{color:#b42318}
+header a{color:#fff}main a{color:#2b6cb0}
 """
 
 
@@ -91,7 +94,8 @@ def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Rout
     def allowed(request: Request) -> bool:
         return (request.client.host if request.client else "") in networks
 
-    async def page(request: Request) -> Response:
+    def guard(request: Request) -> Response | None:
+        """The answer to a request that may not see the page; None for one that may."""
         if not allowed(request):
             return _page(
                 "Forbidden",
@@ -100,13 +104,18 @@ def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Rout
             )
         if not sessions.valid(request.cookies.get(COOKIE)):
             return _login()
+        return None
+
+    async def page(request: Request) -> Response:
+        refused = guard(request)
+        if refused is not None:
+            return refused
         return _page("smsbridge admin", await _dashboard(request, settings(), store))
 
     async def conversation(request: Request) -> Response:
-        if not allowed(request):
-            return _page("Forbidden", "<main><p>Not served to this address.</p></main>", 403)
-        if not sessions.valid(request.cookies.get(COOKIE)):
-            return _login()
+        refused = guard(request)
+        if refused is not None:
+            return refused
         section = await conversation_section(
             store,
             settings(),
@@ -146,6 +155,7 @@ def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Rout
         Route("/admin/conversation", conversation, methods=["GET"]),
         Route("/admin/login", login, methods=["POST"]),
         Route("/admin/logout", logout, methods=["POST"]),
+        *contacts_routes(guard=guard, render=_page, store=store),
     ]
 
 
@@ -169,7 +179,9 @@ async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
         await _recent(store),
     ]
     logout = '<form method="post" action="/admin/logout"><button>Log out</button></form>'
-    return f"<header><h1>smsbridge admin</h1>{logout}</header><main>{''.join(sections)}</main>"
+    nav = '<nav><a id="contacts-link" href="/admin/contacts">Contacts</a></nav>'
+    top = f"<header><h1>smsbridge admin</h1>{nav}{logout}</header>"
+    return f"{top}<main>{''.join(sections)}</main>"
 
 
 async def _health(store: Store) -> str:

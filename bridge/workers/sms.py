@@ -3,7 +3,10 @@
 The decision table is small on purpose: accepted -> sent; temporary failure -> the next
 provider in the job's failover list, or retry later unless the attempts are used up;
 permanent failure (or attempts used up) -> failed, with the author's notice stored in the
-same transaction so it cannot be lost.
+same transaction so it cannot be lost. When the author's sender rule sets ``email_fallback``
+and the address book has the recipient's address, the text is emailed to them instead, in
+that same transaction, and the notice says so (never after an opt-out, nor when the text may
+have reached them after all).
 
 A text is never handed to two providers. Failing over happens only when the first provider
 surely did not take it (it answered with an error, or could not be reached). When its answer
@@ -31,15 +34,18 @@ from datetime import timedelta
 
 from bridge.chain.gate import Gate
 from bridge.chain.request import OutboundRequest, Source
+from bridge.chain.sender import sender_for
 from bridge.clock import Clock
 from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
+from bridge.mail.fallback import fallback_email
 from bridge.mail.notices import failure_notice
 from bridge.mail.transport import NoticeSettings
-from bridge.models import NewMailJob, OutboundSms, SendResult, SmsJob
+from bridge.models import Contact, NewMailJob, OutboundSms, SendResult, SmsJob
 from bridge.parsing.numbers import is_e164, mask
 from bridge.providers.base import Carrier
 from bridge.providers.breaker import BreakerState
 from bridge.providers.choice import ProviderChoice
+from bridge.settings.text import SendersSettings
 from bridge.store.base import Store
 from bridge.workers.lease import LeaseKeeper
 from bridge.workers.retry import RetryPolicy
@@ -51,6 +57,7 @@ UNKNOWN_OUTCOME = (
     "the bridge stopped while handing this text to the SMS provider, and the provider cannot"
     " say whether it was sent; it was not sent again, so that nobody gets it twice"
 )
+UNKNOWN_CODE = "unknown-outcome"
 
 
 class SmsDispatcher:
@@ -68,9 +75,11 @@ class SmsDispatcher:
         owner: str,
         lease_seconds: float,
         gate: Gate | None = None,
+        senders: SendersSettings | None = None,
     ) -> None:
         """``owner`` is the name this bridge's claims lease jobs under, ``lease_seconds`` how
-        long a lease lasts (``queue.lease_seconds``)."""
+        long a lease lasts (``queue.lease_seconds``); ``senders`` the sender rules, whose
+        ``email_fallback`` emails a failed text to the recipient (None: never)."""
         self._store = store
         self._providers = providers
         self._policy = policy
@@ -80,6 +89,7 @@ class SmsDispatcher:
         self._owner = owner
         self._lease = lease_seconds
         self._gate = gate  # the outbound chain's send stage (rate limits); None: no rules
+        self._senders = senders
         self._shared = not store.exclusive  # only then can a lease pass to another bridge
         self._handling: set[str] = set()
         self._keeper = LeaseKeeper(self._renew, every=lease_seconds / 3)
@@ -112,7 +122,7 @@ class SmsDispatcher:
             await self._temporary(job, exc, maybe_sent_via=job.maybe_sent_via)
             return
         except OutcomeUnknown:
-            await self._fail(job, UNKNOWN_OUTCOME, "unknown-outcome")
+            await self._fail(job, UNKNOWN_OUTCOME, UNKNOWN_CODE)
             return
         if found is not None:
             log.info("job %s: %s already had it; not sent again", job.id, found[0])
@@ -294,9 +304,27 @@ class SmsDispatcher:
         permanent: bool = False,
         opted_out: bool = False,
     ) -> None:
-        """``permanent``: refused for good, not given up after retries (the notice's advice)."""
+        """``permanent``: refused for good, not given up after retries (the notice's advice).
+        The author's notice, and the text emailed to the recipient instead when that is
+        wanted (``_emailed_to``), are stored in the same transaction as the failure."""
         now = self._clock()
         failed = _with_error(job, reason, code)
+        contact = await self._emailed_to(job, code, opted_out=opted_out)
+        fallback = None
+        if contact is not None:
+            content = fallback_email(
+                failed,
+                contact,
+                from_address=self._notices.from_address,
+                now=now,
+                hostname=self._notices.hostname,
+            )
+            fallback = NewMailJob(
+                envelope_from=self._notices.from_address,
+                recipients=(contact.email,),
+                content=content,
+                kind="fallback",
+            )
         notice = None
         if job.author:
             content = failure_notice(
@@ -305,20 +333,42 @@ class SmsDispatcher:
                 from_address=self._notices.from_address,
                 now=now,
                 hostname=self._notices.hostname,
+                emailed_to=contact,
             )
             notice = NewMailJob(envelope_from="", recipients=(job.author,), content=content)
         if opted_out and is_e164(job.sender):
             # The provider knows the customer opted out: refuse the next email at RCPT too.
             await self._store.suppress(reply_number=job.sender, customer=job.to_number, now=now)
         recorded = await self._store.sms_failed(
-            job.id, owner=self._owner, error=reason, code=code, now=now, notice=notice
+            job.id,
+            owner=self._owner,
+            error=reason,
+            code=code,
+            now=now,
+            notice=notice,
+            fallback=fallback,
         )
         if not recorded:
             self._lost(job, f"failed ({code})")
             return
         log.warning("job %s to %s failed for good (%s)", job.id, mask(job.to_number), code)
-        if notice is not None:
+        if fallback is not None:
+            log.info("job %s to %s: emailed to the contact instead", job.id, mask(job.to_number))
+        if notice is not None or fallback is not None:
             self._notice_queued()
+
+    async def _emailed_to(
+        self, job: SmsJob, code: str | None, *, opted_out: bool
+    ) -> Contact | None:
+        """The contact a failed text is emailed to instead: only when the author's sender rule
+        sets ``email_fallback`` and the address book has the recipient's address; never to a
+        customer who opted out, nor when the text may have reached them after all."""
+        if self._senders is None or not job.author or opted_out or code == UNKNOWN_CODE:
+            return None
+        if not sender_for(job.author, settings=self._senders).email_fallback:
+            return None
+        contact = await self._store.contact(job.to_number)
+        return contact if contact is not None and contact.email else None
 
 
 def _request(job: SmsJob) -> OutboundRequest:
