@@ -219,7 +219,7 @@ class InboundJob:
 class Contact:
     """A customer in the address book, keyed by their number (E.164).
 
-    Built through ``bridge.contacts.record.make_contact``, which validates every field; the
+    Built through ``bridge.parsing.contacts.make_contact``, which validates every field; the
     store keeps what it is given. ``tags`` are lower-case, without commas, sorted and unique;
     ``timezone`` an IANA name and ``language`` a BCP 47 tag, or empty when unknown.
     """
@@ -301,6 +301,7 @@ class InboundContext:
     suppressed_since: datetime | None
     last_auto_reply: datetime | None
     history: tuple[ThreadEntry, ...] = ()  # the conversation's latest texts, newest last
+    contact: Contact | None = None  # the customer in the address book
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -206,7 +206,7 @@ def test_the_conversation_page_shows_both_ways_in_chromium(tmp_path: Path) -> No
             shown = page.inner_text("#conversation")
             page.screenshot(path=str(ARTIFACTS / "admin-conversation.png"), full_page=True)
             browser.close()
-    assert "With +44 7700 900100: live, owned by alice@example.com" in shown
+    assert "+44 7700 900123 with +44 7700 900100: live, owned by alice@example.com" in shown
     assert "Is it ready?" in shown and "Yes, since 9 o'clock." in shown
     assert shown.index("Is it ready?") < shown.index("Yes, since 9 o'clock.")
     assert (ARTIFACTS / "admin-conversation.png").stat().st_size > 10_000

@@ -12,7 +12,7 @@ import httpx
 from pydantic import SecretStr
 
 from bridge.mail.transport import NoticeSettings
-from bridge.models import ConversationChange, InboundSms, NewSmsJob
+from bridge.models import Contact, ConversationChange, InboundSms, NewSmsJob
 from bridge.providers.choice import ProviderChoice
 from bridge.providers.twilio.client import TwilioProvider
 from bridge.providers.twilio.settings import TwilioSettings
@@ -284,3 +284,28 @@ async def test_a_route_with_owner_but_no_conversation_uses_the_numbers_inbox(
 ) -> None:
     [(recipients, _), *_] = await route(store, tmp_path, "Hello", extra=ROUTES)
     assert recipients == ("team@example.com",)
+
+
+async def test_the_contacts_name_is_in_the_from_and_the_thread(
+    store: Store, tmp_path: Path
+) -> None:
+    await store.save_contacts(
+        [
+            Contact(
+                number=CUSTOMER,
+                name="Jane Doe",
+                email="",
+                tags=(),
+                timezone="",
+                language="",
+                notes="",
+            )
+        ],
+        now=T0 - timedelta(days=3),
+    )
+    await _conversation(store, T0 - timedelta(days=1))
+    await route(store, tmp_path, "First", at=T0 - timedelta(hours=1))
+    [(_, content)] = await route(store, tmp_path, "Second", pmid="SM2")
+    head, _, _ = content.partition(b"\r\n\r\n")
+    assert b'From: "Jane Doe (+44 7700 900123)" <+447700900123.via.447700900100@' in head
+    assert "Jane Doe (+44 7700 900123): First" in quopri.decodestring(content).decode()

@@ -17,9 +17,9 @@ from bridge.cli.common import opened_store, read_settings
 from bridge.cli.where import UsageError
 from bridge.errors import InvalidNumber
 from bridge.models import Conversation
-from bridge.parsing.numbers import display_number, parse_number
+from bridge.parsing.numbers import display_number, named, parse_number
 from bridge.settings.root import Settings
-from bridge.store.threads import Thread, threads_of
+from bridge.store.threads import Thread, name_of, threads_of
 
 __all__ = ["cmd_thread", "format_threads"]
 
@@ -31,19 +31,20 @@ def cmd_thread(args: argparse.Namespace) -> int:
     except InvalidNumber as exc:
         raise UsageError(f"NUMBER: {exc.reason}") from None
 
-    async def read() -> list[Thread]:
+    async def read() -> tuple[str, list[Thread]]:
         async with opened_store(settings) as store:
-            return await threads_of(
+            found = await threads_of(
                 store, customer, numbers=_numbers(settings), since=_kept(settings), limit=args.limit
             )
+            return await name_of(store, customer), found
 
     now = datetime.now(UTC)
-    threads = asyncio.run(read())
+    name, threads = asyncio.run(read())
     if args.json:
         for thread in threads:
             print(json.dumps(_json(thread, settings, now), ensure_ascii=False))
         return 0
-    print(format_threads(customer, threads, settings, now=now))
+    print(format_threads(named(customer, name), threads, settings, now=now))
     return 0
 
 
@@ -59,16 +60,14 @@ def _kept(settings: Settings) -> datetime:
 def format_threads(
     customer: str, threads: list[Thread], settings: Settings, *, now: datetime
 ) -> str:
+    """``customer`` as staff see them (``named``), with each conversation and its texts."""
     if not threads:
-        return f"No texts with {display_number(customer)} are stored."
+        return f"No texts with {customer} are stored."
     blocks = []
     for number, conversation, texts in threads:
-        lines = [
-            f"{display_number(customer)} and {display_number(number)}:"
-            f" {_state(conversation, settings, now)}"
-        ]
+        lines = [f"{customer} and {display_number(number)}: {_state(conversation, settings, now)}"]
         for entry in texts:
-            who = display_number(customer) if entry.inbound else entry.author or "the bridge"
+            who = customer if entry.inbound else entry.author or "the bridge"
             arrow = "<-" if entry.inbound else "->"
             lines.append(f"  {entry.at:%Y-%m-%d %H:%M} UTC {arrow} {who}: {entry.text}")
         blocks.append("\n".join(lines))

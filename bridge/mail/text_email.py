@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 from bridge.models import Conversation, ThreadEntry
+from bridge.parsing.numbers import named
 from bridge.parsing.recipients import customer_address
 
 __all__ = ["InboundEmailParts", "display_number", "inbound_email"]
@@ -89,10 +90,7 @@ def _from(parts: InboundEmailParts) -> str:
     """The customer, by name when the contacts know it, at the address that texts them back
     from the number they texted (``bridge.parsing.recipients``)."""
     address = customer_address(parts.customer, parts.reply_number, parts.sms_domain)
-    shown = display_number(parts.customer)
-    if parts.name:
-        shown = f"{parts.name} ({shown})"
-    return f"{_display_name(shown)} <{address}>"
+    return f"{_display_name(named(parts.customer, parts.name))} <{address}>"
 
 
 def _display_name(name: str) -> str:
@@ -150,7 +148,7 @@ def _body(parts: InboundEmailParts) -> str:
 def _history_line(entry: ThreadEntry, parts: InboundEmailParts) -> str:
     """``02 Dec 10:02 bob@example.com: Your order is ready``, on one line, cut at 200."""
     local = entry.at.astimezone(ZoneInfo(parts.timezone))
-    who = (parts.name or display_number(parts.customer)) if entry.inbound else entry.author
+    who = named(parts.customer, parts.name) if entry.inbound else entry.author
     text = " ".join(entry.text.split())
     if len(text) > _HISTORY_WIDTH:
         text = text[: _HISTORY_WIDTH - 1] + "…"

@@ -27,6 +27,7 @@ __all__ = [
     "display_number",
     "is_e164",
     "mask",
+    "named",
     "number_type",
     "parse_number",
     "plus_digits",
@@ -207,3 +208,10 @@ def _shown(written: str) -> str:
     """The number as typed, safe to put in an SMTP reply: printable ASCII, 40 characters."""
     safe = "".join(ch if " " <= ch <= "~" else "?" for ch in written)
     return f'"{safe[:40]}..."' if len(safe) > 40 else f'"{safe}"'
+
+
+def named(number: str, name: str = "") -> str:
+    """How a customer is shown to staff: ``Jane Doe (+44 7700 900123)``, or just the number
+    when the address book has no name for them."""
+    shown = display_number(number)
+    return f"{name} ({shown})" if name else shown

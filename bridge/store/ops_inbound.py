@@ -18,6 +18,7 @@ from bridge.models import (
     ThreadNumbers,
 )
 from bridge.parsing.numbers import is_e164
+from bridge.store import ops_contacts
 from bridge.store.base import InboundContext
 from bridge.store.ids import new_id
 from bridge.store.queries import Q
@@ -178,11 +179,13 @@ def context(
         reply_number,
     )
     entries = (yield from thread(customer, reply_number, history_since, history)) if history else []
+    known = yield from ops_contacts.contact(customer)
     return InboundContext(
         conversation=conversation_row(row) if row else None,
         suppressed_since=dt(since["since"]) if since else None,
         last_auto_reply=dt(auto["last_at"]) if auto else None,
         history=tuple(entries),
+        contact=known,
     )
 
 

@@ -8,9 +8,15 @@ from datetime import datetime
 from bridge.models import Conversation, ThreadEntry
 from bridge.store.base import Store
 
-__all__ = ["Thread", "threads_of"]
+__all__ = ["Thread", "name_of", "threads_of"]
 
 Thread = tuple[str, Conversation | None, list[ThreadEntry]]  # reply number, conversation, texts
+
+
+async def name_of(store: Store, customer: str) -> str:
+    """The customer's name in the address book, or ""."""
+    contact = await store.contact(customer)
+    return " ".join(contact.name.split()) if contact else ""
 
 
 async def threads_of(

@@ -12,10 +12,10 @@ from html import escape
 
 from bridge.errors import InvalidNumber
 from bridge.models import Conversation
-from bridge.parsing.numbers import display_number, parse_number
+from bridge.parsing.numbers import display_number, named, parse_number
 from bridge.settings.root import Settings
 from bridge.store.base import Store
-from bridge.store.threads import Thread, threads_of
+from bridge.store.threads import Thread, name_of, threads_of
 
 __all__ = ["conversation_section"]
 
@@ -37,9 +37,10 @@ async def conversation_section(
     kept = datetime.now(UTC) - timedelta(days=settings.store.retention_days or 36500)
     numbers = tuple(n.number for n in settings.numbers)
     threads = await threads_of(store, customer, numbers=numbers, since=kept, limit=50)
-    blocks = "".join(_thread(customer, t, settings) for t in threads)
+    shown = named(customer, await name_of(store, customer))
+    blocks = "".join(_thread(shown, t, settings) for t in threads)
     if not blocks:
-        blocks = f"<p>No texts with {escape(display_number(customer))} are stored.</p>"
+        blocks = f"<p>No texts with {escape(shown)} are stored.</p>"
     return f'<section id="conversation"><h2>Conversation</h2>{form}{blocks}</section>'
 
 
@@ -58,15 +59,17 @@ async def _customer(
 
 
 def _thread(customer: str, thread: Thread, settings: Settings) -> str:
+    """One conversation's table; ``customer`` as staff see them (``named``)."""
     number, conversation, texts = thread
     rows = "".join(
         f"<tr><td>{e.at:%Y-%m-%d %H:%M}</td><td>{'in' if e.inbound else 'out'}</td>"
-        f"<td>{escape(display_number(customer) if e.inbound else e.author or 'the bridge')}</td>"
+        f"<td>{escape(customer if e.inbound else e.author or 'the bridge')}</td>"
         f"<td>{escape(e.text)}</td><td>{escape(e.state)}</td></tr>"
         for e in texts
     )
     head = "<tr><th>Time (UTC)</th><th></th><th>Who</th><th>Text</th><th>State</th></tr>"
-    title = f"With {escape(display_number(number))}: {escape(_state(conversation, settings))}"
+    state = _state(conversation, settings)
+    title = f"{escape(customer)} with {escape(display_number(number))}: {escape(state)}"
     return f"<h3>{title}</h3><table>{head}{rows}</table>"
 
 

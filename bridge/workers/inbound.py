@@ -93,7 +93,8 @@ class InboundDispatcher:
     ) -> InboundOutcome:
         texts, refused = await self._texts(job, decision, now)
         history = _earlier(context.history, job, self._rules.inbound.thread_history)
-        mails = [self._email(job, decision, history)] if decision.emails else []
+        name = " ".join(context.contact.name.split()) if context.contact else ""
+        mails = [self._email(job, decision, history, name)] if decision.emails else []
         if decision.webhook:
             mails.append(self._webhook(job, decision, context, history))
         explanation = "\n".join([decision.explanation, *refused])
@@ -136,7 +137,11 @@ class InboundDispatcher:
         )
 
     def _email(
-        self, job: InboundJob, decision: InboundDecision, history: tuple[ThreadEntry, ...]
+        self,
+        job: InboundJob,
+        decision: InboundDecision,
+        history: tuple[ThreadEntry, ...],
+        name: str,
     ) -> NewMailJob:
         content = inbound_email(
             InboundEmailParts(
@@ -151,6 +156,7 @@ class InboundDispatcher:
                 hostname=self._mail.hostname,
                 conversation=decision.conversation,
                 history=history,
+                name=name,
             )
         )
         return NewMailJob(
