@@ -54,9 +54,9 @@ def explain_inbound(settings: Settings, *, sender: str, to: str, text: str, at: 
         )
     lines = [decision.explanation or f"Route {decision.route!r}."]
     lines.append(f"Emailed to: {', '.join(decision.emails)}")
-    if router(InboundText(customer, number, text), when).owner:
-        lines.append(
-            "If a member of staff texted this customer from this number within"
-            f" {settings.inbound.conversation_days:g} days, it goes to them first."
-        )
+    lines.append(
+        "If the customer is in a live conversation with this number (someone texted them from"
+        f" it, or took it over, within {settings.inbound.conversation_days:g} days), it goes to"
+        " the conversation's owner instead, and no route, auto-reply or forward applies."
+    )
     return "\n".join(lines)
