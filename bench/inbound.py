@@ -8,8 +8,13 @@ reached the sink.
 Phase 2 posts 100 webhooks a second and reports the latency from the POST to the email's
 arrival at the sink, p50 and p99.
 
+With ``--conversations N``, the store first holds N live conversations (one per customer,
+each owned by one of 50 members of staff) and every text comes from one of those customers:
+each is then a reply inside a conversation, routed to its owner with the thread so far.
+
     .venv/bin/python bench/inbound.py
     .venv/bin/python bench/inbound.py --texts 5000 --rate 100 --seconds 20
+    .venv/bin/python bench/inbound.py --conversations 100000
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -28,11 +34,14 @@ from urllib.parse import urlencode
 from harness import pct, wait_port, write_config
 
 from bridge.providers.twilio.signature import twilio_signature
+from bridge.settings.load import load_settings
+from bridge.store.factory import open_store
 from tests.support.smtp_sink import SmtpSink
 
 TOKEN = "bench-token"
 SID = "AC" + "0" * 32
 PATH = "/webhooks/twilio/inbound"
+REPLY = "+447700900100"
 
 
 def _config(folder: Path, sink: int) -> tuple[Path, int]:
@@ -60,12 +69,51 @@ inbox = ["team@example.com"]
     return path, http
 
 
+CUSTOMERS = 1000  # distinct customers texting; --conversations sets it to their number
+
+
+def _customer(i: int) -> str:
+    return f"+4477{i % CUSTOMERS:08d}"
+
+
+def _seed(config: Path, conversations: int) -> None:
+    """``conversations`` live conversations in the bridge's store, written before it starts."""
+    os.environ["SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN"] = TOKEN
+    settings = load_settings(config)
+    store = open_store(settings)
+    asyncio.run(store.open())
+    asyncio.run(store.close())
+    now = time.time()
+    rows = [
+        (
+            _customer(i),
+            REPLY,
+            f"staff{i % 50}@example.com",
+            f"<seed{i}@example.com>",
+            "Your order",
+            "Your order is ready",
+            now,
+            f"cseed{i}",
+            now,
+        )
+        for i in range(conversations)
+    ]
+    with sqlite3.connect(
+        settings.store.path or Path(settings.bridge.data_dir) / "smsbridge.db"
+    ) as db:
+        db.executemany(
+            "INSERT INTO conversations (customer_number, reply_number, author, message_id,"
+            " subject, last_text, last_at, id, active_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
 def _fields(i: int) -> dict[str, str]:
     return {
         "MessageSid": f"SM{i:032d}",
         "AccountSid": SID,
-        "From": f"+4477009{i % 1000:05d}",
-        "To": "+447700900100",
+        "From": _customer(i),
+        "To": REPLY,
         "Body": f"Inbound benchmark text {i}",
     }
 
@@ -177,24 +225,40 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--conversations", type=int, default=0, help="live conversations stored first"
+    )
     parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
         _run_sink()
         return
     sink = _Arrivals()
-    with tempfile.TemporaryDirectory() as tmp:
-        config, http = _config(Path(tmp), sink.port)
-        env = {**os.environ, "SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": TOKEN}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bridge", "run", "--config", str(config)], env=env
-        )
-        try:
-            _measure(http, sink, args)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-            sink.close()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            _run(Path(tmp), sink, args)
+    finally:
+        sink.close()
+
+
+def _run(folder: Path, sink: _Arrivals, args: argparse.Namespace) -> None:
+    config, http = _config(folder, sink.port)
+    if args.conversations:
+        global CUSTOMERS
+        CUSTOMERS = args.conversations
+        started = time.perf_counter()
+        _seed(config, args.conversations)
+        took = time.perf_counter() - started
+        print(f"stored {args.conversations} conversations in {took:.1f} s", flush=True)
+    env = {**os.environ, "SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": TOKEN}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "run", "--config", str(config)], env=env
+    )
+    try:
+        _measure(http, sink, args)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def _measure(http: int, sink: _Arrivals, args: argparse.Namespace) -> None:
