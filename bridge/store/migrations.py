@@ -40,6 +40,7 @@ MIGRATIONS = (
     "005_rate_buckets.sql",
     "006_heartbeats.sql",
     "007_chain.sql",
+    "010_media.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -5,6 +5,8 @@ transaction that stores the emails and texts its routing produced. The SQL is na
 
 from __future__ import annotations
 
+import json
+
 from bridge.models import InboundJob, InboundOutcome, InboundPart, InboundSms
 from bridge.store.base import InboundContext
 from bridge.store.ids import new_id
@@ -34,6 +36,7 @@ def insert_inbound(sms: InboundSms, now: float) -> Op[tuple[str, bool]]:
         sms.to_number,
         sms.text,
         sms.received_at.timestamp(),
+        json.dumps([[ref.url, ref.content_type] for ref in sms.media]),
         now,
         now,
         now,

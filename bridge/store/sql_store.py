@@ -17,6 +17,7 @@ from bridge.models import (
     InboundRecord,
     InboundSms,
     MailJob,
+    MediaFile,
     NewMailJob,
     NewSmsJob,
     Queued,
@@ -84,9 +85,14 @@ class SqlStore:
         raise NotImplementedError
 
     async def enqueue_sms(
-        self, jobs: Sequence[NewSmsJob], *, now: datetime, notices: Sequence[NewMailJob] = ()
+        self,
+        jobs: Sequence[NewSmsJob],
+        *,
+        now: datetime,
+        notices: Sequence[NewMailJob] = (),
+        media: Sequence[MediaFile] = (),
     ) -> list[Queued]:
-        return await self._do(ops.enqueue_sms(jobs, notices, ts(now)))
+        return await self._do(ops.enqueue_sms(jobs, notices, ts(now), media))
 
     async def claim_sms(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
@@ -184,6 +190,12 @@ class SqlStore:
 
     async def purge(self, *, before: datetime) -> int:
         return await self._do(ops.purge(ts(before)))
+
+    async def purge_media(self, *, now: datetime) -> int:
+        return await self._do(ops.purge_media(ts(now)))
+
+    async def media_file(self, token: str, *, now: datetime) -> tuple[str, bytes] | None:
+        return await self._do(ops.media_file(token, ts(now)))
 
     async def recent_sms(self, *, limit: int, only: OutboxFilter | None = None) -> list[SmsJob]:
         rows = await self._do(_rows(Q.recent_sms, *(only or OutboxFilter()).args(limit)))

@@ -14,14 +14,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bridge.chain.gate import Gate
 from bridge.chain.gate import job as sms_job
 from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
+from bridge.mail.attachments import with_media
 from bridge.mail.text_email import InboundEmailParts, inbound_email
 from bridge.mail.webhook import webhook_body
+from bridge.media.fetch import MediaFetcher, MediaNotReady
 from bridge.models import InboundJob, InboundOutcome, NewMailJob, NewSmsJob
 from bridge.parsing.numbers import mask
 from bridge.routing.decide import InboundDecision, InboundRules, Reply, RouteText, decide
@@ -56,7 +58,9 @@ class InboundDispatcher:
         mail: MailIdentity,
         clock: Clock,
         queued: Callable[[], None],
+        media: MediaFetcher | None = None,  # fetches an MMS's pictures for its email
     ) -> None:
+        self._media = media
         self._store = store
         self._router = router
         self._rules = rules
@@ -72,7 +76,12 @@ class InboundDispatcher:
         )
         text = InboundText(job.from_number, job.to_number, job.text)
         decision = decide(text, context, router=self._router, rules=self._rules, at=now)
-        outcome = await self._outcome(job, decision, now)
+        try:
+            outcome = await self._outcome(job, decision, now)
+        except MediaNotReady as exc:  # a picture could not be fetched yet: all of it waits
+            later = now + timedelta(seconds=exc.retry_after or 60.0)
+            await self._store.inbound_retry(job.id, at=later, now=now)
+            return
         await self._store.inbound_routed(job, outcome, now=now)
         log.info("inbound %s from %s routed: %s", job.id, mask(job.from_number), outcome.route)
         self._queued()
@@ -81,7 +90,7 @@ class InboundDispatcher:
         self, job: InboundJob, decision: InboundDecision, now: datetime
     ) -> InboundOutcome:
         texts, refused = await self._texts(job, decision, now)
-        mails = [self._email(job, decision)] if decision.emails else []
+        mails = [await self._email(job, decision)] if decision.emails else []
         if decision.webhook:
             mails.append(self._webhook(job, decision))
         explanation = "\n".join([decision.explanation, *refused])
@@ -121,7 +130,8 @@ class InboundDispatcher:
             route=decision.route,
         )
 
-    def _email(self, job: InboundJob, decision: InboundDecision) -> NewMailJob:
+    async def _email(self, job: InboundJob, decision: InboundDecision) -> NewMailJob:
+        media = await self._media.fetch(job) if self._media and job.media else []
         content = inbound_email(
             InboundEmailParts(
                 inbound_id=job.id,
@@ -136,6 +146,7 @@ class InboundDispatcher:
                 conversation=decision.conversation,
             )
         )
+        content = with_media(content, media)
         return NewMailJob(
             envelope_from=self._mail.from_address,
             recipients=decision.emails,
