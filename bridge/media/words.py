@@ -8,9 +8,10 @@ MB = 1024 * 1024
 
 
 def megabytes(size: int) -> str:
-    """``7549747`` as ``7.2 MB``; whole numbers without a decimal (``5 MB``)."""
-    value = size / MB
-    return f"{value:.0f} MB" if value == int(value) else f"{value:.1f} MB"
+    """``7549747`` as ``7.2 MB``, ``5242880`` as ``5 MB``, under a megabyte in KB (``3.9 KB``)."""
+    value, unit = (size / MB, "MB") if size >= MB else (size / 1024, "KB")
+    shown = f"{value:.1f}".removesuffix(".0")
+    return f"{shown} {unit}"
 
 
 def noun(content_type: str) -> str:
