@@ -169,15 +169,13 @@ def attachments_notice(
     """The email telling the author that their email's attachments were not sent, by name;
     ``pictures`` says why pictures among them did not go as MMS (``bridge.media.outbound``)."""
     headline = "The attachments of your email were not sent; its text was."
-    why = "a text message carries words only"
-    if pictures:
-        headline = "Some attachments of your email were not sent; its text was."
-        why = "a text carries only pictures, and only where they can go. " + " ".join(pictures)
     paragraphs = [
         headline,
-        f"Why: {why} Not sent to every recipient: {', '.join(names)}."
-        if pictures
-        else f"Why: {why}. Not sent: {', '.join(names)}.",
+        f"Why: a text message carries words only. Not sent: {', '.join(names)}.",
+    ]
+    if pictures:  # some may have gone as MMS to some recipients: say which did not, and why
+        paragraphs.append("Pictures: " + " ".join(pictures))
+    paragraphs += [
         "What you can do: if the recipient needs them, send them another way, or put a link"
         " to them in the text.",
         f"Reference for support: your email {job.message_id}, at {_utc(now)}.",
