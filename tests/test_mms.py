@@ -19,7 +19,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -34,11 +34,12 @@ from bridge.media.fetch import (
     ProviderMedia,
 )
 from bridge.media.words import megabytes
-from bridge.models import InboundJob, MediaRef, OutboundSms
+from bridge.models import InboundJob, MediaFile, MediaRef, OutboundSms
 from bridge.providers.twilio.client import TwilioProvider
 from bridge.providers.twilio.settings import TwilioSettings
 from bridge.providers.twilio.signature import twilio_signature
-from tests.conftest import IN_CI, free_port, require_shared
+from bridge.store.factory import open_store
+from tests.conftest import IN_CI, free_port, make_settings, require_shared
 from tests.support.bridge_process import BridgeProcess
 from tests.support.prism import RecordingProxy, prism_command, run_prism
 from tests.support.smtp_sink import SmtpSink, ThreadedSmtpSink
@@ -289,3 +290,27 @@ def test_twilio_contract_accepts_a_message_with_media_urls(prism: str) -> None:
         timeout=30,
     )
     assert refused.status_code == 422
+
+
+def test_a_picture_is_served_until_it_expires_then_purged(tmp_path: Path) -> None:
+    async def run() -> None:
+        store = open_store(make_settings(tmp_path))
+        await store.open()
+        try:
+            now = datetime(2026, 12, 1, tzinfo=UTC)
+            picture = MediaFile(
+                token="t" * 43,
+                content_type="image/gif",
+                content=b"GIF89a",
+                expires_at=now + timedelta(days=7),
+            )
+            await store.enqueue_sms([], now=now, media=[picture])
+            assert await store.media_file("t" * 43, now=now) == ("image/gif", b"GIF89a")
+            later = now + timedelta(days=7, seconds=1)
+            assert await store.media_file("t" * 43, now=later) is None
+            assert await store.purge_media(now=now) == 0
+            assert await store.purge_media(now=later) == 1
+        finally:
+            await store.close()
+
+    asyncio.run(run())

@@ -119,9 +119,9 @@ class FakeTwilioMessages:
             found = self._media.get(path)
         if found is None:
             return 404, "text/plain", b"not found"
-        expected = "Basic " + base64.b64encode(
-            f"{self.account_sid}:{self.media_token}".encode()
-        ).decode()
+        expected = (
+            "Basic " + base64.b64encode(f"{self.account_sid}:{self.media_token}".encode()).decode()
+        )
         if found[0] == 200 and self.media_token and authorization != expected:
             return 401, "text/plain", b"authenticate"
         return found
