@@ -20,7 +20,9 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import httpx
@@ -34,16 +36,18 @@ from bridge.media.fetch import (
     ProviderMedia,
 )
 from bridge.media.words import megabytes
-from bridge.models import InboundJob, MediaFile, MediaRef, OutboundSms
+from bridge.models import InboundJob, InboundSms, MediaFile, MediaRef, OutboundSms
 from bridge.providers.twilio.client import TwilioProvider
 from bridge.providers.twilio.settings import TwilioSettings
 from bridge.providers.twilio.signature import twilio_signature
+from bridge.store.base import Store
 from bridge.store.factory import open_store
 from tests.conftest import IN_CI, free_port, make_settings, require_shared
 from tests.support.bridge_process import BridgeProcess
 from tests.support.prism import RecordingProxy, prism_command, run_prism
 from tests.support.smtp_sink import SmtpSink, ThreadedSmtpSink
 from tests.support.twilio_api import FakeTwilioMessages
+from tests.support.workers import inbound_dispatcher
 
 SID = "AC" + "1" * 32
 TOKEN = "mms-test-token"
@@ -314,3 +318,48 @@ def test_a_picture_is_served_until_it_expires_then_purged(tmp_path: Path) -> Non
             await store.close()
 
     asyncio.run(run())
+
+
+async def test_the_inbound_worker_puts_a_text_back_until_its_picture_is_given_up(
+    store: Store, tmp_path: Path
+) -> None:
+    """A 503 for the picture: no email, the text is queued again in 30 s; at the last
+    attempt the email goes with the sentence instead of the picture."""
+    numbers = f'[[numbers]]\nnumber = "{US_NUMBER}"\ninbox = ["team@example.com"]\n'
+    settings = make_settings(tmp_path, extra=numbers)
+    fetcher = MediaFetcher(
+        client=httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(503))),
+        limits=MediaLimits(max_bytes=1000, types=("image/*",), timeout_seconds=5, attempts=2),
+        providers={
+            "twilio": ProviderMedia(base_url="https://api.twilio.com", credentials=("a", "b"))
+        },
+    )
+    t0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    sms = InboundSms(
+        provider="twilio",
+        provider_message_id="MM9",
+        from_number=US_CUSTOMER,
+        to_number=US_NUMBER,
+        text="Look",
+        received_at=t0,
+        media=(MediaRef("https://api.twilio.com/x/Media/ME1", "image/png"),),
+    )
+    await store.receive_sms(sms, now=t0)
+    for attempt, at in enumerate((t0, t0 + timedelta(seconds=31)), 1):
+        [job] = await store.claim_inbound(now=at, limit=1, lease_seconds=60, owner="t")
+        assert (job.attempts, job.media) == (attempt, sms.media)
+        dispatcher = inbound_dispatcher(store, settings, clock=lambda at=at: at, media=fetcher)
+        await dispatcher.handle(job)
+        mails = await store.claim_mail(now=at, limit=10, lease_seconds=600, owner="t")
+        if attempt == 1:
+            assert mails == []
+            assert await store.claim_inbound(now=at, limit=1, lease_seconds=60, owner="t") == []
+    [mail] = mails
+    email = BytesParser(policy=policy.default).parsebytes(mail.content)
+    assert isinstance(email, EmailMessage)
+    text = " ".join(email.get_content().split())
+    assert (
+        "could not be fetched from the provider after 2 tries (the provider answered HTTP 503)"
+        in text
+    )
+    await fetcher.aclose()
