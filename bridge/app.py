@@ -32,6 +32,7 @@ from bridge.inbound.smtp_users import UserTable
 from bridge.listening import listening
 from bridge.mail.transport import MailTransport
 from bridge.models import InboundJob, InboundPart, InboundSms, MailJob, SmsJob
+from bridge.parsing.slimming import KEPT
 from bridge.providers.base import InboundLister, WebhookSink
 from bridge.providers.choice import ProviderChoice
 from bridge.providers.registry import ProviderSet, webhook_routes
@@ -40,6 +41,7 @@ from bridge.settings.root import Settings
 from bridge.store.base import Store
 from bridge.store.factory import open_store
 from bridge.web.admin import admin_routes
+from bridge.web.media import media_routes
 from bridge.web.server import HttpServer, build_app
 from bridge.workers.cleanup import Cleanup
 from bridge.workers.cluster import OncePerCluster
@@ -113,6 +115,7 @@ class Bridge:
         self._smtp: asyncio.Server | None = None
         self._http: HttpServer | None = None
         self._closers: list[Callable[[], Any]] = []
+        self._kept = KEPT  # base64 kept per run of an email (more when pictures go as MMS)
 
     @property
     def smtp_address(self) -> str:
@@ -174,7 +177,9 @@ class Bridge:
             clock=self._clock,
             queued=sms.wake,
             dedupe_seconds=settings.smtp.dedupe_minutes * 60,
+            mms=components.mms_policy(settings, providers),
         )
+        self._kept = components.slim_kept(settings, providers)
         self._start_loops(store, intake, providers, inbound, reports, mail)
         await self._listen(store, intake, gate, inbound, reports)
         self._log_ready()
@@ -252,6 +257,7 @@ class Bridge:
             lease_seconds=queue.lease_seconds,
             gate=gate,
             senders=self.settings.senders,
+            public_url=self.settings.bridge.public_url,
         )
         return self._runner(
             "sms",
@@ -268,7 +274,10 @@ class Bridge:
             sms.wake()
             mail.wake()
 
+        fetcher = components.media_fetcher(self.settings)
+        self._closers.append(fetcher.aclose)
         dispatcher = InboundDispatcher(
+            media=fetcher,
             store=store,
             router=self._router,
             rules=components.inbound_rules(self.settings),
@@ -352,7 +361,9 @@ class Bridge:
     ) -> None:
         settings = self.settings
         users_file = settings.smtp.auth.users_file
-        handler = SmtpHandler(settings=settings.smtp, intake=intake, gate=gate, clock=self._clock)
+        handler = SmtpHandler(
+            settings=settings.smtp, intake=intake, gate=gate, clock=self._clock, kept=self._kept
+        )
         with listening("smtp", settings.smtp.host, settings.smtp.port):
             self._smtp = await start_smtp_server(
                 settings=settings.smtp,
@@ -360,6 +371,7 @@ class Bridge:
                 users=UserTable.load(users_file) if users_file else None,
             )
         routes = webhook_routes(settings.providers, self._sink(store, inbound, reports))
+        routes += media_routes(store, self._clock)
         if settings.admin.enabled:
             routes += admin_routes(settings=lambda: self._in_use, store=store)
         app = build_app(store=store, routes=routes, owner=self._owner, clock=self._clock)

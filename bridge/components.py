@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import timedelta
 
 import httpx
 
@@ -21,8 +22,11 @@ from bridge.mail.maildir import MaildirTransport
 from bridge.mail.smarthost import SmtpTransport
 from bridge.mail.transport import MailTransport, NoticeSettings
 from bridge.mail.webhook import WebhookTransport
+from bridge.media.fetch import MediaFetcher, MediaLimits, ProviderMedia
+from bridge.media.outbound import MmsPolicy
+from bridge.parsing.slimming import KEPT
 from bridge.providers.choice import ProviderChoice
-from bridge.providers.registry import ProviderSet, build_carriers
+from bridge.providers.registry import ProviderSet, build_carriers, kind_of
 from bridge.routing.decide import InboundRules
 from bridge.settings.root import Settings
 from bridge.store.base import Store
@@ -36,9 +40,12 @@ __all__ = [
     "build_transport",
     "inbound_rules",
     "mail_identity",
+    "media_fetcher",
+    "mms_policy",
     "notice_settings",
     "owner_name",
     "retry_policy",
+    "slim_kept",
     "webhook_transport",
 ]
 
@@ -122,4 +129,54 @@ def retry_policy(settings: Settings, max_attempts: int) -> RetryPolicy:
         max_attempts=max_attempts,
         base_seconds=queue.backoff_base_seconds,
         cap_seconds=queue.backoff_max_seconds,
+    )
+
+
+def mms_policy(settings: Settings, providers: ProviderChoice) -> MmsPolicy:
+    """Which of an email's pictures go as MMS: on only with ``text.mms`` and a public URL."""
+    text = settings.text
+    enabled = text.mms and settings.bridge.public_url is not None
+    why_not = (
+        "pictures are not sent by this bridge (text.mms is off)"
+        if not text.mms
+        else "the bridge has no public URL from which a provider could fetch them"
+    )
+    return MmsPolicy(
+        enabled=enabled,
+        why_not=why_not,
+        max_bytes=text.mms_max_bytes,
+        types=text.mms_types,
+        max_pictures=text.mms_max_pictures,
+        expiry=timedelta(days=text.media_expiry_days),
+        countries_for=providers.mms_for,
+    )
+
+
+def slim_kept(settings: Settings, providers: ProviderChoice) -> int:
+    """Base64 kept of each run of an email the SMTP listener reads: twice the MMS limit
+    when pictures can go (so a picture within it is whole, and a cut one is over it)."""
+    can_send = any(carrier.mms_countries for carrier in providers.carriers)
+    if settings.text.mms and settings.bridge.public_url and can_send:
+        return max(KEPT, 2 * settings.text.mms_max_bytes)
+    return KEPT
+
+
+def media_fetcher(settings: Settings) -> MediaFetcher:
+    """Fetches customers' pictures with each provider's own credentials, on its own client."""
+    inbound = settings.inbound
+    homes = {}
+    for name, provider in settings.providers.items():
+        media_auth = kind_of(provider).media_auth
+        if media_auth is not None:
+            base_url, credentials = media_auth(provider)
+            homes[name] = ProviderMedia(base_url=base_url, credentials=credentials)
+    return MediaFetcher(
+        client=httpx.AsyncClient(),
+        limits=MediaLimits(
+            max_bytes=inbound.media_max_bytes,
+            types=inbound.media_types,
+            timeout_seconds=inbound.media_timeout_seconds,
+            attempts=inbound.media_attempts,
+        ),
+        providers=homes,
     )

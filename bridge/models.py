@@ -23,6 +23,8 @@ __all__ = [
     "InboundSms",
     "JobState",
     "MailJob",
+    "MediaFile",
+    "MediaRef",
     "NewMailJob",
     "NewSmsJob",
     "OutboundSms",
@@ -60,6 +62,26 @@ class RuleHit:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaRef:
+    """A picture (or other media) a provider holds for an inbound text: where, and what type
+    the provider says it is. The bridge fetches it when it writes the email."""
+
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaFile:
+    """A picture the bridge serves to a provider for an MMS, at ``/media/<token>`` until
+    ``expires_at``; ``token`` is unguessable (``secrets.token_urlsafe(32)``)."""
+
+    token: str
+    content_type: str
+    content: bytes
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class NewSmsJob:
     """One text to one number, as decided from one email; not yet stored."""
 
@@ -78,6 +100,7 @@ class NewSmsJob:
     # Merge with a stored job of the same key only if that one is younger than this many
     # seconds; None: always (the key holds a Message-ID, which names one email for good).
     merge_window: float | None = None
+    media: tuple[str, ...] = ()  # tokens of the pictures sent with it as MMS (media_files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +140,7 @@ class SmsJob:
     price: str | None = None
     route: str = ""
     chain: tuple[RuleHit, ...] = ()
+    media: tuple[str, ...] = ()  # tokens of the pictures to send with it as MMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +156,7 @@ class OutboundSms:
     text: str
     encoding: str = "gsm7"
     queued_at: datetime | None = None
+    media_urls: tuple[str, ...] = ()  # public URLs of pictures to send with it (MMS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +205,7 @@ class InboundSms:
     to_number: str
     text: str
     received_at: datetime
+    media: tuple[MediaRef, ...] = ()  # pictures sent with it (MMS), still at the provider
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -213,6 +239,7 @@ class InboundJob:
     text: str
     received_at: datetime
     attempts: int
+    media: tuple[MediaRef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -37,14 +37,15 @@ from bridge.clock import Clock
 from bridge.errors import Refused
 from bridge.mail.notices import attachments_notice, mailbox_notice, truncation_notice
 from bridge.mail.transport import NoticeSettings
-from bridge.models import ConversationChange, NewMailJob, NewSmsJob, Queued
+from bridge.media.outbound import MmsPolicy, plan_pictures
+from bridge.models import ConversationChange, MediaFile, NewMailJob, NewSmsJob, Queued
 from bridge.parsing.attachments import attachment_names
 from bridge.parsing.automatic import automatic_kind
 from bridge.parsing.commands import Commands, split_commands
 from bridge.parsing.headers import header_text, message_id
 from bridge.parsing.message import TextOptions, extract_text
 from bridge.parsing.numbers import display_number, is_e164, mask
-from bridge.parsing.slimming import slim
+from bridge.parsing.slimming import KEPT, slim
 from bridge.parsing.thread import thread_of
 from bridge.settings.text import TextSettings
 from bridge.store.base import Store
@@ -74,6 +75,7 @@ class InboundEmail:
     source: Source = Source.EMAIL
     envelope: Mapping[str, Decision] = field(default_factory=dict)
     via: Mapping[str, str] = field(default_factory=dict)  # the reply number an address named
+    kept: int = KEPT  # base64 bytes kept of each run of ``content`` (``bridge.parsing.slimming``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,9 @@ class EmailIntake:
         clock: Clock,
         queued: Callable[[], None],
         dedupe_seconds: float = 600.0,
+        mms: MmsPolicy | None = None,  # None: every attachment is left behind
     ) -> None:
+        self._mms = mms
         self._store = store
         self._gate = gate
         self._notices = notices
@@ -142,11 +146,15 @@ class EmailIntake:
             raise Refused(first.code, first.status, first.reason)
         window = self._dedupe if digest else None
         jobs = [_job(d, message_id, window) for _, d in decisions if d.accepted]
-        attachments = attachment_names(msg)
-        notices = self._notices_for(jobs, decisions, email.source, attachments)
+        jobs, media, attachments, why = self._pictures(msg, jobs, email.kept)
+        notices = self._notices_for(jobs, decisions, email.source, attachments, why)
         changes = [_change(d, commands, message_id) for _, d in decisions if d.accepted]
         queued = await self._store.enqueue_sms(
-            jobs, now=self._clock(), notices=notices, changes=[c for c in changes if c]
+            jobs,
+            now=self._clock(),
+            notices=notices,
+            media=media,
+            changes=[c for c in changes if c],
         )
         self._queued()
         log.info(
@@ -187,6 +195,18 @@ class EmailIntake:
         log.info("email %s changed %d conversations", message_id, len(changes))
         return Accepted([], [], (), tuple(_described(c) for c in changes))
 
+    def _pictures(
+        self, msg: EmailMessage, jobs: list[NewSmsJob], kept: int
+    ) -> tuple[list[NewSmsJob], list[MediaFile], tuple[str, ...], tuple[str, ...]]:
+        """The jobs with the pictures that go as MMS, those pictures, the attachments left
+        behind and why pictures among them were (``bridge.media.outbound``)."""
+        plan = None
+        if self._mms is not None and jobs:
+            plan = plan_pictures(msg, jobs, self._mms, kept=kept, now=self._clock())
+        if plan is None:
+            return jobs, [], attachment_names(msg), ()
+        return plan.jobs, plan.files, plan.left, plan.reasons
+
     async def _decide(
         self,
         email: InboundEmail,
@@ -219,23 +239,27 @@ class EmailIntake:
         decisions: list[tuple[str, Decision]],
         source: Source,
         attachments: tuple[str, ...],
+        why: tuple[str, ...] = (),
     ) -> list[NewMailJob]:
         """The author's notices: a text cut to fit, attachments left behind, and (from SMTP;
         the mailbox watcher writes its own, with its other problems) the recipients refused."""
         notices = []
         if jobs and jobs[0].author:
             notices += self._truncation_notice(jobs[0], decisions)
-            notices += self._attachments_notice(jobs[0], attachments)
+            notices += self._attachments_notice(jobs[0], attachments, why)
             if source is Source.EMAIL:
                 notices += self._refusal_notice(jobs, decisions)
         return notices
 
-    def _attachments_notice(self, first: NewSmsJob, names: tuple[str, ...]) -> list[NewMailJob]:
+    def _attachments_notice(
+        self, first: NewSmsJob, names: tuple[str, ...], why: tuple[str, ...]
+    ) -> list[NewMailJob]:
         if not names:
             return []
         content = attachments_notice(
             first,
             names=names,
+            pictures=why,
             now=self._clock(),
             from_address=self._notices.from_address,
             hostname=self._notices.hostname,

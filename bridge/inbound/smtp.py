@@ -26,6 +26,7 @@ from bridge.inbound.smtp_users import UserTable
 from bridge.parsing.addresses import domain_of, malformed, matches
 from bridge.parsing.networks import Networks
 from bridge.parsing.recipients import parse_recipient
+from bridge.parsing.slimming import KEPT
 from bridge.parsing.thread import Thread
 from bridge.settings.smtp import SmtpSettings
 
@@ -41,8 +42,15 @@ class SmtpHandler:
     """The aiosmtpd handler; one instance serves every connection."""
 
     def __init__(
-        self, *, settings: SmtpSettings, intake: EmailIntake, gate: Gate, clock: Clock
+        self,
+        *,
+        settings: SmtpSettings,
+        intake: EmailIntake,
+        gate: Gate,
+        clock: Clock,
+        kept: int = KEPT,
     ) -> None:
+        self.kept = kept  # base64 kept per run of an email (``Slimmer``)
         self._settings = settings
         self._intake = intake
         self._gate = gate
@@ -171,6 +179,7 @@ class SmtpHandler:
             content=content,
             authenticated_as=login if isinstance(login, str) else None,
             envelope=decisions,
+            kept=self.kept,
         )
 
 
@@ -255,6 +264,7 @@ async def start_smtp_server(
             limits=limits,
             timeout=settings.command_timeout_seconds,
             data_timeout=settings.data_timeout_seconds,
+            kept=handler.kept,
             data_size_limit=settings.max_message_size,
             enable_SMTPUTF8=True,
             hostname=settings.hostname,

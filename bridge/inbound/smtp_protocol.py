@@ -32,7 +32,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 
 from bridge.chain.verdicts import Decision
 from bridge.inbound.smtp_limits import ConnectionLimits
-from bridge.parsing.slimming import Slimmer
+from bridge.parsing.slimming import KEPT, Slimmer
 
 __all__ = ["BridgeEnvelope", "BridgeSMTP", "DataOutcome", "receive_data"]
 
@@ -137,13 +137,17 @@ class _Lines:
 
 
 async def receive_data(
-    reader: asyncio.StreamReader, *, size_limit: int | None, line_limit: int
+    reader: asyncio.StreamReader,
+    *,
+    size_limit: int | None,
+    line_limit: int,
+    kept: int = KEPT,
 ) -> tuple[DataOutcome, bytes]:
     """Read up to and including the end of data; the outcome and, if received, the content.
 
     Raises ``asyncio.IncompleteReadError`` if the client goes away before the end.
     """
-    lines = _Lines(size_limit=size_limit, line_limit=line_limit, slimmer=Slimmer())
+    lines = _Lines(size_limit=size_limit, line_limit=line_limit, slimmer=Slimmer(kept=kept))
     while True:
         try:
             piece = await reader.readuntil(_MAYBE_END)
@@ -197,9 +201,11 @@ class BridgeSMTP(SMTP):
         *,
         limits: ConnectionLimits | None = None,
         data_timeout: float | None = None,
+        kept: int = KEPT,
         **options: Any,
     ) -> None:
         super().__init__(handler, **options)
+        self._kept = kept  # base64 kept per run (``Slimmer``): more when pictures go as MMS
         self._limits = limits
         self._data_timeout = data_timeout or self._timeout_duration
 
@@ -300,7 +306,10 @@ class BridgeSMTP(SMTP):
         try:
             self._in_data = True
             outcome, content = await receive_data(
-                self._reader, size_limit=self.data_size_limit, line_limit=self.line_length_limit
+                self._reader,
+                size_limit=self.data_size_limit,
+                line_limit=self.line_length_limit,
+                kept=self._kept,
             )
         except asyncio.CancelledError:  # the connection went away during DATA
             self._writer.close()

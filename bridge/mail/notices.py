@@ -190,13 +190,24 @@ def mailbox_notice(
 
 
 def attachments_notice(
-    job: NewSmsJob, *, names: tuple[str, ...], now: datetime, from_address: str, hostname: str
+    job: NewSmsJob,
+    *,
+    names: tuple[str, ...],
+    now: datetime,
+    from_address: str,
+    hostname: str,
+    pictures: tuple[str, ...] = (),
 ) -> bytes:
-    """The email telling the author that their email's attachments were not sent, by name."""
+    """The email telling the author that their email's attachments were not sent, by name;
+    ``pictures`` says why pictures among them did not go as MMS (``bridge.media.outbound``)."""
     headline = "The attachments of your email were not sent; its text was."
     paragraphs = [
         headline,
         f"Why: a text message carries words only. Not sent: {', '.join(names)}.",
+    ]
+    if pictures:  # some may have gone as MMS to some recipients: say which did not, and why
+        paragraphs.append("Pictures: " + " ".join(pictures))
+    paragraphs += [
         "What you can do: if the recipient needs them, send them another way, or put a link"
         " to them in the text.",
         f"Reference for support: your email {job.message_id}, at {_utc(now)}.",

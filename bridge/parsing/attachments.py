@@ -13,17 +13,18 @@ from email.message import EmailMessage
 
 from bridge.parsing.headers import clean_text, header_text
 
-__all__ = ["attachment_names"]
+__all__ = ["attachment_name", "attachment_names"]
 
 _MAX_NAME = 80
 
 
 def attachment_names(msg: EmailMessage) -> tuple[str, ...]:
     """Each attachment's file name, or what it is when it has none."""
-    return tuple(_name(part) for part in msg.iter_attachments())
+    return tuple(attachment_name(part) for part in msg.iter_attachments())
 
 
-def _name(part: EmailMessage) -> str:
+def attachment_name(part: EmailMessage) -> str:
+    """One attachment's file name, or what it is when it has none."""
     try:
         filename = part.get_filename()
     except (AttributeError, IndexError, ValueError):  # the email package's parser choked

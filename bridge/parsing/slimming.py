@@ -11,6 +11,10 @@ memory an email costs is what is kept, not what was sent. ``slim`` does the same
 already in memory (the mailbox watcher's), so both edges keep exactly the same bytes, line
 ends included: a line ended by LF alone is written back with CRLF, as the listener does.
 Cutting is idempotent: slimming a slimmed email changes nothing.
+
+``kept`` may be raised (the SMTP listener does, to ``2 * text.mms_max_bytes``, when pictures
+can go as MMS): a picture within the MMS limit is then kept whole, and one that was cut still
+decodes to more than the limit, so it is refused as too big rather than sent cut.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ _BASE64_LINE = re.compile(rb"[A-Za-z0-9+/]{%d,}={0,2}" % _MIN_LINE)
 class Slimmer:
     """Collects an email's lines (each without its line end) into ``content()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, kept: int = KEPT) -> None:
+        self._kept = kept
+        self._run_lines = kept // 80
         self._out = bytearray()
         self._run: list[bytes] = []  # the current base64 run, while it may still be kept whole
         self._run_bytes = 0
@@ -40,7 +46,7 @@ class Slimmer:
             if not self._cutting:
                 self._run.append(line)
                 self._run_bytes += len(line) + 2
-                if len(self._run) >= RUN_LINES and self._run_bytes >= KEPT:
+                if len(self._run) >= self._run_lines and self._run_bytes >= self._kept:
                     self._cut_run()
             return
         self._end_run()
@@ -53,7 +59,7 @@ class Slimmer:
         return bytes(self._out)
 
     def _end_run(self) -> None:
-        if len(self._run) >= RUN_LINES:
+        if len(self._run) >= self._run_lines:
             self._cut_run()
         for line in self._run:
             self._out += line
@@ -65,7 +71,7 @@ class Slimmer:
     def _cut_run(self) -> None:
         kept = 0
         for line in self._run:
-            if kept + len(line) + 2 > KEPT:
+            if kept + len(line) + 2 > self._kept:
                 break
             self._out += line
             self._out += b"\r\n"

@@ -107,11 +107,13 @@ class ProviderSettings(Section):
 
 @dataclass(frozen=True, slots=True)
 class Carrier:
-    """A configured provider and its circuit breaker."""
+    """A configured provider and its circuit breaker; ``mms_countries`` where it can send
+    pictures (its kind's, empty for text only)."""
 
     name: str
     provider: Provider
     breaker: Breaker
+    mms_countries: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,6 +161,12 @@ class ProviderKind(Generic[S]):
     # and whether the bridge has reply numbers.
     warnings: Callable[[str, S, str | None, bool], list[str]] = _no_warnings
     pollable: bool = False  # its client is an ``InboundLister``: watch_seconds is allowed
+    # It sends pictures (MMS) given as ``OutboundSms.media_urls``, to numbers of these
+    # countries (ISO 3166 codes); none: it sends text only.
+    mms_countries: frozenset[str] = frozenset()
+    # The host its inbound media URLs are on (they are fetched with its credentials), and
+    # the credentials: (user, password) for HTTP Basic; None: it offers no inbound media.
+    media_auth: Callable[[S], tuple[str, tuple[str, str]]] | None = None
 
 
 def no_reports_warning(name: str) -> str:

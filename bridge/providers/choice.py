@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bridge.models import SmsJob
+from bridge.models import NewSmsJob, SmsJob
 from bridge.parsing.addresses import matches
 from bridge.parsing.numbers import country_of
 from bridge.providers.base import Carrier, Provider
@@ -37,15 +37,22 @@ class ProviderChoice:
     def get(self, name: str) -> Carrier | None:
         return self._carriers.get(name)
 
-    def carriers_for(self, job: SmsJob) -> list[Carrier]:
+    def carriers_for(self, job: SmsJob | NewSmsJob) -> list[Carrier]:
         """The providers this job may use, first choice first."""
         for rule in self._rules:
             if _matches(rule, job):
                 return [self._carriers[name] for name in rule.providers]
         return self.carriers
 
+    def mms_for(self, job: NewSmsJob) -> tuple[str, frozenset[str]]:
+        """The job's first provider and where it sends pictures (``bridge.media.outbound``)."""
+        carriers = self.carriers_for(job)
+        if not carriers:
+            return "no provider", frozenset()
+        return carriers[0].name, carriers[0].mms_countries
 
-def _matches(rule: ProviderRule, job: SmsJob) -> bool:
+
+def _matches(rule: ProviderRule, job: SmsJob | NewSmsJob) -> bool:
     if rule.authors and not matches(job.author, rule.authors):
         return False
     if rule.senders and job.sender not in rule.senders:

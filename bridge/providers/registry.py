@@ -93,7 +93,9 @@ def build_carriers(
         breaker = Breaker(
             failures=settings.breaker_failures, cooldown=settings.breaker_cooldown_seconds
         )
-        carriers.append(Carrier(name, kind_of(settings).build(settings, wiring), breaker))
+        kind = kind_of(settings)
+        provider = kind.build(settings, wiring)
+        carriers.append(Carrier(name, provider, breaker, kind.mms_countries))
     return ProviderSet(carriers, client)
 
 

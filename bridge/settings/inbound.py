@@ -1,5 +1,6 @@
 """``[inbound]``: what happens to a customer's text before routing (opt-outs, help,
-conversations) and the secret that signs route webhooks."""
+conversations), the secret that signs route webhooks, and the pictures (MMS) attached to
+the emails of customers' texts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ from bridge.settings.section import LocalPath, Section, check_addresses
 
 __all__ = ["InboundSettings"]
 
+MB = 1024 * 1024
+_MEDIA_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/heic",
+    "image/heif",
+    "video/mp4",
+    "video/3gpp",
+    "audio/*",
+)
 _STOP = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE")
 
 
@@ -41,6 +54,32 @@ class InboundSettings(Section):
     poll_seconds: float = Field(default=1.0, gt=0)
     webhook_secret: SecretStr | None = None
     webhook_secret_file: LocalPath | None = None
+    media_max_bytes: int = Field(
+        default=5 * MB, gt=0, description="A picture larger than this is not attached."
+    )
+    media_types: tuple[str, ...] = Field(
+        default=_MEDIA_TYPES,
+        validate_default=True,
+        description="Content types attached to the email (type/* for a whole family).",
+    )
+    media_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    media_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="Tries of the text's email before a picture that cannot be fetched is"
+        " given up (its email says so).",
+    )
+
+    @field_validator("media_types")
+    @classmethod
+    def _types(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        """Lower case, as content types are compared; each ``type/subtype`` or ``type/*``."""
+        cleaned = tuple(value.strip().lower() for value in values)
+        bad = [value for value in cleaned if value.count("/") != 1 or value.startswith("/")]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a content type such as image/png or audio/*")
+        return cleaned
 
     _copies = field_validator("conversation_copies")(classmethod(lambda cls, v: check_addresses(v)))
 

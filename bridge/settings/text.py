@@ -30,6 +30,9 @@ def check_sender(value: str) -> str:
     return value
 
 
+MB = 1024 * 1024
+
+
 class TextSettings(Section):
     subject: Literal["ignore", "prepend"] = "ignore"
     end_marker: str | None = None
@@ -37,6 +40,23 @@ class TextSettings(Section):
     transliterate: bool = True
     max_segments: int = Field(default=6, ge=1, le=30)
     too_long: Literal["refuse", "truncate"] = "refuse"
+    mms: bool = Field(
+        default=True,
+        description="Send an email's pictures as MMS where the provider and number allow it.",
+    )
+    mms_max_bytes: int = Field(
+        default=5 * MB, gt=0, description="All of one text's pictures together (Twilio: 5 MB)."
+    )
+    mms_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif")
+    mms_max_pictures: int = Field(default=10, ge=1, le=10)
+    media_expiry_days: float = Field(
+        default=7.0, gt=0, description="How long a picture is served for the provider to fetch."
+    )
+
+    @field_validator("mms_types")
+    @classmethod
+    def _lower_types(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(value.strip().lower() for value in values)
 
     @field_validator("disclaimer_patterns")
     @classmethod

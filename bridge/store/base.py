@@ -26,6 +26,7 @@ from bridge.models import (
     InboundRecord,
     InboundSms,
     MailJob,
+    MediaFile,
     NewMailJob,
     NewSmsJob,
     Queued,
@@ -45,6 +46,7 @@ __all__ = [
     "InboundContext",
     "InboundLog",
     "MailQueue",
+    "MediaFiles",
     "QueueCounts",
     "RateBuckets",
     "SmsQueue",
@@ -86,8 +88,10 @@ class SmsQueue(Protocol):
         now: datetime,
         notices: Sequence[NewMailJob] = (),
         changes: Sequence[ConversationChange] = (),
+        media: Sequence[MediaFile] = (),
     ) -> list[Queued]:
-        """Store jobs (and any notices) in one transaction; return one ``Queued`` per job.
+        """Store jobs (and any notices, and the pictures their ``media`` tokens name) in one
+        transaction; return one ``Queued`` per job.
 
         A job whose idempotency key is already stored is not stored again: the existing job is
         returned (``merged``), so a mail server redelivering the same email never causes a
@@ -347,6 +351,18 @@ class Upkeep(Protocol):
         (``store.retention_days``); returns how many rows went."""
         ...
 
+    async def purge_media(self, *, now: datetime) -> int:
+        """Delete the MMS pictures that have expired by ``now``; returns how many went."""
+        ...
+
+
+class MediaFiles(Protocol):
+    """Pictures served to providers for MMS (``/media/<token>``)."""
+
+    async def media_file(self, token: str, *, now: datetime) -> tuple[str, bytes] | None:
+        """The picture's content type and bytes, or None if unknown or expired."""
+        ...
+
 
 class ClusterLocks(Protocol):
     """Work that must run on one bridge of a cluster at a time."""
@@ -372,6 +388,7 @@ class Store(
     ClusterLocks,
     Health,
     Upkeep,
+    MediaFiles,
     Protocol,
 ):
     """Durable jobs with leases: every role together. Every method commits before it returns."""

@@ -42,6 +42,7 @@ MIGRATIONS = (
     "007_chain.sql",
     "008_conversations.sql",
     "009_contacts.sql",
+    "010_media.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

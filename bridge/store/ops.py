@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from bridge.models import ConversationChange, NewMailJob, NewSmsJob, Queued, SendResult
+from bridge.models import ConversationChange, MediaFile, NewMailJob, NewSmsJob, Queued, SendResult
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import QueueCounts
 from bridge.store.ids import new_id
@@ -27,9 +27,12 @@ __all__ = [
     "enqueue_sms",
     "heartbeat",
     "insert_mail",
+    "insert_media",
     "insert_sms",
     "keep_sms_lease",
     "mail_state",
+    "media_file",
+    "purge_media",
     "release_leases",
     "set_mailbox_cursor",
     "set_watch_cursor",
@@ -91,6 +94,7 @@ def _sms_values(job: NewSmsJob, job_id: str, now: float) -> tuple[object, ...]:
         job.segments,
         job.route,
         chain_json(job.chain),
+        json.dumps(list(job.media)),
         now if job.not_before is None else ts(job.not_before),  # a rule deferred it
         now,
         now,
@@ -131,8 +135,11 @@ def enqueue_sms(
     jobs: Sequence[NewSmsJob],
     notices: Sequence[NewMailJob],
     now: float,
+    media: Sequence[MediaFile] = (),
     changes: Sequence[ConversationChange] = (),
 ) -> Op[list[Queued]]:
+    for picture in media:
+        yield from insert_media(picture, now)
     for notice in notices:
         yield from insert_mail(notice, now)
     queued = []
@@ -272,6 +279,31 @@ def purge(before: float) -> Op[int]:
     deleted = 0
     for query in PURGES:
         deleted += yield count(query, before)
+    return deleted
+
+
+def insert_media(picture: MediaFile, now: float) -> Op[None]:
+    """Keep a picture to serve for an MMS until it expires."""
+    yield count(
+        Q.insert_media,
+        picture.token,
+        picture.content_type,
+        picture.content,
+        len(picture.content),
+        now,
+        ts(picture.expires_at),
+    )
+
+
+def media_file(token: str, now: float) -> Op[tuple[str, bytes] | None]:
+    """A picture's type and bytes while it has not expired; None otherwise."""
+    row = yield one_row(Q.media_file, token, now)
+    return None if row is None else (str(row["content_type"]), bytes(row["bytes"]))
+
+
+def purge_media(now: float) -> Op[int]:
+    """Forget pictures whose time to be served is over."""
+    deleted: int = yield count(Q.purge_media, now)
     return deleted
 
 

@@ -52,6 +52,7 @@ def insert_inbound(sms: InboundSms, now: float) -> Op[tuple[str, bool]]:
         sms.to_number,
         sms.text,
         sms.received_at.timestamp(),
+        json.dumps([[ref.url, ref.content_type] for ref in sms.media]),
         now,
         now,
         now,

@@ -16,6 +16,7 @@ from bridge.models import (
     InboundRecord,
     JobState,
     MailJob,
+    MediaRef,
     RuleHit,
     SmsJob,
     ThreadEntry,
@@ -59,6 +60,18 @@ def _chain(stored: str) -> tuple[RuleHit, ...]:
     return tuple(RuleHit(rule, action, detail) for rule, action, detail in json.loads(stored))
 
 
+def _tokens(stored: str) -> tuple[str, ...]:
+    """An outbound text's pictures: their tokens in ``media_files``."""
+    return () if stored == "[]" else tuple(str(token) for token in json.loads(stored))
+
+
+def _media(stored: str) -> tuple[MediaRef, ...]:
+    """An inbound text's pictures as the provider named them: ``[[url, content_type], ...]``."""
+    if stored == "[]":
+        return ()
+    return tuple(MediaRef(str(url), str(kind)) for url, kind in json.loads(stored))
+
+
 def sms_row(row: Any) -> SmsJob:
     return SmsJob(
         id=row["id"],
@@ -84,6 +97,7 @@ def sms_row(row: Any) -> SmsJob:
         price=row["price"],
         route=row["route"],
         chain=_chain(row["chain"]),
+        media=_tokens(row["media"]),
     )
 
 
@@ -110,6 +124,7 @@ def inbound_row(row: Any) -> InboundJob:
         text=row["body"],
         received_at=_at(row["received_at"]),
         attempts=row["attempts"],
+        media=_media(row["media"]),
     )
 
 

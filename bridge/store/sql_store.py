@@ -20,6 +20,7 @@ from bridge.models import (
     InboundRecord,
     InboundSms,
     MailJob,
+    MediaFile,
     NewMailJob,
     NewSmsJob,
     Queued,
@@ -95,9 +96,10 @@ class SqlStore:
         *,
         now: datetime,
         notices: Sequence[NewMailJob] = (),
+        media: Sequence[MediaFile] = (),
         changes: Sequence[ConversationChange] = (),
     ) -> list[Queued]:
-        return await self._do(ops.enqueue_sms(jobs, notices, ts(now), changes))
+        return await self._do(ops.enqueue_sms(jobs, notices, ts(now), media, changes))
 
     async def claim_sms(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
@@ -196,6 +198,12 @@ class SqlStore:
 
     async def purge(self, *, before: datetime) -> int:
         return await self._do(ops.purge(ts(before)))
+
+    async def purge_media(self, *, now: datetime) -> int:
+        return await self._do(ops.purge_media(ts(now)))
+
+    async def media_file(self, token: str, *, now: datetime) -> tuple[str, bytes] | None:
+        return await self._do(ops.media_file(token, ts(now)))
 
     async def recent_sms(self, *, limit: int, only: OutboxFilter | None = None) -> list[SmsJob]:
         rows = await self._do(_rows(Q.recent_sms, *(only or OutboxFilter()).args(limit)))

@@ -1,6 +1,7 @@
 """Forgetting finished work after ``store.retention_days``, so the store stays small.
 
-Jobs, routed texts and conversations hold phone numbers and message text: an organisation
+Pictures kept for MMS go as soon as they expire (``text.media_expiry_days``), retention or
+not. Jobs, routed texts and conversations hold phone numbers and message text: an organisation
 should not keep them for ever, and the queue's indexes stay fast when the table does not grow
 without bound. One bridge of a cluster does this (``bridge.cluster.OncePerCluster``), once at
 start and then every ``interval`` seconds.
@@ -38,7 +39,9 @@ class Cleanup(Loop):
     async def once(self) -> int:
         """Purge once; a failure is logged and tried again at the next interval."""
         try:
-            deleted = await self._store.purge(before=self._clock() - self._keep)
+            now = self._clock()
+            deleted = await self._store.purge(before=now - self._keep)
+            deleted += await self._store.purge_media(now=now)  # pictures served for MMS
         except Exception:
             log.exception("clean-up failed; trying again in %.0f s", self._interval)
             return 0

@@ -20,8 +20,10 @@ from bridge.chain.gate import Gate
 from bridge.chain.gate import job as sms_job
 from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
+from bridge.mail.attachments import with_media
 from bridge.mail.text_email import InboundEmailParts, inbound_email
 from bridge.mail.webhook import conversation_json, webhook_body
+from bridge.media.fetch import MediaFetcher, MediaNotReady
 from bridge.models import (
     InboundContext,
     InboundJob,
@@ -63,7 +65,9 @@ class InboundDispatcher:
         mail: MailIdentity,
         clock: Clock,
         queued: Callable[[], None],
+        media: MediaFetcher | None = None,  # fetches an MMS's pictures for its email
     ) -> None:
+        self._media = media
         self._store = store
         self._router = router
         self._rules = rules
@@ -83,7 +87,12 @@ class InboundDispatcher:
         )
         text = InboundText(job.from_number, job.to_number, job.text)
         decision = decide(text, context, router=self._router, rules=self._rules, at=now)
-        outcome = await self._outcome(job, decision, context, now)
+        try:
+            outcome = await self._outcome(job, decision, context, now)
+        except MediaNotReady as exc:  # a picture could not be fetched yet: all of it waits
+            later = now + timedelta(seconds=exc.retry_after or 60.0)
+            await self._store.inbound_retry(job.id, at=later, now=now)
+            return
         await self._store.inbound_routed(job, outcome, now=now)
         log.info("inbound %s from %s routed: %s", job.id, mask(job.from_number), outcome.route)
         self._queued()
@@ -94,7 +103,7 @@ class InboundDispatcher:
         texts, refused = await self._texts(job, decision, now)
         history = _earlier(context.history, job, self._rules.inbound.thread_history)
         name = " ".join(context.contact.name.split()) if context.contact else ""
-        mails = [self._email(job, decision, history, name)] if decision.emails else []
+        mails = [await self._email(job, decision, history, name)] if decision.emails else []
         if decision.webhook:
             mails.append(self._webhook(job, decision, context, history))
         explanation = "\n".join([decision.explanation, *refused])
@@ -136,13 +145,14 @@ class InboundDispatcher:
             route=decision.route,
         )
 
-    def _email(
+    async def _email(
         self,
         job: InboundJob,
         decision: InboundDecision,
         history: tuple[ThreadEntry, ...],
         name: str,
     ) -> NewMailJob:
+        media = await self._media.fetch(job) if self._media and job.media else []
         content = inbound_email(
             InboundEmailParts(
                 inbound_id=job.id,
@@ -159,6 +169,7 @@ class InboundDispatcher:
                 name=name,
             )
         )
+        content = with_media(content, media)
         return NewMailJob(
             envelope_from=self._mail.from_address,
             recipients=decision.emails,

@@ -40,8 +40,9 @@ from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
 from bridge.mail.fallback import fallback_email
 from bridge.mail.notices import failure_notice
 from bridge.mail.transport import NoticeSettings
+from bridge.media.urls import media_url
 from bridge.models import Contact, NewMailJob, OutboundSms, SendResult, SmsJob
-from bridge.parsing.numbers import is_e164, mask
+from bridge.parsing.numbers import country_of, is_e164, mask
 from bridge.providers.base import Carrier
 from bridge.providers.breaker import BreakerState
 from bridge.providers.choice import ProviderChoice
@@ -76,7 +77,9 @@ class SmsDispatcher:
         lease_seconds: float,
         gate: Gate | None = None,
         senders: SendersSettings | None = None,
+        public_url: str | None = None,  # pictures (MMS) are served under it
     ) -> None:
+        self._public_url = public_url
         """``owner`` is the name this bridge's claims lease jobs under, ``lease_seconds`` how
         long a lease lasts (``queue.lease_seconds``); ``senders`` the sender rules, whose
         ``email_fallback`` emails a failed text to the recipient (None: never)."""
@@ -114,6 +117,7 @@ class SmsDispatcher:
             text=job.text,
             encoding=job.encoding,
             queued_at=job.created_at,
+            media_urls=self._media_urls(job),
         )
         carriers = self._providers.carriers_for(job)
         try:
@@ -129,6 +133,11 @@ class SmsDispatcher:
             await self._sent(job, *found)
             return
         await self._attempt(job, sms, carriers)
+
+    def _media_urls(self, job: SmsJob) -> tuple[str, ...]:
+        if not job.media or self._public_url is None:
+            return ()
+        return tuple(media_url(self._public_url, token) for token in job.media)
 
     async def _reconcile(
         self, job: SmsJob, sms: OutboundSms, chain: list[Carrier]
@@ -163,7 +172,7 @@ class SmsDispatcher:
                 continue  # another text is already probing this provider
             try:
                 with self._keeper.calling(job.id):
-                    result = await carrier.provider.send(sms)
+                    result = await carrier.provider.send(_for(carrier, sms))
             except TemporaryFailure as exc:
                 self._failed(carrier, exc)
                 if exc.maybe_sent:
@@ -369,6 +378,15 @@ class SmsDispatcher:
             return None
         contact = await self._store.contact(job.to_number)
         return contact if contact is not None and contact.email else None
+
+
+def _for(carrier: Carrier, sms: OutboundSms) -> OutboundSms:
+    """``sms`` as ``carrier`` can send it: a provider failed over to that sends no pictures
+    to this number gets the text alone (the author was told it would go as MMS; logged)."""
+    if not sms.media_urls or country_of(sms.to) in carrier.mms_countries:
+        return sms
+    log.warning("job %s: %s sends no pictures to this number; text only", sms.job_id, carrier.name)
+    return replace(sms, media_urls=())
 
 
 def _request(job: SmsJob) -> OutboundRequest:

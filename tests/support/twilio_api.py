@@ -9,6 +9,11 @@ to it, shaped as Twilio's OpenAPI description (``ListMessageResponse`` and
 ``next_page_uri``), newest first, two per page so paging is exercised; ``POST`` to the same
 path with ``To``, ``From`` and ``Body`` (``CreateMessage``) creates one and answers 201.
 
+Every create's form is kept in ``created`` (``MediaUrl`` repeated for an MMS). Media
+(``add_media``) is served at its path, only to a request with the account's Basic
+credentials (``media_token``; none asked while it is empty, as a CDN), or answered with a redirect; the
+Authorization header of each media request is kept in ``media_auth`` by path.
+
 ``fail_next`` makes lists answer 503 for a while. ``send_faults`` scripts the next sends: an
 HTTP status (``"503"``, ``"500"``, ``"429"`` with ``Retry-After: 1``) refuses it; ``"slow"``
 keeps the message and answers only after ``slow_seconds`` (the client times out: it does not
@@ -17,6 +22,7 @@ know the outcome); ``"reset"`` reads the request and resets the connection witho
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import socket
@@ -38,6 +44,10 @@ class FakeTwilioMessages:
     def __init__(self, account_sid: str) -> None:
         self.account_sid = account_sid
         self.requests: list[dict[str, list[str]]] = []
+        self.created: list[dict[str, list[str]]] = []
+        self.media_token = ""
+        self.media_auth: dict[str, list[str | None]] = {}
+        self._media: dict[str, tuple[int, str, bytes]] = {}  # path: status, type or Location, body
         self._messages: list[dict[str, Any]] = []
         self._failures = 0
         self._send_faults: list[str] = []
@@ -92,6 +102,30 @@ class FakeTwilioMessages:
         with self._lock:
             self._messages[0].update(direction="outbound-api", status=status, error_code=error_code)
 
+    def add_media(
+        self, path: str, content: bytes = b"", *, content_type: str = "", redirect: str = ""
+    ) -> str:
+        """Serve ``content`` (or a 302 to ``redirect``) at ``path``; returns its full URL."""
+        with self._lock:
+            if redirect:
+                self._media[path] = (302, redirect, b"")
+            else:
+                self._media[path] = (200, content_type, content)
+        return self.url + path
+
+    def _media_answer(self, path: str, authorization: str | None) -> tuple[int, str, bytes]:
+        with self._lock:
+            self.media_auth.setdefault(path, []).append(authorization)
+            found = self._media.get(path)
+        if found is None:
+            return 404, "text/plain", b"not found"
+        expected = (
+            "Basic " + base64.b64encode(f"{self.account_sid}:{self.media_token}".encode()).decode()
+        )
+        if found[0] == 200 and self.media_token and authorization != expected:
+            return 401, "text/plain", b"authenticate"
+        return found
+
     def fail_next(self, times: int) -> None:
         with self._lock:
             self._failures = times
@@ -114,6 +148,7 @@ class FakeTwilioMessages:
     def _create(self, form: dict[str, list[str]]) -> tuple[str, dict[str, Any]]:
         """The fault for this send ("" for none) and the message it made, if it kept one."""
         with self._lock:
+            self.created.append(form)
             fault = self._send_faults.pop(0) if self._send_faults else ""
         if fault not in ("", "slow"):
             return fault, {}
@@ -170,6 +205,9 @@ class FakeTwilioMessages:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
+                if "/Media/" in parts.path:
+                    self._media(parts.path)
+                    return
                 status, body = fake._page(parse_qs(parts.query))
                 data = json.dumps(body).encode()
                 self.send_response(status)
@@ -206,6 +244,17 @@ class FakeTwilioMessages:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # a slow answer's client has given up: that was the point
+
+            def _media(self, path: str) -> None:
+                status, kind, body = fake._media_answer(path, self.headers.get("Authorization"))
+                self.send_response(status)
+                if status == 302:
+                    self.send_header("Location", kind)
+                else:
+                    self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

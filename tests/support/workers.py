@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bridge import components
+from bridge.media.fetch import MediaFetcher
 from bridge.settings.root import Settings
 from bridge.store.base import Store
 from bridge.workers.inbound import InboundDispatcher
@@ -14,7 +15,11 @@ from bridge.workers.routing import build_router
 
 
 def inbound_dispatcher(
-    store: Store, settings: Settings, *, clock: Callable[[], datetime]
+    store: Store,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime],
+    media: MediaFetcher | None = None,
 ) -> InboundDispatcher:
     return InboundDispatcher(
         store=store,
@@ -24,4 +29,5 @@ def inbound_dispatcher(
         mail=components.mail_identity(settings),
         clock=clock,
         queued=lambda: None,
+        media=media,
     )

@@ -24,6 +24,12 @@ def _warnings(
     return [no_reports_warning(name) + " (or set watch_seconds to poll)"]
 
 
+def _media_auth(settings: TwilioSettings) -> tuple[str, tuple[str, str]]:
+    """Twilio's media URLs are on its API host and need the account's Basic credentials."""
+    token = settings.auth_token.get_secret_value() if settings.auth_token else ""
+    return settings.base_url, (settings.account_sid, token)
+
+
 KIND = ProviderKind(
     name="twilio",
     settings=TwilioSettings,
@@ -31,4 +37,6 @@ KIND = ProviderKind(
     webhooks=twilio_routes,
     warnings=_warnings,
     pollable=True,
+    mms_countries=frozenset({"US", "CA"}),  # Twilio sends MMS only to US and Canadian numbers
+    media_auth=_media_auth,
 )

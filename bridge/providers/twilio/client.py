@@ -1,7 +1,9 @@
 """Twilio's Messages API over httpx, with every way it can fail mapped once.
 
 ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``, form-encoded, HTTP Basic auth with the
-account SID and auth token. Success is 201 with the message resource; an error is a JSON body
+account SID and auth token; a text with pictures (MMS) carries one ``MediaUrl`` per picture,
+a URL of the bridge's (``/media/<token>``) from which Twilio fetches it. Success is 201
+with the message resource; an error is a JSON body
 ``{"code": 21211, "message": ..., "more_info": ..., "status": 400}``. The table below turns
 Twilio's error codes into sentences for the author and decides temporary or permanent; all
 other 4xx are permanent (the request itself is wrong and will stay wrong), 401/403/404 and
@@ -30,6 +32,7 @@ from bridge.providers.twilio.settings import TwilioSettings
 __all__ = ["OPTED_OUT", "TwilioProvider", "describe_error"]
 
 OPTED_OUT = "21610"  # the recipient replied STOP to Twilio itself
+MAX_MEDIA = 10  # MediaUrl may be given up to ten times (an MMS)
 
 _PERMANENT = {
     21211: "the number is not a valid phone number",
@@ -154,8 +157,10 @@ class TwilioProvider:
             raise TemporaryFailure(failure.reason, code=failure.code)
         return json_body(response)
 
-    def _form(self, sms: OutboundSms) -> dict[str, str]:
-        form = {"To": sms.to, "Body": sms.text}
+    def _form(self, sms: OutboundSms) -> dict[str, str | list[str]]:
+        form: dict[str, str | list[str]] = {"To": sms.to, "Body": sms.text}
+        if sms.media_urls:  # an MMS: Twilio fetches each picture from the bridge
+            form["MediaUrl"] = list(sms.media_urls[:MAX_MEDIA])
         if self._settings.messaging_service_sid:
             form["MessagingServiceSid"] = self._settings.messaging_service_sid
         else:

@@ -5,6 +5,10 @@ Twilio posts form-encoded requests signed with ``X-Twilio-Signature``; a request
 valid signature gets 403 and changes nothing. A valid inbound text is committed to the store
 before the 200 (empty TwiML) is sent, so a crash after the answer loses nothing, and a text
 Twilio posts twice (it retries on timeouts) is stored once, by its ``MessageSid``.
+
+A picture message (MMS) adds ``NumMedia`` and, for each picture, ``MediaUrl<n>`` and
+``MediaContentType<n>``: the references are stored with the text and the pictures fetched
+when its email is written (``bridge.media.fetch``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bridge.models import DeliveryReport, InboundSms
+from bridge.models import DeliveryReport, InboundSms, MediaRef
 from bridge.providers.base import WebhookSink, webhook_path
 from bridge.providers.states import delivery_state
 from bridge.providers.twilio.client import OPTED_OUT, describe_error
@@ -27,6 +31,7 @@ __all__ = ["twilio_routes"]
 
 log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MAX_MEDIA = 10  # Twilio sends at most ten pictures with one message
 
 
 def _twiml() -> Response:
@@ -40,6 +45,20 @@ def _signed_url(request: Request, public_url: str | None) -> str:
         return str(request.url)
     query = f"?{request.url.query}" if request.url.query else ""
     return public_url.rstrip("/") + request.url.path + query
+
+
+def media_refs(fields: dict[str, str]) -> tuple[MediaRef, ...]:
+    """The pictures of an inbound message: ``MediaUrl<n>`` with ``MediaContentType<n>`` for n
+    below ``NumMedia`` (at most ten); a missing URL is skipped, a missing type is unknown."""
+    count = fields.get("NumMedia", "0").strip()
+    total = min(int(count), MAX_MEDIA) if count.isdigit() else 0
+    refs = []
+    for n in range(total):
+        url = fields.get(f"MediaUrl{n}", "").strip()
+        if url:
+            kind = fields.get(f"MediaContentType{n}", "").strip().lower()
+            refs.append(MediaRef(url, kind or "application/octet-stream"))
+    return tuple(refs)
 
 
 def twilio_routes(name: str, settings: TwilioSettings, sink: WebhookSink) -> list[Route]:
@@ -67,6 +86,7 @@ def twilio_routes(name: str, settings: TwilioSettings, sink: WebhookSink) -> lis
             to_number=fields["To"],
             text=fields.get("Body", ""),
             received_at=sink.clock(),
+            media=media_refs(fields),
         )
         await sink.receive(sms)
         return _twiml()

@@ -4,8 +4,8 @@
 
 -- name: insert_inbound
 INSERT INTO inbound_sms (id, provider, provider_message_id, from_number, to_number, body,
-    received_at, state, next_attempt_at, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+    received_at, media, state, next_attempt_at, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
 ON CONFLICT (provider, provider_message_id) DO NOTHING
 
 -- name: inbound_id
