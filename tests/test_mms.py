@@ -165,7 +165,8 @@ def test_inbound_pictures_are_attached_or_named(
         "[A picture (image/jpeg) was not attached: the provider refused to hand it over"
         " (HTTP 404).]" in text
     )
-    assert f'From: "+1 415-555-0123" <{US_CUSTOMER}@sms.example.com>'.encode() in received.content
+    sender = f'From: "+1 415-555-0123" <{US_CUSTOMER}.via.{US_NUMBER[1:]}@sms.example.com>'
+    assert sender.encode() in received.content
     [auth] = twilio.media_auth[f"{MEDIA}/ME0"]
     assert auth is not None and auth.startswith("Basic ")
     assert cdn_auth == [None]  # the redirect target never saw the account's credentials
