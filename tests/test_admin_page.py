@@ -158,7 +158,7 @@ def test_an_admin_logs_in_and_runs_an_explain_in_chromium(admin_bridge: BridgePr
     assert (ARTIFACTS / "admin-page.png").stat().st_size > 10_000
 
 
-def test_the_conversation_page_shows_both_ways_in_chromium(tmp_path: Path) -> None:
+def test_the_conversation_page_shows_both_ways_in_chromium(admin_bridge: BridgeProcess) -> None:
     """A customer texts, alice answers by email; the admin follows the inbound text's link to
     its conversation and sees both texts, who wrote the answer and who owns it now."""
     from playwright.sync_api import sync_playwright
@@ -166,46 +166,40 @@ def test_the_conversation_page_shows_both_ways_in_chromium(tmp_path: Path) -> No
     from tests.support.smtp_client import converse
 
     executable = _chromium()
-    bridge = BridgeProcess(
-        tmp_path,
-        extra=SETTINGS,
-        admin={"enabled": True},
-        env={"SMSBRIDGE_ADMIN__PASSWORD": PASSWORD},
+    bridge = admin_bridge
+    url = f"http://127.0.0.1:{bridge.http_port}"
+    httpx.post(
+        url + "/webhooks/sandbox/inbound",
+        data={"From": "+447700900123", "To": "+447700900100", "Body": "Is it ready?"},
+        timeout=10,
     )
-    with bridge:
-        url = f"http://127.0.0.1:{bridge.http_port}"
-        httpx.post(
-            url + "/webhooks/sandbox/inbound",
-            data={"From": "+447700900123", "To": "+447700900100", "Body": "Is it ready?"},
-            timeout=10,
+    [raw] = bridge.wait_until(bridge.maildir_messages, what="the email of the text")
+    message_id = BytesParser(policy=policy.default).parsebytes(raw)["Message-ID"]
+    reply = (
+        f"From: alice@example.com\r\nTo: +447700900123@sms.example.com\r\n"
+        f"Subject: Re: Text\r\nIn-Reply-To: {message_id}\r\n\r\nYes, since 9 o'clock.\r\n"
+    ).encode()
+    said = converse(
+        bridge.smtp_address,
+        mail_from="alice@example.com",
+        rcpts=["+447700900123@sms.example.com"],
+        content=reply,
+    )
+    assert said.accepted, said
+    bridge.wait_until(bridge.sandbox_sent, what="the answer texted")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-gpu"]
         )
-        [raw] = bridge.wait_until(bridge.maildir_messages, what="the email of the text")
-        message_id = BytesParser(policy=policy.default).parsebytes(raw)["Message-ID"]
-        reply = (
-            f"From: alice@example.com\r\nTo: +447700900123@sms.example.com\r\n"
-            f"Subject: Re: Text\r\nIn-Reply-To: {message_id}\r\n\r\nYes, since 9 o'clock.\r\n"
-        ).encode()
-        said = converse(
-            bridge.smtp_address,
-            mail_from="alice@example.com",
-            rcpts=["+447700900123@sms.example.com"],
-            content=reply,
-        )
-        assert said.accepted, said
-        bridge.wait_until(bridge.sandbox_sent, what="the answer texted")
-        ARTIFACTS.mkdir(exist_ok=True)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=executable, args=["--no-sandbox", "--disable-gpu"]
-            )
-            page = browser.new_page(viewport={"width": 1200, "height": 800})
-            page.goto(url + "/admin")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.click("a[href^='/admin/conversation?inbound=']")
-            shown = page.inner_text("#conversation")
-            page.screenshot(path=str(ARTIFACTS / "admin-conversation.png"), full_page=True)
-            browser.close()
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page.goto(url + "/admin")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.click("a[href^='/admin/conversation?inbound=']")
+        shown = page.inner_text("#conversation")
+        page.screenshot(path=str(ARTIFACTS / "admin-conversation.png"), full_page=True)
+        browser.close()
     assert "+44 7700 900123 with +44 7700 900100: live, owned by alice@example.com" in shown
     assert "Is it ready?" in shown and "Yes, since 9 o'clock." in shown
     assert shown.index("Is it ready?") < shown.index("Yes, since 9 o'clock.")

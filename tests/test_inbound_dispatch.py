@@ -309,3 +309,34 @@ async def test_the_contacts_name_is_in_the_from_and_the_thread(
     head, _, _ = content.partition(b"\r\n\r\n")
     assert b'From: "Jane Doe (+44 7700 900123)" <+447700900123.via.447700900100@' in head
     assert "Jane Doe (+44 7700 900123): First" in quopri.decodestring(content).decode()
+
+
+async def test_a_reply_finds_its_number_by_the_emails_it_names(store: Store) -> None:
+    """The reply-sender rule's facts, on both backends: the number of a customer's text's
+    email, of an email that texted them, and, without either, their live numbers."""
+    await _conversation(store, T0 - timedelta(days=1))  # alice texted them from REPLY
+    await store.receive_sms(
+        InboundSms(
+            provider="twilio",
+            provider_message_id="SM7",
+            from_number=CUSTOMER,
+            to_number="+447700900200",
+            text="Hi other team",
+            received_at=T0,
+        ),
+        now=T0,
+    )
+    [inbound] = await store.recent_inbound(limit=1)
+    since = T0 - timedelta(days=30)
+    by_text = await store.thread_numbers(
+        customer=CUSTOMER, references=(f"<{inbound.id}@sms.example.com>",), since=since
+    )
+    assert by_text.answered == "+447700900200"
+    by_email = await store.thread_numbers(
+        customer=CUSTOMER, references=("<unknown@x>", "<o@example.com>"), since=since
+    )
+    assert by_email.answered == REPLY
+    unknown = await store.thread_numbers(customer=CUSTOMER, references=("<x@y>",), since=since)
+    assert unknown.answered is None and unknown.live == (REPLY, "+447700900200")
+    later = await store.thread_numbers(customer=CUSTOMER, references=(), since=T0 + timedelta(1))
+    assert later.live == ()

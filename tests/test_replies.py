@@ -293,3 +293,26 @@ def test_smsbridge_thread_prints_the_conversation(bridge: BridgeProcess) -> None
     )
     assert lines[1].endswith("<- +44 7700 900305: Need a quote")
     assert lines[2].endswith("-> bob@example.com: Sending it now")
+
+
+def test_a_command_for_no_conversation_is_refused_and_nothing_is_texted(
+    bridge: BridgeProcess,
+) -> None:
+    """A new email (no thread, a plain address) goes from the sender rules' "ExampleCo", which
+    has no conversation to hand over: the author is told, rather than the line ignored."""
+    customer = "+447700900306"
+    email = EmailMessage()
+    email["From"] = "bob@example.com"
+    email["To"] = f"{customer}@sms.example.com"
+    email["Subject"] = "Your delivery"
+    email.set_content("/owner jane@example.com\nYour parcel arrives tomorrow.")
+    said = converse(
+        bridge.smtp_address,
+        mail_from="bob@example.com",
+        rcpts=[f"{customer}@sms.example.com"],
+        content=email.as_bytes(),
+    )
+    assert said.data is not None
+    code, answer = said.data
+    assert code == 550 and "do not say which conversation" in answer
+    assert not sent_to(bridge, customer)

@@ -149,6 +149,8 @@ class EmailIntake:
         jobs, media, attachments, why = self._pictures(msg, jobs, email.kept)
         notices = self._notices_for(jobs, decisions, email.source, attachments, why)
         changes = [_change(d, commands, message_id) for _, d in decisions if d.accepted]
+        if commands and not all(changes):  # a line for a conversation the text is not part of
+            raise Refused(550, "5.6.0", _WHICH_CONVERSATION)
         queued = await self._store.enqueue_sms(
             jobs,
             now=self._clock(),

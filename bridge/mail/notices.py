@@ -105,10 +105,7 @@ def failure_notice(
         headline,
         f"Why: {_sentence(job.error)}",
         f"What you can do: {advice_for(job.error_code, permanent=permanent)}",
-        "Your text began:\n" + _quote(_excerpt(job.text)),
-        f"Reference for support: job {job.id}, received {_utc(job.created_at)},"
-        f" given up {_utc(now)}.",
-        "This message was sent automatically by the SMS bridge.",
+        *_given_up(job, now),
     ]
     notice = _about(job, headline, paragraphs)
     return _compose(notice, from_address=from_address, now=now, hostname=hostname)
@@ -126,13 +123,20 @@ def _emailed_notice(
         f"What happened instead: your text was emailed to {who}, the address the address book"
         f" has for {job.to_number}, from {from_address}. Nothing more is needed unless it must"
         " arrive as a text.",
+        *_given_up(job, now),
+    ]
+    notice = _about(job, headline, paragraphs)
+    return _compose(notice, from_address=from_address, now=now, hostname=hostname)
+
+
+def _given_up(job: SmsJob, now: datetime) -> list[str]:
+    """How a notice of a text given up ends: its start, a reference, who wrote the notice."""
+    return [
         "Your text began:\n" + _quote(_excerpt(job.text)),
         f"Reference for support: job {job.id}, received {_utc(job.created_at)},"
         f" given up {_utc(now)}.",
         "This message was sent automatically by the SMS bridge.",
     ]
-    notice = _about(job, headline, paragraphs)
-    return _compose(notice, from_address=from_address, now=now, hostname=hostname)
 
 
 def truncation_notice(

@@ -179,7 +179,10 @@ async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
         await _recent(store),
     ]
     logout = '<form method="post" action="/admin/logout"><button>Log out</button></form>'
-    nav = '<nav><a id="contacts-link" href="/admin/contacts">Contacts</a></nav>'
+    nav = (
+        '<nav><a id="contacts-link" href="/admin/contacts">Contacts</a> \u00b7 '
+        '<a id="conversation-link" href="/admin/conversation">Conversations</a></nav>'
+    )
     top = f"<header><h1>smsbridge admin</h1>{nav}{logout}</header>"
     return f"{top}<main>{''.join(sections)}</main>"
 
