@@ -47,9 +47,9 @@ def _parse(raw: bytes) -> EmailMessage:
 
 def test_reply_goes_back_through_the_bridge_and_threads_under_the_original() -> None:
     raw = inbound_email(_parts())
-    assert b'From: "+44 7700 900123" <+447700900123@sms.example.com>\r\n' in raw
+    assert b'From: "+44 7700 900123" <+447700900123.via.447700900100@sms.example.com>\r\n' in raw
     msg = _parse(raw)
-    assert msg["From"].addresses[0].addr_spec == "+447700900123@sms.example.com"
+    assert msg["From"].addresses[0].addr_spec == "+447700900123.via.447700900100@sms.example.com"
     assert msg["To"] == "alice@example.com"
     assert msg["Subject"] == "Re: Order 1234"
     assert msg["In-Reply-To"] == msg["References"] == "<order-1234@example.com>"

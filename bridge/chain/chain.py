@@ -117,7 +117,8 @@ async def _read(
         keys = tuple(k for k in (request.provider, request.sender) if k)
         rate = await reader.rate_wait(keys=keys, at=at)
     thread = NO_THREAD
-    if Fact.THREAD in needs and request.thread is not None:
+    if Fact.THREAD in needs and request.thread is not None and request.thread.open_reply:
+        # only then does the rule read them: no query at RCPT TO, nor for a new email
         thread = await reader.thread_numbers(
             customer=request.to_number, references=request.thread.references, at=at
         )

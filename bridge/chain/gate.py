@@ -65,8 +65,7 @@ class Gate:
 def _thread_decides(request: OutboundRequest) -> bool:
     """A reply's headers, read at DATA, can choose another sender than RCPT TO could: the
     envelope stage is run again with them (only for replies whose address named no number)."""
-    thread = request.thread
-    return thread is not None and thread.is_reply and thread.via is None
+    return request.thread is not None and request.thread.open_reply
 
 
 def job(

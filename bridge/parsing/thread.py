@@ -41,6 +41,12 @@ class Thread:
     is_forward: bool = False
     headers_known: bool = False
 
+    @property
+    def open_reply(self) -> bool:
+        """A reply whose address named no number: only its headers, looked up in the store,
+        can tell which number it answers."""
+        return self.is_reply and self.via is None
+
 
 def thread_of(msg: EmailMessage, *, via: str | None = None) -> Thread:
     """The thread ``msg`` belongs to, with the reply number its address named (``via``)."""
