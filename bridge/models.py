@@ -101,6 +101,7 @@ class NewSmsJob:
     # seconds; None: always (the key holds a Message-ID, which names one email for good).
     merge_window: float | None = None
     media: tuple[str, ...] = ()  # tokens of the pictures sent with it as MMS (media_files)
+    category: str = "transactional"  # or marketing (bridge.chain.category)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,7 @@ class SmsJob:
     route: str = ""
     chain: tuple[RuleHit, ...] = ()
     media: tuple[str, ...] = ()  # tokens of the pictures to send with it as MMS
+    category: str = "transactional"
 
 
 @dataclass(frozen=True, slots=True)

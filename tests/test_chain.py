@@ -16,7 +16,8 @@ from bridge.chain.rate_limit import RateLimit
 from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.rule import Fact, Stage
 from bridge.chain.verdicts import Accept, Verdict
-from bridge.models import Contact
+from bridge.models import Contact, ThreadNumbers
+from bridge.parsing.thread import Thread
 from bridge.store.base import Store
 from tests.conftest import make_settings
 
@@ -160,3 +161,96 @@ async def test_the_store_facts_read_the_contact_from_the_store(store: Store) -> 
     facts = StoreFacts(store)
     assert await facts.contact(CUSTOMER) == ann
     assert await facts.contact("+447700900456") is None
+
+
+CATEGORIES = """
+[compliance]
+marketing_domains = ["offers.sms.example.com"]
+[[senders.rules]]
+match = "news@example.com"
+sender = "ExampleCo"
+category = "marketing"
+"""
+
+
+@pytest.mark.parametrize(
+    ("fields", "category", "why"),
+    [
+        ({}, "transactional", "compliance.default_category"),
+        ({"tags": frozenset({"marketing"})}, "marketing", "[marketing] tag"),
+        ({"author": "news@example.com"}, "marketing", "the rule for news@example.com"),
+        (
+            {"author": "news@example.com", "tags": frozenset({"transactional"})},
+            "transactional",
+            "[transactional] tag",
+        ),
+        ({"domain": "offers.sms.example.com"}, "marketing", "offers.sms.example.com"),
+        ({"source": Source.AUTO_REPLY, "author": ""}, "transactional", "answer to a customer"),
+    ],
+)
+async def test_a_texts_category_comes_from_tag_rule_address_or_default(
+    tmp_path: Path, fields: dict[str, object], category: str, why: str
+) -> None:
+    chain = build_chain(make_settings(tmp_path, extra=CATEGORIES))
+    decision = await chain.run(_request(**fields), facts=Facts(), at=T0, stages=ALL)
+    assert decision.request.category == category
+    [note] = [h.detail for h in decision.hits if h.rule == "category"]
+    assert why in note
+
+
+class Threads(Facts):
+    def __init__(self, numbers: ThreadNumbers) -> None:
+        super().__init__()
+        self.numbers, self.threads_asked = numbers, 0
+
+    async def thread_numbers(
+        self, *, customer: str, references: tuple[str, ...], at: datetime
+    ) -> ThreadNumbers:
+        self.threads_asked += 1
+        return self.numbers
+
+
+OTHER = "+447700900200"
+TWO_NUMBERS = f"""
+[[numbers]]
+number = "{REPLY}"
+[[numbers]]
+number = "{OTHER}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("thread", "numbers", "sender", "asked"),
+    [
+        (Thread(via=OTHER), ThreadNumbers(), OTHER, 0),  # the address names it
+        (Thread(is_reply=True, headers_known=True), ThreadNumbers(answered=OTHER), OTHER, 1),
+        (Thread(is_reply=True, headers_known=True), ThreadNumbers(live=(REPLY,)), REPLY, 1),
+        (
+            Thread(is_forward=True, headers_known=True),
+            ThreadNumbers(answered=OTHER),
+            "ExampleCo",
+            0,
+        ),
+        (Thread(headers_known=True), ThreadNumbers(live=(REPLY,)), "ExampleCo", 0),  # a new email
+    ],
+)
+async def test_a_reply_goes_from_the_number_of_its_thread(
+    tmp_path: Path, thread: Thread, numbers: ThreadNumbers, sender: str, asked: int
+) -> None:
+    chain = build_chain(
+        make_settings(tmp_path, extra=TWO_NUMBERS, senders={"default": "ExampleCo"})
+    )
+    facts = Threads(numbers)
+    request = _request(author="bob@example.com", thread=thread)
+    decision = await chain.run(request, facts=facts, at=T0, stages=ALL)
+    assert decision.accepted and decision.request.sender == sender
+    assert facts.threads_asked == asked
+
+
+async def test_an_unknown_thread_with_two_live_numbers_is_refused(tmp_path: Path) -> None:
+    chain = build_chain(make_settings(tmp_path, extra=TWO_NUMBERS))
+    facts = Threads(ThreadNumbers(live=(REPLY, OTHER)))
+    request = _request(author="bob@example.com", thread=Thread(is_reply=True, headers_known=True))
+    decision = await chain.run(request, facts=facts, at=T0, stages=ALL)
+    assert decision.refusal is not None and decision.refusal.code == 550
+    assert "+447700900123.via.447700900100@sms.example.com" in decision.refusal.reason

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from bridge.chain.category import CategoryRule
 from bridge.chain.content import Content
 from bridge.chain.facts import NO_THREAD, FactReader, Facts
 from bridge.chain.opt_out import OptOut
@@ -51,6 +52,7 @@ def build_chain(settings: Settings) -> Chain:
         SenderRuleSet(settings.senders),
         OwnedSender(owned_senders(settings)),
         OptOut(),
+        CategoryRule(settings.compliance, settings.senders),
         Content(),
         Segments(settings.text),
     ]

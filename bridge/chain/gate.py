@@ -92,4 +92,5 @@ def job(
         chain=decision.record,
         not_before=decision.not_before,
         merge_window=merge_window,
+        category=request.category or "transactional",
     )

@@ -51,3 +51,6 @@ class OutboundRequest:
     truncated_from: int | None = None  # the length before the segments rule cut it
     provider: str = ""  # at the send stage: the provider about to be asked
     thread: Thread | None = None  # an email's place in a conversation, when it has one
+    tags: frozenset[str] = frozenset()  # the subject's tags (``bridge.parsing.tags``)
+    domain: str = ""  # the domain of the address the email was sent to, if one was
+    category: str = ""  # transactional or marketing, once the category rule has decided

@@ -33,6 +33,7 @@ class SenderIdentity:
     max_segments: int | None
     because: str
     email_fallback: bool = False
+    category: str | None = None  # the category the rule gives this author's texts
 
 
 @lru_cache(maxsize=4096)  # every email asks, and the same authors recur
@@ -44,7 +45,7 @@ def sender_for(author: str, *, settings: SendersSettings) -> SenderIdentity:
         return SenderIdentity(settings.default, None, "the default sender")
     rule = rules[match]
     return SenderIdentity(
-        rule.sender, rule.max_segments, f"the rule for {match}", rule.email_fallback
+        rule.sender, rule.max_segments, f"the rule for {match}", rule.email_fallback, rule.category
     )
 
 

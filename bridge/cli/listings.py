@@ -93,6 +93,7 @@ def _record(job: SmsJob) -> dict[str, object]:
         "created_at": job.created_at.isoformat(),
         "to": mask(job.to_number),
         "state": job.state.value,
+        "category": job.category,
         "segments": job.segments,
         "encoding": job.encoding,
         "attempts": job.attempts,

@@ -46,6 +46,7 @@ from bridge.parsing.headers import header_text, message_id
 from bridge.parsing.message import TextOptions, extract_text
 from bridge.parsing.numbers import display_number, is_e164, mask
 from bridge.parsing.slimming import KEPT, slim
+from bridge.parsing.tags import subject_tags
 from bridge.parsing.thread import thread_of
 from bridge.settings.text import TextSettings
 from bridge.store.base import Store
@@ -75,6 +76,7 @@ class InboundEmail:
     source: Source = Source.EMAIL
     envelope: Mapping[str, Decision] = field(default_factory=dict)
     via: Mapping[str, str] = field(default_factory=dict)  # the reply number an address named
+    domains: Mapping[str, str] = field(default_factory=dict)  # the domain each was sent to
     kept: int = KEPT  # base64 bytes kept of each run of ``content`` (``bridge.parsing.slimming``)
 
 
@@ -133,11 +135,11 @@ class EmailIntake:
         author = (email.authenticated_as or email.envelope_from).lower()
         commands, body = split_commands(self._body(msg))
         message_id, digest = _message_id(msg, content)
-        subject = header_text(msg, "Subject")
+        tags, subject = subject_tags(header_text(msg, "Subject"))
         if commands and not body:
             return await self._commands_only(email, author, commands, msg, message_id)
         decisions = [
-            (number, await self._decide(email, author, number, body, subject, msg))
+            (number, await self._decide(email, author, number, body, (subject, tags), msg))
             for number in email.recipients
         ]
         refused = [(n, d.refusal) for n, d in decisions if d.refusal is not None]
@@ -215,9 +217,10 @@ class EmailIntake:
         author: str,
         number: str,
         body: str,
-        subject: str,
+        titled: tuple[str, frozenset[str]],  # the subject, and the tags taken out of it
         msg: EmailMessage,
     ) -> Decision:
+        subject, tags = titled
         request = OutboundRequest(
             source=email.source,
             author=author,
@@ -225,6 +228,8 @@ class EmailIntake:
             text=body,
             subject=subject,
             thread=thread_of(msg, via=email.via.get(number)),
+            tags=tags,
+            domain=email.domains.get(number, ""),
         )
         envelope = email.envelope.get(number)
         return await self._gate.decide(request, at=self._clock(), envelope=envelope)

@@ -164,10 +164,12 @@ class SmtpHandler:
 
     def _inbound(self, session: Session, envelope: Envelope) -> InboundEmail:
         numbers: dict[str, str | None] = {}  # each number, and the reply number its address named
+        domains: dict[str, str] = {}
         for address in envelope.rcpt_tos:
             local = address.rpartition("@")[0]
             recipient = parse_recipient(local, default_region=self._settings.default_region)
             numbers[recipient.number] = recipient.via
+            domains[recipient.number] = domain_of(address)
         login = session.auth_data if session.authenticated else None
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
@@ -176,6 +178,7 @@ class SmtpHandler:
             envelope_from=envelope.mail_from or "",
             recipients=tuple(numbers),
             via={number: via for number, via in numbers.items() if via},
+            domains=domains,
             content=content,
             authenticated_as=login if isinstance(login, str) else None,
             envelope=decisions,

@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from bridge.providers.registry import kind_of
+from bridge.settings.compliance import ComplianceSettings
 from bridge.settings.core import (
     AdminSettings,
     BridgeSettings,
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     text: TextSettings = TextSettings()
     senders: SendersSettings = SendersSettings()
+    compliance: ComplianceSettings = ComplianceSettings()
     provider: dict[str, Any] | None = Field(
         default=None, description="The short form for one provider; becomes [providers.NAME]."
     )

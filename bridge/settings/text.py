@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from bridge.parsing.numbers import is_e164
+from bridge.settings.compliance import Category
 from bridge.settings.section import Section, check_regex
 
 __all__ = ["SenderRule", "SendersSettings", "TextSettings", "check_sender"]
@@ -68,6 +69,9 @@ class SenderRule(Section):
     match: str = Field(description="An author address (alice@example.com) or domain (example.com).")
     sender: str
     max_segments: int | None = Field(default=None, ge=1, le=30)
+    category: Category | None = Field(
+        default=None, description="The category of this author's texts (docs/compliance.md)."
+    )
     email_fallback: bool = Field(
         default=False,
         description="A text of this author's that fails for good is emailed instead to the"

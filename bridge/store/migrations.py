@@ -43,6 +43,7 @@ MIGRATIONS = (
     "008_conversations.sql",
     "009_contacts.sql",
     "010_media.sql",
+    "011_categories.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -95,6 +95,7 @@ def _sms_values(job: NewSmsJob, job_id: str, now: float) -> tuple[object, ...]:
         job.route,
         chain_json(job.chain),
         json.dumps(list(job.media)),
+        job.category,
         now if job.not_before is None else ts(job.not_before),  # a rule deferred it
         now,
         now,

@@ -98,6 +98,7 @@ def sms_row(row: Any) -> SmsJob:
         route=row["route"],
         chain=_chain(row["chain"]),
         media=_tokens(row["media"]),
+        category=row["category"],
     )
 
 

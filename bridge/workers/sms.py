@@ -397,6 +397,7 @@ def _request(job: SmsJob) -> OutboundRequest:
         text=job.text,
         sender=job.sender,
         route=job.route,
+        category=job.category,
     )
 
 
