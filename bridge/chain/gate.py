@@ -45,8 +45,13 @@ class Gate:
             return await self.chain.run(request, facts=self._facts, at=at, stages=_BOTH)
         if not envelope.accepted:
             return envelope
-        carried = replace(
-            envelope.request, text=request.text, subject=request.subject, thread=request.thread
+        carried = replace(  # what DATA adds to what RCPT knew
+            envelope.request,
+            text=request.text,
+            subject=request.subject,
+            thread=request.thread,
+            tags=request.tags,
+            domain=request.domain,
         )
         content = await self.chain.run(carried, facts=self._facts, at=at, stages=_CONTENT)
         return self.chain.with_hits(content, envelope.hits)

@@ -143,6 +143,7 @@ class SmtpHandler:
             author=_author(session, envelope),
             to_number=number,
             thread=Thread(via=recipient.via),
+            domain=domain_of(address),
         )
         decision = await self._gate.envelope(request, at=self._clock())
         if decision.refusal is not None:
