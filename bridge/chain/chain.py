@@ -14,6 +14,8 @@ from datetime import datetime
 
 from bridge.chain.category import CategoryRule
 from bridge.chain.content import Content
+from bridge.chain.content_guard import ContentGuard
+from bridge.chain.destination import Destination
 from bridge.chain.facts import NO_THREAD, FactReader, Facts
 from bridge.chain.opt_out import OptOut
 from bridge.chain.owned_sender import OwnedSender
@@ -27,7 +29,7 @@ from bridge.chain.verdicts import Decision, Defer, Refuse, Rewrite, Verdict
 from bridge.models import RuleHit
 from bridge.settings.root import Settings
 
-__all__ = ["Chain", "build_chain", "owned_senders", "rate_limited"]
+__all__ = ["Chain", "build_chain", "destinations_limited", "owned_senders", "rate_limited"]
 
 
 def owned_senders(settings: Settings) -> frozenset[str]:
@@ -44,16 +46,33 @@ def rate_limited(settings: Settings) -> bool:
     )
 
 
+def destinations_limited(settings: Settings) -> bool:
+    """Whether any country or kind of number is kept from being texted."""
+    compliance = settings.compliance
+    return bool(
+        compliance.allowed_countries
+        or compliance.blocked_number_types
+        or compliance.block_non_geographic
+        or any(rule.allowed_countries for rule in settings.senders.rules)
+    )
+
+
 def build_chain(settings: Settings) -> Chain:
     """The chain in its order; later issues add their rules here. A rule with nothing to
     enforce (no rate limit set anywhere) is left out, so that the send stage costs nothing."""
+    compliance = settings.compliance
     rules: list[Rule] = [
         ReplySender(settings.smtp.domains[0]),
         SenderRuleSet(settings.senders),
         OwnedSender(owned_senders(settings)),
+    ]
+    if destinations_limited(settings):
+        rules.append(Destination(compliance, settings.senders))
+    rules += [
         OptOut(),
-        CategoryRule(settings.compliance, settings.senders),
+        CategoryRule(compliance, settings.senders),
         Content(),
+        ContentGuard.from_settings(compliance, stop_words=settings.inbound.stop_words),
         Segments(settings.text),
     ]
     if rate_limited(settings):

@@ -34,6 +34,8 @@ class SenderIdentity:
     because: str
     email_fallback: bool = False
     category: str | None = None  # the category the rule gives this author's texts
+    allowed_countries: tuple[str, ...] | None = None  # None: as compliance.allowed_countries
+    allow_number_types: tuple[str, ...] = ()  # kinds of number allowed despite the block
 
 
 @lru_cache(maxsize=4096)  # every email asks, and the same authors recur
@@ -45,7 +47,13 @@ def sender_for(author: str, *, settings: SendersSettings) -> SenderIdentity:
         return SenderIdentity(settings.default, None, "the default sender")
     rule = rules[match]
     return SenderIdentity(
-        rule.sender, rule.max_segments, f"the rule for {match}", rule.email_fallback, rule.category
+        rule.sender,
+        rule.max_segments,
+        f"the rule for {match}",
+        rule.email_fallback,
+        rule.category,
+        rule.allowed_countries,
+        rule.allow_number_types,
     )
 
 

@@ -22,10 +22,13 @@ from bridge.errors import InvalidNumber
 
 __all__ = [
     "E164",
+    "LINE_TYPES",
     "country_of",
     "digits",
     "display_number",
     "is_e164",
+    "is_region",
+    "line_type",
     "mask",
     "named",
     "number_type",
@@ -134,33 +137,49 @@ def country_of(number: str) -> str | None:
     return None if region in ("ZZ", "001") else region
 
 
-_TYPES = {
-    phonenumbers.PhoneNumberType.MOBILE: "mobile",
-    phonenumbers.PhoneNumberType.FIXED_LINE: "landline",
-    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "landline or mobile",
-    phonenumbers.PhoneNumberType.TOLL_FREE: "toll-free",
-    phonenumbers.PhoneNumberType.PREMIUM_RATE: "premium-rate",
-    phonenumbers.PhoneNumberType.SHARED_COST: "shared-cost",
-    phonenumbers.PhoneNumberType.VOIP: "VoIP",
-    phonenumbers.PhoneNumberType.PERSONAL_NUMBER: "personal",
-    phonenumbers.PhoneNumberType.PAGER: "pager",
-    phonenumbers.PhoneNumberType.UAN: "corporate",
-    phonenumbers.PhoneNumberType.VOICEMAIL: "voicemail",
+_WORDS = {
+    "MOBILE": "mobile",
+    "FIXED_LINE": "landline",
+    "FIXED_LINE_OR_MOBILE": "landline or mobile",
+    "TOLL_FREE": "toll-free",
+    "PREMIUM_RATE": "premium-rate",
+    "SHARED_COST": "shared-cost",
+    "VOIP": "VoIP",
+    "PERSONAL_NUMBER": "personal",
+    "PAGER": "pager",
+    "UAN": "corporate",
+    "VOICEMAIL": "voicemail",
+    "UNKNOWN": "unknown",
 }
+# phonenumbers' PhoneNumberType names, as settings write them (``PREMIUM_RATE``).
+LINE_TYPES = tuple(_WORDS)
+_NAMES = {getattr(phonenumbers.PhoneNumberType, name): name for name in LINE_TYPES}
+
+
+def is_region(code: str) -> bool:
+    """Whether ``code`` is a two-letter region phonenumbers knows (``GB``, ``US``)."""
+    return code in phonenumbers.SUPPORTED_REGIONS
 
 
 @lru_cache(maxsize=4096)
-def number_type(number: str) -> str:
-    """What kind of line an E.164 number is, in words ("mobile", "landline"); "unknown" when
-    phonenumbers cannot tell (reserved ranges, unassigned blocks). The drama ranges our
-    docs use are mobile and NANP numbers, as phonenumbers reads their area codes."""
+def line_type(number: str) -> str:
+    """The kind of line an E.164 number is, as phonenumbers' ``PhoneNumberType`` name
+    (``MOBILE``, ``PREMIUM_RATE``); ``UNKNOWN`` when phonenumbers cannot tell (reserved
+    ranges, unassigned blocks). The drama ranges our docs use are ``MOBILE`` (+44 7700 900…)
+    and, as phonenumbers reads NANP area codes, ``FIXED_LINE_OR_MOBILE``."""
     if _FICTIONAL.fullmatch(number):
-        return "mobile" if number.startswith("+44") else "landline or mobile"
+        return "MOBILE" if number.startswith("+44") else "FIXED_LINE_OR_MOBILE"
     try:
         parsed = phonenumbers.parse(number, None)
     except NumberParseException:
-        return "unknown"
-    return _TYPES.get(phonenumbers.number_type(parsed), "unknown")
+        return "UNKNOWN"
+    return _NAMES.get(phonenumbers.number_type(parsed), "UNKNOWN")
+
+
+def number_type(number: str) -> str:
+    """What kind of line an E.164 number is, in words ("mobile", "landline", "premium-rate");
+    "unknown" when phonenumbers cannot tell."""
+    return _WORDS[line_type(number)]
 
 
 @lru_cache(maxsize=4096)

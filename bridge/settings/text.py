@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from bridge.parsing.numbers import is_e164
-from bridge.settings.compliance import Category
+from bridge.settings.compliance import Category, check_countries, check_line_types
 from bridge.settings.section import Section, check_regex
 
 __all__ = ["SenderRule", "SendersSettings", "TextSettings", "check_sender"]
@@ -78,7 +78,23 @@ class SenderRule(Section):
         " recipient, when the address book has their address (not after an opt-out).",
     )
 
+    allowed_countries: tuple[str, ...] | None = Field(
+        default=None,
+        description="The countries this author may text, instead of compliance.allowed_countries.",
+    )
+    allow_number_types: tuple[str, ...] = Field(
+        default=(),
+        description="Kinds of number this author may text though compliance.blocked_number_types"
+        ' names them, e.g. ["FIXED_LINE"].',
+    )
+
     _check_sender = field_validator("sender")(classmethod(lambda cls, v: check_sender(v)))
+    _types = field_validator("allow_number_types")(classmethod(lambda cls, v: check_line_types(v)))
+
+    @field_validator("allowed_countries")
+    @classmethod
+    def _countries(cls, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if values is None else check_countries(values)
 
     @field_validator("match")
     @classmethod
