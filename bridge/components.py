@@ -13,10 +13,11 @@ from datetime import timedelta
 
 import httpx
 
-from bridge.chain.chain import build_chain
+from bridge.chain.chain import build_chain, velocity_watch
 from bridge.chain.facts import StoreFacts
 from bridge.chain.gate import Gate
 from bridge.chain.rates import Limiter, RateLimiter, SharedRateLimiter
+from bridge.mail.alerts import VelocityAlert
 from bridge.mail.imap_append import ImapAppendTransport
 from bridge.mail.maildir import MaildirTransport
 from bridge.mail.smarthost import SmtpTransport
@@ -86,10 +87,21 @@ def build_limiter(settings: Settings, store: Store) -> Limiter | None:
 
 def build_gate(settings: Settings, store: Store, limiter: Limiter | None = None) -> Gate:
     """The outbound chain, reading its facts from ``store`` (and ``limiter`` at the send stage)."""
-    return Gate(
-        chain=build_chain(settings),
-        facts=StoreFacts(store, limiter, conversation_days=settings.inbound.conversation_days),
+    compliance = settings.compliance
+    alert = VelocityAlert(
+        to=compliance.alert_to,
+        from_address=settings.mail.from_address,
+        hostname=settings.smtp.hostname,
+        limit=compliance.velocity_new_numbers,
+        minutes=compliance.velocity_minutes,
     )
+    facts = StoreFacts(
+        store,
+        limiter,
+        conversation_days=settings.inbound.conversation_days,
+        velocity=velocity_watch(settings, alert),
+    )
+    return Gate(chain=build_chain(settings), facts=facts)
 
 
 def build_providers(settings: Settings) -> tuple[ProviderChoice, ProviderSet]:

@@ -26,6 +26,7 @@ __all__ = [
     "MediaFile",
     "MediaRef",
     "NewMailJob",
+    "NewNumbers",
     "NewSmsJob",
     "OutboundSms",
     "Queued",
@@ -307,6 +308,17 @@ class ThreadEntry:
     text: str
     author: str = ""  # the member of staff, for a text to the customer
     state: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewNumbers:
+    """How new a number is to an author, for the velocity guard: ``new`` when they first
+    texted it within the window (or never have), at ``first_at``; ``earlier`` how many other
+    numbers they first texted within the window before it."""
+
+    new: bool
+    earlier: int = 0
+    first_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,15 +8,15 @@ rest still run, since a later rule may refuse outright; the latest deferral wins
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bridge.chain.category import CategoryRule
 from bridge.chain.content import Content
 from bridge.chain.content_guard import ContentGuard
 from bridge.chain.destination import Destination
-from bridge.chain.facts import NO_THREAD, FactReader, Facts
+from bridge.chain.facts import NO_THREAD, FactReader, Facts, VelocityWatch
 from bridge.chain.opt_out import OptOut
 from bridge.chain.owned_sender import OwnedSender
 from bridge.chain.rate_limit import RateLimit
@@ -25,11 +25,19 @@ from bridge.chain.request import OutboundRequest
 from bridge.chain.rule import Fact, Rule, Stage
 from bridge.chain.segments import Segments
 from bridge.chain.sender import SenderRuleSet
+from bridge.chain.velocity import VelocityGuard
 from bridge.chain.verdicts import Decision, Defer, Refuse, Rewrite, Verdict
-from bridge.models import RuleHit
+from bridge.models import NewMailJob, RuleHit
 from bridge.settings.root import Settings
 
-__all__ = ["Chain", "build_chain", "destinations_limited", "owned_senders", "rate_limited"]
+__all__ = [
+    "Chain",
+    "build_chain",
+    "destinations_limited",
+    "owned_senders",
+    "rate_limited",
+    "velocity_watch",
+]
 
 
 def owned_senders(settings: Settings) -> frozenset[str]:
@@ -57,6 +65,19 @@ def destinations_limited(settings: Settings) -> bool:
     )
 
 
+def velocity_watch(
+    settings: Settings, alert: Callable[[str, int, datetime], NewMailJob] | None = None
+) -> VelocityWatch | None:
+    """The velocity guard's window and limit (None when it is off), with the administrator's
+    ``alert`` when ``compliance.alert_to`` names anyone."""
+    compliance = settings.compliance
+    if not compliance.velocity_new_numbers:
+        return None
+    window = timedelta(minutes=compliance.velocity_minutes)
+    alert = alert if compliance.alert_to else None
+    return VelocityWatch(compliance.velocity_new_numbers, window, alert)
+
+
 def build_chain(settings: Settings) -> Chain:
     """The chain in its order; later issues add their rules here. A rule with nothing to
     enforce (no rate limit set anywhere) is left out, so that the send stage costs nothing."""
@@ -75,8 +96,11 @@ def build_chain(settings: Settings) -> Chain:
         ContentGuard.from_settings(compliance, stop_words=settings.inbound.stop_words),
         Segments(settings.text),
     ]
+    watch = velocity_watch(settings)
+    if watch is not None:
+        rules.append(VelocityGuard(watch.limit, watch.window))
     if rate_limited(settings):
-        rules.append(RateLimit())
+        rules.append(RateLimit())  # last: a token taken is a token used
     return Chain(rules)
 
 
@@ -131,7 +155,7 @@ class Chain:
 async def _read(
     needs: frozenset[Fact], request: OutboundRequest, reader: FactReader, at: datetime
 ) -> Facts:
-    opted_out = rate = contact = None
+    opted_out = rate = contact = new = None
     if Fact.OPTED_OUT in needs and request.sender:
         opted_out = await reader.opted_out_since(sender=request.sender, customer=request.to_number)
     if Fact.RATE in needs:
@@ -145,8 +169,15 @@ async def _read(
         )
     if Fact.CONTACT in needs:
         contact = await reader.contact(request.to_number)
+    if Fact.NEW_NUMBERS in needs and request.author:  # the bridge's own answers have none
+        new = await reader.new_numbers(author=request.author, to_number=request.to_number, at=at)
     return Facts(
-        at=at, opted_out_since=opted_out, rate_wait=rate or 0.0, thread=thread, contact=contact
+        at=at,
+        opted_out_since=opted_out,
+        rate_wait=rate or 0.0,
+        thread=thread,
+        contact=contact,
+        new_numbers=new,
     )
 
 

@@ -8,14 +8,24 @@ their tests need no store: a ``FactReader`` is two small methods.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bridge.models import Contact, ThreadNumbers
+from bridge.models import Contact, NewMailJob, NewNumbers, ThreadNumbers
 from bridge.parsing.numbers import is_e164
 
-__all__ = ["NO_THREAD", "FactReader", "FactStore", "Facts", "StoreFacts", "ThreadNumbers"]
+__all__ = [
+    "NO_THREAD",
+    "FactReader",
+    "FactStore",
+    "Facts",
+    "NewNumbers",
+    "StoreFacts",
+    "ThreadNumbers",
+    "VelocityWatch",
+]
 
 NO_THREAD = ThreadNumbers()  # no thread asked about, or none found
 
@@ -27,6 +37,7 @@ class Facts:
     rate_wait: float = 0.0  # seconds until every rate limit on this send has room
     thread: ThreadNumbers = NO_THREAD
     contact: Contact | None = None  # the recipient in the address book, if they are in it
+    new_numbers: NewNumbers | None = None  # how new the recipient is to the author
 
 
 class FactReader(Protocol):
@@ -44,9 +55,14 @@ class FactReader(Protocol):
         """The recipient's entry in the address book (their name, time zone, language)."""
         ...
 
+    async def new_numbers(self, *, author: str, to_number: str, at: datetime) -> NewNumbers:
+        """How new ``to_number`` is to ``author`` within the velocity guard's window."""
+        ...
+
 
 class FactStore(Protocol):
-    """What the chain reads from the store: opt-outs, threads and the address book."""
+    """What the chain reads from the store: opt-outs, threads, the address book, and the
+    numbers an author texted for the first time."""
 
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
 
@@ -55,6 +71,24 @@ class FactStore(Protocol):
     ) -> ThreadNumbers: ...
 
     async def contact(self, number: str) -> Contact | None: ...
+
+    async def new_numbers(
+        self, *, author: str, to_number: str, since: datetime, now: datetime
+    ) -> NewNumbers: ...
+
+    async def velocity_alert(
+        self, *, author: str, mail: NewMailJob, since: datetime, now: datetime
+    ) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VelocityWatch:
+    """The velocity guard's window, its limit of new numbers, and the alert an administrator
+    gets once a window (``alert(author, new numbers, now)``; None: nobody is alerted)."""
+
+    limit: int
+    window: timedelta
+    alert: Callable[[str, int, datetime], NewMailJob] | None = None
 
 
 class Limiter(Protocol):
@@ -66,11 +100,17 @@ class StoreFacts:
     has them."""
 
     def __init__(
-        self, store: FactStore, limiter: Limiter | None = None, *, conversation_days: float = 30
+        self,
+        store: FactStore,
+        limiter: Limiter | None = None,
+        *,
+        conversation_days: float = 30,
+        velocity: VelocityWatch | None = None,
     ) -> None:
         self._store = store
         self._limiter = limiter
         self._live = timedelta(days=conversation_days)
+        self._velocity = velocity
 
     async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
         if not is_e164(sender):  # an opt-out is per number texted; a sender ID has none
@@ -92,3 +132,18 @@ class StoreFacts:
 
     async def contact(self, number: str) -> Contact | None:
         return await self._store.contact(number)
+
+    async def new_numbers(self, *, author: str, to_number: str, at: datetime) -> NewNumbers:
+        """Read from the store; past the limit, the administrator's alert is queued (once a
+        window, however many bridges ask)."""
+        watch = self._velocity
+        if watch is None:
+            return NewNumbers(new=False)
+        since = at - watch.window
+        found = await self._store.new_numbers(
+            author=author, to_number=to_number, since=since, now=at
+        )
+        if found.new and found.earlier >= watch.limit and watch.alert is not None:
+            mail = watch.alert(author, found.earlier, at)
+            await self._store.velocity_alert(author=author, mail=mail, since=since, now=at)
+        return found

@@ -25,6 +25,7 @@ class Fact(enum.StrEnum):
     RATE = "rate_wait"
     THREAD = "thread"
     CONTACT = "contact"  # the recipient's address-book entry (their time zone, language)
+    NEW_NUMBERS = "new_numbers"  # how new the recipient is to the author (the velocity guard)
 
 
 class Rule(Protocol):

@@ -15,7 +15,7 @@ import socket
 import sys
 from datetime import datetime
 
-from bridge.chain.chain import build_chain
+from bridge.chain.chain import build_chain, velocity_watch
 from bridge.chain.explain import explain_outbound
 from bridge.chain.facts import StoreFacts
 from bridge.chain.gate import Gate
@@ -70,9 +70,14 @@ async def explain_text(
     """The chain's answer for a text, rule by rule, and whether it would be accepted."""
     number = parse_number(to, default_region=settings.smtp.default_region)
     async with opened_store(settings) as store:
+        facts = StoreFacts(  # no alert: explaining sends nothing
+            store,
+            conversation_days=settings.inbound.conversation_days,
+            velocity=velocity_watch(settings),
+        )
         words, decision = await explain_outbound(
             build_chain(settings),
-            facts=StoreFacts(store, conversation_days=settings.inbound.conversation_days),
+            facts=facts,
             author=author,
             to=number,
             text=text,

@@ -122,10 +122,10 @@ class ComplianceSettings(Section):
     )
     # The velocity guard
     velocity_new_numbers: int = Field(
-        default=50,
+        default=0,
         ge=0,
         description="Hold an author's texts to numbers new to them past this many new numbers"
-        " within velocity_minutes; 0: no velocity guard.",
+        " within velocity_minutes (50 suits people writing emails); 0: no velocity guard.",
     )
     velocity_minutes: float = Field(default=10, gt=0, le=24 * 60)
     alert_to: tuple[str, ...] = Field(

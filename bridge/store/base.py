@@ -28,6 +28,7 @@ from bridge.models import (
     MailJob,
     MediaFile,
     NewMailJob,
+    NewNumbers,
     NewSmsJob,
     Queued,
     SendResult,
@@ -53,6 +54,7 @@ __all__ = [
     "Store",
     "Suppressions",
     "Upkeep",
+    "Velocity",
 ]
 
 
@@ -329,6 +331,25 @@ class RateBuckets(Protocol):
         ...
 
 
+class Velocity(Protocol):
+    """How many numbers an author texts for the first time (the velocity guard), shared by
+    every bridge on the database."""
+
+    async def new_numbers(
+        self, *, author: str, to_number: str, since: datetime, now: datetime
+    ) -> NewNumbers:
+        """Whether ``author`` first texted ``to_number`` at or after ``since`` (never: it is
+        new, first texted ``now``), and how many numbers they first texted since then before it."""
+        ...
+
+    async def velocity_alert(
+        self, *, author: str, mail: NewMailJob, since: datetime, now: datetime
+    ) -> bool:
+        """Queue ``mail`` (an administrator's alert about ``author``) unless one was queued
+        since ``since``; whether it was."""
+        ...
+
+
 class Health(Protocol):
     """What health checks and the CLI read and write to see that the store works."""
 
@@ -385,6 +406,7 @@ class Store(
     Contacts,
     Cursors,
     RateBuckets,
+    Velocity,
     ClusterLocks,
     Health,
     Upkeep,

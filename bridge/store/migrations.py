@@ -44,6 +44,7 @@ MIGRATIONS = (
     "009_contacts.sql",
     "010_media.sql",
     "011_categories.sql",
+    "014_velocity.sql",  # 012 and 013 are being added alongside: renumber when merged
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -22,6 +22,7 @@ from bridge.models import (
     MailJob,
     MediaFile,
     NewMailJob,
+    NewNumbers,
     NewSmsJob,
     Queued,
     SendResult,
@@ -30,7 +31,7 @@ from bridge.models import (
     ThreadNumbers,
 )
 from bridge.parsing.contacts import checked
-from bridge.store import ops, ops_contacts, ops_limits
+from bridge.store import ops, ops_contacts, ops_limits, ops_velocity
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import HeldLock, InboundContext, QueueCounts
 from bridge.store.outbox_filter import OutboxFilter
@@ -297,6 +298,16 @@ class SqlStore:
         self, limits: Sequence[tuple[str, float, int]], *, now: datetime
     ) -> float:
         return await self._do(ops_limits.take_tokens(limits, ts(now)))
+
+    async def new_numbers(
+        self, *, author: str, to_number: str, since: datetime, now: datetime
+    ) -> NewNumbers:
+        return await self._do(ops_velocity.new_numbers(author, to_number, ts(since), ts(now)))
+
+    async def velocity_alert(
+        self, *, author: str, mail: NewMailJob, since: datetime, now: datetime
+    ) -> bool:
+        return await self._do(ops_velocity.alert_once(author, mail, ts(since), ts(now)))
 
     async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None:
         row = await self._do(_row(Q.mailbox_cursor, mailbox))
