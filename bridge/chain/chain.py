@@ -17,6 +17,7 @@ from bridge.chain.content import Content
 from bridge.chain.facts import NO_THREAD, FactReader, Facts
 from bridge.chain.opt_out import OptOut
 from bridge.chain.owned_sender import OwnedSender
+from bridge.chain.quiet_hours import QuietHours
 from bridge.chain.rate_limit import RateLimit
 from bridge.chain.reply_sender import ReplySender
 from bridge.chain.request import OutboundRequest
@@ -24,10 +25,11 @@ from bridge.chain.rule import Fact, Rule, Stage
 from bridge.chain.segments import Segments
 from bridge.chain.sender import SenderRuleSet
 from bridge.chain.verdicts import Decision, Defer, Refuse, Rewrite, Verdict
+from bridge.chain.windows import QuietTime
 from bridge.models import RuleHit
 from bridge.settings.root import Settings
 
-__all__ = ["Chain", "build_chain", "owned_senders", "rate_limited"]
+__all__ = ["Chain", "build_chain", "owned_senders", "quiet_time", "rate_limited"]
 
 
 def owned_senders(settings: Settings) -> frozenset[str]:
@@ -44,6 +46,14 @@ def rate_limited(settings: Settings) -> bool:
     )
 
 
+def quiet_time(settings: Settings) -> QuietTime:
+    """When texts may go: ``compliance``'s hours, quiet days and holiday calendars."""
+    compliance = settings.compliance
+    named = set(compliance.quiet_during)
+    dates = frozenset().union(*(c.days() for c in settings.calendars if c.name in named))
+    return QuietTime(compliance.window, frozenset(compliance.quiet_days), dates)
+
+
 def build_chain(settings: Settings) -> Chain:
     """The chain in its order; later issues add their rules here. A rule with nothing to
     enforce (no rate limit set anywhere) is left out, so that the send stage costs nothing."""
@@ -56,6 +66,16 @@ def build_chain(settings: Settings) -> Chain:
         Content(),
         Segments(settings.text),
     ]
+    compliance = settings.compliance
+    if compliance.has_quiet_time:
+        rules.append(
+            QuietHours(
+                quiet_time(settings),
+                frozenset(compliance.quiet_categories),
+                settings.senders,
+                compliance.timezone,
+            )
+        )
     if rate_limited(settings):
         rules.append(RateLimit())
     return Chain(rules)
@@ -90,6 +110,7 @@ class Chain:
             raise ValueError("the chain needs an aware time")
         hits: list[RuleHit] = []
         not_before: datetime | None = None
+        deferred = ""
         bare = Facts(at=at)  # for the rules that need no fact, which are most
         for rule in self.rules_of(stages):
             known = await _read(rule.needs, request, facts, at) if rule.needs else bare
@@ -98,10 +119,11 @@ class Chain:
             if isinstance(verdict, Refuse):
                 return Decision(request, tuple(hits), refusal=verdict)
             if isinstance(verdict, Defer):
-                not_before = max(not_before or verdict.until, verdict.until)
+                if not_before is None or verdict.until >= not_before:
+                    not_before, deferred = verdict.until, verdict.told
             elif verdict.request is not None:  # a rewrite, or an accept that measured
                 request = verdict.request
-        return Decision(request, tuple(hits), not_before=not_before)
+        return Decision(request, tuple(hits), not_before=not_before, deferred=deferred)
 
     def with_hits(self, decision: Decision, earlier: Sequence[RuleHit]) -> Decision:
         """``decision`` with the hits of an earlier stage's run in front (the envelope's, made

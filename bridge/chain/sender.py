@@ -34,6 +34,7 @@ class SenderIdentity:
     because: str
     email_fallback: bool = False
     category: str | None = None  # the category the rule gives this author's texts
+    urgent_allowed: bool = False  # an [urgent] tag may pass quiet hours
 
 
 @lru_cache(maxsize=4096)  # every email asks, and the same authors recur
@@ -45,7 +46,12 @@ def sender_for(author: str, *, settings: SendersSettings) -> SenderIdentity:
         return SenderIdentity(settings.default, None, "the default sender")
     rule = rules[match]
     return SenderIdentity(
-        rule.sender, rule.max_segments, f"the rule for {match}", rule.email_fallback, rule.category
+        rule.sender,
+        rule.max_segments,
+        f"the rule for {match}",
+        rule.email_fallback,
+        rule.category,
+        rule.urgent_allowed,
     )
 
 

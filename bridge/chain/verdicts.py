@@ -35,10 +35,16 @@ class Refuse:
 
 @dataclass(frozen=True, slots=True)
 class Defer:
-    """Not now: send at ``until`` (timezone-aware), because ``why``."""
+    """Not now: send at ``until`` (timezone-aware), because ``why``; ``says`` is how the
+    author is told when (``until 08:00 recipient's time (Europe/London)``), if not by ``until``."""
 
     until: datetime
     why: str
+    says: str = ""
+
+    @property
+    def told(self) -> str:
+        return self.says or f"until {self.until:%Y-%m-%d %H:%M %Z}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,7 @@ class Decision:
     hits: tuple[RuleHit, ...]
     refusal: Refuse | None = None
     not_before: datetime | None = None
+    deferred: str = ""  # when, in the author's words: the latest deferral's ``Defer.told``
 
     @property
     def accepted(self) -> bool:
