@@ -143,6 +143,7 @@ class SmsJob:
     chain: tuple[RuleHit, ...] = ()
     media: tuple[str, ...] = ()  # tokens of the pictures to send with it as MMS
     category: str = "transactional"
+    next_attempt_at: datetime | None = None  # when the worker may next send it (a deferral)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ from bridge.chain.verdicts import Decision
 from bridge.errors import ConfigError
 from bridge.models import Contact
 from tests.conftest import make_settings
+from tests.support.bridge_process import BridgeProcess
+from tests.support.smtp_client import converse, message
 from tests.test_chain import Facts
 
 LONDON = ZoneInfo("Europe/London")
@@ -172,3 +174,35 @@ def test_quiet_hours_settings_say_what_is_wrong(tmp_path: Path, extra: str, word
     with pytest.raises(ConfigError) as info:
         make_settings(tmp_path, extra=f"[compliance]\n{extra}\n")
     assert words in " ".join(f"{key}: {message}" for key, message in info.value.problems)
+
+
+def _a_zone_at_night(now: datetime) -> str:
+    """A fixed-offset zone where it is now between 02:00 and 03:00 (Etc/GMT-N is UTC+N)."""
+    offset = (2 - now.hour + 12) % 24 - 12  # -12 .. +11 hours from UTC
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/UTC"
+
+
+def test_a_marketing_email_at_night_is_queued_until_eight_through_the_running_bridge(
+    tmp_path: Path,
+) -> None:
+    zone = _a_zone_at_night(datetime.now(UTC))
+    hours = '[compliance.quiet_hours]\nstart = "21:00"\nend = "08:00"\n'
+    bridge = BridgeProcess(tmp_path, extra=hours)
+    added = bridge.cli("contacts", "add", UK, "--timezone", zone)
+    assert added.returncode == 0, added.stderr
+    to = f"{UK}@sms.example.com"
+    with bridge:
+        said = converse(
+            bridge.smtp_address,
+            mail_from="alice@example.com",
+            rcpts=[to],
+            content=message(to=to, subject="[marketing] Spring offer").as_bytes(),
+        )
+        assert said.data is not None and said.data[0] == 250, said
+        assert f"deferred until 08:00 recipient's time ({zone})" in said.data[1]
+        [job] = bridge.jobs()
+        outbox = bridge.cli("outbox")
+    opens = datetime.fromtimestamp(job["next_attempt_at"], UTC).astimezone(ZoneInfo(zone))
+    assert (opens.hour, opens.minute) == (8, 0) and opens > datetime.now(UTC)
+    assert job["state"] == "queued" and "quiet-hours" in job["chain"]
+    assert "deferred until" in outbox.stdout and "(quiet-hours)" in outbox.stdout
