@@ -13,10 +13,10 @@ from datetime import timedelta
 
 import httpx
 
-from bridge.chain.chain import build_chain
-from bridge.chain.facts import StoreFacts
+from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.gate import Gate
 from bridge.chain.rates import Limiter, RateLimiter, SharedRateLimiter
+from bridge.chain.warnings import StoreWarnings
 from bridge.mail.imap_append import ImapAppendTransport
 from bridge.mail.maildir import MaildirTransport
 from bridge.mail.smarthost import SmtpTransport
@@ -86,9 +86,11 @@ def build_limiter(settings: Settings, store: Store) -> Limiter | None:
 
 def build_gate(settings: Settings, store: Store, limiter: Limiter | None = None) -> Gate:
     """The outbound chain, reading its facts from ``store`` (and ``limiter`` at the send stage)."""
+    warnings = StoreWarnings(
+        store, from_address=settings.mail.from_address, hostname=settings.smtp.hostname
+    )
     return Gate(
-        chain=build_chain(settings),
-        facts=StoreFacts(store, limiter, conversation_days=settings.inbound.conversation_days),
+        chain=build_chain(settings), facts=store_facts(settings, store, limiter), warn=warnings
     )
 
 

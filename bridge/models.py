@@ -32,6 +32,7 @@ __all__ = [
     "RuleHit",
     "SendResult",
     "SmsJob",
+    "Spent",
     "ThreadEntry",
     "ThreadNumbers",
 ]
@@ -102,6 +103,17 @@ class NewSmsJob:
     merge_window: float | None = None
     media: tuple[str, ...] = ()  # tokens of the pictures sent with it as MMS (media_files)
     category: str = "transactional"  # or marketing (bridge.chain.category)
+
+
+@dataclass(frozen=True, slots=True)
+class Spent:
+    """The segments one author sent one recipient this month and today (a spend cap's
+    period), texts that failed for good not counted."""
+
+    author: str
+    to_number: str
+    month: int
+    day: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bridge.chain.category import CategoryRule
 from bridge.chain.content import Content
-from bridge.chain.facts import NO_THREAD, FactReader, Facts
+from bridge.chain.facts import (
+    NO_THREAD,
+    SENT_DAYS,
+    FactReader,
+    Facts,
+    FactStore,
+    Limiter,
+    StoreFacts,
+)
+from bridge.chain.frequency_cap import FrequencyCap
 from bridge.chain.opt_out import OptOut
 from bridge.chain.owned_sender import OwnedSender
 from bridge.chain.quiet_hours import QuietHours
@@ -24,12 +33,20 @@ from bridge.chain.request import OutboundRequest
 from bridge.chain.rule import Fact, Rule, Stage
 from bridge.chain.segments import Segments
 from bridge.chain.sender import SenderRuleSet
-from bridge.chain.verdicts import Decision, Defer, Refuse, Rewrite, Verdict
+from bridge.chain.spend_cap import SpendCap
+from bridge.chain.verdicts import Accept, Decision, Defer, Notice, Refuse, Rewrite, Verdict
 from bridge.chain.windows import QuietTime
 from bridge.models import RuleHit
 from bridge.settings.root import Settings
 
-__all__ = ["Chain", "build_chain", "owned_senders", "quiet_time", "rate_limited"]
+__all__ = [
+    "Chain",
+    "build_chain",
+    "owned_senders",
+    "quiet_time",
+    "rate_limited",
+    "store_facts",
+]
 
 
 def owned_senders(settings: Settings) -> frozenset[str]:
@@ -46,6 +63,17 @@ def rate_limited(settings: Settings) -> bool:
     )
 
 
+def store_facts(settings: Settings, store: FactStore, limiter: Limiter | None = None) -> StoreFacts:
+    """The facts the chain reads from ``store`` (and ``limiter``), as ``settings`` shape them."""
+    return StoreFacts(
+        store,
+        limiter,
+        conversation_days=settings.inbound.conversation_days,
+        teams=tuple(cap.match for cap in settings.compliance.spend_caps),
+        zone=settings.compliance.timezone,
+    )
+
+
 def quiet_time(settings: Settings) -> QuietTime:
     """When texts may go: ``compliance``'s hours, quiet days and holiday calendars."""
     compliance = settings.compliance
@@ -56,7 +84,7 @@ def quiet_time(settings: Settings) -> QuietTime:
 
 def build_chain(settings: Settings) -> Chain:
     """The chain in its order; later issues add their rules here. A rule with nothing to
-    enforce (no rate limit set anywhere) is left out, so that the send stage costs nothing."""
+    enforce (no rate limit, cap or quiet hours set) is left out, so that it costs nothing."""
     rules: list[Rule] = [
         ReplySender(settings.smtp.domains[0]),
         SenderRuleSet(settings.senders),
@@ -67,6 +95,16 @@ def build_chain(settings: Settings) -> Chain:
         Segments(settings.text),
     ]
     compliance = settings.compliance
+    if compliance.caps:
+        quiet = quiet_time(settings) if compliance.has_quiet_time else None
+        categories = frozenset(compliance.quiet_categories)
+        rules.append(FrequencyCap(compliance.caps, quiet, categories, compliance.timezone))
+    if compliance.spend_caps:
+        rules.append(
+            SpendCap(
+                compliance.spend_caps, compliance.prices, compliance.currency, compliance.timezone
+            )
+        )
     if compliance.has_quiet_time:
         rules.append(
             QuietHours(
@@ -111,6 +149,7 @@ class Chain:
         hits: list[RuleHit] = []
         not_before: datetime | None = None
         deferred = ""
+        notices: list[Notice] = []
         bare = Facts(at=at)  # for the rules that need no fact, which are most
         for rule in self.rules_of(stages):
             known = await _read(rule.needs, request, facts, at) if rule.needs else bare
@@ -123,7 +162,11 @@ class Chain:
                     not_before, deferred = verdict.until, verdict.told
             elif verdict.request is not None:  # a rewrite, or an accept that measured
                 request = verdict.request
-        return Decision(request, tuple(hits), not_before=not_before, deferred=deferred)
+            if isinstance(verdict, Accept) and verdict.notice is not None:
+                notices.append(verdict.notice)
+        return Decision(
+            request, tuple(hits), not_before=not_before, deferred=deferred, notices=tuple(notices)
+        )
 
     def with_hits(self, decision: Decision, earlier: Sequence[RuleHit]) -> Decision:
         """``decision`` with the hits of an earlier stage's run in front (the envelope's, made
@@ -148,8 +191,21 @@ async def _read(
         )
     if Fact.CONTACT in needs:
         contact = await reader.contact(request.to_number)
+    sent: tuple[datetime, ...] = ()
+    if Fact.SENT in needs and request.category:
+        since = at - timedelta(days=SENT_DAYS)
+        sent = await reader.sent_times(
+            number=request.to_number, category=request.category, since=since
+        )
+    spent = await reader.spent(author=request.author, at=at) if Fact.SPENT in needs else ()
     return Facts(
-        at=at, opted_out_since=opted_out, rate_wait=rate or 0.0, thread=thread, contact=contact
+        at=at,
+        opted_out_since=opted_out,
+        rate_wait=rate or 0.0,
+        thread=thread,
+        contact=contact,
+        sent=sent,
+        spent=spent,
     )
 
 

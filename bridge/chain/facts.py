@@ -11,13 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
-from bridge.models import Contact, ThreadNumbers
+from bridge.models import Contact, Spent, ThreadNumbers
+from bridge.parsing.addresses import widest_match
 from bridge.parsing.numbers import is_e164
 
-__all__ = ["NO_THREAD", "FactReader", "FactStore", "Facts", "StoreFacts", "ThreadNumbers"]
+__all__ = [
+    "NO_THREAD",
+    "SENT_DAYS",
+    "FactReader",
+    "FactStore",
+    "Facts",
+    "Spent",
+    "StoreFacts",
+    "ThreadNumbers",
+]
 
 NO_THREAD = ThreadNumbers()  # no thread asked about, or none found
+SENT_DAYS = 32  # how far back a recipient's texts are read: the longest cap's period, and a day
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,6 +39,8 @@ class Facts:
     rate_wait: float = 0.0  # seconds until every rate limit on this send has room
     thread: ThreadNumbers = NO_THREAD
     contact: Contact | None = None  # the recipient in the address book, if they are in it
+    sent: tuple[datetime, ...] = ()  # the recipient's texts of this category, SENT_DAYS back
+    spent: tuple[Spent, ...] = ()  # the author's team's segments this month, by author, number
 
 
 class FactReader(Protocol):
@@ -44,6 +58,18 @@ class FactReader(Protocol):
         """The recipient's entry in the address book (their name, time zone, language)."""
         ...
 
+    async def sent_times(
+        self, *, number: str, category: str, since: datetime
+    ) -> tuple[datetime, ...]:
+        """When ``number`` was sent texts of ``category`` since ``since``, oldest first
+        (texts that failed for good not counted): every bridge on the store counts."""
+        ...
+
+    async def spent(self, *, author: str, at: datetime) -> tuple[Spent, ...]:
+        """The segments of the spend-capped team ``author`` belongs to, this month and today
+        (the cap's days), by author and recipient; nothing if no spend cap covers them."""
+        ...
+
 
 class FactStore(Protocol):
     """What the chain reads from the store: opt-outs, threads and the address book."""
@@ -56,6 +82,12 @@ class FactStore(Protocol):
 
     async def contact(self, number: str) -> Contact | None: ...
 
+    async def sent_times(
+        self, *, number: str, category: str, since: datetime
+    ) -> tuple[datetime, ...]: ...
+
+    async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]: ...
+
 
 class Limiter(Protocol):
     async def take(self, keys: tuple[str, ...], *, now: float) -> float: ...
@@ -66,11 +98,21 @@ class StoreFacts:
     has them."""
 
     def __init__(
-        self, store: FactStore, limiter: Limiter | None = None, *, conversation_days: float = 30
+        self,
+        store: FactStore,
+        limiter: Limiter | None = None,
+        *,
+        conversation_days: float = 30,
+        teams: tuple[str, ...] = (),
+        zone: str = "UTC",
     ) -> None:
+        """``teams``: the spend caps' matches (addresses, domains); ``zone``: where their days
+        and months begin."""
         self._store = store
         self._limiter = limiter
         self._live = timedelta(days=conversation_days)
+        self._teams = {team: team for team in teams}
+        self._zone = ZoneInfo(zone)
 
     async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
         if not is_e164(sender):  # an opt-out is per number texted; a sender ID has none
@@ -92,3 +134,15 @@ class StoreFacts:
 
     async def contact(self, number: str) -> Contact | None:
         return await self._store.contact(number)
+
+    async def sent_times(
+        self, *, number: str, category: str, since: datetime
+    ) -> tuple[datetime, ...]:
+        return await self._store.sent_times(number=number, category=category, since=since)
+
+    async def spent(self, *, author: str, at: datetime) -> tuple[Spent, ...]:
+        team = widest_match(author, self._teams) if author else None
+        if team is None:
+            return ()
+        day = at.astimezone(self._zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        return await self._store.spent(authors=team, month=day.replace(day=1), day=day)

@@ -25,6 +25,8 @@ class Fact(enum.StrEnum):
     RATE = "rate_wait"
     THREAD = "thread"
     CONTACT = "contact"  # the recipient's address-book entry (their time zone, language)
+    SENT = "sent"  # when the recipient was sent texts of this one's category, lately
+    SPENT = "spent"  # the segments the author's team sent this month, by author and recipient
 
 
 class Rule(Protocol):

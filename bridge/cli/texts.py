@@ -15,12 +15,12 @@ import socket
 import sys
 from datetime import datetime
 
-from bridge.chain.chain import build_chain
+from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.explain import explain_outbound
-from bridge.chain.facts import StoreFacts
 from bridge.chain.gate import Gate
 from bridge.chain.gate import job as sms_job
 from bridge.chain.request import OutboundRequest, Source
+from bridge.chain.warnings import StoreWarnings
 from bridge.cli.common import EXIT_FAILED, EXIT_USAGE, opened_store, read_settings
 from bridge.cli.where import running_bridge
 from bridge.clock import system_clock
@@ -50,10 +50,10 @@ async def queue_text(
         source=Source.CLI, author=(notify or "").lower(), to_number=number, text=text, sender=sender
     )
     async with opened_store(settings) as store:
-        gate = Gate(
-            chain=build_chain(settings),
-            facts=StoreFacts(store, conversation_days=settings.inbound.conversation_days),
+        warnings = StoreWarnings(
+            store, from_address=settings.mail.from_address, hostname=settings.smtp.hostname
         )
+        gate = Gate(chain=build_chain(settings), facts=store_facts(settings, store), warn=warnings)
         decision = await gate.decide(request, at=system_clock())
         if decision.refusal is not None:
             refusal = decision.refusal
@@ -72,7 +72,7 @@ async def explain_text(
     async with opened_store(settings) as store:
         words, decision = await explain_outbound(
             build_chain(settings),
-            facts=StoreFacts(store, conversation_days=settings.inbound.conversation_days),
+            facts=store_facts(settings, store),
             author=author,
             to=number,
             text=text,

@@ -13,6 +13,7 @@ import re
 from datetime import time
 from typing import Literal
 
+from phonenumbers import SUPPORTED_REGIONS
 from pydantic import Field, field_validator, model_validator
 
 from bridge.parsing.calendar import WEEKDAYS
@@ -31,7 +32,6 @@ Category = Literal["transactional", "marketing"]
 Period = Literal["day", "week", "month"]
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 def clock_time(value: str) -> time:
@@ -184,11 +184,11 @@ class ComplianceSettings(Section):
     @field_validator("prices")
     @classmethod
     def _prices(cls, values: dict[str, float]) -> dict[str, float]:
-        wrong = [k for k, v in values.items() if not _COUNTRY.match(k) or v < 0]
+        wrong = [k for k, v in values.items() if k not in SUPPORTED_REGIONS or v < 0]
         if wrong:
             raise ValueError(
-                f"{', '.join(wrong)}: prices are by two-letter country code, not negative:"
-                " {GB = 0.04, US = 0.0079}"
+                f"{', '.join(wrong)}: prices are by country (ISO 3166 code, as phonenumbers"
+                " knows it) and not negative: {GB = 0.04, US = 0.0079}"
             )
         return values
 

@@ -32,12 +32,14 @@ from bridge.models import (
     Queued,
     SendResult,
     SmsJob,
+    Spent,
     ThreadEntry,
     ThreadNumbers,
 )
 from bridge.store.outbox_filter import OutboxFilter
 
 __all__ = [
+    "Caps",
     "ClusterLocks",
     "Contacts",
     "Cursors",
@@ -329,6 +331,27 @@ class RateBuckets(Protocol):
         ...
 
 
+class Caps(Protocol):
+    """What the chain's caps count, shared by every bridge on the database."""
+
+    async def sent_times(
+        self, *, number: str, category: str, since: datetime
+    ) -> tuple[datetime, ...]:
+        """When ``number`` was sent texts of ``category`` since ``since``, oldest first; texts
+        that failed for good are not counted."""
+        ...
+
+    async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]:
+        """The segments of the authors ``authors`` names (an address, or a domain with its
+        subdomains) since ``month`` and since ``day``, by author and recipient."""
+        ...
+
+    async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:
+        """Queue ``mail`` if no warning of ``key`` was queued before (by any bridge); whether
+        it was queued now."""
+        ...
+
+
 class Health(Protocol):
     """What health checks and the CLI read and write to see that the store works."""
 
@@ -385,6 +408,7 @@ class Store(
     Contacts,
     Cursors,
     RateBuckets,
+    Caps,
     ClusterLocks,
     Health,
     Upkeep,

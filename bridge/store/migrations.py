@@ -44,6 +44,7 @@ MIGRATIONS = (
     "009_contacts.sql",
     "010_media.sql",
     "011_categories.sql",
+    "013_caps.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"
