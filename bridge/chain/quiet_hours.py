@@ -73,7 +73,7 @@ class QuietHours:
         if "urgent" in request.tags and self._urgent_allowed(request.author):
             return Accept(f"[urgent], allowed for {request.author}: not held back")
         says = f"until {_local(opens, zones[0], facts.at)} recipient's time ({where})"
-        return Defer(opens, f"quiet hours, {says}", says)
+        return Defer(opens, f"quiet hours, recipient's time ({where})", says)
 
     def _urgent_allowed(self, author: str) -> bool:
         return bool(author) and sender_for(author, settings=self.senders).urgent_allowed

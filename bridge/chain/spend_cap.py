@@ -72,7 +72,7 @@ class SpendCap:
 
     def _amount(self, cap: CapSettings, value: float) -> str:
         if cap.segments is not None:
-            return f"{value:.0f} segments"
+            return f"{value:.0f} segment{'' if value == 1 else 's'}"
         return f"{value:.2f} {self.currency}"
 
     def _over(self, cap: CapSettings, who: str, before: float, this: float, limit: float) -> str:

@@ -65,7 +65,14 @@ async def queue_text(
 
 
 async def explain_text(
-    settings: Settings, *, author: str, to: str, text: str, sender: str | None, at: datetime
+    settings: Settings,
+    *,
+    author: str,
+    to: str,
+    text: str,
+    sender: str | None,
+    at: datetime,
+    subject: str = "",
 ) -> tuple[str, bool]:
     """The chain's answer for a text, rule by rule, and whether it would be accepted."""
     number = parse_number(to, default_region=settings.smtp.default_region)
@@ -79,6 +86,7 @@ async def explain_text(
             sender=sender,
             at=at,
             source=Source.CLI if sender else Source.EMAIL,
+            subject=subject,
         )
     return words, decision.accepted
 
@@ -152,7 +160,13 @@ def cmd_outbound_explain(args: argparse.Namespace) -> int:
         at = parse_at(args.at, "UTC")
         words, accepted = asyncio.run(
             explain_text(
-                settings, author=args.author, to=args.to, text=args.text, sender=args.sender, at=at
+                settings,
+                author=args.author,
+                to=args.to,
+                text=args.text,
+                sender=args.sender,
+                at=at,
+                subject=args.subject,
             )
         )
     except (InvalidNumber, ValueError) as exc:
