@@ -242,3 +242,13 @@ money = 1.00
     assert (
         over.refusal is not None and "has spent 0.95 GBP of 1.00 GBP today" in over.refusal.reason
     )
+
+
+async def test_texts_deferred_into_a_month_count_in_it(tmp_path: Path, store: Store) -> None:
+    settings = make_settings(tmp_path, extra=f"[compliance]\n{DEFER}\n")
+    gate = _gate(settings, store)
+    january = datetime(2027, 1, 1, tzinfo=UTC)
+    await store.enqueue_sms([_sms(n) for n in range(4)], now=T0 - timedelta(days=1))
+    await store.enqueue_sms([_sms(n, not_before=january) for n in range(4, 8)], now=T0)
+    decision = await gate.decide(_request(), at=T0)  # December full, January full: February
+    assert decision.not_before == datetime(2027, 2, 1, tzinfo=UTC), decision.explain()

@@ -61,8 +61,8 @@ class FactReader(Protocol):
     async def sent_times(
         self, *, number: str, category: str, since: datetime
     ) -> tuple[datetime, ...]:
-        """When ``number`` was sent texts of ``category`` since ``since``, oldest first
-        (texts that failed for good not counted): every bridge on the store counts."""
+        """When ``number``'s texts of ``category`` made since ``since`` go (or went, or will go
+        when deferred), oldest first; texts that failed not counted; every bridge's count."""
         ...
 
     async def spent(self, *, author: str, at: datetime) -> tuple[Spent, ...]:

@@ -25,6 +25,8 @@ from bridge.settings.compliance import FrequencyCap as CapSettings
 
 __all__ = ["FrequencyCap"]
 
+_PERIODS_AHEAD = 12  # texts deferred into the next periods: look this far for room
+
 
 @dataclass(frozen=True, slots=True)
 class FrequencyCap:
@@ -43,34 +45,47 @@ class FrequencyCap:
         zones, _ = recipient_zones(request, facts, fallback=self.fallback_zone)
         waits: list[tuple[datetime, str]] = []
         for cap in caps:
-            since, room = self._window(cap, facts, zones[0])
-            counted = [at for at in facts.sent if at >= since]
+            counted = self._counted(cap, facts.sent, facts.at, zones[0])
             if len(counted) < cap.max:
                 continue
             words = self._over(request, cap, len(counted))
-            if room is None:  # rolling: when the oldest counted text leaves the window
-                room = counted[len(counted) - cap.max] + ROLLING[cap.per]
+            room = self._room(cap, facts, zones[0], counted)
             if cap.over == "refuse":
                 when = room.astimezone(zones[0])
                 return Refuse(f"{words}; not sent: it could go from {when:%Y-%m-%d %H:%M %Z}")
             waits.append((room, words))
         if not waits:
-            return Accept(", ".join(self._room(cap, facts, zones[0]) for cap in caps))
+            return Accept(", ".join(self._used(cap, facts, zones[0]) for cap in caps))
         until, words = max(waits)
         until = self._out_of_quiet(request, until, zones)
         return Defer(until, words, f"until {until:%Y-%m-%d %H:%M %Z} ({words})")
 
-    def _window(
-        self, cap: CapSettings, facts: Facts, zone: ZoneInfo
-    ) -> tuple[datetime, datetime | None]:
-        """Where the count starts, and (calendar) when the next period begins."""
+    def _counted(
+        self, cap: CapSettings, sent: tuple[datetime, ...], at: datetime, zone: ZoneInfo
+    ) -> list[datetime]:
+        """The texts that count against ``cap`` at ``at``: in its calendar period (a text
+        deferred into it too), or in the rolling window and after (those already deferred)."""
         if cap.mode == "rolling":
-            return facts.at - ROLLING[cap.per], None
-        return calendar_period(cap.per, facts.at, zone)
+            return [t for t in sent if t > at - ROLLING[cap.per]]
+        start, after = calendar_period(cap.per, at, zone)
+        return [t for t in sent if start <= t < after]
 
-    def _room(self, cap: CapSettings, facts: Facts, zone: ZoneInfo) -> str:
-        since, _ = self._window(cap, facts, zone)
-        used = sum(1 for at in facts.sent if at >= since)
+    def _room(
+        self, cap: CapSettings, facts: Facts, zone: ZoneInfo, counted: list[datetime]
+    ) -> datetime:
+        """When a text could go: when the oldest counted text leaves the rolling window, or
+        the start of the first calendar period after this one with room."""
+        if cap.mode == "rolling":
+            return counted[len(counted) - cap.max] + ROLLING[cap.per]
+        start = calendar_period(cap.per, facts.at, zone)[1]
+        for _ in range(_PERIODS_AHEAD):
+            if len(self._counted(cap, facts.sent, start, zone)) < cap.max:
+                break
+            start = calendar_period(cap.per, start, zone)[1]
+        return start
+
+    def _used(self, cap: CapSettings, facts: Facts, zone: ZoneInfo) -> str:
+        used = len(self._counted(cap, facts.sent, facts.at, zone))
         return f"{used + 1} of {cap.max} {cap.category} texts {period_words(cap.per, cap.mode)}"
 
     def _over(self, request: OutboundRequest, cap: CapSettings, count: int) -> str:

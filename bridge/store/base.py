@@ -337,8 +337,8 @@ class Caps(Protocol):
     async def sent_times(
         self, *, number: str, category: str, since: datetime
     ) -> tuple[datetime, ...]:
-        """When ``number`` was sent texts of ``category`` since ``since``, oldest first; texts
-        that failed for good are not counted."""
+        """When ``number``'s texts of ``category`` made since ``since`` go (or went), oldest
+        first: when made, or when a rule deferred them to; texts that failed are not counted."""
         ...
 
     async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]:

@@ -20,7 +20,7 @@ __all__ = ["sent_times", "spent", "warn_once"]
 
 def sent_times(number: str, category: str, since: float) -> Op[list[float]]:
     rows = yield all_rows(Q.sent_times, number, category, since)
-    return [float(row["created_at"]) for row in rows]
+    return [float(row["at"]) for row in rows]
 
 
 def spent(authors: str, month: float, day: float) -> Op[list[Spent]]:

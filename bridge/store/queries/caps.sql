@@ -4,9 +4,11 @@
 -- (migration 013). Texts that failed for good reached nobody and are not counted.
 
 -- name: sent_times
-SELECT created_at FROM sms_jobs
+-- When each text goes: when it was made, or later if a rule deferred it (next_attempt_at).
+SELECT CASE WHEN next_attempt_at > created_at THEN next_attempt_at ELSE created_at END AS at
+FROM sms_jobs
 WHERE to_number = ? AND category = ? AND created_at >= ? AND state <> 'failed'
-ORDER BY created_at
+ORDER BY at
 
 -- name: spent
 -- An address, or a domain with its subdomains (two LIKE patterns), as the outbox filters.
