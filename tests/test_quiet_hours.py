@@ -15,7 +15,7 @@ from bridge.chain.rule import Stage
 from bridge.chain.verdicts import Decision
 from bridge.errors import ConfigError
 from bridge.models import Contact
-from tests.conftest import make_settings
+from tests.conftest import make_settings, settings_toml
 from tests.support.bridge_process import BridgeProcess
 from tests.support.smtp_client import converse, message
 from tests.test_chain import Facts
@@ -206,3 +206,24 @@ def test_a_marketing_email_at_night_is_queued_until_eight_through_the_running_br
     assert (opens.hour, opens.minute) == (8, 0) and opens > datetime.now(UTC)
     assert job["state"] == "queued" and "quiet-hours" in job["chain"]
     assert "deferred until" in outbox.stdout and "(quiet-hours)" in outbox.stdout
+
+
+def test_outbound_explain_shows_the_wait_and_the_subjects_tags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bridge.cli import main
+
+    config = tmp_path / "bridge.toml"
+    config.write_text(settings_toml(tmp_path / "var", extra=SETTINGS), encoding="utf-8")
+    args = ["outbound", "explain", "--config", str(config), "--author", "shop@example.com"]
+    args += ["--to", UK, "--text", "20% off", "--at", "2026-12-02 23:00"]
+    assert main([*args, "--subject", "[marketing] Offer"]) == 0
+    out = capsys.readouterr().out
+    assert "category: accept: marketing (the subject's [marketing] tag)" in out
+    assert (
+        "quiet-hours: defer: until 2026-12-03 08:00:00 GMT: quiet hours, recipient's time"
+        " (Europe/London)" in out
+    )
+    assert out.rstrip().endswith("Accepted, to be sent at 2026-12-03 08:00 GMT.")
+    assert main([*args, "--subject", "Your order"]) == 0
+    assert "quiet-hours: accept: transactional text: not held back" in capsys.readouterr().out
