@@ -13,10 +13,10 @@ from datetime import timedelta
 
 import httpx
 
-from bridge.chain.chain import build_chain, velocity_watch
-from bridge.chain.facts import StoreFacts
+from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.gate import Gate
 from bridge.chain.rates import Limiter, RateLimiter, SharedRateLimiter
+from bridge.chain.warnings import StoreWarnings
 from bridge.mail.alerts import VelocityAlert
 from bridge.mail.imap_append import ImapAppendTransport
 from bridge.mail.maildir import MaildirTransport
@@ -95,13 +95,11 @@ def build_gate(settings: Settings, store: Store, limiter: Limiter | None = None)
         limit=compliance.velocity_new_numbers,
         minutes=compliance.velocity_minutes,
     )
-    facts = StoreFacts(
-        store,
-        limiter,
-        conversation_days=settings.inbound.conversation_days,
-        velocity=velocity_watch(settings, alert),
+    warnings = StoreWarnings(
+        store, from_address=settings.mail.from_address, hostname=settings.smtp.hostname
     )
-    return Gate(chain=build_chain(settings), facts=facts)
+    facts = store_facts(settings, store, limiter, alert=alert)
+    return Gate(chain=build_chain(settings), facts=facts, warn=warnings)
 
 
 def build_providers(settings: Settings) -> tuple[ProviderChoice, ProviderSet]:

@@ -33,6 +33,7 @@ __all__ = [
     "RuleHit",
     "SendResult",
     "SmsJob",
+    "Spent",
     "ThreadEntry",
     "ThreadNumbers",
 ]
@@ -106,6 +107,17 @@ class NewSmsJob:
 
 
 @dataclass(frozen=True, slots=True)
+class Spent:
+    """The segments one author sent one recipient this month and today (a spend cap's
+    period), texts that failed for good not counted."""
+
+    author: str
+    to_number: str
+    month: int
+    day: int
+
+
+@dataclass(frozen=True, slots=True)
 class Queued:
     """What storing one ``NewSmsJob`` gave: its id, and whether it was already stored."""
 
@@ -144,6 +156,7 @@ class SmsJob:
     chain: tuple[RuleHit, ...] = ()
     media: tuple[str, ...] = ()  # tokens of the pictures to send with it as MMS
     category: str = "transactional"
+    next_attempt_at: datetime | None = None  # when the worker may next send it (a deferral)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,17 +16,30 @@ from bridge.chain.category import CategoryRule
 from bridge.chain.content import Content
 from bridge.chain.content_guard import ContentGuard
 from bridge.chain.destination import Destination
-from bridge.chain.facts import NO_THREAD, FactReader, Facts, VelocityWatch
+from bridge.chain.facts import (
+    NO_THREAD,
+    SENT_DAYS,
+    FactReader,
+    Facts,
+    FactStore,
+    Limiter,
+    StoreFacts,
+    VelocityWatch,
+)
+from bridge.chain.frequency_cap import FrequencyCap
 from bridge.chain.opt_out import OptOut
 from bridge.chain.owned_sender import OwnedSender
+from bridge.chain.quiet_hours import QuietHours
 from bridge.chain.rate_limit import RateLimit
 from bridge.chain.reply_sender import ReplySender
 from bridge.chain.request import OutboundRequest
 from bridge.chain.rule import Fact, Rule, Stage
 from bridge.chain.segments import Segments
 from bridge.chain.sender import SenderRuleSet
+from bridge.chain.spend_cap import SpendCap
 from bridge.chain.velocity import VelocityGuard
-from bridge.chain.verdicts import Decision, Defer, Refuse, Rewrite, Verdict
+from bridge.chain.verdicts import Accept, Decision, Defer, Notice, Refuse, Rewrite, Verdict
+from bridge.chain.windows import QuietTime
 from bridge.models import NewMailJob, RuleHit
 from bridge.settings.root import Settings
 
@@ -35,7 +48,9 @@ __all__ = [
     "build_chain",
     "destinations_limited",
     "owned_senders",
+    "quiet_time",
     "rate_limited",
+    "store_facts",
     "velocity_watch",
 ]
 
@@ -78,9 +93,37 @@ def velocity_watch(
     return VelocityWatch(compliance.velocity_new_numbers, window, alert)
 
 
+def store_facts(
+    settings: Settings,
+    store: FactStore,
+    limiter: Limiter | None = None,
+    *,
+    alert: Callable[[str, int, datetime], NewMailJob] | None = None,
+) -> StoreFacts:
+    """The facts the chain reads from ``store`` (and ``limiter``), as ``settings`` shape them;
+    ``alert``: the velocity guard's email to an administrator (none when only explaining)."""
+    return StoreFacts(
+        store,
+        limiter,
+        conversation_days=settings.inbound.conversation_days,
+        velocity=velocity_watch(settings, alert),
+        teams=tuple(cap.match for cap in settings.compliance.spend_caps),
+        zone=settings.compliance.timezone,
+    )
+
+
+def quiet_time(settings: Settings) -> QuietTime:
+    """When texts may go: ``compliance``'s hours, quiet days and holiday calendars."""
+    compliance = settings.compliance
+    named = set(compliance.quiet_during)
+    dates = frozenset().union(*(c.days() for c in settings.calendars if c.name in named))
+    return QuietTime(compliance.window, frozenset(compliance.quiet_days), dates)
+
+
 def build_chain(settings: Settings) -> Chain:
     """The chain in its order; later issues add their rules here. A rule with nothing to
-    enforce (no rate limit set anywhere) is left out, so that the send stage costs nothing."""
+    enforce (no rate limit, cap, quiet hours or velocity guard set) is left out, so that it
+    costs nothing."""
     compliance = settings.compliance
     rules: list[Rule] = [
         ReplySender(settings.smtp.domains[0]),
@@ -99,6 +142,25 @@ def build_chain(settings: Settings) -> Chain:
     watch = velocity_watch(settings)
     if watch is not None:
         rules.append(VelocityGuard(watch.limit, watch.window))
+    if compliance.caps:
+        quiet = quiet_time(settings) if compliance.has_quiet_time else None
+        categories = frozenset(compliance.quiet_categories)
+        rules.append(FrequencyCap(compliance.caps, quiet, categories, compliance.timezone))
+    if compliance.spend_caps:
+        rules.append(
+            SpendCap(
+                compliance.spend_caps, compliance.prices, compliance.currency, compliance.timezone
+            )
+        )
+    if compliance.has_quiet_time:
+        rules.append(
+            QuietHours(
+                quiet_time(settings),
+                frozenset(compliance.quiet_categories),
+                settings.senders,
+                compliance.timezone,
+            )
+        )
     if rate_limited(settings):
         rules.append(RateLimit())  # last: a token taken is a token used
     return Chain(rules)
@@ -133,6 +195,8 @@ class Chain:
             raise ValueError("the chain needs an aware time")
         hits: list[RuleHit] = []
         not_before: datetime | None = None
+        deferred = ""
+        notices: list[Notice] = []
         bare = Facts(at=at)  # for the rules that need no fact, which are most
         for rule in self.rules_of(stages):
             known = await _read(rule.needs, request, facts, at) if rule.needs else bare
@@ -141,10 +205,15 @@ class Chain:
             if isinstance(verdict, Refuse):
                 return Decision(request, tuple(hits), refusal=verdict)
             if isinstance(verdict, Defer):
-                not_before = max(not_before or verdict.until, verdict.until)
+                if not_before is None or verdict.until >= not_before:
+                    not_before, deferred = verdict.until, verdict.told
             elif verdict.request is not None:  # a rewrite, or an accept that measured
                 request = verdict.request
-        return Decision(request, tuple(hits), not_before=not_before)
+            if isinstance(verdict, Accept) and verdict.notice is not None:
+                notices.append(verdict.notice)
+        return Decision(
+            request, tuple(hits), not_before=not_before, deferred=deferred, notices=tuple(notices)
+        )
 
     def with_hits(self, decision: Decision, earlier: Sequence[RuleHit]) -> Decision:
         """``decision`` with the hits of an earlier stage's run in front (the envelope's, made
@@ -171,6 +240,13 @@ async def _read(
         contact = await reader.contact(request.to_number)
     if Fact.NEW_NUMBERS in needs and request.author:  # the bridge's own answers have none
         new = await reader.new_numbers(author=request.author, to_number=request.to_number, at=at)
+    sent: tuple[datetime, ...] = ()
+    if Fact.SENT in needs and request.category:
+        since = at - timedelta(days=SENT_DAYS)
+        sent = await reader.sent_times(
+            number=request.to_number, category=request.category, since=since
+        )
+    spent = await reader.spent(author=request.author, at=at) if Fact.SPENT in needs else ()
     return Facts(
         at=at,
         opted_out_since=opted_out,
@@ -178,6 +254,8 @@ async def _read(
         thread=thread,
         contact=contact,
         new_numbers=new,
+        sent=sent,
+        spent=spent,
     )
 
 

@@ -14,6 +14,7 @@ from bridge.chain.facts import FactReader
 from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.rule import Stage
 from bridge.chain.verdicts import Decision
+from bridge.parsing.tags import subject_tags
 
 __all__ = ["explain_outbound"]
 
@@ -28,10 +29,19 @@ async def explain_outbound(
     sender: str | None,
     at: datetime,
     source: Source = Source.EMAIL,
+    subject: str = "",
 ) -> tuple[str, Decision]:
-    """Every rule's answer in words, and the decision."""
+    """Every rule's answer in words, and the decision; ``subject``'s tags count, as an
+    email's would (``[marketing]``, ``[urgent]``)."""
+    tags, subject = subject_tags(subject)
     request = OutboundRequest(
-        source=source, author=author.lower(), to_number=to, text=text, sender=sender
+        source=source,
+        author=author.lower(),
+        to_number=to,
+        text=text,
+        sender=sender,
+        subject=subject,
+        tags=tags,
     )
     stages = frozenset(Stage)
     decision = await chain.run(request, facts=facts, at=at, stages=stages)

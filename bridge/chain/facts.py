@@ -12,22 +12,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
-from bridge.models import Contact, NewMailJob, NewNumbers, ThreadNumbers
+from bridge.models import Contact, NewMailJob, NewNumbers, Spent, ThreadNumbers
+from bridge.parsing.addresses import widest_match
 from bridge.parsing.numbers import is_e164
 
 __all__ = [
     "NO_THREAD",
+    "SENT_DAYS",
     "FactReader",
     "FactStore",
     "Facts",
     "NewNumbers",
+    "Spent",
     "StoreFacts",
     "ThreadNumbers",
     "VelocityWatch",
 ]
 
 NO_THREAD = ThreadNumbers()  # no thread asked about, or none found
+SENT_DAYS = 32  # how far back a recipient's texts are read: the longest cap's period, and a day
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +43,8 @@ class Facts:
     thread: ThreadNumbers = NO_THREAD
     contact: Contact | None = None  # the recipient in the address book, if they are in it
     new_numbers: NewNumbers | None = None  # how new the recipient is to the author
+    sent: tuple[datetime, ...] = ()  # the recipient's texts of this category, SENT_DAYS back
+    spent: tuple[Spent, ...] = ()  # the author's team's segments this month, by author, number
 
 
 class FactReader(Protocol):
@@ -59,10 +66,22 @@ class FactReader(Protocol):
         """How new ``to_number`` is to ``author`` within the velocity guard's window."""
         ...
 
+    async def sent_times(
+        self, *, number: str, category: str, since: datetime
+    ) -> tuple[datetime, ...]:
+        """When ``number``'s texts of ``category`` made since ``since`` go (or went, or will go
+        when deferred), oldest first; texts that failed not counted; every bridge's count."""
+        ...
+
+    async def spent(self, *, author: str, at: datetime) -> tuple[Spent, ...]:
+        """The segments of the spend-capped team ``author`` belongs to, this month and today
+        (the cap's days), by author and recipient; nothing if no spend cap covers them."""
+        ...
+
 
 class FactStore(Protocol):
     """What the chain reads from the store: opt-outs, threads, the address book, and the
-    numbers an author texted for the first time."""
+    numbers an author texted for the first time, and what the caps count."""
 
     async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
 
@@ -79,6 +98,12 @@ class FactStore(Protocol):
     async def velocity_alert(
         self, *, author: str, mail: NewMailJob, since: datetime, now: datetime
     ) -> bool: ...
+
+    async def sent_times(
+        self, *, number: str, category: str, since: datetime
+    ) -> tuple[datetime, ...]: ...
+
+    async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +131,17 @@ class StoreFacts:
         *,
         conversation_days: float = 30,
         velocity: VelocityWatch | None = None,
+        teams: tuple[str, ...] = (),
+        zone: str = "UTC",
     ) -> None:
+        """``teams``: the spend caps' matches (addresses, domains); ``zone``: where their days
+        and months begin."""
         self._store = store
         self._limiter = limiter
         self._live = timedelta(days=conversation_days)
         self._velocity = velocity
+        self._teams = {team: team for team in teams}
+        self._zone = ZoneInfo(zone)
 
     async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
         if not is_e164(sender):  # an opt-out is per number texted; a sender ID has none
@@ -147,3 +178,15 @@ class StoreFacts:
             mail = watch.alert(author, found.earlier, at)
             await self._store.velocity_alert(author=author, mail=mail, since=since, now=at)
         return found
+
+    async def sent_times(
+        self, *, number: str, category: str, since: datetime
+    ) -> tuple[datetime, ...]:
+        return await self._store.sent_times(number=number, category=category, since=since)
+
+    async def spent(self, *, author: str, at: datetime) -> tuple[Spent, ...]:
+        team = widest_match(author, self._teams) if author else None
+        if team is None:
+            return ()
+        day = at.astimezone(self._zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        return await self._store.spent(authors=team, month=day.replace(day=1), day=day)

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 from bridge.chain.chain import Chain
 from bridge.chain.facts import FactReader
 from bridge.chain.request import OutboundRequest
 from bridge.chain.rule import Stage
-from bridge.chain.verdicts import Decision
+from bridge.chain.verdicts import Decision, Notice
 from bridge.models import NewSmsJob
 
-__all__ = ["Gate", "job"]
+__all__ = ["Gate", "Warner", "job"]
 
 _ENVELOPE = frozenset({Stage.ENVELOPE})
 _CONTENT = frozenset({Stage.CONTENT})
@@ -27,10 +28,19 @@ _BOTH = _ENVELOPE | _CONTENT
 _SEND = frozenset({Stage.SEND})
 
 
+class Warner(Protocol):
+    async def __call__(self, notices: tuple[Notice, ...], *, at: datetime) -> None:
+        """Queue each notice unless one of its key was queued before."""
+        ...
+
+
 class Gate:
-    def __init__(self, *, chain: Chain, facts: FactReader) -> None:
+    def __init__(self, *, chain: Chain, facts: FactReader, warn: Warner | None = None) -> None:
+        """``warn`` sends the notices the rules ask for (a spend cap's warning); without it,
+        none is sent (``smsbridge outbound explain`` only shows them)."""
         self.chain = chain
         self._facts = facts
+        self._warn = warn
 
     async def envelope(self, request: OutboundRequest, *, at: datetime) -> Decision:
         """Who may text whom: the envelope stage alone (SMTP's RCPT TO)."""
@@ -41,6 +51,14 @@ class Gate:
     ) -> Decision:
         """The whole chain for ``request`` (with its text), or the content stage after an
         ``envelope`` decided earlier: its request, with this one's text, goes on."""
+        decision = await self._decide(request, at=at, envelope=envelope)
+        if self._warn is not None and decision.accepted and decision.notices:
+            await self._warn(decision.notices, at=at)
+        return decision
+
+    async def _decide(
+        self, request: OutboundRequest, *, at: datetime, envelope: Decision | None
+    ) -> Decision:
         if envelope is None or _thread_decides(request):
             return await self.chain.run(request, facts=self._facts, at=at, stages=_BOTH)
         if not envelope.accepted:

@@ -26,6 +26,8 @@ class Fact(enum.StrEnum):
     THREAD = "thread"
     CONTACT = "contact"  # the recipient's address-book entry (their time zone, language)
     NEW_NUMBERS = "new_numbers"  # how new the recipient is to the author (the velocity guard)
+    SENT = "sent"  # when the recipient was sent texts of this one's category, lately
+    SPENT = "spent"  # the segments the author's team sent this month, by author and recipient
 
 
 class Rule(Protocol):

@@ -36,6 +36,7 @@ class SenderIdentity:
     category: str | None = None  # the category the rule gives this author's texts
     allowed_countries: tuple[str, ...] | None = None  # None: as compliance.allowed_countries
     allow_number_types: tuple[str, ...] = ()  # kinds of number allowed despite the block
+    urgent_allowed: bool = False  # an [urgent] tag may pass quiet hours
 
 
 @lru_cache(maxsize=4096)  # every email asks, and the same authors recur
@@ -54,6 +55,7 @@ def sender_for(author: str, *, settings: SendersSettings) -> SenderIdentity:
         rule.category,
         rule.allowed_countries,
         rule.allow_number_types,
+        rule.urgent_allowed,
     )
 
 

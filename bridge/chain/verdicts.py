@@ -8,16 +8,29 @@ from datetime import datetime
 from bridge.chain.request import OutboundRequest
 from bridge.models import RuleHit
 
-__all__ = ["Accept", "Decision", "Defer", "Refuse", "Rewrite", "Verdict"]
+__all__ = ["Accept", "Decision", "Defer", "Notice", "Refuse", "Rewrite", "Verdict"]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """An email a rule asks for (a spend cap's warning to the team's admin): sent once per
+    ``key`` by whichever bridge gets there first, and only for a text that goes on."""
+
+    key: str
+    to: str
+    subject: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
 class Accept:
     """Go on. ``request``, when given, is the same text with what the rule measured added
-    (its encoding and segments), nothing that changes what is sent."""
+    (its encoding and segments), nothing that changes what is sent; ``notice``, an email to
+    send about it."""
 
     note: str = ""
     request: OutboundRequest | None = None
+    notice: Notice | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +48,16 @@ class Refuse:
 
 @dataclass(frozen=True, slots=True)
 class Defer:
-    """Not now: send at ``until`` (timezone-aware), because ``why``."""
+    """Not now: send at ``until`` (timezone-aware), because ``why``; ``says`` is how the
+    author is told when (``until 08:00 recipient's time (Europe/London)``), if not by ``until``."""
 
     until: datetime
     why: str
+    says: str = ""
+
+    @property
+    def told(self) -> str:
+        return self.says or f"until {self.until:%Y-%m-%d %H:%M %Z}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +79,8 @@ class Decision:
     hits: tuple[RuleHit, ...]
     refusal: Refuse | None = None
     not_before: datetime | None = None
+    deferred: str = ""  # when, in the author's words: the latest deferral's ``Defer.told``
+    notices: tuple[Notice, ...] = ()  # emails the rules asked for (sent only if accepted)
 
     @property
     def accepted(self) -> bool:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from bridge.cli.common import opened_store, read_settings
 from bridge.cli.where import UsageError
+from bridge.clock import system_clock
 from bridge.errors import InvalidNumber
 from bridge.models import InboundRecord, JobState, SmsJob
 from bridge.parsing.numbers import mask, parse_number
@@ -37,7 +38,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
     jobs = asyncio.run(recent())
     filtered = only != OutboxFilter()
-    print(format_outbox(jobs, as_json=args.json, filtered=filtered))
+    print(format_outbox(jobs, as_json=args.json, filtered=filtered, now=system_clock()))
     return 0
 
 
@@ -68,8 +69,11 @@ def parse_since(value: str, *, now: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def format_outbox(jobs: list[SmsJob], *, as_json: bool, filtered: bool = False) -> str:
-    """A table for people, or JSON lines for scripts; numbers are masked either way."""
+def format_outbox(
+    jobs: list[SmsJob], *, as_json: bool, filtered: bool = False, now: datetime | None = None
+) -> str:
+    """A table for people, or JSON lines for scripts; numbers are masked either way. A
+    queued text a rule deferred past ``now`` says until when, and which rule."""
     if as_json:
         return "\n".join(json.dumps(_record(job), ensure_ascii=False) for job in jobs)
     if not jobs:
@@ -82,9 +86,18 @@ def format_outbox(jobs: list[SmsJob], *, as_json: bool, filtered: bool = False) 
         lines.append(
             f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.id:<16}  {mask(job.to_number):<15}"
             f"  {job.state.value:<11}  {job.attempts:>8}  {job.segments:>3}  {job.encoding:<5}"
-            f"  {job.error or ''}"
+            f"  {job.error or _deferred(job, now)}"
         )
     return "\n".join(lines)
+
+
+def _deferred(job: SmsJob, now: datetime | None) -> str:
+    due = job.next_attempt_at
+    if job.state is not JobState.QUEUED or due is None or now is None or due <= now:
+        return ""
+    rules = [hit.rule for hit in job.chain if hit.action == "defer"]
+    by = f" ({rules[-1]})" if rules else ""
+    return f"deferred until {due.astimezone(UTC):%Y-%m-%d %H:%M} UTC{by}"
 
 
 def _record(job: SmsJob) -> dict[str, object]:
@@ -94,6 +107,7 @@ def _record(job: SmsJob) -> dict[str, object]:
         "to": mask(job.to_number),
         "state": job.state.value,
         "category": job.category,
+        "not_before": job.next_attempt_at.isoformat() if job.next_attempt_at else None,
         "segments": job.segments,
         "encoding": job.encoding,
         "attempts": job.attempts,

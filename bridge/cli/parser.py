@@ -133,6 +133,9 @@ def _outbound(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, 
     chain.add_argument("--text", required=True, help="the text, as the email's body would give it")
     chain.add_argument("--from", dest="sender", help="a sender asked for, as with send --from")
     chain.add_argument(
+        "--subject", default="", help='the email\'s subject, with its tags: "[marketing] Offer"'
+    )
+    chain.add_argument(
         "--at", help='"2026-12-25 22:15" (UTC unless an offset is given; default: now)'
     )
 

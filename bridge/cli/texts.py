@@ -15,12 +15,12 @@ import socket
 import sys
 from datetime import datetime
 
-from bridge.chain.chain import build_chain, velocity_watch
+from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.explain import explain_outbound
-from bridge.chain.facts import StoreFacts
 from bridge.chain.gate import Gate
 from bridge.chain.gate import job as sms_job
 from bridge.chain.request import OutboundRequest, Source
+from bridge.chain.warnings import StoreWarnings
 from bridge.cli.common import EXIT_FAILED, EXIT_USAGE, opened_store, read_settings
 from bridge.cli.where import running_bridge
 from bridge.clock import system_clock
@@ -50,10 +50,10 @@ async def queue_text(
         source=Source.CLI, author=(notify or "").lower(), to_number=number, text=text, sender=sender
     )
     async with opened_store(settings) as store:
-        gate = Gate(
-            chain=build_chain(settings),
-            facts=StoreFacts(store, conversation_days=settings.inbound.conversation_days),
+        warnings = StoreWarnings(
+            store, from_address=settings.mail.from_address, hostname=settings.smtp.hostname
         )
+        gate = Gate(chain=build_chain(settings), facts=store_facts(settings, store), warn=warnings)
         decision = await gate.decide(request, at=system_clock())
         if decision.refusal is not None:
             refusal = decision.refusal
@@ -65,25 +65,28 @@ async def queue_text(
 
 
 async def explain_text(
-    settings: Settings, *, author: str, to: str, text: str, sender: str | None, at: datetime
+    settings: Settings,
+    *,
+    author: str,
+    to: str,
+    text: str,
+    sender: str | None,
+    at: datetime,
+    subject: str = "",
 ) -> tuple[str, bool]:
     """The chain's answer for a text, rule by rule, and whether it would be accepted."""
     number = parse_number(to, default_region=settings.smtp.default_region)
     async with opened_store(settings) as store:
-        facts = StoreFacts(  # no alert: explaining sends nothing
-            store,
-            conversation_days=settings.inbound.conversation_days,
-            velocity=velocity_watch(settings),
-        )
         words, decision = await explain_outbound(
             build_chain(settings),
-            facts=facts,
+            facts=store_facts(settings, store),  # no alert: explaining sends nothing
             author=author,
             to=number,
             text=text,
             sender=sender,
             at=at,
             source=Source.CLI if sender else Source.EMAIL,
+            subject=subject,
         )
     return words, decision.accepted
 
@@ -157,7 +160,13 @@ def cmd_outbound_explain(args: argparse.Namespace) -> int:
         at = parse_at(args.at, "UTC")
         words, accepted = asyncio.run(
             explain_text(
-                settings, author=args.author, to=args.to, text=args.text, sender=args.sender, at=at
+                settings,
+                author=args.author,
+                to=args.to,
+                text=args.text,
+                sender=args.sender,
+                at=at,
+                subject=args.subject,
             )
         )
     except (InvalidNumber, ValueError) as exc:

@@ -89,6 +89,7 @@ class Accepted:
     refused: list[tuple[str, str]]  # (number, the sentence)
     attachments: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()  # what the email's commands did to conversations, in words
+    deferred: tuple[str, ...] = ()  # until when texts wait, in words (quiet hours, caps)
 
     @property
     def ids(self) -> list[str]:
@@ -168,7 +169,8 @@ class EmailIntake:
             ", ".join(mask(n) for n in email.recipients),
         )
         done = tuple(_described(c) for c in changes if c)
-        return Accepted(queued, [(n, r.reason) for n, r in refused], attachments, done)
+        waits = tuple(dict.fromkeys(d.deferred for _, d in decisions if d.accepted and d.deferred))
+        return Accepted(queued, [(n, r.reason) for n, r in refused], attachments, done, waits)
 
     async def _commands_only(
         self,

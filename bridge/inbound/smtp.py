@@ -207,7 +207,9 @@ def _queued_reply(accepted: Accepted) -> str:
     if accepted.all_merged:
         return f"250 2.0.0 Already queued: this email was received before, as {shown}{more}"
     refused = f"; {len(accepted.refused)} refused (a notice follows)" if accepted.refused else ""
-    return f"250 2.0.0 Queued {len(ids)} {noun} as {shown}{more}{refused}{_left(accepted)}{done}"
+    waits = f", deferred {'; '.join(accepted.deferred)}" if accepted.deferred else ""
+    queued = f"Queued {len(ids)} {noun} as {shown}{more}{waits}"
+    return f"250 2.0.0 {queued}{refused}{_left(accepted)}{done}"
 
 
 def _left(accepted: Accepted) -> str:

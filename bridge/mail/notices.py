@@ -24,6 +24,7 @@ from bridge.models import Contact, NewSmsJob, SmsJob
 __all__ = [
     "advice_for",
     "attachments_notice",
+    "cap_warning",
     "failure_notice",
     "mailbox_notice",
     "truncation_notice",
@@ -238,6 +239,16 @@ def _about(job: NewSmsJob | SmsJob, headline: str, paragraphs: list[str]) -> _No
         headline=headline,
         body=_join(paragraphs),
     )
+
+
+def cap_warning(
+    *, to: str, subject: str, text: str, from_address: str, now: datetime, hostname: str
+) -> bytes:
+    """A spend cap's warning to the team's admin: not about one email, so not threaded."""
+    notice = _Notice(
+        author=to, to_number="", subject="", message_id="", headline=subject, body=_join([text])
+    )
+    return _compose(notice, from_address=from_address, now=now, hostname=hostname)
 
 
 def _compose(notice: _Notice, *, from_address: str, now: datetime, hostname: str) -> bytes:

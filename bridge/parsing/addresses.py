@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-__all__ = ["best_match", "domain_of", "malformed", "matches"]
+__all__ = ["best_match", "domain_of", "malformed", "matches", "widest_match"]
 
 # A control character, or a byte that was not UTF-8 (a lone surrogate, as aiosmtpd decodes
 # a command's argument): in no address (RFC 5321, RFC 6531), and in no store either.
@@ -41,6 +41,12 @@ def best_match(address: str, patterns: Collection[str]) -> str | None:
     """The most specific of ``patterns`` (lower-case addresses or domains) that covers
     ``address``, or None."""
     return next((c for c in _candidates(address) if c in patterns), None)
+
+
+def widest_match(address: str, patterns: Collection[str]) -> str | None:
+    """The least specific of ``patterns`` that covers ``address`` (a team's whole domain
+    before one of its addresses), or None."""
+    return next((c for c in reversed(_candidates(address)) if c in patterns), None)
 
 
 def matches(address: str, patterns: Collection[str]) -> bool:

@@ -13,10 +13,13 @@ is translated once, here, into a sentence the author can act on (it ends up in a
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
+from phonenumbers import timezone as pn_timezone
 
 from bridge.errors import InvalidNumber
 
@@ -34,6 +37,7 @@ __all__ = [
     "number_type",
     "parse_number",
     "plus_digits",
+    "time_zones_of",
 ]
 
 # E.164: a plus, a country code that cannot start with 0, 7 to 15 digits in all. The one
@@ -135,6 +139,44 @@ def country_of(number: str) -> str | None:
         parsed
     ) or phonenumbers.region_code_for_country_code(parsed.country_code or 0)
     return None if region in ("ZZ", "001") else region
+
+
+@lru_cache(maxsize=4096)
+def time_zones_of(number: str) -> tuple[str, ...]:
+    """The IANA zones an E.164 number may ring in, as phonenumbers knows them: one for most
+    (``+12125551234``: America/New_York), several for a country or area code that spans
+    zones (a US toll-free number, most Australian and Russian mobiles); a number no range
+    claims takes its country's zones. Zones that keep one clock (Europe/London and
+    Europe/Jersey) count once, by the last name. Empty when nothing is known."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except NumberParseException:
+        return ()
+    zones = tuple(z for z in pn_timezone.time_zones_for_number(parsed) if z != _UNKNOWN_ZONE)
+    if not zones:  # the country's zones (the module's own fallback, not exported)
+        country = pn_timezone._country_level_time_zones_for_number(parsed)
+        zones = tuple(z for z in country if z != _UNKNOWN_ZONE)
+    return _distinct_clocks(zones)
+
+
+_UNKNOWN_ZONE = "Etc/Unknown"
+# an instant in each month of three years: zones that agree at all of them keep one clock
+_SAMPLES = tuple(
+    datetime(year, month, 1, 12, tzinfo=UTC)
+    for year in (2025, 2026, 2027)
+    for month in range(1, 13)
+)
+
+
+def _distinct_clocks(zones: tuple[str, ...]) -> tuple[str, ...]:
+    clocks: dict[tuple[timedelta | None, ...], str] = {}
+    for name in sorted(zones):
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        clocks[tuple(at.astimezone(zone).utcoffset() for at in _SAMPLES)] = name
+    return tuple(sorted(clocks.values()))
 
 
 _WORDS = {

@@ -118,8 +118,24 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _across_sections(self) -> Settings:
         """What spans sections, every fault at the key it concerns, all at once."""
-        SettingError.raise_any(table_faults(self.routes, self.calendars) + self._provider_faults())
+        SettingError.raise_any(
+            table_faults(self.routes, self.calendars)
+            + self._provider_faults()
+            + self._compliance_faults()
+        )
         return self
+
+    def _compliance_faults(self) -> list[tuple[str, str]]:
+        known = {calendar.name for calendar in self.calendars}
+        unknown = sorted(set(self.compliance.quiet_during) - known)
+        if not unknown:
+            return []
+        return [
+            (
+                "compliance.quiet_during",
+                f"names calendar(s) {', '.join(unknown)} that no [[calendars]] entry defines",
+            )
+        ]
 
     def _provider_faults(self) -> list[tuple[str, str]]:
         faults = [(f"providers.{name}", message) for name, message in name_faults(self.providers)]

@@ -77,6 +77,10 @@ class SenderRule(Section):
         description="A text of this author's that fails for good is emailed instead to the"
         " recipient, when the address book has their address (not after an opt-out).",
     )
+    urgent_allowed: bool = Field(
+        default=False,
+        description="An [urgent] tag in this author's subject lets the text through quiet hours.",
+    )
 
     allowed_countries: tuple[str, ...] | None = Field(
         default=None,

@@ -33,12 +33,14 @@ from bridge.models import (
     Queued,
     SendResult,
     SmsJob,
+    Spent,
     ThreadEntry,
     ThreadNumbers,
 )
 from bridge.store.outbox_filter import OutboxFilter
 
 __all__ = [
+    "Caps",
     "ClusterLocks",
     "Contacts",
     "Cursors",
@@ -350,6 +352,27 @@ class Velocity(Protocol):
         ...
 
 
+class Caps(Protocol):
+    """What the chain's caps count, shared by every bridge on the database."""
+
+    async def sent_times(
+        self, *, number: str, category: str, since: datetime
+    ) -> tuple[datetime, ...]:
+        """When ``number``'s texts of ``category`` made since ``since`` go (or went), oldest
+        first: when made, or when a rule deferred them to; texts that failed are not counted."""
+        ...
+
+    async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]:
+        """The segments of the authors ``authors`` names (an address, or a domain with its
+        subdomains) since ``month`` and since ``day``, by author and recipient."""
+        ...
+
+    async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:
+        """Queue ``mail`` if no warning of ``key`` was queued before (by any bridge); whether
+        it was queued now."""
+        ...
+
+
 class Health(Protocol):
     """What health checks and the CLI read and write to see that the store works."""
 
@@ -407,6 +430,7 @@ class Store(
     Cursors,
     RateBuckets,
     Velocity,
+    Caps,
     ClusterLocks,
     Health,
     Upkeep,

@@ -44,7 +44,8 @@ MIGRATIONS = (
     "009_contacts.sql",
     "010_media.sql",
     "011_categories.sql",
-    "014_velocity.sql",  # 012 and 013 are being added alongside: renumber when merged
+    "013_caps.sql",
+    "014_velocity.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -14,7 +14,7 @@ from typing import Any
 
 from bridge.models import JobState
 
-__all__ = ["OutboxFilter"]
+__all__ = ["OutboxFilter", "author_patterns"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,8 +42,14 @@ def _author(wanted: str | None) -> tuple[str | None, ...]:
     """The filter's flag, the address, and two LIKE patterns: ``%@domain``, ``%.domain``."""
     if not wanted:
         return (None, None, None, None)
+    return (wanted.strip().lower(), *author_patterns(wanted))
+
+
+def author_patterns(wanted: str) -> tuple[str, str, str]:
+    """An address, or a domain and its subdomains, as ``author = ? OR author LIKE ? ESCAPE
+    '\\' OR author LIKE ? ESCAPE '\\'`` reads it: the address, ``%@domain``, ``%.domain``."""
     wanted = wanted.strip().lower()
     escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     if "@" in wanted:
-        return (wanted, wanted, escaped, escaped)
-    return (wanted, wanted, f"%@{escaped}", f"%.{escaped}")
+        return (wanted, escaped, escaped)
+    return (wanted, f"%@{escaped}", f"%.{escaped}")

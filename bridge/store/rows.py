@@ -99,6 +99,7 @@ def sms_row(row: Any) -> SmsJob:
         chain=_chain(row["chain"]),
         media=_tokens(row["media"]),
         category=row["category"],
+        next_attempt_at=_at(row["next_attempt_at"]),
     )
 
 

@@ -27,11 +27,12 @@ from bridge.models import (
     Queued,
     SendResult,
     SmsJob,
+    Spent,
     ThreadEntry,
     ThreadNumbers,
 )
 from bridge.parsing.contacts import checked
-from bridge.store import ops, ops_contacts, ops_limits, ops_velocity
+from bridge.store import ops, ops_caps, ops_contacts, ops_limits, ops_velocity
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import HeldLock, InboundContext, QueueCounts
 from bridge.store.outbox_filter import OutboxFilter
@@ -318,6 +319,18 @@ class SqlStore:
 
     async def contact(self, number: str) -> Contact | None:
         return await self._do(ops_contacts.contact(number))
+
+    async def sent_times(
+        self, *, number: str, category: str, since: datetime
+    ) -> tuple[datetime, ...]:
+        times = await self._do(ops_caps.sent_times(number, category, ts(since)))
+        return tuple(datetime.fromtimestamp(at, UTC) for at in times)
+
+    async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]:
+        return tuple(await self._do(ops_caps.spent(authors, ts(month), ts(day))))
+
+    async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:
+        return await self._do(ops_caps.warn_once(key, mail, ts(now)))
 
     async def contacts(
         self, *, tag: str | None = None, search: str | None = None, limit: int = 1000

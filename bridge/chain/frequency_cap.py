@@ -1,0 +1,104 @@
+"""Rule ``frequency-cap``: at most so many texts of a category to one recipient a period.
+
+Each of ``compliance.caps`` (``{category = "marketing", max = 4, per = "month"}``) counts the
+recipient's texts of the category from the store (every bridge on it), over the calendar
+day, week or month in the recipient's time zone, or the last 24 hours, 7 or 30 days
+(``mode = "rolling"``). Over a cap the text is refused with a sentence (550 5.7.1), or, with
+``over = "defer"``, waits for room: the next period, or when the oldest counted text leaves
+the rolling window; a wait that ends in quiet hours ends when they do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bridge.chain.facts import Facts
+from bridge.chain.periods import ROLLING, calendar_period, period_words
+from bridge.chain.quiet_hours import recipient_zones
+from bridge.chain.request import OutboundRequest
+from bridge.chain.rule import Fact, Stage
+from bridge.chain.verdicts import Accept, Defer, Refuse, Verdict
+from bridge.chain.windows import QuietTime
+from bridge.settings.compliance import FrequencyCap as CapSettings
+
+__all__ = ["FrequencyCap"]
+
+_PERIODS_AHEAD = 12  # texts deferred into the next periods: look this far for room
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyCap:
+    caps: tuple[CapSettings, ...]
+    quiet: QuietTime | None = None  # the quiet hours a deferral must not end in
+    quiet_categories: frozenset[str] = frozenset()
+    fallback_zone: str = "UTC"
+    name: str = "frequency-cap"
+    stage: Stage = Stage.CONTENT
+    needs: frozenset[Fact] = frozenset({Fact.SENT, Fact.CONTACT})
+
+    def check(self, request: OutboundRequest, facts: Facts) -> Verdict:
+        caps = [cap for cap in self.caps if cap.category == request.category]
+        if not caps:
+            return Accept(f"no cap on {request.category or 'this'} texts")
+        zones, _ = recipient_zones(request, facts, fallback=self.fallback_zone)
+        waits: list[tuple[datetime, str]] = []
+        for cap in caps:
+            counted = self._counted(cap, facts.sent, facts.at, zones[0])
+            if len(counted) < cap.max:
+                continue
+            words = self._over(request, cap, len(counted))
+            room = self._room(cap, facts, zones[0], counted)
+            if cap.over == "refuse":
+                when = room.astimezone(zones[0])
+                return Refuse(f"{words}; not sent: it could go from {when:%Y-%m-%d %H:%M %Z}")
+            waits.append((room, words))
+        if not waits:
+            return Accept(", ".join(self._used(cap, facts, zones[0]) for cap in caps))
+        until, words = max(waits)
+        until = self._out_of_quiet(request, until, zones)
+        return Defer(until, words, f"until {until:%Y-%m-%d %H:%M %Z} ({words})")
+
+    def _counted(
+        self, cap: CapSettings, sent: tuple[datetime, ...], at: datetime, zone: ZoneInfo
+    ) -> list[datetime]:
+        """The texts that count against ``cap`` at ``at``: in its calendar period (a text
+        deferred into it too), or in the rolling window and after (those already deferred)."""
+        if cap.mode == "rolling":
+            return [t for t in sent if t > at - ROLLING[cap.per]]
+        start, after = calendar_period(cap.per, at, zone)
+        return [t for t in sent if start <= t < after]
+
+    def _room(
+        self, cap: CapSettings, facts: Facts, zone: ZoneInfo, counted: list[datetime]
+    ) -> datetime:
+        """When a text could go: when the oldest counted text leaves the rolling window, or
+        the start of the first calendar period after this one with room."""
+        if cap.mode == "rolling":
+            return counted[len(counted) - cap.max] + ROLLING[cap.per]
+        start = calendar_period(cap.per, facts.at, zone)[1]
+        for _ in range(_PERIODS_AHEAD):
+            if len(self._counted(cap, facts.sent, start, zone)) < cap.max:
+                break
+            start = calendar_period(cap.per, start, zone)[1]
+        return start
+
+    def _used(self, cap: CapSettings, facts: Facts, zone: ZoneInfo) -> str:
+        used = len(self._counted(cap, facts.sent, facts.at, zone))
+        return f"{used + 1} of {cap.max} {cap.category} texts {period_words(cap.per, cap.mode)}"
+
+    def _over(self, request: OutboundRequest, cap: CapSettings, count: int) -> str:
+        noun = "text" if count == 1 else "texts"
+        return (
+            f"{request.to_number} has had {count} {cap.category} {noun}"
+            f" {period_words(cap.per, cap.mode)}, the most they agreed to"
+            f" (compliance.caps: {cap.max} a {cap.per})"
+        )
+
+    def _out_of_quiet(
+        self, request: OutboundRequest, until: datetime, zones: tuple[ZoneInfo, ...]
+    ) -> datetime:
+        if self.quiet is None or request.category not in self.quiet_categories:
+            return until
+        return self.quiet.next_open(zones, until) or until
