@@ -69,7 +69,11 @@ def mail_identity(settings: Settings) -> MailIdentity:
 
 def inbound_rules(settings: Settings) -> InboundRules:
     return InboundRules(
-        inbound=settings.inbound, numbers=settings.numbers, fallback=settings.mail.from_address
+        inbound=settings.inbound,
+        numbers=settings.numbers,
+        fallback=settings.mail.from_address,
+        opt_out_scope=settings.compliance.opt_out_scope,
+        campaigns=settings.campaigns,
     )
 
 
@@ -88,7 +92,12 @@ def build_gate(settings: Settings, store: Store, limiter: Limiter | None = None)
     """The outbound chain, reading its facts from ``store`` (and ``limiter`` at the send stage)."""
     return Gate(
         chain=build_chain(settings),
-        facts=StoreFacts(store, limiter, conversation_days=settings.inbound.conversation_days),
+        facts=StoreFacts(
+            store,
+            limiter,
+            conversation_days=settings.inbound.conversation_days,
+            opt_out_scope=settings.compliance.opt_out_scope,
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bridge.chain.category import CategoryRule
+from bridge.chain.consent import MarketingConsent
 from bridge.chain.content import Content
 from bridge.chain.facts import NO_THREAD, FactReader, Facts
 from bridge.chain.opt_out import OptOut
@@ -53,6 +54,10 @@ def build_chain(settings: Settings) -> Chain:
         OwnedSender(owned_senders(settings)),
         OptOut(),
         CategoryRule(settings.compliance, settings.senders),
+    ]
+    if settings.compliance.marketing_requires_consent:
+        rules.append(MarketingConsent())
+    rules += [
         Content(),
         Segments(settings.text),
     ]
@@ -112,9 +117,11 @@ class Chain:
 async def _read(
     needs: frozenset[Fact], request: OutboundRequest, reader: FactReader, at: datetime
 ) -> Facts:
-    opted_out = rate = contact = None
+    opted_out = rate = contact = consent = None
     if Fact.OPTED_OUT in needs and request.sender:
-        opted_out = await reader.opted_out_since(sender=request.sender, customer=request.to_number)
+        opted_out = await reader.opted_out(sender=request.sender, customer=request.to_number)
+    if Fact.CONSENT in needs:
+        consent = await reader.consent(sender=request.sender or "", customer=request.to_number)
     if Fact.RATE in needs:
         keys = tuple(k for k in (request.provider, request.sender) if k)
         rate = await reader.rate_wait(keys=keys, at=at)
@@ -127,7 +134,12 @@ async def _read(
     if Fact.CONTACT in needs:
         contact = await reader.contact(request.to_number)
     return Facts(
-        at=at, opted_out_since=opted_out, rate_wait=rate or 0.0, thread=thread, contact=contact
+        at=at,
+        opted_out=opted_out,
+        rate_wait=rate or 0.0,
+        thread=thread,
+        contact=contact,
+        consent=consent,
     )
 
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bridge.models import Contact, ThreadNumbers
-from bridge.parsing.numbers import is_e164
+from bridge.models import ConsentEvent, Contact, Suppression, ThreadNumbers
 
 __all__ = ["NO_THREAD", "FactReader", "FactStore", "Facts", "StoreFacts", "ThreadNumbers"]
 
@@ -23,14 +22,25 @@ NO_THREAD = ThreadNumbers()  # no thread asked about, or none found
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Facts:
     at: datetime  # the time the chain decides at (aware)
-    opted_out_since: datetime | None = None  # when the customer texted STOP to the sender
+    opted_out: Suppression | None = None  # the customer's STOP that stops this sender
     rate_wait: float = 0.0  # seconds until every rate limit on this send has room
     thread: ThreadNumbers = NO_THREAD
     contact: Contact | None = None  # the recipient in the address book, if they are in it
+    consent: ConsentEvent | None = None  # the customer's latest opt-in or opt-out for the sender
+
+    @property
+    def opted_out_since(self) -> datetime | None:
+        return self.opted_out.since if self.opted_out else None
 
 
 class FactReader(Protocol):
-    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None: ...
+    async def opted_out(self, *, sender: str, customer: str) -> Suppression | None:
+        """The opt-out that stops ``sender`` texting ``customer`` (``compliance.opt_out_scope``)."""
+        ...
+
+    async def consent(self, *, sender: str, customer: str) -> ConsentEvent | None:
+        """The customer's latest recorded opt-in or opt-out that applies to ``sender``."""
+        ...
 
     async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
         """0 with a token taken from every limited key, or the seconds to wait (none taken)."""
@@ -46,9 +56,13 @@ class FactReader(Protocol):
 
 
 class FactStore(Protocol):
-    """What the chain reads from the store: opt-outs, threads and the address book."""
+    """What the chain reads from the store: opt-outs, consent, threads and the address book."""
 
-    async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
+    async def suppression(
+        self, *, customer: str, reply_number: str | None
+    ) -> Suppression | None: ...
+
+    async def latest_consent(self, *, customer: str, sender: str) -> ConsentEvent | None: ...
 
     async def thread_numbers(
         self, *, customer: str, references: tuple[str, ...], since: datetime
@@ -66,16 +80,27 @@ class StoreFacts:
     has them."""
 
     def __init__(
-        self, store: FactStore, limiter: Limiter | None = None, *, conversation_days: float = 30
+        self,
+        store: FactStore,
+        limiter: Limiter | None = None,
+        *,
+        conversation_days: float = 30,
+        opt_out_scope: str = "organisation",
     ) -> None:
         self._store = store
         self._limiter = limiter
         self._live = timedelta(days=conversation_days)
+        self._everywhere = opt_out_scope == "organisation"
 
-    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
-        if not is_e164(sender):  # an opt-out is per number texted; a sender ID has none
-            return None
-        return await self._store.suppressed_since(reply_number=sender, customer=customer)
+    async def opted_out(self, *, sender: str, customer: str) -> Suppression | None:
+        """With the organisation's scope, a STOP to any number stops every sender (a sender
+        ID too); with the number's, only the number texted (and the organisation's list,
+        which an import or an admin fills)."""
+        number = None if self._everywhere else sender
+        return await self._store.suppression(customer=customer, reply_number=number)
+
+    async def consent(self, *, sender: str, customer: str) -> ConsentEvent | None:
+        return await self._store.latest_consent(customer=customer, sender=sender)
 
     async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
         if self._limiter is None:

@@ -25,6 +25,7 @@ class Fact(enum.StrEnum):
     RATE = "rate_wait"
     THREAD = "thread"
     CONTACT = "contact"  # the recipient's address-book entry (their time zone, language)
+    CONSENT = "consent"  # the recipient's latest recorded opt-in or opt-out
 
 
 class Rule(Protocol):

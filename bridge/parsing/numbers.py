@@ -26,6 +26,7 @@ __all__ = [
     "digits",
     "display_number",
     "is_e164",
+    "is_short_code",
     "mask",
     "named",
     "number_type",
@@ -36,6 +37,10 @@ __all__ = [
 # E.164: a plus, a country code that cannot start with 0, 7 to 15 digits in all. The one
 # definition of the form every number takes inside the bridge (settings, store, providers).
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# A short code: 3 to 8 digits with no country code, which only means something in its country
+# (60777 in the UK); customers can text it, the bridge can send from it where its provider
+# allows, and its country is declared with it (``[[numbers]] country``), never guessed.
+SHORT_CODE = re.compile(r"[0-9]{3,8}")
 _SEPARATORS = re.compile(r"[\s.\-()/]")
 _DIALABLE = re.compile(r"\+?[0-9]+")
 _EXAMPLE = "+447700900123"
@@ -104,6 +109,11 @@ def is_e164(value: str) -> bool:
     return E164.fullmatch(value) is not None
 
 
+def is_short_code(value: str) -> bool:
+    """True for a short code such as ``60777``: digits only, too short to be E.164."""
+    return SHORT_CODE.fullmatch(value) is not None
+
+
 def digits(number: str) -> str:
     """A number as most provider APIs want it: E.164 without the plus. Anything else (a
     sender ID) is returned unchanged."""
@@ -118,12 +128,15 @@ def plus_digits(value: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def country_of(number: str) -> str | None:
+def country_of(number: str, declared: str = "") -> str | None:
     """The two-letter region of an E.164 number: ``GB`` for ``+447700900123``.
 
     A number that no region claims (an unassigned or reserved range such as Ofcom's drama
     numbers) belongs to the main region of its country code, so every +44 number is GB.
-    None for what is not a number, or a non-geographic code (+800)."""
+    A short code has no country in its digits: it is the ``declared`` one (its
+    ``[[numbers]] country``). None for what is not a number, or a non-geographic code (+800)."""
+    if is_short_code(number):
+        return declared.upper() or None
     try:
         parsed = phonenumbers.parse(number, None)
     except NumberParseException:

@@ -41,7 +41,11 @@ def explain_inbound(settings: Settings, *, sender: str, to: str, text: str, at: 
     reply_number = settings.reply_number(number)
     when = parse_at(at, reply_number.timezone if reply_number else "UTC")
     rules = InboundRules(
-        inbound=settings.inbound, numbers=settings.numbers, fallback=settings.mail.from_address
+        inbound=settings.inbound,
+        numbers=settings.numbers,
+        fallback=settings.mail.from_address,
+        opt_out_scope=settings.compliance.opt_out_scope,
+        campaigns=settings.campaigns,
     )
     router = Router(settings.routes, settings.calendars, settings.numbers)
     decision = decide(
