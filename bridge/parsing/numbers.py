@@ -37,10 +37,11 @@ __all__ = [
 # E.164: a plus, a country code that cannot start with 0, 7 to 15 digits in all. The one
 # definition of the form every number takes inside the bridge (settings, store, providers).
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-# A short code: 3 to 8 digits with no country code, which only means something in its country
-# (60777 in the UK); customers can text it, the bridge can send from it where its provider
-# allows, and its country is declared with it (``[[numbers]] country``), never guessed.
-SHORT_CODE = re.compile(r"[0-9]{3,8}")
+# A short code: 3 to 6 digits with no country code, which only means something in its country
+# (60777 in the UK, 5 or 6 digits in the US); customers can text it, the bridge can send from
+# it where its provider allows, and its country is declared with it (``[[numbers]]
+# country``), never guessed. E.164 has at least 7 digits, so the two never overlap.
+SHORT_CODE = re.compile(r"[0-9]{3,6}")
 _SEPARATORS = re.compile(r"[\s.\-()/]")
 _DIALABLE = re.compile(r"\+?[0-9]+")
 _EXAMPLE = "+447700900123"
@@ -121,10 +122,10 @@ def digits(number: str) -> str:
 
 
 def plus_digits(value: str) -> str:
-    """A number as providers report it (``447700900123``) in E.164; a sender ID or short code
-    that is not all digits is returned as it is, without surrounding spaces."""
+    """A number as providers report it (``447700900123``) in E.164; a sender ID or a short
+    code (``60777``) is returned as it is, without surrounding spaces."""
     value = value.strip()
-    return "+" + value if value.isdigit() else value
+    return "+" + value if value.isdigit() and not is_short_code(value) else value
 
 
 @lru_cache(maxsize=4096)
