@@ -250,7 +250,12 @@ def _consent(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, C
         config,
     )
     load.add_argument("path", metavar="FILE", help="the CSV file")
-    load.add_argument("--how", choices=["import", "staff", "admin"], default="import")
+    load.add_argument(
+        "--how",
+        choices=["import", "staff", "admin"],
+        default="import",
+        help="how the list was gathered (default: import; staff: customers' written requests)",
+    )
     load.add_argument("--by", required=True, help="who imports it: an address")
     load.add_argument("--reason", help="why, e.g. 'opt-outs from our previous provider'")
     load.add_argument(
