@@ -15,6 +15,7 @@ from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.rule import Stage
 from bridge.errors import ConfigError
 from bridge.models import ORGANISATION, ConsentEvent, Contact, InboundSms
+from bridge.routing.explain import explain_inbound
 from bridge.store.base import Store
 from tests.conftest import make_settings
 from tests.support.workers import inbound_dispatcher
@@ -267,3 +268,9 @@ def test_a_campaign_is_checked(tmp_path: Path, campaign: str, fault: str) -> Non
     with pytest.raises(ConfigError) as info:
         make_settings(tmp_path, extra=extra)
     assert fault in info.value.report()
+
+
+def test_routes_explain_names_a_campaign_keyword(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    said = explain_inbound(settings, sender=CUSTOMER, to=SHORT, text="Join!", at=None)  # type: ignore[arg-type]
+    assert "opt-in campaign JOIN: asked to confirm" in said and "never reaches an inbox" in said

@@ -26,9 +26,10 @@ from bridge.cli.where import running_bridge
 from bridge.clock import system_clock
 from bridge.errors import InvalidNumber, Refused
 from bridge.models import InboundSms
-from bridge.parsing.numbers import parse_number
+from bridge.parsing.numbers import parse_number, parse_owned
 from bridge.routing.explain import parse_at
 from bridge.settings.root import Settings
+from bridge.store.base import Store
 
 __all__ = [
     "cmd_outbound_explain",
@@ -52,7 +53,7 @@ async def queue_text(
     async with opened_store(settings) as store:
         gate = Gate(
             chain=build_chain(settings),
-            facts=StoreFacts(store, conversation_days=settings.inbound.conversation_days),
+            facts=_facts(store, settings),
         )
         decision = await gate.decide(request, at=system_clock())
         if decision.refusal is not None:
@@ -64,6 +65,14 @@ async def queue_text(
     return queued.id
 
 
+def _facts(store: Store, settings: Settings) -> StoreFacts:
+    return StoreFacts(
+        store,
+        conversation_days=settings.inbound.conversation_days,
+        opt_out_scope=settings.compliance.opt_out_scope,
+    )
+
+
 async def explain_text(
     settings: Settings, *, author: str, to: str, text: str, sender: str | None, at: datetime
 ) -> tuple[str, bool]:
@@ -72,7 +81,7 @@ async def explain_text(
     async with opened_store(settings) as store:
         words, decision = await explain_outbound(
             build_chain(settings),
-            facts=StoreFacts(store, conversation_days=settings.inbound.conversation_days),
+            facts=_facts(store, settings),
             author=author,
             to=number,
             text=text,
@@ -90,7 +99,7 @@ async def receive_simulated(settings: Settings, *, sender: str, to: str, text: s
         provider="sandbox",
         provider_message_id="SBI" + secrets.token_hex(16),
         from_number=parse_number(sender, default_region=region),
-        to_number=parse_number(to, default_region=region),
+        to_number=parse_owned(to, default_region=region),
         text=text,
         received_at=system_clock(),
     )

@@ -31,6 +31,7 @@ __all__ = [
     "named",
     "number_type",
     "parse_number",
+    "parse_owned",
     "plus_digits",
 ]
 
@@ -90,6 +91,13 @@ def parse_number(local: str, *, default_region: str) -> str:
             f"{_shown(written)} is not a number in use in {_country(number)}: check the digits."
         )
     return e164
+
+
+def parse_owned(local: str, *, default_region: str) -> str:
+    """One of the bridge's own numbers as written: a short code (``60777``) as it is, else
+    ``parse_number``'s E.164."""
+    written = local.strip()
+    return written if is_short_code(written) else parse_number(local, default_region=default_region)
 
 
 def mask(number: str) -> str:
