@@ -1,6 +1,7 @@
 """The admin page: queue health, an explain form, the routing table, recent texts (with what
-the outbound chain did to each) and recent inbound texts; a link to the contacts
-(``bridge.web.contacts_page``), served behind the same checks.
+the outbound chain did to each) and recent inbound texts; links to the contacts
+(``bridge.web.contacts_page``) and the consent ledger (``bridge.web.consent_page``), served
+behind the same checks.
 
 Server-rendered HTML with a little CSS and no JavaScript. It is off unless ``admin.enabled``;
 then it answers only clients in ``admin.allowed_networks`` (loopback by default, even when the
