@@ -70,7 +70,11 @@ def mail_identity(settings: Settings) -> MailIdentity:
 
 def inbound_rules(settings: Settings) -> InboundRules:
     return InboundRules(
-        inbound=settings.inbound, numbers=settings.numbers, fallback=settings.mail.from_address
+        inbound=settings.inbound,
+        numbers=settings.numbers,
+        fallback=settings.mail.from_address,
+        opt_out_scope=settings.compliance.opt_out_scope,
+        campaigns=settings.campaigns,
     )
 
 

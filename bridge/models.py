@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 __all__ = [
+    "ORGANISATION",
+    "ConsentEvent",
     "Contact",
     "Conversation",
     "ConversationChange",
@@ -34,9 +36,44 @@ __all__ = [
     "SendResult",
     "SmsJob",
     "Spent",
+    "Suppression",
     "ThreadEntry",
     "ThreadNumbers",
 ]
+
+
+ORGANISATION = "*"  # the scope of an opt-out or opt-in that covers every sender of the bridge
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A customer's opt-out: the number they texted STOP to (``ORGANISATION`` for one that
+    came from an import or an admin, which covers every sender), and since when."""
+
+    reply_number: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsentEvent:
+    """One entry of the consent ledger: a customer opted in or out, how, on what evidence.
+
+    ``scope`` is ``ORGANISATION`` or the reply number; ``how`` one of ``keyword``, ``double
+    opt-in``, ``import``, ``staff`` (on the customer's written request), ``admin``;
+    ``evidence`` the inbound text's id or the file's name; ``by`` an address or
+    ``customer``; ``campaign`` the opt-in campaign's keyword, if one started it.
+    """
+
+    customer: str
+    action: str  # "opt-in" or "opt-out"
+    scope: str
+    at: datetime
+    how: str
+    evidence: str = ""
+    by: str = "customer"
+    reason: str = ""
+    campaign: str = ""
+    id: str = ""  # given by the store
 
 
 class JobState(enum.StrEnum):
@@ -352,10 +389,13 @@ class InboundContext:
     """What deciding on an inbound text needs to know from the past, read in one go."""
 
     conversation: Conversation | None
-    suppressed_since: datetime | None
+    suppressed_since: datetime | None  # STOP to this number (or the organisation's list)
     last_auto_reply: datetime | None
     history: tuple[ThreadEntry, ...] = ()  # the conversation's latest texts, newest last
     contact: Contact | None = None  # the customer in the address book
+    opted_out_anywhere: datetime | None = None  # the latest STOP to any of the bridge's numbers
+    pending_campaign: str = ""  # the campaign whose YES this customer was asked for (JOIN)
+    pending_since: datetime | None = None  # when they were asked
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -374,6 +414,9 @@ class InboundOutcome:
     auto_replied: bool = False
     mailed_to: tuple[str, ...] = ()  # who the email of the text went to
     in_conversation: bool = False  # it came within a live conversation, which it keeps alive
+    suppress_scope: str = ""  # START takes off this number ("") or every number (ORGANISATION)
+    consent: tuple[ConsentEvent, ...] = ()  # recorded in the same transaction
+    pending_campaign: str | None = None  # a campaign awaiting YES ("" to forget one)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

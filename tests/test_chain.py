@@ -16,7 +16,7 @@ from bridge.chain.rate_limit import RateLimit
 from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.rule import Fact, Stage
 from bridge.chain.verdicts import Accept, Verdict
-from bridge.models import Contact, ThreadNumbers
+from bridge.models import ConsentEvent, Contact, Suppression, ThreadNumbers
 from bridge.parsing.thread import Thread
 from bridge.store.base import Store
 from tests.conftest import make_settings
@@ -45,9 +45,12 @@ class Facts:
         self.book = {contact.number: contact for contact in book}
         self.looked_up: list[str] = []
 
-    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
+    async def opted_out(self, *, sender: str, customer: str) -> Suppression | None:
         self.asked.append((sender, customer))
-        return self.stopped
+        return Suppression(sender, self.stopped) if self.stopped else None
+
+    async def consent(self, *, sender: str, customer: str) -> ConsentEvent | None:
+        return None
 
     async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
         return self.wait

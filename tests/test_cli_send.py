@@ -110,8 +110,16 @@ def test_outbound_explain_gives_every_rule(bridge: BridgeProcess) -> None:
     assert refused.returncode == 1
     assert "sender: rewrite: from +447700900100 (the rule for sales.example.com)" in refused.stdout
     assert "opt-out: refuse" in refused.stdout and "Refused: 550 5.7.1" in refused.stdout
+    # the STOP to +447700900100 stops every sender (compliance.opt_out_scope): another customer
     accepted = bridge.cli(
-        "outbound", "explain", "--author", "alice@example.com", "--to", CUSTOMER, "--text", "Hi"
+        "outbound",
+        "explain",
+        "--author",
+        "alice@example.com",
+        "--to",
+        "+447700900456",
+        "--text",
+        "Hi",
     )
     assert accepted.returncode == 0, accepted.stderr
     for rule in ("sender", "owned-sender", "opt-out", "content", "segments"):

@@ -215,9 +215,9 @@ def test_a_reply_to_a_customer_who_replied_stop_is_refused(bridge: BridgeProcess
         rcpts=[f"{customer}@sms.example.com"],  # RCPT cannot know the thread yet
         content=reply.as_bytes(),
     )
-    assert said.data is not None
-    code, answer = said.data
-    assert code == 550 and f"asked not to receive texts from {SALES}" in answer
+    # but a STOP stops every sender (compliance.opt_out_scope): refused at RCPT already
+    [(code, answer)] = said.rcpts
+    assert code == 550 and f"replied STOP to {SALES}" in answer and said.data is None
     assert len(sent_to(bridge, customer)) == 1  # the confirmation only
 
 

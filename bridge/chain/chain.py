@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bridge.chain.category import CategoryRule
+from bridge.chain.consent import MarketingConsent
 from bridge.chain.content import Content
 from bridge.chain.content_guard import ContentGuard
 from bridge.chain.destination import Destination
@@ -109,6 +110,7 @@ def store_facts(
         velocity=velocity_watch(settings, alert),
         teams=tuple(cap.match for cap in settings.compliance.spend_caps),
         zone=settings.compliance.timezone,
+        opt_out_scope=settings.compliance.opt_out_scope,
     )
 
 
@@ -135,6 +137,10 @@ def build_chain(settings: Settings) -> Chain:
     rules += [
         OptOut(),
         CategoryRule(compliance, settings.senders),
+    ]
+    if compliance.marketing_requires_consent:
+        rules.append(MarketingConsent())
+    rules += [
         Content(),
         ContentGuard.from_settings(compliance, stop_words=settings.inbound.stop_words),
         Segments(settings.text),
@@ -224,9 +230,11 @@ class Chain:
 async def _read(
     needs: frozenset[Fact], request: OutboundRequest, reader: FactReader, at: datetime
 ) -> Facts:
-    opted_out = rate = contact = new = None
+    opted_out = rate = contact = new = consent = None
     if Fact.OPTED_OUT in needs and request.sender:
-        opted_out = await reader.opted_out_since(sender=request.sender, customer=request.to_number)
+        opted_out = await reader.opted_out(sender=request.sender, customer=request.to_number)
+    if Fact.CONSENT in needs:
+        consent = await reader.consent(sender=request.sender or "", customer=request.to_number)
     if Fact.RATE in needs:
         keys = tuple(k for k in (request.provider, request.sender) if k)
         rate = await reader.rate_wait(keys=keys, at=at)
@@ -249,13 +257,14 @@ async def _read(
     spent = await reader.spent(author=request.author, at=at) if Fact.SPENT in needs else ()
     return Facts(
         at=at,
-        opted_out_since=opted_out,
+        opted_out=opted_out,
         rate_wait=rate or 0.0,
         thread=thread,
         contact=contact,
         new_numbers=new,
         sent=sent,
         spent=spent,
+        consent=consent,
     )
 
 

@@ -14,9 +14,16 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bridge.models import Contact, NewMailJob, NewNumbers, Spent, ThreadNumbers
+from bridge.models import (
+    ConsentEvent,
+    Contact,
+    NewMailJob,
+    NewNumbers,
+    Spent,
+    Suppression,
+    ThreadNumbers,
+)
 from bridge.parsing.addresses import widest_match
-from bridge.parsing.numbers import is_e164
 
 __all__ = [
     "NO_THREAD",
@@ -38,17 +45,28 @@ SENT_DAYS = 32  # how far back a recipient's texts are read: the longest cap's p
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Facts:
     at: datetime  # the time the chain decides at (aware)
-    opted_out_since: datetime | None = None  # when the customer texted STOP to the sender
+    opted_out: Suppression | None = None  # the customer's STOP that stops this sender
     rate_wait: float = 0.0  # seconds until every rate limit on this send has room
     thread: ThreadNumbers = NO_THREAD
     contact: Contact | None = None  # the recipient in the address book, if they are in it
     new_numbers: NewNumbers | None = None  # how new the recipient is to the author
     sent: tuple[datetime, ...] = ()  # the recipient's texts of this category, SENT_DAYS back
     spent: tuple[Spent, ...] = ()  # the author's team's segments this month, by author, number
+    consent: ConsentEvent | None = None  # the customer's latest opt-in or opt-out for the sender
+
+    @property
+    def opted_out_since(self) -> datetime | None:
+        return self.opted_out.since if self.opted_out else None
 
 
 class FactReader(Protocol):
-    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None: ...
+    async def opted_out(self, *, sender: str, customer: str) -> Suppression | None:
+        """The opt-out that stops ``sender`` texting ``customer`` (``compliance.opt_out_scope``)."""
+        ...
+
+    async def consent(self, *, sender: str, customer: str) -> ConsentEvent | None:
+        """The customer's latest recorded opt-in or opt-out that applies to ``sender``."""
+        ...
 
     async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
         """0 with a token taken from every limited key, or the seconds to wait (none taken)."""
@@ -83,7 +101,13 @@ class FactStore(Protocol):
     """What the chain reads from the store: opt-outs, threads, the address book, and the
     numbers an author texted for the first time, and what the caps count."""
 
-    async def suppressed_since(self, *, reply_number: str, customer: str) -> datetime | None: ...
+    """What the chain reads from the store: opt-outs, consent, threads and the address book."""
+
+    async def suppression(
+        self, *, customer: str, reply_number: str | None
+    ) -> Suppression | None: ...
+
+    async def latest_consent(self, *, customer: str, sender: str) -> ConsentEvent | None: ...
 
     async def thread_numbers(
         self, *, customer: str, references: tuple[str, ...], since: datetime
@@ -133,6 +157,7 @@ class StoreFacts:
         velocity: VelocityWatch | None = None,
         teams: tuple[str, ...] = (),
         zone: str = "UTC",
+        opt_out_scope: str = "organisation",
     ) -> None:
         """``teams``: the spend caps' matches (addresses, domains); ``zone``: where their days
         and months begin."""
@@ -142,11 +167,17 @@ class StoreFacts:
         self._velocity = velocity
         self._teams = {team: team for team in teams}
         self._zone = ZoneInfo(zone)
+        self._everywhere = opt_out_scope == "organisation"
 
-    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
-        if not is_e164(sender):  # an opt-out is per number texted; a sender ID has none
-            return None
-        return await self._store.suppressed_since(reply_number=sender, customer=customer)
+    async def opted_out(self, *, sender: str, customer: str) -> Suppression | None:
+        """With the organisation's scope, a STOP to any number stops every sender (a sender
+        ID too); with the number's, only the number texted (and the organisation's list,
+        which an import or an admin fills)."""
+        number = None if self._everywhere else sender
+        return await self._store.suppression(customer=customer, reply_number=number)
+
+    async def consent(self, *, sender: str, customer: str) -> ConsentEvent | None:
+        return await self._store.latest_consent(customer=customer, sender=sender)
 
     async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
         if self._limiter is None:

@@ -1,6 +1,6 @@
 """The ``smsbridge`` command: the line (``parser``), where the settings are (``where``), and
 the commands, one module per kind (``service``, ``checks``, ``texts``, ``routes``,
-``listings``, ``contacts``).
+``listings``, ``contacts``, ``consent``).
 
 Exit codes: 0 success, 1 the operation failed (a text refused, nothing to show), 2 bad usage
 or invalid settings (argparse's own convention), 3 the bridge could not start.
@@ -15,6 +15,13 @@ from collections.abc import Sequence
 
 from bridge.cli.checks import cmd_check_config, cmd_routes_check
 from bridge.cli.common import EXIT_USAGE
+from bridge.cli.consent import (
+    cmd_consent_export,
+    cmd_consent_import,
+    cmd_consent_list,
+    cmd_consent_opt_in,
+    cmd_consent_opt_out,
+)
 from bridge.cli.contacts import (
     cmd_contacts_add,
     cmd_contacts_export,
@@ -51,6 +58,11 @@ COMMANDS: dict[str, Command] = {
     "contacts remove": cmd_contacts_remove,
     "contacts import": cmd_contacts_import,
     "contacts export": cmd_contacts_export,
+    "consent list": cmd_consent_list,
+    "consent export": cmd_consent_export,
+    "consent import": cmd_consent_import,
+    "consent opt-in": cmd_consent_opt_in,
+    "consent opt-out": cmd_consent_opt_out,
 }
 
 

@@ -30,7 +30,7 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     config = argparse.ArgumentParser(add_help=False)
     config.add_argument("--config", "-c", help=CONFIG_HELP)
-    for add in (_service, _checks, _texts, _routes, _outbound, _listings, _contacts):
+    for add in (_service, _checks, _texts, _routes, _outbound, _listings, _contacts, _consent):
         add(sub, config, commands)
     return parser
 
@@ -223,3 +223,58 @@ def _contacts(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, 
         "--format", choices=formats, help="default: from --output's extension, else csv"
     )
     dump.add_argument("--output", "-o", help="the file to write (default: standard output)")
+
+
+def _consent(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    consent = sub.add_parser("consent", help="the consent ledger: every opt-in and opt-out")
+    actions = consent.add_subparsers(dest="consent_command", required=True, metavar="ACTION")
+    listing = _command(
+        actions, "list", "the ledger, newest first", commands["consent list"], config
+    )
+    listing.add_argument("--number", help="only this customer's")
+    listing.add_argument("--limit", type=int, default=1000, help="at most this many")
+    listing.add_argument("--json", action="store_true", help="one JSON object per event")
+    listing.add_argument(
+        "--summary", action="store_true", help="opt-ins per campaign instead (see --days)"
+    )
+    listing.add_argument(
+        "--days", type=float, default=30.0, help="the summary's period (default: 30)"
+    )
+    dump = _command(
+        actions, "export", "the whole ledger as CSV", commands["consent export"], config
+    )
+    dump.add_argument("--output", "-o", help="the file to write (default: standard output)")
+    load = _command(
+        actions,
+        "import",
+        "record an old provider's opt-out list (CSV: a number column, an optional date);"
+        " bad rows are listed by line",
+        commands["consent import"],
+        config,
+    )
+    load.add_argument("path", metavar="FILE", help="the CSV file")
+    load.add_argument(
+        "--how",
+        choices=["import", "staff", "admin"],
+        default="import",
+        help="how the list was gathered (default: import; staff: customers' written requests)",
+    )
+    load.add_argument("--by", required=True, help="who imports it: an address")
+    load.add_argument("--reason", help="why, e.g. 'opt-outs from our previous provider'")
+    load.add_argument(
+        "--action",
+        choices=["opt-out", "opt-in"],
+        default="opt-out",
+        help="what the list records (default: opt-out)",
+    )
+    for action in ("opt-in", "opt-out"):
+        helped = (
+            "an admin's opt-in on the customer's written request (undoes their STOP)"
+            if action == "opt-in"
+            else "an admin's opt-out on the customer's request: no sender may text them"
+        )
+        override = _command(actions, action, helped, commands[f"consent {action}"], config)
+        override.add_argument("number", help="the customer's number")
+        override.add_argument("--by", required=True, help="the admin's address")
+        override.add_argument("--reason", required=True, help='why, e.g. "written request"')
+        override.add_argument("--evidence", help="where the request is kept (a file, a ticket)")

@@ -26,7 +26,7 @@ from bridge.cli.where import running_bridge
 from bridge.clock import system_clock
 from bridge.errors import InvalidNumber, Refused
 from bridge.models import InboundSms
-from bridge.parsing.numbers import parse_number
+from bridge.parsing.numbers import parse_number, parse_owned
 from bridge.routing.explain import parse_at
 from bridge.settings.root import Settings
 
@@ -98,7 +98,7 @@ async def receive_simulated(settings: Settings, *, sender: str, to: str, text: s
         provider="sandbox",
         provider_message_id="SBI" + secrets.token_hex(16),
         from_number=parse_number(sender, default_region=region),
-        to_number=parse_number(to, default_region=region),
+        to_number=parse_owned(to, default_region=region),
         text=text,
         received_at=system_clock(),
     )

@@ -20,7 +20,7 @@ from bridge.contacts.records import ContactFileError, Parsed, Problem, decode
 from bridge.models import Contact
 from bridge.parsing.contacts import InvalidContact, make_contact
 
-__all__ = ["COLUMNS", "read", "write"]
+__all__ = ["COLUMNS", "guarded", "read", "write"]
 
 COLUMNS = ("number", "name", "email", "tags", "timezone", "language", "notes")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -113,9 +113,10 @@ def write(contacts: Iterable[Contact], *, bom: bool = True) -> bytes:
             contact.language,
             contact.notes,
         )
-        writer.writerow([_guarded(cell) for cell in cells])
+        writer.writerow([guarded(cell) for cell in cells])
     return (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8")
 
 
-def _guarded(cell: str) -> str:
+def guarded(cell: str) -> str:
+    """A cell a spreadsheet shows rather than runs: ``=1+1`` -> ``'=1+1``."""
     return "'" + cell if cell.startswith(_FORMULA) else cell

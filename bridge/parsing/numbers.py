@@ -31,11 +31,13 @@ __all__ = [
     "display_number",
     "is_e164",
     "is_region",
+    "is_short_code",
     "line_type",
     "mask",
     "named",
     "number_type",
     "parse_number",
+    "parse_owned",
     "plus_digits",
     "time_zones_of",
 ]
@@ -43,6 +45,11 @@ __all__ = [
 # E.164: a plus, a country code that cannot start with 0, 7 to 15 digits in all. The one
 # definition of the form every number takes inside the bridge (settings, store, providers).
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# A short code: 3 to 6 digits with no country code, which only means something in its country
+# (60777 in the UK, 5 or 6 digits in the US); customers can text it, the bridge can send from
+# it where its provider allows, and its country is declared with it (``[[numbers]]
+# country``), never guessed. E.164 has at least 7 digits, so the two never overlap.
+SHORT_CODE = re.compile(r"[0-9]{3,6}")
 _SEPARATORS = re.compile(r"[\s.\-()/]")
 _DIALABLE = re.compile(r"\+?[0-9]+")
 _EXAMPLE = "+447700900123"
@@ -93,6 +100,13 @@ def parse_number(local: str, *, default_region: str) -> str:
     return e164
 
 
+def parse_owned(local: str, *, default_region: str) -> str:
+    """One of the bridge's own numbers as written: a short code (``60777``) as it is, else
+    ``parse_number``'s E.164."""
+    written = local.strip()
+    return written if is_short_code(written) else parse_number(local, default_region=default_region)
+
+
 def mask(number: str) -> str:
     """Hide a number for logs and listings, keeping its length.
 
@@ -111,6 +125,11 @@ def is_e164(value: str) -> bool:
     return E164.fullmatch(value) is not None
 
 
+def is_short_code(value: str) -> bool:
+    """True for a short code such as ``60777``: digits only, too short to be E.164."""
+    return SHORT_CODE.fullmatch(value) is not None
+
+
 def digits(number: str) -> str:
     """A number as most provider APIs want it: E.164 without the plus. Anything else (a
     sender ID) is returned unchanged."""
@@ -118,19 +137,22 @@ def digits(number: str) -> str:
 
 
 def plus_digits(value: str) -> str:
-    """A number as providers report it (``447700900123``) in E.164; a sender ID or short code
-    that is not all digits is returned as it is, without surrounding spaces."""
+    """A number as providers report it (``447700900123``) in E.164; a sender ID or a short
+    code (``60777``) is returned as it is, without surrounding spaces."""
     value = value.strip()
-    return "+" + value if value.isdigit() else value
+    return "+" + value if value.isdigit() and not is_short_code(value) else value
 
 
 @lru_cache(maxsize=4096)
-def country_of(number: str) -> str | None:
+def country_of(number: str, declared: str = "") -> str | None:
     """The two-letter region of an E.164 number: ``GB`` for ``+447700900123``.
 
     A number that no region claims (an unassigned or reserved range such as Ofcom's drama
     numbers) belongs to the main region of its country code, so every +44 number is GB.
-    None for what is not a number, or a non-geographic code (+800)."""
+    A short code has no country in its digits: it is the ``declared`` one (its
+    ``[[numbers]] country``). None for what is not a number, or a non-geographic code (+800)."""
+    if is_short_code(number):
+        return declared.upper() or None
     try:
         parsed = phonenumbers.parse(number, None)
     except NumberParseException:

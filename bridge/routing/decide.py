@@ -2,9 +2,15 @@
 
 In order:
 
-1. STOP (and the other stop words) puts the customer on the reply number's suppression list
-   and confirms once by text; START, only for a customer who stopped, takes them off it; HELP
-   gets the admin's help text. These never reach an inbox.
+1. STOP (and the other stop words, in every configured language) puts the customer on the
+   reply number's suppression list and confirms once by text; with ``compliance.opt_out_scope
+   = "organisation"`` that list stops every sender of the bridge. START, only for a customer
+   who stopped (from any number, with that scope), takes them off it, and also confirms an
+   opt-in campaign they were asked about. A YES to a campaign's question (``[[campaigns]]``,
+   double opt-in) within its window opts them in; a campaign's keyword (JOIN) asks it, or
+   opts in at once. HELP gets the help text. The answers are in the contact's language when
+   ``[inbound.keywords.<lang>]`` has them. These never reach an inbox; each opt-in and opt-out
+   becomes a consent event, recorded with the suppression change.
 2. A live conversation (someone texted this customer from this number, or took the
    conversation over, and it was active either way within ``inbound.conversation_days`` and
    not closed) sends the text to its owner, threaded under their email, and to
@@ -24,18 +30,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from bridge.models import Conversation, InboundContext
+from bridge.models import ORGANISATION, Conversation, InboundContext
+from bridge.parsing.keywords import whole_text_keyword
 from bridge.parsing.numbers import display_number, is_e164
 from bridge.routing.keywords import Keyword, auto_reply_allowed, keyword_of
 from bridge.routing.matchers import InboundText
 from bridge.routing.table import RoutingTable
+from bridge.settings.campaigns import CampaignSettings
 from bridge.settings.inbound import InboundSettings
 from bridge.settings.numbers import ReplyNumber
 from bridge.settings.routes import CalendarSettings, RouteSettings
 
 __all__ = [
+    "ConsentChange",
     "InboundDecision",
     "InboundRules",
     "Reply",
@@ -107,6 +116,17 @@ class InboundRules:
     inbound: InboundSettings
     numbers: tuple[ReplyNumber, ...]
     fallback: str  # mail.from_address: who hears of a text that has nowhere else to go
+    opt_out_scope: str = "organisation"  # compliance.opt_out_scope
+    campaigns: tuple[CampaignSettings, ...] = ()
+
+    def campaign(self, word: str, number: str) -> CampaignSettings | None:
+        """The campaign ``word`` starts on ``number``, if any."""
+        found = (c for c in self.campaigns if c.keyword == word and c.runs_on(number))
+        return next(found, None)
+
+    def scope(self, number: str) -> str:
+        """What an opt-out or opt-in on ``number`` covers: every sender, or that number."""
+        return ORGANISATION if self.opt_out_scope == "organisation" else number
 
     def inbox(self, number: str) -> tuple[str, ...]:
         found = next((n for n in self.numbers if n.number == number), None)
@@ -124,6 +144,17 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConsentChange:
+    """An opt-in or opt-out this text makes, for the consent ledger (the worker adds when and
+    the text's id as evidence)."""
+
+    action: str  # "opt-in" or "opt-out"
+    scope: str  # ORGANISATION or the reply number
+    how: str = "keyword"  # or "double opt-in"
+    campaign: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InboundDecision:
     route: str
     explanation: str
@@ -136,6 +167,9 @@ class InboundDecision:
     suppress: bool | None = None  # True: add to the suppression list, False: remove
     auto_replied: bool = False
     in_conversation: bool = False  # a live conversation's owner has it
+    suppress_scope: str = ""  # START: off this number's list (""), or every number's
+    consent: ConsentChange | None = None
+    pending_campaign: str | None = None  # a campaign now awaiting YES; "" forgets one
 
 
 def decide(
@@ -148,18 +182,82 @@ def decide(
 ) -> InboundDecision:
     """What to do with one customer's text, received by now (``at``, aware)."""
     settings = rules.inbound
-    opted_out = context.suppressed_since is not None
+    scope = rules.scope(text.to_number)
+    stopped = context.suppressed_since if scope != ORGANISATION else context.opted_out_anywhere
+    opted_out = stopped is not None
     keyword = keyword_of(text.text, settings, opted_out=opted_out)
+    language = context.contact.language if context.contact else ""
+    if keyword is Keyword.STOP:
+        reply = settings.reply("stop", language)
+        return replace(
+            _keyword(text, keyword, reply, suppress=True, confirm=not opted_out),
+            consent=ConsentChange(action="opt-out", scope=scope),
+        )
+    campaign = _campaign(text, context, rules, at=at)
+    if keyword is Keyword.START or campaign is not None:
+        return _opt_in(text, context, rules, campaign, stopped=opted_out, language=language)
     may_answer = auto_reply_allowed(
         text.from_number, last=context.last_auto_reply, now=at, settings=settings
     )
-    if keyword is Keyword.STOP:
-        return _keyword(text, keyword, settings.stop_reply, suppress=True, confirm=not opted_out)
-    if keyword is Keyword.START:
-        return _keyword(text, keyword, settings.start_reply, suppress=False, confirm=True)
     if keyword is Keyword.HELP and may_answer:
-        return _keyword(text, keyword, settings.help_reply, suppress=None, confirm=True)
+        reply = settings.reply("help", language)
+        return _keyword(text, keyword, reply, suppress=None, confirm=True)
     return _routed(text, context, router(text, at), rules, at=at, may_answer=may_answer)
+
+
+def _campaign(
+    text: InboundText, context: InboundContext, rules: InboundRules, *, at: datetime
+) -> tuple[CampaignSettings, bool] | None:
+    """The campaign this text answers (True: the YES of a double opt-in) or starts (False)."""
+    word = whole_text_keyword(text.text)
+    if not word:
+        return None
+    started = rules.campaign(word, text.to_number)
+    if started is not None:
+        return started, False
+    asked = rules.campaign(context.pending_campaign, text.to_number)
+    since = context.pending_since
+    if asked is None or since is None or word not in asked.confirm_words:
+        return None
+    return (asked, True) if at - since <= timedelta(minutes=asked.window_minutes) else None
+
+
+def _opt_in(
+    text: InboundText,
+    context: InboundContext,
+    rules: InboundRules,
+    campaign: tuple[CampaignSettings, bool] | None,
+    *,
+    stopped: bool,
+    language: str,
+) -> InboundDecision:
+    """START (a customer who stopped), a campaign's keyword, or the YES it asked for.
+
+    Precedence: START/YES from a customer who stopped takes them off the list as always and,
+    with a campaign question pending, also answers it. JOIN of a double opt-in only asks."""
+    scope = rules.scope(text.to_number)
+    if campaign is not None and campaign[0].double and not campaign[1]:
+        asked = _keyword(text, Keyword.NONE, campaign[0].confirm, suppress=None, confirm=True)
+        name = f"opt-in campaign {campaign[0].keyword.upper()}: asked to confirm"
+        return replace(asked, route=name, explanation=name, pending_campaign=campaign[0].keyword)
+    suppress = False if stopped else None
+    if campaign is None:
+        reply = rules.inbound.reply("start", language)
+        change = ConsentChange(action="opt-in", scope=scope)
+        done = _keyword(text, Keyword.START, reply, suppress=suppress, confirm=True)
+        return replace(done, consent=change, suppress_scope=scope if scope == ORGANISATION else "")
+    how = "double opt-in" if campaign[1] else "keyword"
+    change = ConsentChange(action="opt-in", scope=scope, how=how, campaign=campaign[0].keyword)
+    name = f"opt-in campaign {campaign[0].keyword.upper()}: {how}"
+    done = _keyword(text, Keyword.NONE, campaign[0].welcome, suppress=suppress, confirm=True)
+    return replace(
+        done,
+        route=name,
+        explanation=name,
+        consent=change,
+        suppress_scope=scope if scope == ORGANISATION else "",
+        pending_campaign="" if context.pending_campaign else None,
+    )
 
 
 def _keyword(

@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bridge.models import InboundContext
-from bridge.parsing.numbers import parse_number
+from bridge.parsing.numbers import parse_number, parse_owned
 from bridge.routing.decide import InboundRules, Router, decide
 from bridge.routing.keywords import Keyword
 from bridge.routing.matchers import InboundText
@@ -37,16 +37,26 @@ def parse_at(value: str | None, zone: str) -> datetime:
 def explain_inbound(settings: Settings, *, sender: str, to: str, text: str, at: str | None) -> str:
     region = settings.smtp.default_region
     customer = parse_number(sender, default_region=region)
-    number = parse_number(to, default_region=region)
+    number = parse_owned(to, default_region=region)
     reply_number = settings.reply_number(number)
     when = parse_at(at, reply_number.timezone if reply_number else "UTC")
     rules = InboundRules(
-        inbound=settings.inbound, numbers=settings.numbers, fallback=settings.mail.from_address
+        inbound=settings.inbound,
+        numbers=settings.numbers,
+        fallback=settings.mail.from_address,
+        opt_out_scope=settings.compliance.opt_out_scope,
+        campaigns=settings.campaigns,
     )
     router = Router(settings.routes, settings.calendars, settings.numbers)
     decision = decide(
         InboundText(customer, number, text), _NO_PAST, router=router, rules=rules, at=when
     )
+    campaign = decision.consent is not None or decision.pending_campaign is not None
+    if decision.keyword is Keyword.NONE and campaign:
+        return (
+            f"{text!r} is an opt-in campaign's keyword ({decision.explanation}): it is handled"
+            " before routing and never reaches an inbox (docs/compliance.md)."
+        )
     if decision.keyword is not Keyword.NONE:
         return (
             f"{text!r} is the {decision.keyword.value.upper()} keyword: it is handled before"

@@ -27,6 +27,7 @@ __all__ = [
     "ComplianceSettings",
     "FrequencyCap",
     "GuardAction",
+    "OptOutScope",
     "QuietHours",
     "SensitivePattern",
     "SpendCap",
@@ -37,6 +38,7 @@ __all__ = [
 
 Category = Literal["transactional", "marketing"]
 GuardAction = Literal["mask", "refuse", "allow"]
+OptOutScope = Literal["organisation", "number"]
 
 # Kinds of number that cannot receive a text, or that are what SMS pumping and toll fraud
 # aim at (docs/compliance.md, "Destinations and toll fraud"): premium rate (+44 9, +1 900),
@@ -180,6 +182,16 @@ class SpendCap(Section):
 class ComplianceSettings(Section):
     default_category: Category = Field(
         default="transactional", description="The category of a text nothing else classifies."
+    )
+    opt_out_scope: OptOutScope = Field(
+        default="organisation",
+        description="organisation: STOP to any of the bridge's numbers stops every sender"
+        " (sender IDs included) and START to any undoes it; number: each number on its own.",
+    )
+    marketing_requires_consent: bool = Field(
+        default=False,
+        description="A marketing text goes only to a customer with a recorded opt-in"
+        " (a keyword, a double opt-in, an import or an admin; docs/compliance.md).",
     )
     marketing_domains: tuple[str, ...] = Field(
         default=(),

@@ -4,12 +4,12 @@ the emails of customers' texts."""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bridge.parsing.keywords import normal_form
 from bridge.settings.section import LocalPath, Section, check_addresses
 
-__all__ = ["InboundSettings"]
+__all__ = ["InboundSettings", "KeywordLanguage"]
 
 MB = 1024 * 1024
 _MEDIA_TYPES = (
@@ -26,6 +26,26 @@ _MEDIA_TYPES = (
 _STOP = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE")
 
 
+def _normal_words(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Kept in their normal form (``bridge.parsing.keywords``), as texts are compared."""
+    return tuple(word for word in (normal_form(v) for v in values) if word)
+
+
+class KeywordLanguage(Section):
+    """``[inbound.keywords.fr]``: the words of one language (added to the defaults, in any
+    language a customer texts them) and the answers a customer of that language gets
+    (``Contact.language``; an answer left out is the default's)."""
+
+    stop: tuple[str, ...] = ()
+    start: tuple[str, ...] = ()
+    help: tuple[str, ...] = ()
+    stop_reply: str | None = None
+    start_reply: str | None = None
+    help_reply: str | None = None
+
+    _words = field_validator("stop", "start", "help")(classmethod(lambda cls, v: _normal_words(v)))
+
+
 class InboundSettings(Section):
     """Opt-outs, help and conversations: what happens to a customer's text before routing."""
 
@@ -37,6 +57,11 @@ class InboundSettings(Section):
     )
     start_reply: str = "You will receive texts from this number again. Reply STOP to stop them."
     help_reply: str = "This number is used by our team to text you. Reply STOP to stop texts."
+    keywords: dict[str, KeywordLanguage] = Field(
+        default={},
+        description="Per language (a BCP 47 tag such as fr): more STOP/START/HELP words, and"
+        " the answers for customers whose contact has that language.",
+    )
     auto_reply_interval_minutes: float = Field(
         default=60.0, ge=0, description="At most one automatic reply per customer in this time."
     )
@@ -86,5 +111,32 @@ class InboundSettings(Section):
     @field_validator("stop_words", "start_words", "help_words")
     @classmethod
     def _normal(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        """Kept in their normal form (``bridge.parsing.keywords``), as texts are compared."""
-        return tuple(word for word in (normal_form(v) for v in values) if word)
+        return _normal_words(values)
+
+    @field_validator("keywords")
+    @classmethod
+    def _languages(cls, value: dict[str, KeywordLanguage]) -> dict[str, KeywordLanguage]:
+        """Language tags compared in lower case, as ``Contact.language`` is read."""
+        return {tag.strip().lower(): words for tag, words in value.items()}
+
+    @model_validator(mode="after")
+    def _all_words(self) -> InboundSettings:
+        """Every language's words count for every customer: a STOP is a STOP."""
+        extra = self.keywords.values()
+        for name in ("stop", "start", "help"):
+            words = getattr(self, f"{name}_words") + tuple(
+                w for k in extra for w in getattr(k, name)
+            )
+            object.__setattr__(self, f"{name}_words", tuple(dict.fromkeys(words)))
+        return self
+
+    def reply(self, keyword: str, language: str) -> str:
+        """The answer to ``keyword`` (stop, start, help) in ``language`` ("fr-CA" falls back
+        to "fr", then to the default)."""
+        tag = language.strip().lower()
+        for key in (tag, tag.split("-")[0]):
+            found = self.keywords.get(key)
+            answer = getattr(found, f"{keyword}_reply", None) if found else None
+            if answer:
+                return str(answer)
+        return str(getattr(self, f"{keyword}_reply"))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+import phonenumbers
+from pydantic import Field, field_validator, model_validator
 
-from bridge.parsing.numbers import is_e164
+from bridge.parsing.numbers import country_of, is_e164, is_short_code
 from bridge.settings.section import Section, check_addresses, check_zone
 
 __all__ = ["ReplyNumber", "check_e164"]
@@ -20,6 +21,10 @@ class ReplyNumber(Section):
     """A number the bridge owns: customers' texts to it come back as email."""
 
     number: str
+    country: str = Field(
+        default="",
+        description="A short code's country (GB for 60777); a number in E.164 carries its own.",
+    )
     inbox: tuple[str, ...] = Field(
         default=(), description="Who gets texts that no conversation or route claims."
     )
@@ -31,5 +36,31 @@ class ReplyNumber(Section):
     burst: int = Field(default=1, ge=1)
 
     _inbox = field_validator("inbox")(classmethod(lambda cls, v: check_addresses(v)))
-    _number = field_validator("number")(classmethod(lambda cls, v: check_e164(v)))
     _zone = field_validator("timezone")(classmethod(lambda cls, v: check_zone(v)))
+
+    @field_validator("number")
+    @classmethod
+    def _number(cls, value: str) -> str:
+        value = value.strip()
+        return value if is_short_code(value) else check_e164(value)
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value and value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a country: write its two letters, such as GB")
+        return value
+
+    @model_validator(mode="after")
+    def _short_code_country(self) -> ReplyNumber:
+        if is_short_code(self.number) and not self.country:
+            raise ValueError(
+                f'{self.number!r} is a short code: say its country, e.g. country = "GB"'
+            )
+        return self
+
+    @property
+    def region(self) -> str | None:
+        """The number's country (``bridge.parsing.numbers.country_of``)."""
+        return country_of(self.number, self.country)

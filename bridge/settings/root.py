@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from bridge.providers.registry import kind_of
+from bridge.settings.campaigns import CampaignSettings
 from bridge.settings.compliance import ComplianceSettings
 from bridge.settings.core import (
     AdminSettings,
@@ -94,6 +95,7 @@ class Settings(BaseSettings):
     calendars: tuple[CalendarSettings, ...] = ()
     admin: AdminSettings = AdminSettings()
     mailboxes: tuple[MailboxSettings, ...] = ()
+    campaigns: tuple[CampaignSettings, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -122,6 +124,7 @@ class Settings(BaseSettings):
             table_faults(self.routes, self.calendars)
             + self._provider_faults()
             + self._compliance_faults()
+            + self._campaign_faults()
         )
         return self
 
@@ -136,6 +139,28 @@ class Settings(BaseSettings):
                 f"names calendar(s) {', '.join(unknown)} that no [[calendars]] entry defines",
             )
         ]
+
+    def _campaign_faults(self) -> list[tuple[str, str]]:
+        """A campaign runs on the bridge's numbers and its keyword means nothing else."""
+        owned = {number.number for number in self.numbers}
+        taken = {*self.inbound.stop_words, *self.inbound.start_words, *self.inbound.help_words}
+        faults, seen = [], set()
+        for index, campaign in enumerate(self.campaigns):
+            where = f"campaigns.{index}"
+            strange = [n for n in campaign.numbers if n not in owned]
+            if strange:
+                faults.append((f"{where}.numbers", f"{strange[0]} is not one of [[numbers]]"))
+            if campaign.keyword in taken:
+                faults.append(
+                    (
+                        f"{where}.keyword",
+                        f"{campaign.keyword.upper()} is already STOP, START or HELP",
+                    )
+                )
+            if campaign.keyword in seen:
+                faults.append((f"{where}.keyword", f"{campaign.keyword.upper()} is used twice"))
+            seen.add(campaign.keyword)
+        return faults
 
     def _provider_faults(self) -> list[tuple[str, str]]:
         faults = [(f"providers.{name}", message) for name, message in name_faults(self.providers)]

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bridge.models import (
+    ConsentEvent,
     Contact,
     Conversation,
     ConversationChange,
@@ -34,6 +35,7 @@ from bridge.models import (
     SendResult,
     SmsJob,
     Spent,
+    Suppression,
     ThreadEntry,
     ThreadNumbers,
 )
@@ -42,6 +44,7 @@ from bridge.store.outbox_filter import OutboxFilter
 __all__ = [
     "Caps",
     "ClusterLocks",
+    "ConsentLedger",
     "Contacts",
     "Cursors",
     "Health",
@@ -259,6 +262,38 @@ class Suppressions(Protocol):
     async def suppress(self, *, reply_number: str, customer: str, now: datetime) -> None: ...
 
 
+class ConsentLedger(Protocol):
+    """Every opt-in and opt-out, how, on what evidence (docs/compliance.md), and the
+    organisation-wide view of the suppression list."""
+
+    async def record_consent(self, events: Sequence[ConsentEvent], *, suppress: bool) -> int:
+        """Record ``events``; with ``suppress``, change the suppression list to match them
+        in the same transaction. All or none; how many."""
+        ...
+
+    async def consent_events(
+        self, *, number: str | None = None, limit: int = 1000
+    ) -> list[ConsentEvent]:
+        """The ledger, newest first (of one customer with ``number``)."""
+        ...
+
+    async def latest_consent(self, *, customer: str, sender: str) -> ConsentEvent | None:
+        """The customer's latest opt-in or opt-out that applies to ``sender`` (its own scope
+        or the organisation's)."""
+        ...
+
+    async def campaign_opt_ins(
+        self, *, start: datetime, end: datetime
+    ) -> dict[str, dict[str, int]]:
+        """Opt-ins per campaign keyword, by how, recorded in [start, end)."""
+        ...
+
+    async def suppression(self, *, customer: str, reply_number: str | None) -> Suppression | None:
+        """The opt-out that stops texts to ``customer`` from ``reply_number`` (a STOP to it, or
+        the organisation's list); with None, their latest opt-out from any number."""
+        ...
+
+
 class Threads(Protocol):
     """Conversations: which of the bridge's numbers a reply belongs to, and what was said."""
 
@@ -425,6 +460,7 @@ class Store(
     MailQueue,
     InboundLog,
     Suppressions,
+    ConsentLedger,
     Threads,
     Contacts,
     Cursors,

@@ -44,6 +44,7 @@ MIGRATIONS = (
     "009_contacts.sql",
     "010_media.sql",
     "011_categories.sql",
+    "012_consent.sql",
     "013_caps.sql",
     "014_velocity.sql",
 )

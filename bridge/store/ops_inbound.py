@@ -18,7 +18,7 @@ from bridge.models import (
     ThreadNumbers,
 )
 from bridge.parsing.numbers import is_e164
-from bridge.store import ops_contacts
+from bridge.store import ops_consent, ops_contacts
 from bridge.store.base import InboundContext
 from bridge.store.ids import new_id
 from bridge.store.queries import Q
@@ -169,11 +169,9 @@ def context(
         customer,
         reply_number,
     )
-    since = yield one_row(
-        Q.suppressed_since,
-        customer,
-        reply_number,
-    )
+    here = yield from ops_consent.suppression(customer, reply_number)
+    anywhere = yield from ops_consent.suppression(customer, None)
+    pending = yield one_row(Q.pending_campaign, customer, reply_number)
     auto = yield one_row(
         Q.last_auto_reply,
         customer,
@@ -183,10 +181,13 @@ def context(
     known = yield from ops_contacts.contact(customer)
     return InboundContext(
         conversation=conversation_row(row) if row else None,
-        suppressed_since=dt(since["since"]) if since else None,
+        suppressed_since=here.since if here else None,
         last_auto_reply=dt(auto["last_at"]) if auto else None,
         history=tuple(entries),
         contact=known,
+        opted_out_anywhere=anywhere.since if anywhere else None,
+        pending_campaign=str(pending["campaign"]) if pending else "",
+        pending_since=dt(pending["asked_at"]) if pending else None,
     )
 
 
@@ -200,7 +201,11 @@ def thread(customer: str, reply_number: str, since: float, limit: int) -> Op[lis
     return sorted(entries, key=lambda entry: entry.at)[-limit:]
 
 
-def set_suppressed(*, reply_number: str, customer: str, on: bool, now: float) -> Op[None]:
+def set_suppressed(
+    *, reply_number: str, customer: str, on: bool, now: float, scope: str = ""
+) -> Op[None]:
+    """STOP puts the customer on ``reply_number``'s list; START takes them off it (and off
+    the organisation's), or with ``scope`` ORGANISATION off every number's."""
     if on:
         yield count(
             Q.suppress,
@@ -209,11 +214,7 @@ def set_suppressed(*, reply_number: str, customer: str, on: bool, now: float) ->
             now,
         )
     else:
-        yield count(
-            Q.unsuppress,
-            reply_number,
-            customer,
-        )
+        yield from ops_consent.unsuppress(customer, scope or reply_number)
 
 
 def mark_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[None]:
@@ -229,8 +230,16 @@ def mark_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[None
         yield count(Q.touch_conversation, now, job.from_number, job.to_number)
     if outcome.suppress is not None:
         yield from set_suppressed(
-            reply_number=job.to_number, customer=job.from_number, on=outcome.suppress, now=now
+            reply_number=job.to_number,
+            customer=job.from_number,
+            on=outcome.suppress,
+            now=now,
+            scope=outcome.suppress_scope,
         )
+    for event in outcome.consent:  # the ledger, in the same transaction as the list
+        yield from ops_consent.record(event)
+    if outcome.pending_campaign is not None:
+        yield from _pending(job, outcome.pending_campaign, now)
     if outcome.auto_replied:
         yield count(
             Q.auto_replied,
@@ -238,6 +247,13 @@ def mark_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[None
             job.from_number,
             now,
         )
+
+
+def _pending(job: InboundJob, campaign: str, now: float) -> Op[None]:
+    if campaign:
+        yield from ops_consent.ask_campaign(job.from_number, job.to_number, campaign, now)
+    else:
+        yield from ops_consent.forget_campaign(job.from_number, job.to_number)
 
 
 def thread_numbers(customer: str, references: tuple[str, ...], since: float) -> Op[ThreadNumbers]:

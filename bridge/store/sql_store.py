@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bridge.models import (
+    ConsentEvent,
     Contact,
     Conversation,
     ConversationChange,
@@ -28,11 +29,12 @@ from bridge.models import (
     SendResult,
     SmsJob,
     Spent,
+    Suppression,
     ThreadEntry,
     ThreadNumbers,
 )
 from bridge.parsing.contacts import checked
-from bridge.store import ops, ops_caps, ops_contacts, ops_limits, ops_velocity
+from bridge.store import ops, ops_caps, ops_consent, ops_contacts, ops_limits, ops_velocity
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import HeldLock, InboundContext, QueueCounts
 from bridge.store.outbox_filter import OutboxFilter
@@ -285,6 +287,25 @@ class SqlStore:
                 reply_number=reply_number, customer=customer, on=True, now=ts(now)
             )
         )
+
+    async def record_consent(self, events: Sequence[ConsentEvent], *, suppress: bool) -> int:
+        return await self._do(ops_consent.record_all(list(events), suppress=suppress))
+
+    async def consent_events(
+        self, *, number: str | None = None, limit: int = 1000
+    ) -> list[ConsentEvent]:
+        return await self._do(ops_consent.events(number, limit))
+
+    async def latest_consent(self, *, customer: str, sender: str) -> ConsentEvent | None:
+        return await self._do(ops_consent.latest_consent(customer, sender))
+
+    async def campaign_opt_ins(
+        self, *, start: datetime, end: datetime
+    ) -> dict[str, dict[str, int]]:
+        return await self._do(ops_consent.campaign_opt_ins(start, end))
+
+    async def suppression(self, *, customer: str, reply_number: str | None) -> Suppression | None:
+        return await self._do(ops_consent.suppression(customer, reply_number))
 
     async def watch_cursor(self, *, provider: str, reply_number: str) -> datetime | None:
         row = await self._do(_row(Q.watch_cursor, provider, reply_number))

@@ -1,6 +1,7 @@
 """The admin page: queue health, an explain form, the routing table, recent texts (with what
-the outbound chain did to each) and recent inbound texts; a link to the contacts
-(``bridge.web.contacts_page``), served behind the same checks.
+the outbound chain did to each) and recent inbound texts; links to the contacts
+(``bridge.web.contacts_page``) and the consent ledger (``bridge.web.consent_page``), served
+behind the same checks.
 
 Server-rendered HTML with a little CSS and no JavaScript. It is off unless ``admin.enabled``;
 then it answers only clients in ``admin.allowed_networks`` (loopback by default, even when the
@@ -31,6 +32,7 @@ from bridge.routing.explain import explain_inbound
 from bridge.settings.root import Settings
 from bridge.settings.routes import RouteSettings
 from bridge.store.base import Store
+from bridge.web.consent_page import consent_routes
 from bridge.web.contacts_page import contacts_routes
 from bridge.web.conversation_page import conversation_section
 
@@ -156,6 +158,7 @@ def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Rout
         Route("/admin/login", login, methods=["POST"]),
         Route("/admin/logout", logout, methods=["POST"]),
         *contacts_routes(guard=guard, render=_page, store=store),
+        *consent_routes(guard=guard, render=_page, store=store),
     ]
 
 
@@ -181,7 +184,8 @@ async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
     logout = '<form method="post" action="/admin/logout"><button>Log out</button></form>'
     nav = (
         '<nav><a id="contacts-link" href="/admin/contacts">Contacts</a> \u00b7 '
-        '<a id="conversation-link" href="/admin/conversation">Conversations</a></nav>'
+        '<a id="conversation-link" href="/admin/conversation">Conversations</a> \u00b7 '
+        '<a id="consent-link" href="/admin/consent">Consent</a></nav>'
     )
     top = f"<header><h1>smsbridge admin</h1>{nav}{logout}</header>"
     return f"{top}<main>{''.join(sections)}</main>"

@@ -25,6 +25,7 @@ from bridge.mail.text_email import InboundEmailParts, inbound_email
 from bridge.mail.webhook import conversation_json, webhook_body
 from bridge.media.fetch import MediaFetcher, MediaNotReady
 from bridge.models import (
+    ConsentEvent,
     InboundContext,
     InboundJob,
     InboundOutcome,
@@ -117,6 +118,9 @@ class InboundDispatcher:
             and any(t.to_number == job.from_number for t in texts),
             mailed_to=decision.emails,
             in_conversation=decision.in_conversation,
+            suppress_scope=decision.suppress_scope,
+            consent=_consent(job, decision, now),
+            pending_campaign=decision.pending_campaign,
         )
 
     async def _texts(
@@ -199,6 +203,25 @@ class InboundDispatcher:
         )
         recipients = (decision.webhook or "",)
         return NewMailJob(envelope_from="", recipients=recipients, content=body, kind="webhook")
+
+
+def _consent(job: InboundJob, decision: InboundDecision, now: datetime) -> tuple[ConsentEvent, ...]:
+    """The ledger's entry for an opt-in or opt-out by text: the text itself is the evidence."""
+    change = decision.consent
+    if change is None:
+        return ()
+    event = ConsentEvent(
+        customer=job.from_number,
+        action=change.action,
+        scope=change.scope,
+        at=now,
+        how=change.how,
+        evidence=f"inbound text {job.id} to {job.to_number}",
+        by="customer",
+        reason=f"texted {job.text.strip()[:40]!r}",
+        campaign=change.campaign,
+    )
+    return (event,)
 
 
 def _earlier(

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from bridge.errors import InvalidNumber
 from bridge.models import InboundSms
-from bridge.parsing.numbers import parse_number
+from bridge.parsing.numbers import parse_owned
 from bridge.providers.base import WebhookSink, webhook_path
 from bridge.providers.sandbox.settings import SandboxSettings
 from bridge.web.forms import loopback, missing, read_form, refusal
@@ -36,7 +36,7 @@ def sandbox_routes(name: str, settings: SandboxSettings, sink: WebhookSink) -> l
             return absent
         try:  # a "+" sent unencoded arrives as a space: read the numbers as the CLI does
             sender, to = (
-                parse_number(fields[k], default_region=sink.default_region) for k in ("From", "To")
+                parse_owned(fields[k], default_region=sink.default_region) for k in ("From", "To")
             )
         except InvalidNumber as exc:
             return refusal(400, exc.reason)

@@ -114,17 +114,11 @@ SELECT * FROM conversations WHERE customer_number = ? ORDER BY active_at DESC
 -- name: conversation
 SELECT * FROM conversations WHERE customer_number = ? AND reply_number = ?
 
--- name: suppressed_since
-SELECT since FROM suppressions WHERE customer_number = ? AND reply_number = ?
-
 -- name: last_auto_reply
 SELECT last_at FROM auto_replies WHERE customer_number = ? AND reply_number = ?
 
 -- name: suppress
 INSERT INTO suppressions VALUES (?, ?, ?) ON CONFLICT DO NOTHING
-
--- name: unsuppress
-DELETE FROM suppressions WHERE reply_number = ? AND customer_number = ?
 
 -- name: auto_replied
 INSERT INTO auto_replies VALUES (?, ?, ?)
