@@ -11,6 +11,12 @@ journal line), both from the same clock.
 
     .venv/bin/python bench/ingest.py                 # both phases, default sizes
     .venv/bin/python bench/ingest.py --emails 10000 --rate 100 --seconds 30
+    .venv/bin/python bench/ingest.py --emails 10000 --rules all   # every guard rail on
+
+``--rules none`` turns off the guard rails that are on by default (the destination policy,
+the content guard, the opt-out line); ``--rules all`` switches every rule of the outbound
+chain on, set so that none holds the benchmark's texts back: every rule reads its facts and
+decides, and every text is sent (docs/compliance.md, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -26,6 +32,43 @@ import time
 from pathlib import Path
 
 from harness import DOMAIN, QUEUE, pct, running, smtp_source, wait_journal, write_config
+
+RULES = {
+    "default": "",
+    "none": """
+[compliance]
+blocked_number_types = []
+block_non_geographic = false
+card_numbers = "allow"
+ibans = "allow"
+sort_codes = "allow"
+opt_out_line = ""
+""",
+    "all": """
+[compliance]
+opt_out_scope = "organisation"
+marketing_requires_consent = true
+allowed_countries = ["GB"]
+send_window = "00:00-23:59"
+quiet_days = []
+quiet_categories = ["marketing", "transactional"]
+velocity_new_numbers = 1000000
+caps = [{ category = "transactional", max = 100000, per = "month", mode = "calendar" }]
+prices = { GB = 0.04 }
+[[compliance.patterns]]
+name = "customer password"
+regex = "PW:[^ ]+"
+[[compliance.spend_caps]]
+match = "example.com"
+per = "month"
+segments = 10000000
+admin = "admin@example.com"
+[[numbers]]
+number = "+447700900100"
+rate_per_second = 100000.0
+burst = 100000
+""",
+}
 
 
 def _message(i: int) -> bytes:
@@ -114,12 +157,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="emails/s for the latency phase")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--client", choices=["auto", "python", "smtp-source"], default="auto")
+    parser.add_argument("--rules", choices=sorted(RULES), default="default")
     args = parser.parse_args()
     use_source = args.client == "smtp-source" or (
         args.client == "auto" and shutil.which("smtp-source") is not None
     )
     with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
-        config, port, _ = write_config(Path(tmp), QUEUE)
+        config, port, _ = write_config(Path(tmp), QUEUE + RULES[args.rules])
         var = Path(tmp) / "var"
         db, journal = var / "smsbridge.db", var / "sandbox" / "sent.jsonl"
         with running(config, port):
@@ -130,7 +174,8 @@ def main() -> None:
                 elapsed, session_ms = asyncio.run(python_client(port, args.emails, args.sessions))
                 rate, client = args.emails / elapsed, "asyncio client"
             print(
-                f"ingest: {args.emails} emails, {args.sessions} sessions ({client}):"
+                f"ingest ({args.rules} rules): {args.emails} emails, {args.sessions} sessions"
+                f" ({client}):"
                 f" {rate:.0f} emails/s"
             )
             if session_ms:

@@ -20,7 +20,7 @@ from bridge.models import NewSmsJob, Spent
 from bridge.settings.root import Settings
 from bridge.store.base import Store
 from tests.conftest import make_settings, postgres_schema
-from tests.test_chain import Facts
+from tests.support.facts import Facts
 
 ALL = frozenset(Stage)
 UK = "+447700900123"

@@ -16,10 +16,11 @@ from bridge.chain.rate_limit import RateLimit
 from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.rule import Fact, Stage
 from bridge.chain.verdicts import Accept, Verdict
-from bridge.models import ConsentEvent, Contact, Suppression, ThreadNumbers
+from bridge.models import Contact, ThreadNumbers
 from bridge.parsing.thread import Thread
 from bridge.store.base import Store
 from tests.conftest import make_settings
+from tests.support.facts import Facts
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 REPLY, CUSTOMER = "+447700900100", "+447700900123"
@@ -33,31 +34,6 @@ sender = "{REPLY}"
 max_segments = 1
 """
 ALL = frozenset(Stage)
-
-
-class Facts:
-    """A FactReader with its answers given."""
-
-    def __init__(
-        self, *, stopped: datetime | None = None, wait: float = 0.0, book: tuple[Contact, ...] = ()
-    ) -> None:
-        self.stopped, self.wait, self.asked = stopped, wait, []
-        self.book = {contact.number: contact for contact in book}
-        self.looked_up: list[str] = []
-
-    async def opted_out(self, *, sender: str, customer: str) -> Suppression | None:
-        self.asked.append((sender, customer))
-        return Suppression(sender, self.stopped) if self.stopped else None
-
-    async def consent(self, *, sender: str, customer: str) -> ConsentEvent | None:
-        return None
-
-    async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
-        return self.wait
-
-    async def contact(self, number: str) -> Contact | None:
-        self.looked_up.append(number)
-        return self.book.get(number)
 
 
 def _request(**fields: object) -> OutboundRequest:

@@ -12,26 +12,13 @@ from bridge.chain.chain import Chain, build_chain
 from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.rule import Stage
 from bridge.errors import ConfigError
-from bridge.models import Contact
 from tests.conftest import make_settings
+from tests.support.facts import Facts
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 CUSTOMER = "+447700900123"
 CARD = "4111 1111 1111 1111"
 ALL = frozenset(Stage)
-
-
-class NoFacts:
-    """A FactReader that knows nothing: no opt-outs, no limits, no contacts."""
-
-    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
-        return None
-
-    async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
-        return 0.0
-
-    async def contact(self, number: str) -> Contact | None:
-        return None
 
 
 def _request(**fields: Any) -> OutboundRequest:
@@ -49,7 +36,7 @@ def _chain(tmp_path: Path, extra: str = "", **sections: dict[str, Any]) -> Chain
 
 
 async def _run(chain: Chain, **fields: Any) -> Any:
-    return await chain.run(_request(**fields), facts=NoFacts(), at=T0, stages=ALL)
+    return await chain.run(_request(**fields), facts=Facts(), at=T0, stages=ALL)
 
 
 def test_the_guards_stand_where_they_must(tmp_path: Path) -> None:
@@ -166,7 +153,7 @@ async def test_toll_fraud_destinations_are_refused_at_the_envelope(
 ) -> None:
     chain = _chain(tmp_path)
     request = _request(to_number=number, text=None)
-    decision = await chain.run(request, facts=NoFacts(), at=T0, stages=frozenset({Stage.ENVELOPE}))
+    decision = await chain.run(request, facts=Facts(), at=T0, stages=frozenset({Stage.ENVELOPE}))
     assert decision.refusal is not None and decision.refusal.code == 550
     assert decision.refusal.status == "5.7.1" and words in decision.refusal.reason
     assert "Ask your administrator" in decision.refusal.reason

@@ -17,8 +17,8 @@ from bridge.errors import ConfigError
 from bridge.models import Contact
 from tests.conftest import make_settings, settings_toml
 from tests.support.bridge_process import BridgeProcess
+from tests.support.facts import Facts
 from tests.support.smtp_client import converse, message
-from tests.test_chain import Facts
 
 LONDON = ZoneInfo("Europe/London")
 UK = "+447700900123"

@@ -12,9 +12,10 @@ from bridge.chain.facts import StoreFacts
 from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.rule import Stage
 from bridge.mail.alerts import VelocityAlert
-from bridge.models import Contact, NewNumbers, NewSmsJob
+from bridge.models import NewNumbers, NewSmsJob
 from bridge.store.base import Store
 from tests.conftest import make_settings
+from tests.support.facts import Facts
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 SEND = frozenset({Stage.SEND})
@@ -22,23 +23,15 @@ ALICE = "alice@example.com"
 GUARD = {"velocity_new_numbers": 2, "velocity_minutes": 10, "alert_to": ["sec@example.com"]}
 
 
-class Knows:
+class Knows(Facts):
     """A FactReader whose answer about new numbers is given."""
 
     def __init__(self, found: NewNumbers) -> None:
-        self.found, self.asked = found, 0
-
-    async def opted_out_since(self, *, sender: str, customer: str) -> datetime | None:
-        return None
-
-    async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
-        return 0.0
-
-    async def contact(self, number: str) -> Contact | None:
-        return None
+        super().__init__()
+        self.found, self.new_asked = found, 0
 
     async def new_numbers(self, *, author: str, to_number: str, at: datetime) -> NewNumbers:
-        self.asked += 1
+        self.new_asked += 1
         return self.found
 
 
@@ -67,7 +60,7 @@ async def test_a_new_number_past_the_limit_is_held_for_the_window(tmp_path: Path
         ).not_before is None
     bridge_answer = Knows(NewNumbers(True, 99, first))
     await chain.run(_stored(author=""), facts=bridge_answer, at=T0, stages=SEND)
-    assert bridge_answer.asked == 0  # the bridge's own answers are never counted
+    assert bridge_answer.new_asked == 0  # the bridge's own answers are never counted
 
 
 def test_no_velocity_rule_unless_set(tmp_path: Path) -> None:

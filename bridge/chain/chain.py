@@ -123,21 +123,28 @@ def quiet_time(settings: Settings) -> QuietTime:
 
 
 def build_chain(settings: Settings) -> Chain:
-    """The chain in its order; later issues add their rules here. A rule with nothing to
-    enforce (no rate limit, cap, quiet hours or velocity guard set) is left out, so that it
-    costs nothing."""
-    compliance = settings.compliance
+    """The chain in its order, stage by stage; later issues add their rules here. A rule with
+    nothing to enforce (no rate limit, cap, quiet hours or velocity guard set) is left out,
+    so that it costs nothing."""
+    return Chain([*_envelope(settings), *_content(settings), *_send(settings)])
+
+
+def _envelope(settings: Settings) -> list[Rule]:
+    """Who may text whom: known at SMTP's RCPT TO."""
     rules: list[Rule] = [
         ReplySender(settings.smtp.domains[0]),
         SenderRuleSet(settings.senders),
         OwnedSender(owned_senders(settings)),
     ]
     if destinations_limited(settings):
-        rules.append(Destination(compliance, settings.senders))
-    rules += [
-        OptOut(),
-        CategoryRule(compliance, settings.senders),
-    ]
+        rules.append(Destination(settings.compliance, settings.senders))
+    return [*rules, OptOut()]
+
+
+def _content(settings: Settings) -> list[Rule]:
+    """What the text says and what it costs, then when it may go."""
+    compliance = settings.compliance
+    rules: list[Rule] = [CategoryRule(compliance, settings.senders)]
     if compliance.marketing_requires_consent:
         rules.append(MarketingConsent())
     rules += [
@@ -145,31 +152,29 @@ def build_chain(settings: Settings) -> Chain:
         ContentGuard.from_settings(compliance, stop_words=settings.inbound.stop_words),
         Segments(settings.text),
     ]
+    quiet = quiet_time(settings) if compliance.has_quiet_time else None
+    categories = frozenset(compliance.quiet_categories)
+    if compliance.caps:
+        rules.append(FrequencyCap(compliance.caps, quiet, categories, compliance.timezone))
+    if compliance.spend_caps:
+        spend = SpendCap(
+            compliance.spend_caps, compliance.prices, compliance.currency, compliance.timezone
+        )
+        rules.append(spend)
+    if quiet is not None:
+        rules.append(QuietHours(quiet, categories, settings.senders, compliance.timezone))
+    return rules
+
+
+def _send(settings: Settings) -> list[Rule]:
+    """Pacing, just before a provider is asked."""
+    rules: list[Rule] = []
     watch = velocity_watch(settings)
     if watch is not None:
         rules.append(VelocityGuard(watch.limit, watch.window))
-    if compliance.caps:
-        quiet = quiet_time(settings) if compliance.has_quiet_time else None
-        categories = frozenset(compliance.quiet_categories)
-        rules.append(FrequencyCap(compliance.caps, quiet, categories, compliance.timezone))
-    if compliance.spend_caps:
-        rules.append(
-            SpendCap(
-                compliance.spend_caps, compliance.prices, compliance.currency, compliance.timezone
-            )
-        )
-    if compliance.has_quiet_time:
-        rules.append(
-            QuietHours(
-                quiet_time(settings),
-                frozenset(compliance.quiet_categories),
-                settings.senders,
-                compliance.timezone,
-            )
-        )
     if rate_limited(settings):
         rules.append(RateLimit())  # last: a token taken is a token used
-    return Chain(rules)
+    return rules
 
 
 class Chain:

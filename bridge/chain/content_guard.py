@@ -93,7 +93,7 @@ class ContentGuard:
         return any(normal_form(word) in self.stop_words for word in words)
 
     def _refusal(self, kind: str) -> str:
-        plural = _PLURAL.get(kind, f"texts with {kind}")
+        plural = _PLURAL.get(kind, f"{kind} data")
         article = "an" if kind[:1].lower() in "aeiou" else "a"
         return (
             f"The text contains {article} {kind}; this bridge does not send {plural} by text."

@@ -1,0 +1,51 @@
+"""A FactReader with its answers given, for the outbound chain's rules tested without a store
+(``bridge.chain.facts``): every fact the chain can ask for, neutral unless a test sets it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bridge.models import ConsentEvent, Contact, NewNumbers, Spent, Suppression, ThreadNumbers
+
+__all__ = ["Facts"]
+
+
+class Facts:
+    """A FactReader with its answers given."""
+
+    def __init__(
+        self, *, stopped: datetime | None = None, wait: float = 0.0, book: tuple[Contact, ...] = ()
+    ) -> None:
+        self.stopped, self.wait, self.asked = stopped, wait, []
+        self.book = {contact.number: contact for contact in book}
+        self.looked_up: list[str] = []
+
+    async def opted_out(self, *, sender: str, customer: str) -> Suppression | None:
+        self.asked.append((sender, customer))
+        return Suppression(sender, self.stopped) if self.stopped else None
+
+    async def consent(self, *, sender: str, customer: str) -> ConsentEvent | None:
+        return None
+
+    async def rate_wait(self, *, keys: tuple[str, ...], at: datetime) -> float:
+        return self.wait
+
+    async def contact(self, number: str) -> Contact | None:
+        self.looked_up.append(number)
+        return self.book.get(number)
+
+    async def thread_numbers(
+        self, *, customer: str, references: tuple[str, ...], at: datetime
+    ) -> ThreadNumbers:
+        return ThreadNumbers()
+
+    async def new_numbers(self, *, author: str, to_number: str, at: datetime) -> NewNumbers:
+        return NewNumbers(new=False)
+
+    async def sent_times(
+        self, *, number: str, category: str, since: datetime
+    ) -> tuple[datetime, ...]:
+        return ()
+
+    async def spent(self, *, author: str, at: datetime) -> tuple[Spent, ...]:
+        return ()
