@@ -233,3 +233,44 @@ async def test_an_unknown_thread_with_two_live_numbers_is_refused(tmp_path: Path
     decision = await chain.run(request, facts=facts, at=T0, stages=ALL)
     assert decision.refusal is not None and decision.refusal.code == 550
     assert "+447700900123.via.447700900100@sms.example.com" in decision.refusal.reason
+
+
+EVERY_RULE = """
+[compliance]
+marketing_requires_consent = true
+allowed_countries = ["GB"]
+send_window = "08:00-21:00"
+velocity_new_numbers = 50
+caps = [{ category = "marketing", max = 4, per = "month" }]
+prices = { GB = 0.04 }
+[[compliance.spend_caps]]
+match = "example.com"
+per = "month"
+segments = 1000
+admin = "admin@example.com"
+[[numbers]]
+number = "+447700900100"
+rate_per_second = 1.0
+"""
+
+
+def test_a_chain_with_every_rule_on_is_built_in_stage_order(tmp_path: Path) -> None:
+    chain = build_chain(make_settings(tmp_path, extra=EVERY_RULE))
+    names = [rule.name for rule in chain.rules]
+    assert names == [
+        "reply-sender",
+        "sender",
+        "owned-sender",
+        "destination",
+        "opt-out",
+        "category",
+        "consent",
+        "content",
+        "content-guard",
+        "segments",
+        "frequency-cap",
+        "spend-cap",
+        "quiet-hours",
+        "velocity",
+        "rate-limit",
+    ]
