@@ -145,11 +145,11 @@ class NewSmsJob:
 
 @dataclass(frozen=True, slots=True)
 class Spent:
-    """The segments one author sent one recipient this month and today (a spend cap's
+    """The segments one author sent to one country this month and today (a spend cap's
     period), texts that failed for good not counted."""
 
     author: str
-    to_number: str
+    country: str  # ISO code of the recipients' country; "" when unknown
     month: int
     day: int
 

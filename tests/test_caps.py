@@ -233,8 +233,8 @@ money = 1.00
 """
     chain = _chain(tmp_path, extra)
     spent = (
-        Spent("shop@example.com", UK, month=30, day=20),  # 0.80 today
-        Spent("shop@example.com", "+12125551234", month=30, day=15),  # 0.15 today
+        Spent("shop@example.com", "GB", month=30, day=20),  # 0.80 today
+        Spent("shop@example.com", "US", month=30, day=15),  # 0.15 today
     )
     fits = await _run(chain, Sent(spent=spent), text="x")  # 0.95 + 0.04
     assert fits.accepted and "0.99 GBP of 1.00 GBP" in fits.explain()

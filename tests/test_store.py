@@ -380,7 +380,9 @@ async def test_purge_forgets_only_finished_work_older_than_the_cut_off(store: St
     later = T0 + timedelta(days=100)
     [recent_id] = ids(await store.enqueue_sms([job(recent)], now=later))
 
-    assert await store.purge(before=later - timedelta(days=90)) == 3  # job, text, conversation
+    assert (
+        await store.purge(before=later - timedelta(days=90)) == 5
+    )  # job, text, conversation, first text, spend count
     assert await store.get_sms(old_id) is None
     assert {j.id for j in await store.recent_sms(limit=10)} == {waiting_id, recent_id}
     context = await store.inbound_context(customer="+447700900123", reply_number="+447700900100")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from bridge.chain.category import CategoryRule
 from bridge.chain.consent import MarketingConsent
@@ -18,7 +19,6 @@ from bridge.chain.content import Content
 from bridge.chain.content_guard import ContentGuard
 from bridge.chain.destination import Destination
 from bridge.chain.facts import (
-    NO_THREAD,
     SENT_DAYS,
     FactReader,
     Facts,
@@ -41,7 +41,7 @@ from bridge.chain.spend_cap import SpendCap
 from bridge.chain.velocity import VelocityGuard
 from bridge.chain.verdicts import Accept, Decision, Defer, Notice, Refuse, Rewrite, Verdict
 from bridge.chain.windows import QuietTime
-from bridge.models import NewMailJob, RuleHit
+from bridge.models import Contact, NewMailJob, RuleHit
 from bridge.settings.root import Settings
 
 __all__ = [
@@ -209,8 +209,9 @@ class Chain:
         deferred = ""
         notices: list[Notice] = []
         bare = Facts(at=at)  # for the rules that need no fact, which are most
+        book: dict[str, Contact | None] = {}  # a contact read once, however many rules ask
         for rule in self.rules_of(stages):
-            known = await _read(rule.needs, request, facts, at) if rule.needs else bare
+            known = await _read(rule.needs, request, facts, at, book) if rule.needs else bare
             verdict = rule.check(request, known)
             hits.append(_hit(rule.name, verdict))
             if isinstance(verdict, Refuse):
@@ -233,44 +234,66 @@ class Chain:
 
 
 async def _read(
-    needs: frozenset[Fact], request: OutboundRequest, reader: FactReader, at: datetime
+    needs: frozenset[Fact],
+    request: OutboundRequest,
+    reader: FactReader,
+    at: datetime,
+    book: dict[str, Contact | None],
 ) -> Facts:
-    opted_out = rate = contact = new = consent = None
+    """The facts ``needs`` names, for ``request`` as it stands."""
+    about = await _recipient(needs, request, reader, at, book)
+    counts = await _counts(needs, request, reader, at)
+    return Facts(at=at, **about, **counts)
+
+
+async def _recipient(
+    needs: frozenset[Fact],
+    request: OutboundRequest,
+    reader: FactReader,
+    at: datetime,
+    book: dict[str, Contact | None],
+) -> dict[str, Any]:
+    """What is known of the recipient: opt-out, consent, conversations, address book."""
+    found: dict[str, Any] = {}
+    customer = request.to_number
     if Fact.OPTED_OUT in needs and request.sender:
-        opted_out = await reader.opted_out(sender=request.sender, customer=request.to_number)
-    if Fact.CONSENT in needs:
-        consent = await reader.consent(sender=request.sender or "", customer=request.to_number)
-    if Fact.RATE in needs:
-        keys = tuple(k for k in (request.provider, request.sender) if k)
-        rate = await reader.rate_wait(keys=keys, at=at)
-    thread = NO_THREAD
-    if Fact.THREAD in needs and request.thread is not None and request.thread.open_reply:
+        found["opted_out"] = await reader.opted_out(sender=request.sender, customer=customer)
+    if Fact.CONSENT in needs and request.category == "marketing":  # the only one that needs it
+        found["consent"] = await reader.consent(sender=request.sender or "", customer=customer)
+    thread = request.thread
+    if Fact.THREAD in needs and thread is not None and thread.open_reply:
         # only then does the rule read them: no query at RCPT TO, nor for a new email
-        thread = await reader.thread_numbers(
-            customer=request.to_number, references=request.thread.references, at=at
+        found["thread"] = await reader.thread_numbers(
+            customer=customer, references=thread.references, at=at
         )
     if Fact.CONTACT in needs:
-        contact = await reader.contact(request.to_number)
+        if customer not in book:
+            book[customer] = await reader.contact(customer)
+        found["contact"] = book[customer]
+    return found
+
+
+async def _counts(
+    needs: frozenset[Fact], request: OutboundRequest, reader: FactReader, at: datetime
+) -> dict[str, Any]:
+    """What is counted: rate limits' room, new numbers, texts sent, segments spent."""
+    found: dict[str, Any] = {}
+    if Fact.RATE in needs:
+        keys = tuple(k for k in (request.provider, request.sender) if k)
+        found["rate_wait"] = await reader.rate_wait(keys=keys, at=at)
     if Fact.NEW_NUMBERS in needs and request.author:  # the bridge's own answers have none
-        new = await reader.new_numbers(author=request.author, to_number=request.to_number, at=at)
-    sent: tuple[datetime, ...] = ()
-    if Fact.SENT in needs and request.category:
-        since = at - timedelta(days=SENT_DAYS)
-        sent = await reader.sent_times(
-            number=request.to_number, category=request.category, since=since
+        found["new_numbers"] = await reader.new_numbers(
+            author=request.author, to_number=request.to_number, at=at
         )
-    spent = await reader.spent(author=request.author, at=at) if Fact.SPENT in needs else ()
-    return Facts(
-        at=at,
-        opted_out=opted_out,
-        rate_wait=rate or 0.0,
-        thread=thread,
-        contact=contact,
-        new_numbers=new,
-        sent=sent,
-        spent=spent,
-        consent=consent,
-    )
+    if Fact.SENT in needs and request.category:
+        found["sent"] = await reader.sent_times(
+            number=request.to_number,
+            category=request.category,
+            since=at - timedelta(days=SENT_DAYS),
+        )
+    if Fact.SPENT in needs:
+        found["spent"] = await reader.spent(author=request.author, at=at)
+    return found
 
 
 def _hit(rule: str, verdict: Verdict) -> RuleHit:

@@ -51,7 +51,7 @@ class Facts:
     contact: Contact | None = None  # the recipient in the address book, if they are in it
     new_numbers: NewNumbers | None = None  # how new the recipient is to the author
     sent: tuple[datetime, ...] = ()  # the recipient's texts of this category, SENT_DAYS back
-    spent: tuple[Spent, ...] = ()  # the author's team's segments this month, by author, number
+    spent: tuple[Spent, ...] = ()  # the author's team's segments this month, by author, country
     consent: ConsentEvent | None = None  # the customer's latest opt-in or opt-out for the sender
 
     @property
@@ -93,7 +93,7 @@ class FactReader(Protocol):
 
     async def spent(self, *, author: str, at: datetime) -> tuple[Spent, ...]:
         """The segments of the spend-capped team ``author`` belongs to, this month and today
-        (the cap's days), by author and recipient; nothing if no spend cap covers them."""
+        (the cap's days), by author and country; nothing if no spend cap covers them."""
         ...
 
 

@@ -27,7 +27,7 @@ class Fact(enum.StrEnum):
     CONTACT = "contact"  # the recipient's address-book entry (their time zone, language)
     NEW_NUMBERS = "new_numbers"  # how new the recipient is to the author (the velocity guard)
     SENT = "sent"  # when the recipient was sent texts of this one's category, lately
-    SPENT = "spent"  # the segments the author's team sent this month, by author and recipient
+    SPENT = "spent"  # the segments the author's team sent this month, by author and country
     CONSENT = "consent"  # the recipient's latest recorded opt-in or opt-out
 
 

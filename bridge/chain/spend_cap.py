@@ -49,7 +49,7 @@ class SpendCap:
         for cap in caps:
             who = author if cap.each_author or "@" in cap.match else cap.match
             before = self._spent(cap, who, facts.spent)
-            this = self._cost(cap, request.to_number, request.segments or 1)
+            this = self._cost(cap, country_of(request.to_number) or "", request.segments or 1)
             limit = float(cap.segments if cap.segments is not None else cap.money or 0)
             if before + this > limit:
                 return Refuse(self._over(cap, who, before, this, limit))
@@ -61,14 +61,14 @@ class SpendCap:
     def _spent(self, cap: CapSettings, who: str, spent: tuple[Spent, ...]) -> float:
         rows = [row for row in spent if best_match(row.author, {who})]
         return sum(
-            self._cost(cap, row.to_number, row.month if cap.per == "month" else row.day)
+            self._cost(cap, row.country, row.month if cap.per == "month" else row.day)
             for row in rows
         )
 
-    def _cost(self, cap: CapSettings, number: str, segments: int) -> float:
+    def _cost(self, cap: CapSettings, country: str, segments: int) -> float:
         if cap.segments is not None:
             return float(segments)
-        return segments * self.prices.get(country_of(number) or "", 0.0)
+        return segments * self.prices.get(country, 0.0)
 
     def _amount(self, cap: CapSettings, value: float) -> str:
         if cap.segments is not None:

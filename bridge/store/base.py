@@ -399,7 +399,7 @@ class Caps(Protocol):
 
     async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]:
         """The segments of the authors ``authors`` names (an address, or a domain with its
-        subdomains) since ``month`` and since ``day``, by author and recipient."""
+        subdomains) since ``month`` and since ``day``, by author and recipient country."""
         ...
 
     async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:

@@ -13,9 +13,11 @@ import json
 from collections.abc import Sequence
 
 from bridge.models import ConversationChange, MediaFile, NewMailJob, NewSmsJob, Queued, SendResult
+from bridge.parsing.numbers import country_of
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import QueueCounts
 from bridge.store.ids import new_id
+from bridge.store.ops_counts import counted, uncounted
 from bridge.store.queries import Q, Query
 from bridge.store.rows import chain_json, ts
 from bridge.store.statements import Op, all_rows, count, one_row
@@ -53,6 +55,8 @@ PURGES = (
     Q.purge_auto_replies,
     Q.purge_parts,
     Q.purge_heartbeats,
+    Q.purge_first_texts,
+    Q.purge_spend_counts,
 )
 
 
@@ -69,6 +73,7 @@ def insert_sms(job: NewSmsJob, now: float) -> Op[Queued]:
         added = yield count(Q.insert_sms, *_sms_values(job, job_id, now))
         if added:
             yield from _conversation(job, now)
+            yield from counted(job, now)
             return Queued(job_id)
         stored = yield one_row(Q.sms_by_key, job.idempotency_key)
         if stored is None:
@@ -96,6 +101,7 @@ def _sms_values(job: NewSmsJob, job_id: str, now: float) -> tuple[object, ...]:
         chain_json(job.chain),
         json.dumps(list(job.media)),
         job.category,
+        country_of(job.to_number) or "",
         now if job.not_before is None else ts(job.not_before),  # a rule deferred it
         now,
         now,
@@ -227,6 +233,7 @@ def sms_failed(
     nobody (the job's new holder decides what happens to it)."""
     changed = yield count(Q.sms_failed, error, code, now, job_id, owner)
     if changed:
+        yield from _give_back(job_id)
         for mail in (fallback, notice):
             if mail is not None:
                 yield from insert_mail(mail, now)
@@ -243,7 +250,7 @@ def sms_reported(
     price: str | None,
 ) -> Op[bool]:
     """Move a job to a reported state unless it is already final; the notice goes with it."""
-    changed = yield count(
+    changed: int = yield count(
         Q.sms_reported,
         state,
         error,
@@ -252,9 +259,18 @@ def sms_reported(
         now,
         job_id,
     )
+    if changed and state == "failed":
+        yield from _give_back(job_id)
     if changed and notice is not None:
         yield from insert_mail(notice, now)
     return bool(changed)
+
+
+def _give_back(job_id: str) -> Op[None]:
+    """A text failed for good: it reached nobody, so it costs its author nothing."""
+    row = yield one_row(Q.get_sms, job_id)
+    if row is not None:
+        yield from uncounted(row)
 
 
 def mail_state(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bridge.models import NewMailJob, Spent
 from bridge.store.ops import insert_mail
-from bridge.store.outbox_filter import author_patterns
+from bridge.store.ops_counts import team_range
 from bridge.store.queries import Q
 from bridge.store.statements import Op, all_rows, count
 
@@ -24,11 +24,16 @@ def sent_times(number: str, category: str, since: float) -> Op[list[float]]:
 
 
 def spent(authors: str, month: float, day: float) -> Op[list[Spent]]:
-    """Segments by author and recipient since ``month``, and since ``day``, of the authors
-    ``authors`` names (an address, or a domain with its subdomains)."""
-    rows = yield all_rows(Q.spent, day, month, *author_patterns(authors))
+    """Segments by author and recipient's country since ``month``, and since ``day``, of the
+    authors ``authors`` names (an address, or a domain with its subdomains), from the quarter
+    hours counted as texts were stored (``ops_counts``)."""
+    who = authors.strip().lower()
+    if "@" in who:
+        rows = yield all_rows(Q.spent_by_author, day, month, who)
+    else:
+        rows = yield all_rows(Q.spent_by_team, day, month, *team_range(who))
     return [
-        Spent(row["author"], row["to_number"], int(row["month"]), int(row["day"])) for row in rows
+        Spent(row["author"], row["country"], int(row["month"]), int(row["day"])) for row in rows
     ]
 
 

@@ -1,7 +1,8 @@
 """The velocity guard's store operations: how new a number is to an author, and the alert.
 
-Counted from ``sms_jobs`` (author, to_number, created_at; indexed by migration 14), so every
-bridge on one PostgreSQL database sees the same counts. A number is new to an author when
+Counted from ``first_texts`` (migration 14: when each author first texted each number,
+written with the text), so every bridge on one PostgreSQL database sees the same counts and
+a count reads only the window's new numbers. A number is new to an author when
 their first job to it was created within the window; ``earlier`` counts the author's other
 new numbers first texted before it (by that time, then by number), so that of 200 numbers
 queued at once the same first ones pass, whichever worker asks first. The SQL is named in
@@ -27,7 +28,7 @@ def new_numbers(author: str, to_number: str, since: float, now: float) -> Op[New
     first = now if row is None or row["first_at"] is None else float(row["first_at"])
     if first < since:
         return NewNumbers(new=False)
-    row = yield one_row(Q.new_numbers_before, author, since, first, first, to_number, since)
+    row = yield one_row(Q.new_numbers_before, author, since, first, first, to_number)
     earlier = int(row["earlier"]) if row is not None else 0
     return NewNumbers(new=True, earlier=earlier, first_at=datetime.fromtimestamp(first, UTC))
 

@@ -10,14 +10,32 @@ FROM sms_jobs
 WHERE to_number = ? AND category = ? AND created_at >= ? AND state <> 'failed'
 ORDER BY at
 
--- name: spent
--- An address, or a domain with its subdomains (two LIKE patterns), as the outbox filters.
-SELECT author, to_number, SUM(segments) AS month,
-       SUM(CASE WHEN created_at >= ? THEN segments ELSE 0 END) AS day
-FROM sms_jobs
-WHERE created_at >= ? AND state <> 'failed'
-  AND (author = ? OR author LIKE ? ESCAPE '\' OR author LIKE ? ESCAPE '\')
-GROUP BY author, to_number
+-- The segments of one author (spent_by_author) or of a team, a domain and its subdomains
+-- (spent_by_team: a range of reversed domains), by author and country, since the month and
+-- since the day began (day, month, then who).
+-- name: spent_by_author
+SELECT author, country, SUM(segments) AS month,
+       SUM(CASE WHEN slot >= ? THEN segments ELSE 0 END) AS day
+FROM spend_counts WHERE slot >= ? AND author = ?
+GROUP BY author, country
+
+-- name: spent_by_team
+SELECT author, country, SUM(segments) AS month,
+       SUM(CASE WHEN slot >= ? THEN segments ELSE 0 END) AS day
+FROM spend_counts WHERE slot >= ? AND rdomain >= ? AND rdomain < ?
+GROUP BY author, country
+
+-- A text stored adds its segments to its quarter hour; one that fails for good takes them off.
+-- name: spend
+INSERT INTO spend_counts (author, rdomain, country, slot, segments) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (author, country, slot) DO UPDATE
+SET segments = spend_counts.segments + excluded.segments
+
+-- name: unspend
+UPDATE spend_counts SET segments = segments - ? WHERE author = ? AND country = ? AND slot = ?
+
+-- name: purge_spend_counts
+DELETE FROM spend_counts WHERE slot < ?
 
 -- name: claim_warning
 INSERT INTO cap_warnings (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING

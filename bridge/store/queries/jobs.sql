@@ -9,9 +9,9 @@
 
 -- name: insert_sms
 INSERT INTO sms_jobs (id, idempotency_key, message_id, author, subject, to_number, sender,
-    body, encoding, segments, route, chain, media, category, state, next_attempt_at, created_at,
-    updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+    body, encoding, segments, route, chain, media, category, country, state, next_attempt_at,
+    created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
 ON CONFLICT (idempotency_key) DO NOTHING
 
 -- name: sms_by_key

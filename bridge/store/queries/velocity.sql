@@ -2,18 +2,20 @@
 -- within a window, and the alert an administrator gets once a window about that author.
 
 -- name: first_texted
-SELECT MIN(created_at) AS first_at FROM sms_jobs WHERE author = ? AND to_number = ?
+SELECT first_at FROM first_texts WHERE author = ? AND to_number = ?
 
 -- The author's numbers first texted within the window, before this number (by the time of
--- their first text, then by number): author, since, first, first, to_number, since.
+-- their first text, then by number): author, since, first, first, to_number.
 -- name: new_numbers_before
-SELECT COUNT(DISTINCT j.to_number) AS earlier FROM sms_jobs j
-WHERE j.author = ? AND j.created_at >= ?
-  AND (j.created_at < ? OR (j.created_at = ? AND j.to_number < ?))
-  AND NOT EXISTS (
-    SELECT 1 FROM sms_jobs o
-    WHERE o.author = j.author AND o.to_number = j.to_number AND o.created_at < ?
-  )
+SELECT COUNT(*) AS earlier FROM first_texts
+WHERE author = ? AND first_at >= ? AND (first_at < ? OR (first_at = ? AND to_number < ?))
+
+-- name: first_text
+INSERT INTO first_texts (author, to_number, first_at) VALUES (?, ?, ?)
+ON CONFLICT (author, to_number) DO NOTHING
+
+-- name: purge_first_texts
+DELETE FROM first_texts WHERE first_at < ?
 
 -- Changes a row only if the author was not alerted since the window began: author, now, since.
 -- name: mark_alerted
