@@ -123,3 +123,13 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         await opened.open()
         yield opened
         await opened.close()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> str:
+    """A settings file of the defaults, UK numbers: for the CLI's commands run in-process."""
+    path = tmp_path / "bridge.toml"
+    path.write_text(
+        settings_toml(tmp_path / "var", smtp={"default_region": "GB"}), encoding="utf-8"
+    )
+    return str(path)

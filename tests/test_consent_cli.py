@@ -10,24 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import main
 from bridge.cli.consent import format_summary
-from tests.conftest import settings_toml
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> str:
-    path = tmp_path / "bridge.toml"
-    path.write_text(
-        settings_toml(tmp_path / "var", smtp={"default_region": "GB"}), encoding="utf-8"
-    )
-    return str(path)
+from tests.support.cli import run_cli
 
 
 def _run(capsys: pytest.CaptureFixture[str], config: str, *args: str) -> tuple[int, str, str]:
-    code = main(["consent", *args, "--config", config])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, config, "consent", *args)
 
 
 def test_import_records_good_rows_and_names_bad_lines(

@@ -10,21 +10,11 @@ import pytest
 
 from bridge.cli import main
 from tests.conftest import settings_toml
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> str:
-    path = tmp_path / "bridge.toml"
-    path.write_text(
-        settings_toml(tmp_path / "var", smtp={"default_region": "GB"}), encoding="utf-8"
-    )
-    return str(path)
+from tests.support.cli import run_cli
 
 
 def _run(capsys: pytest.CaptureFixture[str], config: str, *args: str) -> tuple[int, str, str]:
-    code = main(["contacts", *args, "--config", config])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, config, "contacts", *args)
 
 
 def test_add_list_change_and_remove(capsys: pytest.CaptureFixture[str], config: str) -> None:

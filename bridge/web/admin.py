@@ -35,6 +35,7 @@ from bridge.store.base import Store
 from bridge.web.consent_page import consent_routes
 from bridge.web.contacts_page import contacts_routes
 from bridge.web.conversation_page import conversation_section
+from bridge.web.guarded import guarded
 
 __all__ = ["admin_routes"]
 
@@ -115,9 +116,6 @@ def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Rout
         return _page("smsbridge admin", await _dashboard(request, settings(), store))
 
     async def conversation(request: Request) -> Response:
-        refused = guard(request)
-        if refused is not None:
-            return refused
         section = await conversation_section(
             store,
             settings(),
@@ -154,7 +152,7 @@ def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Rout
 
     return [
         Route("/admin", page, methods=["GET"]),
-        Route("/admin/conversation", conversation, methods=["GET"]),
+        Route("/admin/conversation", guarded(guard, conversation), methods=["GET"]),
         Route("/admin/login", login, methods=["POST"]),
         Route("/admin/logout", logout, methods=["POST"]),
         *contacts_routes(guard=guard, render=_page, store=store),

@@ -9,37 +9,26 @@ Every value is HTML-escaped; the download is the CLI's export (formula injection
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from html import escape
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge.contacts.consent_csv import write_events
 from bridge.models import ORGANISATION, ConsentEvent
 from bridge.store.base import ConsentLedger
+from bridge.web.guarded import Guard, Render, guarded
 
 __all__ = ["SHOWN", "consent_routes"]
 
 SHOWN = 200
 EVERYTHING = 10**9
-Guard = Callable[[Request], Response | None]
-Render = Callable[[str, str], HTMLResponse]
 
 
 def consent_routes(*, guard: Guard, render: Render, store: ConsentLedger) -> list[Route]:
     """``GET /admin/consent`` (``?q=`` digits of a number) and ``GET /admin/consent.csv``."""
-
-    def guarded(
-        handler: Callable[[Request], Awaitable[Response]],
-    ) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            refused = guard(request)
-            return refused if refused is not None else await handler(request)
-
-        return run
 
     async def page(request: Request) -> Response:
         search = request.query_params.get("q", "")[:40]
@@ -58,8 +47,8 @@ def consent_routes(*, guard: Guard, render: Render, store: ConsentLedger) -> lis
         )
 
     return [
-        Route("/admin/consent", guarded(page), methods=["GET"]),
-        Route("/admin/consent.csv", guarded(download), methods=["GET"]),
+        Route("/admin/consent", guarded(guard, page), methods=["GET"]),
+        Route("/admin/consent.csv", guarded(guard, download), methods=["GET"]),
     ]
 
 

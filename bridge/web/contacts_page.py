@@ -9,38 +9,27 @@ is HTML-escaped; the download is the CLI's export (formula injection guarded).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from html import escape
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge.contacts.transfer import Format, export_contacts
 from bridge.models import Contact
 from bridge.store.base import Contacts
+from bridge.web.guarded import Guard, Render, guarded
 
 __all__ = ["SHOWN", "contacts_routes"]
 
 SHOWN = 200  # rows on the page; the download has every contact
 EVERYONE = 10**9
-Guard = Callable[[Request], Response | None]
-Render = Callable[[str, str], HTMLResponse]
 
 
 def contacts_routes(*, guard: Guard, render: Render, store: Contacts) -> list[Route]:
     """``GET /admin/contacts`` and ``GET /admin/contacts.csv``; ``guard`` answers a request
     that may not see them (403, or the login form), None for one that may."""
-
-    def guarded(
-        handler: Callable[[Request], Awaitable[Response]],
-    ) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            refused = guard(request)
-            return refused if refused is not None else await handler(request)
-
-        return run
 
     async def page(request: Request) -> Response:
         search = request.query_params.get("q", "")[:200]
@@ -58,8 +47,8 @@ def contacts_routes(*, guard: Guard, render: Render, store: Contacts) -> list[Ro
         )
 
     return [
-        Route("/admin/contacts", guarded(page), methods=["GET"]),
-        Route("/admin/contacts.csv", guarded(download), methods=["GET"]),
+        Route("/admin/contacts", guarded(guard, page), methods=["GET"]),
+        Route("/admin/contacts.csv", guarded(guard, download), methods=["GET"]),
     ]
 
 
