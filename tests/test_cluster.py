@@ -28,7 +28,7 @@ from tests.support.provider_helpers import CUSTOMER, NUMBERS, REPLY_NUMBER
 from tests.support.smtp_client import Dialogue, converse, message
 from tests.support.smtp_sink import SmtpSink
 
-EMAILS = 5000
+EMAILS = 2500
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ class TwoMx:
             client.quit()
 
 
-def test_two_bridges_share_5000_emails_and_one_is_killed_mid_run(tmp_path: Path, dsn: str) -> None:
+def test_two_bridges_share_2500_emails_and_one_is_killed_mid_run(tmp_path: Path, dsn: str) -> None:
     first, second = _pair(
         tmp_path, dsn, queue={"workers": 8, "lease_seconds": 3, "poll_seconds": 0.2}
     )
