@@ -29,7 +29,7 @@ from bridge.store.outbox_filter import OutboxFilter
 from bridge.store.queries import Q
 from bridge.store.sqlite import SqliteStore
 from bridge.store.sqlite_writer import connect
-from bridge.store.statements import Op, count
+from bridge.store.statements import Op, count, one_row
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -422,3 +422,25 @@ async def test_an_operation_is_all_or_nothing_and_one_marked_alone_may_not_grow(
     )
     assert isinstance(results[0], sqlite3.OperationalError | asyncpg.PostgresError)
     assert len(await store.recent_sms(limit=10)) == 2
+
+
+async def test_a_read_sees_what_is_committed_and_on_sqlite_may_not_write(store: Store) -> None:
+    """The chain's facts are read apart from the writes (on SQLite, on the loop's thread with a
+    connection of its own): every committed write is seen at once, and there a statement that
+    would change anything is stopped."""
+    [job_id] = ids(await store.enqueue_sms([job()], now=T0))
+
+    def subject() -> Op[str]:
+        row = yield one_row("SELECT subject FROM sms_jobs WHERE id = ?", job_id)
+        return str(row["subject"])
+
+    def writes() -> Op[int]:
+        changed = yield count("UPDATE sms_jobs SET subject = 'read' WHERE id = ?", job_id)
+        return int(changed)
+
+    assert await store._read(subject()) == "Hello"
+    await store._do(writes())
+    assert await store._read(subject()) == "read"
+    if isinstance(store, SqliteStore):
+        with pytest.raises(RuntimeError, match="writes"):
+            await store._read(writes())

@@ -98,10 +98,9 @@ class FactReader(Protocol):
 
 
 class FactStore(Protocol):
-    """What the chain reads from the store: opt-outs, threads, the address book, and the
-    numbers an author texted for the first time, and what the caps count."""
-
-    """What the chain reads from the store: opt-outs, consent, threads and the address book."""
+    """What the chain reads from the store: opt-outs, consent, threads, the address book, the
+    numbers an author texted for the first time, and what the caps count. Each is read as
+    committed (``SqlStore._read``), never queued behind writes."""
 
     async def suppression(
         self, *, customer: str, reply_number: str | None

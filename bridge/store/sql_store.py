@@ -85,6 +85,11 @@ class SqlStore:
     async def _do(self, op: Op[T]) -> T:
         raise NotImplementedError
 
+    async def _read(self, op: Op[T]) -> T:
+        """Run ``op``, which only reads, seeing what is committed: the outbound chain's facts,
+        read for every text. A backend may answer these without queueing behind writes."""
+        return await self._do(op)
+
     async def open(self) -> None:
         raise NotImplementedError
 
@@ -279,7 +284,7 @@ class SqlStore:
     async def thread_numbers(
         self, *, customer: str, references: tuple[str, ...], since: datetime
     ) -> ThreadNumbers:
-        return await self._do(inbound.thread_numbers(customer, references, ts(since)))
+        return await self._read(inbound.thread_numbers(customer, references, ts(since)))
 
     async def suppress(self, *, reply_number: str, customer: str, now: datetime) -> None:
         await self._do(
@@ -297,7 +302,7 @@ class SqlStore:
         return await self._do(ops_consent.events(number, limit))
 
     async def latest_consent(self, *, customer: str, sender: str) -> ConsentEvent | None:
-        return await self._do(ops_consent.latest_consent(customer, sender))
+        return await self._read(ops_consent.latest_consent(customer, sender))
 
     async def campaign_opt_ins(
         self, *, start: datetime, end: datetime
@@ -305,7 +310,7 @@ class SqlStore:
         return await self._do(ops_consent.campaign_opt_ins(start, end))
 
     async def suppression(self, *, customer: str, reply_number: str | None) -> Suppression | None:
-        return await self._do(ops_consent.suppression(customer, reply_number))
+        return await self._read(ops_consent.suppression(customer, reply_number))
 
     async def watch_cursor(self, *, provider: str, reply_number: str) -> datetime | None:
         row = await self._do(_row(Q.watch_cursor, provider, reply_number))
@@ -324,7 +329,7 @@ class SqlStore:
     async def new_numbers(
         self, *, author: str, to_number: str, since: datetime, now: datetime
     ) -> NewNumbers:
-        return await self._do(ops_velocity.new_numbers(author, to_number, ts(since), ts(now)))
+        return await self._read(ops_velocity.new_numbers(author, to_number, ts(since), ts(now)))
 
     async def velocity_alert(
         self, *, author: str, mail: NewMailJob, since: datetime, now: datetime
@@ -339,16 +344,16 @@ class SqlStore:
         await self._do(ops.set_mailbox_cursor(mailbox, uidvalidity, last_uid))
 
     async def contact(self, number: str) -> Contact | None:
-        return await self._do(ops_contacts.contact(number))
+        return await self._read(ops_contacts.contact(number))
 
     async def sent_times(
         self, *, number: str, category: str, since: datetime
     ) -> tuple[datetime, ...]:
-        times = await self._do(ops_caps.sent_times(number, category, ts(since)))
+        times = await self._read(ops_caps.sent_times(number, category, ts(since)))
         return tuple(datetime.fromtimestamp(at, UTC) for at in times)
 
     async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]:
-        return tuple(await self._do(ops_caps.spent(authors, ts(month), ts(day))))
+        return tuple(await self._read(ops_caps.spent(authors, ts(month), ts(day))))
 
     async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:
         return await self._do(ops_caps.warn_once(key, mail, ts(now)))

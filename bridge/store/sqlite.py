@@ -3,18 +3,22 @@
 One bridge owns a database file at a time (``app.py`` holds a lock file next to it), so at
 start-up every lease left by a killed process can be released at once instead of waiting for
 it to expire, and the schema is brought up to date at every start (``bridge.store.migrations``).
-The operations themselves are shared with PostgreSQL (``bridge.store.ops``).
+The operations themselves are shared with PostgreSQL (``bridge.store.ops``). The outbound
+chain's facts, read for every text, are read on the event loop's own thread through a second,
+read-only connection (WAL readers never wait for the writer): handing each to the writer thread
+cost more than the query (docs/benchmarks.md, issue 18).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import TypeVar
 
 from bridge.store.migrations import migrate_sqlite, sqlite_version
 from bridge.store.sql_store import SqlStore
-from bridge.store.sqlite_writer import SqliteWriter, connect
-from bridge.store.statements import Op, run_sqlite
+from bridge.store.sqlite_writer import SqliteWriter, connect, connect_reader
+from bridge.store.statements import Op, read_sqlite, run_sqlite
 
 __all__ = ["SqliteStore"]
 
@@ -29,6 +33,7 @@ class SqliteStore(SqlStore):
     def __init__(self, path: Path) -> None:
         self._path = path
         self._writer: SqliteWriter | None = None
+        self._reader: sqlite3.Connection | None = None
 
     async def open(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,6 +45,7 @@ class SqliteStore(SqlStore):
             raise
         self._writer = SqliteWriter(conn)
         self._writer.start()
+        self._reader = connect_reader(self._path)
 
     async def migrate(self) -> tuple[int, int]:
         """Bring the file's schema up to date, as ``open`` also does; (before, after)."""
@@ -52,6 +58,9 @@ class SqliteStore(SqlStore):
             conn.close()
 
     async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -60,3 +69,10 @@ class SqliteStore(SqlStore):
         if self._writer is None:
             raise RuntimeError("the store is not open")
         return await self._writer.run(lambda conn: run_sqlite(conn, op))
+
+    async def _read(self, op: Op[T]) -> T:
+        """On the loop's thread, on the reader connection: the chain's facts for every text
+        would otherwise queue behind the group commits (docs/benchmarks.md, issue 18)."""
+        if self._reader is None:
+            raise RuntimeError("the store is not open")
+        return read_sqlite(self._reader, op)

@@ -32,6 +32,7 @@ __all__ = [
     "all_rows",
     "count",
     "one_row",
+    "read_sqlite",
     "run_postgres",
     "run_sqlite",
 ]
@@ -103,6 +104,21 @@ def run_sqlite(conn: sqlite3.Connection, op: Op[T]) -> T:
             conn.execute("ROLLBACK TO op")
             conn.execute("RELEASE op")
         raise
+
+
+def read_sqlite(conn: sqlite3.Connection, op: Op[T]) -> T:
+    """Run ``op``, which only reads, on a connection of its own outside any transaction: each
+    statement sees what was committed when it ran. No SAVEPOINT (nothing to undo), and every
+    row is fetched, so no statement is left open to hold a snapshot (and the WAL) behind it."""
+    try:
+        statement = next(op)
+        while True:
+            if statement.want == "count":  # (and the connection is query_only besides)
+                raise RuntimeError(f"a read ran a statement that writes: {statement.text}")
+            rows = conn.execute(statement.text, statement.args).fetchall()
+            statement = op.send(rows if statement.want == "all" else (rows[0] if rows else None))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 def _execute(conn: sqlite3.Connection, statement: Sql) -> Any:
