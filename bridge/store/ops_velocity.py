@@ -24,12 +24,15 @@ __all__ = ["alert_once", "new_numbers"]
 def new_numbers(author: str, to_number: str, since: float, now: float) -> Op[NewNumbers]:
     """How new ``to_number`` is to ``author`` within the window that began at ``since``; a
     number never texted is new and first texted ``now``."""
-    row = yield one_row(Q.first_texted, author, to_number)
-    first = now if row is None or row["first_at"] is None else float(row["first_at"])
+    row = yield one_row(Q.first_texted_rank, since, author, to_number)
+    if row is not None:  # the usual case: the text was stored, its first text with it
+        first, earlier = float(row["first_at"]), int(row["earlier"])
+    else:
+        first = now
+        row = yield one_row(Q.new_numbers_before, author, since, first, first, to_number)
+        earlier = int(row["earlier"]) if row is not None else 0
     if first < since:
         return NewNumbers(new=False)
-    row = yield one_row(Q.new_numbers_before, author, since, first, first, to_number)
-    earlier = int(row["earlier"]) if row is not None else 0
     return NewNumbers(new=True, earlier=earlier, first_at=datetime.fromtimestamp(first, UTC))
 
 

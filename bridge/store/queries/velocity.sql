@@ -1,8 +1,16 @@
 -- The velocity guard (ops_velocity.py): the numbers an author texted for the first time
 -- within a window, and the alert an administrator gets once a window about that author.
 
--- name: first_texted
-SELECT first_at FROM first_texts WHERE author = ? AND to_number = ?
+-- When the author first texted this number, and how many of their numbers first texted
+-- within the window came before it, in one statement (run for every text at the send
+-- stage): since, author, to_number.
+-- name: first_texted_rank
+SELECT f.first_at AS first_at,
+  (SELECT COUNT(*) FROM first_texts e
+   WHERE e.author = f.author AND e.first_at >= ?
+     AND (e.first_at < f.first_at OR (e.first_at = f.first_at AND e.to_number < f.to_number))
+  ) AS earlier
+FROM first_texts f WHERE f.author = ? AND f.to_number = ?
 
 -- The author's numbers first texted within the window, before this number (by the time of
 -- their first text, then by number): author, since, first, first, to_number.
