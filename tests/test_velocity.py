@@ -134,3 +134,42 @@ async def test_the_alert_is_queued_once_a_window(store: Store, tmp_path: Path) -
         await facts.new_numbers(author=ALICE, to_number=f"+4477009002{n:02d}", at=later)
     again = await store.claim_mail(now=later, limit=10, lease_seconds=60, owner="t")
     assert [m.kind for m in again] == ["alert"]
+
+
+class Counting:
+    """The store, with the number of times the velocity count was read."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.counted = store, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def new_numbers(self, **kwargs: Any) -> NewNumbers:
+        self.counted += 1
+        return await self.store.new_numbers(**kwargs)
+
+
+async def test_a_number_under_the_limit_is_not_counted_again_within_its_window(
+    store: Store, tmp_path: Path
+) -> None:
+    """Its place among the new numbers only falls as the window moves on; a number over the
+    limit is counted each time (it may have come under), and one whose first text left the
+    window is read again (it is no longer new)."""
+    settings = make_settings(tmp_path, compliance=GUARD)
+    counting = Counting(store)
+    facts = StoreFacts(counting, velocity=velocity_watch(settings))  # type: ignore[arg-type]
+    numbers = [f"+4477009001{n:02d}" for n in range(3)]
+    await _enqueue(store, [(number, T0) for number in numbers])
+
+    async def ask(number: str, at: datetime) -> NewNumbers:
+        return await facts.new_numbers(author=ALICE, to_number=number, at=at)
+
+    first = [await ask(n, T0) for n in numbers]
+    assert [found.earlier for found in first] == [0, 1, 2] and counting.counted == 3
+    assert await ask(numbers[0], T0 + timedelta(minutes=5)) == first[0]
+    assert counting.counted == 3  # under the limit: from memory
+    assert (await ask(numbers[2], T0 + timedelta(minutes=5))).earlier == 2
+    assert counting.counted == 4  # over it: counted again
+    assert await ask(numbers[0], T0 + timedelta(minutes=11)) == NewNumbers(False)
+    assert counting.counted == 5  # its first text left the window

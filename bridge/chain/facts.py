@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 NO_THREAD = ThreadNumbers()  # no thread asked about, or none found
+_PASSED_KEPT = 100_000  # numbers remembered under the velocity limit, at most (about 20 MB)
 SENT_DAYS = 32  # how far back a recipient's texts are read: the longest cap's period, and a day
 
 
@@ -164,6 +165,7 @@ class StoreFacts:
         self._limiter = limiter
         self._live = timedelta(days=conversation_days)
         self._velocity = velocity
+        self._passed: dict[tuple[str, str], NewNumbers] = {}  # see ``new_numbers``
         self._teams = {team: team for team in teams}
         self._zone = ZoneInfo(zone)
         self._everywhere = opt_out_scope == "organisation"
@@ -196,18 +198,42 @@ class StoreFacts:
 
     async def new_numbers(self, *, author: str, to_number: str, at: datetime) -> NewNumbers:
         """Read from the store; past the limit, the administrator's alert is queued (once a
-        window, however many bridges ask)."""
+        window, however many bridges ask).
+
+        A number's place among the author's new numbers only falls as the window moves on
+        (its first text stays put, earlier ones leave), so a number found under the limit
+        stays under it: its later texts are answered from memory, not counted again (the
+        count reads every new number of the window). Forgotten when its first text leaves
+        the window, and so at most the limit's numbers per author are kept."""
         watch = self._velocity
         if watch is None:
             return NewNumbers(new=False)
         since = at - watch.window
+        key = (author, to_number)
+        known = self._passed.get(key)
+        if known is not None and known.first_at is not None and known.first_at >= since:
+            return known
         found = await self._store.new_numbers(
             author=author, to_number=to_number, since=since, now=at
         )
+        self._remember(key, found, since, watch.limit)
         if found.new and found.earlier >= watch.limit and watch.alert is not None:
             mail = watch.alert(author, found.earlier, at)
             await self._store.velocity_alert(author=author, mail=mail, since=since, now=at)
         return found
+
+    def _remember(
+        self, key: tuple[str, str], found: NewNumbers, since: datetime, limit: int
+    ) -> None:
+        self._passed.pop(key, None)
+        if not found.new or found.earlier >= limit or found.first_at is None:
+            return
+        if len(self._passed) >= _PASSED_KEPT:  # drop those whose first text left the window
+            self._passed = {
+                k: v for k, v in self._passed.items() if v.first_at and v.first_at >= since
+            }
+        if len(self._passed) < _PASSED_KEPT:
+            self._passed[key] = found
 
     async def sent_times(
         self, *, number: str, category: str, since: datetime
