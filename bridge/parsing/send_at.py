@@ -77,10 +77,10 @@ def parse_send_at(spec: str, *, zone: str, now: datetime, max_days: int) -> date
 def _instant(words: str, zone: ZoneInfo, now: datetime) -> datetime | None:
     """The instant of a written time, or None if it is none of the known forms."""
     today = now.astimezone(zone).date()
-    for pattern, days in ((_AT, (0, 1)), (_TOMORROW, (1,))):
+    for pattern, ahead in ((_AT, (0, 1)), (_TOMORROW, (1,))):
         found = pattern.match(words)
         if found:
-            return _first_ahead(found, [today + timedelta(d) for d in days], zone, now)
+            return _first_ahead(found, [today + timedelta(d) for d in ahead], zone, now)
     found = _WEEKDAY.match(words)
     if found and found.group("day")[:3] in _WEEKDAYS and _is_weekday(found.group("day")):
         wanted = _WEEKDAYS.index(found.group("day")[:3])
