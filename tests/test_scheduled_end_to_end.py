@@ -10,10 +10,13 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+import pytest
+
 from bridge.app import Bridge
 from bridge.models import JobState, SmsJob
 from bridge.settings.root import Settings
 from tests.conftest import make_settings
+from tests.support.cli import run_cli
 from tests.support.smtp_client import Dialogue, converse, message
 
 RCPT = "+447700900123@sms.example.com"
@@ -166,3 +169,26 @@ async def test_a_time_that_cannot_be_honoured_refuses_the_email(tmp_path: Path) 
             and "could not be read" in unread.data[1]
         )
         assert await jobs(bridge) == []
+
+
+async def test_the_cli_lists_scheduled_texts_masked_and_cancels_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    settings = make_settings(tmp_path, extra=RULES)
+    async with Bridge(settings, clock=clock) as bridge:
+        said = await send(bridge, message(subject="[at 23:59] Late"), rcpts=[RCPT, SECOND])
+        assert said.data is not None and said.data[0] == 250
+        first, second = sorted(j.id for j in await jobs(bridge))
+    config = str(tmp_path / "bridge.toml")
+    code, out, _ = await asyncio.to_thread(run_cli, capsys, config, "scheduled")
+    assert code == 0 and first in out and second in out
+    assert "+447700900123" not in out and "0123" in out and "23:59 Europe/London" in out
+    code, out, _ = await asyncio.to_thread(run_cli, capsys, config, "scheduled", "cancel", first)
+    assert code == 0 and f"{first} cancelled." in out
+    code, out, _ = await asyncio.to_thread(run_cli, capsys, config, "scheduled", "cancel", first)
+    assert code == 1 and "not waiting" in out
+    code, out, _ = await asyncio.to_thread(run_cli, capsys, config, "scheduled")
+    assert first not in out and second in out
+    code, out, _ = await asyncio.to_thread(run_cli, capsys, config, "scheduled", "--all")
+    assert first in out and "cancelled" in out
