@@ -380,7 +380,7 @@ class Bridge:
         routes = webhook_routes(settings.providers, self._sink(store, inbound, reports))
         routes += media_routes(store, self._clock)
         if settings.admin.enabled:
-            routes += admin_routes(settings=lambda: self._in_use, store=store)
+            routes += admin_routes(settings=lambda: self._in_use, store=store, clock=self._clock)
         app = build_app(store=store, routes=routes, owner=self._owner, clock=self._clock)
         self._http = HttpServer(app, settings=settings.http)
         with listening("http", settings.http.host, settings.http.port):
