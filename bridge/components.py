@@ -199,9 +199,4 @@ def media_fetcher(settings: Settings) -> MediaFetcher:
 
 def schedule_policy(settings: Settings) -> SchedulePolicy:
     """How authors' send-at times are read: their zones, how far ahead, the control domain."""
-    return SchedulePolicy(
-        senders=settings.senders,
-        fallback_zone=settings.compliance.timezone,
-        max_days=settings.text.max_schedule_days,
-        domain=settings.smtp.domains[0],
-    )
+    return SchedulePolicy.from_settings(settings)

@@ -192,3 +192,43 @@ async def test_the_cli_lists_scheduled_texts_masked_and_cancels_one(
     assert first not in out and second in out
     code, out, _ = await asyncio.to_thread(run_cli, capsys, config, "scheduled", "--all")
     assert first in out and "cancelled" in out
+
+
+QUIET = """
+[compliance]
+quiet_hours = {start = "21:00", end = "08:00"}
+quiet_categories = ["marketing", "transactional"]
+"""
+
+
+async def test_a_text_scheduled_for_the_night_is_held_by_quiet_hours_and_the_250_says_both(
+    tmp_path: Path,
+) -> None:
+    clock = Clock(datetime(2026, 12, 2, 12, tzinfo=UTC))  # noon: within the hours
+    settings = make_settings(tmp_path, extra=RULES + QUIET)
+    async with Bridge(settings, clock=clock) as bridge:
+        said = await send(bridge, message(subject="[at 23:30] Offer"), rcpts=[RCPT])
+        assert said.data is not None and said.data[0] == 250
+        assert (
+            "scheduled for Wed 2 Dec 23:30 Europe/London, deferred until 08:00 on Thu 3 Dec"
+            in (said.data[1])
+        )
+        [job] = await jobs(bridge)
+        assert job.next_attempt_at == datetime(2026, 12, 3, 8, tzinfo=UTC)
+        sent = await confirmation(settings)
+        assert "+447700900123: Thu 3 Dec 08:00 Europe/London" in sent.get_content()
+
+
+def test_outbound_explain_shows_the_schedule_and_quiet_hours_at_that_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_settings(tmp_path, extra=RULES + QUIET)
+    config = str(tmp_path / "bridge.toml")
+    args = ["outbound", "explain", "--author", "alice@example.com", "--to", "+447700900123"]
+    args += ["--text", "Offer", "--at", "2026-12-02 12:00"]
+    code, out, _ = run_cli(capsys, config, *args, "--subject", "[at 23:30] Offer")
+    assert code == 0
+    assert "schedule: defer: until 2026-12-02 23:30:00 UTC: scheduled by its author" in out
+    assert "quiet-hours: defer" in out and "Accepted, to be sent at 2026-12-03 08:00" in out
+    code, out, _ = run_cli(capsys, config, *args, "--send-at", "yesterday")
+    assert code == 1 and "Refused: 550 5.6.0 The send-at time 'yesterday' could not be read" in out

@@ -139,6 +139,11 @@ def _outbound(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, 
     chain.add_argument(
         "--at", help='"2026-12-25 22:15" (UTC unless an offset is given; default: now)'
     )
+    chain.add_argument(
+        "--send-at",
+        help='when the author asks it to go, as a Send-At: header would: "tomorrow 9am"'
+        " (or a [tomorrow 9am] tag in --subject), in the author's zone",
+    )
 
 
 def _listings(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:

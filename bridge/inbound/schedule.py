@@ -27,6 +27,7 @@ from bridge.parsing.headers import header_text
 from bridge.parsing.recipients import control_address
 from bridge.parsing.send_at import HEADERS, SendAtError, parse_send_at, when_local
 from bridge.parsing.tags import schedule_tags
+from bridge.settings.root import Settings
 from bridge.settings.text import SendersSettings
 
 __all__ = ["SchedulePolicy", "Scheduled"]
@@ -55,6 +56,16 @@ class SchedulePolicy:
     fallback_zone: str
     max_days: int
     domain: str  # of the control address: the first of smtp.domains
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SchedulePolicy:
+        """Authors' zones, how far ahead they may schedule, the control addresses' domain."""
+        return cls(
+            senders=settings.senders,
+            fallback_zone=settings.compliance.timezone,
+            max_days=settings.text.max_schedule_days,
+            domain=settings.smtp.domains[0],
+        )
 
     def zone_of(self, author: str) -> str:
         """The author's zone: their sender rule's, else the bridge's."""
