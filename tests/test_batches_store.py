@@ -76,6 +76,9 @@ async def _race(cancelling: Store, claiming: list[Store]) -> None:
     assert len(states) == len(queued) == TEXTS
     assert not cancelled & claimed and cancelled | claimed == set(states)
     assert (done.now, done.gone) == (len(cancelled), len(claimed))
+    listed = await cancelling.scheduled(state="cancelled", limit=TEXTS)
+    assert {str(row["id"]) for row in listed} == cancelled
+    assert {row["token"] for row in listed} <= {"ab" * 16}
     later = T0 + timedelta(days=9)  # every lease long over: the claimed ones are taken again
     again_claimed = await cancelling.claim_sms(
         now=later, limit=TEXTS * 2, lease_seconds=60, owner="x"

@@ -45,7 +45,8 @@ def cmd_scheduled_cancel(args: argparse.Namespace) -> int:
     async def cancel() -> tuple[int, str]:
         async with opened_store(settings) as store:
             if args.batch:
-                batch = await store.batch(args.batch.lower().removeprefix("batch-"))
+                token = args.batch.lower().partition("@")[0].removeprefix("batch-")
+                batch = await store.batch(token)
                 if batch is None:
                     return EXIT_FAILED, f"No batch has the token {args.batch}."
                 done = await store.cancel_batch(str(batch["id"]), now=now)

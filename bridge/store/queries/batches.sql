@@ -33,3 +33,7 @@ SELECT j.id, j.to_number, j.next_attempt_at, j.author, j.state, j.subject, b.tok
 FROM sms_jobs j JOIN batches b ON b.id = j.batch_id
 WHERE (CAST(? AS TEXT) IS NULL OR j.state = ?)
 ORDER BY j.next_attempt_at, j.id LIMIT ?
+
+-- A batch is forgotten with the texts it held: once it expired before the clean-up's cutoff.
+-- name: purge_batches
+DELETE FROM batches WHERE expires_at < ?
