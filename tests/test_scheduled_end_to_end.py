@@ -123,6 +123,9 @@ async def test_cancel_by_reply_cancels_what_has_not_gone(tmp_path: Path) -> None
         unknown = "batch-" + "0" * 32 + "@sms.example.com"
         wrong = await send(bridge, reply(unknown, "CANCEL", sent), rcpts=[unknown])
         assert wrong.rcpts[0][0] == 550 and wrong.rcpts[0][1].startswith("5.1.1")
+        # the control address goes alone: a number beside it is tried again separately
+        mixed = await send(bridge, reply(control, "Thanks!", sent), rcpts=[control, RCPT])
+        assert mixed.rcpts[1][0] == 452 and "alone" in mixed.rcpts[1][1]
         # the quoted confirmation says CANCEL too: only the new text counts
         nothing = await send(bridge, reply(control, "Thanks!", sent), rcpts=[control])
         assert nothing.data is not None and nothing.data[0] == 550
