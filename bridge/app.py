@@ -23,6 +23,7 @@ from bridge.advice import advice
 from bridge.chain.gate import Gate
 from bridge.clock import Clock, system_clock
 from bridge.errors import ConfigError
+from bridge.inbound.control import ControlDesk
 from bridge.inbound.intake import EmailIntake
 from bridge.inbound.mailbox import MailboxWatcher
 from bridge.inbound.poller import ReplyNumberPoller
@@ -178,6 +179,7 @@ class Bridge:
             queued=sms.wake,
             dedupe_seconds=settings.smtp.dedupe_minutes * 60,
             mms=components.mms_policy(settings, providers),
+            schedule=components.schedule_policy(settings),
         )
         self._kept = components.slim_kept(settings, providers)
         self._start_loops(store, intake, providers, inbound, reports, mail)
@@ -362,7 +364,12 @@ class Bridge:
         settings = self.settings
         users_file = settings.smtp.auth.users_file
         handler = SmtpHandler(
-            settings=settings.smtp, intake=intake, gate=gate, clock=self._clock, kept=self._kept
+            settings=settings.smtp,
+            intake=intake,
+            gate=gate,
+            clock=self._clock,
+            kept=self._kept,
+            control=ControlDesk(store=store, clock=self._clock),
         )
         with listening("smtp", settings.smtp.host, settings.smtp.port):
             self._smtp = await start_smtp_server(
@@ -373,7 +380,7 @@ class Bridge:
         routes = webhook_routes(settings.providers, self._sink(store, inbound, reports))
         routes += media_routes(store, self._clock)
         if settings.admin.enabled:
-            routes += admin_routes(settings=lambda: self._in_use, store=store)
+            routes += admin_routes(settings=lambda: self._in_use, store=store, clock=self._clock)
         app = build_app(store=store, routes=routes, owner=self._owner, clock=self._clock)
         self._http = HttpServer(app, settings=settings.http)
         with listening("http", settings.http.host, settings.http.port):

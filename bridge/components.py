@@ -17,6 +17,7 @@ from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.gate import Gate
 from bridge.chain.rates import Limiter, RateLimiter, SharedRateLimiter
 from bridge.chain.warnings import StoreWarnings
+from bridge.inbound.schedule import SchedulePolicy
 from bridge.mail.alerts import VelocityAlert
 from bridge.mail.imap_append import ImapAppendTransport
 from bridge.mail.maildir import MaildirTransport
@@ -194,3 +195,8 @@ def media_fetcher(settings: Settings) -> MediaFetcher:
         ),
         providers=homes,
     )
+
+
+def schedule_policy(settings: Settings) -> SchedulePolicy:
+    """How authors' send-at times are read: their zones, how far ahead, the control domain."""
+    return SchedulePolicy.from_settings(settings)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 __all__ = [
     "ORGANISATION",
+    "Cancelled",
     "ConsentEvent",
     "Contact",
     "Conversation",
@@ -27,6 +28,7 @@ __all__ = [
     "MailJob",
     "MediaFile",
     "MediaRef",
+    "NewBatch",
     "NewMailJob",
     "NewNumbers",
     "NewSmsJob",
@@ -85,6 +87,7 @@ class JobState(enum.StrEnum):
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # by its author or an admin before any provider had it
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +231,33 @@ class NewMailJob:
     recipients: tuple[str, ...]
     content: bytes
     kind: str = "notice"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewBatch:
+    """Texts of one email that wait for a later time, about to be stored: the token of its
+    control address (``secrets.token_hex(16)``), who may act on it, until when, and the
+    confirmation email to its author (bridge.inbound.control)."""
+
+    token: str
+    author: str
+    kind: str  # "scheduled" (bulk sends add "bulk")
+    message_id: str
+    subject: str
+    zone: str  # the author's, in which their times are shown
+    expires_at: datetime
+    confirmation: NewMailJob
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """What cancelling a batch did: its texts cancelled now, cancelled before, already gone
+    (with a provider, or sent) and over otherwise (failed)."""
+
+    now: int
+    before: int
+    gone: int
+    other: int = 0
 
 
 @dataclass(frozen=True, slots=True)

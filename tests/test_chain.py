@@ -263,6 +263,7 @@ def test_a_chain_with_every_rule_on_is_built_in_stage_order(tmp_path: Path) -> N
         "owned-sender",
         "destination",
         "opt-out",
+        "schedule",
         "category",
         "consent",
         "content",

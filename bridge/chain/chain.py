@@ -35,6 +35,7 @@ from bridge.chain.rate_limit import RateLimit
 from bridge.chain.reply_sender import ReplySender
 from bridge.chain.request import OutboundRequest
 from bridge.chain.rule import Fact, Rule, Stage
+from bridge.chain.schedule import Schedule
 from bridge.chain.segments import Segments
 from bridge.chain.sender import SenderRuleSet
 from bridge.chain.spend_cap import SpendCap
@@ -144,7 +145,7 @@ def _envelope(settings: Settings) -> list[Rule]:
 def _content(settings: Settings) -> list[Rule]:
     """What the text says and what it costs, then when it may go."""
     compliance = settings.compliance
-    rules: list[Rule] = [CategoryRule(compliance, settings.senders)]
+    rules: list[Rule] = [Schedule(), CategoryRule(compliance, settings.senders)]
     if compliance.marketing_requires_consent:
         rules.append(MarketingConsent())
     rules += [
@@ -219,6 +220,8 @@ class Chain:
             if isinstance(verdict, Defer):
                 if not_before is None or verdict.until >= not_before:
                     not_before, deferred = verdict.until, verdict.told
+                if verdict.moves_clock and verdict.until > at:  # later rules judge then
+                    at, bare = verdict.until, Facts(at=verdict.until)
             elif verdict.request is not None:  # a rewrite, or an accept that measured
                 request = verdict.request
             if isinstance(verdict, Accept) and verdict.notice is not None:

@@ -30,9 +30,13 @@ async def explain_outbound(
     at: datetime,
     source: Source = Source.EMAIL,
     subject: str = "",
+    send_at: datetime | None = None,
+    send_zone: str = "",
 ) -> tuple[str, Decision]:
     """Every rule's answer in words, and the decision; ``subject``'s tags count, as an
-    email's would (``[marketing]``, ``[urgent]``)."""
+    email's would (``[marketing]``, ``[urgent]``); ``send_at``: the time its author asked
+    for (read from ``[tomorrow 9am]`` or ``Send-At:`` in ``send_zone``), as rule ``schedule``
+    sees it."""
     tags, subject = subject_tags(subject)
     request = OutboundRequest(
         source=source,
@@ -42,6 +46,8 @@ async def explain_outbound(
         sender=sender,
         subject=subject,
         tags=tags,
+        send_at=send_at,
+        send_zone=send_zone,
     )
     stages = frozenset(Stage)
     decision = await chain.run(request, facts=facts, at=at, stages=stages)

@@ -70,6 +70,8 @@ class Gate:
             thread=request.thread,
             tags=request.tags,
             domain=request.domain,
+            send_at=request.send_at,
+            send_zone=request.send_zone,
         )
         content = await self.chain.run(carried, facts=self._facts, at=at, stages=_CONTENT)
         return self.chain.with_hits(content, envelope.hits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 from bridge.parsing.thread import Thread
 
@@ -54,3 +55,5 @@ class OutboundRequest:
     tags: frozenset[str] = frozenset()  # the subject's tags (``bridge.parsing.tags``)
     domain: str = ""  # the domain of the address the email was sent to, if one was
     category: str = ""  # transactional or marketing, once the category rule has decided
+    send_at: datetime | None = None  # the author asked for it to go then (rule ``schedule``)
+    send_zone: str = ""  # the author's zone, in which ``send_at`` is shown to them

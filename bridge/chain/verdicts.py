@@ -54,6 +54,9 @@ class Defer:
     until: datetime
     why: str
     says: str = ""
+    # The rules after this one judge the text as of ``until``, not now: a text scheduled for
+    # 23:30 meets quiet hours at 23:30 (rule ``schedule``).
+    moves_clock: bool = False
 
     @property
     def told(self) -> str:

@@ -32,6 +32,7 @@ from bridge.cli.contacts import (
 from bridge.cli.listings import cmd_inbox, cmd_outbox
 from bridge.cli.parser import Command, build_parser
 from bridge.cli.routes import cmd_routes_explain
+from bridge.cli.scheduled import cmd_scheduled, cmd_scheduled_cancel
 from bridge.cli.service import cmd_hash_password, cmd_migrate, cmd_reload, cmd_run
 from bridge.cli.texts import cmd_outbound_explain, cmd_send, cmd_simulate_inbound
 from bridge.cli.threads import cmd_thread
@@ -63,6 +64,8 @@ COMMANDS: dict[str, Command] = {
     "consent import": cmd_consent_import,
     "consent opt-in": cmd_consent_opt_in,
     "consent opt-out": cmd_consent_opt_out,
+    "scheduled": cmd_scheduled,
+    "scheduled cancel": cmd_scheduled_cancel,
 }
 
 

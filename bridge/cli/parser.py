@@ -32,6 +32,7 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     config.add_argument("--config", "-c", help=CONFIG_HELP)
     for add in (_service, _checks, _texts, _routes, _outbound, _listings, _contacts, _consent):
         add(sub, config, commands)
+    _scheduled(sub, config, commands)
     return parser
 
 
@@ -137,6 +138,11 @@ def _outbound(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, 
     )
     chain.add_argument(
         "--at", help='"2026-12-25 22:15" (UTC unless an offset is given; default: now)'
+    )
+    chain.add_argument(
+        "--send-at",
+        help='when the author asks it to go, as a Send-At: header would: "tomorrow 9am"'
+        " (or a [tomorrow 9am] tag in --subject), in the author's zone",
     )
 
 
@@ -278,3 +284,27 @@ def _consent(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, C
         override.add_argument("--by", required=True, help="the admin's address")
         override.add_argument("--reason", required=True, help='why, e.g. "written request"')
         override.add_argument("--evidence", help="where the request is kept (a file, a ticket)")
+
+
+def _scheduled(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    listing = _command(
+        sub,
+        "scheduled",
+        "the texts waiting for their send-at time, earliest first (numbers masked)",
+        commands["scheduled"],
+        config,
+    )
+    listing.add_argument("--all", action="store_true", help="cancelled and sent ones too")
+    listing.add_argument("--limit", type=int, default=1000, help="at most this many")
+    listing.add_argument("--json", action="store_true", help="one JSON object per text")
+    actions = listing.add_subparsers(dest="scheduled_command", required=False, metavar="ACTION")
+    cancel = _command(
+        actions,
+        "cancel",
+        "cancel one waiting text, or every text of a batch (never one a provider has)",
+        commands["scheduled cancel"],
+        config,
+    )
+    which = cancel.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", metavar="ID", help="the text's id (s…)")
+    which.add_argument("--batch", metavar="TOKEN", help="the batch's token (batch-… address)")

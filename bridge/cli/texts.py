@@ -14,6 +14,7 @@ import secrets
 import socket
 import sys
 from datetime import datetime
+from email.message import EmailMessage
 
 from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.explain import explain_outbound
@@ -25,6 +26,7 @@ from bridge.cli.common import EXIT_FAILED, EXIT_USAGE, opened_store, read_settin
 from bridge.cli.where import running_bridge
 from bridge.clock import system_clock
 from bridge.errors import InvalidNumber, Refused
+from bridge.inbound.schedule import SchedulePolicy
 from bridge.models import InboundSms
 from bridge.parsing.numbers import parse_number, parse_owned
 from bridge.routing.explain import parse_at
@@ -73,9 +75,22 @@ async def explain_text(
     sender: str | None,
     at: datetime,
     subject: str = "",
+    send_at: str | None = None,
 ) -> tuple[str, bool]:
-    """The chain's answer for a text, rule by rule, and whether it would be accepted."""
+    """The chain's answer for a text, rule by rule, and whether it would be accepted; a
+    send-at time (``[tomorrow 9am]`` in ``subject``, or ``send_at`` as a ``Send-At:`` header
+    would give it) is read in the author's zone, as of ``at``."""
     number = parse_number(to, default_region=settings.smtp.default_region)
+    headers = EmailMessage()
+    if send_at:
+        headers["Send-At"] = send_at
+    policy = SchedulePolicy.from_settings(settings)
+    try:
+        when = policy.read(headers, subject, author.lower(), at)
+    except Refused as exc:
+        return f"Refused: {exc.smtp_reply()}", False
+    if when is not None:
+        subject = when.subject
     async with opened_store(settings) as store:
         words, decision = await explain_outbound(
             build_chain(settings),
@@ -87,6 +102,8 @@ async def explain_text(
             at=at,
             source=Source.CLI if sender else Source.EMAIL,
             subject=subject,
+            send_at=when.at if when is not None else None,
+            send_zone=when.zone if when is not None else "",
         )
     return words, decision.accepted
 
@@ -167,6 +184,7 @@ def cmd_outbound_explain(args: argparse.Namespace) -> int:
                 sender=args.sender,
                 at=at,
                 subject=args.subject,
+                send_at=args.send_at,
             )
         )
     except (InvalidNumber, ValueError) as exc:

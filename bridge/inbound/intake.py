@@ -35,10 +35,18 @@ from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.verdicts import Decision
 from bridge.clock import Clock
 from bridge.errors import Refused
+from bridge.inbound.schedule import Scheduled, SchedulePolicy
 from bridge.mail.notices import attachments_notice, mailbox_notice, truncation_notice
 from bridge.mail.transport import NoticeSettings
 from bridge.media.outbound import MmsPolicy, plan_pictures
-from bridge.models import ConversationChange, MediaFile, NewMailJob, NewSmsJob, Queued
+from bridge.models import (
+    ConversationChange,
+    MediaFile,
+    NewBatch,
+    NewMailJob,
+    NewSmsJob,
+    Queued,
+)
 from bridge.parsing.attachments import attachment_names
 from bridge.parsing.automatic import automatic_kind
 from bridge.parsing.commands import Commands, split_commands
@@ -90,6 +98,7 @@ class Accepted:
     attachments: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()  # what the email's commands did to conversations, in words
     deferred: tuple[str, ...] = ()  # until when texts wait, in words (quiet hours, caps)
+    scheduled: str = ""  # "scheduled for Tue 3 Dec 09:00 Europe/London", when the author asked
 
     @property
     def ids(self) -> list[str]:
@@ -115,8 +124,10 @@ class EmailIntake:
         queued: Callable[[], None],
         dedupe_seconds: float = 600.0,
         mms: MmsPolicy | None = None,  # None: every attachment is left behind
+        schedule: SchedulePolicy | None = None,  # None: send-at times are not read
     ) -> None:
         self._mms = mms
+        self._schedule = schedule
         self._store = store
         self._gate = gate
         self._notices = notices
@@ -137,10 +148,12 @@ class EmailIntake:
         commands, body = split_commands(self._body(msg))
         message_id, digest = _message_id(msg, content)
         tags, subject = subject_tags(header_text(msg, "Subject"))
+        when = self._when(msg, subject, author)
+        subject = when.subject if when is not None else subject
         if commands and not body:
             return await self._commands_only(email, author, commands, msg, message_id)
         decisions = [
-            (number, await self._decide(email, author, number, body, (subject, tags), msg))
+            (number, await self._decide(email, author, number, body, (subject, tags), msg, when))
             for number in email.recipients
         ]
         refused = [(n, d.refusal) for n, d in decisions if d.refusal is not None]
@@ -154,13 +167,16 @@ class EmailIntake:
         changes = [_change(d, commands, message_id) for _, d in decisions if d.accepted]
         if commands and not all(changes):  # a line for a conversation the text is not part of
             raise Refused(550, "5.6.0", _WHICH_CONVERSATION)
-        queued = await self._store.enqueue_sms(
-            jobs,
-            now=self._clock(),
-            notices=notices,
-            media=media,
-            changes=[c for c in changes if c],
-        )
+        kept = [c for c in changes if c]
+        if when is not None and jobs:
+            batch = self._batch(when, [d for _, d in decisions if d.accepted], message_id)
+            queued = await self._store.enqueue_batch(
+                batch, jobs, now=self._clock(), notices=notices, media=media, changes=kept
+            )
+        else:
+            queued = await self._store.enqueue_sms(
+                jobs, now=self._clock(), notices=notices, media=media, changes=kept
+            )
         self._queued()
         log.info(
             "email %s queued as %s for %s",
@@ -169,8 +185,25 @@ class EmailIntake:
             ", ".join(mask(n) for n in email.recipients),
         )
         done = tuple(_described(c) for c in changes if c)
-        waits = tuple(dict.fromkeys(d.deferred for _, d in decisions if d.accepted and d.deferred))
-        return Accepted(queued, [(n, r.reason) for n, r in refused], attachments, done, waits)
+        told = when.told if when is not None else ""
+        waits = tuple(
+            dict.fromkeys(
+                d.deferred for _, d in decisions if d.accepted and d.deferred and d.deferred != told
+            )
+        )
+        return Accepted(queued, [(n, r.reason) for n, r in refused], attachments, done, waits, told)
+
+    def _when(self, msg: EmailMessage, subject: str, author: str) -> Scheduled | None:
+        """The send-at time the author asked for, if the bridge reads them."""
+        if self._schedule is None:
+            return None
+        return self._schedule.read(msg, subject, author, self._clock())
+
+    def _batch(self, when: Scheduled, accepted: list[Decision], message_id: str) -> NewBatch:
+        assert self._schedule is not None
+        return self._schedule.batch(
+            when, accepted, message_id=message_id, notices=self._notices, now=self._clock()
+        )
 
     async def _commands_only(
         self,
@@ -221,6 +254,7 @@ class EmailIntake:
         body: str,
         titled: tuple[str, frozenset[str]],  # the subject, and the tags taken out of it
         msg: EmailMessage,
+        when: Scheduled | None = None,
     ) -> Decision:
         subject, tags = titled
         request = OutboundRequest(
@@ -232,6 +266,8 @@ class EmailIntake:
             thread=thread_of(msg, via=email.via.get(number)),
             tags=tags,
             domain=email.domains.get(number, ""),
+            send_at=when.at if when is not None else None,
+            send_zone=when.zone if when is not None else "",
         )
         envelope = email.envelope.get(number)
         return await self._gate.decide(request, at=self._clock(), envelope=envelope)

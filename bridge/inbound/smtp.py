@@ -19,13 +19,14 @@ from bridge.chain.gate import Gate
 from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
 from bridge.errors import InvalidNumber, Refused
+from bridge.inbound.control import ControlDesk
 from bridge.inbound.intake import Accepted, EmailIntake, InboundEmail
 from bridge.inbound.smtp_limits import ConnectionLimits, raise_file_limit
 from bridge.inbound.smtp_protocol import BridgeEnvelope, BridgeSMTP
 from bridge.inbound.smtp_users import UserTable
 from bridge.parsing.addresses import domain_of, malformed, matches
 from bridge.parsing.networks import Networks
-from bridge.parsing.recipients import parse_recipient
+from bridge.parsing.recipients import control_token, parse_recipient
 from bridge.parsing.slimming import KEPT
 from bridge.parsing.thread import Thread
 from bridge.settings.smtp import SmtpSettings
@@ -35,6 +36,10 @@ __all__ = ["SmtpHandler", "start_smtp_server"]
 log = logging.getLogger(__name__)
 
 TEMPORARY_ERROR = "451 4.3.0 A temporary problem on our side; please try again later."
+_ALONE = (
+    "452 4.5.3 A reply to the bridge's confirmation (batch-…@) goes alone: send it to that"
+    " address only; the other recipients will be tried again in an email of their own."
+)
 _MAX_IDS_SHOWN = 8
 
 
@@ -49,8 +54,10 @@ class SmtpHandler:
         gate: Gate,
         clock: Clock,
         kept: int = KEPT,
+        control: ControlDesk | None = None,
     ) -> None:
         self.kept = kept  # base64 kept per run of an email (``Slimmer``)
+        self._control = control  # batches' control addresses (None: there are none)
         self._settings = settings
         self._intake = intake
         self._gate = gate
@@ -101,8 +108,12 @@ class SmtpHandler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         try:
-            reply = self._recipient_reply(envelope, address)
-            if reply.startswith("250"):
+            token = self._control_token(address)
+            if token is not None:
+                reply = await self._control_reply(session, envelope, token)
+            else:
+                reply = self._recipient_reply(envelope, address)
+            if reply.startswith("250") and token is None:
                 reply = await self._chain_reply(session, envelope, address) or reply
         except Exception:
             log.exception("RCPT TO check failed")
@@ -124,12 +135,29 @@ class SmtpHandler:
             parse_recipient(local, default_region=self._settings.default_region)
         except InvalidNumber as exc:
             return f"550 5.1.3 {exc.reason}"
+        if any(self._control_token(a) for a in envelope.rcpt_tos):
+            return _ALONE
         if len(envelope.rcpt_tos) >= self._settings.max_recipients:
             return (
                 f"452 4.5.3 Too many recipients: at most {self._settings.max_recipients}"
                 " per email; the rest will be tried again."
             )
         return "250 2.1.5 Recipient OK"
+
+    def _control_token(self, address: str) -> str | None:
+        """The token of a batch's control address at one of our domains, else None."""
+        local, _, _ = address.rpartition("@")
+        if self._control is None or domain_of(address) not in self._settings.domains:
+            return None
+        return control_token(local)
+
+    async def _control_reply(self, session: Session, envelope: Envelope, token: str) -> str:
+        """A control address: alone in its email, naming a live batch of this author's."""
+        if envelope.rcpt_tos:
+            return _ALONE
+        assert self._control is not None
+        refusal = await self._control.refusal(token, _author(session, envelope))
+        return refusal or "250 2.1.5 Recipient OK"
 
     async def _chain_reply(self, session: Session, envelope: Envelope, address: str) -> str | None:
         """The outbound chain's envelope stage for this recipient: its refusal, or None (the
@@ -153,6 +181,9 @@ class SmtpHandler:
         return None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        token = self._control_token(envelope.rcpt_tos[0]) if envelope.rcpt_tos else None
+        if token is not None:
+            return await self._command(session, envelope, token)
         try:
             accepted = await self._intake.accept(self._inbound(session, envelope))
         except Refused as exc:
@@ -162,6 +193,20 @@ class SmtpHandler:
             log.exception("accepting an email failed; answered 451")
             return TEMPORARY_ERROR
         return _queued_reply(accepted)
+
+    async def _command(self, session: Session, envelope: Envelope, token: str) -> str:
+        """An email to a control address: its author's command (CANCEL), carried out."""
+        assert self._control is not None
+        content = envelope.original_content or envelope.content
+        assert isinstance(content, bytes)
+        try:
+            return await self._control.handle(token, _author(session, envelope), content)
+        except Refused as exc:
+            log.info("refused command from %s: %s", envelope.mail_from, exc.reason)
+            return exc.smtp_reply()
+        except Exception:
+            log.exception("a command to a control address failed; answered 451")
+            return TEMPORARY_ERROR
 
     def _inbound(self, session: Session, envelope: Envelope) -> InboundEmail:
         numbers: dict[str, str | None] = {}  # each number, and the reply number its address named
@@ -207,7 +252,8 @@ def _queued_reply(accepted: Accepted) -> str:
     if accepted.all_merged:
         return f"250 2.0.0 Already queued: this email was received before, as {shown}{more}"
     refused = f"; {len(accepted.refused)} refused (a notice follows)" if accepted.refused else ""
-    waits = f", deferred {'; '.join(accepted.deferred)}" if accepted.deferred else ""
+    waits = f", {accepted.scheduled}" if accepted.scheduled else ""
+    waits += f", deferred {'; '.join(accepted.deferred)}" if accepted.deferred else ""
     queued = f"Queued {len(ids)} {noun} as {shown}{more}{waits}"
     return f"250 2.0.0 {queued}{refused}{_left(accepted)}{done}"
 

@@ -27,6 +27,7 @@ __all__ = [
     "cap_warning",
     "failure_notice",
     "mailbox_notice",
+    "schedule_confirmation",
     "truncation_notice",
 ]
 
@@ -251,7 +252,45 @@ def cap_warning(
     return _compose(notice, from_address=from_address, now=now, hostname=hostname)
 
 
-def _compose(notice: _Notice, *, from_address: str, now: datetime, hostname: str) -> bytes:
+def schedule_confirmation(
+    *,
+    author: str,
+    subject: str,
+    message_id: str,
+    texts: list[str],
+    reply_to: str,
+    now: datetime,
+    from_address: str,
+    hostname: str,
+) -> bytes:
+    """The email telling an author which of their texts go when (``texts``: one line each),
+    and that replying CANCEL (to ``reply_to``, the batch's control address) cancels them."""
+    noun = "text is" if len(texts) == 1 else f"{len(texts)} texts are"
+    headline = f"Your {noun} scheduled."
+    paragraphs = [
+        headline,
+        "\n".join(f"- {line}" for line in texts),
+        "To cancel them, reply to this email with the word CANCEL. Texts already sent by"
+        " then cannot be called back; the answer says how many were cancelled.",
+        f"Reference for support: your email {message_id}, at {_utc(now)}.",
+        "This message was sent automatically by the SMS bridge.",
+    ]
+    notice = _Notice(
+        author=author,
+        to_number="",
+        subject=subject,
+        message_id=message_id,
+        headline=headline,
+        body=_join(paragraphs),
+    )
+    return _compose(
+        notice, from_address=from_address, now=now, hostname=hostname, reply_to=reply_to
+    )
+
+
+def _compose(
+    notice: _Notice, *, from_address: str, now: datetime, hostname: str, reply_to: str = ""
+) -> bytes:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     msg = EmailMessage(policy=policy.default)
@@ -260,6 +299,8 @@ def _compose(notice: _Notice, *, from_address: str, now: datetime, hostname: str
     msg["Subject"] = _subject(notice)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=hostname)
+    if reply_to:
+        msg["Reply-To"] = reply_to
     _thread_under(msg, notice.message_id)
     msg["Auto-Submitted"] = "auto-replied"
     msg["X-Auto-Response-Suppress"] = "All"  # Exchange's own flag for the same request

@@ -14,9 +14,19 @@ from dataclasses import dataclass
 from bridge.errors import InvalidNumber
 from bridge.parsing.numbers import digits, parse_number
 
-__all__ = ["Recipient", "customer_address", "parse_recipient"]
+__all__ = [
+    "CONTROL_PREFIX",
+    "Recipient",
+    "control_address",
+    "control_token",
+    "customer_address",
+    "parse_recipient",
+]
 
 _VIA = ".via."
+# A control address (``batch-<token>@…``): the Reply-To of a batch's confirmation, to which its
+# author replies CANCEL (bridge.inbound.control); never a phone number.
+CONTROL_PREFIX = "batch-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +52,17 @@ def parse_recipient(local: str, *, default_region: str) -> Recipient:
     except InvalidNumber as exc:
         raise InvalidNumber(f"The reply number after '.via.' is wrong: {exc.reason}") from exc
     return Recipient(customer, reply_number)
+
+
+def control_address(token: str, domain: str) -> str:
+    """The address a batch's author replies to: ``batch-<token>@domain``."""
+    return f"{CONTROL_PREFIX}{token}@{domain}"
+
+
+def control_token(local: str) -> str | None:
+    """The token of a control address's local part (lower-case), or None when it is not
+    one; any ``batch-`` local part is one, so that a mistyped token is refused as unknown
+    rather than as a wrong phone number."""
+    if not local.lower().startswith(CONTROL_PREFIX):
+        return None
+    return local[len(CONTROL_PREFIX) :].lower()

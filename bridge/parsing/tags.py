@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["TAGS", "subject_tags"]
+__all__ = ["TAGS", "schedule_tags", "subject_tags"]
 
 TAGS = frozenset({"marketing", "transactional", "urgent"})
 _TAG = re.compile(r"\[\s*([A-Za-z-]+)\s*\]")
+# A send-at time (``bridge.parsing.send_at``): ``[at 9am]``, ``[tomorrow 09:00]``,
+# ``[mon 14:30]``, ``[2026-12-24 08:30]``; a word in brackets and a time, never a word alone.
+_DAY = r"mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_SCHEDULE = re.compile(
+    rf"\[\s*((?:at|tomorrow|tues|thur|thurs|{_DAY})\s+(?:at\s+)?\d[^\[\]]*"
+    r"|\d{4}-\d{2}-\d{2}[ T]\d[^\[\]]*)\]",
+    re.IGNORECASE,
+)
 
 
 def subject_tags(subject: str) -> tuple[frozenset[str], str]:
@@ -28,3 +36,12 @@ def subject_tags(subject: str) -> tuple[frozenset[str], str]:
 
     rest = _TAG.sub(take, subject)
     return frozenset(found), " ".join(rest.split()) if found else subject
+
+
+def schedule_tags(subject: str) -> tuple[tuple[str, ...], str]:
+    """The send-at times written in ``subject``'s brackets (``[tomorrow 9am]`` gives
+    ``tomorrow 9am``), and the subject without them; the parsing is ``send_at``'s."""
+    found = tuple(match.group(1).strip() for match in _SCHEDULE.finditer(subject))
+    if not found:
+        return (), subject
+    return found, " ".join(_SCHEDULE.sub("", subject).split())

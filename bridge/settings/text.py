@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from bridge.parsing.numbers import is_e164
 from bridge.settings.compliance import Category, check_countries, check_line_types
-from bridge.settings.section import Section, check_regex
+from bridge.settings.section import Section, check_regex, check_zone
 
 __all__ = ["SenderRule", "SendersSettings", "TextSettings", "check_sender"]
 
@@ -53,6 +53,12 @@ class TextSettings(Section):
     media_expiry_days: float = Field(
         default=7.0, gt=0, description="How long a picture is served for the provider to fetch."
     )
+    max_schedule_days: int = Field(
+        default=90,
+        ge=1,
+        le=366,
+        description="How far ahead an author may schedule a text ([tomorrow 9am], Send-At:).",
+    )
 
     @field_validator("mms_types")
     @classmethod
@@ -92,7 +98,16 @@ class SenderRule(Section):
         ' names them, e.g. ["FIXED_LINE"].',
     )
 
+    timezone: str | None = Field(
+        default=None,
+        description="The author's time zone, in which their send-at times are read"
+        " (else compliance.timezone).",
+    )
+
     _check_sender = field_validator("sender")(classmethod(lambda cls, v: check_sender(v)))
+    _zone = field_validator("timezone")(
+        classmethod(lambda cls, v: None if v is None else check_zone(v))
+    )
     _types = field_validator("allow_number_types")(classmethod(lambda cls, v: check_line_types(v)))
 
     @field_validator("allowed_countries")

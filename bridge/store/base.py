@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bridge.models import (
+    Cancelled,
     ConsentEvent,
     Contact,
     Conversation,
@@ -28,6 +29,7 @@ from bridge.models import (
     InboundSms,
     MailJob,
     MediaFile,
+    NewBatch,
     NewMailJob,
     NewNumbers,
     NewSmsJob,
@@ -455,7 +457,41 @@ class ClusterLocks(Protocol):
         ...
 
 
+class Batches(Protocol):
+    """Texts of one email that wait for a later time, which their author may cancel."""
+
+    async def enqueue_batch(
+        self,
+        batch: NewBatch,
+        jobs: Sequence[NewSmsJob],
+        *,
+        now: datetime,
+        notices: Sequence[NewMailJob] = (),
+        changes: Sequence[ConversationChange] = (),
+        media: Sequence[MediaFile] = (),
+    ) -> list[Queued]:
+        """``enqueue_sms``, with the batch and its confirmation stored too when a job is new."""
+        ...
+
+    async def batch(self, token: str) -> dict[str, Any] | None:
+        """The batch of ``token`` (its row), or None."""
+        ...
+
+    async def cancel_batch(self, batch_id: str, *, now: datetime) -> Cancelled:
+        """Cancel every text of the batch no provider has yet; say what became of each."""
+        ...
+
+    async def cancel_sms(self, job_id: str, *, now: datetime) -> bool:
+        """Cancel one waiting text; False if it is not waiting (or not there)."""
+        ...
+
+    async def scheduled(self, *, state: str | None, limit: int) -> list[dict[str, Any]]:
+        """The texts of batches, earliest due first, with their batch's token and zone."""
+        ...
+
+
 class Store(
+    Batches,
     SmsQueue,
     MailQueue,
     InboundLog,

@@ -47,6 +47,7 @@ MIGRATIONS = (
     "012_consent.sql",
     "013_caps.sql",
     "014_velocity.sql",
+    "015_batches.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

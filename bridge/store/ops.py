@@ -57,6 +57,7 @@ PURGES = (
     Q.purge_heartbeats,
     Q.purge_first_texts,
     Q.purge_spend_counts,
+    Q.purge_batches,
 )
 
 

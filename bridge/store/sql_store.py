@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bridge.models import (
+    Cancelled,
     ConsentEvent,
     Contact,
     Conversation,
@@ -22,6 +23,7 @@ from bridge.models import (
     InboundSms,
     MailJob,
     MediaFile,
+    NewBatch,
     NewMailJob,
     NewNumbers,
     NewSmsJob,
@@ -34,7 +36,15 @@ from bridge.models import (
     ThreadNumbers,
 )
 from bridge.parsing.contacts import checked
-from bridge.store import ops, ops_caps, ops_consent, ops_contacts, ops_limits, ops_velocity
+from bridge.store import (
+    ops,
+    ops_batches,
+    ops_caps,
+    ops_consent,
+    ops_contacts,
+    ops_limits,
+    ops_velocity,
+)
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import HeldLock, InboundContext, QueueCounts
 from bridge.store.outbox_filter import OutboxFilter
@@ -109,6 +119,31 @@ class SqlStore:
         changes: Sequence[ConversationChange] = (),
     ) -> list[Queued]:
         return await self._do(ops.enqueue_sms(jobs, notices, ts(now), media, changes))
+
+    async def enqueue_batch(
+        self,
+        batch: NewBatch,
+        jobs: Sequence[NewSmsJob],
+        *,
+        now: datetime,
+        notices: Sequence[NewMailJob] = (),
+        changes: Sequence[ConversationChange] = (),
+        media: Sequence[MediaFile] = (),
+    ) -> list[Queued]:
+        op = ops_batches.enqueue_batch(batch, jobs, notices, ts(now), media, changes)
+        return await self._do(op)
+
+    async def batch(self, token: str) -> dict[str, Any] | None:
+        return await self._do(ops_batches.batch_by_token(token))
+
+    async def cancel_batch(self, batch_id: str, *, now: datetime) -> Cancelled:
+        return await self._do(ops_batches.cancel_batch(batch_id, ts(now)))
+
+    async def cancel_sms(self, job_id: str, *, now: datetime) -> bool:
+        return await self._do(ops_batches.cancel_job(job_id, ts(now)))
+
+    async def scheduled(self, *, state: str | None, limit: int) -> list[dict[str, Any]]:
+        return await self._do(ops_batches.scheduled(state, limit))
 
     async def claim_sms(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str

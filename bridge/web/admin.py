@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bridge.clock import Clock, system_clock
 from bridge.errors import InvalidNumber
 from bridge.models import RuleHit
 from bridge.parsing.networks import Networks
@@ -36,6 +37,7 @@ from bridge.web.consent_page import consent_routes
 from bridge.web.contacts_page import contacts_routes
 from bridge.web.conversation_page import conversation_section
 from bridge.web.guarded import guarded
+from bridge.web.scheduled_page import scheduled_routes
 
 __all__ = ["admin_routes"]
 
@@ -87,7 +89,9 @@ class _Sessions:
         return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Route]:
+def admin_routes(
+    *, settings: Callable[[], Settings], store: Store, clock: Clock = system_clock
+) -> list[Route]:
     """The routes, given a way to read the settings in use (they change on reload)."""
     admin = settings().admin
     password = admin.password.get_secret_value() if admin.password else ""
@@ -157,6 +161,7 @@ def admin_routes(*, settings: Callable[[], Settings], store: Store) -> list[Rout
         Route("/admin/logout", logout, methods=["POST"]),
         *contacts_routes(guard=guard, render=_page, store=store),
         *consent_routes(guard=guard, render=_page, store=store),
+        *scheduled_routes(guard=guard, render=_page, store=store, clock=clock),
     ]
 
 
@@ -183,7 +188,8 @@ async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
     nav = (
         '<nav><a id="contacts-link" href="/admin/contacts">Contacts</a> \u00b7 '
         '<a id="conversation-link" href="/admin/conversation">Conversations</a> \u00b7 '
-        '<a id="consent-link" href="/admin/consent">Consent</a></nav>'
+        '<a id="consent-link" href="/admin/consent">Consent</a> \u00b7 '
+        '<a id="scheduled-link" href="/admin/scheduled">Scheduled</a></nav>'
     )
     top = f"<header><h1>smsbridge admin</h1>{nav}{logout}</header>"
     return f"{top}<main>{''.join(sections)}</main>"

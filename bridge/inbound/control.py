@@ -1,0 +1,97 @@
+"""Emails to a batch's control address (``batch-<token>@…``): its author's commands.
+
+A batch's confirmation is sent with this address as its Reply-To, so pressing Reply and
+writing CANCEL cancels the batch's texts. At RCPT TO the address must name a batch that
+exists and has not expired (else 550 5.1.1), and the sender must be its author, by their
+login or their allowed envelope sender, as for any email to the bridge (else 550 5.7.1). At
+DATA the reply's new text (quoted history and signature removed, ``bridge.parsing.reply``) is
+read for its first word in the keywords' normal form, and dispatched by that word: CANCEL
+today; bulk sends will add SEND. The 250 says what was done, in words.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from bridge.clock import Clock
+from bridge.errors import Refused
+from bridge.inbound.intake import parse_message
+from bridge.parsing.keywords import first_word
+from bridge.parsing.message import TextOptions, extract_text
+from bridge.store.base import Store
+
+__all__ = ["ControlDesk"]
+
+log = logging.getLogger(__name__)
+
+_UNKNOWN = (
+    "550 5.1.1 This address names no batch of texts the bridge knows, or one whose texts"
+    " have all long gone: check that you replied to the bridge's confirmation."
+)
+_NOT_YOURS = (
+    "550 5.7.1 Only the author of these texts may act on them: reply from the address (or"
+    " login) that sent the email."
+)
+_WHICH = (
+    "The bridge did not find a command in your reply: write CANCEL (alone, above the quoted"
+    " email) to cancel the texts it confirmed."
+)
+
+Command = Callable[[dict[str, Any], datetime], Awaitable[str]]
+
+
+class ControlDesk:
+    """Check a control address at RCPT TO; carry out the command at DATA."""
+
+    def __init__(self, *, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._commands: dict[str, Command] = {"cancel": self._cancel}
+
+    async def refusal(self, token: str, author: str) -> str | None:
+        """Why ``author`` may not write to this control address, as an SMTP reply; or None."""
+        batch = await self._live(token)
+        if batch is None:
+            return _UNKNOWN
+        if str(batch["author"]) != author.lower():
+            return _NOT_YOURS
+        return None
+
+    async def handle(self, token: str, author: str, content: bytes) -> str:
+        """Carry out the command written in ``content``; the SMTP reply (or ``Refused``)."""
+        refusal = await self.refusal(token, author)
+        if refusal is not None:
+            code, status, reason = refusal.split(" ", 2)
+            raise Refused(int(code), status, reason)
+        batch = await self._live(token)
+        assert batch is not None
+        text = extract_text(parse_message(content), options=TextOptions())
+        command = self._commands.get(first_word(text))
+        if command is None:
+            raise Refused(550, "5.6.0", _WHICH)
+        return await command(batch, self._clock())
+
+    async def _live(self, token: str) -> dict[str, Any] | None:
+        batch = await self._store.batch(token) if token else None
+        if batch is None or float(batch["expires_at"]) <= self._clock().timestamp():
+            return None
+        return batch
+
+    async def _cancel(self, batch: dict[str, Any], now: datetime) -> str:
+        done = await self._store.cancel_batch(str(batch["id"]), now=now)
+        log.info("batch %s: %d text(s) cancelled by its author", batch["id"], done.now)
+        said = [f"{done.now} {_texts(done.now)} cancelled"]
+        if done.before:
+            said.append(f"{done.before} cancelled before")
+        if done.gone:
+            said.append(f"{done.gone} already sent or being sent")
+        if done.other:
+            said.append(f"{done.other} failed or being retried")
+        return f"250 2.0.0 {'; '.join(said)}."
+
+
+def _texts(n: int) -> str:
+    return "text" if n == 1 else "texts"
