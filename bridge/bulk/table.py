@@ -39,7 +39,7 @@ _BOMS = (
 _DELIMITERS = ("\t", ";", ",")
 _QUOTED = re.compile(r'"[^"]*"')
 _DATA_LIKE = re.compile(r"[+0-9][0-9 ().\-]{5,}")  # a phone number where a column name should be
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16  # bytes checked as UTF-8 at a time, so no copy of the whole file is made
 
 
 class BulkFileError(BridgeError):
@@ -72,7 +72,7 @@ class Table:
 def read_table(data: bytes, *, max_rows: int) -> Table:
     """The table in ``data`` (CSV or XLSX, told apart by their bytes, not by a file name).
     Iterating ``rows`` raises ``BulkFileError`` past ``max_rows`` data rows."""
-    if not data.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
+    if len(data) <= _CHUNK and not data.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         raise BulkFileError("The attached file is empty.")
     if data.startswith(_OLE2):
         raise BulkFileError(
