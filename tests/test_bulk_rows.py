@@ -54,7 +54,7 @@ def test_a_file_with_bad_rows_keeps_the_good_ones_and_says_what_is_wrong_with_ea
         (8, "+447700900126", "GB"),
     ]
     assert read.rows[1].text == "Hi Bob, your order A-2 is ready"
-    assert read.rows[0].fields["first_name"] == "Ann"
+    assert read.rows[0].fields == {}  # nothing asked to be kept: the text holds the values
     errors = {error.line: error.reason for error in read.errors}
     assert sorted(errors) == [4, 5, 6, 9]
     assert errors[4].startswith('"07700 9001" is not a number in use in GB')
@@ -71,6 +71,14 @@ def test_a_row_in_error_does_not_make_a_later_row_of_its_number_a_duplicate() ->
     assert [row.line for row in read.rows] == [3]
     assert [error.line for error in read.errors] == [2]
     assert not read.duplicates
+
+
+def test_a_row_keeps_the_values_it_was_asked_to_keep() -> None:
+    data = b"number,First name,order,email\n+447700900123,Ann,1,ann@example.com\n"
+    read = plan_rows(
+        read_table(data, max_rows=10), TEMPLATE, default_region="GB", keep=("email", "shoe_size")
+    )
+    assert read.rows[0].fields == {"email": "ann@example.com", "shoe_size": ""}
 
 
 def test_national_numbers_are_read_in_the_senders_region() -> None:

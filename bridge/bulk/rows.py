@@ -14,8 +14,9 @@ the outbound chain, which the wiring runs for each of ``BulkPlan.rows`` and reco
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from bridge.bulk.cells import LostDigits, unscientific
 from bridge.bulk.outcomes import CheckedPlan, Outcome
@@ -48,18 +49,22 @@ NUMBER_COLUMNS = tuple(
     )
 )
 _FORMULA_GUARD = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+_NONE: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
 class BulkRow:
     """A row that makes a text: ``number`` in E.164, its ``country`` (``GB``; "" for none),
-    the row's values by field name, and the template filled with them."""
+    the template filled with the row's values, and of those values only the ones
+    ``plan_rows`` was asked to ``keep``, by field name. Keeping every cell would make a
+    100,000-row plan 40 MB heavier (bench/bulk.py: 141 MB peak RSS instead of 101 MB) for
+    values the text already holds."""
 
     line: int
     number: str
     country: str
-    fields: Mapping[str, str]
     text: str
+    fields: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +121,15 @@ def number_column(header: Sequence[str]) -> int:
     )
 
 
-def plan_rows(table: Table, template: Template, *, default_region: str) -> BulkPlan:
-    """Read every row of ``table`` into texts, row errors and duplicates."""
+def plan_rows(
+    table: Table, template: Template, *, default_region: str, keep: Collection[str] = ()
+) -> BulkPlan:
+    """Read every row of ``table`` into texts, row errors and duplicates; each text's row
+    keeps the values of the fields named in ``keep`` (``field_name`` form, ``"name"``)."""
     column = number_column(table.header)
     names = _field_names(table.header, template)
     _check_columns(template, names, table.header)
-    builder = _Builder(column, names, template, default_region)
+    builder = _Builder(column, names, template, default_region, frozenset(keep))
     builder.add_all(table.rows)
     if not (builder.rows or builder.errors or builder.duplicates):
         raise BulkFileError("The attached file has column names but no rows under them.")
@@ -173,6 +181,7 @@ class _Builder:
     names: tuple[str, ...]
     template: Template
     region: str
+    keep: frozenset[str]
     rows: list[BulkRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
@@ -194,13 +203,14 @@ class _Builder:
             self.duplicates.append(Duplicate(row.line, number, first))
             return
         values = {name: cell for name, cell in zip(self.names, row.cells, strict=False) if name}
+        kept = {name: values.get(name, "") for name in self.keep} if self.keep else _NONE
         try:
             text = self.template.fill(values)
         except MissingFields as exc:
             del self.first_lines[number]  # a later row with this number may still make a text
             self.errors.append(RowError(row.line, written, _missing(exc)))
             return
-        self.rows.append(BulkRow(row.line, number, country_of(number) or "", values, text))
+        self.rows.append(BulkRow(row.line, number, country_of(number) or "", text, kept))
 
 
 def _number(written: str, region: str) -> str:
