@@ -104,18 +104,23 @@ def test_an_xlsx_sheet_gives_its_numbers_as_digits_and_its_row_numbers_as_lines(
 
 
 @pytest.mark.parametrize(
-    ("value", "text"),
+    ("value", "number_format", "text"),
     [
-        (447700900123.0, "447700900123"),
-        (999999999999999.0, "999999999999999"),  # 15 digits, the longest E.164: exact
-        (0.1, "0.1"),
-        (True, "TRUE"),
-        (None, ""),
-        (datetime(2026, 3, 29, 1, 30), "2026-03-29 01:30:00"),
+        (447700900123.0, "General", "447700900123"),
+        (447700900123.0, "0.00E+00", "447700900123"),  # shown rounded, stored whole
+        (12.5, "#,##0.00 [$€-407]", "12.50"),
+        (0.125, "0.0%", "12.5%"),
+        (999999999999999.0, "General", "999999999999999"),  # 15 digits, the most E.164 has
+        (0.1, "General", "0.1"),
+        (True, "General", "TRUE"),
+        (None, "General", ""),
+        (datetime(2026, 3, 29, 1, 30), "dd/mm/yyyy hh:mm", "2026-03-29 01:30:00"),
     ],
 )
-def test_cell_values_become_the_text_people_expect(value: object, text: str) -> None:
-    assert cell_text(value) == text
+def test_cell_values_become_the_text_people_expect(
+    value: object, number_format: str, text: str
+) -> None:
+    assert cell_text(value, number_format) == text
 
 
 def test_scientific_notation_is_read_when_whole_and_refused_when_rounded() -> None:

@@ -52,9 +52,14 @@ def cell_text(value: object, number_format: str = "General") -> str:
 
 
 def _float_text(value: float, number_format: str) -> str:
+    """A float as its cell shows it where that is plain: ``0.00`` keeps two decimals, a
+    percentage is written as one; a scientific format is ignored (the value is exact)."""
     decimals = _DECIMALS.search(number_format)
-    if decimals:
-        return f"{value:.{len(decimals.group(1))}f}"
+    places = len(decimals.group(1)) if decimals else 0
+    if "%" in number_format:
+        return f"{value * 100:.{places}f}%"
+    if places and "E" not in number_format.upper():
+        return f"{value:.{places}f}"
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
