@@ -64,6 +64,12 @@ def test_excels_sep_line_names_the_delimiter_and_counts_as_a_line() -> None:
     assert [(row.line, row.cells) for row in table.rows] == [(3, ("+447700900123;1", "Ann"))]
 
 
+def test_any_delimiter_excels_sep_line_names_is_used() -> None:
+    table = read_table(b"sep=|\nnumber|name\n+447700900123|Ann\n", max_rows=10)
+    assert table.kind == "CSV, UTF-8, separated by '|'"
+    assert [row.cells for row in table.rows] == [("+447700900123", "Ann")]
+
+
 def test_a_row_after_quoted_line_breaks_keeps_its_line_in_the_file() -> None:
     data = (
         b"number,note,name\r\n"

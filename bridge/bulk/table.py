@@ -76,9 +76,10 @@ def read_table(data: bytes, *, max_rows: int) -> Table:
         raise BulkFileError("The attached file is empty.")
     if data.startswith(_OLE2):
         raise BulkFileError(
-            "The attached file is an Excel 97-2003 workbook (.xls), which the bridge cannot"
-            " read: in Excel, choose Save As and save it as an Excel Workbook (.xlsx) or as"
-            " CSV, then send it again."
+            "The attached file is an Excel 97-2003 workbook (.xls) or one protected by a"
+            " password, which the bridge cannot read: in Excel, remove the password if it has"
+            " one, choose Save As and save it as an Excel Workbook (.xlsx) or as CSV, then"
+            " send it again."
         )
     if data.startswith(_ZIP):
         return _xlsx(data, max_rows)
@@ -101,7 +102,7 @@ def _csv(data: bytes, max_rows: int) -> Table:
     if not header:
         raise BulkFileError("The attached file has no lines with anything in them.")
     _check_header(header)
-    kind = f"CSV, {_ENCODINGS[encoding]}, separated by {_NAMES[delimiter]}"
+    kind = f"CSV, {_ENCODINGS[encoding]}, separated by {_NAMES.get(delimiter, repr(delimiter))}"
     return Table(kind, header, header_line, (Row(line, cells) for line, cells in rows))
 
 
