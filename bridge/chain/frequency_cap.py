@@ -11,11 +11,11 @@ the rolling window; a wait that ends in quiet hours ends when they do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bridge.chain.facts import Facts
-from bridge.chain.periods import ROLLING, calendar_period, period_words
+from bridge.chain.periods import ROLLING, period_words, utc_period
 from bridge.chain.quiet_hours import recipient_zones
 from bridge.chain.request import OutboundRequest
 from bridge.chain.rule import Fact, Stage
@@ -44,9 +44,11 @@ class FrequencyCap:
             return Accept(f"no cap on {request.category or 'this'} texts")
         zones, _ = recipient_zones(request, facts, fallback=self.fallback_zone)
         waits: list[tuple[datetime, str]] = []
+        used: list[str] = []
         for cap in caps:
             counted = self._counted(cap, facts.sent, facts.at, zones[0])
             if len(counted) < cap.max:
+                used.append(self._used(cap, len(counted)))
                 continue
             words = self._over(request, cap, len(counted))
             room = self._room(cap, facts, zones[0], counted)
@@ -55,7 +57,7 @@ class FrequencyCap:
                 return Refuse(f"{words}; not sent: it could go from {when:%Y-%m-%d %H:%M %Z}")
             waits.append((room, words))
         if not waits:
-            return Accept(", ".join(self._used(cap, facts, zones[0]) for cap in caps))
+            return Accept(", ".join(used))
         until, words = max(waits)
         until = self._out_of_quiet(request, until, zones)
         return Defer(until, words, f"until {until:%Y-%m-%d %H:%M %Z} ({words})")
@@ -66,8 +68,9 @@ class FrequencyCap:
         """The texts that count against ``cap`` at ``at``: in its calendar period (a text
         deferred into it too), or in the rolling window and after (those already deferred)."""
         if cap.mode == "rolling":
-            return [t for t in sent if t > at - ROLLING[cap.per]]
-        start, after = calendar_period(cap.per, at, zone)
+            since = (at - ROLLING[cap.per]).astimezone(UTC)
+            return [t for t in sent if t > since]
+        start, after = utc_period(cap.per, at, zone)
         return [t for t in sent if start <= t < after]
 
     def _room(
@@ -77,15 +80,14 @@ class FrequencyCap:
         the start of the first calendar period after this one with room."""
         if cap.mode == "rolling":
             return counted[len(counted) - cap.max] + ROLLING[cap.per]
-        start = calendar_period(cap.per, facts.at, zone)[1]
+        start = utc_period(cap.per, facts.at, zone)[1]
         for _ in range(_PERIODS_AHEAD):
             if len(self._counted(cap, facts.sent, start, zone)) < cap.max:
                 break
-            start = calendar_period(cap.per, start, zone)[1]
-        return start
+            start = utc_period(cap.per, start, zone)[1]
+        return start.astimezone(zone)
 
-    def _used(self, cap: CapSettings, facts: Facts, zone: ZoneInfo) -> str:
-        used = len(self._counted(cap, facts.sent, facts.at, zone))
+    def _used(self, cap: CapSettings, used: int) -> str:
         return f"{used + 1} of {cap.max} {cap.category} texts {period_words(cap.per, cap.mode)}"
 
     def _over(self, request: OutboundRequest, cap: CapSettings, count: int) -> str:
