@@ -32,6 +32,7 @@ from bridge.inbound.smtp import SmtpHandler, start_smtp_server
 from bridge.inbound.smtp_users import UserTable
 from bridge.listening import listening
 from bridge.mail.transport import MailTransport
+from bridge.metrics.endpoint import metrics_routes
 from bridge.models import InboundJob, InboundPart, InboundSms, MailJob, SmsJob
 from bridge.parsing.slimming import KEPT
 from bridge.providers.base import InboundLister, WebhookSink
@@ -183,7 +184,7 @@ class Bridge:
         )
         self._kept = components.slim_kept(settings, providers)
         self._start_loops(store, intake, providers, inbound, reports, mail)
-        await self._listen(store, intake, gate, inbound, reports)
+        await self._listen(store, intake, gate, inbound, reports, providers)
         self._log_ready()
 
     async def _open_store(self) -> Store:
@@ -360,6 +361,7 @@ class Bridge:
         gate: Gate,
         inbound: JobRunner[InboundJob],
         reports: ReportIntake,
+        providers: ProviderChoice,
     ) -> None:
         settings = self.settings
         users_file = settings.smtp.auth.users_file
@@ -381,6 +383,13 @@ class Bridge:
         routes += media_routes(store, self._clock)
         if settings.admin.enabled:
             routes += admin_routes(settings=lambda: self._in_use, store=store, clock=self._clock)
+        if settings.metrics.enabled:
+            routes += metrics_routes(
+                store=store,
+                carriers=providers.carriers,
+                allowed_networks=settings.metrics.allowed_networks,
+                clock=self._clock,
+            )
         app = build_app(store=store, routes=routes, owner=self._owner, clock=self._clock)
         self._http = HttpServer(app, settings=settings.http)
         with listening("http", settings.http.host, settings.http.port):

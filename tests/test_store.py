@@ -195,6 +195,37 @@ def test_the_sqlite_claims_read_only_their_partial_indexes(tmp_path: Path) -> No
     conn.close()
 
 
+def test_the_metrics_queue_gauges_read_only_partial_indexes(tmp_path: Path) -> None:
+    """/metrics reads the queues at every scrape: it must cost the same with a million stored
+    texts as with ten, so no part of its statement may scan a table."""
+    conn = connect(tmp_path / "bridge.db")
+    migrate_sqlite(conn)
+    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + Q.queue_gauges.text, (0,) * 4)]
+    tables = [
+        step for step in plan if step.startswith(("SCAN", "SEARCH")) and "CONSTANT" not in step
+    ]
+    assert len(tables) == 8, plan
+    partial = ("_waiting", "_leased")  # indexes of the queued and the sending jobs only
+    assert all(
+        " USING " in step and step.split("INDEX ")[1].split()[0].endswith(partial)
+        for step in tables
+    ), plan
+    conn.close()
+
+
+async def test_queue_gauges_count_due_later_and_sending_jobs_and_the_oldest_wait(
+    store: Store,
+) -> None:
+    later = replace(job("<m3@example.com>|+447700900125"), not_before=T0 + timedelta(hours=2))
+    await store.enqueue_sms([job(), job("<m2@example.com>|+447700900124"), later], now=T0)
+    await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")
+    gauges = await store.queue_gauges(now=T0 + timedelta(seconds=90))
+    sms, mail = gauges["sms"], gauges["mail"]
+    assert (sms.due, sms.later, sms.sending) == (1, 1, 1)
+    assert sms.oldest_seconds == pytest.approx(90)
+    assert (mail.due, mail.later, mail.sending, mail.oldest_seconds) == (0, 0, 0, 0.0)
+
+
 async def test_retry_waits_until_its_time(store: Store) -> None:
     [job_id] = ids(await store.enqueue_sms([job()], now=T0))
     await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="a")

@@ -18,6 +18,7 @@ from bridge.chain.facts import FactReader
 from bridge.chain.request import OutboundRequest
 from bridge.chain.rule import Stage
 from bridge.chain.verdicts import Decision, Notice
+from bridge.metrics.counters import DECISIONS
 from bridge.models import NewSmsJob
 
 __all__ = ["Gate", "Warner", "job"]
@@ -43,8 +44,12 @@ class Gate:
         self._warn = warn
 
     async def envelope(self, request: OutboundRequest, *, at: datetime) -> Decision:
-        """Who may text whom: the envelope stage alone (SMTP's RCPT TO)."""
-        return await self.chain.run(request, facts=self._facts, at=at, stages=_ENVELOPE)
+        """Who may text whom: the envelope stage alone (SMTP's RCPT TO). Only a refusal is
+        counted here: an accepted envelope is decided in full, and counted, at DATA."""
+        decision = await self.chain.run(request, facts=self._facts, at=at, stages=_ENVELOPE)
+        if not decision.accepted:
+            counted("submit", decision)
+        return decision
 
     async def decide(
         self, request: OutboundRequest, *, at: datetime, envelope: Decision | None = None
@@ -52,6 +57,7 @@ class Gate:
         """The whole chain for ``request`` (with its text), or the content stage after an
         ``envelope`` decided earlier: its request, with this one's text, goes on."""
         decision = await self._decide(request, at=at, envelope=envelope)
+        counted("submit", decision)
         if self._warn is not None and decision.accepted and decision.notices:
             await self._warn(decision.notices, at=at)
         return decision
@@ -84,7 +90,22 @@ class Gate:
     async def at_send(self, request: OutboundRequest, *, provider: str, at: datetime) -> Decision:
         """The send stage, just before ``provider`` is asked."""
         sending = replace(request, provider=provider)
-        return await self.chain.run(sending, facts=self._facts, at=at, stages=_SEND)
+        decision = await self.chain.run(sending, facts=self._facts, at=at, stages=_SEND)
+        if not decision.accepted or decision.not_before is not None:
+            counted("send", decision)
+        return decision
+
+
+def counted(stage: str, decision: Decision) -> None:
+    """Count ``decision`` for /metrics: its outcome, the rule that refused or last deferred
+    it (none for an acceptance), and the category the chain gave the text."""
+    outcome, rule = "accepted", ""
+    acted = [hit for hit in decision.hits if hit.action in ("refuse", "defer")]
+    if not decision.accepted:
+        outcome, rule = "refused", acted[-1].rule if acted else ""
+    elif decision.not_before is not None:
+        outcome, rule = "deferred", acted[-1].rule if acted else ""
+    DECISIONS.labels(stage, outcome, rule, decision.request.category).inc()
 
 
 def _thread_decides(request: OutboundRequest) -> bool:

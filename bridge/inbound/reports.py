@@ -17,6 +17,7 @@ from datetime import datetime
 from bridge.clock import Clock
 from bridge.mail.notices import failure_notice
 from bridge.mail.transport import NoticeSettings
+from bridge.metrics.counters import DELIVERY_REPORTS
 from bridge.models import DeliveryReport, NewMailJob, SmsJob
 from bridge.parsing.numbers import is_e164
 from bridge.store.base import Store
@@ -63,6 +64,8 @@ class ReportIntake:
             notice=notice,
             price=report.price,
         )
+        if changed:
+            DELIVERY_REPORTS.labels(report.provider, state).inc()
         if changed and notice is not None:
             self._mail_queued()
         log.info("job %s reported %s by %s", job.id, state, report.provider)

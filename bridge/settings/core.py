@@ -106,6 +106,16 @@ class AdminSettings(Section):
         return self
 
 
+class MetricsSettings(Section):
+    """``GET /metrics`` on the HTTP server, in Prometheus' text format: on by default, for
+    loopback only; a Prometheus server elsewhere needs its network listed here."""
+
+    enabled: bool = True
+    allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+
+    _networks = field_validator("allowed_networks")(classmethod(lambda cls, v: check_networks(v)))
+
+
 class QueueSettings(Section):
     workers: int = Field(default=8, ge=1, le=256)
     lease_seconds: float = Field(default=60.0, gt=0)

@@ -27,6 +27,7 @@ from bridge.settings.core import (
     AdminSettings,
     BridgeSettings,
     HttpSettings,
+    MetricsSettings,
     QueueSettings,
     StoreSettings,
 )
@@ -94,6 +95,7 @@ class Settings(BaseSettings):
     routes: tuple[RouteSettings, ...] = ()
     calendars: tuple[CalendarSettings, ...] = ()
     admin: AdminSettings = AdminSettings()
+    metrics: MetricsSettings = MetricsSettings()
     mailboxes: tuple[MailboxSettings, ...] = ()
     campaigns: tuple[CampaignSettings, ...] = ()
 

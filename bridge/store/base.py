@@ -77,6 +77,18 @@ class QueueCounts:
     mail_dead: int = 0  # the bridge's own emails it could not deliver, in the last day
 
 
+@dataclass(frozen=True, slots=True)
+class QueueGauge:
+    """One queue as /metrics shows it: jobs due and waiting for a worker, jobs waiting for a
+    later time (deferred, scheduled, backing off), jobs a worker holds, and how long the
+    oldest due job has waited (0 when none is due)."""
+
+    due: int
+    later: int
+    sending: int
+    oldest_seconds: float
+
+
 class HeldLock(Protocol):
     """A cluster-wide lock this bridge holds (``Store.try_lock``)."""
 
@@ -414,6 +426,10 @@ class Health(Protocol):
     """What health checks and the CLI read and write to see that the store works."""
 
     async def counts(self) -> QueueCounts: ...
+
+    async def queue_gauges(self, *, now: datetime) -> dict[str, QueueGauge]:
+        """The texts' (``sms``) and emails' (``mail``) queues, in one indexed query."""
+        ...
 
     async def heartbeat(self, *, owner: str, now: datetime) -> None:
         """Write this bridge's heartbeat: raises when the store cannot be written."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from bridge.models import ConversationChange, MediaFile, NewMailJob, NewSmsJob, Queued, SendResult
 from bridge.parsing.numbers import country_of
 from bridge.store import ops_inbound as inbound
-from bridge.store.base import QueueCounts
+from bridge.store.base import QueueCounts, QueueGauge
 from bridge.store.ids import new_id
 from bridge.store.ops_counts import counted, uncounted
 from bridge.store.queries import Q, Query
@@ -339,6 +340,18 @@ def heartbeat(owner: str, now: float) -> Op[int]:
 def counts(day_ago: float) -> Op[QueueCounts]:
     row = yield one_row(Q.counts, day_ago, day_ago)
     return QueueCounts(*(int(value) for value in row))
+
+
+def queue_gauges(now: float) -> Op[dict[str, QueueGauge]]:
+    row = yield one_row(Q.queue_gauges, now, now, now, now)
+    values = list(row)
+    return {"sms": _gauge(values[:4], now), "mail": _gauge(values[4:], now)}
+
+
+def _gauge(values: list[Any], now: float) -> QueueGauge:
+    due, later, sending, first = values
+    oldest = max(0.0, now - float(first)) if first is not None else 0.0
+    return QueueGauge(int(due), int(later), int(sending), oldest)
 
 
 def set_watch_cursor(provider: str, reply_number: str, seen_until: float) -> Op[int]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from bridge.metrics.consent import count_consent
 from bridge.models import (
     Cancelled,
     ConsentEvent,
@@ -46,7 +47,7 @@ from bridge.store import (
     ops_velocity,
 )
 from bridge.store import ops_inbound as inbound
-from bridge.store.base import HeldLock, InboundContext, QueueCounts
+from bridge.store.base import HeldLock, InboundContext, QueueCounts, QueueGauge
 from bridge.store.outbox_filter import OutboxFilter
 from bridge.store.queries import Q, Query
 from bridge.store.rows import conversation_row, dt, inbound_row, mail_row, record_row, sms_row, ts
@@ -264,6 +265,9 @@ class SqlStore:
     async def counts(self) -> QueueCounts:
         return await self._do(ops.counts(datetime.now(UTC).timestamp() - 86400))
 
+    async def queue_gauges(self, *, now: datetime) -> dict[str, QueueGauge]:
+        return await self._read(ops.queue_gauges(ts(now)))
+
     async def receive_sms(self, sms: InboundSms, *, now: datetime) -> tuple[str, bool]:
         return await self._do(inbound.insert_inbound(sms, ts(now)))
 
@@ -329,7 +333,10 @@ class SqlStore:
         )
 
     async def record_consent(self, events: Sequence[ConsentEvent], *, suppress: bool) -> int:
-        return await self._do(ops_consent.record_all(list(events), suppress=suppress))
+        events = list(events)
+        recorded = await self._do(ops_consent.record_all(events, suppress=suppress))
+        count_consent(events)
+        return recorded
 
     async def consent_events(
         self, *, number: str | None = None, limit: int = 1000

@@ -24,6 +24,8 @@ from bridge.mail.attachments import with_media
 from bridge.mail.text_email import InboundEmailParts, inbound_email
 from bridge.mail.webhook import conversation_json, webhook_body
 from bridge.media.fetch import MediaFetcher, MediaNotReady
+from bridge.metrics.consent import count_consent
+from bridge.metrics.counters import INBOUND_TEXTS
 from bridge.models import (
     ConsentEvent,
     InboundContext,
@@ -95,6 +97,8 @@ class InboundDispatcher:
             await self._store.inbound_retry(job.id, at=later, now=now)
             return
         await self._store.inbound_routed(job, outcome, now=now)
+        INBOUND_TEXTS.labels(outcome.route).inc()
+        count_consent(outcome.consent)
         log.info("inbound %s from %s routed: %s", job.id, mask(job.from_number), outcome.route)
         self._queued()
 

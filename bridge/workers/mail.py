@@ -9,6 +9,7 @@ from datetime import timedelta
 from bridge.clock import Clock
 from bridge.errors import PermanentFailure, TemporaryFailure
 from bridge.mail.transport import MailTransport
+from bridge.metrics.counters import MAIL
 from bridge.models import MailJob
 from bridge.store.base import Store
 from bridge.workers.retry import RetryPolicy
@@ -65,6 +66,7 @@ class MailDispatcher:
 
     async def _delivered(self, job: MailJob, transport: str) -> None:
         if await self._store.mail_sent(job.id, owner=self._owner, now=self._clock()):
+            MAIL.labels(job.kind, "delivered").inc()
             log.info("mail %s (%s) handed to %s", job.id, job.kind, transport)
         else:
             self._lost(job, f"handed to {transport}")
@@ -72,6 +74,7 @@ class MailDispatcher:
     async def _refused(self, job: MailJob, exc: PermanentFailure) -> None:
         now = self._clock()
         if await self._store.mail_failed(job.id, owner=self._owner, error=exc.reason, now=now):
+            MAIL.labels(job.kind, "failed").inc()
             log.error("mail %s (%s) refused for good: %s", job.id, job.kind, exc.reason)
         else:
             self._lost(job, "refused for good")
@@ -84,6 +87,7 @@ class MailDispatcher:
             ):
                 self._lost(job, "out of attempts")
                 return
+            MAIL.labels(job.kind, "failed").inc()
             log.error(
                 "mail %s (%s) gave up after %d attempts: %s",
                 job.id,
@@ -99,6 +103,7 @@ class MailDispatcher:
         ):
             self._lost(job, f"attempt {job.attempts} failed")
             return
+        MAIL.labels(job.kind, "retried").inc()
         log.warning(
             "mail %s: attempt %d failed (%s); retrying in %.0f s",
             job.id,

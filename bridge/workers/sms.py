@@ -28,6 +28,7 @@ docs/reliability.md for what stays open.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -41,6 +42,7 @@ from bridge.mail.fallback import fallback_email
 from bridge.mail.notices import failure_notice
 from bridge.mail.transport import NoticeSettings
 from bridge.media.urls import media_url
+from bridge.metrics.counters import PROVIDER_SECONDS, TEXTS_FAILED, TEXTS_SENT
 from bridge.models import Contact, NewMailJob, OutboundSms, SendResult, SmsJob
 from bridge.parsing.numbers import country_of, is_e164, mask
 from bridge.providers.base import Carrier
@@ -170,10 +172,12 @@ class SmsDispatcher:
                 return
             if not carrier.breaker.allow(now):
                 continue  # another text is already probing this provider
+            started = time.perf_counter()
             try:
                 with self._keeper.calling(job.id):
                     result = await carrier.provider.send(_for(carrier, sms))
             except TemporaryFailure as exc:
+                _timed(carrier.name, "temporary", started)
                 self._failed(carrier, exc)
                 if exc.maybe_sent:
                     await self._temporary(job, exc, maybe_sent_via=carrier.name)
@@ -181,9 +185,18 @@ class SmsDispatcher:
                 last = exc
                 continue
             except PermanentFailure as exc:
+                _timed(carrier.name, "permanent", started)
                 carrier.breaker.succeeded()  # it answered: the provider itself is healthy
-                await self._fail(job, exc.reason, exc.code, permanent=True, opted_out=exc.opted_out)
+                await self._fail(
+                    job,
+                    exc.reason,
+                    exc.code,
+                    permanent=True,
+                    opted_out=exc.opted_out,
+                    provider=carrier.name,
+                )
                 return
+            _timed(carrier.name, "sent", started)
             carrier.breaker.succeeded()
             await self._sent(job, carrier.name, result)
             return
@@ -257,6 +270,7 @@ class SmsDispatcher:
         if not recorded:
             self._lost(job, f"sent via {provider}")
             return
+        TEXTS_SENT.labels(provider, job.sender, job.category).inc()
         log.info("job %s sent to %s via %s", job.id, mask(job.to_number), provider)
 
     async def _deferred(self, job: SmsJob, provider: str) -> bool:
@@ -312,8 +326,10 @@ class SmsDispatcher:
         *,
         permanent: bool = False,
         opted_out: bool = False,
+        provider: str = "",
     ) -> None:
-        """``permanent``: refused for good, not given up after retries (the notice's advice).
+        """``permanent``: refused for good, not given up after retries (the notice's advice);
+        ``provider``: the one that refused it (else the job's last, for /metrics).
         The author's notice, and the text emailed to the recipient instead when that is
         wanted (``_emailed_to``), are stored in the same transaction as the failure."""
         now = self._clock()
@@ -360,6 +376,7 @@ class SmsDispatcher:
         if not recorded:
             self._lost(job, f"failed ({code})")
             return
+        TEXTS_FAILED.labels(provider or job.provider or "", code or "").inc()
         log.warning("job %s to %s failed for good (%s)", job.id, mask(job.to_number), code)
         if fallback is not None:
             log.info("job %s to %s: emailed to the contact instead", job.id, mask(job.to_number))
@@ -403,3 +420,7 @@ def _request(job: SmsJob) -> OutboundRequest:
 
 def _with_error(job: SmsJob, reason: str, code: str | None) -> SmsJob:
     return replace(job, error=reason, error_code=code)
+
+
+def _timed(provider: str, outcome: str, started: float) -> None:
+    PROVIDER_SECONDS.labels(provider, outcome).observe(time.perf_counter() - started)

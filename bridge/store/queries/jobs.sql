@@ -160,3 +160,16 @@ ON CONFLICT (owner) DO UPDATE SET at = excluded.at
 
 -- name: purge_heartbeats
 DELETE FROM bridge_heartbeats WHERE at < ?
+
+-- What /metrics shows of the queues, read at each scrape: one statement, every part of it
+-- answered from the partial indexes of the waiting and leased jobs (never the whole table).
+-- name: queue_gauges
+SELECT
+    (SELECT count(*) FROM sms_jobs WHERE state = 'queued' AND next_attempt_at <= ?),
+    (SELECT count(*) FROM sms_jobs WHERE state = 'queued' AND next_attempt_at > ?),
+    (SELECT count(*) FROM sms_jobs WHERE state = 'sending'),
+    (SELECT min(next_attempt_at) FROM sms_jobs WHERE state = 'queued'),
+    (SELECT count(*) FROM mail_jobs WHERE state = 'queued' AND next_attempt_at <= ?),
+    (SELECT count(*) FROM mail_jobs WHERE state = 'queued' AND next_attempt_at > ?),
+    (SELECT count(*) FROM mail_jobs WHERE state = 'sending'),
+    (SELECT min(next_attempt_at) FROM mail_jobs WHERE state = 'queued')
