@@ -169,6 +169,7 @@ class Bridge:
             notices=components.notice_settings(settings),
             clock=self._clock,
             mail_queued=mail.wake,
+            opt_out_scope=settings.compliance.opt_out_scope,
         )
         intake = EmailIntake(
             store=store,
@@ -260,6 +261,7 @@ class Bridge:
             gate=gate,
             senders=self.settings.senders,
             public_url=self.settings.bridge.public_url,
+            opt_out_scope=self.settings.compliance.opt_out_scope,
         )
         return self._runner(
             "sms",

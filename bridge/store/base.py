@@ -268,9 +268,12 @@ class ConsentLedger(Protocol):
     """Every opt-in and opt-out, how, on what evidence (docs/compliance.md), and the
     organisation-wide view of the suppression list."""
 
-    async def record_consent(self, events: Sequence[ConsentEvent], *, suppress: bool) -> int:
+    async def record_consent(
+        self, events: Sequence[ConsentEvent], *, suppress: bool, once: bool = False
+    ) -> int:
         """Record ``events``; with ``suppress``, change the suppression list to match them
-        in the same transaction. All or none; how many."""
+        in the same transaction. All or none; how many. With ``once``, an opt-out already in
+        force is not recorded again (``ops_consent.record_all``)."""
         ...
 
     async def consent_events(

@@ -328,8 +328,10 @@ class SqlStore:
             )
         )
 
-    async def record_consent(self, events: Sequence[ConsentEvent], *, suppress: bool) -> int:
-        return await self._do(ops_consent.record_all(list(events), suppress=suppress))
+    async def record_consent(
+        self, events: Sequence[ConsentEvent], *, suppress: bool, once: bool = False
+    ) -> int:
+        return await self._do(ops_consent.record_all(list(events), suppress=suppress, once=once))
 
     async def consent_events(
         self, *, number: str | None = None, limit: int = 1000
