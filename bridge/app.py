@@ -170,6 +170,7 @@ class Bridge:
             clock=self._clock,
             mail_queued=mail.wake,
             opt_out_scope=settings.compliance.opt_out_scope,
+            currency=settings.compliance.currency,
         )
         intake = EmailIntake(
             store=store,
@@ -262,6 +263,7 @@ class Bridge:
             senders=self.settings.senders,
             public_url=self.settings.bridge.public_url,
             opt_out_scope=self.settings.compliance.opt_out_scope,
+            currency=self.settings.compliance.currency,
         )
         return self._runner(
             "sms",

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bridge.chain.opt_out import provider_opt_out
+from bridge.chain.spend_cap import reported_cost
 from bridge.clock import Clock
 from bridge.mail.notices import failure_notice
 from bridge.mail.transport import NoticeSettings
@@ -38,8 +39,10 @@ class ReportIntake:
         clock: Clock,
         mail_queued: Callable[[], None],
         opt_out_scope: str = "organisation",  # compliance.opt_out_scope
+        currency: str = "",  # compliance.currency: a reported price in it counts in spend caps
     ) -> None:
         self._opt_out_scope = opt_out_scope
+        self._currency = currency
         self._store = store
         self._notices = notices
         self._clock = clock
@@ -49,8 +52,11 @@ class ReportIntake:
         """Apply the report; False when it concerns no job we know or changes nothing."""
         state = report.status if report.status in _STATES else None
         job = await self._job(report)
-        if state is None or job is None or state == job.state.value:
+        if job is None:
             return False
+        priced = await self._priced(job, report.price)
+        if state is None or state == job.state.value:
+            return priced
         now = self._clock()
         if report.opted_out:
             await self._opted_out(job, report, now)
@@ -71,6 +77,14 @@ class ReportIntake:
             self._mail_queued()
         log.info("job %s reported %s by %s", job.id, state, report.provider)
         return changed
+
+    async def _priced(self, job: SmsJob, price: str | None) -> bool:
+        """A price the job did not have: recorded, and counted in the spend caps when it is
+        in compliance.currency (before a failure gives the text's cost back)."""
+        if not price or price == job.price:
+            return False
+        cost = reported_cost(price, self._currency)
+        return await self._store.sms_priced(job.id, price=price, cost=cost)
 
     async def _opted_out(self, job: SmsJob, report: DeliveryReport, now: datetime) -> None:
         event = provider_opt_out(

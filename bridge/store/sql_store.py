@@ -214,6 +214,9 @@ class SqlStore:
     ) -> bool:
         return await self._do(ops.sms_reported(job_id, state, error, code, ts(now), notice, price))
 
+    async def sms_priced(self, job_id: str, *, price: str, cost: float | None) -> bool:
+        return await self._do(ops_caps.priced(job_id, price, cost))
+
     async def enqueue_mail(self, mails: Sequence[NewMailJob], *, now: datetime) -> list[str]:
         return await self._do(ops.enqueue_mail(mails, ts(now)))
 

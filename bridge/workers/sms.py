@@ -36,6 +36,7 @@ from bridge.chain.gate import Gate
 from bridge.chain.opt_out import provider_opt_out
 from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.sender import sender_for
+from bridge.chain.spend_cap import reported_cost
 from bridge.clock import Clock
 from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
 from bridge.mail.fallback import fallback_email
@@ -80,6 +81,7 @@ class SmsDispatcher:
         senders: SendersSettings | None = None,
         public_url: str | None = None,  # pictures (MMS) are served under it
         opt_out_scope: str = "organisation",  # compliance.opt_out_scope
+        currency: str = "",  # compliance.currency: a reported price in it counts in spend caps
     ) -> None:
         self._public_url = public_url
         """``owner`` is the name this bridge's claims lease jobs under, ``lease_seconds`` how
@@ -88,6 +90,7 @@ class SmsDispatcher:
         refusal because the customer opted out is recorded in the consent ledger with
         ``opt_out_scope``."""
         self._opt_out_scope = opt_out_scope
+        self._currency = currency
         self._store = store
         self._providers = providers
         self._policy = policy
@@ -265,6 +268,9 @@ class SmsDispatcher:
             self._lost(job, f"sent via {provider}")
             return
         log.info("job %s sent to %s via %s", job.id, mask(job.to_number), provider)
+        cost = reported_cost(result.price, self._currency)
+        if result.price and cost is not None:  # the spend caps count it at this price
+            await self._store.sms_priced(job.id, price=result.price, cost=cost)
 
     async def _deferred(self, job: SmsJob, provider: str) -> bool:
         """The chain's send stage for this provider: put the job back, without spending an
