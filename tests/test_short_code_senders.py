@@ -4,13 +4,15 @@ and texts go out from it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bridge.errors import ConfigError
-from tests.conftest import make_settings
+from tests.conftest import IN_CI, free_port, make_settings, require_shared
 from tests.support.bridge_process import BridgeProcess
+from tests.support.prism import RecordingProxy, prism_command, run_prism
 from tests.support.smtp_client import converse, message
 
 SHORT, CUSTOMER = "60777", "+447700900123"
@@ -80,3 +82,41 @@ def test_a_text_from_a_short_code_rule_goes_out_from_it(tmp_path: Path) -> None:
     assert sent["sender"] == SHORT and sent["to"] == CUSTOMER
     [job] = bridge.jobs()
     assert (job["sender"], job["state"]) == (SHORT, "sent")
+
+
+@pytest.fixture
+def prism() -> Iterator[str]:
+    if prism_command() is None:
+        if IN_CI:
+            pytest.fail("prism is missing: .ci/test installs it")
+        pytest.skip("prism is not installed (bash .ci/test installs it)")
+    spec = require_shared("specs", "twilio_api_v2010.json")
+    with run_prism(spec, free_port()) as url:
+        yield url
+
+
+def test_twilios_contract_takes_a_short_code_as_from(tmp_path: Path, prism: str) -> None:
+    sid = f"AC{'0' * 32}"
+    with RecordingProxy(prism) as proxy:
+        bridge = BridgeProcess(
+            tmp_path,
+            provider={"name": "twilio"},
+            extra=OWNED
+            + RULE
+            + f'[provider.twilio]\naccount_sid = "{sid}"\nbase_url = "{proxy.url}"\n',
+            env={"SMSBRIDGE_PROVIDER__TWILIO__AUTH_TOKEN": "test-token-not-secret"},
+        )
+        with bridge:
+            to = f"{CUSTOMER}@sms.example.com"
+            said = converse(
+                bridge.smtp_address,
+                mail_from="ann@offers.example.com",
+                rcpts=[to],
+                content=message(to=to, sender="ann@offers.example.com").as_bytes(),
+            )
+            assert said.accepted, said
+            bridge.wait_until(
+                lambda: [j for j in bridge.jobs() if j["state"] == "sent"], what="the text sent"
+            )
+    [post] = [r for r in proxy.requests if r.method == "POST"]
+    assert post.status == 201 and post.form["From"] == [SHORT] and post.form["To"] == [CUSTOMER]
