@@ -170,6 +170,8 @@ class Bridge:
             notices=components.notice_settings(settings),
             clock=self._clock,
             mail_queued=mail.wake,
+            opt_out_scope=settings.compliance.opt_out_scope,
+            currency=settings.compliance.currency,
         )
         intake = EmailIntake(
             store=store,
@@ -261,6 +263,8 @@ class Bridge:
             gate=gate,
             senders=self.settings.senders,
             public_url=self.settings.bridge.public_url,
+            opt_out_scope=self.settings.compliance.opt_out_scope,
+            currency=self.settings.compliance.currency,
         )
         return self._runner(
             "sms",

@@ -149,12 +149,17 @@ class NewSmsJob:
 @dataclass(frozen=True, slots=True)
 class Spent:
     """The segments one author sent to one country this month and today (a spend cap's
-    period), texts that failed for good not counted."""
+    period), texts that failed for good not counted; of those, the segments whose price a
+    provider reported (``*_priced``) and what they cost (``*_cost``, in compliance.currency)."""
 
     author: str
     country: str  # ISO code of the recipients' country; "" when unknown
     month: int
     day: int
+    month_priced: int = 0
+    month_cost: float = 0.0
+    day_priced: int = 0
+    day_cost: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import httpx
 from pydantic import SecretStr
 
 from bridge.mail.transport import NoticeSettings
-from bridge.models import Contact, ConversationChange, InboundSms, NewSmsJob
+from bridge.models import ORGANISATION, Contact, ConversationChange, InboundSms, NewSmsJob
 from bridge.providers.choice import ProviderChoice
 from bridge.providers.twilio.client import TwilioProvider
 from bridge.providers.twilio.settings import TwilioSettings
@@ -251,6 +251,9 @@ async def test_twilio_21610_on_send_suppresses_the_number(store: Store) -> None:
         )
         await dispatcher.handle(replace(job, in_doubt=False))
     assert await store.suppressed_since(reply_number=REPLY, customer=CUSTOMER) == T0
+    [event] = await store.consent_events(number=CUSTOMER)  # Twilio's own words, in the ledger
+    assert (event.how, event.by, event.scope) == ("provider", "twilio", ORGANISATION)
+    assert event.evidence.startswith("twilio error 21610 for text ")
 
 
 ROUTES = """

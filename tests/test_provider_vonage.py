@@ -4,6 +4,7 @@ order, one resent) and reaches the team's inbox once, whole."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,3 +139,20 @@ def test_a_refused_number_fails_once_and_tells_the_author(
             lambda: [m for m in bridge.maildir_messages() if b"barred" in m], what="the notice"
         )
         assert len(notices) == 1
+
+
+def test_a_receipt_saying_the_customer_opted_out_is_an_opt_out_in_the_ledger(
+    tmp_path: Path, vonage: FakeVonage
+) -> None:
+    """Vonage's opt-out assist: the send is accepted, the receipt fails it with err-code 9."""
+    with _bridge(tmp_path, vonage) as bridge:
+        send_email(bridge, "Our spring offers are here.")
+        job = only_job(bridge, "sent")
+        [send] = vonage.sent
+        assert vonage.receipt(send, status="failed", err_code="9") == 200
+        failed = only_job(bridge, "undelivered")
+        assert "asked not to receive texts from this sender" in failed["error"]
+        listed = bridge.cli("consent", "list", "--number", CUSTOMER, "--json")
+    [event] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (event["how"], event["by"], event["action"]) == ("provider", "vonage", "opt-out")
+    assert event["evidence"].startswith(f"vonage error 9 for text {job['id']} from ")

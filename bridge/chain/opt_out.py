@@ -12,14 +12,16 @@ one text that still goes: carriers require it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bridge.chain.facts import Facts
 from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.rule import Fact, Stage
 from bridge.chain.verdicts import Accept, Refuse, Verdict
-from bridge.models import ORGANISATION, Suppression
+from bridge.models import ORGANISATION, ConsentEvent, SmsJob, Suppression
+from bridge.parsing.numbers import is_e164, is_short_code
 
-__all__ = ["OptOut"]
+__all__ = ["OptOut", "provider_opt_out"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +37,43 @@ class OptOut:
         return Refuse(_sentence(request.to_number, request.sender or "", stopped))
 
 
+def provider_opt_out(
+    job: SmsJob,
+    *,
+    provider: str,
+    code: str | None,
+    reason: str,
+    at: datetime,
+    scope: str = "organisation",
+    message_id: str = "",
+) -> ConsentEvent:
+    """The consent ledger's opt-out for a text the provider refused because the customer
+    opted out with it (they replied STOP to the provider's number, or the carrier has them
+    as unsubscribed: Twilio's 21610). ``scope`` is ``compliance.opt_out_scope``: the
+    organisation's covers every sender; the number's covers the text's sender, unless that
+    is a sender ID, which no customer can text START to, so it covers every sender too."""
+    sender = job.sender
+    number = is_e164(sender) or is_short_code(sender)
+    evidence = f"{provider} error {code or 'opted out'} for text {job.id} from {sender}"
+    return ConsentEvent(
+        customer=job.to_number,
+        action="opt-out",
+        scope=sender if scope == "number" and number else ORGANISATION,
+        at=at,
+        how="provider",
+        evidence=evidence + (f", message {message_id}" if message_id else ""),
+        by=provider,
+        reason=reason,
+    )
+
+
 def _sentence(customer: str, sender: str, stopped: Suppression) -> str:
     when = f"{stopped.since:%Y-%m-%d %H:%M} UTC"
     if stopped.reply_number == ORGANISATION:
         return (
-            f"{customer} is on the organisation's opt-out list since {when} (an import or an"
-            f" admin; smsbridge consent list --number {customer} says why): no sender may text"
+            f"{customer} is on the organisation's opt-out list since {when} (an import, an"
+            " admin, or the SMS provider reporting that they opted out; smsbridge consent list"
+            f" --number {customer} says which): no sender may text"
             " them. Only they can undo that, by texting START to any of our numbers, or an"
             " admin with their written request (smsbridge consent opt-in)."
         )

@@ -3,8 +3,10 @@
 Each of ``compliance.spend_caps`` names its authors as sender rules do (an address, or a
 domain with its subdomains: one team), a period (the day or month in ``compliance.timezone``)
 and a cap in segments or in money (each segment priced by its recipient's country,
-``compliance.prices``, in ``compliance.currency``; a country without a price costs nothing).
-The team's segments are counted from the store, so bridges sharing it share the cap;
+``compliance.prices``, in ``compliance.currency``; a country without a price costs nothing;
+a text whose provider reported its price in that currency costs that price instead,
+``reported_cost``). The team's segments are counted from the store, so bridges sharing it
+share the cap;
 ``each_author = true`` caps each author of the team on their own. A text that would go over
 is refused with a sentence (550 5.7.1); the text that reaches 80% asks for a warning to the
 cap's ``admin``, sent once a period.
@@ -12,6 +14,7 @@ cap's ``admin``, sent once a period.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -24,7 +27,7 @@ from bridge.parsing.addresses import best_match
 from bridge.parsing.numbers import country_of
 from bridge.settings.compliance import SpendCap as CapSettings
 
-__all__ = ["SpendCap"]
+__all__ = ["SpendCap", "reported_cost"]
 
 WARN_AT = 0.8
 _PER = {"day": "daily", "month": "monthly"}
@@ -60,10 +63,19 @@ class SpendCap:
 
     def _spent(self, cap: CapSettings, who: str, spent: tuple[Spent, ...]) -> float:
         rows = [row for row in spent if best_match(row.author, {who})]
-        return sum(
-            self._cost(cap, row.country, row.month if cap.per == "month" else row.day)
-            for row in rows
+        return sum(self._spent_on(cap, row) for row in rows)
+
+    def _spent_on(self, cap: CapSettings, row: Spent) -> float:
+        """One author's texts to one country: the segments a provider priced at its price,
+        the rest at the table's."""
+        monthly = cap.per == "month"
+        segments = row.month if monthly else row.day
+        if cap.segments is not None:
+            return float(segments)
+        priced, cost = (
+            (row.month_priced, row.month_cost) if monthly else (row.day_priced, row.day_cost)
         )
+        return self._cost(cap, row.country, segments - priced) + cost
 
     def _cost(self, cap: CapSettings, country: str, segments: int) -> float:
         if cap.segments is not None:
@@ -98,3 +110,18 @@ class SpendCap:
             f" {after:%Y-%m-%d %H:%M %Z}, when the cap starts again. This warning is sent once a"
             " period.",
         )
+
+
+def reported_cost(price: str | None, currency: str) -> float | None:
+    """What a provider reported a text cost, in ``currency`` (``compliance.currency``), or
+    None when it cannot be counted so: no price, no currency named with it (Vonage's bare
+    ``message-price``), another currency (no rates are guessed), or credits (The SMS Works).
+    Twilio's ``"-0.0079 USD"`` is negative for a charge: 0.0079 USD."""
+    amount, _, unit = (price or "").strip().partition(" ")
+    if not currency or unit.strip().upper() != currency.upper():
+        return None
+    try:
+        value = abs(float(amount))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

@@ -20,6 +20,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bridge.parsing.numbers import is_short_code
 from bridge.providers.registry import kind_of
 from bridge.settings.campaigns import CampaignSettings
 from bridge.settings.compliance import ComplianceSettings
@@ -127,6 +128,7 @@ class Settings(BaseSettings):
             + self._provider_faults()
             + self._compliance_faults()
             + self._campaign_faults()
+            + self._short_code_sender_faults()
         )
         return self
 
@@ -163,6 +165,25 @@ class Settings(BaseSettings):
                 faults.append((f"{where}.keyword", f"{campaign.keyword.upper()} is used twice"))
             seen.add(campaign.keyword)
         return faults
+
+    def _short_code_sender_faults(self) -> list[tuple[str, str]]:
+        """A short code sends only as one of the bridge's numbers: its digits mean something
+        only in the country ``[[numbers]]`` declares for it."""
+        owned = {number.number for number in self.numbers}
+        senders = [("senders.default", self.senders.default)]
+        senders += [
+            (f"senders.rules.{i}.sender", r.sender) for i, r in enumerate(self.senders.rules)
+        ]
+        return [
+            (
+                key,
+                f"{sender} is a short code but not one of [[numbers]]: add it there with its"
+                f' country (number = "{sender}", country = "GB"), or use a number in E.164 or'
+                " a sender ID",
+            )
+            for key, sender in senders
+            if is_short_code(sender) and sender not in owned
+        ]
 
     def _provider_faults(self) -> list[tuple[str, str]]:
         faults = [(f"providers.{name}", message) for name, message in name_faults(self.providers)]

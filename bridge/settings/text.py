@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from bridge.parsing.numbers import is_e164
+from bridge.parsing.numbers import is_e164, is_short_code
 from bridge.settings.compliance import Category, check_countries, check_line_types
 from bridge.settings.section import Section, check_regex, check_zone
 
@@ -17,8 +17,12 @@ _SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .&'_-]{1,11}$")
 
 
 def check_sender(value: str) -> str:
-    """A from-number in E.164 or an alphanumeric sender ID (1-11 of A-Z a-z 0-9 space . & ' _ -)."""
+    """A from-number in E.164, a short code (``60777``, which must also be one of
+    ``[[numbers]]``, with its country: ``Settings`` checks that) or an alphanumeric sender ID
+    (1-11 of A-Z a-z 0-9 space . & ' _ -)."""
     value = value.strip()
+    if is_short_code(value):
+        return value
     if value.startswith("+"):
         if not is_e164(value):
             raise ValueError(f"{value!r} is not a phone number in E.164 form, e.g. +447700900100")
@@ -26,7 +30,8 @@ def check_sender(value: str) -> str:
     if not _SENDER_ID.match(value):
         raise ValueError(
             f"{value!r} is not a valid sender ID: use 1 to 11 letters, digits, spaces or . & ' _ -,"
-            " with at least one letter, or a number such as +447700900100"
+            " with at least one letter, a number such as +447700900100, or a short code of"
+            " [[numbers]] such as 60777"
         )
     return value
 

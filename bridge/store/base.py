@@ -201,6 +201,11 @@ class SmsQueue(Protocol):
         """Record a delivery report unless the job is already final; the notice goes with it."""
         ...
 
+    async def sms_priced(self, job_id: str, *, price: str, cost: float | None) -> bool:
+        """Record the price a provider reported for a text (``cost``: in compliance.currency,
+        None when it is not) and count the text at it in the spend caps (docs/compliance.md)."""
+        ...
+
     async def get_sms(self, job_id: str) -> SmsJob | None: ...
 
     async def find_sms(self, *, provider: str, provider_message_id: str) -> SmsJob | None: ...
@@ -280,9 +285,12 @@ class ConsentLedger(Protocol):
     """Every opt-in and opt-out, how, on what evidence (docs/compliance.md), and the
     organisation-wide view of the suppression list."""
 
-    async def record_consent(self, events: Sequence[ConsentEvent], *, suppress: bool) -> int:
+    async def record_consent(
+        self, events: Sequence[ConsentEvent], *, suppress: bool, once: bool = False
+    ) -> int:
         """Record ``events``; with ``suppress``, change the suppression list to match them
-        in the same transaction. All or none; how many."""
+        in the same transaction. All or none; how many. With ``once``, an opt-out already in
+        force is not recorded again (``ops_consent.record_all``)."""
         ...
 
     async def consent_events(

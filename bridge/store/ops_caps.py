@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from bridge.models import NewMailJob, Spent
 from bridge.store.ops import insert_mail
-from bridge.store.ops_counts import team_range
+from bridge.store.ops_counts import repriced, team_range
 from bridge.store.queries import Q
-from bridge.store.statements import Op, all_rows, count
+from bridge.store.statements import Op, all_rows, count, one_row
 
-__all__ = ["sent_times", "spent", "warn_once"]
+__all__ = ["priced", "sent_times", "spent", "warn_once"]
 
 
 def sent_times(number: str, category: str, since: float) -> Op[list[float]]:
@@ -26,15 +26,39 @@ def sent_times(number: str, category: str, since: float) -> Op[list[float]]:
 def spent(authors: str, month: float, day: float) -> Op[list[Spent]]:
     """Segments by author and recipient's country since ``month``, and since ``day``, of the
     authors ``authors`` names (an address, or a domain with its subdomains), from the quarter
-    hours counted as texts were stored (``ops_counts``)."""
+    hours counted as texts were stored (``ops_counts``); of those, the segments whose price
+    a provider reported, and that price."""
     who = authors.strip().lower()
     if "@" in who:
-        rows = yield all_rows(Q.spent_by_author, day, month, who)
+        rows = yield all_rows(Q.spent_by_author, day, day, day, month, who)
     else:
-        rows = yield all_rows(Q.spent_by_team, day, month, *team_range(who))
+        rows = yield all_rows(Q.spent_by_team, day, day, day, month, *team_range(who))
     return [
-        Spent(row["author"], row["country"], int(row["month"]), int(row["day"])) for row in rows
+        Spent(
+            row["author"],
+            row["country"],
+            int(row["month"]),
+            int(row["day"]),
+            month_priced=int(row["month_priced"] or 0),
+            month_cost=float(row["month_cost"] or 0.0),
+            day_priced=int(row["day_priced"] or 0),
+            day_cost=float(row["day_cost"] or 0.0),
+        )
+        for row in rows
     ]
+
+
+def priced(job_id: str, price: str, cost: float | None) -> Op[bool]:
+    """Record the price a provider reported for a text (``price`` as it said it; ``cost`` in
+    compliance.currency, None when it cannot be), and count the text at it in the spend
+    caps, unless it failed for good (it costs nothing then). Whether the job exists."""
+    row = yield one_row(Q.get_sms, job_id)
+    if row is None:
+        return False
+    yield count(Q.sms_priced, price, cost, job_id)
+    if row["state"] != "failed":
+        yield from repriced(row, cost)
+    return True
 
 
 def warn_once(key: str, mail: NewMailJob, now: float) -> Op[bool]:

@@ -70,19 +70,30 @@ def record(event: ConsentEvent) -> Op[str]:
     return event_id
 
 
-def record_all(given: Sequence[ConsentEvent], *, suppress: bool) -> Op[int]:
+def record_all(given: Sequence[ConsentEvent], *, suppress: bool, once: bool = False) -> Op[int]:
     """Record each event and, with ``suppress``, change the suppression list to match (an
     opt-out puts the customer on the list of its scope, an opt-in takes them off it); all or
-    none. How many were recorded."""
+    none. How many were recorded.
+
+    With ``once``, an opt-out already in force for its scope (any of the customer's for the
+    organisation's, that number's or the organisation's for a number's) is not recorded
+    again, nor one whose place on the list another transaction has just taken: a customer
+    that several failed texts report opted out is in the ledger once."""
+    recorded = 0
     for event in given:
-        yield from record(event)
-        if not suppress:
-            continue
-        if event.action == "opt-out":
-            yield count(Q.suppress, event.scope, event.customer, event.at.timestamp())
-        else:
+        if once and event.action == "opt-out":
+            number = None if event.scope == ORGANISATION else event.scope
+            if (yield from suppression(event.customer, number)) is not None:
+                continue
+        if suppress and event.action == "opt-out":
+            added = yield count(Q.suppress, event.scope, event.customer, event.at.timestamp())
+            if once and not added:
+                continue
+        elif suppress:
             yield from unsuppress(event.customer, event.scope)
-    return len(given)
+        yield from record(event)
+        recorded += 1
+    return recorded
 
 
 def unsuppress(customer: str, scope: str) -> Op[None]:

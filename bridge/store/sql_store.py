@@ -215,6 +215,9 @@ class SqlStore:
     ) -> bool:
         return await self._do(ops.sms_reported(job_id, state, error, code, ts(now), notice, price))
 
+    async def sms_priced(self, job_id: str, *, price: str, cost: float | None) -> bool:
+        return await self._do(ops_caps.priced(job_id, price, cost))
+
     async def enqueue_mail(self, mails: Sequence[NewMailJob], *, now: datetime) -> list[str]:
         return await self._do(ops.enqueue_mail(mails, ts(now)))
 
@@ -332,10 +335,14 @@ class SqlStore:
             )
         )
 
-    async def record_consent(self, events: Sequence[ConsentEvent], *, suppress: bool) -> int:
+    async def record_consent(
+        self, events: Sequence[ConsentEvent], *, suppress: bool, once: bool = False
+    ) -> int:
         events = list(events)
-        recorded = await self._do(ops_consent.record_all(events, suppress=suppress))
-        count_consent(events)
+        recorded = await self._do(ops_consent.record_all(events, suppress=suppress, once=once))
+        # ``once`` skips what is already in force: then fewer were recorded (one, or none, as
+        # a provider's opt-out gives them one at a time)
+        count_consent(events if recorded == len(events) else events[:recorded])
         return recorded
 
     async def consent_events(

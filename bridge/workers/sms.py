@@ -34,8 +34,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bridge.chain.gate import Gate
+from bridge.chain.opt_out import provider_opt_out
 from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.sender import sender_for
+from bridge.chain.spend_cap import reported_cost
 from bridge.clock import Clock
 from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
 from bridge.mail.fallback import fallback_email
@@ -44,7 +46,7 @@ from bridge.mail.transport import NoticeSettings
 from bridge.media.urls import media_url
 from bridge.metrics.counters import PROVIDER_SECONDS, TEXTS_FAILED, TEXTS_SENT
 from bridge.models import Contact, NewMailJob, OutboundSms, SendResult, SmsJob
-from bridge.parsing.numbers import country_of, is_e164, mask
+from bridge.parsing.numbers import country_of, mask
 from bridge.providers.base import Carrier
 from bridge.providers.breaker import BreakerState
 from bridge.providers.choice import ProviderChoice
@@ -80,11 +82,17 @@ class SmsDispatcher:
         gate: Gate | None = None,
         senders: SendersSettings | None = None,
         public_url: str | None = None,  # pictures (MMS) are served under it
+        opt_out_scope: str = "organisation",  # compliance.opt_out_scope
+        currency: str = "",  # compliance.currency: a reported price in it counts in spend caps
     ) -> None:
         self._public_url = public_url
         """``owner`` is the name this bridge's claims lease jobs under, ``lease_seconds`` how
         long a lease lasts (``queue.lease_seconds``); ``senders`` the sender rules, whose
-        ``email_fallback`` emails a failed text to the recipient (None: never)."""
+        ``email_fallback`` emails a failed text to the recipient (None: never); a provider's
+        refusal because the customer opted out is recorded in the consent ledger with
+        ``opt_out_scope``."""
+        self._opt_out_scope = opt_out_scope
+        self._currency = currency
         self._store = store
         self._providers = providers
         self._policy = policy
@@ -187,6 +195,8 @@ class SmsDispatcher:
             except PermanentFailure as exc:
                 _timed(carrier.name, "permanent", started)
                 carrier.breaker.succeeded()  # it answered: the provider itself is healthy
+                if exc.opted_out:
+                    await self._opted_out(job, carrier.name, exc)
                 await self._fail(
                     job,
                     exc.reason,
@@ -272,6 +282,9 @@ class SmsDispatcher:
             return
         TEXTS_SENT.labels(provider, job.sender, job.category).inc()
         log.info("job %s sent to %s via %s", job.id, mask(job.to_number), provider)
+        cost = reported_cost(result.price, self._currency)
+        if result.price and cost is not None:  # the spend caps count it at this price
+            await self._store.sms_priced(job.id, price=result.price, cost=cost)
 
     async def _deferred(self, job: SmsJob, provider: str) -> bool:
         """The chain's send stage for this provider: put the job back, without spending an
@@ -361,9 +374,6 @@ class SmsDispatcher:
                 emailed_to=contact,
             )
             notice = NewMailJob(envelope_from="", recipients=(job.author,), content=content)
-        if opted_out and is_e164(job.sender):
-            # The provider knows the customer opted out: refuse the next email at RCPT too.
-            await self._store.suppress(reply_number=job.sender, customer=job.to_number, now=now)
         recorded = await self._store.sms_failed(
             job.id,
             owner=self._owner,
@@ -382,6 +392,20 @@ class SmsDispatcher:
             log.info("job %s to %s: emailed to the contact instead", job.id, mask(job.to_number))
         if notice is not None or fallback is not None:
             self._notice_queued()
+
+    async def _opted_out(self, job: SmsJob, provider: str, exc: PermanentFailure) -> None:
+        """The provider has the customer as opted out: into the consent ledger (once, however
+        many texts it refuses), so the opt-out rule refuses the next text at RCPT."""
+        event = provider_opt_out(
+            job,
+            provider=provider,
+            code=exc.code,
+            reason=exc.reason,
+            at=self._clock(),
+            scope=self._opt_out_scope,
+        )
+        if await self._store.record_consent([event], suppress=True, once=True):
+            log.info("job %s: %s reports %s opted out", job.id, provider, mask(job.to_number))
 
     async def _emailed_to(
         self, job: SmsJob, code: str | None, *, opted_out: bool

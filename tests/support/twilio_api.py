@@ -15,7 +15,8 @@ credentials (``media_token``; none asked while it is empty, as a CDN), or answer
 Authorization header of each media request is kept in ``media_auth`` by path.
 
 ``fail_next`` makes lists answer 503 for a while. ``send_faults`` scripts the next sends: an
-HTTP status (``"503"``, ``"500"``, ``"429"`` with ``Retry-After: 1``) refuses it; ``"slow"``
+HTTP status (``"503"``, ``"500"``, ``"429"`` with ``Retry-After: 1``) refuses it; ``"400:21610"``
+refuses it as Twilio does with that error code (an unsubscribed recipient); ``"slow"``
 keeps the message and answers only after ``slow_seconds`` (the client times out: it does not
 know the outcome); ``"reset"`` reads the request and resets the connection without keeping it.
 """
@@ -227,10 +228,12 @@ class FakeTwilioMessages:
                     return
                 if fault == "slow":
                     time.sleep(fake.slow_seconds)
-                status = int(fault) if fault.isdigit() else 201
+                status_text, _, code = fault.partition(":")
+                status = int(status_text) if status_text.isdigit() else 201
                 body = message or {
-                    "code": 20429 if status == 429 else 20500,
+                    "code": int(code) if code else 20429 if status == 429 else 20500,
                     "message": "Refused by the fault script",
+                    "more_info": f"https://www.twilio.com/docs/errors/{code or status}",
                     "status": status,
                 }
                 data = json.dumps(body).encode()

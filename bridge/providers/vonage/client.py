@@ -31,7 +31,11 @@ from bridge.providers.http_common import json_body, request, retry_after
 from bridge.providers.vonage.settings import VonageSettings
 from bridge.providers.vonage.signature import vonage_signature
 
-__all__ = ["VonageProvider", "describe_receipt_error"]
+__all__ = ["OPTED_OUT", "VonageProvider", "describe_receipt_error"]
+
+# A receipt's err-code when the customer opted out of texts from the sender (replied STOP;
+# Vonage's "Illegal Number", its opt-out list): the bridge records the opt-out.
+OPTED_OUT = "9"
 
 # Vonage SMS API, "Response codes" (per-message ``status``): (temporary?, plain words).
 _STATUS: dict[str, tuple[bool, str]] = {
@@ -62,7 +66,7 @@ _RECEIPT_ERRORS = {
     "3": "the number is not in service",
     "4": "the person has barred texts on their phone",
     "6": "the network rejected the text as spam",
-    "9": "the number is not a valid phone number",
+    "9": "the person at this number has asked not to receive texts from this sender (STOP)",
     "11": "the network could not route the text",
     "12": "the number cannot be reached",
     "14": "the person's network blocked the text",

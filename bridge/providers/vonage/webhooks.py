@@ -26,7 +26,7 @@ from bridge.models import DeliveryReport, InboundPart, InboundSms
 from bridge.parsing.numbers import plus_digits
 from bridge.providers.base import WebhookSink, webhook_path
 from bridge.providers.states import delivery_state
-from bridge.providers.vonage.client import describe_receipt_error
+from bridge.providers.vonage.client import OPTED_OUT, describe_receipt_error
 from bridge.providers.vonage.settings import VonageSettings
 from bridge.providers.vonage.signature import valid_vonage_signature
 from bridge.web.forms import read_fields, refusal, required_fields, token_matches
@@ -95,6 +95,7 @@ def vonage_routes(name: str, settings: VonageSettings, sink: WebhookSink) -> lis
                 reason=describe_receipt_error(code),
                 price=fields.get("price") or None,
                 job_id=fields.get("client-ref") or None,
+                opted_out=code == OPTED_OUT,
             )
             await sink.report(report)
         return Response(status_code=200)

@@ -12,16 +12,23 @@ ORDER BY at
 
 -- The segments of one author (spent_by_author) or of a team, a domain and its subdomains
 -- (spent_by_team: a range of reversed domains), by author and country, since the month and
--- since the day began (day, month, then who).
+-- since the day began, and of those the ones whose price a provider reported, with that price
+-- (migration 018) (day three times, month, then who).
 -- name: spent_by_author
 SELECT author, country, SUM(segments) AS month,
-       SUM(CASE WHEN slot >= ? THEN segments ELSE 0 END) AS day
+       SUM(CASE WHEN slot >= ? THEN segments ELSE 0 END) AS day,
+       SUM(priced_segments) AS month_priced, SUM(cost) AS month_cost,
+       SUM(CASE WHEN slot >= ? THEN priced_segments ELSE 0 END) AS day_priced,
+       SUM(CASE WHEN slot >= ? THEN cost ELSE 0 END) AS day_cost
 FROM spend_counts WHERE slot >= ? AND author = ?
 GROUP BY author, country
 
 -- name: spent_by_team
 SELECT author, country, SUM(segments) AS month,
-       SUM(CASE WHEN slot >= ? THEN segments ELSE 0 END) AS day
+       SUM(CASE WHEN slot >= ? THEN segments ELSE 0 END) AS day,
+       SUM(priced_segments) AS month_priced, SUM(cost) AS month_cost,
+       SUM(CASE WHEN slot >= ? THEN priced_segments ELSE 0 END) AS day_priced,
+       SUM(CASE WHEN slot >= ? THEN cost ELSE 0 END) AS day_cost
 FROM spend_counts WHERE slot >= ? AND rdomain >= ? AND rdomain < ?
 GROUP BY author, country
 
@@ -32,7 +39,18 @@ ON CONFLICT (author, country, slot) DO UPDATE
 SET segments = spend_counts.segments + excluded.segments
 
 -- name: unspend
-UPDATE spend_counts SET segments = segments - ? WHERE author = ? AND country = ? AND slot = ?
+UPDATE spend_counts SET segments = segments - ?, priced_segments = priced_segments - ?,
+    cost = cost - ?
+WHERE author = ? AND country = ? AND slot = ?
+
+-- A provider reported a text's price (or a new one): its segments move from the table's
+-- estimate to the reported price (priced segments, then cost, added; may be negative).
+-- name: reprice
+UPDATE spend_counts SET priced_segments = priced_segments + ?, cost = cost + ?
+WHERE author = ? AND country = ? AND slot = ?
+
+-- name: sms_priced
+UPDATE sms_jobs SET price = ?, cost = ? WHERE id = ?
 
 -- name: purge_spend_counts
 DELETE FROM spend_counts WHERE slot < ?
