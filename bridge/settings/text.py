@@ -104,6 +104,12 @@ class SenderRule(Section):
         " (else compliance.timezone).",
     )
 
+    groups: tuple[str, ...] = Field(
+        default=(),
+        description="The groups (contact tags) this author may text at TAG@ the SMS domain;"
+        ' ["*"] for every tag.',
+    )
+
     _check_sender = field_validator("sender")(classmethod(lambda cls, v: check_sender(v)))
     _zone = field_validator("timezone")(
         classmethod(lambda cls, v: None if v is None else check_zone(v))
@@ -114,6 +120,14 @@ class SenderRule(Section):
     @classmethod
     def _countries(cls, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
         return None if values is None else check_countries(values)
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(value.strip().lower() for value in values if value.strip()))
+
+    def may_text_group(self, tag: str) -> bool:
+        return "*" in self.groups or tag in self.groups
 
     @field_validator("match")
     @classmethod
