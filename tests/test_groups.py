@@ -127,6 +127,7 @@ async def test_a_group_and_its_member_written_again_text_them_once(
     settings = await _settings(tmp_path, capsys)
     async with Bridge(settings) as bridge:
         said = await _send(bridge, ["office@sms.example.com", f"{DAN}@sms.example.com"])
+        assert said.rcpts[0] == (250, "2.1.5 Group office: 1 contact")
         assert said.data is not None and said.data[0] == 250, said
         assert [j.to_number for j in await bridge.store.recent_sms(limit=50)] == [DAN]
 
@@ -153,7 +154,9 @@ async def test_groups_not_allowed_unknown_or_too_large_are_refused_at_rcpt(
         )
         assert said.rcpts[0] == (250, "2.1.5 Group drivers: 3 contacts")
         code, reply = said.rcpts[1]
-        assert code == 550 and reply.startswith("5.5.3 The group office (1 contacts)"), reply
+        assert code == 550 and reply.startswith(
+            "5.5.3 The group office (1 contact) and the groups before it"
+        ), reply
         assert "groups.max_size" in reply
         assert said.data is not None and said.data[0] == 250  # the drivers went
         assert len(await bridge.store.recent_sms(limit=50)) == 2

@@ -76,7 +76,8 @@ class GroupDesk:
                 " (groups.max_size): split the group's tag, or ask your administrator."
             )
         return (
-            f"The group {tag} ({size} contacts) and the groups before it in this email come to"
+            f"The group {tag} ({size} {'contact' if size == 1 else 'contacts'}) and the groups"
+            " before it in this email come to"
             f" more than {limit} contacts, the most one email may text (groups.max_size):"
             " send to them in separate emails."
         )

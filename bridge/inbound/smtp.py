@@ -182,7 +182,7 @@ class SmtpHandler:
         except Refused as exc:
             return exc.smtp_reply()
         envelope.groups[address] = members
-        return f"250 2.1.5 Group {tag}: {len(members)} contacts"
+        return f"250 2.1.5 Group {tag}: {_contacts(len(members))}"
 
     def _control_token(self, address: str) -> str | None:
         """The token of a batch's control address at one of our domains, else None."""
@@ -285,6 +285,10 @@ def _author(session: Session, envelope: Envelope) -> str:
     """Who wrote it: the login when there is one, else the envelope sender."""
     login = session.auth_data if session.authenticated else None
     return (login if isinstance(login, str) else envelope.mail_from or "").lower()
+
+
+def _contacts(count: int) -> str:
+    return f"{count} contact" if count == 1 else f"{count} contacts"
 
 
 def _queued_reply(accepted: Accepted) -> str:
