@@ -246,6 +246,13 @@ async def test_a_canned_answer_in_a_reply_texts_the_template_from_the_customers_
         assert job.text == "Hello Ann, we are open 9:00 to 17:00 on weekdays."
         assert job.sender == SALES  # the number the customer texted, as any reply
         assert "canned" not in job.text
+        # with /close as well: the answer goes, and the conversation is closed
+        reply.replace_header("Message-ID", make_msgid(domain="example.com"))
+        reply.set_content("/close\n/canned hours\n")
+        said = await _send(bridge, reply, [to])
+        assert said.data is not None and said.data[0] == 250, said
+        assert said.data[1].endswith("; conversation with +44 7700 900123 closed"), said
+        assert len(await bridge.store.recent_sms(limit=50)) == 2
         for _ in range(100):
             if (await _texts(bridge))[ANN].state is JobState.SENT:
                 break
