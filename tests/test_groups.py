@@ -167,3 +167,16 @@ async def test_groups_not_allowed_unknown_or_too_large_are_refused_at_rcpt(
         assert code == 550 and reply.startswith(
             "5.5.3 The group drivers has more than 2 contacts"
         ), reply
+
+
+def test_a_sender_rule_naming_a_tag_no_address_can_hold_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_settings(tmp_path)
+    path = tmp_path / "bridge.toml"
+    with path.open("a", encoding="utf-8") as file:
+        file.write('[[senders.rules]]\nmatch = "a@example.com"\nsender = "X"\n')
+        file.write('groups = ["night shift"]\n')
+    code, _, err = run_cli(capsys, str(path), "check-config")
+    assert code == 2
+    assert "senders.rules.0.groups: 'night shift' cannot be a group address" in err, err

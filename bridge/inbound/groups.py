@@ -13,26 +13,15 @@ the author's notice names them.
 from __future__ import annotations
 
 import logging
-import re
 
 from bridge.errors import Refused
 from bridge.parsing.addresses import best_match
 from bridge.settings.text import SendersSettings
 from bridge.store.base import Contacts
 
-__all__ = ["GroupDesk", "group_tag"]
+__all__ = ["GroupDesk"]
 
 log = logging.getLogger(__name__)
-
-# A group's local part: a tag that could be an address (letters first; no dots, which
-# ``.via.`` addresses use; no spaces, which an address cannot hold).
-_GROUP = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
-
-
-def group_tag(local: str) -> str | None:
-    """The tag a local part names, if it could name a group."""
-    tag = local.strip().lower()
-    return tag if _GROUP.fullmatch(tag) else None
 
 
 class GroupDesk:

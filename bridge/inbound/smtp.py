@@ -20,12 +20,13 @@ from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
 from bridge.errors import InvalidNumber, Refused
 from bridge.inbound.control import ControlDesk
-from bridge.inbound.groups import GroupDesk, group_tag
+from bridge.inbound.groups import GroupDesk
 from bridge.inbound.intake import Accepted, EmailIntake, InboundEmail
 from bridge.inbound.smtp_limits import ConnectionLimits, raise_file_limit
 from bridge.inbound.smtp_protocol import BridgeEnvelope, BridgeSMTP
 from bridge.inbound.smtp_users import UserTable
 from bridge.parsing.addresses import domain_of, malformed, matches
+from bridge.parsing.contacts import group_tag
 from bridge.parsing.networks import Networks
 from bridge.parsing.recipients import control_token, parse_recipient
 from bridge.parsing.slimming import KEPT

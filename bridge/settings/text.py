@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from bridge.parsing.contacts import group_tag
 from bridge.parsing.numbers import is_e164
 from bridge.settings.compliance import Category, check_countries, check_line_types
 from bridge.settings.section import Section, check_regex, check_zone
@@ -124,7 +125,13 @@ class SenderRule(Section):
     @field_validator("groups")
     @classmethod
     def _groups(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(value.strip().lower() for value in values if value.strip()))
+        for value in values:
+            if value.strip() != "*" and group_tag(value) is None:
+                raise ValueError(
+                    f"{value!r} cannot be a group address: a tag of letters, digits, - and _,"
+                    ' starting with a letter (drivers, night-shift), or "*" for every tag'
+                )
+        return tuple(dict.fromkeys(value.strip().lower() for value in values))
 
     def may_text_group(self, tag: str) -> bool:
         return "*" in self.groups or tag in self.groups
