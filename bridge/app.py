@@ -183,6 +183,7 @@ class Bridge:
             dedupe_seconds=settings.smtp.dedupe_minutes * 60,
             mms=components.mms_policy(settings, providers),
             schedule=components.schedule_policy(settings),
+            templates=components.templating(settings, store),
         )
         self._kept = components.slim_kept(settings, providers)
         self._start_loops(store, intake, providers, inbound, reports, mail)
@@ -376,6 +377,7 @@ class Bridge:
             clock=self._clock,
             kept=self._kept,
             control=ControlDesk(store=store, clock=self._clock),
+            groups=components.group_desk(settings, store),
         )
         with listening("smtp", settings.smtp.host, settings.smtp.port):
             self._smtp = await start_smtp_server(

@@ -17,7 +17,9 @@ from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.gate import Gate
 from bridge.chain.rates import Limiter, RateLimiter, SharedRateLimiter
 from bridge.chain.warnings import StoreWarnings
+from bridge.inbound.groups import GroupDesk
 from bridge.inbound.schedule import SchedulePolicy
+from bridge.inbound.templating import Templating
 from bridge.mail.alerts import VelocityAlert
 from bridge.mail.imap_append import ImapAppendTransport
 from bridge.mail.maildir import MaildirTransport
@@ -32,6 +34,8 @@ from bridge.providers.registry import ProviderSet, build_carriers, kind_of
 from bridge.routing.decide import InboundRules
 from bridge.settings.root import Settings
 from bridge.store.base import Store
+from bridge.templates.library import TemplateLibrary
+from bridge.templates.loader import load_library
 from bridge.workers.inbound import MailIdentity
 from bridge.workers.retry import RetryPolicy
 
@@ -40,6 +44,7 @@ __all__ = [
     "build_limiter",
     "build_providers",
     "build_transport",
+    "group_desk",
     "inbound_rules",
     "mail_identity",
     "media_fetcher",
@@ -48,6 +53,8 @@ __all__ = [
     "owner_name",
     "retry_policy",
     "slim_kept",
+    "template_library",
+    "templating",
     "webhook_transport",
 ]
 
@@ -200,3 +207,19 @@ def media_fetcher(settings: Settings) -> MediaFetcher:
 def schedule_policy(settings: Settings) -> SchedulePolicy:
     """How authors' send-at times are read: their zones, how far ahead, the control domain."""
     return SchedulePolicy.from_settings(settings)
+
+
+def template_library(settings: Settings) -> TemplateLibrary:
+    """The named templates (the settings' validation already refused any with a problem)."""
+    library, _ = load_library(settings.templates.folder, settings.templates.entries)
+    return library
+
+
+def templating(settings: Settings, store: Store) -> Templating:
+    """How an email's ``[template NAME]`` or ``/canned NAME`` becomes each recipient's text."""
+    return Templating(library=template_library(settings), contacts=store)
+
+
+def group_desk(settings: Settings, store: Store) -> GroupDesk:
+    """Group addresses (``drivers@…``): who may text which, and how many at most."""
+    return GroupDesk(contacts=store, senders=settings.senders, max_size=settings.groups.max_size)

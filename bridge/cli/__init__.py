@@ -34,6 +34,7 @@ from bridge.cli.parser import Command, build_parser
 from bridge.cli.routes import cmd_routes_explain
 from bridge.cli.scheduled import cmd_scheduled, cmd_scheduled_cancel
 from bridge.cli.service import cmd_hash_password, cmd_migrate, cmd_reload, cmd_run
+from bridge.cli.templates import cmd_templates, cmd_templates_show
 from bridge.cli.texts import cmd_outbound_explain, cmd_send, cmd_simulate_inbound
 from bridge.cli.threads import cmd_thread
 from bridge.cli.where import UsageError, config_path
@@ -66,6 +67,8 @@ COMMANDS: dict[str, Command] = {
     "consent opt-out": cmd_consent_opt_out,
     "scheduled": cmd_scheduled,
     "scheduled cancel": cmd_scheduled_cancel,
+    "templates": cmd_templates,
+    "templates show": cmd_templates_show,
 }
 
 

@@ -33,6 +33,7 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     for add in (_service, _checks, _texts, _routes, _outbound, _listings, _contacts, _consent):
         add(sub, config, commands)
     _scheduled(sub, config, commands)
+    _templates(sub, config, commands)
     return parser
 
 
@@ -308,3 +309,20 @@ def _scheduled(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str,
     which = cancel.add_mutually_exclusive_group(required=True)
     which.add_argument("id", nargs="?", metavar="ID", help="the text's id (s…)")
     which.add_argument("--batch", metavar="TOKEN", help="the batch's token (batch-… address)")
+
+
+def _templates(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    listing = _command(
+        sub,
+        "templates",
+        "the named templates ([template NAME] in a subject, /canned NAME in a reply)",
+        commands["templates"],
+        config,
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per template")
+    actions = listing.add_subparsers(dest="templates_command", required=False, metavar="ACTION")
+    show = _command(
+        actions, "show", "one template: its fields and text", commands["templates show"], config
+    )
+    show.add_argument("name", metavar="NAME", help="the template's name")
+    show.add_argument("--json", action="store_true", help="as one JSON object")

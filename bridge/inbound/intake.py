@@ -36,6 +36,7 @@ from bridge.chain.verdicts import Decision
 from bridge.clock import Clock
 from bridge.errors import Refused
 from bridge.inbound.schedule import Scheduled, SchedulePolicy
+from bridge.inbound.templating import TemplateUse, Templating
 from bridge.mail.notices import attachments_notice, mailbox_notice, truncation_notice
 from bridge.mail.transport import NoticeSettings
 from bridge.media.outbound import MmsPolicy, plan_pictures
@@ -125,7 +126,9 @@ class EmailIntake:
         dedupe_seconds: float = 600.0,
         mms: MmsPolicy | None = None,  # None: every attachment is left behind
         schedule: SchedulePolicy | None = None,  # None: send-at times are not read
+        templates: Templating | None = None,  # None: [template …] and /canned are not read
     ) -> None:
+        self._templates = templates
         self._mms = mms
         self._schedule = schedule
         self._store = store
@@ -148,12 +151,19 @@ class EmailIntake:
         commands, body = split_commands(self._body(msg))
         message_id, digest = _message_id(msg, content)
         tags, subject = subject_tags(header_text(msg, "Subject"))
+        use, subject = self._template(subject, commands, body)
         when = self._when(msg, subject, author)
         subject = when.subject if when is not None else subject
-        if commands and not body:
+        if commands and not body and use is None:
             return await self._commands_only(email, author, commands, msg, message_id)
+        texts = await self._filled(use, email.recipients, body)
         decisions = [
-            (number, await self._decide(email, author, number, body, (subject, tags), msg, when))
+            (
+                number,
+                await self._decide(
+                    email, author, number, texts[number], (subject, tags), msg, when
+                ),
+            )
             for number in email.recipients
         ]
         refused = [(n, d.refusal) for n, d in decisions if d.refusal is not None]
@@ -192,6 +202,23 @@ class EmailIntake:
             )
         )
         return Accepted(queued, [(n, r.reason) for n, r in refused], attachments, done, waits, told)
+
+    def _template(
+        self, subject: str, commands: Commands, body: str
+    ) -> tuple[TemplateUse | None, str]:
+        """The named template the email uses (``bridge.inbound.templating``), if the bridge
+        reads them, and the subject without its tag."""
+        if self._templates is None:
+            return None, subject
+        return self._templates.chosen(subject, commands, body)
+
+    async def _filled(
+        self, use: TemplateUse | None, numbers: tuple[str, ...], body: str
+    ) -> dict[str, str]:
+        """Each recipient's text: the template filled for them, else the body as written."""
+        if use is None or self._templates is None:
+            return dict.fromkeys(numbers, body)
+        return await self._templates.texts(use, numbers)
 
     def _when(self, msg: EmailMessage, subject: str, author: str) -> Scheduled | None:
         """The send-at time the author asked for, if the bridge reads them."""

@@ -20,11 +20,13 @@ from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
 from bridge.errors import InvalidNumber, Refused
 from bridge.inbound.control import ControlDesk
+from bridge.inbound.groups import GroupDesk
 from bridge.inbound.intake import Accepted, EmailIntake, InboundEmail
 from bridge.inbound.smtp_limits import ConnectionLimits, raise_file_limit
 from bridge.inbound.smtp_protocol import BridgeEnvelope, BridgeSMTP
 from bridge.inbound.smtp_users import UserTable
 from bridge.parsing.addresses import domain_of, malformed, matches
+from bridge.parsing.contacts import group_tag
 from bridge.parsing.networks import Networks
 from bridge.parsing.recipients import control_token, parse_recipient
 from bridge.parsing.slimming import KEPT
@@ -55,7 +57,9 @@ class SmtpHandler:
         clock: Clock,
         kept: int = KEPT,
         control: ControlDesk | None = None,
+        groups: GroupDesk | None = None,
     ) -> None:
+        self._groups = groups  # group addresses (drivers@…; None: there are none)
         self.kept = kept  # base64 kept per run of an email (``Slimmer``)
         self._control = control  # batches' control addresses (None: there are none)
         self._settings = settings
@@ -109,11 +113,14 @@ class SmtpHandler:
     ) -> str:
         try:
             token = self._control_token(address)
+            group = self._group_of(address) if token is None else None
             if token is not None:
                 reply = await self._control_reply(session, envelope, token)
+            elif group is not None:
+                reply = self._room(envelope) or await self._group_reply(session, envelope, group)
             else:
                 reply = self._recipient_reply(envelope, address)
-            if reply.startswith("250") and token is None:
+            if reply.startswith("250") and token is None and group is None:
                 reply = await self._chain_reply(session, envelope, address) or reply
         except Exception:
             log.exception("RCPT TO check failed")
@@ -135,6 +142,10 @@ class SmtpHandler:
             parse_recipient(local, default_region=self._settings.default_region)
         except InvalidNumber as exc:
             return f"550 5.1.3 {exc.reason}"
+        return self._room(envelope) or "250 2.1.5 Recipient OK"
+
+    def _room(self, envelope: Envelope) -> str | None:
+        """Why the email takes no more recipients, or None."""
         if any(self._control_token(a) for a in envelope.rcpt_tos):
             return _ALONE
         if len(envelope.rcpt_tos) >= self._settings.max_recipients:
@@ -142,7 +153,37 @@ class SmtpHandler:
                 f"452 4.5.3 Too many recipients: at most {self._settings.max_recipients}"
                 " per email; the rest will be tried again."
             )
-        return "250 2.1.5 Recipient OK"
+        return None
+
+    def _group_of(self, address: str) -> tuple[str, str, str] | None:
+        """A group address at one of our domains (``bridge.inbound.groups``): the address,
+        its tag, and why it is not a phone number; None for any other address."""
+        local, _, _ = address.rpartition("@")
+        tag = group_tag(local)
+        if self._groups is None or tag is None or domain_of(address) not in self._settings.domains:
+            return None
+        try:
+            parse_recipient(local, default_region=self._settings.default_region)
+        except InvalidNumber as exc:
+            return address, tag, exc.reason
+        return None
+
+    async def _group_reply(
+        self, session: Session, envelope: Envelope, group: tuple[str, str, str]
+    ) -> str:
+        """The group's members, kept for DATA; the intake passes each through the chain."""
+        assert self._groups is not None and isinstance(envelope, BridgeEnvelope)
+        address, tag, not_a_number = group
+        already = len({n for members in envelope.groups.values() for n in members})
+        author = _author(session, envelope)
+        try:
+            members = await self._groups.members(
+                tag, author=author, already=already, not_a_number=not_a_number
+            )
+        except Refused as exc:
+            return exc.smtp_reply()
+        envelope.groups[address] = members
+        return f"250 2.1.5 Group {tag}: {_contacts(len(members))}"
 
     def _control_token(self, address: str) -> str | None:
         """The token of a batch's control address at one of our domains, else None."""
@@ -211,7 +252,13 @@ class SmtpHandler:
     def _inbound(self, session: Session, envelope: Envelope) -> InboundEmail:
         numbers: dict[str, str | None] = {}  # each number, and the reply number its address named
         domains: dict[str, str] = {}
+        groups = envelope.groups if isinstance(envelope, BridgeEnvelope) else {}
         for address in envelope.rcpt_tos:
+            for member in groups.get(address, ()):
+                numbers.setdefault(member, None)
+                domains.setdefault(member, domain_of(address))
+            if address in groups:
+                continue
             local = address.rpartition("@")[0]
             recipient = parse_recipient(local, default_region=self._settings.default_region)
             numbers[recipient.number] = recipient.via
@@ -239,6 +286,10 @@ def _author(session: Session, envelope: Envelope) -> str:
     """Who wrote it: the login when there is one, else the envelope sender."""
     login = session.auth_data if session.authenticated else None
     return (login if isinstance(login, str) else envelope.mail_from or "").lower()
+
+
+def _contacts(count: int) -> str:
+    return f"{count} contact" if count == 1 else f"{count} contacts"
 
 
 def _queued_reply(accepted: Accepted) -> str:

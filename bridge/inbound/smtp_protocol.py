@@ -162,11 +162,12 @@ async def receive_data(
 
 class BridgeEnvelope(Envelope):
     """aiosmtpd's envelope, with the outbound chain's envelope-stage decision for each
-    recipient, made at RCPT TO and carried to DATA."""
+    recipient, made at RCPT TO and carried to DATA, and each group address's members."""
 
     def __init__(self) -> None:
         super().__init__()
         self.decisions: dict[str, Decision] = {}
+        self.groups: dict[str, tuple[str, ...]] = {}  # a group address: its members' numbers
 
 
 class BridgeSMTP(SMTP):

@@ -4,7 +4,9 @@ At the start of a reply (before anything the customer should read), one command 
 
 - ``/owner jane@example.com``: hand the conversation over; Jane gets the customer's next
   texts, as if she had texted them last;
-- ``/close``: end it; the customer's next text is routed by the routing table again.
+- ``/close``: end it; the customer's next text is routed by the routing table again;
+- ``/canned NAME``: text the customer the template NAME (a canned answer), filled from their
+  contact and from any ``field: value`` lines below (``bridge.templates``).
 
 The lines are never texted. An email of commands only (a reply or a forward to the
 customer's address) changes the conversation and texts nobody. A line that starts with "/"
@@ -22,15 +24,17 @@ from bridge.errors import Refused
 
 __all__ = ["Commands", "split_commands"]
 
-_COMMAND = re.compile(r"^/(owner|close)\b[ \t]*(.*)$", re.I)
+_COMMAND = re.compile(r"^/(owner|close|canned)\b[ \t]*(.*)$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
 class Commands:
     owner: str | None = None
     close: bool = False
+    canned: str | None = None  # a template's name as written: the text is that template
 
     def __bool__(self) -> bool:
+        """True when the commands change the conversation (``canned`` only makes the text)."""
         return self.owner is not None or self.close
 
 
@@ -39,6 +43,7 @@ def split_commands(text: str) -> tuple[Commands, str]:
     lines = text.split("\n")
     owner: str | None = None
     close = False
+    canned: str | None = None
     taken = 0
     for line in lines:
         found = _COMMAND.match(line.strip())
@@ -48,13 +53,28 @@ def split_commands(text: str) -> tuple[Commands, str]:
             taken += 1
             continue
         taken += 1
-        if found.group(1).lower() == "close":
+        command = found.group(1).lower()
+        if command == "close":
             close = True
+        elif command == "canned":
+            canned = _template_name(found.group(2), canned)
         else:
             owner = _address(found.group(2))
-    if owner is None and not close:
+    if owner is None and not close and canned is None:
         return Commands(), text
-    return Commands(owner, close), "\n".join(lines[taken:]).strip()
+    return Commands(owner, close, canned), "\n".join(lines[taken:]).strip()
+
+
+def _template_name(written: str, before: str | None) -> str:
+    name = written.strip()
+    if not name or " " in name or before is not None:
+        raise Refused(
+            550,
+            "5.6.0",
+            f"'/canned {name}' does not name one template: write, for example, /canned"
+            " opening_hours on a line of its own, once.",
+        )
+    return name
 
 
 def _address(written: str) -> str:

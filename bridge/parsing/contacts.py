@@ -19,7 +19,14 @@ from bridge.errors import BridgeError, InvalidNumber
 from bridge.models import Contact
 from bridge.parsing.numbers import is_e164, parse_number
 
-__all__ = ["InvalidContact", "checked", "make_contact", "normal_language", "normal_tags"]
+__all__ = [
+    "InvalidContact",
+    "checked",
+    "group_tag",
+    "make_contact",
+    "normal_language",
+    "normal_tags",
+]
 
 # BCP 47 as people write it: a language, then script, region or variant subtags.
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
@@ -89,6 +96,17 @@ def normal_tags(values: Iterable[str]) -> tuple[str, ...]:
             if tag:
                 tags.add(tag)
     return tuple(sorted(tags))
+
+
+# A tag that can be a group address's local part (``drivers@…``): letters first; no dots,
+# which ``.via.`` addresses use; no spaces, which an address cannot hold.
+_GROUP = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+def group_tag(local: str) -> str | None:
+    """The tag an address's local part names (lower case), if it could name a group."""
+    tag = local.strip().lower()
+    return tag if _GROUP.fullmatch(tag) else None
 
 
 def normal_language(value: str) -> str:

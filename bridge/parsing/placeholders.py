@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from bridge.errors import BridgeError
 
-__all__ = ["MissingFields", "Template", "field_name"]
+__all__ = ["MissingFields", "Template", "field_name", "syntax_problems"]
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}|]*)(?:\|([^{}]*))?\}")
 
@@ -25,6 +25,28 @@ _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}|]*)(?:\|([^{}]*))?\}")
 def field_name(name: str) -> str:
     """A field's normal form: "First name", "first-name" and "FIRST_NAME" are ``first_name``."""
     return "_".join(name.replace("-", " ").replace("_", " ").casefold().split())
+
+
+def syntax_problems(text: str) -> tuple[str, ...]:
+    """What in ``text`` a customer would see as written rather than filled: a brace that
+    opens or closes no placeholder, or an empty ``{}``; one sentence each, with its line."""
+    problems = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        rest = _PLACEHOLDER.sub(_named_or_escape, line)
+        if re.search(r"\{[^{}]*\}", rest):
+            problems.append(f"line {number}: a placeholder names no field; write {{field_name}}")
+        elif "{" in rest or "}" in rest:
+            problems.append(
+                f"line {number}: a brace that opens or closes no placeholder; write"
+                " {field_name}, or {{ and }} for a brace itself"
+            )
+    return tuple(problems)
+
+
+def _named_or_escape(match: re.Match[str]) -> str:
+    """ "" for ``{{``, ``}}`` and a placeholder naming a field; the match itself otherwise."""
+    name = match.group(1)
+    return "" if name is None or field_name(name) else match.group(0)
 
 
 class MissingFields(BridgeError):

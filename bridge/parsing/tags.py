@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["TAGS", "schedule_tags", "subject_tags"]
+__all__ = ["TAGS", "schedule_tags", "subject_tags", "template_tags"]
 
 TAGS = frozenset({"marketing", "transactional", "urgent"})
 _TAG = re.compile(r"\[\s*([A-Za-z-]+)\s*\]")
@@ -21,6 +21,9 @@ _SCHEDULE = re.compile(
     r"|\d{4}-\d{2}-\d{2}[ T]\d[^\[\]]*)\]",
     re.IGNORECASE,
 )
+
+# A named template (``bridge.templates``): ``[template reminder]``; the name as written.
+_TEMPLATE = re.compile(r"\[\s*template\s*:?\s+([^\[\]\s]+)\s*\]", re.IGNORECASE)
 
 
 def subject_tags(subject: str) -> tuple[frozenset[str], str]:
@@ -45,3 +48,12 @@ def schedule_tags(subject: str) -> tuple[tuple[str, ...], str]:
     if not found:
         return (), subject
     return found, " ".join(_SCHEDULE.sub("", subject).split())
+
+
+def template_tags(subject: str) -> tuple[tuple[str, ...], str]:
+    """The template names in ``subject``'s ``[template NAME]`` tags, and the subject without
+    them; which template that is, is ``bridge.templates``'s to say."""
+    found = tuple(match.group(1) for match in _TEMPLATE.finditer(subject))
+    if not found:
+        return (), subject
+    return found, " ".join(_TEMPLATE.sub("", subject).split())

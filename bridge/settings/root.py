@@ -40,6 +40,7 @@ from bridge.settings.providers import ProviderEntry, ProviderRule, from_short_fo
 from bridge.settings.routes import CalendarSettings, RouteSettings, table_faults
 from bridge.settings.section import SettingError
 from bridge.settings.smtp import SmtpSettings
+from bridge.settings.templates import GroupsSettings, TemplatesSettings
 from bridge.settings.text import SendersSettings, TextSettings
 
 __all__ = ["ENV_PREFIX", "Settings"]
@@ -99,6 +100,8 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     mailboxes: tuple[MailboxSettings, ...] = ()
     campaigns: tuple[CampaignSettings, ...] = ()
+    templates: TemplatesSettings = TemplatesSettings()
+    groups: GroupsSettings = GroupsSettings()
 
     @model_validator(mode="before")
     @classmethod

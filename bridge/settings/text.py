@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from bridge.parsing.contacts import group_tag
 from bridge.parsing.numbers import is_e164, is_short_code
 from bridge.settings.compliance import Category, check_countries, check_line_types
 from bridge.settings.section import Section, check_regex, check_zone
@@ -109,6 +110,12 @@ class SenderRule(Section):
         " (else compliance.timezone).",
     )
 
+    groups: tuple[str, ...] = Field(
+        default=(),
+        description="The groups (contact tags) this author may text at TAG@ the SMS domain;"
+        ' ["*"] for every tag.',
+    )
+
     _check_sender = field_validator("sender")(classmethod(lambda cls, v: check_sender(v)))
     _zone = field_validator("timezone")(
         classmethod(lambda cls, v: None if v is None else check_zone(v))
@@ -119,6 +126,20 @@ class SenderRule(Section):
     @classmethod
     def _countries(cls, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
         return None if values is None else check_countries(values)
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if value.strip() != "*" and group_tag(value) is None:
+                raise ValueError(
+                    f"{value!r} cannot be a group address: a tag of letters, digits, - and _,"
+                    ' starting with a letter (drivers, night-shift), or "*" for every tag'
+                )
+        return tuple(dict.fromkeys(value.strip().lower() for value in values))
+
+    def may_text_group(self, tag: str) -> bool:
+        return "*" in self.groups or tag in self.groups
 
     @field_validator("match")
     @classmethod
