@@ -34,6 +34,7 @@ __all__ = [
     "NewSmsJob",
     "OutboundSms",
     "Queued",
+    "Recipient",
     "RuleHit",
     "SendResult",
     "SmsJob",
@@ -160,6 +161,16 @@ class Spent:
     month_cost: float = 0.0
     day_priced: int = 0
     day_cost: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """What the outbound chain's content stage reads about one recipient, read together: the
+    address book's entry, their recent texts of the category, the author's team's spend."""
+
+    contact: Contact | None = None
+    sent: tuple[datetime, ...] = ()
+    spent: tuple[Spent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from bridge.models import (
     NewNumbers,
     NewSmsJob,
     Queued,
+    Recipient,
     SendResult,
     SmsJob,
     Spent,
@@ -422,6 +423,20 @@ class Caps(Protocol):
     async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]:
         """The segments of the authors ``authors`` names (an address, or a domain with its
         subdomains) since ``month`` and since ``day``, by author and recipient country."""
+        ...
+
+    async def recipient(
+        self,
+        *,
+        number: str | None,
+        category: str | None,
+        since: datetime,
+        authors: str | None,
+        month: datetime,
+        day: datetime,
+    ) -> Recipient:
+        """``contact(number)``, ``sent_times(number, category, since)`` and ``spent(authors,
+        month, day)`` in one operation; each whose key is None is left out, empty."""
         ...
 
     async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:

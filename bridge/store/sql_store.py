@@ -29,6 +29,7 @@ from bridge.models import (
     NewNumbers,
     NewSmsJob,
     Queued,
+    Recipient,
     SendResult,
     SmsJob,
     Spent,
@@ -43,6 +44,7 @@ from bridge.store import (
     ops_caps,
     ops_consent,
     ops_contacts,
+    ops_facts,
     ops_limits,
     ops_velocity,
 )
@@ -403,6 +405,22 @@ class SqlStore:
 
     async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]:
         return tuple(await self._read(ops_caps.spent(authors, ts(month), ts(day))))
+
+    async def recipient(
+        self,
+        *,
+        number: str | None,
+        category: str | None,
+        since: datetime,
+        authors: str | None,
+        month: datetime,
+        day: datetime,
+    ) -> Recipient:
+        op = ops_facts.recipient(number, category, ts(since), authors, ts(month), ts(day))
+        contact, sent, spent = await self._read(op)
+        return Recipient(
+            contact, tuple(datetime.fromtimestamp(at, UTC) for at in sent), tuple(spent)
+        )
 
     async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:
         return await self._do(ops_caps.warn_once(key, mail, ts(now)))
