@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -17,6 +18,8 @@ from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.gate import Gate
 from bridge.chain.rates import Limiter, RateLimiter, SharedRateLimiter
 from bridge.chain.warnings import StoreWarnings
+from bridge.clock import Clock
+from bridge.inbound.bulk_desk import BulkDesk
 from bridge.inbound.schedule import SchedulePolicy
 from bridge.mail.alerts import VelocityAlert
 from bridge.mail.imap_append import ImapAppendTransport
@@ -32,6 +35,7 @@ from bridge.providers.registry import ProviderSet, build_carriers, kind_of
 from bridge.routing.decide import InboundRules
 from bridge.settings.root import Settings
 from bridge.store.base import Store
+from bridge.workers.bulk import BulkWorker, Pricing
 from bridge.workers.inbound import MailIdentity
 from bridge.workers.retry import RetryPolicy
 
@@ -40,6 +44,8 @@ __all__ = [
     "build_limiter",
     "build_providers",
     "build_transport",
+    "bulk_desk",
+    "bulk_worker",
     "inbound_rules",
     "mail_identity",
     "media_fetcher",
@@ -200,3 +206,48 @@ def media_fetcher(settings: Settings) -> MediaFetcher:
 def schedule_policy(settings: Settings) -> SchedulePolicy:
     """How authors' send-at times are read: their zones, how far ahead, the control domain."""
     return SchedulePolicy.from_settings(settings)
+
+
+def bulk_desk(
+    settings: Settings, *, store: Store, clock: Clock, received: Callable[[], None]
+) -> BulkDesk | None:
+    """The bulk address at the SMTP listener; None when ``bulk.address`` is ""."""
+    if not settings.bulk.address:
+        return None
+    return BulkDesk(
+        store=store,
+        settings=settings.bulk,
+        domains=settings.smtp.domains,
+        senders=settings.senders,
+        zone_of=SchedulePolicy.from_settings(settings).zone_of,
+        max_size=settings.smtp.max_message_size,
+        clock=clock,
+        received=received,
+    )
+
+
+def bulk_worker(
+    settings: Settings,
+    *,
+    store: Store,
+    gate: Gate,
+    clock: Clock,
+    owner: str,
+    queued: Callable[[], None],
+    mailed: Callable[[], None],
+) -> BulkWorker:
+    """Plans received bulk sends and writes the summaries of finished ones."""
+    compliance = settings.compliance
+    return BulkWorker(
+        store=store,
+        gate=gate,
+        settings=settings.bulk,
+        region=settings.smtp.default_region,
+        pricing=Pricing(prices=compliance.prices, currency=compliance.currency),
+        notices=notice_settings(settings),
+        clock=clock,
+        owner=owner,
+        queued=queued,
+        mailed=mailed,
+        poll_seconds=settings.queue.poll_seconds,
+    )

@@ -167,6 +167,7 @@ class BridgeEnvelope(Envelope):
     def __init__(self) -> None:
         super().__init__()
         self.decisions: dict[str, Decision] = {}
+        self.kept: int | None = None  # base64 kept per run of this email (None: the listener's)
 
 
 class BridgeSMTP(SMTP):
@@ -309,7 +310,7 @@ class BridgeSMTP(SMTP):
                 self._reader,
                 size_limit=self.data_size_limit,
                 line_limit=self.line_length_limit,
-                kept=self._kept,
+                kept=getattr(self.envelope, "kept", None) or self._kept,
             )
         except asyncio.CancelledError:  # the connection went away during DATA
             self._writer.close()

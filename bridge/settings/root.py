@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from bridge.providers.registry import kind_of
+from bridge.settings.bulk import BulkSettings
 from bridge.settings.campaigns import CampaignSettings
 from bridge.settings.compliance import ComplianceSettings
 from bridge.settings.core import (
@@ -96,6 +97,7 @@ class Settings(BaseSettings):
     admin: AdminSettings = AdminSettings()
     mailboxes: tuple[MailboxSettings, ...] = ()
     campaigns: tuple[CampaignSettings, ...] = ()
+    bulk: BulkSettings = BulkSettings()
 
     @model_validator(mode="before")
     @classmethod

@@ -48,6 +48,7 @@ MIGRATIONS = (
     "013_caps.sql",
     "014_velocity.sql",
     "015_batches.sql",
+    "016_bulk.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -14,13 +14,14 @@ UPDATE sms_jobs SET batch_id = ? WHERE id = ?
 -- name: batch_by_token
 SELECT * FROM batches WHERE token = ?
 
+-- A bulk send's texts held for SEND ('held') are cancelled as waiting ones are.
 -- name: batch_waiting
-SELECT * FROM sms_jobs WHERE batch_id = ? AND state = 'queued' AND maybe_sent_via IS NULL
+SELECT * FROM sms_jobs WHERE batch_id = ? AND state IN ('queued', 'held') AND maybe_sent_via IS NULL
 
 -- name: cancel_sms
 UPDATE sms_jobs SET state = 'cancelled', error = ?, lease_until = NULL, lease_owner = NULL,
     updated_at = ?
-WHERE id = ? AND state = 'queued' AND maybe_sent_via IS NULL
+WHERE id = ? AND state IN ('queued', 'held') AND maybe_sent_via IS NULL
 
 -- name: batch_states
 SELECT state, count(*) AS n FROM sms_jobs WHERE batch_id = ? GROUP BY state

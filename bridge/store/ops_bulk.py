@@ -1,0 +1,169 @@
+"""Bulk sends by attachment: the email kept before its 250, its texts held for SEND, its end.
+
+An email to the bulk address is stored whole (file, template) under a batch of kind 'bulk'
+in state 'received'; a mail server delivering it again finds that batch and stores nothing.
+The bulk worker takes a received batch with a lease (``claim_bulk``), stores its texts a
+chunk at a time (``store_bulk_jobs``: each text's idempotency key names the batch and the
+number, so a second attempt after a crash merges with what the first stored), and then, in
+one transaction fenced by its lease, moves the batch to 'held' (or 'open' when the author's
+rule sends at once) with the preview (``bulk_planned``). If CANCEL came meanwhile, the texts
+stored are cancelled there too. SEND (``send_held``) moves every held text of the batch to
+'queued' in one statement. Once no text of a sent batch can change, the summary is stored
+exactly once (``bulk_summarised``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bridge.models import BulkSend, NewBulkSend, NewMailJob, NewSmsJob, Queued
+from bridge.store import ops
+from bridge.store.ids import new_id
+from bridge.store.ops_batches import cancel_batch
+from bridge.store.queries import Q
+from bridge.store.rows import ts
+from bridge.store.statements import Op, all_rows, count, one_row
+
+__all__ = [
+    "bulk_failed",
+    "bulk_finished",
+    "bulk_planned",
+    "bulk_results",
+    "bulk_summarised",
+    "claim_bulk",
+    "keep_bulk_lease",
+    "receive_bulk",
+    "send_held",
+    "store_bulk_jobs",
+]
+
+
+def receive_bulk(send: NewBulkSend, now: float) -> Op[tuple[str, bool]]:
+    """Store the email's batch and file; (batch id, True), or the stored one's id and False
+    when this author's email of this Message-ID is already stored."""
+    stored = yield one_row(Q.bulk_batch_of_email, send.author, send.message_id)
+    if stored is not None:
+        return str(stored["id"]), False
+    batch_id = new_id("b")
+    yield count(
+        Q.insert_bulk_batch,
+        batch_id,
+        send.token,
+        send.author,
+        send.message_id,
+        send.subject,
+        send.zone,
+        now,
+        now,
+        ts(send.expires_at),
+    )
+    yield count(
+        Q.insert_bulk_send,
+        batch_id,
+        send.filename,
+        send.file,
+        send.template,
+        send.domain,
+        int(send.at_once),
+    )
+    return batch_id, True
+
+
+def claim_bulk(now: float, lease: float, owner: str) -> Op[BulkSend | None]:
+    """Lease one received bulk send (the oldest) that no other worker holds, or None."""
+    row = yield one_row(Q.claim_bulk, now + lease, owner, now)
+    if row is None:
+        return None
+    batch = yield one_row(Q.batch_by_id, row["batch_id"])
+    return BulkSend(
+        batch_id=str(row["batch_id"]),
+        token=str(batch["token"]),
+        author=str(batch["author"]),
+        message_id=str(batch["message_id"]),
+        subject=str(batch["subject"]),
+        zone=str(batch["zone"]),
+        filename=str(row["filename"]),
+        file=bytes(row["file"]),
+        template=str(row["template"]),
+        domain=str(row["domain"]),
+        at_once=bool(row["at_once"]),
+    )
+
+
+def keep_bulk_lease(batch_id: str, owner: str, until: float) -> Op[bool]:
+    kept: int = yield count(Q.keep_bulk_lease, until, batch_id, owner, alone=True)
+    return bool(kept)
+
+
+def store_bulk_jobs(
+    batch_id: str, jobs: Sequence[tuple[int, NewSmsJob]], state: str, now: float
+) -> Op[list[Queued]]:
+    """Store texts of the batch, each with its file line, in ``state`` ('held' or 'queued')."""
+    queued = []
+    for line, job in jobs:
+        done = yield from ops.insert_sms(job, now)
+        yield count(Q.mark_bulk_job, batch_id, line, state, done.id)
+        queued.append(done)
+    return queued
+
+
+def bulk_planned(
+    batch_id: str, owner: str, state: str, not_sent: str, preview: NewMailJob, now: float
+) -> Op[str]:
+    """The batch planned: 'held' (or 'open', sent at once) with its preview, if this worker
+    still holds it. The batch's state after it: 'lost' when the lease had passed to another
+    worker (which does the same work again), 'cancelled' when CANCEL came meanwhile."""
+    kept = yield count(Q.end_bulk_lease, not_sent, batch_id, owner)
+    if not kept:
+        return "lost"
+    moved = yield count(Q.move_batch, state, now, batch_id, "received")
+    if not moved:
+        row = yield one_row(Q.batch_by_id, batch_id)
+        if row is not None and row["state"] == "cancelled":
+            yield from cancel_batch(batch_id, now)  # the texts stored since the CANCEL
+        return str(row["state"]) if row is not None else "lost"
+    if state == "open":
+        yield count(Q.bulk_sent_at, now, batch_id)
+    yield from ops.insert_mail(preview, now)
+    return state
+
+
+def bulk_failed(batch_id: str, owner: str, mail: NewMailJob, now: float) -> Op[bool]:
+    """The file could not be used: the batch 'failed', its author told why (once)."""
+    kept = yield count(Q.end_bulk_lease, None, batch_id, owner)
+    moved = kept and (yield count(Q.move_batch, "failed", now, batch_id, "received"))
+    if moved:
+        yield from ops.insert_mail(mail, now)
+    return bool(moved)
+
+
+def send_held(batch_id: str, now: float) -> Op[int | None]:
+    """SEND: every held text of a held batch queued, in one statement; how many (None when
+    the batch is not held: not yet previewed, already sent or cancelled)."""
+    moved = yield count(Q.move_batch, "open", now, batch_id, "held")
+    if not moved:
+        return None
+    queued: int = yield count(Q.release_held, now, batch_id)
+    yield count(Q.bulk_sent_at, now, batch_id)
+    return queued
+
+
+def bulk_finished(limit: int) -> Op[list[dict[str, Any]]]:
+    """Sent bulk batches whose texts have all ended and whose summary is not yet stored."""
+    rows = yield all_rows(Q.bulk_finished, limit)
+    return [dict(row) for row in rows]
+
+
+def bulk_results(batch_id: str) -> Op[list[dict[str, Any]]]:
+    """Each text of the batch, by its line: its state, error and segments."""
+    rows = yield all_rows(Q.bulk_results, batch_id)
+    return [dict(row) for row in rows]
+
+
+def bulk_summarised(batch_id: str, summary: NewMailJob, now: float) -> Op[bool]:
+    """Store the summary unless it was stored before (by this bridge or another)."""
+    first = yield count(Q.bulk_summarised, now, batch_id)
+    if first:
+        yield from ops.insert_mail(summary, now)
+    return bool(first)

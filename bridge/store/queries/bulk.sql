@@ -1,0 +1,81 @@
+-- Bulk sends by attachment (ops_bulk.py). The email is kept under a batch of kind 'bulk'
+-- before its 250; the bulk worker takes a 'received' one with a lease (on PostgreSQL under
+-- a row lock, skipping one another bridge holds), stores its texts in job state 'held' and
+-- moves the batch to 'held'; SEND moves every held text of it to 'queued' in one statement.
+
+-- name: bulk_batch_of_email
+SELECT id, state FROM batches WHERE kind = 'bulk' AND author = ? AND message_id = ?
+
+-- name: insert_bulk_batch
+INSERT INTO batches (id, token, author, kind, state, message_id, subject, zone, created_at,
+    updated_at, expires_at)
+VALUES (?, ?, ?, 'bulk', 'received', ?, ?, ?, ?, ?, ?)
+
+-- name: insert_bulk_send
+INSERT INTO bulk_sends (batch_id, filename, file, template, domain, at_once)
+VALUES (?, ?, ?, ?, ?, ?)
+
+-- name: claim_bulk
+UPDATE bulk_sends SET lease_until = ?, lease_owner = ?, attempts = attempts + 1
+WHERE batch_id IN (SELECT s.batch_id FROM bulk_sends s JOIN batches b ON b.id = s.batch_id
+    WHERE b.state = 'received' AND (s.lease_until IS NULL OR s.lease_until <= ?)
+    ORDER BY b.created_at LIMIT 1)
+RETURNING *
+
+-- name: claim_bulk.postgres
+UPDATE bulk_sends SET lease_until = ?, lease_owner = ?, attempts = attempts + 1
+WHERE batch_id IN (SELECT s.batch_id FROM bulk_sends s JOIN batches b ON b.id = s.batch_id
+    WHERE b.state = 'received' AND (s.lease_until IS NULL OR s.lease_until <= ?)
+    ORDER BY b.created_at LIMIT 1 FOR UPDATE OF s SKIP LOCKED)
+RETURNING *
+
+-- name: keep_bulk_lease
+UPDATE bulk_sends SET lease_until = ? WHERE batch_id = ? AND lease_owner = ?
+
+-- name: end_bulk_lease
+UPDATE bulk_sends SET lease_until = NULL, lease_owner = NULL, not_sent = ?
+WHERE batch_id = ? AND lease_owner = ?
+
+-- A text of the file: of the batch, from its line, held for SEND (a text stored by an
+-- earlier attempt at the same batch keeps the state it has reached).
+-- name: mark_bulk_job
+UPDATE sms_jobs SET batch_id = ?, bulk_line = ?,
+    state = CASE WHEN state = 'queued' THEN ? ELSE state END
+WHERE id = ?
+
+-- name: batch_by_id
+SELECT * FROM batches WHERE id = ?
+
+-- name: move_batch
+UPDATE batches SET state = ?, updated_at = ? WHERE id = ? AND state = ?
+
+-- name: release_held
+UPDATE sms_jobs SET state = 'queued', updated_at = ? WHERE batch_id = ? AND state = 'held'
+
+-- name: bulk_sent_at
+UPDATE bulk_sends SET sent_at = ? WHERE batch_id = ? AND sent_at IS NULL
+
+-- A sent bulk batch none of whose texts can still change: its summary is due.
+-- name: bulk_finished
+SELECT b.id, b.author, b.message_id, b.subject, b.token, s.filename, s.domain, s.not_sent
+FROM bulk_sends s JOIN batches b ON b.id = s.batch_id
+WHERE s.sent_at IS NOT NULL AND s.summary_at IS NULL
+    AND NOT EXISTS (SELECT 1 FROM sms_jobs j
+        WHERE j.batch_id = b.id AND j.state IN ('queued', 'sending', 'held'))
+ORDER BY s.sent_at LIMIT ?
+
+-- name: bulk_results
+SELECT id, bulk_line, to_number, state, error, error_code, country, segments
+FROM sms_jobs WHERE batch_id = ? ORDER BY bulk_line
+
+-- name: bulk_summarised
+UPDATE bulk_sends SET summary_at = ? WHERE batch_id = ? AND summary_at IS NULL
+
+-- A bulk send's file is forgotten with its batch (before it: ``purge_batches``).
+-- name: purge_bulk_sends
+DELETE FROM bulk_sends WHERE batch_id IN (SELECT id FROM batches WHERE expires_at < ?)
+
+-- At the start of a bridge that owns its database: a bulk send it was reading when it
+-- stopped is taken again at once.
+-- name: release_bulk_leases
+UPDATE bulk_sends SET lease_until = ? WHERE lease_until IS NOT NULL AND lease_owner IS NOT NULL
