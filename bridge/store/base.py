@@ -511,8 +511,9 @@ class BulkSends(Protocol):
 
     async def store_bulk_jobs(
         self, batch_id: str, jobs: Sequence[tuple[int, NewSmsJob]], *, state: str, now: datetime
-    ) -> list[Queued]:
-        """Store texts of the batch (with their file lines) in ``state``: held or queued."""
+    ) -> int:
+        """Store texts of the batch (with their file lines) in ``state``: held or queued; how
+        many were new (a text stored by an earlier attempt is left as it is)."""
         ...
 
     async def bulk_planned(
@@ -542,6 +543,10 @@ class BulkSends(Protocol):
 
     async def bulk_summarised(self, batch_id: str, *, summary: NewMailJob, now: datetime) -> bool:
         """Store the summary unless it was stored before."""
+        ...
+
+    async def suppressed_customers(self) -> frozenset[str]:
+        """Every customer with an opt-out of any scope (read once for a bulk send's rows)."""
         ...
 
 

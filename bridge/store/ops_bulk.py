@@ -14,15 +14,20 @@ exactly once (``bulk_summarised``).
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from bridge.models import BulkSend, NewBulkSend, NewMailJob, NewSmsJob, Queued
+from bridge.models import BulkSend, NewBulkSend, NewMailJob, NewSmsJob
+from bridge.parsing.addresses import domain_of
+from bridge.parsing.numbers import country_of
 from bridge.store import ops
 from bridge.store.ids import new_id
 from bridge.store.ops_batches import cancel_batch
+from bridge.store.ops_counts import reversed_domain, slot_of
 from bridge.store.queries import Q
-from bridge.store.rows import ts
+from bridge.store.rows import chain_json, ts
 from bridge.store.statements import Op, all_rows, count, one_row
 
 __all__ = [
@@ -36,6 +41,7 @@ __all__ = [
     "receive_bulk",
     "send_held",
     "store_bulk_jobs",
+    "suppressed_customers",
 ]
 
 
@@ -98,14 +104,67 @@ def keep_bulk_lease(batch_id: str, owner: str, until: float) -> Op[bool]:
 
 def store_bulk_jobs(
     batch_id: str, jobs: Sequence[tuple[int, NewSmsJob]], state: str, now: float
-) -> Op[list[Queued]]:
-    """Store texts of the batch, each with its file line, in ``state`` ('held' or 'queued')."""
-    queued = []
+) -> Op[int]:
+    """Store texts of the batch, each with its file line, in ``state`` ('held' or 'queued');
+    how many were new. Texts from a sender ID start no conversation, so they go in one
+    statement, counted as ``ops.insert_sms`` counts each (segments by country, first texts);
+    a text from a reply number goes the way every text does (``ops.insert_sms``)."""
+    plain = [(line, job) for line, job in jobs if not job.sender.startswith("+")]
+    added = yield from _insert_plain(batch_id, plain, state, now)
     for line, job in jobs:
-        done = yield from ops.insert_sms(job, now)
-        yield count(Q.mark_bulk_job, batch_id, line, state, done.id)
-        queued.append(done)
-    return queued
+        if job.sender.startswith("+"):
+            done = yield from ops.insert_sms(job, now)
+            yield count(Q.mark_bulk_job, batch_id, line, state, done.id)
+            added += not done.merged
+    return added
+
+
+def _insert_plain(
+    batch_id: str, jobs: Sequence[tuple[int, NewSmsJob]], state: str, now: float
+) -> Op[int]:
+    if not jobs:
+        return 0
+    rows = [_values(batch_id, line, job, state, now) for line, job in jobs]
+    stored = yield all_rows(Q.insert_bulk_sms, json.dumps(rows))
+    fresh = {str(row["idempotency_key"]) for row in stored}
+    new = [job for _, job in jobs if job.idempotency_key in fresh and job.author]
+    spent: Counter[tuple[str, str]] = Counter()
+    for job in new:
+        spent[(job.author, country_of(job.to_number) or "")] += job.segments
+    for (author, country), segments in sorted(spent.items()):
+        rdomain = reversed_domain(domain_of(author))
+        yield count(Q.spend, author, rdomain, country, slot_of(now), segments)
+    for author in sorted({job.author for job in new}):
+        numbers = [job.to_number for job in new if job.author == author]
+        yield count(Q.first_texts_bulk, author, now, json.dumps(numbers))
+    return len(fresh)
+
+
+def _values(batch_id: str, line: int, job: NewSmsJob, state: str, now: float) -> list[object]:
+    """A text's columns, as ``insert_bulk_sms`` takes them."""
+    return [
+        new_id("s"),
+        job.idempotency_key,
+        job.message_id,
+        job.author,
+        job.subject,
+        job.to_number,
+        job.sender,
+        job.text,
+        job.encoding,
+        job.segments,
+        job.route,
+        chain_json(job.chain),
+        json.dumps(list(job.media)),
+        job.category,
+        country_of(job.to_number) or "",
+        state,
+        now if job.not_before is None else ts(job.not_before),
+        now,
+        now,
+        batch_id,
+        line,
+    ]
 
 
 def bulk_planned(
@@ -167,3 +226,8 @@ def bulk_summarised(batch_id: str, summary: NewMailJob, now: float) -> Op[bool]:
     if first:
         yield from ops.insert_mail(summary, now)
     return bool(first)
+
+
+def suppressed_customers() -> Op[frozenset[str]]:
+    rows = yield all_rows(Q.suppressed_customers)
+    return frozenset(str(row["customer_number"]) for row in rows)

@@ -163,7 +163,7 @@ class SqlStore:
 
     async def store_bulk_jobs(
         self, batch_id: str, jobs: Sequence[tuple[int, NewSmsJob]], *, state: str, now: datetime
-    ) -> list[Queued]:
+    ) -> int:
         return await self._do(ops_bulk.store_bulk_jobs(batch_id, jobs, state, ts(now)))
 
     async def bulk_planned(
@@ -195,6 +195,9 @@ class SqlStore:
 
     async def bulk_summarised(self, batch_id: str, *, summary: NewMailJob, now: datetime) -> bool:
         return await self._do(ops_bulk.bulk_summarised(batch_id, summary, ts(now)))
+
+    async def suppressed_customers(self) -> frozenset[str]:
+        return await self._read(ops_bulk.suppressed_customers())
 
     async def claim_sms(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str

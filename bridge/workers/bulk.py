@@ -34,6 +34,7 @@ from bridge.bulk.status import Status
 from bridge.bulk.summary import RESULTS_NAME, Totals, summary_text
 from bridge.bulk.table import BulkFileError, read_table
 from bridge.chain.gate import Gate, job
+from bridge.chain.known_facts import KnownOptOuts
 from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.verdicts import Decision
 from bridge.clock import Clock
@@ -174,14 +175,14 @@ class BulkWorker(Loop):
         """Every row through the chain; the texts it lets through stored a chunk at a time."""
         subject_tagged = subject_tags(send.subject)
         state = "queued" if send.at_once else "held"
+        stopped = await self._store.suppressed_customers()  # one query, not one a row
+        gate = self._gate.reading(KnownOptOuts(self._gate.facts, stopped))
         outcomes: list[Outcome] = []
         chunk: list[tuple[int, NewSmsJob]] = []
         for count, row in enumerate(plan.rows, 1):
             if self.stopping:
                 return None
-            decision = await self._gate.decide(
-                self._request(send, row, subject_tagged), at=self._clock()
-            )
+            decision = await gate.decide(self._request(send, row, subject_tagged), at=self._clock())
             outcomes.append(_outcome(decision))
             if decision.accepted:
                 key = f"bulk|{send.batch_id}|{row.number}"
