@@ -301,3 +301,23 @@ async def test_a_sender_rule_may_send_at_once(tmp_path: Path) -> None:
         assert "Reply SEND" not in text_of(sending)
         await wait_jobs(bridge, JobState.SENT, 3)
         await mail_about(settings, "has finished")
+
+
+SPEND_CAP = """
+[[compliance.spend_caps]]
+match = "example.com"
+per = "day"
+segments = 2
+"""
+
+
+async def test_a_spend_cap_counts_the_rows_before_it(tmp_path: Path) -> None:
+    """Each row is judged with the texts of the rows before it counted: a cap of 2 segments
+    lets 2 of the 3 one-segment texts through, never all of a chunk."""
+    settings = make_settings(tmp_path, extra=RULES + SPEND_CAP)
+    async with Bridge(settings) as bridge:
+        said = await send(bridge, bulk_email(excel_csv(ROWS)))
+        assert said.data is not None and said.data[0] == 250
+        preview = await mail_about(settings, "is ready to check")
+        assert "Texts to send: 2" in text_of(preview) and "Refused: 1" in text_of(preview)
+        assert len(await jobs(bridge)) == 2

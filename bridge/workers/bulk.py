@@ -53,6 +53,9 @@ __all__ = ["BulkWorker", "Pricing"]
 log = logging.getLogger(__name__)
 
 CHUNK = 2000  # texts stored per transaction: the SQLite writer is never held long
+# Rules that count the texts already stored while deciding the next: with one in the chain
+# each text is stored before the next row is decided, so a cap is never passed by a chunk.
+_COUNTING = frozenset({"spend-cap"})
 _YIELD_EVERY = 200  # rows decided between turns given to the event loop
 _FINAL = {
     "sent": Status.SENT,
@@ -177,6 +180,7 @@ class BulkWorker(Loop):
         state = "queued" if send.at_once else "held"
         stopped = await self._store.suppressed_customers()  # one query, not one a row
         gate = self._gate.reading(KnownOptOuts(self._gate.facts, stopped))
+        size = 1 if any(rule.name in _COUNTING for rule in gate.chain.rules) else CHUNK
         outcomes: list[Outcome] = []
         chunk: list[tuple[int, NewSmsJob]] = []
         for count, row in enumerate(plan.rows, 1):
@@ -189,7 +193,7 @@ class BulkWorker(Loop):
                 chunk.append(
                     (row.line, job(decision, idempotency_key=key, message_id=send.message_id))
                 )
-            if len(chunk) >= CHUNK:
+            if len(chunk) >= size:
                 if not await self._store_chunk(send, chunk, state):
                     return None
                 chunk = []
