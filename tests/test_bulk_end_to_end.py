@@ -9,7 +9,7 @@ import asyncio
 import codecs
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -321,3 +321,26 @@ async def test_a_spend_cap_counts_the_rows_before_it(tmp_path: Path) -> None:
         preview = await mail_about(settings, "is ready to check")
         assert "Texts to send: 2" in text_of(preview) and "Refused: 1" in text_of(preview)
         assert len(await jobs(bridge)) == 2
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+async def test_held_texts_are_cancelled_when_send_never_comes(tmp_path: Path) -> None:
+    clock = Clock(datetime.now(UTC))
+    settings = make_settings(tmp_path, extra=RULES, queue={"poll_seconds": 0.1})
+    async with Bridge(settings, clock=clock) as bridge:
+        await send(bridge, bulk_email(excel_csv(ROWS)))
+        preview = await mail_about(settings, "is ready to check")
+        clock.at += timedelta(days=15)
+        cancelled = await wait_jobs(bridge, JobState.CANCELLED, 3)
+        assert {j.error for j in cancelled} == {
+            "not sent: its author did not reply SEND to the preview before it expired"
+        }
+        late = await send(bridge, reply(preview["Reply-To"], "SEND"))  # its address expired
+        assert late.rcpts[0][0] == 550 and late.rcpts[0][1].startswith("5.1.1")

@@ -549,6 +549,10 @@ class BulkSends(Protocol):
         """Every customer with an opt-out of any scope (read once for a bulk send's rows)."""
         ...
 
+    async def expire_held(self, *, now: datetime) -> int:
+        """Cancel the held texts of previewed bulk sends past their expiry; how many."""
+        ...
+
 
 class Store(
     Batches,

@@ -25,7 +25,7 @@ from bridge.parsing.numbers import country_of
 from bridge.store import ops
 from bridge.store.ids import new_id
 from bridge.store.ops_batches import cancel_batch
-from bridge.store.ops_counts import reversed_domain, slot_of
+from bridge.store.ops_counts import reversed_domain, slot_of, uncounted
 from bridge.store.queries import Q
 from bridge.store.rows import chain_json, ts
 from bridge.store.statements import Op, all_rows, count, one_row
@@ -37,6 +37,7 @@ __all__ = [
     "bulk_results",
     "bulk_summarised",
     "claim_bulk",
+    "expire_held",
     "keep_bulk_lease",
     "receive_bulk",
     "send_held",
@@ -231,3 +232,21 @@ def bulk_summarised(batch_id: str, summary: NewMailJob, now: float) -> Op[bool]:
 def suppressed_customers() -> Op[frozenset[str]]:
     rows = yield all_rows(Q.suppressed_customers)
     return frozenset(str(row["customer_number"]) for row in rows)
+
+
+_NOT_SENT = "not sent: its author did not reply SEND to the preview before it expired"
+
+
+def expire_held(now: float) -> Op[int]:
+    """Cancel the held texts of previewed bulk sends past their expiry (SEND never came),
+    giving back what they counted against the spend caps; how many."""
+    batches = yield all_rows(Q.bulk_expired, now)
+    done = 0
+    for batch in batches:
+        for row in (yield all_rows(Q.batch_waiting, batch["id"])):
+            changed = yield count(Q.cancel_sms, _NOT_SENT, now, row["id"])
+            if changed:
+                yield from uncounted(row)
+            done += changed
+        yield count(Q.move_batch, "cancelled", now, batch["id"], "held")
+    return done

@@ -196,6 +196,9 @@ class SqlStore:
     async def bulk_summarised(self, batch_id: str, *, summary: NewMailJob, now: datetime) -> bool:
         return await self._do(ops_bulk.bulk_summarised(batch_id, summary, ts(now)))
 
+    async def expire_held(self, *, now: datetime) -> int:
+        return await self._do(ops_bulk.expire_held(ts(now)))
+
     async def suppressed_customers(self) -> frozenset[str]:
         return await self._read(ops_bulk.suppressed_customers())
 

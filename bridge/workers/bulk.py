@@ -24,6 +24,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bridge.bulk.outcomes import Outcome
@@ -103,6 +104,7 @@ class BulkWorker(Loop):
         self._mailed = mailed
         self._poll = poll_seconds
         self._wake = asyncio.Event()
+        self._expired_at: datetime | None = None  # when expired sends were last looked for
 
     def wake(self) -> None:
         """A bulk send was received, or a batch may have ended: look now."""
@@ -133,6 +135,7 @@ class BulkWorker(Loop):
             await self._plan(send)
             return True
         await self._summaries()
+        await self._expire()
         return False
 
     async def _plan(self, send: BulkSend) -> None:
@@ -228,6 +231,17 @@ class BulkWorker(Loop):
             tags=tags,
             domain=send.domain,
         )
+
+    async def _expire(self) -> None:
+        """Previewed sends whose SEND never came, past expiry: their texts cancelled (looked
+        for once a minute)."""
+        now = self._clock()
+        if self._expired_at is not None and (now - self._expired_at).total_seconds() < 60:
+            return
+        self._expired_at = now
+        expired = await self._store.expire_held(now=now)
+        if expired:
+            log.info("bulk sends: %d held text(s) cancelled, SEND never came", expired)
 
     async def _unusable(self, send: BulkSend, reason: str) -> None:
         body = (

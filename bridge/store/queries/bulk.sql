@@ -126,3 +126,7 @@ ON CONFLICT (author, to_number) DO NOTHING
 INSERT INTO first_texts (author, to_number, first_at)
 SELECT ?, value, ? FROM json_array_elements_text(CAST(? AS json)) AS value
 ON CONFLICT (author, to_number) DO NOTHING
+
+-- Previewed bulk sends whose author never replied SEND, past their batch's expiry.
+-- name: bulk_expired
+SELECT id FROM batches WHERE kind = 'bulk' AND state = 'held' AND expires_at < ?

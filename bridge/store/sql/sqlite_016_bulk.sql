@@ -23,3 +23,5 @@ CREATE TABLE bulk_sends (
     summary_at    REAL
 );
 ALTER TABLE sms_jobs ADD COLUMN bulk_line INTEGER;
+-- A batch's texts by state: SEND's one statement, CANCEL, and whether a sent batch has ended.
+CREATE INDEX sms_jobs_batch_state ON sms_jobs (batch_id, state) WHERE batch_id IS NOT NULL;
