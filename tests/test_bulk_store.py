@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.models import NewBulkSend, NewSmsJob
+from bridge.models import NewBulkSend, NewMailJob, NewSmsJob
 from bridge.store.base import Store
 from bridge.store.postgres import PostgresStore
 from bridge.store.sqlite import SqliteStore
@@ -100,3 +100,44 @@ def _send() -> NewBulkSend:
         domain="sms.example.com",
         at_once=False,
     )
+
+
+async def test_a_cancel_while_the_file_is_read_stops_what_is_stored_after_it(
+    store: Store,
+) -> None:
+    batch_id, _ = await store.receive_bulk(_send(), now=NOW)
+    taken = await store.claim_bulk(now=NOW, lease_seconds=60, owner="w1")
+    assert taken is not None and taken.batch_id == batch_id and taken.file.startswith(b"number")
+    assert await store.claim_bulk(now=NOW, lease_seconds=60, owner="w2") is None  # leased
+    first = [(i + 2, _job(i)) for i in range(10)]
+    assert await store.store_bulk_jobs(batch_id, first, state="held", now=NOW) == 10
+    done = await store.cancel_batch(batch_id, now=NOW)
+    assert done.now == 10
+    later = [(i + 2, _job(i)) for i in range(10, 20)]
+    assert await store.store_bulk_jobs(batch_id, later, state="held", now=NOW) == 0
+    preview = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
+    state = await store.bulk_planned(
+        batch_id, owner="w1", state="held", not_sent="[]", preview=preview, now=NOW
+    )
+    assert state == "cancelled"
+    assert {j.state.value for j in await store.recent_sms(limit=50)} == {"cancelled"}
+    assert await store.claim_mail(now=NOW, limit=5, lease_seconds=60, owner="m") == []
+    assert await store.send_held(batch_id, now=NOW) is None
+
+
+async def test_a_lease_that_passed_to_another_worker_stores_no_preview(store: Store) -> None:
+    batch_id, _ = await store.receive_bulk(_send(), now=NOW)
+    assert await store.claim_bulk(now=NOW, lease_seconds=60, owner="w1") is not None
+    later = NOW + timedelta(seconds=61)  # w1 stalled past its lease: w2 takes the file over
+    assert await store.claim_bulk(now=later, lease_seconds=60, owner="w2") is not None
+    assert not await store.keep_bulk_lease(batch_id, owner="w1", lease_seconds=60, now=later)
+    preview = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
+    lost = await store.bulk_planned(
+        batch_id, owner="w1", state="held", not_sent="[]", preview=preview, now=later
+    )
+    assert lost == "lost"
+    won = await store.bulk_planned(
+        batch_id, owner="w2", state="held", not_sent="[]", preview=preview, now=later
+    )
+    assert won == "held"
+    assert len(await store.claim_mail(now=later, limit=5, lease_seconds=60, owner="m")) == 1

@@ -107,9 +107,12 @@ def store_bulk_jobs(
     batch_id: str, jobs: Sequence[tuple[int, NewSmsJob]], state: str, now: float
 ) -> Op[int]:
     """Store texts of the batch, each with its file line, in ``state`` ('held' or 'queued');
-    how many were new. Texts from a sender ID start no conversation, so they go in one
+    how many were new (none once the batch is cancelled). Texts from a sender ID start no conversation, so they go in one
     statement, counted as ``ops.insert_sms`` counts each (segments by country, first texts);
     a text from a reply number goes the way every text does (``ops.insert_sms``)."""
+    open_to_them = yield count(Q.touch_open_batch, now, batch_id)
+    if not open_to_them:
+        return 0  # cancelled while it was being read: nothing more is stored
     plain = [(line, job) for line, job in jobs if not job.sender.startswith("+")]
     added = yield from _insert_plain(batch_id, plain, state, now)
     for line, job in jobs:

@@ -43,6 +43,11 @@ UPDATE sms_jobs SET batch_id = ?, bulk_line = ?,
     state = CASE WHEN state = 'queued' THEN ? ELSE state END
 WHERE id = ?
 
+-- Before a bulk send's texts are stored: its batch still open to them (and, on PostgreSQL,
+-- its row locked until they are committed, so a CANCEL waits for them and then finds them).
+-- name: touch_open_batch
+UPDATE batches SET updated_at = ? WHERE id = ? AND state <> 'cancelled'
+
 -- name: batch_by_id
 SELECT * FROM batches WHERE id = ?
 
