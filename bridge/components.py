@@ -29,6 +29,7 @@ from bridge.mail.transport import MailTransport, NoticeSettings
 from bridge.mail.webhook import WebhookTransport
 from bridge.media.fetch import MediaFetcher, MediaLimits, ProviderMedia
 from bridge.media.outbound import MmsPolicy
+from bridge.parsing.message import TextOptions
 from bridge.parsing.slimming import KEPT
 from bridge.providers.choice import ProviderChoice
 from bridge.providers.registry import ProviderSet, build_carriers, kind_of
@@ -223,6 +224,10 @@ def bulk_desk(
         max_size=settings.smtp.max_message_size,
         clock=clock,
         received=received,
+        options=TextOptions(
+            end_marker=settings.text.end_marker,
+            disclaimer_patterns=settings.text.disclaimer_patterns,
+        ),
     )
 
 

@@ -285,6 +285,7 @@ class BulkSend:
     template: str
     domain: str
     at_once: bool
+    attempts: int = 1  # how many times a worker has taken it (this time included)
 
 
 @dataclass(frozen=True, slots=True)

@@ -344,3 +344,24 @@ async def test_held_texts_are_cancelled_when_send_never_comes(tmp_path: Path) ->
         }
         late = await send(bridge, reply(preview["Reply-To"], "SEND"))  # its address expired
         assert late.rcpts[0][0] == 550 and late.rcpts[0][1].startswith("5.1.1")
+
+
+async def test_the_template_is_the_new_text_without_the_disclaimer(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        extra=RULES,
+        text={"disclaimer_patterns": ["^This email and any attachments"]},
+    )
+    body = f"{TEMPLATE}\n\nThis email and any attachments are confidential.\n"
+    async with Bridge(settings) as bridge:
+        said = await send(bridge, bulk_email(excel_csv(ROWS), body=body))
+        assert said.data is not None and said.data[0] == 250
+        await mail_about(settings, "is ready to check")
+        texts = {j.text for j in await jobs(bridge)}
+        assert texts == {
+            "Hi Zoë, your order A-1 is ready.",
+            "Hi Bjørn, your order A-2 is ready.",
+            "Hi Ana, your order A-3 is ready.",
+        }

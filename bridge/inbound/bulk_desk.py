@@ -71,7 +71,11 @@ class BulkDesk:
         max_size: int,
         clock: Clock,
         received: Callable[[], None],
+        options: TextOptions | None = None,
     ) -> None:
+        """``options``: how the message's new text is taken (the admin's end marker and
+        disclaimer patterns, as for any email; the subject is never part of it)."""
+        self._options = options or TextOptions()
         self._store = store
         self._settings = settings
         self._domains = domains
@@ -104,7 +108,7 @@ class BulkDesk:
         if kind is not None:
             raise Refused(550, "5.7.1", f"This is {kind}; such mail is never sent as a text.")
         filename, data = _the_file(msg)
-        template = _template(msg)
+        template = _template(msg, self._options)
         now = self._clock()
         send = NewBulkSend(
             token=secrets.token_hex(16),
@@ -163,9 +167,9 @@ def _is_table(part: EmailMessage) -> bool:
     return attached and (name.endswith(_TABLE_ENDINGS) or part.get_content_type() in _TABLE_TYPES)
 
 
-def _template(msg: EmailMessage) -> str:
+def _template(msg: EmailMessage, options: TextOptions) -> str:
     """The email's new text, which every row fills; ``Refused`` when it cannot be one."""
-    text = extract_text(msg, options=TextOptions()).strip()
+    text = extract_text(msg, options=options).strip()
     if not text:
         raise Refused(
             550,

@@ -95,6 +95,7 @@ def claim_bulk(now: float, lease: float, owner: str) -> Op[BulkSend | None]:
         template=str(row["template"]),
         domain=str(row["domain"]),
         at_once=bool(row["at_once"]),
+        attempts=int(row["attempts"]),
     )
 
 
@@ -107,9 +108,10 @@ def store_bulk_jobs(
     batch_id: str, jobs: Sequence[tuple[int, NewSmsJob]], state: str, now: float
 ) -> Op[int]:
     """Store texts of the batch, each with its file line, in ``state`` ('held' or 'queued');
-    how many were new (none once the batch is cancelled). Texts from a sender ID start no conversation, so they go in one
-    statement, counted as ``ops.insert_sms`` counts each (segments by country, first texts);
-    a text from a reply number goes the way every text does (``ops.insert_sms``)."""
+    how many were new (none once the batch is cancelled). Texts from a sender ID start no
+    conversation, so they go in one statement, counted as ``ops.insert_sms`` counts each
+    (segments by country, first texts); a text from a reply number goes the way every text
+    does (``ops.insert_sms``)."""
     open_to_them = yield count(Q.touch_open_batch, now, batch_id)
     if not open_to_them:
         return 0  # cancelled while it was being read: nothing more is stored

@@ -57,6 +57,11 @@ CHUNK = 2000  # texts stored per transaction: the SQLite writer is never held lo
 # Rules that count the texts already stored while deciding the next: with one in the chain
 # each text is stored before the next row is decided, so a cap is never passed by a chunk.
 _COUNTING = frozenset({"spend-cap"})
+MAX_ATTEMPTS = 3
+_OUR_PROBLEM = (
+    "The bridge failed to read it, three times, because of a problem on its side. Ask your"
+    " administrator, quoting this email, before you send the file again."
+)
 _YIELD_EVERY = 200  # rows decided between turns given to the event loop
 _FINAL = {
     "sent": Status.SENT,
@@ -132,11 +137,24 @@ class BulkWorker(Loop):
             now=self._clock(), lease_seconds=self._settings.lease_seconds, owner=self._owner
         )
         if send is not None:
-            await self._plan(send)
+            await self._guarded(send)
             return True
         await self._summaries()
         await self._expire()
         return False
+
+    async def _guarded(self, send: BulkSend) -> None:
+        """Plan ``send``; a failure is tried again once its lease has passed, and after
+        ``MAX_ATTEMPTS`` the author is told instead of the bridge trying for ever."""
+        try:
+            await self._plan(send)
+        except Exception:
+            if send.attempts < MAX_ATTEMPTS:
+                raise
+            log.exception(
+                "bulk send %s: failed %d times; its author is told", send.batch_id, send.attempts
+            )
+            await self._unusable(send, _OUR_PROBLEM)
 
     async def _plan(self, send: BulkSend) -> None:
         try:
