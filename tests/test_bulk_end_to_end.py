@@ -365,3 +365,26 @@ async def test_the_template_is_the_new_text_without_the_disclaimer(
             "Hi Bjørn, your order A-2 is ready.",
             "Hi Ana, your order A-3 is ready.",
         }
+
+
+async def test_an_excel_workbook(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Customers"
+    for row in [("Mobile", "First name", "Order"), (447700900031.0, "Ann", "X-1")]:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    settings = make_settings(tmp_path, extra=RULES)
+    async with Bridge(settings) as bridge:
+        xlsx = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        msg = bulk_email(out.getvalue(), filename="list.xlsx", maintype="application", subtype=xlsx)
+        said = await send(bridge, msg)
+        assert said.data == (250, "2.0.0 Received list.xlsx: a preview will follow by email")
+        preview = await mail_about(settings, "is ready to check")
+        assert 'Excel workbook, sheet "Customers"' in text_of(preview)
+        [job] = await jobs(bridge)
+        assert job.to_number == "+447700900031" and job.text == "Hi Ann, your order X-1 is ready."
