@@ -266,6 +266,7 @@ async def test_cancel_before_and_after_send(tmp_path: Path) -> None:
     async with Bridge(settings) as bridge:
         await send(bridge, bulk_email(excel_csv(ROWS)))
         preview = await mail_about(settings, "is ready to check")
+        assert await bridge.store.scheduled(state=None, limit=10) == []  # not scheduled texts
         done = await send(bridge, reply(preview["Reply-To"], "CANCEL"))
         assert done.data == (250, "2.0.0 3 texts cancelled.")
         assert {j.state for j in await jobs(bridge)} == {JobState.CANCELLED}
