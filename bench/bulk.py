@@ -16,7 +16,7 @@ address (``smsbridge run``, the sandbox provider, its emails to an SMTP sink); t
 the 250 to the preview at the sink, SEND, the time from SEND to its 250 (answered once every
 held text is queued), and the bridge's peak RSS, on SQLite and on PostgreSQL.
 
-    .venv/bin/python bench/bulk.py --end-to-end sqlite,postgres
+    .venv/bin/python bench/bulk.py --end-to-end sqlite,postgres --formats csv
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def measured_apart(path: Path) -> dict[str, Any]:
     return dict(json.loads(done.stdout))
 
 
-# --- phase 2: end to end (the wiring adds the bulk address and completes ``end_to_end``) ---
+# --- phase 2: end to end, through a running bridge ---
 
 
 def bulk_email(path: Path, *, to: str, author: str = "alice@example.com") -> EmailMessage:
@@ -187,18 +187,6 @@ def reply(preview: EmailMessage, word: str, *, author: str = "alice@example.com"
     mail["In-Reply-To"] = mail["References"] = str(preview["Message-ID"])
     mail.set_content(word)
     return mail
-
-
-def wait_queued(db: Path, count: int, *, timeout: float = 60.0) -> float:
-    """Until the SQLite store holds ``count`` texts: the time the last one was seen."""
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            (queued,) = conn.execute("SELECT count(*) FROM sms_jobs").fetchone()
-        if queued >= count:
-            return time.perf_counter()
-        time.sleep(0.1)
-    raise SystemExit(f"fewer than {count} texts queued within {timeout:.0f} s")
 
 
 def end_to_end(path: Path, *, dsn: str | None) -> dict[str, Any]:
@@ -330,14 +318,15 @@ def main() -> None:
         return
     if args.end_to_end:
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "customers.csv"
-            write_csv(path, args.rows)
-            for backend in args.end_to_end.split(","):
-                if backend == "sqlite":
-                    print(json.dumps(end_to_end(path, dsn=None)), flush=True)
-                    continue
-                with _schema(args.dsn) as dsn:
-                    print(json.dumps(end_to_end(path, dsn=dsn)), flush=True)
+            for fmt in args.formats.split(","):
+                path = Path(folder) / f"customers.{fmt}"
+                (write_csv if fmt == "csv" else write_xlsx)(path, args.rows)
+                for backend in args.end_to_end.split(","):
+                    if backend == "sqlite":
+                        print(json.dumps(end_to_end(path, dsn=None)), flush=True)
+                        continue
+                    with _schema(args.dsn) as dsn:
+                        print(json.dumps(end_to_end(path, dsn=dsn)), flush=True)
         return
     with tempfile.TemporaryDirectory() as folder:
         for fmt in args.formats.split(","):
