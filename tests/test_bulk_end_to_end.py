@@ -389,3 +389,14 @@ async def test_an_excel_workbook(tmp_path: Path) -> None:
         assert 'Excel workbook, sheet "Customers"' in text_of(preview)
         [job] = await jobs(bridge)
         assert job.to_number == "+447700900031" and job.text == "Hi Ann, your order X-1 is ready."
+
+
+async def test_a_file_too_big_for_the_email_limit_is_refused_with_advice(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, extra=RULES)  # the tests' limit: 64 KB
+    rows = [("number", "first_name", "order")]
+    rows += [(f"07911 1{i:05d}", "Ann", f"Order {i}") for i in range(3000)]
+    async with Bridge(settings) as bridge:
+        said = await send(bridge, bulk_email(excel_csv(rows)))
+        assert said.data is not None and said.data[0] == 552
+        assert "Split the file and send each part in an email of its own." in said.data[1]
+        assert await jobs(bridge) == []
