@@ -389,7 +389,12 @@ class Bridge:
             gate=gate,
             clock=self._clock,
             kept=self._kept,
-            control=ControlDesk(store=store, clock=self._clock, queued=sms.wake),
+            control=ControlDesk(
+                store=store,
+                clock=self._clock,
+                queued=sms.wake,
+                opt_out_everywhere=settings.compliance.opt_out_scope == "organisation",
+            ),
             bulk=components.bulk_desk(settings, store=store, clock=self._clock, received=bulk.wake),
         )
         with listening("smtp", settings.smtp.host, settings.smtp.port):

@@ -400,3 +400,25 @@ async def test_a_file_too_big_for_the_email_limit_is_refused_with_advice(tmp_pat
         assert said.data is not None and said.data[0] == 552
         assert "Split the file and send each part in an email of its own." in said.data[1]
         assert await jobs(bridge) == []
+
+
+async def test_a_customer_who_opts_out_after_the_preview_is_not_texted(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, extra=RULES)
+    async with Bridge(settings) as bridge:
+        await send(bridge, bulk_email(excel_csv(ROWS)))
+        preview = await mail_about(settings, "is ready to check")
+        assert "Texts to send: 3" in text_of(preview)
+        await bridge.store.suppress(
+            reply_number="+447700900100", customer="+447700900002", now=datetime.now(UTC)
+        )
+        done = await send(bridge, reply(preview["Reply-To"], "SEND"))
+        assert done.data == (250, "2.0.0 2 texts queued; 1 not sent, opted out since the preview.")
+        summary = await mail_about(settings, "has finished")
+        assert "Sent: 2" in text_of(summary) and "Opted out: 1" in text_of(summary)
+        _, rows = attached(summary)
+        assert rows[2][:4] == [
+            "3",
+            "'+447700900002",
+            "opted out",
+            "opted out after the preview was sent: not sent",
+        ]

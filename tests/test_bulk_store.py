@@ -141,3 +141,28 @@ async def test_a_lease_that_passed_to_another_worker_stores_no_preview(store: St
     )
     assert won == "held"
     assert len(await store.claim_mail(now=later, limit=5, lease_seconds=60, owner="m")) == 1
+
+
+@pytest.mark.parametrize(("everywhere", "stopped"), [(True, 2), (False, 1)])
+async def test_send_cancels_texts_to_customers_who_opted_out_since_the_preview(
+    store: Store, everywhere: bool, stopped: int
+) -> None:
+    batch_id, _ = await store.receive_bulk(_send(), now=NOW)
+    assert await store.claim_bulk(now=NOW, lease_seconds=60, owner="w") is not None
+    jobs = [(i + 2, _job(i, sender="+447700900100")) for i in range(4)]
+    await store.store_bulk_jobs(batch_id, jobs, state="held", now=NOW)
+    preview = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
+    await store.bulk_planned(
+        batch_id, owner="w", state="held", not_sent="[]", preview=preview, now=NOW
+    )
+    later = NOW + timedelta(hours=1)
+    # a STOP to the texts' own number, and one to another of the bridge's numbers
+    await store.suppress(reply_number="+447700900100", customer=jobs[0][1].to_number, now=later)
+    await store.suppress(reply_number="+447700900199", customer=jobs[1][1].to_number, now=later)
+    assert await store.send_held(batch_id, now=later, everywhere=everywhere) == (
+        4 - stopped,
+        stopped,
+    )
+    states = {j.to_number: j.state.value for j in await store.recent_sms(limit=10)}
+    assert states[jobs[0][1].to_number] == "cancelled"
+    assert states[jobs[1][1].to_number] == ("cancelled" if everywhere else "queued")

@@ -56,8 +56,16 @@ class ControlDesk:
     """Check a control address at RCPT TO; carry out the command at DATA."""
 
     def __init__(
-        self, *, store: Store, clock: Clock, queued: Callable[[], None] = lambda: None
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        queued: Callable[[], None] = lambda: None,
+        opt_out_everywhere: bool = True,
     ) -> None:
+        """``opt_out_everywhere``: ``compliance.opt_out_scope`` is the organisation's (a STOP
+        since a bulk send's preview stops its text at SEND)."""
+        self._everywhere = opt_out_everywhere
         self._store = store
         self._clock = clock
         self._queued = queued  # wakes the SMS worker after SEND
@@ -113,15 +121,17 @@ class ControlDesk:
                 "SEND sends a bulk send after its preview; these texts"
                 " were already confirmed and go at their time (CANCEL stops them).",
             )
-        queued = await self._store.send_held(str(batch["id"]), now=now)
-        if queued is None:
+        done = await self._store.send_held(str(batch["id"]), now=now, everywhere=self._everywhere)
+        if done is None:
             state = str(batch["state"])
             if state == "open":
                 return "250 2.0.0 Already sent: its texts were queued before."
             raise Refused(550, "5.6.0", _NOT_HELD.get(state, _NOT_HELD["received"]))
+        queued, stopped = done
         self._queued()
         log.info("batch %s: %d held text(s) queued by SEND", batch["id"], queued)
-        return f"250 2.0.0 {queued:,} {_texts(queued)} queued."
+        also = f"; {stopped:,} not sent, opted out since the preview" if stopped else ""
+        return f"250 2.0.0 {queued:,} {_texts(queued)} queued{also}."
 
 
 def _texts(n: int) -> str:

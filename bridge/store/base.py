@@ -533,8 +533,12 @@ class BulkSends(Protocol):
         self, batch_id: str, *, owner: str, mail: NewMailJob, now: datetime
     ) -> bool: ...
 
-    async def send_held(self, batch_id: str, *, now: datetime) -> int | None:
-        """SEND: the held texts queued; how many, or None when the batch is not held."""
+    async def send_held(
+        self, batch_id: str, *, now: datetime, everywhere: bool = True
+    ) -> tuple[int, int] | None:
+        """SEND: the held texts queued, but those whose customer opted out since the preview
+        cancelled (``everywhere``: the organisation's opt-out scope); (queued, cancelled),
+        or None when the batch is not held."""
         ...
 
     async def bulk_finished(self, *, limit: int) -> list[dict[str, Any]]: ...

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from bridge.bulk.status import OPTED_OUT_AFTER_PREVIEW
 from bridge.models import BulkSend, NewBulkSend, NewMailJob, NewSmsJob
 from bridge.parsing.addresses import domain_of
 from bridge.parsing.numbers import country_of
@@ -203,15 +204,23 @@ def bulk_failed(batch_id: str, owner: str, mail: NewMailJob, now: float) -> Op[b
     return bool(moved)
 
 
-def send_held(batch_id: str, now: float) -> Op[int | None]:
-    """SEND: every held text of a held batch queued, in one statement; how many (None when
-    the batch is not held: not yet previewed, already sent or cancelled)."""
+def send_held(batch_id: str, now: float, everywhere: bool) -> Op[tuple[int, int] | None]:
+    """SEND: every held text of a held batch queued, in one statement, except those whose
+    customer opted out since the preview, which are cancelled (``everywhere``: the
+    organisation's opt-out scope). (queued, cancelled); None when the batch is not held:
+    not yet previewed, already sent or cancelled."""
     moved = yield count(Q.move_batch, "open", now, batch_id, "held")
     if not moved:
         return None
+    stopped = 0
+    for row in (yield all_rows(Q.held_opted_out, batch_id, int(everywhere))):
+        changed = yield count(Q.cancel_sms, OPTED_OUT_AFTER_PREVIEW, now, row["id"])
+        if changed:
+            yield from uncounted(row)
+        stopped += changed
     queued: int = yield count(Q.release_held, now, batch_id)
     yield count(Q.bulk_sent_at, now, batch_id)
-    return queued
+    return queued, stopped
 
 
 def bulk_finished(limit: int) -> Op[list[dict[str, Any]]]:

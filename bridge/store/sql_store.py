@@ -184,8 +184,10 @@ class SqlStore:
     ) -> bool:
         return await self._do(ops_bulk.bulk_failed(batch_id, owner, mail, ts(now)))
 
-    async def send_held(self, batch_id: str, *, now: datetime) -> int | None:
-        return await self._do(ops_bulk.send_held(batch_id, ts(now)))
+    async def send_held(
+        self, batch_id: str, *, now: datetime, everywhere: bool = True
+    ) -> tuple[int, int] | None:
+        return await self._do(ops_bulk.send_held(batch_id, ts(now), everywhere))
 
     async def bulk_finished(self, *, limit: int) -> list[dict[str, Any]]:
         return await self._read(ops_bulk.bulk_finished(limit))

@@ -31,7 +31,7 @@ from bridge.bulk.outcomes import Outcome
 from bridge.bulk.preview import NOT_SENT_NAME, not_sent_csv, preview_text
 from bridge.bulk.results import ResultRow, not_sent, result_lines
 from bridge.bulk.rows import BulkPlan, BulkRow, plan_rows
-from bridge.bulk.status import Status
+from bridge.bulk.status import OPTED_OUT_AFTER_PREVIEW, Status
 from bridge.bulk.summary import RESULTS_NAME, Totals, summary_text
 from bridge.bulk.table import BulkFileError, read_table
 from bridge.chain.gate import Gate, job
@@ -340,6 +340,8 @@ def _stored_rows(stored: object) -> Iterable[ResultRow]:
 def _job_results(rows: list[dict[str, Any]]) -> Iterable[ResultRow]:
     for row in rows:
         status = _FINAL[str(row["state"])]
+        if status is Status.CANCELLED and row["error"] == OPTED_OUT_AFTER_PREVIEW:
+            status = Status.OPTED_OUT
         yield ResultRow(
             line=int(row["bulk_line"] or 0),
             number=str(row["to_number"]),

@@ -54,6 +54,14 @@ SELECT * FROM batches WHERE id = ?
 -- name: move_batch
 UPDATE batches SET state = ?, updated_at = ? WHERE id = ? AND state = ?
 
+-- At SEND: the held texts whose customer has opted out since the preview (with the
+-- organisation's scope, any STOP; with the number's, a STOP to the text's sender or the
+-- organisation's list), which are cancelled rather than queued.
+-- name: held_opted_out
+SELECT j.* FROM sms_jobs j WHERE j.batch_id = ? AND j.state = 'held'
+    AND EXISTS (SELECT 1 FROM suppressions s WHERE s.customer_number = j.to_number
+        AND (CAST(? AS INTEGER) = 1 OR s.reply_number = j.sender OR s.reply_number = '*'))
+
 -- name: release_held
 UPDATE sms_jobs SET state = 'queued', updated_at = ? WHERE batch_id = ? AND state = 'held'
 
