@@ -76,7 +76,7 @@ def test_cancel_mid_run_with_two_bridges(tmp_path: Path, dsn: str) -> None:
             tmp_path / name,
             store={"backend": "postgres", "dsn": dsn, "pool_size": 8},
             queue={"workers": 2, "poll_seconds": 0.2, "lease_seconds": 5},
-            extra=f'[provider.sandbox]\njournal = "{journal}"\nlatency_seconds = 0.05\n' + RULES,
+            extra=f'[provider.sandbox]\njournal = "{journal}"\nlatency_seconds = 0.1\n' + RULES,
         )
         for name in ("a", "b")
     )
