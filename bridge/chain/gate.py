@@ -43,6 +43,14 @@ class Gate:
         self._facts = facts
         self._warn = warn
 
+    @property
+    def facts(self) -> FactReader:
+        return self._facts
+
+    def reading(self, facts: FactReader) -> Gate:
+        """The same chain over ``facts`` (a bulk send's, some read ahead for all its rows)."""
+        return Gate(chain=self.chain, facts=facts, warn=self._warn)
+
     async def envelope(self, request: OutboundRequest, *, at: datetime) -> Decision:
         """Who may text whom: the envelope stage alone (SMTP's RCPT TO). Only a refusal is
         counted here: an accepted envelope is decided in full, and counted, at DATA."""
