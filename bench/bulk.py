@@ -194,7 +194,7 @@ def end_to_end(path: Path, *, dsn: str | None) -> dict[str, Any]:
     store SQLite, or PostgreSQL at ``dsn``), time the preview at an SMTP sink from the 250,
     reply SEND and time its 250 (which comes once every text is queued), and read the
     bridge's peak RSS (``VmHWM``) before it stops."""
-    from harness import running, write_config
+    from harness import cpu_seconds, running, write_config
 
     from tests.support.smtp_sink import SmtpSink
 
@@ -212,8 +212,10 @@ def end_to_end(path: Path, *, dsn: str | None) -> dict[str, Any]:
             )
         with running(config, port) as proc:
             rss_start = _rss(proc.pid, "VmRSS")
+            cpu_before = cpu_seconds(proc.pid)
             answered = send_email(port, bulk_email(path, to=f"bulk@{DOMAIN}"))
             shown, preview = wait_preview(sink, timeout=600)
+            cpu = cpu_seconds(proc.pid) - cpu_before
             words = preview.parsed().get_body(preferencelist=("plain",)).get_content()
             asked = time.perf_counter()
             queued = send_email(port, reply(preview.parsed(), "SEND"))
@@ -233,6 +235,7 @@ def end_to_end(path: Path, *, dsn: str | None) -> dict[str, Any]:
         **counts,
         "queued_by_send": texts,
         "s_250_to_preview": round(shown - answered, 2),
+        "bridge_cpu_s_to_preview": round(cpu, 2),  # steadier than the wall time on a busy machine
         "s_send_to_all_queued": round(queued - asked, 2),
         "rss_start_mb": rss_start,
         "rss_peak_mb": peak,
