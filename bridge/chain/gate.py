@@ -95,6 +95,15 @@ class Gate:
         """Whether the send stage has rules (a rate limit is set): if not, it need not run."""
         return bool(self.chain.rules_of(_SEND))
 
+    async def again(self, request: OutboundRequest, *, at: datetime) -> Decision:
+        """The envelope stage once more, for a stored text about to go after a wait (its time
+        came, its author said SEND, quiet hours ended): an opt-out or a destination policy that
+        came since it was accepted stops it before any provider has it."""
+        decision = await self.chain.run(request, facts=self._facts, at=at, stages=_ENVELOPE)
+        if not decision.accepted:
+            counted("send", decision)
+        return decision
+
     async def at_send(self, request: OutboundRequest, *, provider: str, at: datetime) -> Decision:
         """The send stage, just before ``provider`` is asked."""
         sending = replace(request, provider=provider)
