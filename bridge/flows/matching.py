@@ -15,6 +15,7 @@ words; no dependency is added for it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -45,9 +46,11 @@ def contains(words: tuple[str, ...], phrase: str) -> bool:
     return any(words[i : i + size] == wanted for i in range(len(words) - size + 1))
 
 
-_FILLER = frozenset(
-    ["a", "am", "an", "and", "any", "are", "at", "be", "can", "could", "do", "does", "for", "have", "how", "i", "in", "is", "it", "me", "my", "of", "on", "or", "please", "the", "there", "to", "us", "we", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your"]
+_FILLER_WORDS = (
+    "a am an and any are at be can could do does for have how i in is it me my of on or"
+    " please the there to us we what when where which who why will with would you your"
 )
+_FILLER = frozenset(_FILLER_WORDS.split())
 
 
 def _ratio(one: str, other: str) -> float:
@@ -69,7 +72,7 @@ def _fuzzy(words: tuple[str, ...], phrase: str) -> float:
 
 def best_match(
     text: str,
-    candidates: list[tuple[tuple[str, ...], tuple[str, ...]]],
+    candidates: Sequence[tuple[tuple[str, ...], tuple[str, ...]]],
     *,
     threshold: float,
 ) -> Match | None:
