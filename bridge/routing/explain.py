@@ -46,6 +46,7 @@ def explain_inbound(settings: Settings, *, sender: str, to: str, text: str, at: 
         fallback=settings.mail.from_address,
         opt_out_scope=settings.compliance.opt_out_scope,
         campaigns=settings.campaigns,
+        flows=settings.flows,
     )
     router = Router(settings.routes, settings.calendars, settings.numbers)
     decision = decide(
