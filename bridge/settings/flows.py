@@ -212,7 +212,12 @@ def flow_faults(
         names.add(flow.name)
         for word in flow.keywords:
             if word in taken:
-                faults.append((f"{where}.keywords", f"{word.upper()} already means something"))
+                faults.append(
+                    (
+                        f"{where}.keywords",
+                        f"{word.upper()} is already STOP, START, HELP or a campaign's keyword",
+                    )
+                )
             for other in flows[:index]:
                 shared = (
                     not flow.numbers or not other.numbers or set(flow.numbers) & set(other.numbers)
