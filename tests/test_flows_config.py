@@ -118,3 +118,15 @@ def test_flows_test_fails_on_a_different_answer(
     script.write_text("> MENU\n< Hello there\n")
     assert main(["flows", "test", str(script), "--config", config]) == 1
     assert f"{script}:2: expected 'Hello there'" in capsys.readouterr().out
+
+
+def test_the_commented_example_flow_loads_when_uncommented(tmp_path: Path) -> None:
+    example = (Path(__file__).parent.parent / "config.example.toml").read_text(encoding="utf-8")
+    start = example.index("# [[flows]]")
+    end = example.index("# Routes decide")
+    block = "\n".join(
+        line.removeprefix("#").removeprefix(" ") for line in example[start:end].splitlines()
+    )
+    code, stdout, stderr, _ = check(tmp_path, example + "\n" + block)
+    assert code == 0, stdout + stderr
+    assert main(["flows", "show", "restaurant", "--config", str(tmp_path / "bridge.toml")]) == 0
