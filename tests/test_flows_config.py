@@ -130,3 +130,15 @@ def test_the_commented_example_flow_loads_when_uncommented(tmp_path: Path) -> No
     code, stdout, stderr, _ = check(tmp_path, example + "\n" + block)
     assert code == 0, stdout + stderr
     assert main(["flows", "show", "restaurant", "--config", str(tmp_path / "bridge.toml")]) == 0
+
+
+def test_routes_explain_names_the_flow_a_keyword_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(example_settings(tmp_path))
+    route = ["routes", "explain", "--config", config, "--from", "+447700900123"]
+    assert main([*route, "--to", "+447700900100", "--text", "Menu"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("'Menu' starts a dialogue flow (flow 'restaurant'")
+    assert main([*route, "--to", "+447700900100", "--text", "hello"]) == 0
+    assert "Emailed to: team@example.com" in capsys.readouterr().out

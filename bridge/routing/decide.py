@@ -17,7 +17,10 @@ In order:
    ``inbound.conversation_copies``. Keyword routes, auto-replies and forwards do not apply:
    the customer is talking to a person. The route is still resolved for its webhook (an
    integration's record) and, with ``inbound.copy_conversations_to_route``, its inboxes.
-3. Otherwise the routing table decides (``table.py``); with no table, or a route with nobody
+3. Otherwise a dialogue flow (``[[flows]]``, ``bridge.flows.engine``) may take the text: the
+   customer is in one, or starts one with its keyword. Its answer is the only reply; a
+   hand-over emails the text, with the transcript, to the route's inboxes (docs/flows.md).
+4. Otherwise the routing table decides (``table.py``); with no table, or a route with nobody
    to tell by email, the reply number's inbox. A text that has nowhere at all to go goes to
    ``mail.from_address``, so that nothing a customer sends is ever silently dropped.
 
