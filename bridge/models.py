@@ -513,3 +513,4 @@ class FlowUpdate:
 
     state: FlowState | None
     expected: int | None
+    keep: bool = False  # no change, but decided on version ``expected``: check it still is

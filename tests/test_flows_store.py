@@ -4,6 +4,7 @@ whole outcome, its answer included, rolls back and the text is decided again).""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -81,6 +82,13 @@ async def _two_texts_one_state(first: Store, second: Store) -> None:
         await first.inbound_routed(one[0], _outcome(one[0].id, menu, 1), now=T0)
     await first.inbound_routed(one[0], _outcome(one[0].id, None, 2), now=T0)  # the flow ends
     assert (await first.inbound_context(customer=CUSTOMER, reply_number=NUMBER)).flow is None
+    # a text routed past the flows on a state that has changed since is decided again too
+    routed = InboundOutcome(route="inbox", explanation="")
+    stale = FlowUpdate(state=None, expected=2, keep=True)
+    with pytest.raises(FlowConflict):
+        await first.inbound_routed(two[0], replace(routed, flow=stale), now=T0)
+    kept = FlowUpdate(state=None, expected=None, keep=True)
+    await first.inbound_routed(two[0], replace(routed, flow=kept), now=T0)
 
 
 async def test_a_flow_state_is_advanced_once_on_sqlite(tmp_path: Path) -> None:

@@ -316,6 +316,7 @@ def _routed(
         replies=tuple(replies),
         webhook=routed.webhook,
         auto_replied=auto,
+        flow=_flow_kept(text, context, rules),
     )
 
 
@@ -350,6 +351,18 @@ def _fallback(text: InboundText, rules: InboundRules) -> tuple[str, ...]:
 
 def _flow_ended(context: InboundContext) -> FlowUpdate | None:
     return FlowUpdate(state=None, expected=context.flow.version) if context.flow else None
+
+
+def _flow_kept(
+    text: InboundText, context: InboundContext, rules: InboundRules
+) -> FlowUpdate | None:
+    """Routed past the flows of its number on the state read: saved only if still so (another
+    of the customer's texts, decided at the same time, may have started a flow)."""
+    if not any(flow.runs_on(text.to_number) for flow in rules.flows):
+        return None
+    return FlowUpdate(
+        state=context.flow, expected=context.flow.version if context.flow else None, keep=True
+    )
 
 
 def _flowed(

@@ -36,7 +36,10 @@ def states(limit: int) -> Op[list[tuple[str, str, FlowState]]]:
 def save(customer: str, reply_number: str, update: FlowUpdate, inbound_id: str) -> Op[None]:
     """Save ``update`` over the version it expects, or raise ``FlowConflict``."""
     new, expected = update.state, update.expected
-    if new is None:
+    if update.keep:  # a text routed past the flows, decided on this version of the state
+        now = yield from state(customer, reply_number)
+        changed = int((now.version if now else None) == expected)
+    elif new is None:
         changed = 1
         if expected is not None:
             changed = yield count(Q.flow_delete, customer, reply_number, expected)
