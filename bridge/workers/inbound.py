@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bridge.chain.gate import Gate
@@ -40,6 +40,7 @@ from bridge.models import (
 from bridge.parsing.numbers import mask
 from bridge.routing.decide import InboundDecision, InboundRules, Reply, RouteText, decide
 from bridge.routing.matchers import InboundText
+from bridge.settings.flows import FlowSettings
 from bridge.store.base import Store
 from bridge.store.ops_flows import FlowConflict
 
@@ -82,6 +83,11 @@ class InboundDispatcher:
         self._mail = mail
         self._clock = clock
         self._queued = queued
+
+    def use_flows(self, flows: tuple[FlowSettings, ...]) -> None:
+        """The flows of reloaded settings, for the texts decided from now on (a customer in a
+        flow that is gone, or at a step that is gone, is routed as if in none)."""
+        self._rules = replace(self._rules, flows=flows)
 
     async def handle(self, job: InboundJob) -> None:
         now = self._clock()
