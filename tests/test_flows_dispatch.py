@@ -5,6 +5,7 @@ advancing the flow from one state."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,3 +83,30 @@ async def test_two_texts_at_once_advance_the_flow_one_after_the_other(
     first, second = ("2", "3") if states["3"] == "queued" else ("3", "2")
     assert "step 'menu'" in (routed[first] or "")  # the one saved first answered the menu
     assert "step 'menu'" not in (routed[second] or "")  # the other, the step after
+
+
+async def test_the_end_of_a_flow_emails_and_posts_the_answers(store: Store, tmp_path: Path) -> None:
+    hooked = EXTRA.replace(
+        'notify = ["bookings@example.com"]',
+        'notify = ["bookings@example.com"]\nwebhook = "https://hooks.example.com/flows"',
+    )
+    settings = make_settings(tmp_path, extra=hooked)
+    for n, body in enumerate(("MENU", "2", "24/12", "Ann Smith")):
+        await _received(store, n, body)
+        at = T0 + timedelta(seconds=n + 1)
+        [job] = await store.claim_inbound(now=at, limit=1, lease_seconds=60, owner="t")
+        await inbound_dispatcher(store, settings, clock=lambda at=at: at).handle(job)  # type: ignore[misc]
+    mails = await store.claim_mail(
+        now=T0 + timedelta(minutes=1), limit=10, lease_seconds=60, owner="t"
+    )
+    by_kind = {mail.kind: mail for mail in mails}
+    assert set(by_kind) == {"flow", "webhook"}  # nothing to the team: no hand-over
+    assert by_kind["flow"].recipients == ("bookings@example.com",)
+    email = by_kind["flow"].content.decode()
+    assert "Subject: restaurant: answers from +44 7700 900123" in email
+    assert "date: 2026-12-24" in email and "name: Ann Smith" in email
+    assert by_kind["webhook"].recipients == ("https://hooks.example.com/flows",)
+    posted = json.loads(by_kind["webhook"].content)
+    assert posted["event"] == "flow finished" and posted["flow"] == "restaurant"
+    assert posted["answers"] == {"date": "2026-12-24", "name": "Ann Smith"}
+    assert posted["from"] == CUSTOMER and posted["to"] == REPLY
