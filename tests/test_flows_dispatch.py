@@ -95,7 +95,7 @@ async def test_the_end_of_a_flow_emails_and_posts_the_answers(store: Store, tmp_
         await _received(store, n, body)
         at = T0 + timedelta(seconds=n + 1)
         [job] = await store.claim_inbound(now=at, limit=1, lease_seconds=60, owner="t")
-        await inbound_dispatcher(store, settings, clock=lambda at=at: at).handle(job)  # type: ignore[misc]
+        await inbound_dispatcher(store, settings, clock=lambda at=at: at).handle(job)
     mails = await store.claim_mail(
         now=T0 + timedelta(minutes=1), limit=10, lease_seconds=60, owner="t"
     )
