@@ -108,6 +108,7 @@ class Bridge:
         self._transport = transport or components.build_transport(settings)
         self._owner = components.owner_name()
         self._router = ReloadableRouter(settings)
+        self._inbound: InboundDispatcher | None = None  # its flows are swapped on reload
         self._in_use = settings  # the settings the routing table came from (reload changes it)
         self._lock: IO[str] | None = None
         self._store: Store | None = None
@@ -296,6 +297,7 @@ class Bridge:
             clock=self._clock,
             queued=queued,
         )
+        self._inbound = dispatcher
         poll = self.settings.inbound.poll_seconds
         return self._runner(
             "inbound", store.claim_inbound, dispatcher.handle, concurrency=16, poll_seconds=poll
@@ -476,20 +478,24 @@ class Bridge:
         self._tasks.append(asyncio.create_task(loop(), name="watch settings"))
 
     def reload(self, path: Path) -> bool:
-        """Load ``path`` again and swap in its routing table; an invalid file changes nothing."""
+        """Load ``path`` again and swap in its routing table and flows; an invalid file changes
+        nothing."""
         try:
             fresh = load_settings(path)
         except ConfigError as exc:
             log.error("reload refused; the routing table in use is unchanged:\n%s", exc.report())
             return False
         self._router.swap(fresh)
+        if self._inbound is not None:
+            self._inbound.use_flows(fresh.flows)
         self._in_use = fresh
         log.info(
-            "reloaded %s: %d route(s) in use (table %d); changes to other settings take"
-            " effect at the next start",
+            "reloaded %s: %d route(s) in use (table %d) and %d flow(s); changes to other"
+            " settings take effect at the next start",
             path.resolve(),
             len(fresh.routes),
             self._router.generation,
+            len(fresh.flows),
         )
         return True
 

@@ -90,6 +90,7 @@ def inbound_rules(settings: Settings) -> InboundRules:
         fallback=settings.mail.from_address,
         opt_out_scope=settings.compliance.opt_out_scope,
         campaigns=settings.campaigns,
+        flows=settings.flows,
     )
 
 

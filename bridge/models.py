@@ -19,6 +19,8 @@ __all__ = [
     "Conversation",
     "ConversationChange",
     "DeliveryReport",
+    "FlowState",
+    "FlowUpdate",
     "InboundContext",
     "InboundJob",
     "InboundOutcome",
@@ -481,6 +483,7 @@ class InboundContext:
     opted_out_anywhere: datetime | None = None  # the latest STOP to any of the bridge's numbers
     pending_campaign: str = ""  # the campaign whose YES this customer was asked for (JOIN)
     pending_since: datetime | None = None  # when they were asked
+    flow: FlowState | None = None  # the customer's dialogue with this number (bridge.flows)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -502,6 +505,7 @@ class InboundOutcome:
     suppress_scope: str = ""  # START takes off this number ("") or every number (ORGANISATION)
     consent: tuple[ConsentEvent, ...] = ()  # recorded in the same transaction
     pending_campaign: str | None = None  # a campaign awaiting YES ("" to forget one)
+    flow: FlowUpdate | None = None  # the dialogue's next state, saved in the same transaction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -535,3 +539,28 @@ class InboundPart:
     concat_ref: str
     part: int
     total: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowState:
+    """Where a customer is in a flow (``[[flows]]``) with one reply number: the step waiting
+    for their answer, the answers so far, wrong answers at this step, and whether a person
+    has it (``handed over``: the flow is silent until they close the conversation)."""
+
+    flow: str
+    step: str
+    status: str = "active"  # or "handed over"
+    answers: tuple[tuple[str, str], ...] = ()
+    failures: int = 0
+    updated_at: datetime
+    version: int = 0  # counts saves: a save from an older state is refused
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowUpdate:
+    """A flow's new state (None: it ended), saved only over the ``expected`` version (None:
+    no state was stored), so two texts decided on the same state cannot both advance it."""
+
+    state: FlowState | None
+    expected: int | None
+    keep: bool = False  # no change, but decided on version ``expected``: check it still is

@@ -29,6 +29,7 @@ from bridge.cli.contacts import (
     cmd_contacts_list,
     cmd_contacts_remove,
 )
+from bridge.cli.flows import cmd_flows, cmd_flows_show, cmd_flows_test
 from bridge.cli.listings import cmd_inbox, cmd_outbox
 from bridge.cli.parser import Command, build_parser
 from bridge.cli.routes import cmd_routes_explain
@@ -69,6 +70,9 @@ COMMANDS: dict[str, Command] = {
     "scheduled cancel": cmd_scheduled_cancel,
     "templates": cmd_templates,
     "templates show": cmd_templates_show,
+    "flows": cmd_flows,
+    "flows show": cmd_flows_show,
+    "flows test": cmd_flows_test,
 }
 
 

@@ -34,6 +34,7 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
         add(sub, config, commands)
     _scheduled(sub, config, commands)
     _templates(sub, config, commands)
+    _flows(sub, config, commands)
     return parser
 
 
@@ -326,3 +327,29 @@ def _templates(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str,
     )
     show.add_argument("name", metavar="NAME", help="the template's name")
     show.add_argument("--json", action="store_true", help="as one JSON object")
+
+
+def _flows(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    listing = _command(
+        sub,
+        "flows",
+        "the dialogue flows ([[flows]]: menus, FAQs, questions)",
+        commands["flows"],
+        config,
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per flow")
+    actions = listing.add_subparsers(dest="flows_command", required=False, metavar="ACTION")
+    show = _command(actions, "show", "one flow, step by step", commands["flows show"], config)
+    show.add_argument("name", metavar="NAME", help="the flow's name")
+    show.add_argument("--json", action="store_true", help="as one JSON object")
+    test = _command(
+        actions,
+        "test",
+        "play a scripted conversation (> customer, < expected answer, + 30m, ! close) against"
+        " the flows, printing every answer and decision; no store, no provider",
+        commands["flows test"],
+        config,
+    )
+    test.add_argument("script", metavar="FILE", help="the script")
+    test.add_argument("--number", help="the reply number texted (default: the first a flow names)")
+    test.add_argument("--at", help="when it starts, e.g. 2026-12-24 18:00 (default: now)")

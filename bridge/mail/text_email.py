@@ -45,6 +45,7 @@ class InboundEmailParts:
     conversation: Conversation | None = None
     history: tuple[ThreadEntry, ...] = ()  # the conversation's earlier texts, oldest first
     name: str = ""  # the customer's name, from the contacts
+    note: str = ""  # why the bridge sends it (a flow handing the customer over), above the rest
 
 
 @lru_cache(maxsize=4096)
@@ -135,6 +136,8 @@ def _body(parts: InboundEmailParts) -> str:
         f" at {when}.",
         "Reply to text back from the same number; only your new words are sent.",
     ]
+    if parts.note:
+        footer = [*parts.note.splitlines(), "", *footer]
     if parts.history:
         footer += ["", "Earlier in this conversation:"]
         footer += [_history_line(entry, parts) for entry in parts.history]

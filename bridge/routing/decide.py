@@ -17,7 +17,10 @@ In order:
    ``inbound.conversation_copies``. Keyword routes, auto-replies and forwards do not apply:
    the customer is talking to a person. The route is still resolved for its webhook (an
    integration's record) and, with ``inbound.copy_conversations_to_route``, its inboxes.
-3. Otherwise the routing table decides (``table.py``); with no table, or a route with nobody
+3. Otherwise a dialogue flow (``[[flows]]``, ``bridge.flows.engine``) may take the text: the
+   customer is in one, or starts one with its keyword. Its answer is the only reply; a
+   hand-over emails the text, with the transcript, to the route's inboxes (docs/flows.md).
+4. Otherwise the routing table decides (``table.py``); with no table, or a route with nobody
    to tell by email, the reply number's inbox. A text that has nowhere at all to go goes to
    ``mail.from_address``, so that nothing a customer sends is ever silently dropped.
 
@@ -31,14 +34,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from bridge.models import ORGANISATION, Conversation, InboundContext
+from bridge.flows.engine import Turn, play
+from bridge.models import ORGANISATION, Conversation, FlowUpdate, InboundContext
 from bridge.parsing.keywords import whole_text_keyword
 from bridge.parsing.numbers import display_number, is_e164
 from bridge.routing.keywords import Keyword, auto_reply_allowed, keyword_of
 from bridge.routing.matchers import InboundText
 from bridge.routing.table import RoutingTable
 from bridge.settings.campaigns import CampaignSettings
+from bridge.settings.flows import FlowSettings
 from bridge.settings.inbound import InboundSettings
 from bridge.settings.numbers import ReplyNumber
 from bridge.settings.routes import CalendarSettings, RouteSettings
@@ -118,6 +124,7 @@ class InboundRules:
     fallback: str  # mail.from_address: who hears of a text that has nowhere else to go
     opt_out_scope: str = "organisation"  # compliance.opt_out_scope
     campaigns: tuple[CampaignSettings, ...] = ()
+    flows: tuple[FlowSettings, ...] = ()  # [[flows]]: dialogues (bridge.flows)
 
     def campaign(self, word: str, number: str) -> CampaignSettings | None:
         """The campaign ``word`` starts on ``number``, if any."""
@@ -170,6 +177,8 @@ class InboundDecision:
     suppress_scope: str = ""  # START: off this number's list (""), or every number's
     consent: ConsentChange | None = None
     pending_campaign: str | None = None  # a campaign now awaiting YES; "" forgets one
+    flow: FlowUpdate | None = None  # the customer's flow state after this text
+    flow_turn: Turn | None = None  # what a flow did: its hand-over reason, its answers
 
 
 def decide(
@@ -192,6 +201,7 @@ def decide(
         return replace(
             _keyword(text, keyword, reply, suppress=True, confirm=not opted_out),
             consent=ConsentChange(action="opt-out", scope=scope),
+            flow=_flow_ended(context),  # STOP always wins over a flow, and ends it
         )
     campaign = _campaign(text, context, rules, at=at)
     if keyword is Keyword.START or campaign is not None:
@@ -288,6 +298,9 @@ def _routed(
     conversation = context.conversation
     if conversation is not None and conversation.live_at(at, rules.inbound.conversation_days):
         return _in_conversation(text, conversation, routed, rules)
+    flowed = _flowed(text, context, routed, rules, at=at)
+    if flowed is not None:
+        return flowed
     replies = [
         Reply(n, f"Text from {display_number(text.from_number)}: {text.text}", f"forward|{n}")
         for n in routed.forward_to
@@ -303,6 +316,7 @@ def _routed(
         replies=tuple(replies),
         webhook=routed.webhook,
         auto_replied=auto,
+        flow=_flow_kept(text, context, rules),
     )
 
 
@@ -333,3 +347,52 @@ def _recipients(text: InboundText, routed: Routed, rules: InboundRules) -> tuple
 
 def _fallback(text: InboundText, rules: InboundRules) -> tuple[str, ...]:
     return rules.inbox(text.to_number) or (rules.fallback,)
+
+
+def _flow_ended(context: InboundContext) -> FlowUpdate | None:
+    return FlowUpdate(state=None, expected=context.flow.version) if context.flow else None
+
+
+def _flow_kept(
+    text: InboundText, context: InboundContext, rules: InboundRules
+) -> FlowUpdate | None:
+    """Routed past the flows of its number on the state read: saved only if still so (another
+    of the customer's texts, decided at the same time, may have started a flow)."""
+    if not any(flow.runs_on(text.to_number) for flow in rules.flows):
+        return None
+    return FlowUpdate(
+        state=context.flow, expected=context.flow.version if context.flow else None, keep=True
+    )
+
+
+def _flowed(
+    text: InboundText, context: InboundContext, routed: Routed, rules: InboundRules, *, at: datetime
+) -> InboundDecision | None:
+    """A flow's turn (``bridge.flows.engine``), when one takes the text: its answer, and on a
+    hand-over the text's email, with the conversation so far, to the route's inboxes."""
+    if not rules.flows or not is_e164(text.from_number):  # never a dialogue with a robot
+        return None
+    closed = context.conversation.closed_at if context.conversation else None
+    local = at.astimezone(ZoneInfo(routed.timezone))
+    turn = play(
+        rules.flows,
+        context.flow,
+        text.text,
+        reply_number=text.to_number,
+        at=local,
+        closed_at=closed,
+    )
+    if turn is None:
+        return None
+    expected = context.flow.version if context.flow else None
+    replies = (Reply(text.from_number, turn.say, "flow"),) if turn.say else ()
+    return InboundDecision(
+        route=f"flow {turn.flow.name}" + (" (handed over)" if turn.handover else ""),
+        explanation="; ".join(turn.decisions),
+        emails=_recipients(text, routed, rules) if turn.handover else (),
+        timezone=routed.timezone,
+        replies=replies,
+        webhook=routed.webhook,
+        flow=FlowUpdate(state=turn.state, expected=expected),
+        flow_turn=turn,
+    )

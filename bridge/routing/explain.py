@@ -46,6 +46,7 @@ def explain_inbound(settings: Settings, *, sender: str, to: str, text: str, at: 
         fallback=settings.mail.from_address,
         opt_out_scope=settings.compliance.opt_out_scope,
         campaigns=settings.campaigns,
+        flows=settings.flows,
     )
     router = Router(settings.routes, settings.calendars, settings.numbers)
     decision = decide(
@@ -62,6 +63,12 @@ def explain_inbound(settings: Settings, *, sender: str, to: str, text: str, at: 
             f"{text!r} is the {decision.keyword.value.upper()} keyword: it is handled before"
             " routing (START only for a customer who opted out) and never reaches an inbox."
         )
+    if decision.flow_turn is not None:
+        return (
+            f"{text!r} starts a dialogue flow ({decision.explanation}): the bridge answers"
+            f" {decision.flow_turn.say!r} and nobody is emailed; `smsbridge flows test FILE`"
+            " plays a whole conversation (docs/flows.md)."
+        )
     lines = [decision.explanation or f"Route {decision.route!r}."]
     lines.append(f"Emailed to: {', '.join(decision.emails)}")
     lines.append(
@@ -69,4 +76,9 @@ def explain_inbound(settings: Settings, *, sender: str, to: str, text: str, at: 
         f" it, or took it over, within {settings.inbound.conversation_days:g} days), it goes to"
         " the conversation's owner instead, and no route, auto-reply or forward applies."
     )
+    if settings.flows:
+        lines.append(
+            "A customer in the middle of a dialogue flow on this number gets the flow's answer"
+            " instead (until it times out or hands them over); see `smsbridge flows test`."
+        )
     return "\n".join(lines)

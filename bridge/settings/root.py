@@ -34,6 +34,7 @@ from bridge.settings.core import (
     StoreSettings,
 )
 from bridge.settings.environment import without_strays
+from bridge.settings.flows import FlowSettings, flow_faults
 from bridge.settings.inbound import InboundSettings
 from bridge.settings.mail import MailboxSettings, MailSettings
 from bridge.settings.numbers import ReplyNumber
@@ -104,6 +105,7 @@ class Settings(BaseSettings):
     templates: TemplatesSettings = TemplatesSettings()
     groups: GroupsSettings = GroupsSettings()
     bulk: BulkSettings = BulkSettings()
+    flows: tuple[FlowSettings, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -134,6 +136,7 @@ class Settings(BaseSettings):
             + self._compliance_faults()
             + self._campaign_faults()
             + self._short_code_sender_faults()
+            + self._flow_faults()
         )
         return self
 
@@ -211,6 +214,13 @@ class Settings(BaseSettings):
                     )
                 )
         return faults
+
+    def _flow_faults(self) -> list[tuple[str, str]]:
+        """Flows run on the bridge's numbers; their keywords mean nothing else (there)."""
+        owned = {number.number for number in self.numbers}
+        taken = {*self.inbound.stop_words, *self.inbound.start_words, *self.inbound.help_words}
+        taken |= {campaign.keyword for campaign in self.campaigns}
+        return flow_faults(self.flows, owned=owned, taken=taken)
 
     def reply_number(self, number: str) -> ReplyNumber | None:
         return next((n for n in self.numbers if n.number == number), None)

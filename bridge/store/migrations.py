@@ -50,6 +50,7 @@ MIGRATIONS = (
     "015_batches.sql",
     "016_reported_prices.sql",
     "017_bulk.sql",
+    "018_flows.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

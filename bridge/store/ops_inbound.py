@@ -18,7 +18,7 @@ from bridge.models import (
     ThreadNumbers,
 )
 from bridge.parsing.numbers import is_e164
-from bridge.store import ops_consent, ops_contacts
+from bridge.store import ops_consent, ops_contacts, ops_flows
 from bridge.store.base import InboundContext
 from bridge.store.ids import new_id
 from bridge.store.queries import Q
@@ -179,6 +179,7 @@ def context(
     )
     entries = (yield from thread(customer, reply_number, history_since, history)) if history else []
     known = yield from ops_contacts.contact(customer)
+    flow = yield from ops_flows.state(customer, reply_number)
     return InboundContext(
         conversation=conversation_row(row) if row else None,
         suppressed_since=here.since if here else None,
@@ -188,6 +189,7 @@ def context(
         opted_out_anywhere=anywhere.since if anywhere else None,
         pending_campaign=str(pending["campaign"]) if pending else "",
         pending_since=dt(pending["asked_at"]) if pending else None,
+        flow=flow,
     )
 
 
@@ -247,6 +249,8 @@ def mark_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[None
             job.from_number,
             now,
         )
+    if outcome.flow is not None:  # raises FlowConflict (all of it rolls back) if it moved on
+        yield from ops_flows.save(job.from_number, job.to_number, outcome.flow, job.id)
 
 
 def _pending(job: InboundJob, campaign: str, now: float) -> Op[None]:

@@ -36,6 +36,7 @@ from bridge.store.base import Store
 from bridge.web.consent_page import consent_routes
 from bridge.web.contacts_page import contacts_routes
 from bridge.web.conversation_page import conversation_section
+from bridge.web.flows_page import flows_routes
 from bridge.web.guarded import guarded
 from bridge.web.scheduled_page import scheduled_routes
 
@@ -162,6 +163,7 @@ def admin_routes(
         *contacts_routes(guard=guard, render=_page, store=store),
         *consent_routes(guard=guard, render=_page, store=store),
         *scheduled_routes(guard=guard, render=_page, store=store, clock=clock),
+        *flows_routes(guard=guard, render=_page, settings=settings),
     ]
 
 
@@ -189,7 +191,8 @@ async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
         '<nav><a id="contacts-link" href="/admin/contacts">Contacts</a> \u00b7 '
         '<a id="conversation-link" href="/admin/conversation">Conversations</a> \u00b7 '
         '<a id="consent-link" href="/admin/consent">Consent</a> \u00b7 '
-        '<a id="scheduled-link" href="/admin/scheduled">Scheduled</a></nav>'
+        '<a id="scheduled-link" href="/admin/scheduled">Scheduled</a> \u00b7 '
+        '<a id="flows-link" href="/admin/flows">Flows</a></nav>'
     )
     top = f"<header><h1>smsbridge admin</h1>{nav}{logout}</header>"
     return f"{top}<main>{''.join(sections)}</main>"

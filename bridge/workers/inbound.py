@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bridge.chain.gate import Gate
 from bridge.chain.gate import job as sms_job
 from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
+from bridge.flows.report import FlowEnd, finished_email, finished_json, handover_note
 from bridge.logs.context import bind
 from bridge.mail.attachments import with_media
 from bridge.mail.text_email import InboundEmailParts, inbound_email
@@ -39,12 +40,15 @@ from bridge.models import (
 from bridge.parsing.numbers import mask
 from bridge.routing.decide import InboundDecision, InboundRules, Reply, RouteText, decide
 from bridge.routing.matchers import InboundText
+from bridge.settings.flows import FlowSettings
 from bridge.store.base import Store
+from bridge.store.ops_flows import FlowConflict
 
 __all__ = ["InboundDispatcher", "MailIdentity"]
 
 log = logging.getLogger(__name__)
-_SOURCES = {"reply": Source.COMPLIANCE, "auto-reply": Source.AUTO_REPLY}
+_SOURCES = {"reply": Source.COMPLIANCE, "auto-reply": Source.AUTO_REPLY, "flow": Source.AUTO_REPLY}
+_TRANSCRIPT = 30  # earlier texts a flow's hand-over email shows
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,6 +84,11 @@ class InboundDispatcher:
         self._clock = clock
         self._queued = queued
 
+    def use_flows(self, flows: tuple[FlowSettings, ...]) -> None:
+        """The flows of reloaded settings, for the texts decided from now on (a customer in a
+        flow that is gone, or at a step that is gone, is routed as if in none)."""
+        self._rules = replace(self._rules, flows=flows)
+
     async def handle(self, job: InboundJob) -> None:
         now = self._clock()
         settings = self._rules.inbound
@@ -99,7 +108,12 @@ class InboundDispatcher:
             later = now + timedelta(seconds=exc.retry_after or 60.0)
             await self._store.inbound_retry(job.id, at=later, now=now)
             return
-        await self._store.inbound_routed(job, outcome, now=now)
+        try:
+            await self._store.inbound_routed(job, outcome, now=now)
+        except FlowConflict:  # another of the customer's texts moved the flow on: decide again
+            log.info("inbound %s: its flow moved on meanwhile; deciding again", job.id)
+            await self._store.inbound_retry(job.id, at=now + timedelta(seconds=1), now=now)
+            return
         INBOUND_TEXTS.labels(outcome.route).inc()
         count_consent(outcome.consent)
         log.info("inbound %s from %s routed: %s", job.id, mask(job.from_number), outcome.route)
@@ -110,10 +124,14 @@ class InboundDispatcher:
     ) -> InboundOutcome:
         texts, refused = await self._texts(job, decision, now)
         history = _earlier(context.history, job, self._rules.inbound.thread_history)
+        turn = decision.flow_turn
+        if turn is not None and turn.handover:  # the person taking over sees the whole dialogue
+            history = await self._transcript(job, now)
         name = " ".join(context.contact.name.split()) if context.contact else ""
         mails = [await self._email(job, decision, history, name)] if decision.emails else []
         if decision.webhook:
             mails.append(self._webhook(job, decision, context, history))
+        mails += self._flow_mails(job, decision, now)
         explanation = "\n".join([decision.explanation, *refused])
         return InboundOutcome(
             route=decision.route,
@@ -128,6 +146,7 @@ class InboundDispatcher:
             suppress_scope=decision.suppress_scope,
             consent=_consent(job, decision, now),
             pending_campaign=decision.pending_campaign,
+            flow=decision.flow,
         )
 
     async def _texts(
@@ -164,6 +183,7 @@ class InboundDispatcher:
         name: str,
     ) -> NewMailJob:
         media = await self._media.fetch(job) if self._media and job.media else []
+        turn = decision.flow_turn
         content = inbound_email(
             InboundEmailParts(
                 inbound_id=job.id,
@@ -178,6 +198,7 @@ class InboundDispatcher:
                 conversation=decision.conversation,
                 history=history,
                 name=name,
+                note=handover_note(turn) if turn is not None and turn.handover else "",
             )
         )
         content = with_media(content, media)
@@ -187,6 +208,50 @@ class InboundDispatcher:
             content=content,
             kind="inbound",
         )
+
+    async def _transcript(self, job: InboundJob, now: datetime) -> tuple[ThreadEntry, ...]:
+        since = now - timedelta(days=self._rules.inbound.conversation_days)
+        entries = await self._store.thread(
+            customer=job.from_number, reply_number=job.to_number, since=since, limit=_TRANSCRIPT + 1
+        )
+        return _earlier(tuple(entries), job, _TRANSCRIPT)
+
+    def _flow_mails(
+        self, job: InboundJob, decision: InboundDecision, now: datetime
+    ) -> list[NewMailJob]:
+        """At a flow's end: its answers to ``notify`` by email and to ``webhook`` as JSON."""
+        turn = decision.flow_turn
+        if turn is None or turn.finished is None:
+            return []
+        end = FlowEnd(
+            turn=turn,
+            customer=job.from_number,
+            reply_number=job.to_number,
+            inbound_id=job.id,
+            at=now,
+            timezone=decision.timezone,
+        )
+        mails = []
+        if turn.flow.notify:
+            content = finished_email(
+                end, from_address=self._mail.from_address, hostname=self._mail.hostname
+            )
+            mails.append(
+                NewMailJob(
+                    envelope_from=self._mail.from_address,
+                    recipients=turn.flow.notify,
+                    content=content,
+                    kind="flow",
+                )
+            )
+        if turn.flow.webhook:
+            body = finished_json(end)
+            mails.append(
+                NewMailJob(
+                    envelope_from="", recipients=(turn.flow.webhook,), content=body, kind="webhook"
+                )
+            )
+        return mails
 
     def _webhook(
         self,
