@@ -1,22 +1,27 @@
 """The admin page: queue health, an explain form, the routing table, recent texts (with what
-the outbound chain did to each) and recent inbound texts; links to the contacts
-(``bridge.web.contacts_page``) and the consent ledger (``bridge.web.consent_page``), served
-behind the same checks.
+the outbound chain did to each) and recent inbound texts; links to the console's other pages
+(the outbound history and each text's timeline, provider health, the audit log, contacts,
+conversations, the consent ledger, scheduled texts), served behind the same checks.
 
-Server-rendered HTML with a little CSS and no JavaScript. It is off unless ``admin.enabled``;
-then it answers only clients in ``admin.allowed_networks`` (loopback by default, even when the
-HTTP server listens publicly for provider webhooks) and only after the password. A login is
-a cookie holding an expiry signed with a key made at start-up, so a restart logs everyone out.
-Every value shown is HTML-escaped; the explain form is a read-only GET.
+Server-rendered HTML with a little CSS; the only script reloads the overview and health
+pages every ``admin.refresh_seconds`` while nobody is typing. It is off unless
+``admin.enabled``; then it answers only clients in ``admin.allowed_networks`` (loopback by
+default, even when the HTTP server listens publicly for provider webhooks) and only after the
+password. ``admin.login_attempts`` wrong passwords from one address lock it out for a while
+(``bridge.web.lockout``). A login is a session kept in this process (``bridge.web.sessions``),
+so a restart logs everyone out; it ends after ``admin.session_minutes``, or
+``admin.idle_minutes`` without a request. Its cookie is HttpOnly, SameSite=Strict, and Secure
+when ``bridge.public_url`` is https. Every POST route is wrapped here so that it needs the
+session's CSRF token (the login form: a token bound to a nonce cookie of its own). Every value
+shown is HTML-escaped; the explain form is a read-only GET.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import math
 import secrets
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
 from urllib.parse import parse_qsl
 
@@ -29,19 +34,29 @@ from bridge.errors import InvalidNumber
 from bridge.models import RuleHit
 from bridge.parsing.networks import Networks
 from bridge.parsing.numbers import mask
+from bridge.providers.base import Carrier
 from bridge.routing.explain import explain_inbound
 from bridge.settings.root import Settings
 from bridge.settings.routes import RouteSettings
 from bridge.store.base import Store
 from bridge.web.consent_page import consent_routes
+from bridge.web.console_audit import audit_routes
+from bridge.web.console_common import Pages, header
+from bridge.web.console_health import health_routes
+from bridge.web.console_history import history_routes
+from bridge.web.console_text import timeline_routes
 from bridge.web.contacts_page import contacts_routes
 from bridge.web.conversation_page import conversation_section
-from bridge.web.guarded import guarded
+from bridge.web.forms import MAX_BODY_BYTES
+from bridge.web.guarded import Handler, guarded
+from bridge.web.lockout import Lockout
 from bridge.web.scheduled_page import scheduled_routes
+from bridge.web.sessions import CSRF_FIELD, Sessions
 
 __all__ = ["admin_routes"]
 
 COOKIE = "smsbridge_admin"
+LOGIN_COOKIE = "smsbridge_login"
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
 header{background:#1d2330;color:#fff;padding:12px 24px;display:flex;justify-content:space-between}
@@ -57,49 +72,49 @@ button{font:inherit;padding:6px 14px;border:0;border-radius:4px;background:#2b6c
 pre{background:#f0f2f5;padding:10px;border-radius:4px;white-space:pre-wrap}
 h3{font-size:15px;margin:14px 0 6px}
 .stats{display:flex;gap:24px}.stat b{display:block;font-size:22px}.error{color:#b42318}
-header a{color:#fff}main a{color:#2b6cb0}
+header a{color:#fff}main a{color:#2b6cb0}header{align-items:center;gap:16px;flex-wrap:wrap}
+header form{margin:0}form.inline-button{display:inline;margin-left:8px}
+.state.failed,.state.undelivered{color:#b42318}.state.delivered{color:#2f855a}
+.legend .key{margin-right:14px;font-size:13px}.legend i{display:inline-block;width:10px;
+height:10px;margin-right:4px}.note{color:#4a5568;font-size:13px}#text-summary th{width:140px}
 """
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+# Reload the page every so often, unless the admin is typing in one of its fields.
+_RELOAD = (
+    "<script>setInterval(function(){var a=document.activeElement;"
+    "if(!a||!/^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName))location.reload()},SECONDS)</script>"
+)
+
+
+def _page(title: str, body: str, status: int = 200, *, refresh: int = 0) -> HTMLResponse:
+    reload = _RELOAD.replace("SECONDS", str(refresh * 1000)) if refresh > 0 else ""
     html = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"{reload}"
         f'<meta name="viewport" content="width=device-width"><style>{_STYLE}</style></head>'
         f"<body>{body}</body></html>"
     )
     return HTMLResponse(html, status_code=status)
 
 
-class _Sessions:
-    def __init__(self, minutes: float) -> None:
-        self._key = secrets.token_bytes(32)
-        self._seconds = minutes * 60
-
-    def issue(self) -> str:
-        expiry = str(int(time.time() + self._seconds))
-        return f"{expiry}.{self._sign(expiry)}"
-
-    def valid(self, token: str | None) -> bool:
-        expiry, _, signature = (token or "").partition(".")
-        if not expiry.isdigit() or not hmac.compare_digest(signature, self._sign(expiry)):
-            return False
-        return int(expiry) > time.time()
-
-    def _sign(self, value: str) -> str:
-        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
-
-
 def admin_routes(
-    *, settings: Callable[[], Settings], store: Store, clock: Clock = system_clock
+    *,
+    settings: Callable[[], Settings],
+    store: Store,
+    clock: Clock = system_clock,
+    carriers: Sequence[Carrier] = (),
 ) -> list[Route]:
     """The routes, given a way to read the settings in use (they change on reload)."""
     admin = settings().admin
     password = admin.password.get_secret_value() if admin.password else ""
     networks = Networks(admin.allowed_networks)
-    sessions = _Sessions(admin.session_minutes)
+    sessions = Sessions(minutes=admin.session_minutes, idle_minutes=admin.idle_minutes)
+    lockout = Lockout(store, admin, clock)
+    secure = (settings().bridge.public_url or "").startswith("https:")
 
     def allowed(request: Request) -> bool:
-        return (request.client.host if request.client else "") in networks
+        return _address(request) in networks
 
     def guard(request: Request) -> Response | None:
         """The answer to a request that may not see the page; None for one that may."""
@@ -109,15 +124,18 @@ def admin_routes(
                 "<main><p>The admin page is not served to this address.</p></main>",
                 403,
             )
-        if not sessions.valid(request.cookies.get(COOKIE)):
-            return _login()
+        session = sessions.find(request.cookies.get(COOKIE), now=clock().timestamp())
+        if session is None:
+            return _login(sessions, secure=secure)
+        request.state.session = session
         return None
 
     async def page(request: Request) -> Response:
         refused = guard(request)
         if refused is not None:
             return refused
-        return _page("smsbridge admin", await _dashboard(request, settings(), store))
+        body = await _dashboard(request, settings(), store)
+        return _page("smsbridge admin", body, refresh=settings().admin.refresh_seconds)
 
     async def conversation(request: Request) -> Response:
         section = await conversation_section(
@@ -133,28 +151,59 @@ def admin_routes(
     async def login(request: Request) -> Response:
         if not allowed(request):
             return _page("Forbidden", "<main><p>Not served to this address.</p></main>", 403)
-        body = await request.body()
-        form = dict(parse_qsl(body[:4096].decode("utf-8", "replace")))
+        address = _address(request)
+        wait = await lockout.wait(address)
+        if wait > 0:
+            return _locked_out(wait)
+        form = dict(parse_qsl((await request.body())[:4096].decode("utf-8", "replace")))
         given = form.get("password", "")
         if not password or not hmac.compare_digest(given.encode(), password.encode()):
-            return _login("That password is not right.", 401)
+            await lockout.failed(address)
+            return _login(sessions, "That password is not right.", 401, secure=secure)
+        await lockout.succeeded(address)
+        who = " ".join(form.get("name", "").split())[:64] or "admin"
+        session = sessions.open(who, now=clock().timestamp())
         response = RedirectResponse("/admin", status_code=303)
         response.set_cookie(
             COOKIE,
-            sessions.issue(),
+            session.id,
             httponly=True,
             samesite="strict",
-            max_age=int(admin.session_minutes * 60),
+            secure=secure,
+            max_age=int(sessions.lifetime),
             path="/admin",
         )
+        response.delete_cookie(LOGIN_COOKIE, path="/admin")
         return response
 
     async def logout(request: Request) -> Response:
+        sessions.close(request.cookies.get(COOKIE))
         response = RedirectResponse("/admin", status_code=303)
         response.delete_cookie(COOKIE, path="/admin")
         return response
 
-    return [
+    def csrf_checked(handler: Handler) -> Handler:
+        """Every POST carries its form's token: the session's, or the login form's."""
+
+        async def run(request: Request) -> Response:
+            if not allowed(request):
+                return _page("Forbidden", "<main><p>Not served to this address.</p></main>", 403)
+            if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+                return _page("Too large", "<main><p>That form is too large.</p></main>", 413)
+            if not _token_ok(request, await request.body(), sessions, clock().timestamp()):
+                return _page("Refused", f"<main><p>{escape(_STALE_FORM)}</p></main>", 403)
+            return await handler(request)
+
+        return run
+
+    pages = Pages(
+        guard=guard,
+        render=_page,
+        store=store,
+        clock=clock,
+        region=settings().smtp.default_region,
+    )
+    routes = [
         Route("/admin", page, methods=["GET"]),
         Route("/admin/conversation", guarded(guard, conversation), methods=["GET"]),
         Route("/admin/login", login, methods=["POST"]),
@@ -162,18 +211,77 @@ def admin_routes(
         *contacts_routes(guard=guard, render=_page, store=store),
         *consent_routes(guard=guard, render=_page, store=store),
         *scheduled_routes(guard=guard, render=_page, store=store, clock=clock),
+        *history_routes(pages),
+        *timeline_routes(pages),
+        *audit_routes(pages),
+        *health_routes(pages, carriers=carriers, refresh=lambda: settings().admin.refresh_seconds),
+    ]
+    return [
+        Route(r.path, csrf_checked(r.endpoint), methods=r.methods)
+        if r.methods and "POST" in r.methods
+        else r
+        for r in routes
     ]
 
 
-def _login(error: str = "", status: int = 200) -> HTMLResponse:
+_STALE_FORM = (
+    "This form's security token is missing or out of date: reload the admin page and send"
+    " the form again from there."
+)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _token_ok(request: Request, body: bytes, sessions: Sessions, now: float) -> bool:
+    fields = dict(parse_qsl(body.decode("utf-8", "replace")))
+    given = fields.get(CSRF_FIELD, "")
+    if request.url.path == "/admin/login":
+        nonce = request.cookies.get(LOGIN_COOKIE, "")
+        expected = sessions.login_token(nonce) if nonce else ""
+    else:
+        session = sessions.find(request.cookies.get(COOKIE), now=now)
+        expected = session.csrf if session is not None else ""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _locked_out(wait: float) -> HTMLResponse:
+    minutes = max(1, math.ceil(wait / 60))
+    sentence = (
+        f"Too many wrong passwords from this address: try again in {minutes} minute"
+        f"{'s' if minutes != 1 else ''}."
+    )
+    body = f'<header><h1>smsbridge admin</h1></header><main><p class="error">{sentence}</p></main>'
+    response = _page("Locked out: smsbridge admin", body, 429)
+    response.headers["Retry-After"] = str(math.ceil(wait))
+    return response
+
+
+def _login(
+    sessions: Sessions, error: str = "", status: int = 200, *, secure: bool = False
+) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(24)
     message = f'<p class="error">{escape(error)}</p>' if error else ""
     body = (
         "<header><h1>smsbridge admin</h1></header><main><section><h2>Log in</h2>"
         f'{message}<form class="inline" method="post" action="/admin/login">'
+        f'<input type="hidden" name="{CSRF_FIELD}" value="{sessions.login_token(nonce)}">'
+        '<label>Your name (for the audit log)<input name="name" autocomplete="username"></label>'
         '<label>Password<input type="password" name="password" autofocus required></label>'
         "<button type=submit>Log in</button></form></section></main>"
     )
-    return _page("Log in: smsbridge admin", body, status)
+    response = _page("Log in: smsbridge admin", body, status)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        max_age=3600,
+        path="/admin",
+    )
+    return response
 
 
 async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
@@ -184,14 +292,7 @@ async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
         await _recent_texts(store),
         await _recent(store),
     ]
-    logout = '<form method="post" action="/admin/logout"><button>Log out</button></form>'
-    nav = (
-        '<nav><a id="contacts-link" href="/admin/contacts">Contacts</a> \u00b7 '
-        '<a id="conversation-link" href="/admin/conversation">Conversations</a> \u00b7 '
-        '<a id="consent-link" href="/admin/consent">Consent</a> \u00b7 '
-        '<a id="scheduled-link" href="/admin/scheduled">Scheduled</a></nav>'
-    )
-    top = f"<header><h1>smsbridge admin</h1>{nav}{logout}</header>"
+    top = header(request, "smsbridge admin")
     return f"{top}<main>{''.join(sections)}</main>"
 
 
