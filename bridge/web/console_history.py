@@ -94,7 +94,7 @@ def _form(asked: dict[str, str]) -> str:
     return (
         '<form class="inline" method="get" action="/admin/history" id="history-filter">'
         f'<label>State<select name="state"><option value="">any</option>{states}</select></label>'
-        + _field("Number", "number", asked, "+447700900123")
+        + _field("Number", "number", asked, "+44 7700 900123")
         + _field("Author", "author", asked, "alice@example.com")
         + _field("From (UTC)", "since", asked, "2026-12-01 00:00")
         + _field("To (UTC)", "until", asked, "2026-12-07 23:59")

@@ -164,23 +164,24 @@ def _buttons(job: SmsJob) -> str:
 def _timeline(job: SmsJob, audits: list[AuditEntry]) -> str:
     events = [(job.created_at.timestamp(), "accepted", _accepted(job))]
     if job.attempts or job.in_doubt or job.maybe_sent_via:
-        events.append((job.updated_at.timestamp() - 0.001, "attempts", _attempts(job)))
+        events.append((job.updated_at.timestamp(), "attempts", _attempts(job)))
     if job.provider:
         answer = f"{job.provider} took it as {job.provider_message_id or '(no id)'}"
         if job.price:
             answer += f", price {job.price}"
-        events.append((job.updated_at.timestamp() - 0.0005, "provider", answer))
+        events.append((job.updated_at.timestamp(), "provider", answer))
     if job.error or job.error_code:
         error = " ".join(part for part in (job.error_code, job.error) if part)
-        events.append((job.updated_at.timestamp() - 0.0002, "last error", error))
+        events.append((job.updated_at.timestamp(), "last error", error))
     events.append((job.updated_at.timestamp(), "state", _state(job)))
     for entry in audits:
         said = f"{entry.action} by {entry.who} from {entry.address}: {entry.detail}"
         events.append((entry.at.timestamp(), "console", said))
+    ordered = [event for _, _, event in sorted((e[0], i, e) for i, e in enumerate(events))]
     rows = "".join(
         f'<tr class="{escape(kind.replace(" ", "-"))}"><td>{escape(when(at))}</td>'
         f"<td>{escape(kind)}</td><td>{escape(what)}</td></tr>"
-        for at, kind, what in sorted(events, key=lambda event: event[0])
+        for at, kind, what in ordered
     )
     note = (
         "<p>The store keeps each text's latest state, its last error and how many attempts"
