@@ -77,6 +77,7 @@ header form{margin:0}form.inline-button{display:inline;margin-left:8px}
 .state.failed,.state.undelivered{color:#b42318}.state.delivered{color:#2f855a}
 .legend .key{margin-right:14px;font-size:13px}.legend i{display:inline-block;width:10px;
 height:10px;margin-right:4px}.note{color:#4a5568;font-size:13px}#text-summary th{width:140px}
+#history td:first-child,#timeline td:first-child{white-space:nowrap}
 """
 
 

@@ -141,7 +141,10 @@ def _delivery(by_hour: dict[int, dict[str, int]], now: datetime) -> str:
             totals[day][1] += sum(states.get(s, 0) for s in ("delivered", "undelivered", "failed"))
     rates = [100 * done / known if known else None for done, known in totals.values()]
     labels = [f"{day:%d %b}" for day in days]
-    return bars("Delivered, of the texts whose fate is known", labels, rates, unit="%")
+    chart = bars("Delivered, of the texts whose fate is known", labels, rates, unit="%")
+    if all(rate is None for rate in rates):
+        chart += '<p class="note">No delivery report, nor failure, in these days yet.</p>'
+    return chart
 
 
 def _reloads(seconds: int) -> str:
