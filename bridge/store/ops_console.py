@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 _FIRST = float("inf")  # the keyset before the newest row
+_TROUBLE = frozenset({"failed", "undelivered", "cancelled"})  # sms_jobs_trouble holds them
 
 
 def history_page(
@@ -50,26 +51,17 @@ def history_page(
     since = only.since.timestamp() if only.since is not None else 0.0
     state, number = only.state, only.to_number
     author = (only.author or "").strip().lower()
+    patterns = author_patterns(author) if author else (None, None, None)
+    authors = (author or None, *patterns)
     if "@" in author:
-        rows = yield all_rows(
-            Q.history_author_page, author, at, at, last, state, state, number, number, since, limit
-        )
+        query, args = Q.history_author_page, (author, at, last, state, state, number, number)
+    elif number is not None:
+        query, args = Q.history_number_page, (number, at, last, state, state, *authors)
+    elif state in _TROUBLE:
+        query, args = Q.history_trouble_page, (state, at, last, *authors)
     else:
-        patterns = author_patterns(author) if author else (None, None, None)
-        rows = yield all_rows(
-            Q.history_page,
-            at,
-            at,
-            last,
-            state,
-            state,
-            number,
-            number,
-            author or None,
-            *patterns,
-            since,
-            limit,
-        )
+        query, args = Q.history_page, (at, last, state, state, number, number, *authors)
+    rows = yield all_rows(query, *args, since, limit)
     return [dict(row) for row in rows]
 
 
@@ -126,7 +118,7 @@ def audit(entry: AuditEntry, *, detail: str | None = None) -> Op[None]:
 
 def audit_page(after: tuple[float, str] | None, limit: int) -> Op[list[AuditEntry]]:
     at, last = after if after is not None else (_FIRST, "")
-    rows = yield all_rows(Q.audit_page, at, at, last, limit)
+    rows = yield all_rows(Q.audit_page, at, last, limit)
     return [_entry(row) for row in rows]
 
 

@@ -1,7 +1,7 @@
 """The console's provider health page: each provider's circuit breaker, its recent latency
 and last error (``bridge.metrics.latest``, this process's own sends), the queues, and charts
-of the texts made in the last two days by hour and of the delivery rate of the last two
-weeks by day (inline SVG, ``bridge.web.charts``). The page reloads itself every
+of the texts made in the last two days by hour and of the delivery rate of the last week
+by day (inline SVG, ``bridge.web.charts``). The page reloads itself every
 ``admin.refresh_seconds``.
 
 The breakers live in memory (``bridge.providers.choice``), so with several bridges on one
@@ -30,7 +30,8 @@ from bridge.web.guarded import guarded
 __all__ = ["GROUPS", "health_routes"]
 
 HOURS = 48
-DAYS = 14
+DAYS = 7
+CACHED = timedelta(minutes=1)
 # How the chart groups the states, and their colours.
 GROUPS = (
     ("delivered", "#2f855a", ("delivered",)),
@@ -46,15 +47,24 @@ def health_routes(
 ) -> list[Route]:
     """``GET /admin/health``."""
 
+    kept: list[tuple[datetime, list[tuple[int, str, int]]]] = []
+
+    async def volume(now: datetime) -> list[tuple[int, str, int]]:
+        """The charts' counts, read at most once a ``CACHED`` (they read every text of the
+        last week, and several admins' pages reload themselves)."""
+        if kept and now - kept[0][0] < CACHED:
+            return kept[0][1]
+        since = (now - timedelta(days=DAYS)).replace(minute=0, second=0, microsecond=0)
+        kept[:] = [(now, await pages.store.volume(since=since))]
+        return kept[0][1]
+
     async def health(request: Request) -> Response:
         now = pages.clock()
         counts = await pages.store.counts()
-        since = (now - timedelta(days=DAYS)).replace(minute=0, second=0, microsecond=0)
-        volume = await pages.store.volume(since=since)
         seconds = refresh()
         body = (
             f"{header(request, 'smsbridge admin: providers')}<main>"
-            f"{_providers(carriers, now)}{_queue(counts)}{_charts(volume, now)}"
+            f"{_providers(carriers, now)}{_queue(counts)}{_charts(await volume(now), now)}"
             f"{_reloads(seconds)}</main>"
         )
         return pages.render("Providers: smsbridge admin", body, refresh=seconds)

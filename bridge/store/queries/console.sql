@@ -1,15 +1,16 @@
 -- The admin console (bridge/web/console_*.py): the outbound history a page at a time, each
 -- text's audit entries, the console's own actions, and the login lockout.
 
--- The history, newest first, a page at a time by keyset: the page after the row
--- (created_at, id) = (?, ?) (the first page passes +infinity). Each filter is a NULL that
+-- The history, newest first, a page at a time by keyset: the rows after (created_at, id)
+-- (the first page passes +infinity). A row-value comparison, so that both databases read it
+-- as one range of the index (an OR of two conditions makes SQLite read and sort them all). Each filter is a NULL that
 -- lets every row through when left out; an author is an address, or a domain with its
 -- subdomains (bridge/store/outbox_filter.author_patterns). ``until`` bounds the newest.
 -- name: history_page
 SELECT id, created_at, updated_at, author, to_number, sender, state, attempts, segments,
     provider, error, error_code, category, next_attempt_at
 FROM sms_jobs
-WHERE (created_at < ? OR (created_at = ? AND id < ?))
+WHERE (created_at, id) < (?, ?)
   AND (CAST(? AS TEXT) IS NULL OR state = ?)
   AND (CAST(? AS TEXT) IS NULL OR to_number = ?)
   AND (CAST(? AS TEXT) IS NULL OR author = ? OR author LIKE ? ESCAPE '\' OR author LIKE ? ESCAPE '\')
@@ -21,9 +22,34 @@ ORDER BY created_at DESC, id DESC LIMIT ?
 SELECT id, created_at, updated_at, author, to_number, sender, state, attempts, segments,
     provider, error, error_code, category, next_attempt_at
 FROM sms_jobs
-WHERE author = ? AND (created_at < ? OR (created_at = ? AND id < ?))
+WHERE author = ? AND (created_at, id) < (?, ?)
   AND (CAST(? AS TEXT) IS NULL OR state = ?)
   AND (CAST(? AS TEXT) IS NULL OR to_number = ?)
+  AND created_at >= ?
+ORDER BY created_at DESC, id DESC LIMIT ?
+
+-- One number's texts: the recipient index (to_number, sender, created_at) finds them, few
+-- enough to sort.
+-- name: history_number_page
+SELECT id, created_at, updated_at, author, to_number, sender, state, attempts, segments,
+    provider, error, error_code, category, next_attempt_at
+FROM sms_jobs
+WHERE to_number = ? AND (created_at, id) < (?, ?)
+  AND (CAST(? AS TEXT) IS NULL OR state = ?)
+  AND (CAST(? AS TEXT) IS NULL OR author = ? OR author LIKE ? ESCAPE '\' OR author LIKE ? ESCAPE '\')
+  AND created_at >= ?
+ORDER BY created_at DESC, id DESC LIMIT ?
+
+-- The texts in a state few texts are in (failed, undelivered, cancelled): their partial
+-- index (sms_jobs_trouble), which the texts on their usual way (queued, sending, sent,
+-- delivered) never enter. The IN list repeats the index's condition so that SQLite uses it.
+-- name: history_trouble_page
+SELECT id, created_at, updated_at, author, to_number, sender, state, attempts, segments,
+    provider, error, error_code, category, next_attempt_at
+FROM sms_jobs
+WHERE state IN ('failed', 'undelivered', 'cancelled') AND state = ?
+  AND (created_at, id) < (?, ?)
+  AND (CAST(? AS TEXT) IS NULL OR author = ? OR author LIKE ? ESCAPE '\' OR author LIKE ? ESCAPE '\')
   AND created_at >= ?
 ORDER BY created_at DESC, id DESC LIMIT ?
 
@@ -41,9 +67,9 @@ WHERE id = ? AND state IN ('failed', 'undelivered')
 INSERT INTO console_audit (id, at, who, address, action, job_id, detail)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 
--- The audit log newest first, a page at a time after (at, id) = (?, ?).
+-- The audit log newest first, a page at a time after (at, id).
 -- name: audit_page
-SELECT * FROM console_audit WHERE at < ? OR (at = ? AND id < ?)
+SELECT * FROM console_audit WHERE (at, id) < (?, ?)
 ORDER BY at DESC, id DESC LIMIT ?
 
 -- name: audit_of_job
