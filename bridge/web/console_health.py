@@ -22,7 +22,7 @@ from starlette.routing import Route
 from bridge.metrics.latest import LATEST
 from bridge.providers.base import Carrier
 from bridge.providers.breaker import BreakerState
-from bridge.store.base import QueueCounts
+from bridge.store.base import QueueGauge
 from bridge.web.charts import bars, stacked_bars
 from bridge.web.console_common import Pages, header, when
 from bridge.web.guarded import guarded
@@ -60,11 +60,11 @@ def health_routes(
 
     async def health(request: Request) -> Response:
         now = pages.clock()
-        counts = await pages.store.counts()
+        gauges = await pages.store.queue_gauges(now=now)
         seconds = refresh()
         body = (
             f"{header(request, 'smsbridge admin: providers')}<main>"
-            f"{_providers(carriers, now)}{_queue(counts)}{_charts(await volume(now), now)}"
+            f"{_providers(carriers, now)}{_queue(gauges)}{_charts(await volume(now), now)}"
             f"{_reloads(seconds)}</main>"
         )
         return pages.render("Providers: smsbridge admin", body, refresh=seconds)
@@ -107,15 +107,18 @@ def _provider(carrier: Carrier, now: float) -> str:
     return f'<tr class="breaker-{state.value}">{row}</tr>'
 
 
-def _queue(counts: QueueCounts) -> str:
+def _queue(gauges: dict[str, QueueGauge]) -> str:
+    """The queues as /metrics reads them: one statement on their partial indexes."""
+    sms, mail = gauges["sms"], gauges["mail"]
     items = (
-        ("waiting", counts.waiting),
-        ("retrying", counts.retrying),
-        ("sending", counts.sending),
-        ("failed (24 h)", counts.dead),
+        ("texts due", str(sms.due)),
+        ("texts waiting for later", str(sms.later)),
+        ("texts being sent", str(sms.sending)),
+        ("oldest due text waited", f"{sms.oldest_seconds:.0f} s"),
+        ("emails to deliver", str(mail.due + mail.sending)),
     )
     stats = "".join(f'<div class="stat"><b>{n}</b>{escape(label)}</div>' for label, n in items)
-    return f'<section><h2>Queue</h2><div class="stats">{stats}</div></section>'
+    return f'<section id="queue"><h2>Queue</h2><div class="stats">{stats}</div></section>'
 
 
 def _charts(volume: list[tuple[int, str, int]], now: datetime) -> str:
