@@ -59,6 +59,8 @@ def history_page(
         query, args = Q.history_number_page, (number, at, last, state, state, *authors)
     elif state in _TROUBLE:
         query, args = Q.history_trouble_page, (state, at, last, *authors)
+    elif state == "sending":
+        query, args = Q.history_sending_page, (at, last, *authors)
     else:
         query, args = Q.history_page, (at, last, state, state, number, number, *authors)
     rows = yield all_rows(query, *args, since, limit)

@@ -53,6 +53,17 @@ WHERE state IN ('failed', 'undelivered', 'cancelled') AND state = ?
   AND created_at >= ?
 ORDER BY created_at DESC, id DESC LIMIT ?
 
+-- The texts being sent (few, while a worker holds them): their partial index
+-- (sms_jobs_leased) finds them, which the literal state lets SQLite use.
+-- name: history_sending_page
+SELECT id, created_at, updated_at, author, to_number, sender, state, attempts, segments,
+    provider, error, error_code, category, next_attempt_at
+FROM sms_jobs
+WHERE state = 'sending' AND (created_at, id) < (?, ?)
+  AND (CAST(? AS TEXT) IS NULL OR author = ? OR author LIKE ? ESCAPE '\' OR author LIKE ? ESCAPE '\')
+  AND created_at >= ?
+ORDER BY created_at DESC, id DESC LIMIT ?
+
 -- A failed text back in the queue from its start: attempts reset, due now, its error and
 -- provider's id forgotten (a late report of the old send cannot move the new one). Only a
 -- text that reached nobody: failed for good, or reported undelivered.
