@@ -187,6 +187,8 @@ def admin_routes(
         """Every POST carries its form's token: the session's, or the login form's."""
 
         async def run(request: Request) -> Response:
+            if request.method != "POST":
+                return await handler(request)
             if not allowed(request):
                 return _page("Forbidden", "<main><p>Not served to this address.</p></main>", 403)
             if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:

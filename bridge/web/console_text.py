@@ -80,14 +80,16 @@ def timeline_routes(pages: Pages) -> list[Route]:
         said = f"{action}-{'done' if done else 'gone'}"
         return RedirectResponse(f"/admin/texts/{job_id}?done={said}", status_code=303)
 
+    async def confirm_or_act(request: Request) -> Response:
+        """GET: the confirmation page; POST (its form, with the CSRF token): do it."""
+        return await (confirm if request.method == "GET" else act)(request)
+
     path = "/admin/texts/{job_id}"
     return [
         Route(path, guarded(pages.guard, timeline), methods=["GET"]),
         Route(path + "/reveal", guarded(pages.guard, reveal), methods=["POST"]),
-        Route(path + "/retry", guarded(pages.guard, confirm), methods=["GET"]),
-        Route(path + "/retry", guarded(pages.guard, act), methods=["POST"]),
-        Route(path + "/cancel", guarded(pages.guard, confirm), methods=["GET"]),
-        Route(path + "/cancel", guarded(pages.guard, act), methods=["POST"]),
+        Route(path + "/retry", guarded(pages.guard, confirm_or_act), methods=["GET", "POST"]),
+        Route(path + "/cancel", guarded(pages.guard, confirm_or_act), methods=["GET", "POST"]),
     ]
 
 
