@@ -54,8 +54,18 @@ WHERE state IN ('failed', 'undelivered', 'cancelled') AND state = ?
 ORDER BY created_at DESC, id DESC LIMIT ?
 
 -- The texts being sent (few, while a worker holds them): their partial index
--- (sms_jobs_leased) finds them, which the literal state lets SQLite use.
+-- (sms_jobs_leased) finds them, and the few found are sorted. SQLite is told to use it (it
+-- would walk the history index for the order, every row of it when none is being sent).
 -- name: history_sending_page
+SELECT id, created_at, updated_at, author, to_number, sender, state, attempts, segments,
+    provider, error, error_code, category, next_attempt_at
+FROM sms_jobs INDEXED BY sms_jobs_leased
+WHERE state = 'sending' AND (created_at, id) < (?, ?)
+  AND (CAST(? AS TEXT) IS NULL OR author = ? OR author LIKE ? ESCAPE '\' OR author LIKE ? ESCAPE '\')
+  AND created_at >= ?
+ORDER BY created_at DESC, id DESC LIMIT ?
+
+-- name: history_sending_page.postgres
 SELECT id, created_at, updated_at, author, to_number, sender, state, attempts, segments,
     provider, error, error_code, category, next_attempt_at
 FROM sms_jobs
