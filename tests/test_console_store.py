@@ -175,3 +175,16 @@ async def test_login_failures_are_kept_per_address_and_forgotten(store: Store) -
     later = T0 + timedelta(hours=1)
     await store.login_failed("10.0.0.3", now=later, forget_before=later - timedelta(minutes=30))
     assert await store.login_failures("10.0.0.2", since=T0, limit=5) == []
+
+
+async def test_the_charts_count_texts_by_hour_and_state(store: Store) -> None:
+    await _fill(store)
+    counted = await store.volume(since=T0)
+    hour = int(T0.timestamp() // 3600)
+    assert sorted(counted) == [
+        (hour, "failed", 1),
+        (hour, "queued", 9),
+        (hour, "sending", 1),
+        (hour, "sent", 1),
+    ]
+    assert await store.volume(since=T0 + timedelta(minutes=4)) == []

@@ -13,6 +13,7 @@ POST's answer, so no URL shows a whole number.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 
 from starlette.requests import Request
@@ -57,7 +58,7 @@ def timeline_routes(pages: Pages) -> list[Route]:
         if await pages.store.get_sms(job_id) is None:
             return _missing(request, pages)
         entry = audit_entry(request, at=pages.clock(), action="reveal", job_id=job_id)
-        await pages.store.write_audit(_with(entry, "the number was shown"))
+        await pages.store.write_audit(replace(entry, detail="the number was shown"))
         return await _show(request, pages, reveal=True)
 
     async def confirm(request: Request) -> Response:
@@ -91,17 +92,6 @@ def timeline_routes(pages: Pages) -> list[Route]:
         Route(path + "/retry", guarded(pages.guard, confirm_or_act), methods=["GET", "POST"]),
         Route(path + "/cancel", guarded(pages.guard, confirm_or_act), methods=["GET", "POST"]),
     ]
-
-
-def _with(entry: AuditEntry, detail: str) -> AuditEntry:
-    return AuditEntry(
-        at=entry.at,
-        who=entry.who,
-        address=entry.address,
-        action=entry.action,
-        job_id=entry.job_id,
-        detail=detail,
-    )
 
 
 def _missing(request: Request, pages: Pages) -> Response:
