@@ -229,6 +229,8 @@ async def test_a_login_needs_its_forms_token(console: Console) -> None:
     bare = await console.client.post("/admin/login", data={"password": PASSWORD})
     assert bare.status_code == 403 and "security token" in bare.text
     assert "smsbridge_admin" not in bare.headers.get("set-cookie", "")
+    huge = await console.client.post("/admin/login", content=b"password=" + b"x" * 70_000)
+    assert huge.status_code == 413
 
 
 async def test_sessions_end_when_idle_and_after_their_lifetime(console: Console) -> None:

@@ -47,7 +47,7 @@ from bridge.web.console_history import history_routes
 from bridge.web.console_text import timeline_routes
 from bridge.web.contacts_page import contacts_routes
 from bridge.web.conversation_page import conversation_section
-from bridge.web.forms import MAX_BODY_BYTES
+from bridge.web.forms import read_body
 from bridge.web.guarded import Handler, guarded
 from bridge.web.lockout import Lockout
 from bridge.web.scheduled_page import scheduled_routes
@@ -191,9 +191,11 @@ def admin_routes(
                 return await handler(request)
             if not allowed(request):
                 return _page("Forbidden", "<main><p>Not served to this address.</p></main>", 403)
-            if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+            body = await read_body(request)  # bounded, as every form the bridge reads
+            if isinstance(body, Response):
                 return _page("Too large", "<main><p>That form is too large.</p></main>", 413)
-            if not _token_ok(request, await request.body(), sessions, clock().timestamp()):
+            request._body = body  # what Request.body() keeps, so the handler reads it again
+            if not _token_ok(request, body, sessions, clock().timestamp()):
                 return _page("Refused", f"<main><p>{escape(_STALE_FORM)}</p></main>", 403)
             return await handler(request)
 
