@@ -9,7 +9,8 @@
 -- indexes end in (created_at, id) so each page is one range read. A filter on a common state
 -- reads the history index until a page is full; the rare states an admin looks for (failed,
 -- undelivered, cancelled) have a partial index of their own, which a text on its usual way
--- (queued, sending, sent, delivered) never enters, so claims and sends do not update it.
+-- (queued, sending, sent, delivered) never enters, so claims and sends do not update it; with
+-- updated_at in it, the queue counts' "failed in the last day" reads it alone (jobs.sql).
 -- sms_jobs_history replaces sms_jobs_created, which it covers.
 CREATE TABLE console_audit (
     id       TEXT PRIMARY KEY,
@@ -30,6 +31,6 @@ CREATE INDEX login_failures_address ON login_failures (address, at);
 CREATE INDEX login_failures_at ON login_failures (at);
 CREATE INDEX sms_jobs_history ON sms_jobs (created_at, id);
 CREATE INDEX sms_jobs_author_history ON sms_jobs (author, created_at, id);
-CREATE INDEX sms_jobs_trouble ON sms_jobs (state, created_at, id)
+CREATE INDEX sms_jobs_trouble ON sms_jobs (state, created_at, id, updated_at)
     WHERE state IN ('failed', 'undelivered', 'cancelled');
 DROP INDEX sms_jobs_created;
