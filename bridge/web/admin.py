@@ -1,38 +1,29 @@
 """The admin page: queue health, an explain form, the routing table, recent texts (with what
 the outbound chain did to each) and recent inbound texts; links to the console's other pages
 (the outbound history and each text's timeline, provider health, the audit log, contacts,
-conversations, the consent ledger, scheduled texts), served behind the same checks.
+conversations, the consent ledger, scheduled texts), served behind the same door.
 
 Server-rendered HTML with a little CSS; the only script reloads the overview and health
 pages every ``admin.refresh_seconds`` while nobody is typing. It is off unless
-``admin.enabled``; then it answers only clients in ``admin.allowed_networks`` (loopback by
-default, even when the HTTP server listens publicly for provider webhooks) and only after the
-password. ``admin.login_attempts`` wrong passwords from one address lock it out for a while
-(``bridge.web.lockout``). A login is a session kept in this process (``bridge.web.sessions``),
-so a restart logs everyone out; it ends after ``admin.session_minutes``, or
-``admin.idle_minutes`` without a request. Its cookie is HttpOnly, SameSite=Strict, and Secure
-when ``bridge.public_url`` is https. Every POST route is wrapped here so that it needs the
-session's CSRF token (the login form: a token bound to a nonce cookie of its own). Every value
-shown is HTML-escaped; the explain form is a read-only GET.
+``admin.enabled``; then ``bridge.web.door`` decides who comes in: clients in
+``admin.allowed_networks`` (loopback by default, even when the HTTP server listens publicly
+for provider webhooks), after the password, in a session that expires; it checks the CSRF
+token of every POST route listed here. Every value shown is HTML-escaped; the explain form
+is a read-only GET.
 """
 
 from __future__ import annotations
 
-import hmac
-import math
-import secrets
 from collections.abc import Callable, Sequence
 from html import escape
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from bridge.clock import Clock, system_clock
 from bridge.errors import InvalidNumber
 from bridge.models import RuleHit
-from bridge.parsing.networks import Networks
 from bridge.parsing.numbers import mask
 from bridge.providers.base import Carrier
 from bridge.routing.explain import explain_inbound
@@ -47,16 +38,12 @@ from bridge.web.console_history import history_routes
 from bridge.web.console_text import timeline_routes
 from bridge.web.contacts_page import contacts_routes
 from bridge.web.conversation_page import conversation_section
-from bridge.web.forms import read_body
-from bridge.web.guarded import Handler, guarded
-from bridge.web.lockout import Lockout
+from bridge.web.door import Door
+from bridge.web.guarded import guarded
 from bridge.web.scheduled_page import scheduled_routes
-from bridge.web.sessions import CSRF_FIELD, Sessions
 
 __all__ = ["admin_routes"]
 
-COOKIE = "smsbridge_admin"
-LOGIN_COOKIE = "smsbridge_login"
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
 header{background:#1d2330;color:#fff;padding:12px 24px;display:flex;justify-content:space-between}
@@ -107,29 +94,9 @@ def admin_routes(
     carriers: Sequence[Carrier] = (),
 ) -> list[Route]:
     """The routes, given a way to read the settings in use (they change on reload)."""
-    admin = settings().admin
-    password = admin.password.get_secret_value() if admin.password else ""
-    networks = Networks(admin.allowed_networks)
-    sessions = Sessions(minutes=admin.session_minutes, idle_minutes=admin.idle_minutes)
-    lockout = Lockout(store, admin, clock)
     secure = (settings().bridge.public_url or "").startswith("https:")
-
-    def allowed(request: Request) -> bool:
-        return _address(request) in networks
-
-    def guard(request: Request) -> Response | None:
-        """The answer to a request that may not see the page; None for one that may."""
-        if not allowed(request):
-            return _page(
-                "Forbidden",
-                "<main><p>The admin page is not served to this address.</p></main>",
-                403,
-            )
-        session = sessions.find(request.cookies.get(COOKIE), now=clock().timestamp())
-        if session is None:
-            return _login(sessions, secure=secure)
-        request.state.session = session
-        return None
+    door = Door(settings().admin, store=store, clock=clock, render=_page, secure=secure)
+    guard = door.guard
 
     async def page(request: Request) -> Response:
         refused = guard(request)
@@ -149,144 +116,29 @@ def admin_routes(
         body = f"<header><h1>smsbridge admin</h1>{back}</header><main>{section}</main>"
         return _page("Conversation: smsbridge admin", body)
 
-    async def login(request: Request) -> Response:
-        if not allowed(request):
-            return _page("Forbidden", "<main><p>Not served to this address.</p></main>", 403)
-        address = _address(request)
-        wait = await lockout.wait(address)
-        if wait > 0:
-            return _locked_out(wait)
-        form = dict(parse_qsl((await request.body())[:4096].decode("utf-8", "replace")))
-        given = form.get("password", "")
-        if not password or not hmac.compare_digest(given.encode(), password.encode()):
-            await lockout.failed(address)
-            return _login(sessions, "That password is not right.", 401, secure=secure)
-        await lockout.succeeded(address)
-        who = " ".join(form.get("name", "").split())[:64] or "admin"
-        session = sessions.open(who, now=clock().timestamp())
-        response = RedirectResponse("/admin", status_code=303)
-        response.set_cookie(
-            COOKIE,
-            session.id,
-            httponly=True,
-            samesite="strict",
-            secure=secure,
-            max_age=int(sessions.lifetime),
-            path="/admin",
-        )
-        response.delete_cookie(LOGIN_COOKIE, path="/admin")
-        return response
-
-    async def logout(request: Request) -> Response:
-        sessions.close(request.cookies.get(COOKIE))
-        response = RedirectResponse("/admin", status_code=303)
-        response.delete_cookie(COOKIE, path="/admin")
-        return response
-
-    def csrf_checked(handler: Handler) -> Handler:
-        """Every POST carries its form's token: the session's, or the login form's."""
-
-        async def run(request: Request) -> Response:
-            if request.method != "POST":
-                return await handler(request)
-            if not allowed(request):
-                return _page("Forbidden", "<main><p>Not served to this address.</p></main>", 403)
-            body = await read_body(request)  # bounded, as every form the bridge reads
-            if isinstance(body, Response):
-                return _page("Too large", "<main><p>That form is too large.</p></main>", 413)
-            request._body = body  # what Request.body() keeps, so the handler reads it again
-            if not _token_ok(request, body, sessions, clock().timestamp()):
-                return _page("Refused", f"<main><p>{escape(_STALE_FORM)}</p></main>", 403)
-            return await handler(request)
-
-        return run
-
     pages = Pages(
-        guard=guard,
-        render=_page,
-        store=store,
-        clock=clock,
-        region=settings().smtp.default_region,
+        guard=guard, render=_page, store=store, clock=clock, region=settings().smtp.default_region
     )
+    refresh = lambda: settings().admin.refresh_seconds  # noqa: E731
     routes = [
         Route("/admin", page, methods=["GET"]),
         Route("/admin/conversation", guarded(guard, conversation), methods=["GET"]),
-        Route("/admin/login", login, methods=["POST"]),
-        Route("/admin/logout", logout, methods=["POST"]),
+        Route("/admin/login", door.login, methods=["POST"]),
+        Route("/admin/logout", door.logout, methods=["POST"]),
         *contacts_routes(guard=guard, render=_page, store=store),
         *consent_routes(guard=guard, render=_page, store=store),
         *scheduled_routes(guard=guard, render=_page, store=store, clock=clock),
         *history_routes(pages),
         *timeline_routes(pages),
         *audit_routes(pages),
-        *health_routes(pages, carriers=carriers, refresh=lambda: settings().admin.refresh_seconds),
+        *health_routes(pages, carriers=carriers, refresh=refresh),
     ]
-    return [
-        Route(r.path, csrf_checked(r.endpoint), methods=r.methods)
+    return [  # every POST needs its form's CSRF token
+        Route(r.path, door.checked(r.endpoint), methods=r.methods)
         if r.methods and "POST" in r.methods
         else r
         for r in routes
     ]
-
-
-_STALE_FORM = (
-    "This form's security token is missing or out of date: reload the admin page and send"
-    " the form again from there."
-)
-
-
-def _address(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
-def _token_ok(request: Request, body: bytes, sessions: Sessions, now: float) -> bool:
-    fields = dict(parse_qsl(body.decode("utf-8", "replace")))
-    given = fields.get(CSRF_FIELD, "")
-    if request.url.path == "/admin/login":
-        nonce = request.cookies.get(LOGIN_COOKIE, "")
-        expected = sessions.login_token(nonce) if nonce else ""
-    else:
-        session = sessions.find(request.cookies.get(COOKIE), now=now)
-        expected = session.csrf if session is not None else ""
-    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
-
-
-def _locked_out(wait: float) -> HTMLResponse:
-    minutes = max(1, math.ceil(wait / 60))
-    sentence = (
-        f"Too many wrong passwords from this address: try again in {minutes} minute"
-        f"{'s' if minutes != 1 else ''}."
-    )
-    body = f'<header><h1>smsbridge admin</h1></header><main><p class="error">{sentence}</p></main>'
-    response = _page("Locked out: smsbridge admin", body, 429)
-    response.headers["Retry-After"] = str(math.ceil(wait))
-    return response
-
-
-def _login(
-    sessions: Sessions, error: str = "", status: int = 200, *, secure: bool = False
-) -> HTMLResponse:
-    nonce = secrets.token_urlsafe(24)
-    message = f'<p class="error">{escape(error)}</p>' if error else ""
-    body = (
-        "<header><h1>smsbridge admin</h1></header><main><section><h2>Log in</h2>"
-        f'{message}<form class="inline" method="post" action="/admin/login">'
-        f'<input type="hidden" name="{CSRF_FIELD}" value="{sessions.login_token(nonce)}">'
-        '<label>Your name (for the audit log)<input name="name" autocomplete="username"></label>'
-        '<label>Password<input type="password" name="password" autofocus required></label>'
-        "<button type=submit>Log in</button></form></section></main>"
-    )
-    response = _page("Log in: smsbridge admin", body, status)
-    response.set_cookie(
-        LOGIN_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="strict",
-        secure=secure,
-        max_age=3600,
-        path="/admin",
-    )
-    return response
 
 
 async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
