@@ -120,6 +120,7 @@ async def test_retry_cancel_and_reveal_change_the_store_and_are_audited(console:
     client = console.client
     await alogin(client, PASSWORD, name="Dana")
 
+    assert f'href="/admin/texts/{failed.id}"' in (await client.get("/admin")).text
     timeline = (await client.get(f"/admin/texts/{failed.id}")).text
     assert "the number is not in service" in timeline and 'id="retry"' in timeline
     assert "+447700900999" not in timeline and "+44******0999" in timeline

@@ -267,7 +267,8 @@ async def _recent_texts(store: Store) -> str:
     if not jobs:
         return '<section id="texts"><h2>Recent texts</h2><p>None yet.</p></section>'
     rows = "".join(
-        f"<tr><td>{j.created_at:%Y-%m-%d %H:%M:%S}</td><td>{escape(j.author or '-')}</td>"
+        f'<tr><td><a href="/admin/texts/{escape(j.id)}">{j.created_at:%Y-%m-%d %H:%M:%S}</a></td>'
+        f"<td>{escape(j.author or '-')}</td>"
         f"<td>{escape(mask(j.to_number))}</td><td>{escape(j.sender)}</td>"
         f"<td>{escape(j.state.value)}</td><td>{_chain_cell(j.chain)}</td></tr>"
         for j in jobs
