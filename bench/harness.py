@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import sqlite3
 import subprocess
@@ -165,6 +166,16 @@ def wait_journal(path: Path, count: int, timeout: float = 600.0) -> list[dict[st
     raise SystemExit(
         f"only {len(journal_lines(path))} of {count} texts were sent in {timeout:.0f} s"
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's user and system CPU time so far (Linux ``/proc``).
+
+    Less disturbed by other work on the machine than a rate or a wall time: a busy second
+    core slows the wall clock far more than it changes the process's own CPU time per task.
+    """
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], q: float) -> float:
