@@ -416,7 +416,12 @@ class Bridge:
         routes = webhook_routes(settings.providers, self._sink(store, inbound, reports))
         routes += media_routes(store, self._clock)
         if settings.admin.enabled:
-            routes += admin_routes(settings=lambda: self._in_use, store=store, clock=self._clock)
+            routes += admin_routes(
+                settings=lambda: self._in_use,
+                store=store,
+                clock=self._clock,
+                carriers=providers.carriers,
+            )
         if settings.metrics.enabled:
             routes += metrics_routes(
                 store=store,

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import IN_CI, ROOT
+from tests.support.admin_login import login
 from tests.support.bridge_process import BridgeProcess
 
 PASSWORD = "correct horse battery staple"
@@ -59,10 +60,10 @@ def test_the_page_is_off_by_default(tmp_path: Path) -> None:
 def test_login_is_required_and_checked(admin_bridge: BridgeProcess) -> None:
     base = f"http://127.0.0.1:{admin_bridge.http_port}/admin"
     assert 'type="password"' in httpx.get(base).text
-    wrong = httpx.post(base + "/login", data={"password": "guess"})
-    assert wrong.status_code == 401 and "not right" in wrong.text
     with httpx.Client() as client:
-        client.post(base + "/login", data={"password": PASSWORD})
+        wrong = login(client, "guess", base=base.removesuffix("/admin"))
+        assert wrong.status_code == 401 and "not right" in wrong.text
+        login(client, PASSWORD, base=base.removesuffix("/admin"))
         page = client.get(
             base,
             params={
@@ -100,7 +101,7 @@ def test_the_explain_form_reads_a_zoneless_route_in_the_reply_numbers_zone(tmp_p
     base = f"http://127.0.0.1:{bridge.http_port}/admin"
     query = {"sender": "+447700900123", "to": "+447700900100", "text": "Renew", "at": ""}
     with bridge, httpx.Client() as client:
-        client.post(base + "/login", data={"password": PASSWORD})
+        login(client, PASSWORD, base=base.removesuffix("/admin"))
         page = client.get(base, params={**query, "at": "2026-07-01 09:15"}).text
     explanation = page.split('<pre id="explanation">')[1].split("</pre>")[0]
     assert "At 09:15 Wednesday 01 July 2026 (Europe/London):" in explanation

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.admin_login import login
 from tests.support.bridge_process import BridgeProcess
 from tests.test_admin_page import PASSWORD
 
@@ -42,7 +43,7 @@ def test_the_ledger_needs_the_login_and_is_searched_by_number(bridge: BridgeProc
     base = f"http://127.0.0.1:{bridge.http_port}"
     assert 'type="password"' in httpx.get(base + "/admin/consent").text
     with httpx.Client(base_url=base, timeout=10) as client:
-        client.post("/admin/login", data={"password": PASSWORD})
+        login(client, PASSWORD)
         assert 'href="/admin/consent"' in client.get("/admin").text
         page = client.get("/admin/consent").text
         assert page.count("<tr>") == 4  # the header, two imported, one admin's opt-in

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.admin_login import login
 from tests.support.bridge_process import BridgeProcess
 from tests.test_admin_page import ARTIFACTS, PASSWORD, _chromium
 
@@ -38,7 +39,7 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BridgeProcess]:
 @contextmanager
 def _logged_in(bridge: BridgeProcess) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=f"http://127.0.0.1:{bridge.http_port}", timeout=10) as client:
-        client.post("/admin/login", data={"password": PASSWORD})
+        login(client, PASSWORD)
         yield client
 
 

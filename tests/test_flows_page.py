@@ -9,6 +9,7 @@ import pytest
 
 from bridge.app import Bridge
 from tests.conftest import make_settings
+from tests.support.admin_login import alogin
 from tests.test_admin_page import PASSWORD
 
 FLOWS = (Path(__file__).parent / "flows" / "restaurant.toml").read_text(encoding="utf-8")
@@ -28,7 +29,7 @@ async def test_the_page_shows_each_flow_behind_the_login(
         base = f"http://{bridge.http_address}"
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             assert 'type="password"' in (await client.get("/admin/flows")).text
-            await client.post("/admin/login", data={"password": PASSWORD})
+            await alogin(client, PASSWORD)
             assert 'href="/admin/flows"' in (await client.get("/admin")).text
             page = (await client.get("/admin/flows")).text
             assert 'id="flow-restaurant"' in page and "Started by MENU, HI on +447700900100" in page

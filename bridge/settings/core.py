@@ -93,6 +93,15 @@ class AdminSettings(Section):
     password_file: LocalPath | None = None
     allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     session_minutes: float = Field(default=480.0, gt=0)
+    # A session also ends after this long without a request.
+    idle_minutes: float = Field(default=30.0, gt=0)
+    # This many wrong passwords from one address within login_window_minutes lock it out
+    # for lockout_minutes (answered 429 with Retry-After).
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_minutes: float = Field(default=15.0, gt=0)
+    lockout_minutes: float = Field(default=15.0, gt=0)
+    # The console's overview and health pages reload themselves this often (0: never).
+    refresh_seconds: int = Field(default=30, ge=0)
 
     _networks = field_validator("allowed_networks")(classmethod(lambda cls, v: check_networks(v)))
 

@@ -44,12 +44,14 @@ from bridge.models import (
     ThreadEntry,
     ThreadNumbers,
 )
+from bridge.store.console_records import AuditEntry, HistoryFilter
 from bridge.store.outbox_filter import OutboxFilter
 
 __all__ = [
     "Caps",
     "ClusterLocks",
     "ConsentLedger",
+    "Console",
     "Contacts",
     "Cursors",
     "Health",
@@ -531,6 +533,50 @@ class Batches(Protocol):
         ...
 
 
+class Console(Protocol):
+    """What the admin console reads and does (``bridge.store.ops_console``)."""
+
+    async def history(
+        self, only: HistoryFilter, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """The newest texts ``only`` lets through, older than ``after`` (a row's created_at
+        and id): a page of the outbound history by keyset."""
+        ...
+
+    async def retry_sms(self, job_id: str, *, now: datetime, entry: AuditEntry) -> bool:
+        """Queue a text that reached nobody (failed, undelivered) again from its first
+        attempt; ``entry`` is written to the audit log with what came of it."""
+        ...
+
+    async def cancel_sms_audited(self, job_id: str, *, now: datetime, entry: AuditEntry) -> bool:
+        """``cancel_sms``, with ``entry`` written to the audit log with what came of it."""
+        ...
+
+    async def write_audit(self, entry: AuditEntry) -> None: ...
+
+    async def audit_log(
+        self, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[AuditEntry]: ...
+
+    async def audit_of(self, job_id: str) -> list[AuditEntry]: ...
+
+    async def volume(self, *, since: datetime) -> list[tuple[int, str, int]]:
+        """Texts made since ``since``: (Unix hour, state, how many)."""
+        ...
+
+    async def login_failures(self, address: str, *, since: datetime, limit: int) -> list[float]:
+        """When ``address``'s latest wrong passwords since ``since`` came, newest first."""
+        ...
+
+    async def login_failed(self, address: str, *, now: datetime, forget_before: datetime) -> None:
+        """Record a wrong password; forget every one older than ``forget_before``."""
+        ...
+
+    async def login_succeeded(self, address: str, *, forget_before: datetime) -> None:
+        """Forget ``address``'s wrong passwords (and everyone's older than ``forget_before``)."""
+        ...
+
+
 class BulkSends(Protocol):
     """Bulk sends by attachment: the email kept, its texts held for SEND, its summary once."""
 
@@ -615,6 +661,7 @@ class Store(
     Health,
     Upkeep,
     MediaFiles,
+    Console,
     Protocol,
 ):
     """Durable jobs with leases: every role together. Every method commits before it returns."""

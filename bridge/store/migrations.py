@@ -51,6 +51,7 @@ MIGRATIONS = (
     "016_reported_prices.sql",
     "017_bulk.sql",
     "018_flows.sql",
+    "019_console.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -46,6 +46,7 @@ from bridge.store import (
     ops_bulk,
     ops_caps,
     ops_consent,
+    ops_console,
     ops_contacts,
     ops_facts,
     ops_limits,
@@ -53,6 +54,7 @@ from bridge.store import (
 )
 from bridge.store import ops_inbound as inbound
 from bridge.store.base import HeldLock, InboundContext, QueueCounts, QueueGauge
+from bridge.store.console_records import AuditEntry, HistoryFilter
 from bridge.store.outbox_filter import OutboxFilter
 from bridge.store.queries import Q, Query
 from bridge.store.rows import conversation_row, dt, inbound_row, mail_row, record_row, sms_row, ts
@@ -495,6 +497,42 @@ class SqlStore:
 
     async def delete_contact(self, number: str) -> bool:
         return await self._do(ops_contacts.delete_contact(number))
+
+    async def history(
+        self, only: HistoryFilter, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        key = (ts(after[0]), after[1]) if after is not None else None
+        return await self._read(ops_console.history_page(only, key, limit))
+
+    async def retry_sms(self, job_id: str, *, now: datetime, entry: AuditEntry) -> bool:
+        return await self._do(ops_console.retry(job_id, ts(now), entry))
+
+    async def cancel_sms_audited(self, job_id: str, *, now: datetime, entry: AuditEntry) -> bool:
+        return await self._do(ops_console.cancel(job_id, ts(now), entry))
+
+    async def write_audit(self, entry: AuditEntry) -> None:
+        await self._do(ops_console.audit(entry))
+
+    async def audit_log(
+        self, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[AuditEntry]:
+        key = (ts(after[0]), after[1]) if after is not None else None
+        return await self._read(ops_console.audit_page(key, limit))
+
+    async def audit_of(self, job_id: str) -> list[AuditEntry]:
+        return await self._read(ops_console.audit_of_job(job_id))
+
+    async def volume(self, *, since: datetime) -> list[tuple[int, str, int]]:
+        return await self._read(ops_console.volume_by_hour(ts(since)))
+
+    async def login_failures(self, address: str, *, since: datetime, limit: int) -> list[float]:
+        return await self._do(ops_console.login_failures(address, ts(since), limit))
+
+    async def login_failed(self, address: str, *, now: datetime, forget_before: datetime) -> None:
+        await self._do(ops_console.login_failed(address, ts(now), ts(forget_before)))
+
+    async def login_succeeded(self, address: str, *, forget_before: datetime) -> None:
+        await self._do(ops_console.login_succeeded(address, ts(forget_before)))
 
 
 def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:

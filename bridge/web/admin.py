@@ -1,48 +1,50 @@
 """The admin page: queue health, an explain form, the routing table, recent texts (with what
-the outbound chain did to each) and recent inbound texts; links to the contacts
-(``bridge.web.contacts_page``) and the consent ledger (``bridge.web.consent_page``), served
-behind the same checks.
+the outbound chain did to each) and recent inbound texts; links to the console's other pages
+(the outbound history and each text's timeline, provider health, the audit log, contacts,
+conversations, the consent ledger, scheduled texts), served behind the same door.
 
-Server-rendered HTML with a little CSS and no JavaScript. It is off unless ``admin.enabled``;
-then it answers only clients in ``admin.allowed_networks`` (loopback by default, even when the
-HTTP server listens publicly for provider webhooks) and only after the password. A login is
-a cookie holding an expiry signed with a key made at start-up, so a restart logs everyone out.
-Every value shown is HTML-escaped; the explain form is a read-only GET.
+Server-rendered HTML with a little CSS; the only script reloads the overview and health
+pages every ``admin.refresh_seconds`` while nobody is typing. It is off unless
+``admin.enabled``; then ``bridge.web.door`` decides who comes in: clients in
+``admin.allowed_networks`` (loopback by default, even when the HTTP server listens publicly
+for provider webhooks), after the password, in a session that expires; it checks the CSRF
+token of every POST route listed here. Every value shown is HTML-escaped; the explain form
+is a read-only GET.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from bridge.clock import Clock, system_clock
 from bridge.errors import InvalidNumber
 from bridge.models import RuleHit
-from bridge.parsing.networks import Networks
 from bridge.parsing.numbers import mask
+from bridge.providers.base import Carrier
 from bridge.routing.explain import explain_inbound
 from bridge.settings.root import Settings
 from bridge.settings.routes import RouteSettings
 from bridge.store.base import Store
 from bridge.web.consent_page import consent_routes
+from bridge.web.console_audit import audit_routes
+from bridge.web.console_common import Pages, header
+from bridge.web.console_health import health_routes
+from bridge.web.console_history import history_routes
+from bridge.web.console_text import timeline_routes
 from bridge.web.contacts_page import contacts_routes
 from bridge.web.conversation_page import conversation_section
+from bridge.web.door import Door
 from bridge.web.flows_page import flows_routes
 from bridge.web.guarded import guarded
 from bridge.web.scheduled_page import scheduled_routes
 
 __all__ = ["admin_routes"]
 
-COOKIE = "smsbridge_admin"
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
 header{background:#1d2330;color:#fff;padding:12px 24px;display:flex;justify-content:space-between}
@@ -58,67 +60,51 @@ button{font:inherit;padding:6px 14px;border:0;border-radius:4px;background:#2b6c
 pre{background:#f0f2f5;padding:10px;border-radius:4px;white-space:pre-wrap}
 h3{font-size:15px;margin:14px 0 6px}
 .stats{display:flex;gap:24px}.stat b{display:block;font-size:22px}.error{color:#b42318}
-header a{color:#fff}main a{color:#2b6cb0}
+header a{color:#fff}main a{color:#2b6cb0}header{align-items:center;gap:16px;flex-wrap:wrap}
+header form{margin:0}form.inline-button{display:inline;margin-left:8px}
+.state.failed,.state.undelivered{color:#b42318}.state.delivered{color:#2f855a}
+.legend .key{margin-right:14px;font-size:13px}.legend i{display:inline-block;width:10px;
+height:10px;margin-right:4px}.note{color:#4a5568;font-size:13px}#text-summary th{width:140px}
+#history td:first-child,#timeline td:first-child{white-space:nowrap}
 """
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+# Reload the page every so often, unless the admin is typing in one of its fields.
+_RELOAD = (
+    "<script>setInterval(function(){var a=document.activeElement;"
+    "if(!a||!/^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName))location.reload()},SECONDS)</script>"
+)
+
+
+def _page(title: str, body: str, status: int = 200, *, refresh: int = 0) -> HTMLResponse:
+    reload = _RELOAD.replace("SECONDS", str(refresh * 1000)) if refresh > 0 else ""
     html = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"{reload}"
         f'<meta name="viewport" content="width=device-width"><style>{_STYLE}</style></head>'
         f"<body>{body}</body></html>"
     )
     return HTMLResponse(html, status_code=status)
 
 
-class _Sessions:
-    def __init__(self, minutes: float) -> None:
-        self._key = secrets.token_bytes(32)
-        self._seconds = minutes * 60
-
-    def issue(self) -> str:
-        expiry = str(int(time.time() + self._seconds))
-        return f"{expiry}.{self._sign(expiry)}"
-
-    def valid(self, token: str | None) -> bool:
-        expiry, _, signature = (token or "").partition(".")
-        if not expiry.isdigit() or not hmac.compare_digest(signature, self._sign(expiry)):
-            return False
-        return int(expiry) > time.time()
-
-    def _sign(self, value: str) -> str:
-        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
-
-
 def admin_routes(
-    *, settings: Callable[[], Settings], store: Store, clock: Clock = system_clock
+    *,
+    settings: Callable[[], Settings],
+    store: Store,
+    clock: Clock = system_clock,
+    carriers: Sequence[Carrier] = (),
 ) -> list[Route]:
     """The routes, given a way to read the settings in use (they change on reload)."""
-    admin = settings().admin
-    password = admin.password.get_secret_value() if admin.password else ""
-    networks = Networks(admin.allowed_networks)
-    sessions = _Sessions(admin.session_minutes)
-
-    def allowed(request: Request) -> bool:
-        return (request.client.host if request.client else "") in networks
-
-    def guard(request: Request) -> Response | None:
-        """The answer to a request that may not see the page; None for one that may."""
-        if not allowed(request):
-            return _page(
-                "Forbidden",
-                "<main><p>The admin page is not served to this address.</p></main>",
-                403,
-            )
-        if not sessions.valid(request.cookies.get(COOKIE)):
-            return _login()
-        return None
+    secure = (settings().bridge.public_url or "").startswith("https:")
+    door = Door(settings().admin, store=store, clock=clock, render=_page, secure=secure)
+    guard = door.guard
 
     async def page(request: Request) -> Response:
         refused = guard(request)
         if refused is not None:
             return refused
-        return _page("smsbridge admin", await _dashboard(request, settings(), store))
+        body = await _dashboard(request, settings(), store)
+        return _page("smsbridge admin", body, refresh=settings().admin.refresh_seconds)
 
     async def conversation(request: Request) -> Response:
         section = await conversation_section(
@@ -131,51 +117,30 @@ def admin_routes(
         body = f"<header><h1>smsbridge admin</h1>{back}</header><main>{section}</main>"
         return _page("Conversation: smsbridge admin", body)
 
-    async def login(request: Request) -> Response:
-        if not allowed(request):
-            return _page("Forbidden", "<main><p>Not served to this address.</p></main>", 403)
-        body = await request.body()
-        form = dict(parse_qsl(body[:4096].decode("utf-8", "replace")))
-        given = form.get("password", "")
-        if not password or not hmac.compare_digest(given.encode(), password.encode()):
-            return _login("That password is not right.", 401)
-        response = RedirectResponse("/admin", status_code=303)
-        response.set_cookie(
-            COOKIE,
-            sessions.issue(),
-            httponly=True,
-            samesite="strict",
-            max_age=int(admin.session_minutes * 60),
-            path="/admin",
-        )
-        return response
-
-    async def logout(request: Request) -> Response:
-        response = RedirectResponse("/admin", status_code=303)
-        response.delete_cookie(COOKIE, path="/admin")
-        return response
-
-    return [
+    pages = Pages(
+        guard=guard, render=_page, store=store, clock=clock, region=settings().smtp.default_region
+    )
+    refresh = lambda: settings().admin.refresh_seconds  # noqa: E731
+    routes = [
         Route("/admin", page, methods=["GET"]),
         Route("/admin/conversation", guarded(guard, conversation), methods=["GET"]),
-        Route("/admin/login", login, methods=["POST"]),
-        Route("/admin/logout", logout, methods=["POST"]),
+        Route("/admin/login", door.login, methods=["POST"]),
+        Route("/admin/logout", door.logout, methods=["POST"]),
         *contacts_routes(guard=guard, render=_page, store=store),
         *consent_routes(guard=guard, render=_page, store=store),
         *scheduled_routes(guard=guard, render=_page, store=store, clock=clock),
         *flows_routes(guard=guard, render=_page, settings=settings),
+        *history_routes(pages),
+        *timeline_routes(pages),
+        *audit_routes(pages),
+        *health_routes(pages, carriers=carriers, refresh=refresh),
     ]
-
-
-def _login(error: str = "", status: int = 200) -> HTMLResponse:
-    message = f'<p class="error">{escape(error)}</p>' if error else ""
-    body = (
-        "<header><h1>smsbridge admin</h1></header><main><section><h2>Log in</h2>"
-        f'{message}<form class="inline" method="post" action="/admin/login">'
-        '<label>Password<input type="password" name="password" autofocus required></label>'
-        "<button type=submit>Log in</button></form></section></main>"
-    )
-    return _page("Log in: smsbridge admin", body, status)
+    return [  # every POST needs its form's CSRF token
+        Route(r.path, door.checked(r.endpoint), methods=r.methods)
+        if r.methods and "POST" in r.methods
+        else r
+        for r in routes
+    ]
 
 
 async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
@@ -186,15 +151,7 @@ async def _dashboard(request: Request, settings: Settings, store: Store) -> str:
         await _recent_texts(store),
         await _recent(store),
     ]
-    logout = '<form method="post" action="/admin/logout"><button>Log out</button></form>'
-    nav = (
-        '<nav><a id="contacts-link" href="/admin/contacts">Contacts</a> \u00b7 '
-        '<a id="conversation-link" href="/admin/conversation">Conversations</a> \u00b7 '
-        '<a id="consent-link" href="/admin/consent">Consent</a> \u00b7 '
-        '<a id="scheduled-link" href="/admin/scheduled">Scheduled</a> \u00b7 '
-        '<a id="flows-link" href="/admin/flows">Flows</a></nav>'
-    )
-    top = f"<header><h1>smsbridge admin</h1>{nav}{logout}</header>"
+    top = header(request, "smsbridge admin")
     return f"{top}<main>{''.join(sections)}</main>"
 
 
@@ -312,7 +269,8 @@ async def _recent_texts(store: Store) -> str:
     if not jobs:
         return '<section id="texts"><h2>Recent texts</h2><p>None yet.</p></section>'
     rows = "".join(
-        f"<tr><td>{j.created_at:%Y-%m-%d %H:%M:%S}</td><td>{escape(j.author or '-')}</td>"
+        f'<tr><td><a href="/admin/texts/{escape(j.id)}">{j.created_at:%Y-%m-%d %H:%M:%S}</a></td>'
+        f"<td>{escape(j.author or '-')}</td>"
         f"<td>{escape(mask(j.to_number))}</td><td>{escape(j.sender)}</td>"
         f"<td>{escape(j.state.value)}</td><td>{_chain_cell(j.chain)}</td></tr>"
         for j in jobs

@@ -2,10 +2,10 @@
 
 Served under ``/admin`` by ``bridge.web.admin``, behind its guard (network, login), as the
 consent ledger is. Cancelling is a POST form, protected as the admin page's other forms are
-(the session cookie is ``SameSite=Strict``, so another site's form never carries it) and,
-besides, refused when the browser says it came from another origin. A text a provider may
-already have is never cancelled; the page says what happened. Numbers are masked, as the
-CLI shows them; every value is HTML-escaped.
+(the session's CSRF token, checked by ``bridge.web.admin``; the session cookie is
+``SameSite=Strict``) and, besides, refused when the browser says it came from another
+origin. A text a provider may already have is never cancelled; the page says what
+happened. Numbers are masked, as the CLI shows them; every value is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from bridge.parsing.send_at import when_local
 from bridge.store.base import Batches
 from bridge.web.forms import read_fields, refusal
 from bridge.web.guarded import Guard, Render, guarded
+from bridge.web.sessions import csrf_input
 
 __all__ = ["SHOWN", "scheduled_routes"]
 
@@ -41,7 +42,7 @@ def scheduled_routes(*, guard: Guard, render: Render, store: Batches, clock: Clo
     async def page(request: Request) -> Response:
         rows = await store.scheduled(state="queued", limit=SHOWN + 1)
         said = _SAID.get(request.query_params.get("done", ""), "")
-        return render("Scheduled texts: smsbridge admin", _body(rows, said))
+        return render("Scheduled texts: smsbridge admin", _body(rows, said, csrf_input(request)))
 
     async def cancel(request: Request) -> Response:
         if _cross_origin(request):
@@ -69,22 +70,23 @@ def _cross_origin(request: Request) -> bool:
     return urlsplit(origin).netloc != request.headers.get("host", "")
 
 
-def _body(rows: list[dict[str, Any]], said: str) -> str:
+def _body(rows: list[dict[str, Any]], said: str, token: str) -> str:
     note = f'<p id="scheduled-said">{escape(said)}</p>' if said else ""
     back = '<p><a href="/admin">Back to the admin page</a></p>'
     header = "<header><h1>smsbridge admin: scheduled texts</h1></header>"
-    return f"{header}<main><section><h2>Scheduled texts</h2>{note}{back}{_table(rows)}</section></main>"
+    table = _table(rows, token)
+    return f"{header}<main><section><h2>Scheduled texts</h2>{note}{back}{table}</section></main>"
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
+def _table(rows: list[dict[str, Any]], token: str) -> str:
     if not rows:
         return '<p id="scheduled-none">No text is waiting for its send-at time.</p>'
     more = f"<p>The first {SHOWN} are shown.</p>" if len(rows) > SHOWN else ""
     head = "<tr><th>Text</th><th>To</th><th>When</th><th>Author</th><th>Subject</th><th></th></tr>"
-    return f'<table id="scheduled">{head}{"".join(map(_row, rows[:SHOWN]))}</table>{more}'
+    return f'<table id="scheduled">{head}{"".join(_row(row, token) for row in rows[:SHOWN])}</table>{more}'
 
 
-def _row(row: dict[str, Any]) -> str:
+def _row(row: dict[str, Any], token: str) -> str:
     when = datetime.fromtimestamp(float(row["next_attempt_at"]), UTC)
     cells = (
         str(row["id"]),
@@ -94,7 +96,7 @@ def _row(row: dict[str, Any]) -> str:
         str(row["subject"]),
     )
     button = (
-        '<form method="post" action="/admin/scheduled/cancel">'
+        f'<form method="post" action="/admin/scheduled/cancel">{token}'
         f'<input type="hidden" name="id" value="{escape(str(row["id"]))}">'
         "<button type=submit>Cancel</button></form>"
     )

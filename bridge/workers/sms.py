@@ -31,7 +31,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bridge.chain.gate import Gate
 from bridge.chain.opt_out import provider_opt_out
@@ -39,12 +39,13 @@ from bridge.chain.request import OutboundRequest, Source
 from bridge.chain.sender import sender_for
 from bridge.chain.spend_cap import reported_cost
 from bridge.clock import Clock
-from bridge.errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
+from bridge.errors import DeliveryFailure, OutcomeUnknown, PermanentFailure, TemporaryFailure
 from bridge.mail.fallback import fallback_email
 from bridge.mail.notices import failure_notice
 from bridge.mail.transport import NoticeSettings
 from bridge.media.urls import media_url
 from bridge.metrics.counters import PROVIDER_SECONDS, TEXTS_FAILED, TEXTS_SENT
+from bridge.metrics.latest import LATEST
 from bridge.models import Contact, NewMailJob, OutboundSms, SendResult, SmsJob
 from bridge.parsing.numbers import country_of, mask
 from bridge.providers.base import Carrier
@@ -204,7 +205,7 @@ class SmsDispatcher:
                 with self._keeper.calling(job.id):
                     result = await carrier.provider.send(_for(carrier, sms))
             except TemporaryFailure as exc:
-                _timed(carrier.name, "temporary", started)
+                _timed(carrier.name, "temporary", started, exc, self._clock())
                 self._failed(carrier, exc)
                 if exc.maybe_sent:
                     await self._temporary(job, exc, maybe_sent_via=carrier.name)
@@ -212,7 +213,7 @@ class SmsDispatcher:
                 last = exc
                 continue
             except PermanentFailure as exc:
-                _timed(carrier.name, "permanent", started)
+                _timed(carrier.name, "permanent", started, exc, self._clock())
                 carrier.breaker.succeeded()  # it answered: the provider itself is healthy
                 if exc.opted_out:
                     await self._opted_out(job, carrier.name, exc)
@@ -468,5 +469,15 @@ def _with_error(job: SmsJob, reason: str, code: str | None) -> SmsJob:
     return replace(job, error=reason, error_code=code)
 
 
-def _timed(provider: str, outcome: str, started: float) -> None:
-    PROVIDER_SECONDS.labels(provider, outcome).observe(time.perf_counter() - started)
+def _timed(
+    provider: str,
+    outcome: str,
+    started: float,
+    error: DeliveryFailure | None = None,
+    at: datetime | None = None,
+) -> None:
+    seconds = time.perf_counter() - started
+    PROVIDER_SECONDS.labels(provider, outcome).observe(seconds)
+    LATEST.answered(provider, seconds)  # the admin console's health page
+    if error is not None and at is not None:
+        LATEST.failed(provider, f"{error.code or outcome}: {error}", at=at)

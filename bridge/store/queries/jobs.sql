@@ -144,13 +144,16 @@ SELECT * FROM sms_jobs WHERE id = ?
 -- name: find_sms
 SELECT * FROM sms_jobs WHERE provider = ? AND provider_message_id = ?
 
+-- The texts failed in the last day are counted from the partial index of the rare states
+-- (sms_jobs_trouble, migration 019), whose condition the IN list repeats so SQLite uses it.
 -- name: counts
 SELECT
     (SELECT count(*) FROM sms_jobs WHERE state = 'queued' AND attempts = 0),
     (SELECT count(*) FROM sms_jobs WHERE state = 'queued' AND attempts > 0),
     (SELECT count(*) FROM sms_jobs WHERE state = 'sending'),
     (SELECT count(*) FROM mail_jobs WHERE state IN ('queued', 'sending')),
-    (SELECT count(*) FROM sms_jobs WHERE state = 'failed' AND updated_at >= ?),
+    (SELECT count(*) FROM sms_jobs WHERE state IN ('failed', 'undelivered', 'cancelled')
+        AND state = 'failed' AND updated_at >= ?),
     (SELECT count(*) FROM mail_jobs WHERE state = 'failed' AND updated_at >= ?)
 
 -- One row per bridge process: a write that proves the store takes writes (/healthz).
