@@ -44,6 +44,7 @@ from bridge.store.base import Store
 from bridge.store.factory import open_store
 from bridge.web.admin import admin_routes
 from bridge.web.media import media_routes
+from bridge.web.send_api import SendApi
 from bridge.web.server import HttpServer, build_app
 from bridge.workers.cleanup import Cleanup
 from bridge.workers.cluster import OncePerCluster
@@ -187,6 +188,14 @@ class Bridge:
         )
         self._kept = components.slim_kept(settings, providers)
         self._start_loops(store, intake, providers, inbound, reports, mail)
+        self._send_api = SendApi(
+            store=store,
+            gate=gate,
+            clock=self._clock,
+            default_region=settings.smtp.default_region,
+            queued=sms.wake,
+            hostname=settings.smtp.hostname,
+        )
         await self._listen(store, intake, gate, inbound, reports, providers)
         self._log_ready()
 
@@ -387,6 +396,7 @@ class Bridge:
             )
         routes = webhook_routes(settings.providers, self._sink(store, inbound, reports))
         routes += media_routes(store, self._clock)
+        routes += self._send_api.routes()
         if settings.admin.enabled:
             routes += admin_routes(settings=lambda: self._in_use, store=store, clock=self._clock)
         if settings.metrics.enabled:

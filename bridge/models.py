@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 __all__ = [
     "ORGANISATION",
+    "ApiAnswer",
+    "ApiToken",
     "Cancelled",
     "ConsentEvent",
     "Contact",
@@ -485,3 +487,24 @@ class InboundPart:
     concat_ref: str
     part: int
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A system allowed to send texts over HTTP (``smsbridge api-tokens``); never its token."""
+
+    name: str
+    author: str  # whose texts they count as; "" for none
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiAnswer:
+    """What the HTTP send endpoint answered to one Idempotency-Key: its status and JSON body,
+    kept so that the same key gets the same answer (``replayed``) and nothing twice."""
+
+    status: int
+    body: str
+    fingerprint: str
+    replayed: bool = False

@@ -13,6 +13,11 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bridge.cli.api_tokens import (
+    cmd_api_tokens_add,
+    cmd_api_tokens_list,
+    cmd_api_tokens_revoke,
+)
 from bridge.cli.checks import cmd_check_config, cmd_routes_check
 from bridge.cli.common import EXIT_USAGE
 from bridge.cli.consent import (
@@ -69,6 +74,9 @@ COMMANDS: dict[str, Command] = {
     "scheduled cancel": cmd_scheduled_cancel,
     "templates": cmd_templates,
     "templates show": cmd_templates_show,
+    "api-tokens add": cmd_api_tokens_add,
+    "api-tokens list": cmd_api_tokens_list,
+    "api-tokens revoke": cmd_api_tokens_revoke,
 }
 
 
