@@ -28,6 +28,7 @@ from bridge.inbound.intake import EmailIntake
 from bridge.inbound.mailbox import MailboxWatcher
 from bridge.inbound.poller import ReplyNumberPoller
 from bridge.inbound.reports import ReportIntake
+from bridge.inbound.sender_auth import sender_auth
 from bridge.inbound.smtp import SmtpHandler, start_smtp_server
 from bridge.inbound.smtp_users import UserTable
 from bridge.listening import listening
@@ -387,6 +388,7 @@ class Bridge:
             kept=self._kept,
             control=ControlDesk(store=store, clock=self._clock),
             groups=components.group_desk(settings, store),
+            sender_auth=sender_auth(settings.smtp),
         )
         with listening("smtp", settings.smtp.host, settings.smtp.port):
             self._smtp = await start_smtp_server(
