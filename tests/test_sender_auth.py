@@ -13,7 +13,6 @@ import base64
 import shutil
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dkim
