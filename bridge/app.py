@@ -388,7 +388,7 @@ class Bridge:
             kept=self._kept,
             control=ControlDesk(store=store, clock=self._clock),
             groups=components.group_desk(settings, store),
-            sender_auth=sender_auth(settings.smtp),
+            sender_auth=sender_auth(settings.smtp, store=store, clock=self._clock),
         )
         with listening("smtp", settings.smtp.host, settings.smtp.port):
             self._smtp = await start_smtp_server(

@@ -13,6 +13,7 @@ import base64
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import dkim
@@ -80,11 +81,15 @@ def _send(bridge: BridgeProcess, sender: str, content: bytes) -> Dialogue:
 
 def test_an_spf_aligned_sender_is_texted_and_the_result_recorded(world: Any) -> None:
     bridge, _ = world
-    said = _send(bridge, "alice@example.com", message(sender="alice@example.com").as_bytes())
+    email = message(sender="alice@example.com")
+    said = _send(bridge, "alice@example.com", email.as_bytes())
     assert said.accepted, said
-    log = bridge.log_text()
-    assert "Authentication-Results: sms.example.com; spf=pass" in log
-    assert "dmarc=pass" in log and "header.from=example.com" in log
+    [check] = [c for c in bridge._rows("sender_checks") if c["message_id"] == email["Message-ID"]]
+    assert check["results"].startswith("Authentication-Results: sms.example.com; spf=pass")
+    assert "dmarc=pass" in check["results"] and "header.from=example.com" in check["results"]
+    assert not check["refused"] and check["author"] == "alice@example.com"
+    [job] = [job for job in bridge.jobs() if job["message_id"] == email["Message-ID"]]
+    assert job["author"] == "alice@example.com"
 
 
 def test_a_dkim_aligned_sender_passes_although_spf_fails(world: Any) -> None:
@@ -105,6 +110,8 @@ def test_a_forged_sender_is_refused_with_what_failed(world: Any) -> None:
     assert sentence.startswith("5.7.1 The bridge could not confirm that this email came from")
     assert "forged.example" in sentence and "DMARC fail" in sentence and "SPF fail" in sentence
     assert not [job for job in bridge.jobs() if job["author"] == "ceo@forged.example"]
+    refused = [c for c in bridge._rows("sender_checks") if c["author"] == "ceo@forged.example"]
+    assert refused and refused[0]["refused"] and "dmarc=fail" in refused[0]["results"]
 
 
 def test_a_domain_without_a_dmarc_policy_is_refused(world: Any) -> None:
@@ -120,3 +127,12 @@ def test_a_from_header_of_another_domain_is_refused(world: Any) -> None:
     said = _send(bridge, "alice@example.com", content)  # envelope allowed, From someone else's
     assert said.data is not None and said.data[0] == 550, said
     assert "its From header is at forged.example, not example.com" in " ".join(said.data[1].split())
+
+
+async def test_sender_checks_are_kept_by_message_id(store: Any) -> None:
+    at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    results = "Authentication-Results: sms.example.com; spf=pass; dmarc=pass"
+    await store.add_sender_check("<m1@example.com>", author="a@example.com", results=results,
+                                 refused=False, now=at)  # fmt: skip
+    assert await store.sender_checks("<m1@example.com>") == [results]
+    assert await store.sender_checks("<m2@example.com>") == []

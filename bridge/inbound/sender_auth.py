@@ -6,8 +6,9 @@ From header's domain is the author's (the envelope sender's, which the allow-lis
 Anything else is refused with a sentence that names what failed. The checks are made by
 maintained libraries: pyspf (SPF, RFC 7208), dkimpy (DKIM and ARC, RFC 6376 and 8617) and
 authheaders, which joins them into DMARC (RFC 7489) and writes the ``Authentication-Results``
-header (RFC 8601) that the bridge adds to the email it hands on. They are synchronous and
-ask DNS, so a check runs in a worker thread.
+header (RFC 8601) that the bridge adds to the email it hands on and keeps in the store by
+the email's Message-ID (``sender_checks``; the texts' jobs carry the same Message-ID). They
+are synchronous and ask DNS, so a check runs in a worker thread.
 
 All three libraries ask dnspython's default resolver; ``use_resolvers`` points it at the
 resolvers the settings name (the tests' server on loopback), once, when the bridge starts.
@@ -18,12 +19,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from email import policy
+from email.parser import BytesHeaderParser
 
 import authheaders
 import dns.resolver
 from authheaders.dmarc_lookup import get_org_domain
 
+from bridge.clock import Clock
 from bridge.settings.smtp import SenderAuthSettings, SmtpSettings
+from bridge.store.base import Store
 
 __all__ = ["SenderAuth", "SenderCheck", "sender_auth", "use_resolvers"]
 
@@ -40,12 +45,12 @@ def use_resolvers(settings: SenderAuthSettings) -> None:
     dns.resolver.default_resolver = resolver
 
 
-def sender_auth(settings: SmtpSettings) -> SenderAuth | None:
+def sender_auth(settings: SmtpSettings, *, store: Store, clock: Clock) -> SenderAuth | None:
     """The checker ``[smtp.sender_auth]`` asks for (its resolvers set up), or None when off."""
     if not settings.sender_auth.enabled:
         return None
     use_resolvers(settings.sender_auth)
-    return SenderAuth(settings.sender_auth, authserv_id=settings.hostname)
+    return SenderAuth(settings.sender_auth, authserv_id=settings.hostname, store=store, clock=clock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +63,31 @@ class SenderCheck:
 
 
 class SenderAuth:
-    def __init__(self, settings: SenderAuthSettings, *, authserv_id: str) -> None:
+    """Check an email and keep the result in the store (``sender_checks``, by Message-ID)
+    before the bridge answers, whatever the answer."""
+
+    def __init__(
+        self, settings: SenderAuthSettings, *, authserv_id: str, store: Store, clock: Clock
+    ) -> None:
         self._settings = settings
         self._authserv_id = authserv_id
+        self._store = store
+        self._clock = clock
 
     async def check(
         self, content: bytes, *, ip: str, helo: str, mail_from: str, author: str
     ) -> SenderCheck:
-        return await asyncio.to_thread(
+        checked = await asyncio.to_thread(
             self._check, content, ip=ip, helo=helo, mail_from=mail_from, author=author
         )
+        await self._store.add_sender_check(
+            _message_id(content),
+            author=author,
+            results=checked.header,
+            refused=checked.refusal is not None,
+            now=self._clock(),
+        )
+        return checked
 
     def _check(
         self, content: bytes, *, ip: str, helo: str, mail_from: str, author: str
@@ -87,6 +107,11 @@ class SenderAuth:
         )
         refusal = _refusal(author, spf=spf.result, dkim=dkim, dmarc=dmarc)
         return SenderCheck(header=" ".join(header.split()), refusal=refusal)
+
+
+def _message_id(content: bytes) -> str:
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(content)
+    return str(headers.get("Message-ID", "")).strip()
 
 
 def _domain(address: str) -> str:

@@ -548,6 +548,14 @@ class ApiTokens(Protocol):
         was answered after ``since``: then that answer, and nothing stored."""
         ...
 
+    async def add_sender_check(
+        self, message_id: str, *, author: str, results: str, refused: bool, now: datetime
+    ) -> None:
+        """Keep what ``[smtp.sender_auth]`` found for an email (its Authentication-Results)."""
+        ...
+
+    async def sender_checks(self, message_id: str) -> list[str]: ...
+
 
 class Store(
     ApiTokens,

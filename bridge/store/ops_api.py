@@ -1,4 +1,5 @@
-"""The HTTP send endpoint's operations, once for both backends: tokens and answers.
+"""The HTTP send endpoint's operations, once for both backends: tokens and answers; and the
+sender checks of ``[smtp.sender_auth]`` (``add_sender_check``), kept beside them.
 
 A token is kept only as its SHA-256 (``digest``). A text sent with an Idempotency-Key is
 stored, and its answer remembered, in one transaction (``send_once``): a second request with
@@ -18,7 +19,16 @@ from bridge.store.queries import Q
 from bridge.store.rows import dt
 from bridge.store.statements import Op, all_rows, count, one_row
 
-__all__ = ["add_token", "revoke_token", "send_once", "stored_answer", "token", "tokens"]
+__all__ = [
+    "add_sender_check",
+    "add_token",
+    "revoke_token",
+    "send_once",
+    "sender_checks",
+    "stored_answer",
+    "token",
+    "tokens",
+]
 
 Answer = Callable[[Queued | None], ApiAnswer]
 
@@ -90,3 +100,14 @@ def _nothing() -> Op[list[Queued]]:
     """A generator that stores nothing."""
     yield from ()
     return []
+
+
+def add_sender_check(
+    message_id: str, author: str, results: str, refused: bool, now: float
+) -> Op[None]:
+    yield count(Q.sender_check_add, message_id, author, results, int(refused), now, alone=True)
+
+
+def sender_checks(message_id: str) -> Op[list[str]]:
+    rows = yield all_rows(Q.sender_checks, message_id)
+    return [row["results"] for row in rows]

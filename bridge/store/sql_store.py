@@ -452,6 +452,14 @@ class SqlStore:
         op = ops_api.send_once(name, key, job, answer, now=ts(now), since=ts(since))
         return await self._do(op)
 
+    async def add_sender_check(
+        self, message_id: str, *, author: str, results: str, refused: bool, now: datetime
+    ) -> None:
+        await self._do(ops_api.add_sender_check(message_id, author, results, refused, ts(now)))
+
+    async def sender_checks(self, message_id: str) -> list[str]:
+        return await self._read(ops_api.sender_checks(message_id))
+
 
 def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:
     yield from inbound.mark_routed(job, outcome, now)

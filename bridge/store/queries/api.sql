@@ -31,3 +31,11 @@ WHERE api_answers.created_at <= ?
 
 -- name: api_answers_forget
 DELETE FROM api_answers WHERE created_at <= ?
+
+-- name: sender_check_add
+INSERT INTO sender_checks (message_id, author, results, refused, created_at)
+VALUES (?, ?, ?, ?, ?)
+
+-- name: sender_checks
+SELECT message_id, author, results, refused, created_at FROM sender_checks
+WHERE message_id = ? ORDER BY created_at
