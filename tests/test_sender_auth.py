@@ -14,12 +14,13 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import dkim
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, free_port
 from tests.support.bridge_process import BridgeProcess
 from tests.support.dns_server import DnsServer
 from tests.support.smtp_client import Dialogue, converse, message
@@ -136,3 +137,17 @@ async def test_sender_checks_are_kept_by_message_id(store: Any) -> None:
                                  refused=False, now=at)  # fmt: skip
     assert await store.sender_checks("<m1@example.com>") == [results]
     assert await store.sender_checks("<m2@example.com>") == []
+
+
+def test_dns_that_does_not_answer_is_a_temporary_refusal(tmp_path: Path) -> None:
+    """No answer from the resolvers: 451, so the sending server tries again later."""
+    silent = free_port()  # nothing listens there
+    bridge = BridgeProcess(
+        tmp_path,
+        extra=f'[smtp.sender_auth]\nenabled = true\nnameservers = ["127.0.0.1"]\n'
+        f"dns_port = {silent}\ntimeout_seconds = 1\n",
+    )
+    with bridge:
+        said = _send(bridge, "alice@example.com", message(sender="alice@example.com").as_bytes())
+    assert said.data is not None and said.data[0] == 451, said
+    assert not bridge.jobs()
