@@ -28,6 +28,7 @@ from bridge.inbound.intake import EmailIntake
 from bridge.inbound.mailbox import MailboxWatcher
 from bridge.inbound.poller import ReplyNumberPoller
 from bridge.inbound.reports import ReportIntake
+from bridge.inbound.sender_auth import sender_auth
 from bridge.inbound.smtp import SmtpHandler, start_smtp_server
 from bridge.inbound.smtp_users import UserTable
 from bridge.listening import listening
@@ -44,6 +45,7 @@ from bridge.store.base import Store
 from bridge.store.factory import open_store
 from bridge.web.admin import admin_routes
 from bridge.web.media import media_routes
+from bridge.web.send_api import SendApi
 from bridge.web.server import HttpServer, build_app
 from bridge.workers.bulk import BulkWorker
 from bridge.workers.cleanup import Cleanup
@@ -190,6 +192,14 @@ class Bridge:
         self._kept = components.slim_kept(settings, providers)
         self._start_loops(store, intake, providers, inbound, reports, mail)
         bulk = self._bulk_worker(store, gate, sms, mail)
+        self._send_api = SendApi(
+            store=store,
+            gate=gate,
+            clock=self._clock,
+            default_region=settings.smtp.default_region,
+            queued=sms.wake,
+            hostname=settings.smtp.hostname,
+        )
         await self._listen(store, intake, gate, inbound, reports, providers, (sms, bulk))
         self._log_ready()
 
@@ -406,6 +416,7 @@ class Bridge:
             ),
             groups=components.group_desk(settings, store),
             bulk=components.bulk_desk(settings, store=store, clock=self._clock, received=bulk.wake),
+            sender_auth=sender_auth(settings.smtp, store=store, clock=self._clock),
         )
         with listening("smtp", settings.smtp.host, settings.smtp.port):
             self._smtp = await start_smtp_server(
@@ -415,6 +426,7 @@ class Bridge:
             )
         routes = webhook_routes(settings.providers, self._sink(store, inbound, reports))
         routes += media_routes(store, self._clock)
+        routes += self._send_api.routes()
         if settings.admin.enabled:
             routes += admin_routes(
                 settings=lambda: self._in_use,

@@ -24,6 +24,7 @@ from bridge.inbound.groups import GroupDesk
 from bridge.inbound.schedule import SchedulePolicy
 from bridge.inbound.templating import Templating
 from bridge.mail.alerts import VelocityAlert
+from bridge.mail.dkim_sign import DkimSigning
 from bridge.mail.imap_append import ImapAppendTransport
 from bridge.mail.maildir import MaildirTransport
 from bridge.mail.smarthost import SmtpTransport
@@ -139,7 +140,8 @@ def build_transport(settings: Settings) -> MailTransport:
     """
     mail = settings.mail
     if mail.transport == "smtp":
-        return SmtpTransport(mail.smtp, local_hostname=settings.smtp.hostname)
+        smarthost = SmtpTransport(mail.smtp, local_hostname=settings.smtp.hostname)
+        return smarthost if mail.dkim is None else DkimSigning(smarthost, mail.dkim)
     if mail.transport == "imap":
         return ImapAppendTransport(mail.imap)
     return MaildirTransport(settings.maildir_path)

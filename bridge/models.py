@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 __all__ = [
     "ORGANISATION",
+    "ApiAnswer",
+    "ApiToken",
     "BulkSend",
     "Cancelled",
     "ConsentEvent",
@@ -564,3 +566,24 @@ class FlowUpdate:
     state: FlowState | None
     expected: int | None
     keep: bool = False  # no change, but decided on version ``expected``: check it still is
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A system allowed to send texts over HTTP (``smsbridge api-tokens``); never its token."""
+
+    name: str
+    author: str  # whose texts they count as; "" for none
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiAnswer:
+    """What the HTTP send endpoint answered to one Idempotency-Key: its status and JSON body,
+    kept so that the same key gets the same answer (``replayed``) and nothing twice."""
+
+    status: int
+    body: str
+    fingerprint: str
+    replayed: bool = False

@@ -77,11 +77,17 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BridgeProcess]:
         tmp_path_factory.mktemp("openapi"), public=True, extra=PROVIDERS, env=ENV
     )
     with running:
+        made = running.cli("api-tokens", "add", "openapi")
+        assert made.returncode == 0, made.stderr
+        running.api_token = made.stdout.strip()  # type: ignore[attr-defined]
         yield running
 
 
-def _signed(case: Any, base_url: str) -> dict[str, str]:
-    """Twilio's signature for the case's form, as Twilio computes it (other paths: none)."""
+def _signed(case: Any, base_url: str, api_token: str = "") -> dict[str, str]:
+    """Twilio's signature for the case's form, as Twilio computes it; the send endpoint's
+    token (other paths: none)."""
+    if case.path == "/api/v1/texts":
+        return {"Authorization": f"Bearer {api_token}"}
     if not case.path.startswith("/webhooks/twilio/") or not isinstance(case.body, dict):
         return {}
     form = [(str(k), str(v)) for k, v in case.body.items()]
@@ -95,7 +101,7 @@ def _signed(case: Any, base_url: str) -> dict[str, str]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_every_answer_is_one_the_description_lists(case: Any, bridge: BridgeProcess) -> None:
-    headers = _signed(case, bridge.public_url)
+    headers = _signed(case, bridge.public_url, bridge.api_token)  # type: ignore[attr-defined]
     case.call_and_validate(
         base_url=bridge.public_url,
         headers=headers,
@@ -115,6 +121,11 @@ def test_signed_texts_reached_the_store(bridge: BridgeProcess) -> None:
     """Runs after the generated requests: the signed Twilio ones were stored, not all refused."""
     stored = {row["provider"] for row in bridge.inbound()}
     assert "twilio" in stored, stored
+
+
+def test_authenticated_texts_reached_the_store(bridge: BridgeProcess) -> None:
+    """The send endpoint's generated requests carried the token: some became jobs."""
+    assert any(job["message_id"].startswith("<api-") for job in bridge.jobs()), bridge.jobs()
 
 
 def test_a_method_the_description_does_not_list_gets_405_with_allow(

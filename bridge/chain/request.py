@@ -18,6 +18,7 @@ class Source(enum.StrEnum):
     EMAIL = "email"  # the SMTP listener
     MAILBOX = "mailbox"  # the IMAP mailbox watcher
     CLI = "cli"  # smsbridge send
+    API = "api"  # POST /api/v1/texts, by a system holding a token
     AUTO_REPLY = "auto-reply"  # a route's or a reply number's automatic answer
     FORWARD = "forward"  # a customer's text forwarded by text to a route's numbers
     COMPLIANCE = "compliance"  # the answer to STOP, START or HELP
@@ -26,7 +27,7 @@ class Source(enum.StrEnum):
     @property
     def chosen_by_a_person(self) -> bool:
         """The sender was chosen by (or for) an author, not by the number a customer texted."""
-        return self in (Source.EMAIL, Source.MAILBOX, Source.CLI)
+        return self in (Source.EMAIL, Source.MAILBOX, Source.CLI, Source.API)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,6 +13,11 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bridge.cli.api_tokens import (
+    cmd_api_tokens_add,
+    cmd_api_tokens_list,
+    cmd_api_tokens_revoke,
+)
 from bridge.cli.checks import cmd_check_config, cmd_routes_check
 from bridge.cli.common import EXIT_USAGE
 from bridge.cli.consent import (
@@ -73,6 +78,9 @@ COMMANDS: dict[str, Command] = {
     "flows": cmd_flows,
     "flows show": cmd_flows_show,
     "flows test": cmd_flows_test,
+    "api-tokens add": cmd_api_tokens_add,
+    "api-tokens list": cmd_api_tokens_list,
+    "api-tokens revoke": cmd_api_tokens_revoke,
 }
 
 

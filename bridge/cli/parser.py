@@ -35,6 +35,7 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     _scheduled(sub, config, commands)
     _templates(sub, config, commands)
     _flows(sub, config, commands)
+    _api_tokens(sub, config, commands)
     return parser
 
 
@@ -353,3 +354,31 @@ def _flows(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Com
     test.add_argument("script", metavar="FILE", help="the script")
     test.add_argument("--number", help="the reply number texted (default: the first a flow names)")
     test.add_argument("--at", help="when it starts, e.g. 2026-12-24 18:00 (default: now)")
+
+
+def _api_tokens(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    tokens = sub.add_parser("api-tokens", help="tokens of systems that send texts over HTTP")
+    actions = tokens.add_subparsers(dest="api_tokens_command", required=True, metavar="ACTION")
+    add = _command(
+        actions,
+        "add",
+        "make a token for a system and print it (once: only its hash is kept)",
+        commands["api-tokens add"],
+        config,
+    )
+    add.add_argument("name", help="the system's name, e.g. node-red")
+    add.add_argument(
+        "--author", help="the address its texts count as (sender rules, caps, notices)"
+    )
+    listing = _command(
+        actions, "list", "every token's name and state", commands["api-tokens list"], config
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per token")
+    revoke = _command(
+        actions,
+        "revoke",
+        "refuse a system's token from now on",
+        commands["api-tokens revoke"],
+        config,
+    )
+    revoke.add_argument("name", help="the system's name")

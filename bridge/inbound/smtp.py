@@ -23,6 +23,7 @@ from bridge.inbound.bulk_desk import BulkDesk
 from bridge.inbound.control import ControlDesk
 from bridge.inbound.groups import GroupDesk
 from bridge.inbound.intake import Accepted, EmailIntake, InboundEmail
+from bridge.inbound.sender_auth import SenderAuth
 from bridge.inbound.smtp_limits import ConnectionLimits, raise_file_limit
 from bridge.inbound.smtp_protocol import BridgeEnvelope, BridgeSMTP
 from bridge.inbound.smtp_users import UserTable
@@ -60,7 +61,9 @@ class SmtpHandler:
         control: ControlDesk | None = None,
         groups: GroupDesk | None = None,
         bulk: BulkDesk | None = None,
+        sender_auth: SenderAuth | None = None,
     ) -> None:
+        self._sender_auth = sender_auth  # [smtp.sender_auth] (None: not checked)
         self._groups = groups  # group addresses (drivers@…; None: there are none)
         self._bulk = bulk  # the bulk address (None: bulk sends are off)
         self.kept = kept  # base64 kept per run of an email (``Slimmer``)
@@ -235,6 +238,10 @@ class SmtpHandler:
         if self._bulk is not None and self._bulk.is_bulk(envelope.rcpt_tos[0]):
             return await self._bulk_send(session, envelope)
         try:
+            refusal = await self._authenticate(session, envelope)
+            if refusal is not None:
+                log.info("refused email from %s: %s", envelope.mail_from, refusal)
+                return refusal
             accepted = await self._intake.accept(self._inbound(session, envelope))
         except Refused as exc:
             log.info("refused email from %s: %s", envelope.mail_from, exc.reason)
@@ -243,6 +250,24 @@ class SmtpHandler:
             log.exception("accepting an email failed; answered 451")
             return TEMPORARY_ERROR
         return _queued_reply(accepted)
+
+    async def _authenticate(self, session: Session, envelope: Envelope) -> str | None:
+        """SPF, DKIM and DMARC for an email sent without a login (``sender_auth.py``): the
+        refusal, or None with the Authentication-Results header put on top of the email."""
+        if self._sender_auth is None or session.authenticated:
+            return None
+        content = envelope.original_content or envelope.content
+        assert isinstance(content, bytes)
+        checked = await self._sender_auth.check(
+            content,
+            ip=session.peer[0] if isinstance(session.peer, tuple) else "",
+            helo=session.host_name or "",
+            mail_from=envelope.mail_from or "",
+            author=_author(session, envelope),
+        )
+        log.info("%s", checked.header)
+        envelope.original_content = checked.header.encode() + b"\r\n" + content
+        return checked.refusal
 
     async def _command(self, session: Session, envelope: Envelope, token: str) -> str:
         """An email to a control address: its author's command (CANCEL), carried out."""

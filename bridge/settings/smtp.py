@@ -18,7 +18,7 @@ from bridge.settings.section import (
     service_file,
 )
 
-__all__ = ["SmtpAuthSettings", "SmtpSettings"]
+__all__ = ["SenderAuthSettings", "SmtpAuthSettings", "SmtpSettings"]
 
 
 class SmtpAuthSettings(Section):
@@ -68,6 +68,18 @@ def _tls_pair(cert: Path, key: Path) -> None:
         ) from None
 
 
+class SenderAuthSettings(Section):
+    """``[smtp.sender_auth]``: SPF, DKIM and DMARC (and ARC) for mail that arrives without a
+    login; with it on, an allowed sender needs a DMARC-aligned pass for the author's domain."""
+
+    enabled: bool = False
+    nameservers: tuple[str, ...] = Field(
+        default=(), description="Resolvers to ask (IP addresses); default: the system's."
+    )
+    dns_port: int = Field(default=53, ge=1, le=65535)
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+
 class SmtpSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=2525, ge=0, le=65535)
@@ -107,6 +119,7 @@ class SmtpSettings(Section):
     tls_cert: LocalPath | None = None
     tls_key: LocalPath | None = None
     auth: SmtpAuthSettings = SmtpAuthSettings()
+    sender_auth: SenderAuthSettings = SenderAuthSettings()
 
     @field_validator("domains", "allowed_senders")
     @classmethod

@@ -10,12 +10,14 @@ keep them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from bridge.models import (
+    ApiAnswer,
+    ApiToken,
     BulkSend,
     Cancelled,
     ConsentEvent,
@@ -48,6 +50,7 @@ from bridge.store.console_records import AuditEntry, HistoryFilter
 from bridge.store.outbox_filter import OutboxFilter
 
 __all__ = [
+    "ApiTokens",
     "Caps",
     "ClusterLocks",
     "ConsentLedger",
@@ -643,7 +646,48 @@ class BulkSends(Protocol):
         ...
 
 
+class ApiTokens(Protocol):
+    """The HTTP send endpoint's tokens (kept as digests) and remembered answers."""
+
+    async def add_api_token(self, name: str, *, digest: str, author: str, now: datetime) -> bool:
+        """False when ``name`` has a token that was not revoked."""
+        ...
+
+    async def api_token(self, digest: str) -> ApiToken | None: ...
+
+    async def api_tokens(self) -> list[ApiToken]: ...
+
+    async def revoke_api_token(self, name: str, *, now: datetime) -> bool: ...
+
+    async def api_answer(self, name: str, key: str, *, since: datetime) -> ApiAnswer | None:
+        """The answer given to ``key`` after ``since``, if one was."""
+        ...
+
+    async def api_send(
+        self,
+        name: str,
+        key: str,
+        job: NewSmsJob | None,
+        answer: Callable[[Queued | None], ApiAnswer],
+        *,
+        now: datetime,
+        since: datetime,
+    ) -> ApiAnswer:
+        """Store ``job`` and its ``answer`` under ``key`` in one transaction, unless ``key``
+        was answered after ``since``: then that answer, and nothing stored."""
+        ...
+
+    async def add_sender_check(
+        self, message_id: str, *, author: str, results: str, refused: bool, now: datetime
+    ) -> None:
+        """Keep what ``[smtp.sender_auth]`` found for an email (its Authentication-Results)."""
+        ...
+
+    async def sender_checks(self, message_id: str) -> list[str]: ...
+
+
 class Store(
+    ApiTokens,
     Batches,
     BulkSends,
     SmsQueue,

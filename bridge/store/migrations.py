@@ -52,6 +52,7 @@ MIGRATIONS = (
     "017_bulk.sql",
     "018_flows.sql",
     "019_console.sql",
+    "020_api_tokens.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

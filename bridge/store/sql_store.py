@@ -6,12 +6,14 @@ SQLite through its group-committing writer thread, PostgreSQL on a pooled connec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bridge.metrics.consent import count_consent
 from bridge.models import (
+    ApiAnswer,
+    ApiToken,
     BulkSend,
     Cancelled,
     ConsentEvent,
@@ -42,6 +44,7 @@ from bridge.models import (
 from bridge.parsing.contacts import checked
 from bridge.store import (
     ops,
+    ops_api,
     ops_batches,
     ops_bulk,
     ops_caps,
@@ -533,6 +536,44 @@ class SqlStore:
 
     async def login_succeeded(self, address: str, *, forget_before: datetime) -> None:
         await self._do(ops_console.login_succeeded(address, ts(forget_before)))
+
+    # The HTTP send endpoint (bridge/web/send_api.py)
+
+    async def add_api_token(self, name: str, *, digest: str, author: str, now: datetime) -> bool:
+        return await self._do(ops_api.add_token(name, digest, author, ts(now)))
+
+    async def api_token(self, digest: str) -> ApiToken | None:
+        return await self._read(ops_api.token(digest))
+
+    async def api_tokens(self) -> list[ApiToken]:
+        return await self._read(ops_api.tokens())
+
+    async def revoke_api_token(self, name: str, *, now: datetime) -> bool:
+        return await self._do(ops_api.revoke_token(name, ts(now)))
+
+    async def api_answer(self, name: str, key: str, *, since: datetime) -> ApiAnswer | None:
+        return await self._read(ops_api.stored_answer(name, key, ts(since)))
+
+    async def api_send(
+        self,
+        name: str,
+        key: str,
+        job: NewSmsJob | None,
+        answer: Callable[[Queued | None], ApiAnswer],
+        *,
+        now: datetime,
+        since: datetime,
+    ) -> ApiAnswer:
+        op = ops_api.send_once(name, key, job, answer, now=ts(now), since=ts(since))
+        return await self._do(op)
+
+    async def add_sender_check(
+        self, message_id: str, *, author: str, results: str, refused: bool, now: datetime
+    ) -> None:
+        await self._do(ops_api.add_sender_check(message_id, author, results, refused, ts(now)))
+
+    async def sender_checks(self, message_id: str) -> list[str]:
+        return await self._read(ops_api.sender_checks(message_id))
 
 
 def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:
