@@ -31,6 +31,7 @@ from bridge.cli.contacts import (
 )
 from bridge.cli.listings import cmd_inbox, cmd_outbox
 from bridge.cli.parser import Command, build_parser
+from bridge.cli.report import cmd_report
 from bridge.cli.routes import cmd_routes_explain
 from bridge.cli.scheduled import cmd_scheduled, cmd_scheduled_cancel
 from bridge.cli.service import cmd_hash_password, cmd_migrate, cmd_reload, cmd_run
@@ -69,6 +70,7 @@ COMMANDS: dict[str, Command] = {
     "scheduled cancel": cmd_scheduled_cancel,
     "templates": cmd_templates,
     "templates show": cmd_templates_show,
+    "report": cmd_report,
 }
 
 

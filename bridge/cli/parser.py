@@ -34,6 +34,7 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
         add(sub, config, commands)
     _scheduled(sub, config, commands)
     _templates(sub, config, commands)
+    _report(sub, config, commands)
     return parser
 
 
@@ -326,3 +327,30 @@ def _templates(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str,
     )
     show.add_argument("name", metavar="NAME", help="the template's name")
     show.add_argument("--json", action="store_true", help="as one JSON object")
+
+
+def _report(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    report = _command(
+        sub,
+        "report",
+        "delivery, failures, consent, replies and cost of the texts of a period, by group",
+        commands["report"],
+        config,
+    )
+    report.add_argument(
+        "--since",
+        default="7d",
+        help='texts accepted since then: "2026-12-01" or "2026-12-01 09:00" (UTC unless an'
+        ' offset is given), or a while ago: "30m", "2h", "7d" (default: 7d)',
+    )
+    report.add_argument("--until", help="and before then, written the same way (default: now)")
+    report.add_argument(
+        "--by",
+        choices=["team", "sender", "provider", "country"],
+        default="team",
+        help="group by the author's domain (team), the sender, the provider or the"
+        " recipient's country (default: team)",
+    )
+    shape = report.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="as one JSON object")
+    shape.add_argument("--csv", action="store_true", help="as CSV, one line per group")

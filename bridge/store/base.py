@@ -41,6 +41,7 @@ from bridge.models import (
     ThreadEntry,
     ThreadNumbers,
 )
+from bridge.reports.data import Key, ReportData
 from bridge.store.outbox_filter import OutboxFilter
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "MediaFiles",
     "QueueCounts",
     "RateBuckets",
+    "Reports",
     "SmsQueue",
     "Store",
     "Suppressions",
@@ -514,6 +516,14 @@ class Batches(Protocol):
         ...
 
 
+class Reports(Protocol):
+    """What the reports read: counts by group over a period, never one row per text."""
+
+    async def report_data(self, *, key: Key, start: datetime, end: datetime) -> ReportData:
+        """The figures' data for the texts accepted in [start, end), grouped by ``key``."""
+        ...
+
+
 class Store(
     Batches,
     SmsQueue,
@@ -531,6 +541,7 @@ class Store(
     Health,
     Upkeep,
     MediaFiles,
+    Reports,
     Protocol,
 ):
     """Durable jobs with leases: every role together. Every method commits before it returns."""

@@ -37,6 +37,7 @@ from bridge.models import (
     ThreadNumbers,
 )
 from bridge.parsing.contacts import checked
+from bridge.reports.data import Key, ReportData
 from bridge.store import (
     ops,
     ops_batches,
@@ -44,6 +45,7 @@ from bridge.store import (
     ops_consent,
     ops_contacts,
     ops_limits,
+    ops_reports,
     ops_velocity,
 )
 from bridge.store import ops_inbound as inbound
@@ -418,6 +420,9 @@ class SqlStore:
 
     async def delete_contact(self, number: str) -> bool:
         return await self._do(ops_contacts.delete_contact(number))
+
+    async def report_data(self, *, key: Key, start: datetime, end: datetime) -> ReportData:
+        return await self._read(ops_reports.report_data(key, ts(start), ts(end)))
 
 
 def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:
