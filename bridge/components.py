@@ -37,6 +37,7 @@ from bridge.store.base import Store
 from bridge.templates.library import TemplateLibrary
 from bridge.templates.loader import load_library
 from bridge.workers.inbound import MailIdentity
+from bridge.workers.report_mail import Reporting
 from bridge.workers.retry import RetryPolicy
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "mms_policy",
     "notice_settings",
     "owner_name",
+    "reporting",
     "retry_policy",
     "slim_kept",
     "template_library",
@@ -223,3 +225,15 @@ def templating(settings: Settings, store: Store) -> Templating:
 def group_desk(settings: Settings, store: Store) -> GroupDesk:
     """Group addresses (``drivers@…``): who may text which, and how many at most."""
     return GroupDesk(contacts=store, senders=settings.senders, max_size=settings.groups.max_size)
+
+
+def reporting(settings: Settings) -> Reporting:
+    """What the scheduled report emails need besides their ``[[reports]]`` entries."""
+    compliance = settings.compliance
+    return Reporting(
+        zone=compliance.timezone,
+        prices=dict(compliance.prices),
+        currency=compliance.currency,
+        from_address=settings.mail.from_address,
+        hostname=settings.smtp.hostname,
+    )

@@ -37,6 +37,7 @@ from bridge.settings.inbound import InboundSettings
 from bridge.settings.mail import MailboxSettings, MailSettings
 from bridge.settings.numbers import ReplyNumber
 from bridge.settings.providers import ProviderEntry, ProviderRule, from_short_form, name_faults
+from bridge.settings.reports import ReportSchedule
 from bridge.settings.routes import CalendarSettings, RouteSettings, table_faults
 from bridge.settings.section import SettingError
 from bridge.settings.smtp import SmtpSettings
@@ -102,6 +103,7 @@ class Settings(BaseSettings):
     campaigns: tuple[CampaignSettings, ...] = ()
     templates: TemplatesSettings = TemplatesSettings()
     groups: GroupsSettings = GroupsSettings()
+    reports: tuple[ReportSchedule, ...] = ()
 
     @model_validator(mode="before")
     @classmethod

@@ -103,6 +103,10 @@ class SqlStore:
         read for every text. A backend may answer these without queueing behind writes."""
         return await self._do(op)
 
+    async def _read_long(self, op: Op[T]) -> T:
+        """A read that takes seconds (a report); a backend may keep it off the event loop."""
+        return await self._read(op)
+
     async def open(self) -> None:
         raise NotImplementedError
 
@@ -422,7 +426,7 @@ class SqlStore:
         return await self._do(ops_contacts.delete_contact(number))
 
     async def report_data(self, *, key: Key, start: datetime, end: datetime) -> ReportData:
-        return await self._read(ops_reports.report_data(key, ts(start), ts(end)))
+        return await self._read_long(ops_reports.report_data(key, ts(start), ts(end)))
 
 
 def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:

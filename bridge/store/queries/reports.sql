@@ -1,141 +1,131 @@
 -- Reports (bridge/reports, smsbridge report): figures over the texts accepted between two
--- times (created_at in [start, end)), grouped by one of four keys. Each statement takes the
--- key's name first ('team', 'sender', 'provider' or 'country') and groups by this expression:
+-- times (created_at in [start, end), Unix seconds), grouped in the database so that a month
+-- of a million texts comes back as a few thousand rows. Each statement takes the report's key
+-- first ('team', 'sender', 'provider' or 'country'). Durations are rounded to the second, so
+-- percentiles are read from (group, seconds, texts) histograms.
 --
---   CASE CAST(<key> AS TEXT)
---       WHEN 'team' THEN lower(substr(author, length(rtrim(author, replace(author, '@', ''))) + 1))
---       WHEN 'sender' THEN sender WHEN 'provider' THEN COALESCE(provider, '') ELSE country END
---
--- A team is the author's domain, as bridge.parsing.addresses.domain_of gives it: rtrim takes
--- every character but '@' off the end, which leaves the address up to its last '@'; what
--- follows is the domain. Both databases have rtrim with a set of characters, so the same
--- text serves both. A text without an author (an automatic reply, smsbridge send) has team ''.
--- Times are Unix seconds; durations are rounded to the second, so a percentile is read from
--- a few thousand (group, seconds, count) rows rather than from every text.
+-- For a team, a statement groups by the author, and the caller makes the author's team of
+-- it (bridge.parsing.addresses.domain_of), except where distinct customers are counted
+-- (report_customers), which tests/test_reports.py checks against domain_of.
 
--- Texts by group and recipient's country: what became of them, and their cost. "sent" is a
--- text a provider took (sent, delivered, undelivered); "failed" failed for good at the
--- provider's answer (failed) or in its delivery report (undelivered). Cost counts only the
--- texts a provider took: their reported cost, and the segments of those without one (priced
--- by country from compliance.prices by the caller).
--- name: report_totals
+-- One pass over the period's texts: by group, recipient's country and state; a delivered
+-- text with its delivery time (a delivery report stamps updated_at when it makes a text
+-- delivered, and nothing moves it out of 'delivered' afterwards: queries/jobs.sql), a
+-- failed or undelivered one with its error code and sentence. Cost only for the texts a
+-- provider took (sent, delivered, undelivered): what it reported, and the segments without a
+-- reported cost, which the caller prices by country from compliance.prices.
+-- name: report_texts
 SELECT
-    CASE CAST(? AS TEXT)
-        WHEN 'team' THEN lower(substr(author, length(rtrim(author, replace(author, '@', ''))) + 1))
-        WHEN 'sender' THEN sender WHEN 'provider' THEN COALESCE(provider, '') ELSE country END
-        AS grp,
+    CASE CAST(? AS TEXT) WHEN 'team' THEN author WHEN 'sender' THEN sender
+        WHEN 'provider' THEN COALESCE(provider, '') ELSE country END AS grp,
     country,
-    count(*) AS accepted,
-    sum(CASE WHEN state IN ('sent', 'delivered', 'undelivered') THEN 1 ELSE 0 END) AS sent,
-    sum(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END) AS delivered,
-    sum(CASE WHEN state IN ('failed', 'undelivered') THEN 1 ELSE 0 END) AS failed,
-    sum(CASE WHEN state IN ('queued', 'sending') THEN 1 ELSE 0 END) AS pending,
-    sum(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
-    sum(CASE WHEN state IN ('sent', 'delivered', 'undelivered') THEN segments ELSE 0 END)
-        AS segments,
-    sum(CASE WHEN state IN ('sent', 'delivered', 'undelivered') AND cost IS NULL
-        THEN segments ELSE 0 END) AS unpriced_segments,
-    sum(CASE WHEN state IN ('sent', 'delivered', 'undelivered') THEN COALESCE(cost, 0) ELSE 0 END)
-        AS reported_cost
+    state,
+    CASE WHEN state = 'delivered' THEN CAST(round(updated_at - created_at) AS INTEGER) END
+        AS seconds,
+    CASE WHEN state IN ('failed', 'undelivered') THEN COALESCE(error_code, '') ELSE '' END
+        AS code,
+    CASE WHEN state IN ('failed', 'undelivered') THEN COALESCE(error, '') ELSE '' END AS error,
+    count(*) AS texts,
+    sum(segments) AS segments,
+    sum(CASE WHEN cost IS NULL THEN segments ELSE 0 END) AS unpriced_segments,
+    sum(COALESCE(cost, 0)) AS reported_cost
 FROM sms_jobs
 WHERE created_at >= ? AND created_at < ?
-GROUP BY 1, 2
+GROUP BY 1, 2, 3, 4, 5, 6
 
--- Accepted to delivered, by group, to the second. A delivery report that makes a text
--- delivered stamps updated_at, and nothing moves a text out of 'delivered' afterwards
--- (queries/jobs.sql, sms_reported), so updated_at is when it was delivered.
--- name: report_delivery_times
-SELECT
-    CASE CAST(? AS TEXT)
-        WHEN 'team' THEN lower(substr(author, length(rtrim(author, replace(author, '@', ''))) + 1))
-        WHEN 'sender' THEN sender WHEN 'provider' THEN COALESCE(provider, '') ELSE country END
-        AS grp,
-    CAST(round(updated_at - created_at) AS INTEGER) AS seconds,
-    count(*) AS texts
-FROM sms_jobs
-WHERE created_at >= ? AND created_at < ? AND state = 'delivered'
-GROUP BY 1, 2
-
--- Why texts failed, by group: the provider's error code and the sentence kept with it.
--- name: report_failures
-SELECT
-    CASE CAST(? AS TEXT)
-        WHEN 'team' THEN lower(substr(author, length(rtrim(author, replace(author, '@', ''))) + 1))
-        WHEN 'sender' THEN sender WHEN 'provider' THEN COALESCE(provider, '') ELSE country END
-        AS grp,
-    COALESCE(error_code, '') AS code,
-    COALESCE(error, '') AS error,
-    count(*) AS texts
-FROM sms_jobs
-WHERE created_at >= ? AND created_at < ? AND state IN ('failed', 'undelivered')
-GROUP BY 1, 2, 3
-
--- The customers each group texted in the period (distinct numbers), and of those: who opted
--- in, who opted out (the consent ledger, any scope, within the period) and who replied (an
--- inbound text from the number within the period, at or after the group's first text to it
--- in the period). The opt-in and opt-out sets are read once (uncorrelated IN); a reply is
--- looked up by number in inbound_sms_customer.
+-- The distinct numbers each group texted in the period. A team is made in the database here
+-- (the author's domain: what follows its '@'; '' without one), in each database's words for
+-- where the '@' is. GROUP BY rather than DISTINCT: SQLite sorts once instead of building a
+-- B-tree of every pair.
 -- name: report_customers
-SELECT grp, count(*) AS customers,
-    sum(CASE WHEN to_number IN (SELECT customer_number FROM consent_events
-        WHERE action = 'opt-in' AND at >= ? AND at < ?) THEN 1 ELSE 0 END) AS opted_in,
-    sum(CASE WHEN to_number IN (SELECT customer_number FROM consent_events
-        WHERE action = 'opt-out' AND at >= ? AND at < ?) THEN 1 ELSE 0 END) AS opted_out,
-    sum(CASE WHEN EXISTS (SELECT 1 FROM inbound_sms i WHERE i.from_number = texted.to_number
-        AND i.received_at >= texted.first_at AND i.received_at < ?) THEN 1 ELSE 0 END)
-        AS replied
+SELECT grp, count(*) AS customers
 FROM (
     SELECT
         CASE CAST(? AS TEXT)
-            WHEN 'team' THEN lower(substr(author, length(rtrim(author, replace(author, '@', ''))) + 1))
-            WHEN 'sender' THEN sender WHEN 'provider' THEN COALESCE(provider, '') ELSE country END
-            AS grp,
-        to_number, min(created_at) AS first_at
+            WHEN 'team' THEN CASE WHEN instr(author, '@') > 0
+                THEN lower(substr(author, instr(author, '@') + 1)) ELSE '' END
+            WHEN 'sender' THEN sender WHEN 'provider' THEN COALESCE(provider, '') ELSE country
+        END AS grp,
+        to_number
     FROM sms_jobs
     WHERE created_at >= ? AND created_at < ?
     GROUP BY 1, 2
 ) texted
 GROUP BY grp
 
--- The same customers across every group (a customer texted by two teams counts once here).
--- name: report_customers_total
-SELECT count(*) AS customers,
-    sum(CASE WHEN to_number IN (SELECT customer_number FROM consent_events
-        WHERE action = 'opt-in' AND at >= ? AND at < ?) THEN 1 ELSE 0 END) AS opted_in,
-    sum(CASE WHEN to_number IN (SELECT customer_number FROM consent_events
-        WHERE action = 'opt-out' AND at >= ? AND at < ?) THEN 1 ELSE 0 END) AS opted_out,
-    sum(CASE WHEN EXISTS (SELECT 1 FROM inbound_sms i WHERE i.from_number = texted.to_number
-        AND i.received_at >= texted.first_at AND i.received_at < ?) THEN 1 ELSE 0 END)
-        AS replied
+-- name: report_customers.postgres
+SELECT grp, count(*) AS customers
 FROM (
-    SELECT to_number, min(created_at) AS first_at
+    SELECT
+        CASE CAST(? AS TEXT)
+            WHEN 'team' THEN CASE WHEN strpos(author, '@') > 0
+                THEN lower(substr(author, strpos(author, '@') + 1)) ELSE '' END
+            WHEN 'sender' THEN sender WHEN 'provider' THEN COALESCE(provider, '') ELSE country
+        END AS grp,
+        to_number
     FROM sms_jobs
     WHERE created_at >= ? AND created_at < ?
-    GROUP BY to_number
+    GROUP BY 1, 2
 ) texted
+GROUP BY grp
+
+-- name: report_customers_total
+SELECT count(*) AS customers
+FROM (SELECT to_number FROM sms_jobs WHERE created_at >= ? AND created_at < ? GROUP BY 1) texted
+
+-- The customers texted in the period who opted in or out (the consent ledger, any scope,
+-- within the period) or texted back within it: a few, looked up by number
+-- (sms_jobs_recipient). One row per such customer and group (its author, for a team): when
+-- the group first texted them in the period, whether they opted in, opted out, and their
+-- last text back in the period. The caller counts a reply when that is at or after the first.
+-- name: report_customer_events
+SELECT
+    CASE CAST(? AS TEXT) WHEN 'team' THEN j.author WHEN 'sender' THEN j.sender
+        WHEN 'provider' THEN COALESCE(j.provider, '') ELSE j.country END AS grp,
+    j.to_number AS number,
+    min(j.created_at) AS first_at,
+    max(f.opted_in) AS opted_in,
+    max(f.opted_out) AS opted_out,
+    max(f.last_at) AS last_reply_at
+FROM (
+    SELECT number, max(opted_in) AS opted_in, max(opted_out) AS opted_out, max(last_at) AS last_at
+    FROM (
+        SELECT from_number AS number, 0 AS opted_in, 0 AS opted_out, received_at AS last_at
+        FROM inbound_sms WHERE received_at >= ? AND received_at < ?
+        UNION ALL
+        SELECT customer_number,
+            CASE WHEN action = 'opt-in' THEN 1 ELSE 0 END,
+            CASE WHEN action = 'opt-out' THEN 1 ELSE 0 END,
+            NULL
+        FROM consent_events WHERE at >= ? AND at < ?
+    ) events
+    GROUP BY number
+) f
+JOIN sms_jobs j ON j.to_number = f.number
+WHERE j.created_at >= ? AND j.created_at < ?
+GROUP BY 1, 2
 
 -- Every opt-in and opt-out the ledger holds for the period, texted or not.
 -- name: report_consent_events
 SELECT action, count(*) AS events FROM consent_events WHERE at >= ? AND at < ? GROUP BY action
 
 -- Staff response time: each inbound text received in the period, and the first text a
--- person (a text with an author) sent that customer at or after it; grouped by that text's
--- group, to the second. An inbound text nobody has answered has grp and seconds NULL.
+-- person (a text with an author) sent that customer at or after it, to the second, by that
+-- text's group (its author, for a team). An inbound text nobody has answered has grp NULL.
+-- The texts to one number are found by number (sms_jobs_recipient); "+j.created_at" keeps
+-- SQLite from walking the index of every text since the inbound one instead.
 -- name: report_responses
 SELECT grp, CAST(round(answered_at - received_at) AS INTEGER) AS seconds, count(*) AS texts
 FROM (
     SELECT i.received_at,
         (SELECT min(j.created_at) FROM sms_jobs j
-         WHERE j.to_number = i.from_number AND j.created_at >= i.received_at
+         WHERE j.to_number = i.from_number AND +j.created_at >= i.received_at
            AND j.author <> '') AS answered_at,
         (SELECT
-            CASE CAST(? AS TEXT)
-                WHEN 'team' THEN lower(substr(j.author,
-                    length(rtrim(j.author, replace(j.author, '@', ''))) + 1))
-                WHEN 'sender' THEN j.sender WHEN 'provider' THEN COALESCE(j.provider, '')
-                ELSE j.country END
+            CASE CAST(? AS TEXT) WHEN 'team' THEN j.author WHEN 'sender' THEN j.sender
+                WHEN 'provider' THEN COALESCE(j.provider, '') ELSE j.country END
          FROM sms_jobs j
-         WHERE j.to_number = i.from_number AND j.created_at >= i.received_at
+         WHERE j.to_number = i.from_number AND +j.created_at >= i.received_at
            AND j.author <> ''
          ORDER BY j.created_at, j.id LIMIT 1) AS grp
     FROM inbound_sms i
