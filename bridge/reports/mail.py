@@ -49,7 +49,8 @@ def report_email(
     html_part = msg.get_body(preferencelist=("html",))
     assert html_part is not None  # just added
     html_part.add_related(bar_chart(report), "image", "png", cid=cid, filename="chart.png")
-    msg.add_attachment(as_csv(report).encode("utf-8-sig"), "text", "csv", filename=filename)
+    # UTF-8 with a BOM, as the contacts' export: Excel then shows accents right
+    msg.add_attachment("\ufeff" + as_csv(report), subtype="csv", filename=filename)
     return NewMailJob(envelope_from="", recipients=to, content=msg.as_bytes(), kind="report")
 
 
