@@ -10,6 +10,7 @@ definition the SQL's own (for distinct customers) is tested against.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -28,6 +29,7 @@ _PENDING = frozenset({"queued", "sending"})
 def report_data(key: Key, start: float, end: float) -> Op[ReportData]:
     """What a report by ``key`` over the texts accepted in [start, end) is computed from."""
     texts = yield all_rows(Q.report_texts, key, start, end)
+    failures = yield all_rows(Q.report_failures, key, start, end)
     customers = yield all_rows(Q.report_customers, key, start, end)
     everyone = yield one_row(Q.report_customers_total, start, end)
     events = yield all_rows(Q.report_customer_events, key, start, end, start, end, start, end)
@@ -35,14 +37,14 @@ def report_data(key: Key, start: float, end: float) -> Op[ReportData]:
     responses = yield all_rows(Q.report_responses, key, start, end)
     group = domain_of if key == "team" else str
     flags = _flags(events, group)
-    answered = [row for row in responses if row["grp"] is not None]
+    answered, unanswered = _first_answers(responses, group)
     return ReportData(
         key=key,
         start=start,
         end=end,
         counts=_counts(texts, group),
         delivery=_tallies([row for row in texts if row["state"] == "delivered"], group),
-        failures=_failures([row for row in texts if row["state"] in _FAILED], group),
+        failures=_failures(failures, group),
         customers=tuple(
             _customers(row["grp"] or "", int(row["customers"]), flags.get(row["grp"] or ""))
             for row in customers
@@ -51,9 +53,28 @@ def report_data(key: Key, start: float, end: float) -> Op[ReportData]:
             "", int(everyone["customers"] or 0) if everyone else 0, flags.get(None)
         ),
         ledger={row["action"]: int(row["events"]) for row in ledger},
-        responses=_tallies(answered, group),
-        unanswered=sum(int(row["texts"]) for row in responses if row["grp"] is None),
+        responses=answered,
+        unanswered=unanswered,
     )
+
+
+def _first_answers(rows: list[Any], group: Any) -> tuple[tuple[Tally, ...], int]:
+    """Each inbound text's first answer by a person: (group, seconds) tallies, and how many
+    inbound texts have none."""
+    first: dict[str, tuple[float, str, float, str]] = {}
+    unanswered = set()
+    for row in rows:
+        if row["answered_at"] is None:
+            unanswered.add(row["id"])
+            continue
+        answer = (float(row["answered_at"]), row["answer"], float(row["received_at"]), row["grp"])
+        if row["id"] not in first or answer < first[row["id"]]:
+            first[row["id"]] = answer
+    merged: defaultdict[tuple[str, int], int] = defaultdict(int)
+    for answered_at, _, received_at, grp in first.values():
+        merged[(group(grp or ""), math.floor(answered_at - received_at + 0.5))] += 1
+    tallies = tuple(Tally(grp, seconds, texts) for (grp, seconds), texts in merged.items())
+    return tallies, len(unanswered)
 
 
 def _counts(rows: list[Any], group: Any) -> tuple[Counts, ...]:

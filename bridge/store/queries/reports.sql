@@ -8,12 +8,12 @@
 -- it (bridge.parsing.addresses.domain_of), except where distinct customers are counted
 -- (report_customers), which tests/test_reports.py checks against domain_of.
 
--- One pass over the period's texts: by group, recipient's country and state; a delivered
--- text with its delivery time (a delivery report stamps updated_at when it makes a text
--- delivered, and nothing moves it out of 'delivered' afterwards: queries/jobs.sql), a
--- failed or undelivered one with its error code and sentence. Cost only for the texts a
--- provider took (sent, delivered, undelivered): what it reported, and the segments without a
--- reported cost, which the caller prices by country from compliance.prices.
+-- One pass over the period's texts: by group, recipient's country and state, and a delivered
+-- text's delivery time (a delivery report stamps updated_at when it makes a text delivered,
+-- and nothing moves it out of 'delivered' afterwards: queries/jobs.sql). Cost counts only
+-- for the texts a provider took (sent, delivered, undelivered), which the caller picks out:
+-- what providers reported, and the segments without a reported cost, which the caller prices
+-- by country from compliance.prices.
 -- name: report_texts
 SELECT
     CASE CAST(? AS TEXT) WHEN 'team' THEN author WHEN 'sender' THEN sender
@@ -22,16 +22,27 @@ SELECT
     state,
     CASE WHEN state = 'delivered' THEN CAST(round(updated_at - created_at) AS INTEGER) END
         AS seconds,
-    CASE WHEN state IN ('failed', 'undelivered') THEN COALESCE(error_code, '') ELSE '' END
-        AS code,
-    CASE WHEN state IN ('failed', 'undelivered') THEN COALESCE(error, '') ELSE '' END AS error,
     count(*) AS texts,
     sum(segments) AS segments,
     sum(CASE WHEN cost IS NULL THEN segments ELSE 0 END) AS unpriced_segments,
     sum(COALESCE(cost, 0)) AS reported_cost
 FROM sms_jobs
 WHERE created_at >= ? AND created_at < ?
-GROUP BY 1, 2, 3, 4, 5, 6
+GROUP BY 1, 2, 3, 4
+
+-- Why the period's texts failed (for good, or undelivered), by group: the provider's error
+-- code and the sentence kept with it. Apart from the pass above, whose sort the sentences
+-- would double.
+-- name: report_failures
+SELECT
+    CASE CAST(? AS TEXT) WHEN 'team' THEN author WHEN 'sender' THEN sender
+        WHEN 'provider' THEN COALESCE(provider, '') ELSE country END AS grp,
+    COALESCE(error_code, '') AS code,
+    COALESCE(error, '') AS error,
+    count(*) AS texts
+FROM sms_jobs
+WHERE created_at >= ? AND created_at < ? AND state IN ('failed', 'undelivered')
+GROUP BY 1, 2, 3
 
 -- The distinct numbers each group texted in the period. A team is made in the database here
 -- (the author's domain: what follows its '@'; '' without one), in each database's words for
@@ -109,26 +120,32 @@ GROUP BY 1, 2
 -- name: report_consent_events
 SELECT action, count(*) AS events FROM consent_events WHERE at >= ? AND at < ? GROUP BY action
 
--- Staff response time: each inbound text received in the period, and the first text a
--- person (a text with an author) sent that customer at or after it, to the second, by that
--- text's group (its author, for a team). An inbound text nobody has answered has grp NULL.
--- The texts to one number are found by number (sms_jobs_recipient); "+j.created_at" keeps
--- SQLite from walking the index of every text since the inbound one instead.
+-- Staff response time: each inbound text received in the period, with every text a person
+-- (a text with an author) sent that customer at or after it, found by number
+-- (sms_jobs_recipient); the caller keeps the first for each inbound text, by its group (its
+-- author, for a team). An inbound text nobody has answered comes once, with answered_at NULL.
+-- "+j.created_at" keeps SQLite from walking the index of every text since the inbound one.
 -- name: report_responses
-SELECT grp, CAST(round(answered_at - received_at) AS INTEGER) AS seconds, count(*) AS texts
-FROM (
-    SELECT i.received_at,
-        (SELECT min(j.created_at) FROM sms_jobs j
-         WHERE j.to_number = i.from_number AND +j.created_at >= i.received_at
-           AND j.author <> '') AS answered_at,
-        (SELECT
-            CASE CAST(? AS TEXT) WHEN 'team' THEN j.author WHEN 'sender' THEN j.sender
-                WHEN 'provider' THEN COALESCE(j.provider, '') ELSE j.country END
-         FROM sms_jobs j
-         WHERE j.to_number = i.from_number AND +j.created_at >= i.received_at
-           AND j.author <> ''
-         ORDER BY j.created_at, j.id LIMIT 1) AS grp
-    FROM inbound_sms i
-    WHERE i.received_at >= ? AND i.received_at < ?
-) answered
-GROUP BY 1, 2
+SELECT i.id, i.received_at, j.created_at AS answered_at, j.id AS answer,
+    CASE CAST(? AS TEXT) WHEN 'team' THEN j.author WHEN 'sender' THEN j.sender
+        WHEN 'provider' THEN COALESCE(j.provider, '') ELSE j.country END AS grp
+FROM inbound_sms i
+LEFT JOIN sms_jobs j ON j.to_number = i.from_number AND +j.created_at >= i.received_at
+    AND j.author <> ''
+WHERE i.received_at >= ? AND i.received_at < ?
+
+-- PostgreSQL would hash every text to join them; asked for each inbound text's first
+-- answer alone (LATERAL ... LIMIT 1), it looks each up by number.
+-- name: report_responses.postgres
+SELECT i.id, i.received_at, a.created_at AS answered_at, a.id AS answer, a.grp
+FROM inbound_sms i
+LEFT JOIN LATERAL (
+    SELECT j.created_at, j.id,
+        CASE CAST(? AS TEXT) WHEN 'team' THEN j.author WHEN 'sender' THEN j.sender
+            WHEN 'provider' THEN COALESCE(j.provider, '') ELSE j.country END AS grp
+    FROM sms_jobs j
+    WHERE j.to_number = i.from_number AND j.created_at >= i.received_at AND j.author <> ''
+    ORDER BY j.created_at, j.id
+    LIMIT 1
+) a ON true
+WHERE i.received_at >= ? AND i.received_at < ?
