@@ -178,3 +178,17 @@ def _check_parts(report: EmailMessage) -> None:
     assert (a["accepted"], a["delivered"], a["delivery_p50_seconds"]) == ("2", "2", "10")
     assert a["delivery_p95_seconds"] == "30" and a["cost"] == "0.08"
     assert (b["failed"], b["top_failure"]) == ("1", "'=HYPERLINK(evil)")
+
+
+def test_the_example_settings_schedule_a_report_once_uncommented(tmp_path: Path) -> None:
+    from bridge.settings.load import load_settings
+    from tests.conftest import ROOT
+
+    text_ = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    block = text_[text_.index("# [[reports]]") :]
+    path = tmp_path / "config.toml"
+    uncommented = "\n".join(line.removeprefix("# ") for line in block.splitlines())
+    path.write_text(text_.replace(block, uncommented), encoding="utf-8")
+    [schedule] = load_settings(path).reports
+    assert (schedule.to, schedule.every, schedule.by) == (("admin@example.com",), "week", "team")
+    assert (schedule.send_day(), str(schedule.send_time())) == (0, "08:00:00")
