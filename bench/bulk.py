@@ -11,11 +11,12 @@ RSS is not the other's.
     .venv/bin/python bench/bulk.py                    # 100,000 rows, CSV and XLSX
     .venv/bin/python bench/bulk.py --rows 20000 --formats csv
 
-Phase 2 (the wiring, to add): the same file emailed to a running bridge's bulk address,
-the preview arriving at an SMTP sink within 10 s of the 250, SEND, and every job queued
-within 10 s of it; RSS under 250 MB throughout, on SQLite and PostgreSQL. The helpers for
-it are below (``bulk_email``, ``send_email``, ``wait_preview``, ``reply``, ``wait_queued``);
-``end_to_end`` says what is missing until the bridge answers a bulk address.
+Phase 2 (``--end-to-end sqlite,postgres``): the CSV emailed to a running bridge's bulk
+address (``smsbridge run``, the sandbox provider, its emails to an SMTP sink); the time from
+the 250 to the preview at the sink, SEND, the time from SEND to its 250 (answered once every
+held text is queued), and the bridge's peak RSS, on SQLite and on PostgreSQL.
+
+    .venv/bin/python bench/bulk.py --end-to-end sqlite,postgres --formats csv
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -140,7 +143,7 @@ def measured_apart(path: Path) -> dict[str, Any]:
     return dict(json.loads(done.stdout))
 
 
-# --- phase 2: end to end (the wiring adds the bulk address and completes ``end_to_end``) ---
+# --- phase 2: end to end, through a running bridge ---
 
 
 def bulk_email(path: Path, *, to: str, author: str = "alice@example.com") -> EmailMessage:
@@ -186,24 +189,119 @@ def reply(preview: EmailMessage, word: str, *, author: str = "alice@example.com"
     return mail
 
 
-def wait_queued(db: Path, count: int, *, timeout: float = 60.0) -> float:
-    """Until the SQLite store holds ``count`` texts: the time the last one was seen."""
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            (queued,) = conn.execute("SELECT count(*) FROM sms_jobs").fetchone()
-        if queued >= count:
-            return time.perf_counter()
-        time.sleep(0.1)
-    raise SystemExit(f"fewer than {count} texts queued within {timeout:.0f} s")
+def end_to_end(path: Path, *, dsn: str | None) -> dict[str, Any]:
+    """Phase 2: email ``path`` to a running bridge's bulk address (``harness.running``; its
+    store SQLite, or PostgreSQL at ``dsn``), time the preview at an SMTP sink from the 250,
+    reply SEND and time its 250 (which comes once every text is queued), and read the
+    bridge's peak RSS (``VmHWM``) before it stops."""
+    from harness import cpu_seconds, running, write_config
+
+    from tests.support.smtp_sink import SmtpSink
+
+    with (
+        tempfile.TemporaryDirectory(prefix="smsbridge-bulk-") as folder,
+        SmtpSink.threaded() as sink,
+    ):
+        store = f'[store]\nbackend = "postgres"\ndsn = "{dsn}"\n' if dsn else ""
+        config, port, _ = write_config(Path(folder), _settings(store, sink.port), size_mb=40)
+        if dsn:
+            subprocess.run(
+                [sys.executable, "-m", "bridge", "migrate", "--config", str(config)],
+                check=True,
+                capture_output=True,
+            )
+        with running(config, port) as proc:
+            rss_start = _rss(proc.pid, "VmRSS")
+            cpu_before = cpu_seconds(proc.pid)
+            answered = send_email(port, bulk_email(path, to=f"bulk@{DOMAIN}"))
+            shown, preview = wait_preview(sink, timeout=600)
+            cpu = cpu_seconds(proc.pid) - cpu_before
+            words = preview.parsed().get_body(preferencelist=("plain",)).get_content()
+            asked = time.perf_counter()
+            queued = send_email(port, reply(preview.parsed(), "SEND"))
+            texts = _queued(dsn, Path(folder) / "var" / "smsbridge.db")
+            peak = _rss(proc.pid, "VmHWM")
+    counts = {
+        line.split(":")[0]: line.split(":")[1].strip()
+        for line in words.splitlines()
+        if line.startswith(
+            ("Rows read:", "Texts to send:", "Rows with errors:", "Duplicates merged:")
+        )
+    }
+    return {
+        "store": "postgres" if dsn else "sqlite",
+        "file": path.name,
+        "bytes": path.stat().st_size,
+        **counts,
+        "queued_by_send": texts,
+        "s_250_to_preview": round(shown - answered, 2),
+        "bridge_cpu_s_to_preview": round(cpu, 2),  # steadier than the wall time on a busy machine
+        "s_send_to_all_queued": round(queued - asked, 2),
+        "rss_start_mb": rss_start,
+        "rss_peak_mb": peak,
+    }
 
 
-def end_to_end(path: Path) -> dict[str, Any]:
-    """Phase 2: email ``path`` to a running bridge's bulk address (``harness.running``),
-    time the preview at an SMTP sink, reply SEND, time the queue, sample the bridge's RSS."""
-    raise SystemExit(
-        f"phase 2 needs the bridge to answer a bulk address at {DOMAIN} (issue 19's wiring)"
+def _settings(store: str, sink: int) -> str:
+    """The bridge: the sandbox, its emails to the sink, the author's sender rule."""
+    return (
+        f'{store}[provider]\nname = "sandbox"\n'
+        f'[mail]\ntransport = "smtp"\nfrom_address = "sms-bridge@{DOMAIN}"\n'
+        f'[mail.smtp]\nhost = "127.0.0.1"\nport = {sink}\nstarttls = false\n'
+        "[bulk]\nmax_rows = 200000\n"
+        '[[senders.rules]]\nmatch = "example.com"\nsender = "ExampleCo"\n'
     )
+
+
+def _rss(pid: int, field: str) -> float:
+    """The process's resident set (``VmRSS``) or its peak so far (``VmHWM``), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise SystemExit(f"no {field} for process {pid}")
+
+
+def _queued(dsn: str | None, db: Path) -> int:
+    """The texts in the store once SEND was answered: queued, or already sent since."""
+    sql = "SELECT count(*) FROM sms_jobs WHERE state <> 'held'"
+    if dsn is None:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+    import asyncio
+
+    import asyncpg
+
+    async def count() -> int:
+        base, _, schema = dsn.partition("?search_path=")
+        conn = await asyncpg.connect(base, server_settings={"search_path": schema})
+        try:
+            return int(await conn.fetchval(sql))
+        finally:
+            await conn.close()
+
+    return asyncio.run(count())
+
+
+@contextmanager
+def _schema(dsn: str) -> Iterator[str]:
+    """A scratch schema of the PostgreSQL database at ``dsn``, dropped afterwards."""
+    import asyncio
+    import uuid
+
+    import asyncpg
+
+    name = "bench_" + uuid.uuid4().hex[:10]
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(dsn)
+        await conn.execute(sql)
+        await conn.close()
+
+    asyncio.run(run(f"CREATE SCHEMA {name}"))
+    try:
+        yield f"{dsn}?search_path={name}"
+    finally:
+        asyncio.run(run(f"DROP SCHEMA {name} CASCADE"))
 
 
 def main() -> None:
@@ -211,9 +309,27 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--formats", default="csv,xlsx")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--end-to-end",
+        default="",
+        help="instead: email a CSV to running bridges, on these stores (sqlite,postgres)",
+    )
+    parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
+        return
+    if args.end_to_end:
+        with tempfile.TemporaryDirectory() as folder:
+            for fmt in args.formats.split(","):
+                path = Path(folder) / f"customers.{fmt}"
+                (write_csv if fmt == "csv" else write_xlsx)(path, args.rows)
+                for backend in args.end_to_end.split(","):
+                    if backend == "sqlite":
+                        print(json.dumps(end_to_end(path, dsn=None)), flush=True)
+                        continue
+                    with _schema(args.dsn) as dsn:
+                        print(json.dumps(end_to_end(path, dsn=dsn)), flush=True)
         return
     with tempfile.TemporaryDirectory() as folder:
         for fmt in args.formats.split(","):

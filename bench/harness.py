@@ -7,8 +7,11 @@ plain name from the scripts' folder.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -165,6 +168,64 @@ def wait_journal(path: Path, count: int, timeout: float = 600.0) -> list[dict[st
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's user and system CPU time so far (Linux ``/proc``).
+
+    Less disturbed by other work on the machine than a rate or a wall time: a busy second
+    core slows the wall clock far more than it changes the process's own CPU time per task.
+    """
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def many_jobs(db: str, total: int, *, queued_every: int = 100) -> None:
+    """Copy the one job in a bridge's store until it holds ``total``, as months of use leave
+    it: one in ``queued_every`` waiting for tomorrow, the rest delivered, created over the last
+    ``total`` seconds. One INSERT … SELECT in the database itself (a million rows in seconds,
+    not through the chain). ``db``: the SQLite file, or a PostgreSQL DSN."""
+    copies = total - 1
+    if db.startswith("postgresql:"):
+        import asyncpg  # only the PostgreSQL benchmarks need it
+
+        async def run() -> None:
+            conn = await asyncpg.connect(db)
+            columns = [r["column_name"] for r in await conn.fetch(_PG_COLUMNS)]
+            series = f"generate_series(1, {copies}) AS n(x)"
+            await conn.execute(_copy_sql(columns, series, "x::text", queued_every))
+            await conn.execute("ANALYZE sms_jobs")
+            await conn.close()
+
+        asyncio.run(run())
+        return
+    with sqlite3.connect(db) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(sms_jobs)")]
+        counted = f"SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {copies}"
+        series = f"(WITH RECURSIVE n(x) AS ({counted}) SELECT x FROM n) AS n"
+        conn.execute(_copy_sql(columns, series, "CAST(x AS TEXT)", queued_every))
+        conn.execute("ANALYZE")
+
+
+_PG_COLUMNS = (
+    "SELECT column_name FROM information_schema.columns"
+    " WHERE table_name = 'sms_jobs' AND table_schema = current_schema() ORDER BY ordinal_position"
+)
+
+
+def _copy_sql(columns: list[str], series: str, text_x: str, every: int) -> str:
+    queued = f"x % {every} = 0"
+    changed = {
+        "id": f"'b' || {text_x}",
+        "idempotency_key": f"idempotency_key || {text_x}",
+        "message_id": f"message_id || {text_x}",
+        "state": f"CASE WHEN {queued} THEN 'queued' ELSE 'delivered' END",
+        "created_at": "created_at - x",
+        "updated_at": "created_at - x",
+        "next_attempt_at": f"CASE WHEN {queued} THEN created_at + 86400 ELSE created_at - x END",
+    }
+    chosen = ", ".join(changed.get(c, c) for c in columns)
+    return f"INSERT INTO sms_jobs ({', '.join(columns)}) SELECT {chosen} FROM sms_jobs, {series}"

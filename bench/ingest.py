@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import sqlite3
 import statistics
@@ -32,7 +31,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import DOMAIN, QUEUE, pct, running, smtp_source, wait_journal, write_config
+from harness import (
+    DOMAIN,
+    QUEUE,
+    cpu_seconds,
+    pct,
+    running,
+    smtp_source,
+    wait_journal,
+    write_config,
+)
 
 RULES = {
     "default": "",
@@ -151,16 +159,6 @@ def _provider_latencies(db: Path, journal: Path, since: float) -> list[float]:
     return result
 
 
-def _cpu_seconds(pid: int) -> float:
-    """The process's user and system CPU time so far (Linux ``/proc``).
-
-    Less disturbed by other work on the machine than emails/s: a busy second core slows
-    the wall clock far more than it changes the bridge's own CPU time per email.
-    """
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--emails", type=int, default=5000)
@@ -179,7 +177,7 @@ def main() -> None:
         db, journal = var / "smsbridge.db", var / "sandbox" / "sent.jsonl"
         with running(config, port) as proc:
             session_ms: list[float] = []
-            cpu_before = _cpu_seconds(proc.pid)
+            cpu_before = cpu_seconds(proc.pid)
             if use_source:
                 rate, client = smtp_source(port, args.emails, args.sessions), "smtp-source"
             else:
@@ -191,7 +189,7 @@ def main() -> None:
                 f" {rate:.0f} emails/s"
             )
             wait_journal(journal, args.emails)
-            cpu_ms = (_cpu_seconds(proc.pid) - cpu_before) * 1000 / args.emails
+            cpu_ms = (cpu_seconds(proc.pid) - cpu_before) * 1000 / args.emails
             print(f"  bridge CPU per email (intake and dispatch): {cpu_ms:.2f} ms")
             if session_ms:
                 print(

@@ -45,6 +45,7 @@ from bridge.store.factory import open_store
 from bridge.web.admin import admin_routes
 from bridge.web.media import media_routes
 from bridge.web.server import HttpServer, build_app
+from bridge.workers.bulk import BulkWorker
 from bridge.workers.cleanup import Cleanup
 from bridge.workers.cluster import OncePerCluster
 from bridge.workers.inbound import InboundDispatcher
@@ -188,7 +189,8 @@ class Bridge:
         )
         self._kept = components.slim_kept(settings, providers)
         self._start_loops(store, intake, providers, inbound, reports, mail)
-        await self._listen(store, intake, gate, inbound, reports, providers)
+        bulk = self._bulk_worker(store, gate, sms, mail)
+        await self._listen(store, intake, gate, inbound, reports, providers, (sms, bulk))
         self._log_ready()
 
     async def _open_store(self) -> Store:
@@ -300,6 +302,22 @@ class Bridge:
             "inbound", store.claim_inbound, dispatcher.handle, concurrency=16, poll_seconds=poll
         )
 
+    def _bulk_worker(
+        self, store: Store, gate: Gate, sms: JobRunner[SmsJob], mail: JobRunner[MailJob]
+    ) -> BulkWorker:
+        """Bulk sends by attachment: on every bridge (a lease shares them out)."""
+        worker = components.bulk_worker(
+            self.settings,
+            store=store,
+            gate=gate,
+            clock=self._clock,
+            owner=self._owner,
+            queued=sms.wake,
+            mailed=mail.wake,
+        )
+        self._loops.append((worker, asyncio.create_task(worker.run(), name="bulk")))
+        return worker
+
     def _start_loops(
         self,
         store: Store,
@@ -378,17 +396,25 @@ class Bridge:
         inbound: JobRunner[InboundJob],
         reports: ReportIntake,
         providers: ProviderChoice,
+        woken: tuple[JobRunner[SmsJob], BulkWorker],
     ) -> None:
         settings = self.settings
         users_file = settings.smtp.auth.users_file
+        sms, bulk = woken
         handler = SmtpHandler(
             settings=settings.smtp,
             intake=intake,
             gate=gate,
             clock=self._clock,
             kept=self._kept,
-            control=ControlDesk(store=store, clock=self._clock),
+            control=ControlDesk(
+                store=store,
+                clock=self._clock,
+                queued=sms.wake,
+                opt_out_everywhere=settings.compliance.opt_out_scope == "organisation",
+            ),
             groups=components.group_desk(settings, store),
+            bulk=components.bulk_desk(settings, store=store, clock=self._clock, received=bulk.wake),
         )
         with listening("smtp", settings.smtp.host, settings.smtp.port):
             self._smtp = await start_smtp_server(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -17,6 +18,8 @@ from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.gate import Gate
 from bridge.chain.rates import Limiter, RateLimiter, SharedRateLimiter
 from bridge.chain.warnings import StoreWarnings
+from bridge.clock import Clock
+from bridge.inbound.bulk_desk import BulkDesk
 from bridge.inbound.groups import GroupDesk
 from bridge.inbound.schedule import SchedulePolicy
 from bridge.inbound.templating import Templating
@@ -28,6 +31,7 @@ from bridge.mail.transport import MailTransport, NoticeSettings
 from bridge.mail.webhook import WebhookTransport
 from bridge.media.fetch import MediaFetcher, MediaLimits, ProviderMedia
 from bridge.media.outbound import MmsPolicy
+from bridge.parsing.message import TextOptions
 from bridge.parsing.slimming import KEPT
 from bridge.providers.choice import ProviderChoice
 from bridge.providers.registry import ProviderSet, build_carriers, kind_of
@@ -36,6 +40,7 @@ from bridge.settings.root import Settings
 from bridge.store.base import Store
 from bridge.templates.library import TemplateLibrary
 from bridge.templates.loader import load_library
+from bridge.workers.bulk import BulkWorker, Pricing
 from bridge.workers.inbound import MailIdentity
 from bridge.workers.report_mail import Reporting
 from bridge.workers.retry import RetryPolicy
@@ -45,6 +50,8 @@ __all__ = [
     "build_limiter",
     "build_providers",
     "build_transport",
+    "bulk_desk",
+    "bulk_worker",
     "group_desk",
     "inbound_rules",
     "mail_identity",
@@ -225,6 +232,55 @@ def templating(settings: Settings, store: Store) -> Templating:
 def group_desk(settings: Settings, store: Store) -> GroupDesk:
     """Group addresses (``drivers@…``): who may text which, and how many at most."""
     return GroupDesk(contacts=store, senders=settings.senders, max_size=settings.groups.max_size)
+
+
+def bulk_desk(
+    settings: Settings, *, store: Store, clock: Clock, received: Callable[[], None]
+) -> BulkDesk | None:
+    """The bulk address at the SMTP listener; None when ``bulk.address`` is ""."""
+    if not settings.bulk.address:
+        return None
+    return BulkDesk(
+        store=store,
+        settings=settings.bulk,
+        domains=settings.smtp.domains,
+        senders=settings.senders,
+        zone_of=SchedulePolicy.from_settings(settings).zone_of,
+        max_size=settings.smtp.max_message_size,
+        clock=clock,
+        received=received,
+        options=TextOptions(
+            end_marker=settings.text.end_marker,
+            disclaimer_patterns=settings.text.disclaimer_patterns,
+        ),
+    )
+
+
+def bulk_worker(
+    settings: Settings,
+    *,
+    store: Store,
+    gate: Gate,
+    clock: Clock,
+    owner: str,
+    queued: Callable[[], None],
+    mailed: Callable[[], None],
+) -> BulkWorker:
+    """Plans received bulk sends and writes the summaries of finished ones."""
+    compliance = settings.compliance
+    return BulkWorker(
+        store=store,
+        gate=gate,
+        settings=settings.bulk,
+        region=settings.smtp.default_region,
+        pricing=Pricing(prices=compliance.prices, currency=compliance.currency),
+        notices=notice_settings(settings),
+        clock=clock,
+        owner=owner,
+        queued=queued,
+        mailed=mailed,
+        poll_seconds=settings.queue.poll_seconds,
+    )
 
 
 def reporting(settings: Settings) -> Reporting:

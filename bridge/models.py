@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 __all__ = [
     "ORGANISATION",
+    "BulkSend",
     "Cancelled",
     "ConsentEvent",
     "Contact",
@@ -29,11 +30,13 @@ __all__ = [
     "MediaFile",
     "MediaRef",
     "NewBatch",
+    "NewBulkSend",
     "NewMailJob",
     "NewNumbers",
     "NewSmsJob",
     "OutboundSms",
     "Queued",
+    "Recipient",
     "RuleHit",
     "SendResult",
     "SmsJob",
@@ -88,6 +91,7 @@ class JobState(enum.StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     CANCELLED = "cancelled"  # by its author or an admin before any provider had it
+    HELD = "held"  # a bulk send's text waiting for its author's SEND; no worker claims it
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,16 @@ class Spent:
     month_cost: float = 0.0
     day_priced: int = 0
     day_cost: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """What the outbound chain's content stage reads about one recipient, read together: the
+    address book's entry, their recent texts of the category, the author's team's spend."""
+
+    contact: Contact | None = None
+    sent: tuple[datetime, ...] = ()
+    spent: tuple[Spent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,12 +260,48 @@ class NewBatch:
 
     token: str
     author: str
-    kind: str  # "scheduled" (bulk sends add "bulk")
+    kind: str  # "scheduled", or "bulk" (a bulk send by attachment)
     message_id: str
     subject: str
     zone: str  # the author's, in which their times are shown
     expires_at: datetime
     confirmation: NewMailJob
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewBulkSend:
+    """An email to the bulk address, about to be stored whole before its 250: the batch's
+    token (its control address), who wrote it, the attached file and the template."""
+
+    token: str
+    author: str
+    message_id: str
+    subject: str
+    zone: str
+    expires_at: datetime
+    filename: str
+    file: bytes
+    template: str
+    domain: str  # the bulk address's domain: the control address's too
+    at_once: bool  # the author's sender rule sends without a preview
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BulkSend:
+    """A stored bulk send, as the bulk worker takes it (``NewBulkSend`` with its batch id)."""
+
+    batch_id: str
+    token: str
+    author: str
+    message_id: str
+    subject: str
+    zone: str
+    filename: str
+    file: bytes
+    template: str
+    domain: str
+    at_once: bool
+    attempts: int = 1  # how many times a worker has taken it (this time included)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ shared by bridges on one database, refused with a sentence or deferred; 80% warn
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,33 @@ async def test_texts_deferred_into_a_month_count_in_it(tmp_path: Path, store: St
     await store.enqueue_sms([_sms(n, not_before=january) for n in range(4, 8)], now=T0)
     decision = await gate.decide(_request(), at=T0)  # December full, January full: February
     assert decision.not_before == datetime(2027, 2, 1, tzinfo=UTC), decision.explain()
+
+
+class _Reads:
+    """The store, counting the reads the chain makes of what it knows about a recipient."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.names = store, Counter[str]()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("recipient", "contact", "sent_times", "spent"):
+            self.names[name] += 1
+        return getattr(self.store, name)
+
+
+async def test_a_texts_contact_texts_and_spend_are_read_in_one_operation(
+    tmp_path: Path, store: Store
+) -> None:
+    """The frequency cap, the spend cap and quiet hours all ask about the recipient; the
+    store is asked once, and each rule still decides on what it counts."""
+    quiet = 'send_window = "08:00-21:00"\nquiet_categories = ["marketing"]\n'
+    settings = make_settings(tmp_path, extra=f"[compliance]\n{CALENDAR}\n{quiet}{SPEND}")
+    reads = _Reads(store)
+    gate = Gate(chain=build_chain(settings), facts=store_facts(settings, reads))  # type: ignore[arg-type]
+    await store.enqueue_sms([_sms(n) for n in range(3)], now=T0 - timedelta(days=1))
+    request = _request(author="b@eu.shop.example.com")
+    decision = await gate.decide(request, at=T0)
+    assert decision.accepted, decision.explain()
+    assert "4 of 4 marketing texts this month" in decision.explain()
+    assert "shop.example.com: 4 segments of 10 segments" in decision.explain()
+    assert reads.names == Counter({"recipient": 1})

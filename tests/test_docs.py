@@ -17,7 +17,12 @@ from bridge.providers.base import ProviderSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-RUNTIME = ("var/", "new/", "cur/")  # folders the bridge makes as it runs (Maildir, data)
+RUNTIME = (
+    "var/",
+    "new/",
+    "cur/",
+    "test-artifacts/",
+)  # folders made by running (data, Maildir, screenshots)
 
 
 def _readme_commands() -> list[str]:

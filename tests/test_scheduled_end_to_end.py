@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bridge.app import Bridge
-from bridge.models import JobState, SmsJob
+from bridge.models import ORGANISATION, ConsentEvent, JobState, SmsJob
 from bridge.settings.root import Settings
 from tests.conftest import make_settings
 from tests.support.cli import run_cli
@@ -235,3 +235,34 @@ def test_outbound_explain_shows_the_schedule_and_quiet_hours_at_that_time(
     assert "quiet-hours: defer" in out and "Accepted, to be sent at 2026-12-03 08:00" in out
     code, out, _ = run_cli(capsys, config, *args, "--send-at", "yesterday")
     assert code == 1 and "Refused: 550 5.6.0 The send-at time 'yesterday' could not be read" in out
+
+
+async def test_a_stop_before_the_time_comes_stops_the_scheduled_text_and_tells_its_author(
+    tmp_path: Path,
+) -> None:
+    """The chain accepted the text on Wednesday; the customer opted out on Wednesday evening;
+    on Thursday at 09:00 the text is asked about again before any provider has it."""
+    clock = Clock(datetime(2026, 12, 2, 10, tzinfo=UTC))
+    settings = make_settings(tmp_path, extra=RULES)
+    async with Bridge(settings, clock=clock) as bridge:
+        said = await send(bridge, message(subject="[tomorrow 9am] Parcel"), rcpts=[RCPT, SECOND])
+        assert said.data is not None and said.data[0] == 250, said
+        stop = ConsentEvent(
+            customer="+447700900123",
+            action="opt-out",
+            scope=ORGANISATION,
+            at=datetime(2026, 12, 2, 19, tzinfo=UTC),
+            how="keyword",
+        )
+        await bridge.store.record_consent([stop], suppress=True)
+    clock.at = datetime(2026, 12, 3, 9, 1, tzinfo=UTC)
+    async with Bridge(settings, clock=clock) as bridge:
+        [failed] = await wait_for(bridge, JobState.FAILED)
+        [sent] = await wait_for(bridge, JobState.SENT)
+    assert (failed.to_number, sent.to_number) == ("+447700900123", "+447700900124")
+    assert failed.error is not None and "opt-out list since 2026-12-02 19:00" in failed.error
+    notice = [m for m in mails(settings) if not m["Reply-To"]]  # not the confirmation
+    assert notice, [m["Subject"] for m in mails(settings)]
+    words = " ".join(notice[-1].get_content().split())
+    assert "+44 7700 900123" in words or "+447700900123" in words
+    assert "opt-out list" in words and "replied STOP" in words  # why, and the advice

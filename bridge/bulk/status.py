@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Status"]
+__all__ = ["OPTED_OUT_AFTER_PREVIEW", "Status"]
+
+# The error of a held text cancelled at SEND because its customer opted out after the
+# preview: the result CSV shows it as ``opted out``, with this as its reason.
+OPTED_OUT_AFTER_PREVIEW = "opted out after the preview was sent: not sent"
 
 
 class Status(StrEnum):

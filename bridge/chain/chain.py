@@ -19,7 +19,6 @@ from bridge.chain.content import Content
 from bridge.chain.content_guard import ContentGuard
 from bridge.chain.destination import Destination
 from bridge.chain.facts import (
-    SENT_DAYS,
     FactReader,
     Facts,
     FactStore,
@@ -42,7 +41,7 @@ from bridge.chain.spend_cap import SpendCap
 from bridge.chain.velocity import VelocityGuard
 from bridge.chain.verdicts import Accept, Decision, Defer, Notice, Refuse, Rewrite, Verdict
 from bridge.chain.windows import QuietTime
-from bridge.models import Contact, NewMailJob, RuleHit
+from bridge.models import NewMailJob, Recipient, RuleHit
 from bridge.settings.root import Settings
 
 __all__ = [
@@ -187,11 +186,20 @@ class Chain:
         # The rules of each combination of stages, listed once: the chain runs for every
         # recipient of every email, twice for SMTP (RCPT, DATA), and at every send.
         self._by_stages: dict[frozenset[Stage], tuple[Rule, ...]] = {}
+        self._late: dict[frozenset[Stage], frozenset[Fact]] = {}
 
     def rules_of(self, stages: frozenset[Stage]) -> tuple[Rule, ...]:
         found = self._by_stages.get(stages)
         if found is None:
             found = self._by_stages[stages] = tuple(r for r in self.rules if r.stage in stages)
+        return found
+
+    def late_needs(self, stages: frozenset[Stage]) -> frozenset[Fact]:
+        """Of the facts read together (``_LATE``), those the rules of ``stages`` need."""
+        found = self._late.get(stages)
+        if found is None:
+            needs = frozenset().union(*(rule.needs for rule in self.rules_of(stages)))
+            found = self._late[stages] = needs & _LATE
         return found
 
     async def run(
@@ -210,9 +218,9 @@ class Chain:
         deferred = ""
         notices: list[Notice] = []
         bare = Facts(at=at)  # for the rules that need no fact, which are most
-        book: dict[str, Contact | None] = {}  # a contact read once, however many rules ask
+        late = _Late(self.late_needs(stages))  # read once, for the first rule that asks
         for rule in self.rules_of(stages):
-            known = await _read(rule.needs, request, facts, at, book) if rule.needs else bare
+            known = await _read(rule.needs, request, facts, at, late) if rule.needs else bare
             verdict = rule.check(request, known)
             hits.append(_hit(rule.name, verdict))
             if isinstance(verdict, Refuse):
@@ -236,27 +244,59 @@ class Chain:
         return replace(decision, hits=(*earlier, *decision.hits))
 
 
+# What the content stage knows of the recipient: read for the first rule that needs any of
+# it, all at once (one store operation a text, not one a rule).
+_LATE = frozenset({Fact.CONTACT, Fact.SENT, Fact.SPENT})
+
+
+class _Late:
+    """The recipient's contact, texts and team's spend, read once a run for every rule that
+    needs them, again only if what they depend on changed (a deferral that moved the clock)."""
+
+    def __init__(self, wants: frozenset[Fact]) -> None:
+        self.wants = wants
+        self._key: tuple[str, str, str, datetime] | None = None
+        self._found = Recipient()
+
+    async def read(self, request: OutboundRequest, reader: FactReader, at: datetime) -> Recipient:
+        key = (request.to_number, request.category, request.author, at)
+        if key != self._key:
+            self._found = await reader.recipient(
+                number=request.to_number,
+                category=request.category,
+                author=request.author,
+                at=at,
+                wants=frozenset(str(fact) for fact in self.wants),
+            )
+            self._key = key
+        return self._found
+
+
 async def _read(
     needs: frozenset[Fact],
     request: OutboundRequest,
     reader: FactReader,
     at: datetime,
-    book: dict[str, Contact | None],
+    late: _Late,
 ) -> Facts:
     """The facts ``needs`` names, for ``request`` as it stands."""
-    about = await _recipient(needs, request, reader, at, book)
+    about = await _recipient(needs, request, reader, at)
     counts = await _counts(needs, request, reader, at)
+    if needs & _LATE:
+        found = await late.read(request, reader, at)
+        if Fact.CONTACT in needs:
+            about["contact"] = found.contact
+        if Fact.SENT in needs and request.category:
+            counts["sent"] = found.sent
+        if Fact.SPENT in needs:
+            counts["spent"] = found.spent
     return Facts(at=at, **about, **counts)
 
 
 async def _recipient(
-    needs: frozenset[Fact],
-    request: OutboundRequest,
-    reader: FactReader,
-    at: datetime,
-    book: dict[str, Contact | None],
+    needs: frozenset[Fact], request: OutboundRequest, reader: FactReader, at: datetime
 ) -> dict[str, Any]:
-    """What is known of the recipient: opt-out, consent, conversations, address book."""
+    """What is known of the recipient: opt-out, consent, conversations."""
     found: dict[str, Any] = {}
     customer = request.to_number
     if Fact.OPTED_OUT in needs and request.sender:
@@ -269,17 +309,13 @@ async def _recipient(
         found["thread"] = await reader.thread_numbers(
             customer=customer, references=thread.references, at=at
         )
-    if Fact.CONTACT in needs:
-        if customer not in book:
-            book[customer] = await reader.contact(customer)
-        found["contact"] = book[customer]
     return found
 
 
 async def _counts(
     needs: frozenset[Fact], request: OutboundRequest, reader: FactReader, at: datetime
 ) -> dict[str, Any]:
-    """What is counted: rate limits' room, new numbers, texts sent, segments spent."""
+    """What is counted as it is asked: rate limits' room, new numbers."""
     found: dict[str, Any] = {}
     if Fact.RATE in needs:
         keys = tuple(k for k in (request.provider, request.sender) if k)
@@ -288,14 +324,6 @@ async def _counts(
         found["new_numbers"] = await reader.new_numbers(
             author=request.author, to_number=request.to_number, at=at
         )
-    if Fact.SENT in needs and request.category:
-        found["sent"] = await reader.sent_times(
-            number=request.to_number,
-            category=request.category,
-            since=at - timedelta(days=SENT_DAYS),
-        )
-    if Fact.SPENT in needs:
-        found["spent"] = await reader.spent(author=request.author, at=at)
     return found
 
 

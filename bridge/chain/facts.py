@@ -19,6 +19,7 @@ from bridge.models import (
     Contact,
     NewMailJob,
     NewNumbers,
+    Recipient,
     Spent,
     Suppression,
     ThreadNumbers,
@@ -32,6 +33,7 @@ __all__ = [
     "FactStore",
     "Facts",
     "NewNumbers",
+    "Recipient",
     "Spent",
     "StoreFacts",
     "ThreadNumbers",
@@ -97,6 +99,13 @@ class FactReader(Protocol):
         (the cap's days), by author and country; nothing if no spend cap covers them."""
         ...
 
+    async def recipient(
+        self, *, number: str, category: str, author: str, at: datetime, wants: frozenset[str]
+    ) -> Recipient:
+        """``contact``, ``sent`` and ``spent`` (those of ``wants``), as the three methods
+        above answer them, in one read: the chain asks once a text, not once a rule."""
+        ...
+
 
 class FactStore(Protocol):
     """What the chain reads from the store: opt-outs, consent, threads, the address book, the
@@ -128,6 +137,20 @@ class FactStore(Protocol):
     ) -> tuple[datetime, ...]: ...
 
     async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]: ...
+
+    async def recipient(
+        self,
+        *,
+        number: str | None,
+        category: str | None,
+        since: datetime,
+        authors: str | None,
+        month: datetime,
+        day: datetime,
+    ) -> Recipient:
+        """The contact of ``number``, its texts of ``category`` since ``since``, the spend of
+        ``authors``; each left out (None) is not read."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +264,29 @@ class StoreFacts:
         return await self._store.sent_times(number=number, category=category, since=since)
 
     async def spent(self, *, author: str, at: datetime) -> tuple[Spent, ...]:
-        team = widest_match(author, self._teams) if author else None
+        team = self._team(author)
         if team is None:
             return ()
-        day = at.astimezone(self._zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        day = self._day(at)
         return await self._store.spent(authors=team, month=day.replace(day=1), day=day)
+
+    async def recipient(
+        self, *, number: str, category: str, author: str, at: datetime, wants: frozenset[str]
+    ) -> Recipient:
+        team = self._team(author) if "spent" in wants else None
+        day = self._day(at)
+        return await self._store.recipient(
+            number=number if "contact" in wants else None,
+            category=category if "sent" in wants and category else None,
+            since=at - timedelta(days=SENT_DAYS),
+            authors=team,
+            month=day.replace(day=1),
+            day=day,
+        )
+
+    def _team(self, author: str) -> str | None:
+        return widest_match(author, self._teams) if author and self._teams else None
+
+    def _day(self, at: datetime) -> datetime:
+        """Where ``at``'s day begins in the spend caps' zone."""
+        return at.astimezone(self._zone).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -43,6 +43,14 @@ class Gate:
         self._facts = facts
         self._warn = warn
 
+    @property
+    def facts(self) -> FactReader:
+        return self._facts
+
+    def reading(self, facts: FactReader) -> Gate:
+        """The same chain over ``facts`` (a bulk send's, some read ahead for all its rows)."""
+        return Gate(chain=self.chain, facts=facts, warn=self._warn)
+
     async def envelope(self, request: OutboundRequest, *, at: datetime) -> Decision:
         """Who may text whom: the envelope stage alone (SMTP's RCPT TO). Only a refusal is
         counted here: an accepted envelope is decided in full, and counted, at DATA."""
@@ -86,6 +94,15 @@ class Gate:
     def paces(self) -> bool:
         """Whether the send stage has rules (a rate limit is set): if not, it need not run."""
         return bool(self.chain.rules_of(_SEND))
+
+    async def again(self, request: OutboundRequest, *, at: datetime) -> Decision:
+        """The envelope stage once more, for a stored text about to go after a wait (its time
+        came, its author said SEND, quiet hours ended): an opt-out or a destination policy that
+        came since it was accepted stops it before any provider has it."""
+        decision = await self.chain.run(request, facts=self._facts, at=at, stages=_ENVELOPE)
+        if not decision.accepted:
+            counted("send", decision)
+        return decision
 
     async def at_send(self, request: OutboundRequest, *, provider: str, at: datetime) -> Decision:
         """The send stage, just before ``provider`` is asked."""

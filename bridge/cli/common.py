@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bridge.errors import ConfigError
+from bridge.logs.context import IdsFilter
+from bridge.logs.json_lines import JsonLines
 from bridge.settings.load import Purpose, load_settings
 from bridge.settings.root import Settings
 from bridge.store.base import Store
@@ -38,10 +40,17 @@ def read_settings(path: Path, purpose: Purpose = Purpose.COMMAND) -> Settings:
         raise SystemExit(EXIT_USAGE) from None
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Lines to stderr (journald and Docker collect them there): text for people, or one JSON
+    object per line for a log collector, with the ids of the job, customer's text or
+    conversation being worked on (``bridge.logs``) as fields of their own."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(IdsFilter())
+    if log_format == "json":
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # aiosmtpd logs every command, whole addresses (phone numbers) included, at INFO, and
     # httpx every request's URL, which for an aggregator taking its fields in the query string
     # holds the number, the text and the key: keep their chatter for debugging only. Our own

@@ -42,7 +42,7 @@ async def _serve(settings: Settings, path: Path) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = read_settings(args.config, Purpose.SERVE)
-    configure_logging(settings.bridge.log_level)
+    configure_logging(settings.bridge.log_level, settings.bridge.log_format)
     for ignored in SettingsFile.read(args.config).ignored_variables(os.environ):
         log.warning("%s: %s", ignored.key, ignored.message)
     try:

@@ -5,8 +5,9 @@ writing CANCEL cancels the batch's texts. At RCPT TO the address must name a bat
 exists and has not expired (else 550 5.1.1), and the sender must be its author, by their
 login or their allowed envelope sender, as for any email to the bridge (else 550 5.7.1). At
 DATA the reply's new text (quoted history and signature removed, ``bridge.parsing.reply``) is
-read for its first word in the keywords' normal form, and dispatched by that word: CANCEL
-today; bulk sends will add SEND. The 250 says what was done, in words.
+read for its first word in the keywords' normal form, and dispatched by that word: CANCEL,
+and SEND for a bulk send's preview (every text it holds queued in one statement). The 250
+says what was done, in words.
 """
 
 from __future__ import annotations
@@ -37,8 +38,16 @@ _NOT_YOURS = (
 )
 _WHICH = (
     "The bridge did not find a command in your reply: write CANCEL (alone, above the quoted"
-    " email) to cancel the texts it confirmed."
+    " email) to cancel the texts it confirmed, or SEND to send a bulk send it previewed."
 )
+_NOT_HELD = {
+    "received": "The preview of this bulk send is not ready yet: reply SEND to the preview"
+    " once it has come.",
+    "cancelled": "This bulk send was cancelled, so it cannot be sent: send the file again to"
+    " start a new one.",
+    "failed": "This bulk send's file could not be used, so nothing can be sent: correct the"
+    " file and send it again.",
+}
 
 Command = Callable[[dict[str, Any], datetime], Awaitable[str]]
 
@@ -46,10 +55,21 @@ Command = Callable[[dict[str, Any], datetime], Awaitable[str]]
 class ControlDesk:
     """Check a control address at RCPT TO; carry out the command at DATA."""
 
-    def __init__(self, *, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        queued: Callable[[], None] = lambda: None,
+        opt_out_everywhere: bool = True,
+    ) -> None:
+        """``opt_out_everywhere``: ``compliance.opt_out_scope`` is the organisation's (a STOP
+        since a bulk send's preview stops its text at SEND)."""
+        self._everywhere = opt_out_everywhere
         self._store = store
         self._clock = clock
-        self._commands: dict[str, Command] = {"cancel": self._cancel}
+        self._queued = queued  # wakes the SMS worker after SEND
+        self._commands: dict[str, Command] = {"cancel": self._cancel, "send": self._send}
 
     async def refusal(self, token: str, author: str) -> str | None:
         """Why ``author`` may not write to this control address, as an SMTP reply; or None."""
@@ -91,6 +111,27 @@ class ControlDesk:
         if done.other:
             said.append(f"{done.other} failed or being retried")
         return f"250 2.0.0 {'; '.join(said)}."
+
+    async def _send(self, batch: dict[str, Any], now: datetime) -> str:
+        """SEND: a previewed bulk send's held texts, queued."""
+        if batch["kind"] != "bulk":
+            raise Refused(
+                550,
+                "5.6.0",
+                "SEND sends a bulk send after its preview; these texts"
+                " were already confirmed and go at their time (CANCEL stops them).",
+            )
+        done = await self._store.send_held(str(batch["id"]), now=now, everywhere=self._everywhere)
+        if done is None:
+            state = str(batch["state"])
+            if state == "open":
+                return "250 2.0.0 Already sent: its texts were queued before."
+            raise Refused(550, "5.6.0", _NOT_HELD.get(state, _NOT_HELD["received"]))
+        queued, stopped = done
+        self._queued()
+        log.info("batch %s: %d held text(s) queued by SEND", batch["id"], queued)
+        also = f"; {stopped:,} not sent, opted out since the preview" if stopped else ""
+        return f"250 2.0.0 {queued:,} {_texts(queued)} queued{also}."
 
 
 def _texts(n: int) -> str:

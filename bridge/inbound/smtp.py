@@ -19,6 +19,7 @@ from bridge.chain.gate import Gate
 from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
 from bridge.errors import InvalidNumber, Refused
+from bridge.inbound.bulk_desk import BulkDesk
 from bridge.inbound.control import ControlDesk
 from bridge.inbound.groups import GroupDesk
 from bridge.inbound.intake import Accepted, EmailIntake, InboundEmail
@@ -58,8 +59,10 @@ class SmtpHandler:
         kept: int = KEPT,
         control: ControlDesk | None = None,
         groups: GroupDesk | None = None,
+        bulk: BulkDesk | None = None,
     ) -> None:
         self._groups = groups  # group addresses (drivers@…; None: there are none)
+        self._bulk = bulk  # the bulk address (None: bulk sends are off)
         self.kept = kept  # base64 kept per run of an email (``Slimmer``)
         self._control = control  # batches' control addresses (None: there are none)
         self._settings = settings
@@ -113,14 +116,18 @@ class SmtpHandler:
     ) -> str:
         try:
             token = self._control_token(address)
-            group = self._group_of(address) if token is None else None
+            bulk = self._bulk.rcpt_reply(envelope, address) if self._bulk else None
+            # the bulk address before groups: "bulk" would read as a group's name
+            group = self._group_of(address) if token is None and bulk is None else None
             if token is not None:
                 reply = await self._control_reply(session, envelope, token)
+            elif bulk is not None:
+                reply = bulk
             elif group is not None:
                 reply = self._room(envelope) or await self._group_reply(session, envelope, group)
             else:
                 reply = self._recipient_reply(envelope, address)
-            if reply.startswith("250") and token is None and group is None:
+            if reply.startswith("250") and token is None and bulk is None and group is None:
                 reply = await self._chain_reply(session, envelope, address) or reply
         except Exception:
             log.exception("RCPT TO check failed")
@@ -225,6 +232,8 @@ class SmtpHandler:
         token = self._control_token(envelope.rcpt_tos[0]) if envelope.rcpt_tos else None
         if token is not None:
             return await self._command(session, envelope, token)
+        if self._bulk is not None and self._bulk.is_bulk(envelope.rcpt_tos[0]):
+            return await self._bulk_send(session, envelope)
         try:
             accepted = await self._intake.accept(self._inbound(session, envelope))
         except Refused as exc:
@@ -247,6 +256,22 @@ class SmtpHandler:
             return exc.smtp_reply()
         except Exception:
             log.exception("a command to a control address failed; answered 451")
+            return TEMPORARY_ERROR
+
+    async def _bulk_send(self, session: Session, envelope: Envelope) -> str:
+        """An email to the bulk address: kept whole for the bulk worker."""
+        assert self._bulk is not None
+        content = envelope.original_content or envelope.content
+        assert isinstance(content, bytes)
+        try:
+            return await self._bulk.receive(
+                _author(session, envelope), envelope.rcpt_tos[0], content
+            )
+        except Refused as exc:
+            log.info("refused bulk send from %s: %s", envelope.mail_from, exc.reason)
+            return exc.smtp_reply()
+        except Exception:
+            log.exception("keeping a bulk send failed; answered 451")
             return TEMPORARY_ERROR
 
     def _inbound(self, session: Session, envelope: Envelope) -> InboundEmail:

@@ -53,15 +53,18 @@ class DataOutcome(enum.Enum):
     TOO_BIG = "too big"
     LINE_TOO_LONG = "line too long"
 
-    def refusal(self, size_limit: int | None) -> str:
-        """The reply for an outcome other than RECEIVED: what the author's bounce will say."""
+    def refusal(self, size_limit: int | None, *, whole: bool = False) -> str:
+        """The reply for an outcome other than RECEIVED: what the author's bounce will say.
+        ``whole``: the email was to be kept whole (a bulk send's file), not as a text."""
         if self is DataOutcome.TOO_BIG:
             size = size_limit or 0
             limit = f"{size / 1_048_576:.3g} MB" if size >= 1_048_576 else f"{size // 1024} KB"
-            return (
-                f"552 5.3.4 The email is larger than the {limit} this bridge accepts."
-                " A text carries no attachments: send it without them."
+            advice = (
+                " Split the file and send each part in an email of its own."
+                if whole
+                else " A text carries no attachments: send it without them."
             )
+            return f"552 5.3.4 The email is larger than the {limit} this bridge accepts.{advice}"
         return (
             "500 5.5.2 A line of the email is longer than SMTP allows (1,000 characters,"
             " RFC 5321 section 4.5.3.1.6); the mail program should have encoded it."
@@ -168,6 +171,7 @@ class BridgeEnvelope(Envelope):
         super().__init__()
         self.decisions: dict[str, Decision] = {}
         self.groups: dict[str, tuple[str, ...]] = {}  # a group address: its members' numbers
+        self.kept: int | None = None  # base64 kept per run of this email (None: the listener's)
 
 
 class BridgeSMTP(SMTP):
@@ -310,7 +314,7 @@ class BridgeSMTP(SMTP):
                 self._reader,
                 size_limit=self.data_size_limit,
                 line_limit=self.line_length_limit,
-                kept=self._kept,
+                kept=getattr(self.envelope, "kept", None) or self._kept,
             )
         except asyncio.CancelledError:  # the connection went away during DATA
             self._writer.close()
@@ -321,7 +325,8 @@ class BridgeSMTP(SMTP):
             self.envelope.content = self.envelope.original_content = content
             status = await self._call_handler_hook("DATA")
         else:
-            status = outcome.refusal(self.data_size_limit)
+            whole = getattr(self.envelope, "kept", None) is not None
+            status = outcome.refusal(self.data_size_limit, whole=whole)
         self.envelope = self._create_envelope()  # what aiosmtpd's _set_post_data_state does
         self._reset_timeout()  # waiting for a command again
         await self.push(status)

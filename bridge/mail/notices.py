@@ -24,6 +24,7 @@ from bridge.models import Contact, NewSmsJob, SmsJob
 __all__ = [
     "advice_for",
     "attachments_notice",
+    "bulk_email",
     "cap_warning",
     "failure_notice",
     "mailbox_notice",
@@ -288,8 +289,47 @@ def schedule_confirmation(
     )
 
 
+def bulk_email(
+    *,
+    author: str,
+    subject: str,
+    message_id: str,
+    headline: str,
+    body: str,
+    attachment: tuple[str, bytes] | None,
+    reply_to: str,
+    now: datetime,
+    from_address: str,
+    hostname: str,
+) -> bytes:
+    """An email about a bulk send (its preview, its summary, why its file cannot be used),
+    threaded under the author's email; ``attachment`` is a CSV file (name, bytes)."""
+    notice = _Notice(
+        author=author,
+        to_number="",
+        subject=subject,
+        message_id=message_id,
+        headline=headline,
+        body=body,
+    )
+    return _compose(
+        notice,
+        from_address=from_address,
+        now=now,
+        hostname=hostname,
+        reply_to=reply_to,
+        attachment=attachment,
+    )
+
+
 def _compose(
-    notice: _Notice, *, from_address: str, now: datetime, hostname: str, reply_to: str = ""
+    notice: _Notice,
+    *,
+    from_address: str,
+    now: datetime,
+    hostname: str,
+    reply_to: str = "",
+    attachment: tuple[str, bytes] | None = None,
 ) -> bytes:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -306,6 +346,9 @@ def _compose(
     msg["X-Auto-Response-Suppress"] = "All"  # Exchange's own flag for the same request
     body = notice.body
     msg.set_content(body, cte=None if body.isascii() else "quoted-printable")
+    if attachment is not None:
+        name, data = attachment
+        msg.add_attachment(data, maintype="text", subtype="csv", filename=name)
     return msg.as_bytes()
 
 

@@ -144,6 +144,17 @@ def plus_digits(value: str) -> str:
 
 
 @lru_cache(maxsize=4096)
+def _parsed(number: str) -> PhoneNumber | None:
+    """``number`` (E.164) parsed once for all that is asked of it in turn, a number's country,
+    line type, zones and written form (a bulk send's 100,000 distinct numbers each ask all
+    four); None when it is not a number. Callers never change the object."""
+    try:
+        return phonenumbers.parse(number, None)
+    except NumberParseException:
+        return None
+
+
+@lru_cache(maxsize=4096)
 def country_of(number: str, declared: str = "") -> str | None:
     """The two-letter region of an E.164 number: ``GB`` for ``+447700900123``.
 
@@ -153,9 +164,8 @@ def country_of(number: str, declared: str = "") -> str | None:
     ``[[numbers]] country``). None for what is not a number, or a non-geographic code (+800)."""
     if is_short_code(number):
         return declared.upper() or None
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except NumberParseException:
+    parsed = _parsed(number)
+    if parsed is None:
         return None
     region = phonenumbers.region_code_for_number(
         parsed
@@ -170,9 +180,8 @@ def time_zones_of(number: str) -> tuple[str, ...]:
     zones (a US toll-free number, most Australian and Russian mobiles); a number no range
     claims takes its country's zones. Zones that keep one clock (Europe/London and
     Europe/Jersey) count once, by the last name. Empty when nothing is known."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except NumberParseException:
+    parsed = _parsed(number)
+    if parsed is None:
         return ()
     zones = tuple(z for z in pn_timezone.time_zones_for_number(parsed) if z != _UNKNOWN_ZONE)
     if not zones:  # the country's zones (the module's own fallback, not exported)
@@ -190,6 +199,7 @@ _SAMPLES = tuple(
 )
 
 
+@lru_cache(maxsize=1024)  # few distinct sets of zones; comparing their clocks is not cheap
 def _distinct_clocks(zones: tuple[str, ...]) -> tuple[str, ...]:
     clocks: dict[tuple[timedelta | None, ...], str] = {}
     for name in sorted(zones):
@@ -233,9 +243,8 @@ def line_type(number: str) -> str:
     and, as phonenumbers reads NANP area codes, ``FIXED_LINE_OR_MOBILE``."""
     if _FICTIONAL.fullmatch(number):
         return "MOBILE" if number.startswith("+44") else "FIXED_LINE_OR_MOBILE"
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except NumberParseException:
+    parsed = _parsed(number)
+    if parsed is None:
         return "UNKNOWN"
     return _NAMES.get(phonenumbers.number_type(parsed), "UNKNOWN")
 
@@ -249,9 +258,8 @@ def number_type(number: str) -> str:
 @lru_cache(maxsize=4096)
 def display_number(number: str) -> str:
     """``+447700900123`` as people write it: ``+44 7700 900123``."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except NumberParseException:
+    parsed = _parsed(number)
+    if parsed is None:
         return number
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 

@@ -19,6 +19,7 @@ class BridgeSettings(Section):
         default=None, description="Public https URL of the HTTP server, for provider callbacks."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, ids as fields
     watch_config: bool = Field(
         default=False, description="Reload the routing table when the settings file changes."
     )

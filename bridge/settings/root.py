@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from bridge.parsing.numbers import is_short_code
 from bridge.providers.registry import kind_of
+from bridge.settings.bulk import BulkSettings
 from bridge.settings.campaigns import CampaignSettings
 from bridge.settings.compliance import ComplianceSettings
 from bridge.settings.core import (
@@ -103,6 +104,7 @@ class Settings(BaseSettings):
     campaigns: tuple[CampaignSettings, ...] = ()
     templates: TemplatesSettings = TemplatesSettings()
     groups: GroupsSettings = GroupsSettings()
+    bulk: BulkSettings = BulkSettings()
     reports: tuple[ReportSchedule, ...] = ()
 
     @model_validator(mode="before")

@@ -109,6 +109,11 @@ class SenderRule(Section):
         description="The author's time zone, in which their send-at times are read"
         " (else compliance.timezone).",
     )
+    bulk_without_preview: bool = Field(
+        default=False,
+        description="This author's bulk sends go at once, without waiting for SEND after the"
+        " preview (which then says they are being sent).",
+    )
 
     groups: tuple[str, ...] = Field(
         default=(),

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bridge.models import (
+    BulkSend,
     Cancelled,
     ConsentEvent,
     Contact,
@@ -30,10 +31,12 @@ from bridge.models import (
     MailJob,
     MediaFile,
     NewBatch,
+    NewBulkSend,
     NewMailJob,
     NewNumbers,
     NewSmsJob,
     Queued,
+    Recipient,
     SendResult,
     SmsJob,
     Spent,
@@ -426,6 +429,20 @@ class Caps(Protocol):
         subdomains) since ``month`` and since ``day``, by author and recipient country."""
         ...
 
+    async def recipient(
+        self,
+        *,
+        number: str | None,
+        category: str | None,
+        since: datetime,
+        authors: str | None,
+        month: datetime,
+        day: datetime,
+    ) -> Recipient:
+        """``contact(number)``, ``sent_times(number, category, since)`` and ``spent(authors,
+        month, day)`` in one operation; each whose key is None is left out, empty."""
+        ...
+
     async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:
         """Queue ``mail`` if no warning of ``key`` was queued before (by any bridge); whether
         it was queued now."""
@@ -516,6 +533,72 @@ class Batches(Protocol):
         ...
 
 
+class BulkSends(Protocol):
+    """Bulk sends by attachment: the email kept, its texts held for SEND, its summary once."""
+
+    async def receive_bulk(self, send: NewBulkSend, *, now: datetime) -> tuple[str, bool]:
+        """Store the email's batch and file: (batch id, True); (its id, False) if stored."""
+        ...
+
+    async def claim_bulk(
+        self, *, now: datetime, lease_seconds: float, owner: str
+    ) -> BulkSend | None:
+        """Lease the oldest received bulk send no other worker holds, or None."""
+        ...
+
+    async def keep_bulk_lease(
+        self, batch_id: str, *, owner: str, lease_seconds: float, now: datetime
+    ) -> bool: ...
+
+    async def store_bulk_jobs(
+        self, batch_id: str, jobs: Sequence[tuple[int, NewSmsJob]], *, state: str, now: datetime
+    ) -> int:
+        """Store texts of the batch (with their file lines) in ``state``: held or queued; how
+        many were new (a text stored by an earlier attempt is left as it is)."""
+        ...
+
+    async def bulk_planned(
+        self,
+        batch_id: str,
+        *,
+        owner: str,
+        state: str,
+        not_sent: str,
+        preview: NewMailJob,
+        now: datetime,
+    ) -> str:
+        """The batch planned, with its preview, if ``owner`` still holds it; its state after."""
+        ...
+
+    async def bulk_failed(
+        self, batch_id: str, *, owner: str, mail: NewMailJob, now: datetime
+    ) -> bool: ...
+
+    async def send_held(
+        self, batch_id: str, *, now: datetime, everywhere: bool = True
+    ) -> tuple[int, int] | None:
+        """SEND: the held texts queued, but those whose customer opted out since the preview
+        cancelled (``everywhere``: the organisation's opt-out scope); (queued, cancelled),
+        or None when the batch is not held."""
+        ...
+
+    async def bulk_finished(self, *, limit: int) -> list[dict[str, Any]]: ...
+
+    async def bulk_results(self, batch_id: str) -> list[dict[str, Any]]: ...
+
+    async def bulk_summarised(self, batch_id: str, *, summary: NewMailJob, now: datetime) -> bool:
+        """Store the summary unless it was stored before."""
+        ...
+
+    async def suppressed_customers(self) -> frozenset[str]:
+        """Every customer with an opt-out of any scope (read once for a bulk send's rows)."""
+        ...
+
+    async def expire_held(self, *, now: datetime) -> int:
+        """Cancel the held texts of previewed bulk sends past their expiry; how many."""
+        ...
+
+
 class Reports(Protocol):
     """What the reports read: counts by group over a period, never one row per text."""
 
@@ -526,6 +609,7 @@ class Reports(Protocol):
 
 class Store(
     Batches,
+    BulkSends,
     SmsQueue,
     MailQueue,
     InboundLog,

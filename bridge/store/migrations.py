@@ -49,6 +49,7 @@ MIGRATIONS = (
     "014_velocity.sql",
     "015_batches.sql",
     "016_reported_prices.sql",
+    "017_bulk.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -47,7 +47,12 @@ __all__ = [
 ]
 
 # One statement per table, in the order the tables have always been visited.
-RELEASES = (Q.release_inbound_leases, Q.release_mail_leases, Q.release_sms_leases)
+RELEASES = (
+    Q.release_inbound_leases,
+    Q.release_mail_leases,
+    Q.release_sms_leases,
+    Q.release_bulk_leases,
+)
 PURGES = (
     Q.purge_inbound,
     Q.purge_mail,
@@ -58,6 +63,7 @@ PURGES = (
     Q.purge_heartbeats,
     Q.purge_first_texts,
     Q.purge_spend_counts,
+    Q.purge_bulk_sends,
     Q.purge_batches,
 )
 

@@ -75,12 +75,15 @@ def batch_by_token(token: str) -> Op[dict[str, object] | None]:
 
 
 def cancel_batch(batch_id: str, now: float) -> Op[Cancelled]:
-    """Cancel every text of the batch that no provider has yet; the batch is then closed."""
+    """Cancel every text of the batch that no provider has yet; the batch is closed first,
+    which on PostgreSQL locks its row: a bulk send's worker storing texts of the batch at
+    the same moment (it updates the row too) either finishes first, and its texts are found
+    here, or finds the batch closed and stores none."""
+    yield count(Q.close_batch, "cancelled", now, batch_id)
     rows = yield all_rows(Q.batch_waiting, batch_id)
     done = 0
     for row in rows:
         done += yield from _cancel(row, now, _BY_AUTHOR)
-    yield count(Q.close_batch, "cancelled", now, batch_id)
     states = {str(r["state"]): int(r["n"]) for r in (yield all_rows(Q.batch_states, batch_id))}
     gone = sum(states.get(s, 0) for s in ("sending", "sent", "delivered", "undelivered"))
     before = states.get("cancelled", 0) - done

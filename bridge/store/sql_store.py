@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from bridge.metrics.consent import count_consent
 from bridge.models import (
+    BulkSend,
     Cancelled,
     ConsentEvent,
     Contact,
@@ -25,10 +26,12 @@ from bridge.models import (
     MailJob,
     MediaFile,
     NewBatch,
+    NewBulkSend,
     NewMailJob,
     NewNumbers,
     NewSmsJob,
     Queued,
+    Recipient,
     SendResult,
     SmsJob,
     Spent,
@@ -41,9 +44,11 @@ from bridge.reports.data import Key, ReportData
 from bridge.store import (
     ops,
     ops_batches,
+    ops_bulk,
     ops_caps,
     ops_consent,
     ops_contacts,
+    ops_facts,
     ops_limits,
     ops_reports,
     ops_velocity,
@@ -151,6 +156,62 @@ class SqlStore:
 
     async def scheduled(self, *, state: str | None, limit: int) -> list[dict[str, Any]]:
         return await self._do(ops_batches.scheduled(state, limit))
+
+    async def receive_bulk(self, send: NewBulkSend, *, now: datetime) -> tuple[str, bool]:
+        return await self._do(ops_bulk.receive_bulk(send, ts(now)))
+
+    async def claim_bulk(
+        self, *, now: datetime, lease_seconds: float, owner: str
+    ) -> BulkSend | None:
+        return await self._do(ops_bulk.claim_bulk(ts(now), lease_seconds, owner))
+
+    async def keep_bulk_lease(
+        self, batch_id: str, *, owner: str, lease_seconds: float, now: datetime
+    ) -> bool:
+        return await self._do(ops_bulk.keep_bulk_lease(batch_id, owner, ts(now) + lease_seconds))
+
+    async def store_bulk_jobs(
+        self, batch_id: str, jobs: Sequence[tuple[int, NewSmsJob]], *, state: str, now: datetime
+    ) -> int:
+        return await self._do(ops_bulk.store_bulk_jobs(batch_id, jobs, state, ts(now)))
+
+    async def bulk_planned(
+        self,
+        batch_id: str,
+        *,
+        owner: str,
+        state: str,
+        not_sent: str,
+        preview: NewMailJob,
+        now: datetime,
+    ) -> str:
+        op = ops_bulk.bulk_planned(batch_id, owner, state, not_sent, preview, ts(now))
+        return await self._do(op)
+
+    async def bulk_failed(
+        self, batch_id: str, *, owner: str, mail: NewMailJob, now: datetime
+    ) -> bool:
+        return await self._do(ops_bulk.bulk_failed(batch_id, owner, mail, ts(now)))
+
+    async def send_held(
+        self, batch_id: str, *, now: datetime, everywhere: bool = True
+    ) -> tuple[int, int] | None:
+        return await self._do(ops_bulk.send_held(batch_id, ts(now), everywhere))
+
+    async def bulk_finished(self, *, limit: int) -> list[dict[str, Any]]:
+        return await self._read(ops_bulk.bulk_finished(limit))
+
+    async def bulk_results(self, batch_id: str) -> list[dict[str, Any]]:
+        return await self._read(ops_bulk.bulk_results(batch_id))
+
+    async def bulk_summarised(self, batch_id: str, *, summary: NewMailJob, now: datetime) -> bool:
+        return await self._do(ops_bulk.bulk_summarised(batch_id, summary, ts(now)))
+
+    async def expire_held(self, *, now: datetime) -> int:
+        return await self._do(ops_bulk.expire_held(ts(now)))
+
+    async def suppressed_customers(self) -> frozenset[str]:
+        return await self._read(ops_bulk.suppressed_customers())
 
     async def claim_sms(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
@@ -409,6 +470,22 @@ class SqlStore:
 
     async def spent(self, *, authors: str, month: datetime, day: datetime) -> tuple[Spent, ...]:
         return tuple(await self._read(ops_caps.spent(authors, ts(month), ts(day))))
+
+    async def recipient(
+        self,
+        *,
+        number: str | None,
+        category: str | None,
+        since: datetime,
+        authors: str | None,
+        month: datetime,
+        day: datetime,
+    ) -> Recipient:
+        op = ops_facts.recipient(number, category, ts(since), authors, ts(month), ts(day))
+        contact, sent, spent = await self._read(op)
+        return Recipient(
+            contact, tuple(datetime.fromtimestamp(at, UTC) for at in sent), tuple(spent)
+        )
 
     async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:
         return await self._do(ops_caps.warn_once(key, mail, ts(now)))

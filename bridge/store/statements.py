@@ -130,6 +130,19 @@ def _execute(conn: sqlite3.Connection, statement: Sql) -> Any:
     return cursor.fetchall()
 
 
+async def read_postgres(conn: PgConnection, op: Op[T]) -> T:
+    """Run ``op``, which only reads, statement by statement outside a transaction, as
+    ``read_sqlite`` does: no BEGIN and COMMIT round trips for reads that need no snapshot."""
+    try:
+        statement = next(op)
+        while True:
+            if statement.want == "count":
+                raise RuntimeError(f"a read ran a statement that writes: {statement.text}")
+            statement = op.send(await _run(conn, statement))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
 async def run_postgres(conn: PgConnection, op: Op[T]) -> T:
     """Run ``op`` on an asyncpg connection, as one transaction.
 

@@ -20,6 +20,7 @@ from bridge.chain.gate import Gate
 from bridge.chain.gate import job as sms_job
 from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
+from bridge.logs.context import bind
 from bridge.mail.attachments import with_media
 from bridge.mail.text_email import InboundEmailParts, inbound_email
 from bridge.mail.webhook import conversation_json, webhook_body
@@ -88,6 +89,8 @@ class InboundDispatcher:
             history_since=now - timedelta(days=settings.conversation_days),
             history=settings.thread_history + 1,  # this text is stored: it is the newest
         )
+        if context.conversation is not None:
+            bind(conversation=context.conversation.id)
         text = InboundText(job.from_number, job.to_number, job.text)
         decision = decide(text, context, router=self._router, rules=self._rules, at=now)
         try:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from bridge.logs.context import bound
 from bridge.workers.loop import Loop
 
 __all__ = ["JobRunner"]
@@ -76,8 +77,10 @@ class JobRunner(Loop, Generic[J]):
         return len(jobs)
 
     async def _guarded(self, job: J) -> None:
+        ids = {"inbound" if self.name == "inbound" else "job": str(getattr(job, "id", ""))}
         try:
-            await self._handle(job)
+            with bound(**ids):  # on every line logged about this job (bridge.logs)
+                await self._handle(job)
         except Exception:
             # The job keeps its lease and is claimed again when it expires: nothing is lost.
             log.exception("%s: unexpected error while delivering a job", self.name)

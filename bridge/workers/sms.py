@@ -142,7 +142,26 @@ class SmsDispatcher:
             log.info("job %s: %s already had it; not sent again", job.id, found[0])
             await self._sent(job, *found)
             return
+        if await self._stopped_since(job):
+            return
         await self._attempt(job, sms, carriers)
+
+    async def _stopped_since(self, job: SmsJob) -> bool:
+        """A person's text that waited (scheduled, held for SEND, deferred by quiet hours or a
+        cap, retried) is asked about again before it goes: a STOP, or a destination policy,
+        that came after the chain accepted it fails it for good, and its author is told why.
+        A text that goes at once was asked moments ago, so it is not asked again; the
+        bridge's own answers (author "") answer the customer's latest text, STOP included."""
+        now = self._clock()
+        if self._gate is None or not job.author or now - job.created_at < _WAITED:
+            return False
+        decision = await self._gate.again(_request(job), at=now)
+        if decision.refusal is None:
+            return False
+        opted_out = any(hit.rule == "opt-out" and hit.action == "refuse" for hit in decision.hits)
+        code = "opted_out" if opted_out else "refused-before-sending"
+        await self._fail(job, decision.refusal.reason, code, permanent=True, opted_out=opted_out)
+        return True
 
     def _media_urls(self, job: SmsJob) -> tuple[str, ...]:
         if not job.media or self._public_url is None:
@@ -428,6 +447,9 @@ def _for(carrier: Carrier, sms: OutboundSms) -> OutboundSms:
         return sms
     log.warning("job %s: %s sends no pictures to this number; text only", sms.job_id, carrier.name)
     return replace(sms, media_urls=())
+
+
+_WAITED = timedelta(seconds=60)  # a text stored longer ago is asked about again before it goes
 
 
 def _request(job: SmsJob) -> OutboundRequest:

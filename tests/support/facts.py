@@ -3,9 +3,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from bridge.models import ConsentEvent, Contact, NewNumbers, Spent, Suppression, ThreadNumbers
+from bridge.chain.facts import SENT_DAYS
+from bridge.models import (
+    ConsentEvent,
+    Contact,
+    NewNumbers,
+    Recipient,
+    Spent,
+    Suppression,
+    ThreadNumbers,
+)
 
 __all__ = ["Facts"]
 
@@ -49,3 +58,16 @@ class Facts:
 
     async def spent(self, *, author: str, at: datetime) -> tuple[Spent, ...]:
         return ()
+
+    async def recipient(
+        self, *, number: str, category: str, author: str, at: datetime, wants: frozenset[str]
+    ) -> Recipient:
+        """The three answers above, as the store reads them together."""
+        since = at - timedelta(days=SENT_DAYS)
+        return Recipient(
+            await self.contact(number) if "contact" in wants else None,
+            await self.sent_times(number=number, category=category, since=since)
+            if "sent" in wants and category
+            else (),
+            await self.spent(author=author, at=at) if "spent" in wants else (),
+        )

@@ -14,13 +14,14 @@ UPDATE sms_jobs SET batch_id = ? WHERE id = ?
 -- name: batch_by_token
 SELECT * FROM batches WHERE token = ?
 
+-- A bulk send's texts held for SEND ('held') are cancelled as waiting ones are.
 -- name: batch_waiting
-SELECT * FROM sms_jobs WHERE batch_id = ? AND state = 'queued' AND maybe_sent_via IS NULL
+SELECT * FROM sms_jobs WHERE batch_id = ? AND state IN ('queued', 'held') AND maybe_sent_via IS NULL
 
 -- name: cancel_sms
 UPDATE sms_jobs SET state = 'cancelled', error = ?, lease_until = NULL, lease_owner = NULL,
     updated_at = ?
-WHERE id = ? AND state = 'queued' AND maybe_sent_via IS NULL
+WHERE id = ? AND state IN ('queued', 'held') AND maybe_sent_via IS NULL
 
 -- name: batch_states
 SELECT state, count(*) AS n FROM sms_jobs WHERE batch_id = ? GROUP BY state
@@ -28,10 +29,11 @@ SELECT state, count(*) AS n FROM sms_jobs WHERE batch_id = ? GROUP BY state
 -- name: close_batch
 UPDATE batches SET state = ?, updated_at = ? WHERE id = ?
 
+-- (A bulk send's texts are its batch's, listed by its preview and summary, not here.)
 -- name: scheduled_sms
 SELECT j.id, j.to_number, j.next_attempt_at, j.author, j.state, j.subject, b.token, b.zone
 FROM sms_jobs j JOIN batches b ON b.id = j.batch_id
-WHERE (CAST(? AS TEXT) IS NULL OR j.state = ?)
+WHERE b.kind = 'scheduled' AND (CAST(? AS TEXT) IS NULL OR j.state = ?)
 ORDER BY j.next_attempt_at, j.id LIMIT ?
 
 -- A batch is forgotten with the texts it held: once it expired before the clean-up's cutoff.

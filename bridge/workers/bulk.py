@@ -1,0 +1,370 @@
+"""The bulk worker: a received bulk send read, every row through the chain, held, previewed;
+and, once a sent one has ended, its summary.
+
+Every bridge runs one. It takes a received bulk send with a lease (``Store.claim_bulk``: on
+PostgreSQL two bridges never take the same one), reads the file and plans its rows
+(``bridge.bulk``, in a thread: a 100,000-row file is seconds of CPU the SMTP listener must
+not wait behind), and passes every row's text through the outbound chain's envelope and
+content stages, as an email's recipient is (``Gate.decide``): opt-outs, destinations, caps
+and quiet hours decide here, and the send stage (the rate limit) when each text goes. The
+texts the chain lets through are stored a chunk at a time, in job state 'held' (or 'queued'
+when the author's sender rule sends at once), renewing the lease between chunks; then the
+preview (``bridge.bulk.preview``) is stored with the batch's move to 'held' in one
+transaction. A file unusable as a whole gets its author an email saying why instead.
+
+A sent bulk send whose texts have all ended gets its summary (``bridge.bulk.summary``) with
+the per-row result CSV (``bridge.bulk.results``), stored once whichever bridge sees it first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bridge.bulk.outcomes import Outcome
+from bridge.bulk.preview import NOT_SENT_NAME, not_sent_csv, preview_text
+from bridge.bulk.results import ResultRow, not_sent, result_lines
+from bridge.bulk.rows import BulkPlan, BulkRow, plan_rows
+from bridge.bulk.status import OPTED_OUT_AFTER_PREVIEW, Status
+from bridge.bulk.summary import RESULTS_NAME, Totals, summary_text
+from bridge.bulk.table import BulkFileError, read_table
+from bridge.chain.gate import Gate, job
+from bridge.chain.known_facts import KnownOptOuts
+from bridge.chain.request import OutboundRequest, Source
+from bridge.chain.verdicts import Decision
+from bridge.clock import Clock
+from bridge.mail.notices import bulk_email
+from bridge.mail.transport import NoticeSettings
+from bridge.models import BulkSend, NewMailJob, NewSmsJob
+from bridge.parsing.placeholders import Template
+from bridge.parsing.recipients import control_address
+from bridge.parsing.tags import subject_tags
+from bridge.settings.bulk import BulkSettings
+from bridge.store.base import Store
+from bridge.workers.loop import Loop
+
+__all__ = ["BulkWorker", "Pricing"]
+
+log = logging.getLogger(__name__)
+
+CHUNK = 2000  # texts stored per transaction: the SQLite writer is never held long
+# Rules that count the texts already stored while deciding the next: with one in the chain
+# each text is stored before the next row is decided, so a cap is never passed by a chunk.
+_COUNTING = frozenset({"spend-cap"})
+MAX_ATTEMPTS = 3
+_OUR_PROBLEM = (
+    "The bridge failed to read it, three times, because of a problem on its side. Ask your"
+    " administrator, quoting this email, before you send the file again."
+)
+_YIELD_EVERY = 200  # rows decided between turns given to the event loop
+_FINAL = {
+    "sent": Status.SENT,
+    "delivered": Status.SENT,
+    "failed": Status.FAILED,
+    "undelivered": Status.FAILED,
+    "cancelled": Status.CANCELLED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """``compliance.prices`` and ``compliance.currency``, as the spend cap prices segments."""
+
+    prices: Mapping[str, float]
+    currency: str
+
+
+class BulkWorker(Loop):
+    def __init__(
+        self,
+        *,
+        store: Store,
+        gate: Gate,
+        settings: BulkSettings,
+        region: str,
+        pricing: Pricing,
+        notices: NoticeSettings,
+        clock: Clock,
+        owner: str,
+        queued: Callable[[], None],
+        mailed: Callable[[], None],
+        poll_seconds: float,
+    ) -> None:
+        super().__init__()
+        self._store = store
+        self._gate = gate
+        self._settings = settings
+        self._region = region
+        self._pricing = pricing
+        self._notices = notices
+        self._clock = clock
+        self._owner = owner
+        self._queued = queued
+        self._mailed = mailed
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._expired_at: datetime | None = None  # when expired sends were last looked for
+
+    def wake(self) -> None:
+        """A bulk send was received, or a batch may have ended: look now."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        super().stop()
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self.stopping:
+            self._wake.clear()
+            try:
+                busy = await self.once()
+            except Exception:
+                log.exception("bulk worker: a round failed; trying again in %.1f s", self._poll)
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    async def once(self) -> bool:
+        """One received bulk send planned (True), else the summaries due written."""
+        send = await self._store.claim_bulk(
+            now=self._clock(), lease_seconds=self._settings.lease_seconds, owner=self._owner
+        )
+        if send is not None:
+            await self._guarded(send)
+            return True
+        await self._summaries()
+        await self._expire()
+        return False
+
+    async def _guarded(self, send: BulkSend) -> None:
+        """Plan ``send``; a failure is tried again once its lease has passed, and after
+        ``MAX_ATTEMPTS`` the author is told instead of the bridge trying for ever."""
+        try:
+            await self._plan(send)
+        except Exception:
+            if send.attempts < MAX_ATTEMPTS:
+                raise
+            log.exception(
+                "bulk send %s: failed %d times; its author is told", send.batch_id, send.attempts
+            )
+            await self._unusable(send, _OUR_PROBLEM)
+
+    async def _plan(self, send: BulkSend) -> None:
+        try:
+            plan = await asyncio.to_thread(self._read, send)
+        except BulkFileError as exc:
+            await self._unusable(send, exc.reason)
+            return
+        outcomes = await self._decide_all(send, plan)
+        if outcomes is None:
+            return  # stopping, or the lease was lost: the send is taken again
+        checked = plan.checked(outcomes)
+        body = preview_text(
+            checked,
+            filename=send.filename,
+            prices=self._pricing.prices,
+            currency=self._pricing.currency,
+            samples=self._settings.preview_samples,
+        )
+        if send.at_once:
+            body = _at_once(body)
+        rows = json.dumps([_row_json(row) for row in not_sent(checked)])
+        mail = self._email(send, "Preview", body, (NOT_SENT_NAME, not_sent_csv(checked)))
+        state = "open" if send.at_once else "held"
+        done = await self._store.bulk_planned(
+            send.batch_id,
+            owner=self._owner,
+            state=state,
+            not_sent=rows,
+            preview=mail,
+            now=self._clock(),
+        )
+        log.info("bulk send %s: %d rows planned; batch %s", send.batch_id, plan.rows_read, done)
+        self._mailed()
+        if done == "open":
+            self._queued()
+
+    def _read(self, send: BulkSend) -> BulkPlan:
+        table = read_table(send.file, max_rows=self._settings.max_rows)
+        return plan_rows(table, Template(send.template), default_region=self._region)
+
+    async def _decide_all(self, send: BulkSend, plan: BulkPlan) -> list[Outcome] | None:
+        """Every row through the chain; the texts it lets through stored a chunk at a time."""
+        subject_tagged = subject_tags(send.subject)
+        state = "queued" if send.at_once else "held"
+        stopped = await self._store.suppressed_customers()  # one query, not one a row
+        gate = self._gate.reading(KnownOptOuts(self._gate.facts, stopped))
+        size = 1 if any(rule.name in _COUNTING for rule in gate.chain.rules) else CHUNK
+        outcomes: list[Outcome] = []
+        chunk: list[tuple[int, NewSmsJob]] = []
+        for count, row in enumerate(plan.rows, 1):
+            if self.stopping:
+                return None
+            decision = await gate.decide(self._request(send, row, subject_tagged), at=self._clock())
+            outcomes.append(_outcome(decision))
+            if decision.accepted:
+                key = f"bulk|{send.batch_id}|{row.number}"
+                chunk.append(
+                    (row.line, job(decision, idempotency_key=key, message_id=send.message_id))
+                )
+            if len(chunk) >= size:
+                if not await self._store_chunk(send, chunk, state):
+                    return None
+                chunk = []
+            elif count % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        if chunk and not await self._store_chunk(send, chunk, state):
+            return None
+        return outcomes
+
+    async def _store_chunk(
+        self, send: BulkSend, chunk: list[tuple[int, NewSmsJob]], state: str
+    ) -> bool:
+        now = self._clock()
+        await self._store.store_bulk_jobs(send.batch_id, chunk, state=state, now=now)
+        kept = await self._store.keep_bulk_lease(
+            send.batch_id, owner=self._owner, lease_seconds=self._settings.lease_seconds, now=now
+        )
+        if not kept:
+            log.warning("bulk send %s: its lease passed to another worker", send.batch_id)
+        return kept
+
+    def _request(
+        self, send: BulkSend, row: BulkRow, tagged: tuple[frozenset[str], str]
+    ) -> OutboundRequest:
+        tags, subject = tagged
+        return OutboundRequest(
+            source=Source.EMAIL,
+            author=send.author,
+            to_number=row.number,
+            text=row.text,
+            subject=subject,
+            tags=tags,
+            domain=send.domain,
+        )
+
+    async def _expire(self) -> None:
+        """Previewed sends whose SEND never came, past expiry: their texts cancelled (looked
+        for once a minute)."""
+        now = self._clock()
+        if self._expired_at is not None and (now - self._expired_at).total_seconds() < 60:
+            return
+        self._expired_at = now
+        expired = await self._store.expire_held(now=now)
+        if expired:
+            log.info("bulk sends: %d held text(s) cancelled, SEND never came", expired)
+
+    async def _unusable(self, send: BulkSend, reason: str) -> None:
+        body = (
+            f"Your bulk send from {send.filename} cannot be used, so nothing will be sent.\n\n"
+            f"{reason}\n"
+        )
+        mail = self._email(send, "Not sent", body, None)
+        told = await self._store.bulk_failed(
+            send.batch_id, owner=self._owner, mail=mail, now=self._clock()
+        )
+        log.info("bulk send %s: the file cannot be used (author told: %s)", send.batch_id, told)
+        self._mailed()
+
+    async def _summaries(self) -> None:
+        for batch in await self._store.bulk_finished(limit=5):
+            rows = await self._store.bulk_results(str(batch["id"]))
+            results = sorted(
+                [*_job_results(rows), *_stored_rows(batch["not_sent"])], key=lambda r: r.line
+            )
+            totals = Totals.of(row.status for row in results)
+            text = summary_text(totals, filename=str(batch["filename"]))
+            attachment = (RESULTS_NAME, b"".join(result_lines(results)))
+            send = _batch_send(batch)
+            mail = self._email(send, "Summary", text, attachment)
+            if await self._store.bulk_summarised(send.batch_id, summary=mail, now=self._clock()):
+                log.info("bulk send %s: finished; summary stored", send.batch_id)
+                self._mailed()
+
+    def _email(
+        self, send: BulkSend, headline: str, body: str, attachment: tuple[str, bytes] | None
+    ) -> NewMailJob:
+        content = bulk_email(
+            author=send.author,
+            subject=send.subject,
+            message_id=send.message_id,
+            headline=f"Bulk send: {headline}",
+            body=body,
+            attachment=attachment,
+            reply_to=control_address(send.token, send.domain),
+            now=self._clock(),
+            from_address=self._notices.from_address,
+            hostname=self._notices.hostname,
+        )
+        return NewMailJob(envelope_from="", recipients=(send.author,), content=content)
+
+
+def _outcome(decision: Decision) -> Outcome:
+    if decision.refusal is not None:
+        opted = any(hit.rule == "opt-out" and hit.action == "refuse" for hit in decision.hits)
+        status = Status.OPTED_OUT if opted else Status.REFUSED
+        return Outcome(status, reason=decision.refusal.reason)
+    segments = decision.request.segments
+    if decision.not_before is not None:
+        return Outcome(Status.DEFERRED, segments=segments, reason=decision.deferred)
+    return Outcome(Status.ACCEPTED, segments=segments)
+
+
+def _at_once(preview: str) -> str:
+    """The preview of a send that goes without SEND: it says so instead of asking."""
+    body = preview.replace("is ready to check. Nothing has been sent yet.", "is being sent.")
+    for ending in ("Reply SEND to send them, or CANCEL.", "Reply SEND to send it, or CANCEL."):
+        body = body.replace(
+            ending,
+            "Your sender rule sends bulk sends at once. Reply CANCEL to stop what has not gone yet.",
+        )
+    return body
+
+
+def _row_json(row: ResultRow) -> list[Any]:
+    return [row.line, row.number, row.status.value, row.reason, row.country]
+
+
+def _stored_rows(stored: object) -> Iterable[ResultRow]:
+    for line, number, status, reason, country in json.loads(str(stored or "[]")):
+        yield ResultRow(int(line), str(number), Status(status), str(reason), str(country))
+
+
+def _job_results(rows: list[dict[str, Any]]) -> Iterable[ResultRow]:
+    for row in rows:
+        status = _FINAL[str(row["state"])]
+        if status is Status.CANCELLED and row["error"] == OPTED_OUT_AFTER_PREVIEW:
+            status = Status.OPTED_OUT
+        yield ResultRow(
+            line=int(row["bulk_line"] or 0),
+            number=str(row["to_number"]),
+            status=status,
+            reason=str(row["error"] or "") if status is not Status.SENT else "",
+            country=str(row["country"] or ""),
+            segments=int(row["segments"]),
+            reference=str(row["id"]),
+        )
+
+
+def _batch_send(batch: dict[str, Any]) -> BulkSend:
+    """What the summary's email needs of a batch (the file itself is not read again)."""
+    return BulkSend(
+        batch_id=str(batch["id"]),
+        token=str(batch["token"]),
+        author=str(batch["author"]),
+        message_id=str(batch["message_id"]),
+        subject=str(batch["subject"]),
+        zone="",
+        filename=str(batch["filename"]),
+        file=b"",
+        template="",
+        domain=str(batch["domain"]),
+        at_once=False,
+    )

@@ -1,0 +1,168 @@
+"""A bulk send's texts in the store, on SQLite and PostgreSQL: stored a chunk per statement,
+counted for the caps exactly as texts stored one by one are, stored once however often the
+chunk is stored again, and a text from a reply number starting its conversation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bridge.models import NewBulkSend, NewMailJob, NewSmsJob
+from bridge.store.base import Store
+from bridge.store.postgres import PostgresStore
+from bridge.store.sqlite import SqliteStore
+from tests.conftest import postgres_schema
+
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+
+def _job(i: int, *, sender: str = "ExampleCo", key: str = "bulk") -> NewSmsJob:
+    number = f"+4477009{i:05d}" if i % 2 else f"+3361234{i:04d}"
+    return NewSmsJob(
+        idempotency_key=f"{key}|{number}",
+        message_id="<orders@example.com>",
+        author="alice@example.com",
+        subject="Orders",
+        to_number=number,
+        sender=sender,
+        text=f"Order {i} is ready.",
+        encoding="GSM-7",
+        segments=1 + i % 2,
+        chain=(),
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        sqlite = SqliteStore(tmp_path / "db.sqlite")
+        await sqlite.open()
+        yield sqlite
+        await sqlite.close()
+        return
+    with postgres_schema() as dsn:
+        postgres = PostgresStore(dsn)
+        await postgres.migrate()
+        await postgres.open()
+        yield postgres
+        await postgres.close()
+
+
+async def _counts(store: Store) -> tuple[object, ...]:
+    spent = await store.spent(authors="alice@example.com", month=NOW, day=NOW)
+    return tuple(sorted((s.country, s.month, s.day) for s in spent))
+
+
+async def test_a_chunk_is_counted_as_texts_stored_one_by_one(store: Store) -> None:
+    batch_id, new = await store.receive_bulk(_send(), now=NOW)
+    assert new and (await store.receive_bulk(_send(), now=NOW)) == (batch_id, False)
+    jobs = [(i + 2, _job(i)) for i in range(40)]
+    assert await store.store_bulk_jobs(batch_id, jobs, state="held", now=NOW) == 40
+    assert await store.store_bulk_jobs(batch_id, jobs, state="held", now=NOW) == 0  # again
+    bulk_counts = await _counts(store)
+    await store.enqueue_sms([_job(i, key="one") for i in range(40)], now=NOW)
+    both = await _counts(store)
+    assert [(c, m // 2, d // 2) for c, m, d in both] == list(bulk_counts)  # twice as many
+    stored = await store.recent_sms(limit=100)
+    held = [j for j in stored if j.idempotency_key.startswith("bulk|")]
+    assert len(held) == 40 and {j.state.value for j in held} == {"held"}
+    results = await store.bulk_results(batch_id)
+    assert [r["bulk_line"] for r in results] == list(range(2, 42))
+    first = await store.new_numbers(
+        author="alice@example.com", to_number="+447700900001", since=NOW - timedelta(1), now=NOW
+    )
+    assert first.new and first.first_at == NOW  # counted as texted, by the chunk's statement
+
+
+async def test_a_text_from_a_reply_number_starts_its_conversation(store: Store) -> None:
+    batch_id, _ = await store.receive_bulk(_send(), now=NOW)
+    job = _job(1, sender="+447700900100")
+    assert await store.store_bulk_jobs(batch_id, [(2, job)], state="held", now=NOW) == 1
+    conversations = await store.conversations_of(job.to_number)
+    assert [c.reply_number for c in conversations] == ["+447700900100"]
+    assert await store.send_held(batch_id, now=NOW) is None  # not previewed: nothing to send
+
+
+def _send() -> NewBulkSend:
+    return NewBulkSend(
+        token="ab" * 16,
+        author="alice@example.com",
+        message_id="<orders@example.com>",
+        subject="Orders",
+        zone="Europe/London",
+        expires_at=NOW + timedelta(days=14),
+        filename="orders.csv",
+        file=b"number\r\n07700900001\r\n",
+        template="Hi",
+        domain="sms.example.com",
+        at_once=False,
+    )
+
+
+async def test_a_cancel_while_the_file_is_read_stops_what_is_stored_after_it(
+    store: Store,
+) -> None:
+    batch_id, _ = await store.receive_bulk(_send(), now=NOW)
+    taken = await store.claim_bulk(now=NOW, lease_seconds=60, owner="w1")
+    assert taken is not None and taken.batch_id == batch_id and taken.file.startswith(b"number")
+    assert await store.claim_bulk(now=NOW, lease_seconds=60, owner="w2") is None  # leased
+    first = [(i + 2, _job(i)) for i in range(10)]
+    assert await store.store_bulk_jobs(batch_id, first, state="held", now=NOW) == 10
+    done = await store.cancel_batch(batch_id, now=NOW)
+    assert done.now == 10
+    later = [(i + 2, _job(i)) for i in range(10, 20)]
+    assert await store.store_bulk_jobs(batch_id, later, state="held", now=NOW) == 0
+    preview = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
+    state = await store.bulk_planned(
+        batch_id, owner="w1", state="held", not_sent="[]", preview=preview, now=NOW
+    )
+    assert state == "cancelled"
+    assert {j.state.value for j in await store.recent_sms(limit=50)} == {"cancelled"}
+    assert await store.claim_mail(now=NOW, limit=5, lease_seconds=60, owner="m") == []
+    assert await store.send_held(batch_id, now=NOW) is None
+
+
+async def test_a_lease_that_passed_to_another_worker_stores_no_preview(store: Store) -> None:
+    batch_id, _ = await store.receive_bulk(_send(), now=NOW)
+    assert await store.claim_bulk(now=NOW, lease_seconds=60, owner="w1") is not None
+    later = NOW + timedelta(seconds=61)  # w1 stalled past its lease: w2 takes the file over
+    assert await store.claim_bulk(now=later, lease_seconds=60, owner="w2") is not None
+    assert not await store.keep_bulk_lease(batch_id, owner="w1", lease_seconds=60, now=later)
+    preview = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
+    lost = await store.bulk_planned(
+        batch_id, owner="w1", state="held", not_sent="[]", preview=preview, now=later
+    )
+    assert lost == "lost"
+    won = await store.bulk_planned(
+        batch_id, owner="w2", state="held", not_sent="[]", preview=preview, now=later
+    )
+    assert won == "held"
+    assert len(await store.claim_mail(now=later, limit=5, lease_seconds=60, owner="m")) == 1
+
+
+@pytest.mark.parametrize(("everywhere", "stopped"), [(True, 2), (False, 1)])
+async def test_send_cancels_texts_to_customers_who_opted_out_since_the_preview(
+    store: Store, everywhere: bool, stopped: int
+) -> None:
+    batch_id, _ = await store.receive_bulk(_send(), now=NOW)
+    assert await store.claim_bulk(now=NOW, lease_seconds=60, owner="w") is not None
+    jobs = [(i + 2, _job(i, sender="+447700900100")) for i in range(4)]
+    await store.store_bulk_jobs(batch_id, jobs, state="held", now=NOW)
+    preview = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
+    await store.bulk_planned(
+        batch_id, owner="w", state="held", not_sent="[]", preview=preview, now=NOW
+    )
+    later = NOW + timedelta(hours=1)
+    # a STOP to the texts' own number, and one to another of the bridge's numbers
+    await store.suppress(reply_number="+447700900100", customer=jobs[0][1].to_number, now=later)
+    await store.suppress(reply_number="+447700900199", customer=jobs[1][1].to_number, now=later)
+    assert await store.send_held(batch_id, now=later, everywhere=everywhere) == (
+        4 - stopped,
+        stopped,
+    )
+    states = {j.to_number: j.state.value for j in await store.recent_sms(limit=10)}
+    assert states[jobs[0][1].to_number] == "cancelled"
+    assert states[jobs[1][1].to_number] == ("cancelled" if everywhere else "queued")
