@@ -218,3 +218,12 @@ async def test_the_command_refuses_an_empty_window(
 async def _run(capsys: pytest.CaptureFixture[str], config: str, *args: str) -> tuple[int, str, str]:
     """The command runs its own event loop: in a thread, away from the test's."""
     return await asyncio.to_thread(run_cli, capsys, config, *args)
+
+
+async def test_a_bulk_sends_held_texts_are_pending(store: Store) -> None:
+    from bridge.store.statements import count
+
+    held = await text(store, "dora@c.example", "+447700900005", T0, queued=True)
+    await store._do(count("UPDATE sms_jobs SET state = 'held' WHERE id = ?", held))  # type: ignore[attr-defined]
+    [c] = (await report_of(store)).groups
+    assert (c.group, c.accepted, c.pending, c.sent) == ("c.example", 1, 1, 0)

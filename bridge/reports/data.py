@@ -28,7 +28,7 @@ class Counts:
     sent: int  # a provider took them (sent, delivered or undelivered)
     delivered: int
     failed: int  # failed for good, at the provider's answer or in its delivery report
-    pending: int  # still queued or being sent
+    pending: int  # still queued, held for a bulk send's SEND, or being sent
     cancelled: int
     segments: int  # of the texts a provider took
     unpriced_segments: int  # of those, segments without a reported cost

@@ -23,7 +23,7 @@ __all__ = ["report_data"]
 
 _TOOK = frozenset({"sent", "delivered", "undelivered"})  # a provider took the text
 _FAILED = frozenset({"failed", "undelivered"})
-_PENDING = frozenset({"queued", "sending"})
+_PENDING = frozenset({"queued", "sending", "held"})  # held: a bulk send waiting for SEND
 
 
 def report_data(key: Key, start: float, end: float) -> Op[ReportData]:
