@@ -221,9 +221,12 @@ async def _run(capsys: pytest.CaptureFixture[str], config: str, *args: str) -> t
 
 
 async def test_a_bulk_sends_held_texts_are_pending(store: Store) -> None:
-    from bridge.store.statements import count
+    from bridge.store.statements import Op, count
+
+    def hold(job_id: str) -> Op[None]:
+        yield count("UPDATE sms_jobs SET state = 'held' WHERE id = ?", job_id)
 
     held = await text(store, "dora@c.example", "+447700900005", T0, queued=True)
-    await store._do(count("UPDATE sms_jobs SET state = 'held' WHERE id = ?", held))  # type: ignore[attr-defined]
+    await store._do(hold(held))  # type: ignore[attr-defined]
     [c] = (await report_of(store)).groups
     assert (c.group, c.accepted, c.pending, c.sent) == ("c.example", 1, 1, 0)
