@@ -53,6 +53,7 @@ from bridge.workers.cluster import OncePerCluster
 from bridge.workers.inbound import InboundDispatcher
 from bridge.workers.loop import Loop
 from bridge.workers.mail import MailDispatcher
+from bridge.workers.report_mail import ReportMailer
 from bridge.workers.routing import ReloadableRouter
 from bridge.workers.runner import JobRunner
 from bridge.workers.sms import SmsDispatcher
@@ -357,6 +358,16 @@ class Bridge:
             days = settings.store.retention_days
             make_cleanup = partial(Cleanup, store=store, clock=self._clock, retention_days=days)
             self._once("clean-up", make_cleanup)
+        if settings.reports:
+            make_reports = partial(
+                ReportMailer,
+                store=store,
+                schedules=settings.reports,
+                reporting=components.reporting(settings),
+                clock=self._clock,
+                mail_queued=mail.wake,
+            )
+            self._once("reports", make_reports)
 
     def _start_pollers(
         self,

@@ -43,6 +43,7 @@ from bridge.templates.library import TemplateLibrary
 from bridge.templates.loader import load_library
 from bridge.workers.bulk import BulkWorker, Pricing
 from bridge.workers.inbound import MailIdentity
+from bridge.workers.report_mail import Reporting
 from bridge.workers.retry import RetryPolicy
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "mms_policy",
     "notice_settings",
     "owner_name",
+    "reporting",
     "retry_policy",
     "slim_kept",
     "template_library",
@@ -281,4 +283,16 @@ def bulk_worker(
         queued=queued,
         mailed=mailed,
         poll_seconds=settings.queue.poll_seconds,
+    )
+
+
+def reporting(settings: Settings) -> Reporting:
+    """What the scheduled report emails need besides their ``[[reports]]`` entries."""
+    compliance = settings.compliance
+    return Reporting(
+        zone=compliance.timezone,
+        prices=dict(compliance.prices),
+        currency=compliance.currency,
+        from_address=settings.mail.from_address,
+        hostname=settings.smtp.hostname,
     )

@@ -29,7 +29,9 @@ def _readme_commands() -> list[str]:
     """Inline commands of the README that use the example settings (and change nothing
     outside the example's own folder)."""
     text = (ROOT / "README.md").read_text()
-    found = re.findall(r"`(?:\.venv/bin/)?(smsbridge (?:send|outbox|simulate-inbound)[^`]*)`", text)
+    found = re.findall(
+        r"`(?:\.venv/bin/)?(smsbridge (?:send|outbox|simulate-inbound|report)[^`]*)`", text
+    )
     return [" ".join(command.split()) for command in found]
 
 

@@ -37,6 +37,7 @@ from bridge.cli.contacts import (
 from bridge.cli.flows import cmd_flows, cmd_flows_show, cmd_flows_test
 from bridge.cli.listings import cmd_inbox, cmd_outbox
 from bridge.cli.parser import Command, build_parser
+from bridge.cli.report import cmd_report
 from bridge.cli.routes import cmd_routes_explain
 from bridge.cli.scheduled import cmd_scheduled, cmd_scheduled_cancel
 from bridge.cli.service import cmd_hash_password, cmd_migrate, cmd_reload, cmd_run
@@ -81,6 +82,7 @@ COMMANDS: dict[str, Command] = {
     "api-tokens add": cmd_api_tokens_add,
     "api-tokens list": cmd_api_tokens_list,
     "api-tokens revoke": cmd_api_tokens_revoke,
+    "report": cmd_report,
 }
 
 

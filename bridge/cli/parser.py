@@ -36,6 +36,7 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     _templates(sub, config, commands)
     _flows(sub, config, commands)
     _api_tokens(sub, config, commands)
+    _report(sub, config, commands)
     return parser
 
 
@@ -382,3 +383,30 @@ def _api_tokens(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str
         config,
     )
     revoke.add_argument("name", help="the system's name")
+
+
+def _report(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    report = _command(
+        sub,
+        "report",
+        "delivery, failures, consent, replies and cost of the texts of a period, by group",
+        commands["report"],
+        config,
+    )
+    report.add_argument(
+        "--since",
+        default="7d",
+        help='texts accepted since then: "2026-12-01" or "2026-12-01 09:00" (UTC unless an'
+        ' offset is given), or a while ago: "30m", "2h", "7d" (default: 7d)',
+    )
+    report.add_argument("--until", help="and before then, written the same way (default: now)")
+    report.add_argument(
+        "--by",
+        choices=["team", "sender", "provider", "country"],
+        default="team",
+        help="group by the author's domain (team), the sender, the provider or the"
+        " recipient's country (default: team)",
+    )
+    shape = report.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="as one JSON object")
+    shape.add_argument("--csv", action="store_true", help="as CSV, one line per group")

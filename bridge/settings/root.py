@@ -39,6 +39,7 @@ from bridge.settings.inbound import InboundSettings
 from bridge.settings.mail import MailboxSettings, MailSettings
 from bridge.settings.numbers import ReplyNumber
 from bridge.settings.providers import ProviderEntry, ProviderRule, from_short_form, name_faults
+from bridge.settings.reports import ReportSchedule
 from bridge.settings.routes import CalendarSettings, RouteSettings, table_faults
 from bridge.settings.section import SettingError
 from bridge.settings.smtp import SmtpSettings
@@ -106,6 +107,7 @@ class Settings(BaseSettings):
     groups: GroupsSettings = GroupsSettings()
     bulk: BulkSettings = BulkSettings()
     flows: tuple[FlowSettings, ...] = ()
+    reports: tuple[ReportSchedule, ...] = ()
 
     @model_validator(mode="before")
     @classmethod

@@ -46,6 +46,7 @@ from bridge.models import (
     ThreadEntry,
     ThreadNumbers,
 )
+from bridge.reports.data import Key, ReportData
 from bridge.store.console_records import AuditEntry, HistoryFilter
 from bridge.store.outbox_filter import OutboxFilter
 
@@ -65,6 +66,7 @@ __all__ = [
     "MediaFiles",
     "QueueCounts",
     "RateBuckets",
+    "Reports",
     "SmsQueue",
     "Store",
     "Suppressions",
@@ -686,6 +688,14 @@ class ApiTokens(Protocol):
     async def sender_checks(self, message_id: str) -> list[str]: ...
 
 
+class Reports(Protocol):
+    """What the reports read: counts by group over a period, never one row per text."""
+
+    async def report_data(self, *, key: Key, start: datetime, end: datetime) -> ReportData:
+        """The figures' data for the texts accepted in [start, end), grouped by ``key``."""
+        ...
+
+
 class Store(
     ApiTokens,
     Batches,
@@ -706,6 +716,7 @@ class Store(
     Upkeep,
     MediaFiles,
     Console,
+    Reports,
     Protocol,
 ):
     """Durable jobs with leases: every role together. Every method commits before it returns."""

@@ -42,6 +42,7 @@ from bridge.models import (
     ThreadNumbers,
 )
 from bridge.parsing.contacts import checked
+from bridge.reports.data import Key, ReportData
 from bridge.store import (
     ops,
     ops_api,
@@ -53,6 +54,7 @@ from bridge.store import (
     ops_contacts,
     ops_facts,
     ops_limits,
+    ops_reports,
     ops_velocity,
 )
 from bridge.store import ops_inbound as inbound
@@ -110,6 +112,10 @@ class SqlStore:
         """Run ``op``, which only reads, seeing what is committed: the outbound chain's facts,
         read for every text. A backend may answer these without queueing behind writes."""
         return await self._do(op)
+
+    async def _read_long(self, op: Op[T]) -> T:
+        """A read that takes seconds (a report); a backend may keep it off the event loop."""
+        return await self._read(op)
 
     async def open(self) -> None:
         raise NotImplementedError
@@ -574,6 +580,9 @@ class SqlStore:
 
     async def sender_checks(self, message_id: str) -> list[str]:
         return await self._read(ops_api.sender_checks(message_id))
+
+    async def report_data(self, *, key: Key, start: datetime, end: datetime) -> ReportData:
+        return await self._read_long(ops_reports.report_data(key, ts(start), ts(end)))
 
 
 def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:

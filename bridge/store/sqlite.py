@@ -11,6 +11,7 @@ cost more than the query (docs/benchmarks.md, issue 18).
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import TypeVar
@@ -76,3 +77,18 @@ class SqliteStore(SqlStore):
         if self._reader is None:
             raise RuntimeError("the store is not open")
         return read_sqlite(self._reader, op)
+
+    async def _read_long(self, op: Op[T]) -> T:
+        """A read that takes seconds (a report): in a thread, on a connection of its own, so
+        that neither the event loop nor the writer waits for it."""
+        if self._reader is None:
+            raise RuntimeError("the store is not open")
+
+        def read() -> T:
+            conn = connect_reader(self._path)
+            try:
+                return read_sqlite(conn, op)
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(read)
