@@ -43,9 +43,11 @@ from bridge.settings.root import Settings
 from bridge.store.base import Store
 from bridge.store.factory import open_store
 from bridge.web.admin import admin_routes
+from bridge.web.links import link_routes
 from bridge.web.media import media_routes
 from bridge.web.server import HttpServer, build_app
 from bridge.workers.cleanup import Cleanup
+from bridge.workers.clicks import ClickRecorder
 from bridge.workers.cluster import OncePerCluster
 from bridge.workers.inbound import InboundDispatcher
 from bridge.workers.loop import Loop
@@ -387,6 +389,7 @@ class Bridge:
             )
         routes = webhook_routes(settings.providers, self._sink(store, inbound, reports))
         routes += media_routes(store, self._clock)
+        routes += self._links(store)
         if settings.admin.enabled:
             routes += admin_routes(settings=lambda: self._in_use, store=store, clock=self._clock)
         if settings.metrics.enabled:
@@ -400,6 +403,14 @@ class Bridge:
         self._http = HttpServer(app, settings=settings.http)
         with listening("http", settings.http.host, settings.http.port):
             await self._http.start()
+
+    def _links(self, store: Store) -> list[Any]:
+        """``/l/<code>``, always (a link outlives a change of settings), and the loop that
+        writes its clicks; stopped after the HTTP server, so the last clicks are written."""
+        recorder = ClickRecorder(store=store)
+        self._loops.append((recorder, asyncio.create_task(recorder.run(), name="clicks")))
+        size = self.settings.links.cache_size
+        return link_routes(store=store, recorder=recorder, clock=self._clock, cache_size=size)
 
     def _sink(
         self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 __all__ = [
     "ORGANISATION",
     "Cancelled",
+    "Click",
     "ConsentEvent",
     "Contact",
     "Conversation",
@@ -25,6 +26,7 @@ __all__ = [
     "InboundRecord",
     "InboundSms",
     "JobState",
+    "LinkClicks",
     "MailJob",
     "MediaFile",
     "MediaRef",
@@ -36,6 +38,7 @@ __all__ = [
     "Queued",
     "RuleHit",
     "SendResult",
+    "ShortLink",
     "SmsJob",
     "Spent",
     "Suppression",
@@ -144,6 +147,7 @@ class NewSmsJob:
     merge_window: float | None = None
     media: tuple[str, ...] = ()  # tokens of the pictures sent with it as MMS (media_files)
     category: str = "transactional"  # or marketing (bridge.chain.category)
+    links: tuple[ShortLink, ...] = ()  # the short links in its text (rule ``short-links``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,3 +489,36 @@ class InboundPart:
     concat_ref: str
     part: int
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShortLink:
+    """A short link in one text: ``code`` redirects to ``target`` until ``expires_at``
+    (None: for good); ``position`` is its place among the text's links, from 0."""
+
+    code: str
+    target: str
+    position: int = 0
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Click:
+    """One request for a short link: ``counted`` when a person clicked it, else ``why`` not
+    (a HEAD request, a link-preview agent or scanner, by name)."""
+
+    code: str
+    at: datetime
+    counted: bool
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClicks:
+    """What one text's short links were asked for: clicks by people, and requests by
+    previews and scanners (not counted)."""
+
+    links: int
+    clicks: int
+    not_counted: int
+    first_click: datetime | None = None

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from bridge.models import (
     Cancelled,
+    Click,
     ConsentEvent,
     Contact,
     Conversation,
@@ -27,6 +28,7 @@ from bridge.models import (
     InboundPart,
     InboundRecord,
     InboundSms,
+    LinkClicks,
     MailJob,
     MediaFile,
     NewBatch,
@@ -35,6 +37,7 @@ from bridge.models import (
     NewSmsJob,
     Queued,
     SendResult,
+    ShortLink,
     SmsJob,
     Spent,
     Suppression,
@@ -53,6 +56,7 @@ __all__ = [
     "HeldLock",
     "InboundContext",
     "InboundLog",
+    "Links",
     "MailQueue",
     "MediaFiles",
     "QueueCounts",
@@ -514,7 +518,28 @@ class Batches(Protocol):
         ...
 
 
+class Links(Protocol):
+    """Short links (stored with their text by ``enqueue_sms``) and the clicks on them."""
+
+    async def short_link(self, code: str) -> tuple[ShortLink, str] | None:
+        """The link of ``code`` and the id of its text, or None."""
+        ...
+
+    async def record_clicks(self, clicks: Sequence[Click]) -> int:
+        """Store a batch of clicks in one transaction."""
+        ...
+
+    async def job_clicks(self, job_ids: Sequence[str]) -> dict[str, LinkClicks]:
+        """The clicks on each text's links (texts without links left out)."""
+        ...
+
+    async def link_report(self, *, since: datetime) -> list[dict[str, Any]]:
+        """Texts with links since ``since``, clicked or not, by author, sender and category."""
+        ...
+
+
 class Store(
+    Links,
     Batches,
     SmsQueue,
     MailQueue,

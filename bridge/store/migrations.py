@@ -49,6 +49,7 @@ MIGRATIONS = (
     "014_velocity.sql",
     "015_batches.sql",
     "016_reported_prices.sql",
+    "020_links.sql",  # 017-019 are other branches'; the merge puts them in order
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from bridge.metrics.consent import count_consent
 from bridge.models import (
     Cancelled,
+    Click,
     ConsentEvent,
     Contact,
     Conversation,
@@ -22,6 +23,7 @@ from bridge.models import (
     InboundPart,
     InboundRecord,
     InboundSms,
+    LinkClicks,
     MailJob,
     MediaFile,
     NewBatch,
@@ -30,6 +32,7 @@ from bridge.models import (
     NewSmsJob,
     Queued,
     SendResult,
+    ShortLink,
     SmsJob,
     Spent,
     Suppression,
@@ -44,6 +47,7 @@ from bridge.store import (
     ops_consent,
     ops_contacts,
     ops_limits,
+    ops_links,
     ops_velocity,
 )
 from bridge.store import ops_inbound as inbound
@@ -418,6 +422,18 @@ class SqlStore:
 
     async def delete_contact(self, number: str) -> bool:
         return await self._do(ops_contacts.delete_contact(number))
+
+    async def short_link(self, code: str) -> tuple[ShortLink, str] | None:
+        return await self._read(ops_links.short_link(code))
+
+    async def record_clicks(self, clicks: Sequence[Click]) -> int:
+        return await self._do(ops_links.record_clicks(clicks))
+
+    async def job_clicks(self, job_ids: Sequence[str]) -> dict[str, LinkClicks]:
+        return await self._read(ops_links.job_clicks(job_ids))
+
+    async def link_report(self, *, since: datetime) -> list[dict[str, Any]]:
+        return await self._read(ops_links.link_report(ts(since)))
 
 
 def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:
