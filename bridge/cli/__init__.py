@@ -29,8 +29,10 @@ from bridge.cli.contacts import (
     cmd_contacts_list,
     cmd_contacts_remove,
 )
+from bridge.cli.links import cmd_links_report
 from bridge.cli.listings import cmd_inbox, cmd_outbox
 from bridge.cli.parser import Command, build_parser
+from bridge.cli.qr import cmd_qr
 from bridge.cli.routes import cmd_routes_explain
 from bridge.cli.scheduled import cmd_scheduled, cmd_scheduled_cancel
 from bridge.cli.service import cmd_hash_password, cmd_migrate, cmd_reload, cmd_run
@@ -69,6 +71,8 @@ COMMANDS: dict[str, Command] = {
     "scheduled cancel": cmd_scheduled_cancel,
     "templates": cmd_templates,
     "templates show": cmd_templates_show,
+    "links report": cmd_links_report,
+    "qr": cmd_qr,
 }
 
 

@@ -17,10 +17,10 @@ PREVIEW_AGENTS: tuple[tuple[str, str], ...] = (
     ("whatsapp", "WhatsApp"),
     ("facebookexternalhit", "Facebook/iMessage preview"),  # iMessage sends this one too
     ("facebot", "Facebook/iMessage preview"),
-    ("twitterbot", "Twitterbot"),
     ("slackbot", "Slackbot"),
     ("slack-imgproxy", "Slackbot"),
-    ("telegrambot", "TelegramBot"),
+    ("telegrambot", "TelegramBot"),  # before Twitterbot: it says "like TwitterBot"
+    ("twitterbot", "Twitterbot"),
     ("discordbot", "Discordbot"),
     ("linkedinbot", "LinkedInBot"),
     ("skypeuripreview", "SkypeUriPreview"),
