@@ -120,6 +120,7 @@ class Bridge:
         self._http: HttpServer | None = None
         self._closers: list[Callable[[], Any]] = []
         self._kept = KEPT  # base64 kept per run of an email (more when pictures go as MMS)
+        self._mail_wake: Callable[[], None] = lambda: None
 
     @property
     def smtp_address(self) -> str:
@@ -165,6 +166,7 @@ class Bridge:
         gate = components.build_gate(settings, store, limiter)
         providers = self._providers()
         mail = self._mail_runner(store)
+        self._mail_wake = mail.wake  # the QR address's answers (``_listen``)
         sms = self._sms_runner(store, providers, gate, mail)
         inbound = self._inbound_runner(store, gate, sms, mail)
         reports = ReportIntake(
@@ -380,6 +382,7 @@ class Bridge:
             kept=self._kept,
             control=ControlDesk(store=store, clock=self._clock),
             groups=components.group_desk(settings, store),
+            qr=components.qr_desk(settings, store, clock=self._clock, queued=self._mail_wake),
         )
         with listening("smtp", settings.smtp.host, settings.smtp.port):
             self._smtp = await start_smtp_server(

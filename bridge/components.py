@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -17,7 +18,9 @@ from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.gate import Gate
 from bridge.chain.rates import Limiter, RateLimiter, SharedRateLimiter
 from bridge.chain.warnings import StoreWarnings
+from bridge.clock import Clock
 from bridge.inbound.groups import GroupDesk
+from bridge.inbound.qr_desk import QrDesk
 from bridge.inbound.schedule import SchedulePolicy
 from bridge.inbound.templating import Templating
 from bridge.mail.alerts import VelocityAlert
@@ -51,6 +54,7 @@ __all__ = [
     "mms_policy",
     "notice_settings",
     "owner_name",
+    "qr_desk",
     "retry_policy",
     "slim_kept",
     "template_library",
@@ -223,3 +227,20 @@ def templating(settings: Settings, store: Store) -> Templating:
 def group_desk(settings: Settings, store: Store) -> GroupDesk:
     """Group addresses (``drivers@…``): who may text which, and how many at most."""
     return GroupDesk(contacts=store, senders=settings.senders, max_size=settings.groups.max_size)
+
+
+def qr_desk(
+    settings: Settings, store: Store, *, clock: Clock, queued: Callable[[], None]
+) -> QrDesk:
+    """The QR address (``qr@…``): a keyword answered with a QR code that texts it."""
+    return QrDesk(
+        local=settings.links.qr_address,
+        domains=settings.smtp.domains,
+        numbers=[number.number for number in settings.numbers],
+        senders=settings.senders,
+        default_region=settings.smtp.default_region,
+        store=store,
+        notices=notice_settings(settings),
+        clock=clock,
+        queued=queued,
+    )

@@ -5,11 +5,16 @@ person's click in the outbox and the report, and the link still answering after 
 
 from __future__ import annotations
 
+import email
+import email.policy
+import io
 import json
 import re
 from pathlib import Path
 
 import httpx
+import zxingcpp
+from PIL import Image
 
 from tests.support.bridge_process import BridgeProcess
 from tests.support.smtp_client import converse, message
@@ -98,3 +103,45 @@ def test_without_a_link_domain_urls_are_sent_as_written(tmp_path: Path) -> None:
         assert said.data[0] == 250, said
         [sent] = bridge.wait_until(bridge.sandbox_sent)
     assert TARGET in sent["text"] and "/l/" not in sent["text"]
+
+
+def test_the_qr_address_answers_a_keyword_with_a_qr_code_threaded_under_the_email(
+    tmp_path: Path,
+) -> None:
+    numbers = '[[numbers]]\nnumber = "+447700900100"\ninbox = ["team@example.com"]\n'
+    with BridgeProcess(tmp_path, extra=numbers) as bridge:
+        asked = message(to="qr@sms.example.com", subject="JOIN 07700 900100", body="Please")
+        said = converse(
+            bridge.smtp_address,
+            mail_from="alice@example.com",
+            rcpts=["qr@sms.example.com"],
+            content=asked.as_bytes(),
+        )
+        assert said.data == (
+            250,
+            "2.0.0 A QR code of SMSTO:+447700900100:JOIN is on its way to you",
+        )
+        [answer] = bridge.wait_until(bridge.maildir_messages, what="the answer")
+        unknown = converse(
+            bridge.smtp_address,
+            mail_from="alice@example.com",
+            rcpts=["qr@sms.example.com"],
+            content=message(to="qr@sms.example.com", subject="JOIN").as_bytes(),
+        )
+        alone = converse(
+            bridge.smtp_address,
+            mail_from="alice@example.com",
+            rcpts=["qr@sms.example.com", "+447700900123@sms.example.com"],
+            content=message(subject="JOIN").as_bytes(),
+        )
+    msg = email.message_from_bytes(answer, policy=email.policy.default)
+    assert msg["To"] == "alice@example.com" and msg["Subject"] == "Re: JOIN"
+    assert msg["In-Reply-To"] == asked["Message-ID"]
+    [picture] = list(msg.iter_attachments())
+    assert picture.get_filename() == "qr-JOIN.png"
+    png = picture.get_content()
+    [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert found.text == "SMSTO:+447700900100:JOIN"
+    # ExampleCo (the default sender) is no number a customer can text
+    assert unknown.data[0] == 550 and "Customers cannot text ExampleCo" in unknown.data[1]
+    assert alone.rcpts[1][0] == 452
