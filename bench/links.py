@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sqlite3
 import tempfile
@@ -104,6 +105,12 @@ async def clicks(
     return latencies, total, wrong
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stored_clicks(folder: Path) -> tuple[int, int]:
     with sqlite3.connect(folder / "var" / "smsbridge.db") as conn:
         row = conn.execute("SELECT COUNT(*), COALESCE(SUM(counted), 0) FROM link_clicks").fetchone()
@@ -120,9 +127,11 @@ def main() -> None:
         folder = Path(tmp)
         config, smtp, http = write_config(folder, '[links]\ndomain = "go.example.com"\n')
         codes = asyncio.run(fill(config, args.links))
-        with running(config, smtp):
+        with running(config, smtp) as bridge:
             wait_port(http)
+            before = cpu_seconds(bridge.pid)
             latencies, sent, wrong = asyncio.run(clicks(http, codes, args.rate, args.seconds))
+            used = cpu_seconds(bridge.pid) - before
             time.sleep(2)  # the last batch of clicks
             stored, counted = stored_clicks(folder)
     print(
@@ -131,6 +140,9 @@ def main() -> None:
         f" max {max(latencies):.2f} ms; not 302: {wrong}"
     )
     print(f"clicks stored: {stored} of {sent} ({counted} counted, {stored - counted} previews)")
+    print(
+        f"the bridge's CPU: {used * 1000 / sent:.3f} ms a redirect ({used / args.seconds:.0%} of a core)"
+    )
 
 
 if __name__ == "__main__":
