@@ -5,6 +5,7 @@ text and by sender), the redirect through Starlette, and QR images decoded by ZX
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 from datetime import UTC, datetime, timedelta
@@ -345,3 +346,41 @@ def test_smsbridge_qr_writes_png_and_svg(
     drawn = svg.read_text(encoding="utf-8")
     assert drawn.startswith("<?xml") and "<svg" in drawn and "<path" in drawn
     assert "SMSTO" in capsys.readouterr().err
+
+
+class _FlakyLinks:
+    """A store that refuses the first batch of clicks, then keeps them."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[Click]] = []
+        self.refused = 0
+
+    async def record_clicks(self, clicks: Any) -> int:
+        if not self.refused:
+            self.refused += 1
+            raise OSError("disk full")
+        self.batches.append(list(clicks))
+        return len(clicks)
+
+
+async def test_clicks_a_store_refused_are_kept_and_written_with_the_next_batch() -> None:
+    store = _FlakyLinks()
+    recorder = ClickRecorder(store=store)  # type: ignore[arg-type]
+    recorder.add(Click("Abc1234", T0, counted=True))
+    await recorder.flush()
+    assert store.batches == [] and store.refused == 1
+    recorder.add(Click("Abc1234", T0 + timedelta(seconds=1), counted=False, why="HEAD request"))
+    await recorder.flush()
+    assert [len(batch) for batch in store.batches] == [2]
+
+
+async def test_the_recorder_writes_what_is_left_when_it_stops() -> None:
+    store = _FlakyLinks()
+    store.refused = 1  # no failure
+    recorder = ClickRecorder(store=store, every=60)  # type: ignore[arg-type]
+    task = asyncio.create_task(recorder.run())
+    recorder.add(Click("Abc1234", T0, counted=True))
+    await asyncio.sleep(0.01)
+    recorder.stop()
+    await asyncio.wait_for(task, timeout=5)
+    assert [len(batch) for batch in store.batches] == [1]
