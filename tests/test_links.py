@@ -384,3 +384,26 @@ async def test_the_recorder_writes_what_is_left_when_it_stops() -> None:
     recorder.stop()
     await asyncio.wait_for(task, timeout=5)
     assert [len(batch) for batch in store.batches] == [1]
+
+
+def test_the_qr_address_is_its_local_part_at_our_domains_and_can_be_turned_off() -> None:
+    from bridge.inbound.qr_desk import QrDesk
+    from bridge.mail.transport import NoticeSettings
+    from bridge.settings.text import SendersSettings
+
+    def desk(local: str) -> QrDesk:
+        return QrDesk(
+            local=local,
+            domains=["sms.example.com"],
+            numbers=["+447700900100"],
+            senders=SendersSettings(default="ExampleCo"),
+            default_region="GB",
+            store=None,  # type: ignore[arg-type]
+            notices=NoticeSettings(from_address="b@sms.example.com", hostname="sms.example.com"),
+            clock=lambda: T0,
+            queued=lambda: None,
+        )
+
+    assert desk("qr").is_qr("QR@SMS.example.com")
+    assert not desk("qr").is_qr("qr@example.org") and not desk("qr").is_qr("qrs@sms.example.com")
+    assert not desk("").is_qr("@sms.example.com") and not desk("").is_qr("qr@sms.example.com")

@@ -69,7 +69,7 @@ class QrDesk:
 
     def is_qr(self, address: str) -> bool:
         local = address.rpartition("@")[0].lower()
-        return local == self._local and domain_of(address) in self._domains
+        return bool(self._local) and local == self._local and domain_of(address) in self._domains
 
     async def handle(self, author: str, content: bytes) -> str:
         """Store the answer with the QR code; the SMTP reply (or ``Refused``)."""

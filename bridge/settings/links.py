@@ -53,7 +53,8 @@ class LinksSettings(Section):
     )
     qr_address: str = Field(
         default="qr",
-        description="The local part (qr@<smtp domain>) that answers a keyword with a QR code.",
+        description="The local part (qr@<smtp domain>) that answers a keyword with a QR code;"
+        ' "" for none.',
     )
 
     @field_validator("domain")
