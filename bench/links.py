@@ -59,6 +59,10 @@ async def fill(config: Path, count: int) -> list[str]:
         ]
         await store.enqueue_sms(jobs, now=now)
     await store.close()
+    # Sent already, as texts whose links are clicked are: else the bridge would spend the
+    # run sending 10,000 texts to the sandbox (the first measurements did, and its p99 with it).
+    with sqlite3.connect(config.parent / "var" / "smsbridge.db") as conn:
+        conn.execute("UPDATE sms_jobs SET state = 'sent'")
     return codes
 
 
