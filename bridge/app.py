@@ -44,11 +44,13 @@ from bridge.settings.root import Settings
 from bridge.store.base import Store
 from bridge.store.factory import open_store
 from bridge.web.admin import admin_routes
+from bridge.web.links import link_routes
 from bridge.web.media import media_routes
 from bridge.web.send_api import SendApi
 from bridge.web.server import HttpServer, build_app
 from bridge.workers.bulk import BulkWorker
 from bridge.workers.cleanup import Cleanup
+from bridge.workers.clicks import ClickRecorder
 from bridge.workers.cluster import OncePerCluster
 from bridge.workers.inbound import InboundDispatcher
 from bridge.workers.loop import Loop
@@ -123,6 +125,7 @@ class Bridge:
         self._http: HttpServer | None = None
         self._closers: list[Callable[[], Any]] = []
         self._kept = KEPT  # base64 kept per run of an email (more when pictures go as MMS)
+        self._mail_wake: Callable[[], None] = lambda: None
 
     @property
     def smtp_address(self) -> str:
@@ -168,6 +171,7 @@ class Bridge:
         gate = components.build_gate(settings, store, limiter)
         providers = self._providers()
         mail = self._mail_runner(store)
+        self._mail_wake = mail.wake  # the QR address's answers (``_listen``)
         sms = self._sms_runner(store, providers, gate, mail)
         inbound = self._inbound_runner(store, gate, sms, mail)
         reports = ReportIntake(
@@ -428,6 +432,7 @@ class Bridge:
             groups=components.group_desk(settings, store),
             bulk=components.bulk_desk(settings, store=store, clock=self._clock, received=bulk.wake),
             sender_auth=sender_auth(settings.smtp, store=store, clock=self._clock),
+            qr=components.qr_desk(settings, store, clock=self._clock, queued=self._mail_wake),
         )
         with listening("smtp", settings.smtp.host, settings.smtp.port):
             self._smtp = await start_smtp_server(
@@ -438,6 +443,7 @@ class Bridge:
         routes = webhook_routes(settings.providers, self._sink(store, inbound, reports))
         routes += media_routes(store, self._clock)
         routes += self._send_api.routes()
+        routes += self._links(store)
         if settings.admin.enabled:
             routes += admin_routes(
                 settings=lambda: self._in_use,
@@ -456,6 +462,14 @@ class Bridge:
         self._http = HttpServer(app, settings=settings.http)
         with listening("http", settings.http.host, settings.http.port):
             await self._http.start()
+
+    def _links(self, store: Store) -> list[Any]:
+        """``/l/<code>``, always (a link outlives a change of settings), and the loop that
+        writes its clicks; stopped after the HTTP server, so the last clicks are written."""
+        recorder = ClickRecorder(store=store)
+        self._loops.append((recorder, asyncio.create_task(recorder.run(), name="clicks")))
+        size = self.settings.links.cache_size
+        return link_routes(store=store, recorder=recorder, clock=self._clock, cache_size=size)
 
     def _sink(
         self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake

@@ -21,6 +21,7 @@ from bridge.chain.warnings import StoreWarnings
 from bridge.clock import Clock
 from bridge.inbound.bulk_desk import BulkDesk
 from bridge.inbound.groups import GroupDesk
+from bridge.inbound.qr_desk import QrDesk
 from bridge.inbound.schedule import SchedulePolicy
 from bridge.inbound.templating import Templating
 from bridge.mail.alerts import VelocityAlert
@@ -60,6 +61,7 @@ __all__ = [
     "mms_policy",
     "notice_settings",
     "owner_name",
+    "qr_desk",
     "reporting",
     "retry_policy",
     "slim_kept",
@@ -295,4 +297,21 @@ def reporting(settings: Settings) -> Reporting:
         currency=compliance.currency,
         from_address=settings.mail.from_address,
         hostname=settings.smtp.hostname,
+    )
+
+
+def qr_desk(
+    settings: Settings, store: Store, *, clock: Clock, queued: Callable[[], None]
+) -> QrDesk:
+    """The QR address (``qr@…``): a keyword answered with a QR code that texts it."""
+    return QrDesk(
+        local=settings.links.qr_address,
+        domains=settings.smtp.domains,
+        numbers=[number.number for number in settings.numbers],
+        senders=settings.senders,
+        default_region=settings.smtp.default_region,
+        store=store,
+        notices=notice_settings(settings),
+        clock=clock,
+        queued=queued,
     )

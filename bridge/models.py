@@ -16,6 +16,7 @@ __all__ = [
     "ApiToken",
     "BulkSend",
     "Cancelled",
+    "Click",
     "ConsentEvent",
     "Contact",
     "Conversation",
@@ -30,6 +31,7 @@ __all__ = [
     "InboundRecord",
     "InboundSms",
     "JobState",
+    "LinkClicks",
     "MailJob",
     "MediaFile",
     "MediaRef",
@@ -43,6 +45,7 @@ __all__ = [
     "Recipient",
     "RuleHit",
     "SendResult",
+    "ShortLink",
     "SmsJob",
     "Spent",
     "Suppression",
@@ -152,6 +155,7 @@ class NewSmsJob:
     merge_window: float | None = None
     media: tuple[str, ...] = ()  # tokens of the pictures sent with it as MMS (media_files)
     category: str = "transactional"  # or marketing (bridge.chain.category)
+    links: tuple[ShortLink, ...] = ()  # the short links in its text (rule ``short-links``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,3 +591,36 @@ class ApiAnswer:
     body: str
     fingerprint: str
     replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ShortLink:
+    """A short link in one text: ``code`` redirects to ``target`` until ``expires_at``
+    (None: for good); ``position`` is its place among the text's links, from 0."""
+
+    code: str
+    target: str
+    position: int = 0
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Click:
+    """One request for a short link: ``counted`` when a person clicked it, else ``why`` not
+    (a HEAD request, a link-preview agent or scanner, by name)."""
+
+    code: str
+    at: datetime
+    counted: bool
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClicks:
+    """What one text's short links were asked for: clicks by people, and requests by
+    previews and scanners (not counted)."""
+
+    links: int
+    clicks: int
+    not_counted: int
+    first_click: datetime | None = None

@@ -22,7 +22,7 @@ from bridge.store.sqlite import SqliteStore
 from tests.conftest import free_port, settings_toml
 from tests.support.bridge_process import BridgeProcess
 
-NO_SETTINGS = {"hash-password"}  # makes a line for the users file; reads no settings
+NO_SETTINGS = {"hash-password", "qr"}  # a line for the users file, a QR code: no settings
 
 
 def _commands(

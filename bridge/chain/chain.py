@@ -37,6 +37,7 @@ from bridge.chain.rule import Fact, Rule, Stage
 from bridge.chain.schedule import Schedule
 from bridge.chain.segments import Segments
 from bridge.chain.sender import SenderRuleSet
+from bridge.chain.short_links import ShortLinks
 from bridge.chain.spend_cap import SpendCap
 from bridge.chain.velocity import VelocityGuard
 from bridge.chain.verdicts import Accept, Decision, Defer, Notice, Refuse, Rewrite, Verdict
@@ -51,6 +52,7 @@ __all__ = [
     "owned_senders",
     "quiet_time",
     "rate_limited",
+    "short_links",
     "store_facts",
     "velocity_watch",
 ]
@@ -150,7 +152,8 @@ def _content(settings: Settings) -> list[Rule]:
     rules += [
         Content(),
         ContentGuard.from_settings(compliance, stop_words=settings.inbound.stop_words),
-        Segments(settings.text),
+        *short_links(settings),
+        Segments(settings.text),  # after short-links: measured as it will be sent
     ]
     quiet = quiet_time(settings) if compliance.has_quiet_time else None
     categories = frozenset(compliance.quiet_categories)
@@ -164,6 +167,16 @@ def _content(settings: Settings) -> list[Rule]:
     if quiet is not None:
         rules.append(QuietHours(quiet, categories, settings.senders, compliance.timezone))
     return rules
+
+
+def short_links(settings: Settings) -> list[Rule]:
+    """Rule ``short-links`` when a link prefix is set (``[links]``), else none."""
+    links = settings.links
+    base = links.base(settings.bridge.public_url)
+    if base is None:
+        return []
+    expiry = timedelta(days=links.expiry_days) if links.expiry_days else None
+    return [ShortLinks(base, links.utm, links.allow_domains, links.deny_domains, expiry)]
 
 
 def _send(settings: Settings) -> list[Rule]:

@@ -156,4 +156,5 @@ def job(
         not_before=decision.not_before,
         merge_window=merge_window,
         category=request.category or "transactional",
+        links=request.links,
     )

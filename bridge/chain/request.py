@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from bridge.models import ShortLink
 from bridge.parsing.thread import Thread
 
 __all__ = ["OutboundRequest", "Source", "Thread"]
@@ -58,3 +59,4 @@ class OutboundRequest:
     category: str = ""  # transactional or marketing, once the category rule has decided
     send_at: datetime | None = None  # the author asked for it to go then (rule ``schedule``)
     send_zone: str = ""  # the author's zone, in which ``send_at`` is shown to them
+    links: tuple[ShortLink, ...] = ()  # the short links put in the text (rule ``short-links``)

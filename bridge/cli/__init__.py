@@ -35,8 +35,10 @@ from bridge.cli.contacts import (
     cmd_contacts_remove,
 )
 from bridge.cli.flows import cmd_flows, cmd_flows_show, cmd_flows_test
+from bridge.cli.links import cmd_links_report
 from bridge.cli.listings import cmd_inbox, cmd_outbox
 from bridge.cli.parser import Command, build_parser
+from bridge.cli.qr import cmd_qr
 from bridge.cli.report import cmd_report
 from bridge.cli.routes import cmd_routes_explain
 from bridge.cli.scheduled import cmd_scheduled, cmd_scheduled_cancel
@@ -83,6 +85,8 @@ COMMANDS: dict[str, Command] = {
     "api-tokens list": cmd_api_tokens_list,
     "api-tokens revoke": cmd_api_tokens_revoke,
     "report": cmd_report,
+    "links report": cmd_links_report,
+    "qr": cmd_qr,
 }
 
 

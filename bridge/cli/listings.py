@@ -11,13 +11,14 @@ import argparse
 import asyncio
 import json
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from bridge.cli.common import opened_store, read_settings
 from bridge.cli.where import UsageError
 from bridge.clock import system_clock
 from bridge.errors import InvalidNumber
-from bridge.models import InboundRecord, JobState, SmsJob
+from bridge.models import InboundRecord, JobState, LinkClicks, SmsJob
 from bridge.parsing.numbers import mask, parse_number
 from bridge.settings.root import Settings
 from bridge.store.outbox_filter import OutboxFilter
@@ -32,13 +33,17 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     settings = read_settings(args.config)
     only = _filter(args, settings)
 
-    async def recent() -> list[SmsJob]:
+    async def recent() -> tuple[list[SmsJob], dict[str, LinkClicks]]:
         async with opened_store(settings) as store:
-            return await store.recent_sms(limit=args.limit, only=only)
+            jobs = await store.recent_sms(limit=args.limit, only=only)
+            return jobs, await store.job_clicks([job.id for job in jobs])
 
-    jobs = asyncio.run(recent())
+    jobs, clicks = asyncio.run(recent())
     filtered = only != OutboxFilter()
-    print(format_outbox(jobs, as_json=args.json, filtered=filtered, now=system_clock()))
+    shown = format_outbox(
+        jobs, as_json=args.json, filtered=filtered, now=system_clock(), clicks=clicks
+    )
+    print(shown)
     return 0
 
 
@@ -70,12 +75,21 @@ def parse_since(value: str, *, now: datetime) -> datetime:
 
 
 def format_outbox(
-    jobs: list[SmsJob], *, as_json: bool, filtered: bool = False, now: datetime | None = None
+    jobs: list[SmsJob],
+    *,
+    as_json: bool,
+    filtered: bool = False,
+    now: datetime | None = None,
+    clicks: Mapping[str, LinkClicks] | None = None,
 ) -> str:
     """A table for people, or JSON lines for scripts; numbers are masked either way. A
-    queued text a rule deferred past ``now`` says until when, and which rule."""
+    queued text a rule deferred past ``now`` says until when, and which rule; a text with
+    short links, how often they were clicked (``clicks``, by job id)."""
+    clicks = clicks or {}
     if as_json:
-        return "\n".join(json.dumps(_record(job), ensure_ascii=False) for job in jobs)
+        return "\n".join(
+            json.dumps(_record(job, clicks.get(job.id)), ensure_ascii=False) for job in jobs
+        )
     if not jobs:
         return "No texts match." if filtered else "The outbox is empty."
     header = (
@@ -86,7 +100,7 @@ def format_outbox(
         lines.append(
             f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.id:<16}  {mask(job.to_number):<15}"
             f"  {job.state.value:<11}  {job.attempts:>8}  {job.segments:>3}  {job.encoding:<5}"
-            f"  {job.error or _deferred(job, now)}"
+            f"  {job.error or _deferred(job, now)}{_clicked(clicks.get(job.id))}"
         )
     return "\n".join(lines)
 
@@ -100,7 +114,27 @@ def _deferred(job: SmsJob, now: datetime | None) -> str:
     return f"deferred until {due.astimezone(UTC):%Y-%m-%d %H:%M} UTC{by}"
 
 
-def _record(job: SmsJob) -> dict[str, object]:
+def _clicked(found: LinkClicks | None) -> str:
+    if found is None:
+        return ""
+    noun = "click" if found.clicks == 1 else "clicks"
+    more = f" (+{found.not_counted} previews, not counted)" if found.not_counted else ""
+    return f"  [{found.clicks} {noun} on {found.links} link{'s' if found.links > 1 else ''}{more}]"
+
+
+def _links(found: LinkClicks | None) -> dict[str, object] | None:
+    if found is None:
+        return None
+    first = found.first_click.isoformat() if found.first_click else None
+    return {
+        "links": found.links,
+        "clicks": found.clicks,
+        "not_counted": found.not_counted,
+        "first_click": first,
+    }
+
+
+def _record(job: SmsJob, clicks: LinkClicks | None = None) -> dict[str, object]:
     return {
         "id": job.id,
         "created_at": job.created_at.isoformat(),
@@ -117,6 +151,7 @@ def _record(job: SmsJob) -> dict[str, object]:
         "error": job.error,
         "error_code": job.error_code,
         "chain": [{"rule": h.rule, "action": h.action, "detail": h.detail} for h in job.chain],
+        "links": _links(clicks),
     }
 
 

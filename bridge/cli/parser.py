@@ -37,6 +37,7 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     _flows(sub, config, commands)
     _api_tokens(sub, config, commands)
     _report(sub, config, commands)
+    _links(sub, config, commands)
     return parser
 
 
@@ -410,3 +411,43 @@ def _report(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Co
     shape = report.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="as one JSON object")
     shape.add_argument("--csv", action="store_true", help="as CSV, one line per group")
+
+
+def _links(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Command]) -> None:
+    links = sub.add_parser("links", help="short links: who clicked them")
+    actions = links.add_subparsers(dest="links_command", required=True, metavar="ACTION")
+    report = _command(
+        actions,
+        "report",
+        "click-through rate of texts with short links, by author, sender or category",
+        commands["links report"],
+        config,
+    )
+    report.add_argument(
+        "--by",
+        choices=["author", "sender", "category", "all"],
+        default="sender",
+        help="one line per sending number (default), author, category, or all three",
+    )
+    report.add_argument(
+        "--since", default="30d", help='texts made since then: "7d" (default 30d), or a time'
+    )
+    report.add_argument("--json", action="store_true", help="one JSON object per line")
+    qr = _command(
+        sub,
+        "qr",
+        "a QR code that opens a text to a number with a keyword written in",
+        commands["qr"],
+    )
+    qr.add_argument("--to", required=True, help="the number to text, e.g. +447700900100")
+    qr.add_argument("--region", default="GB", help="where a national --to is read (default: GB)")
+    qr.add_argument("--text", default="", help="the text written in for the customer (JOIN)")
+    qr.add_argument("--svg", action="store_true", help="SVG instead of PNG")
+    qr.add_argument(
+        "--form",
+        choices=["smsto", "sms"],
+        default="smsto",
+        help="SMSTO:number:text (default, read by iPhone and Android) or sms:number?body=text",
+    )
+    qr.add_argument("--scale", type=int, default=8, help="pixels a module (default: 8)")
+    qr.add_argument("-o", "--output", required=True, help="the file to write, or - for stdout")

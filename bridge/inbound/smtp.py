@@ -23,6 +23,7 @@ from bridge.inbound.bulk_desk import BulkDesk
 from bridge.inbound.control import ControlDesk
 from bridge.inbound.groups import GroupDesk
 from bridge.inbound.intake import Accepted, EmailIntake, InboundEmail
+from bridge.inbound.qr_desk import QrDesk
 from bridge.inbound.sender_auth import SenderAuth
 from bridge.inbound.smtp_limits import ConnectionLimits, raise_file_limit
 from bridge.inbound.smtp_protocol import BridgeEnvelope, BridgeSMTP
@@ -44,6 +45,10 @@ _ALONE = (
     "452 4.5.3 A reply to the bridge's confirmation (batch-…@) goes alone: send it to that"
     " address only; the other recipients will be tried again in an email of their own."
 )
+_QR_ALONE = (
+    "452 4.5.3 An email to the QR address goes alone: send it to that address only; the"
+    " other recipients will be tried again in an email of their own."
+)
 _MAX_IDS_SHOWN = 8
 
 
@@ -62,8 +67,10 @@ class SmtpHandler:
         groups: GroupDesk | None = None,
         bulk: BulkDesk | None = None,
         sender_auth: SenderAuth | None = None,
+        qr: QrDesk | None = None,
     ) -> None:
         self._sender_auth = sender_auth  # [smtp.sender_auth] (None: not checked)
+        self._qr = qr  # the QR address (qr@…; None: there is none)
         self._groups = groups  # group addresses (drivers@…; None: there are none)
         self._bulk = bulk  # the bulk address (None: bulk sends are off)
         self.kept = kept  # base64 kept per run of an email (``Slimmer``)
@@ -118,6 +125,11 @@ class SmtpHandler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         try:
+            if self._is_qr(address):
+                reply = _QR_ALONE if envelope.rcpt_tos else "250 2.1.5 QR code address OK"
+                if reply.startswith("250"):
+                    envelope.rcpt_tos.append(address)
+                return reply
             token = self._control_token(address)
             bulk = self._bulk.rcpt_reply(envelope, address) if self._bulk else None
             # the bulk address before groups: "bulk" would read as a group's name
@@ -158,6 +170,8 @@ class SmtpHandler:
         """Why the email takes no more recipients, or None."""
         if any(self._control_token(a) for a in envelope.rcpt_tos):
             return _ALONE
+        if any(self._is_qr(a) for a in envelope.rcpt_tos):
+            return _QR_ALONE
         if len(envelope.rcpt_tos) >= self._settings.max_recipients:
             return (
                 f"452 4.5.3 Too many recipients: at most {self._settings.max_recipients}"
@@ -231,17 +245,39 @@ class SmtpHandler:
             envelope.decisions[number] = decision
         return None
 
+    def _is_qr(self, address: str) -> bool:
+        return self._qr is not None and self._qr.is_qr(address)
+
+    async def _qr_code(self, session: Session, envelope: Envelope) -> str:
+        """An email to the QR address: answered with the QR code (``bridge.inbound.qr_desk``)."""
+        assert self._qr is not None
+        content = envelope.original_content or envelope.content
+        assert isinstance(content, bytes)
+        try:
+            return await self._qr.handle(_author(session, envelope), content)
+        except Refused as exc:
+            return exc.smtp_reply()
+        except Exception:
+            log.exception("answering the QR address failed; answered 451")
+            return TEMPORARY_ERROR
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        try:  # every email, whatever it asks for (a SEND starts a whole bulk send)
+            refusal = await self._authenticate(session, envelope)
+        except Exception:
+            log.exception("checking the sender failed; answered 451")
+            return TEMPORARY_ERROR
+        if refusal is not None:
+            log.info("refused email from %s: %s", envelope.mail_from, refusal)
+            return refusal
+        if envelope.rcpt_tos and self._is_qr(envelope.rcpt_tos[0]):
+            return await self._qr_code(session, envelope)
         token = self._control_token(envelope.rcpt_tos[0]) if envelope.rcpt_tos else None
         if token is not None:
             return await self._command(session, envelope, token)
         if self._bulk is not None and self._bulk.is_bulk(envelope.rcpt_tos[0]):
             return await self._bulk_send(session, envelope)
         try:
-            refusal = await self._authenticate(session, envelope)
-            if refusal is not None:
-                log.info("refused email from %s: %s", envelope.mail_from, refusal)
-                return refusal
             accepted = await self._intake.accept(self._inbound(session, envelope))
         except Refused as exc:
             log.info("refused email from %s: %s", envelope.mail_from, exc.reason)

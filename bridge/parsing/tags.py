@@ -11,7 +11,7 @@ import re
 
 __all__ = ["TAGS", "schedule_tags", "subject_tags", "template_tags"]
 
-TAGS = frozenset({"marketing", "transactional", "urgent"})
+TAGS = frozenset({"marketing", "transactional", "urgent", "nolinks"})  # nolinks: short-links
 _TAG = re.compile(r"\[\s*([A-Za-z-]+)\s*\]")
 # A send-at time (``bridge.parsing.send_at``): ``[at 9am]``, ``[tomorrow 09:00]``,
 # ``[mon 14:30]``, ``[2026-12-24 08:30]``; a word in brackets and a time, never a word alone.

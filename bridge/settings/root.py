@@ -36,6 +36,7 @@ from bridge.settings.core import (
 from bridge.settings.environment import without_strays
 from bridge.settings.flows import FlowSettings, flow_faults
 from bridge.settings.inbound import InboundSettings
+from bridge.settings.links import LinksSettings
 from bridge.settings.mail import MailboxSettings, MailSettings
 from bridge.settings.numbers import ReplyNumber
 from bridge.settings.providers import ProviderEntry, ProviderRule, from_short_form, name_faults
@@ -108,6 +109,7 @@ class Settings(BaseSettings):
     bulk: BulkSettings = BulkSettings()
     flows: tuple[FlowSettings, ...] = ()
     reports: tuple[ReportSchedule, ...] = ()
+    links: LinksSettings = LinksSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -139,6 +141,7 @@ class Settings(BaseSettings):
             + self._campaign_faults()
             + self._short_code_sender_faults()
             + self._flow_faults()
+            + self._links_faults()
         )
         return self
 
@@ -194,6 +197,11 @@ class Settings(BaseSettings):
             for key, sender in senders
             if is_short_code(sender) and sender not in owned
         ]
+
+    def _links_faults(self) -> list[tuple[str, str]]:
+        if self.links.under_public_url and not self.bridge.public_url:
+            return [("links.under_public_url", "set [bridge] public_url, or give links.domain")]
+        return []
 
     def _provider_faults(self) -> list[tuple[str, str]]:
         faults = [(f"providers.{name}", message) for name, message in name_faults(self.providers)]

@@ -20,6 +20,7 @@ from bridge.models import (
     ApiToken,
     BulkSend,
     Cancelled,
+    Click,
     ConsentEvent,
     Contact,
     Conversation,
@@ -30,6 +31,7 @@ from bridge.models import (
     InboundPart,
     InboundRecord,
     InboundSms,
+    LinkClicks,
     MailJob,
     MediaFile,
     NewBatch,
@@ -40,6 +42,7 @@ from bridge.models import (
     Queued,
     Recipient,
     SendResult,
+    ShortLink,
     SmsJob,
     Spent,
     Suppression,
@@ -62,6 +65,7 @@ __all__ = [
     "HeldLock",
     "InboundContext",
     "InboundLog",
+    "Links",
     "MailQueue",
     "MediaFiles",
     "QueueCounts",
@@ -693,11 +697,31 @@ class Reports(Protocol):
 
     async def report_data(self, *, key: Key, start: datetime, end: datetime) -> ReportData:
         """The figures' data for the texts accepted in [start, end), grouped by ``key``."""
+
+
+class Links(Protocol):
+    """Short links (stored with their text by ``enqueue_sms``) and the clicks on them."""
+
+    async def short_link(self, code: str) -> tuple[ShortLink, str] | None:
+        """The link of ``code`` and the id of its text, or None."""
+        ...
+
+    async def record_clicks(self, clicks: Sequence[Click]) -> int:
+        """Store a batch of clicks in one transaction."""
+        ...
+
+    async def job_clicks(self, job_ids: Sequence[str]) -> dict[str, LinkClicks]:
+        """The clicks on each text's links (texts without links left out)."""
+        ...
+
+    async def link_report(self, *, since: datetime) -> list[dict[str, Any]]:
+        """Texts with links since ``since``, clicked or not, by author, sender and category."""
         ...
 
 
 class Store(
     ApiTokens,
+    Links,
     Batches,
     BulkSends,
     SmsQueue,

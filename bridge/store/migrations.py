@@ -53,6 +53,7 @@ MIGRATIONS = (
     "018_flows.sql",
     "019_console.sql",
     "020_api_tokens.sql",
+    "021_links.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

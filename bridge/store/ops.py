@@ -16,6 +16,7 @@ from typing import Any
 from bridge.models import ConversationChange, MediaFile, NewMailJob, NewSmsJob, Queued, SendResult
 from bridge.parsing.numbers import country_of
 from bridge.store import ops_inbound as inbound
+from bridge.store import ops_links
 from bridge.store.base import QueueCounts, QueueGauge
 from bridge.store.ids import new_id
 from bridge.store.ops_counts import counted, uncounted
@@ -65,6 +66,8 @@ PURGES = (
     Q.purge_spend_counts,
     Q.purge_bulk_sends,
     Q.purge_batches,
+    Q.purge_short_links,  # after purge_sms: a text's links go with it
+    Q.purge_link_clicks,
 )
 
 
@@ -80,6 +83,7 @@ def insert_sms(job: NewSmsJob, now: float) -> Op[Queued]:
         job_id = new_id("s")
         added = yield count(Q.insert_sms, *_sms_values(job, job_id, now))
         if added:
+            yield from ops_links.insert_links(job_id, job.links, now)
             yield from _conversation(job, now)
             yield from counted(job, now)
             return Queued(job_id)

@@ -16,6 +16,7 @@ from bridge.models import (
     ApiToken,
     BulkSend,
     Cancelled,
+    Click,
     ConsentEvent,
     Contact,
     Conversation,
@@ -25,6 +26,7 @@ from bridge.models import (
     InboundPart,
     InboundRecord,
     InboundSms,
+    LinkClicks,
     MailJob,
     MediaFile,
     NewBatch,
@@ -35,6 +37,7 @@ from bridge.models import (
     Queued,
     Recipient,
     SendResult,
+    ShortLink,
     SmsJob,
     Spent,
     Suppression,
@@ -54,6 +57,7 @@ from bridge.store import (
     ops_contacts,
     ops_facts,
     ops_limits,
+    ops_links,
     ops_reports,
     ops_velocity,
 )
@@ -583,6 +587,18 @@ class SqlStore:
 
     async def report_data(self, *, key: Key, start: datetime, end: datetime) -> ReportData:
         return await self._read_long(ops_reports.report_data(key, ts(start), ts(end)))
+
+    async def short_link(self, code: str) -> tuple[ShortLink, str] | None:
+        return await self._read(ops_links.short_link(code))
+
+    async def record_clicks(self, clicks: Sequence[Click]) -> int:
+        return await self._do(ops_links.record_clicks(clicks))
+
+    async def job_clicks(self, job_ids: Sequence[str]) -> dict[str, LinkClicks]:
+        return await self._read(ops_links.job_clicks(job_ids))
+
+    async def link_report(self, *, since: datetime) -> list[dict[str, Any]]:
+        return await self._read(ops_links.link_report(ts(since)))
 
 
 def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:
