@@ -18,13 +18,18 @@ from tests.test_console import FAILS
 from tests.test_scheduled_end_to_end import RULES
 
 NUMBERS = ("+447700900123", "+447700900124", "+447700900125", "+447700900999")
+REPLY_NUMBER = """
+[[numbers]]
+number = "+447700900100"
+inbox = ["team@example.com"]
+"""
 
 
 @pytest.fixture
 def bridge(tmp_path: Path) -> Iterator[BridgeProcess]:
     running = BridgeProcess(
         tmp_path,
-        extra=RULES + FAILS,
+        extra=RULES + FAILS + REPLY_NUMBER,
         admin={"enabled": True},
         env={"SMSBRIDGE_ADMIN__PASSWORD": PASSWORD},
     )
@@ -113,6 +118,14 @@ def test_an_admin_works_through_the_console_in_chromium(bridge: BridgeProcess) -
         assert "sandbox" in page.inner_text("#providers")
         assert page.locator("svg.chart").count() == 2
         _shot(page, "health")
+
+        page.click("#flows-link")
+        _shot(page, "flows")
+        page.click("#qr-codes-link")
+        page.fill("input[name=keyword]", "JOIN")
+        page.click("#qr-form button")
+        assert page.inner_text("#qr-code figcaption") == "SMSTO:+447700900100:JOIN"
+        _shot(page, "qr")
 
         page.click("text=Log out")
         assert page.locator("input[type=password]").count() == 1

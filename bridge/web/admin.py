@@ -35,6 +35,7 @@ from bridge.web.console_audit import audit_routes
 from bridge.web.console_common import Pages, header
 from bridge.web.console_health import health_routes
 from bridge.web.console_history import history_routes
+from bridge.web.console_qr import qr_routes
 from bridge.web.console_text import timeline_routes
 from bridge.web.contacts_page import contacts_routes
 from bridge.web.conversation_page import conversation_section
@@ -134,6 +135,7 @@ def admin_routes(
         *timeline_routes(pages),
         *audit_routes(pages),
         *health_routes(pages, carriers=carriers, refresh=refresh),
+        *qr_routes(pages, numbers=lambda: [n.number for n in settings().numbers]),
     ]
     return [  # every POST needs its form's CSRF token
         Route(r.path, door.checked(r.endpoint), methods=r.methods)

@@ -59,6 +59,7 @@ def header(request: Request, title: str) -> str:
         ("/admin/consent", "Consent"),
         ("/admin/scheduled", "Scheduled"),
         ("/admin/flows", "Flows"),
+        ("/admin/qr", "QR codes"),
     )
     nav = " \u00b7 ".join(
         f'<a id="{label.lower().replace(" ", "-")}-link" href="{href}">{label}</a>'

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bridge.models import JobState, SmsJob
+from bridge.models import JobState, LinkClicks, SmsJob
 from bridge.parsing.numbers import mask
 from bridge.store.console_records import AuditEntry
 from bridge.web.console_common import Pages, audit_entry, header, when
@@ -111,18 +111,19 @@ async def _show(request: Request, pages: Pages, *, reveal: bool) -> Response:
     if job is None:
         return _missing(request, pages)
     audits = await pages.store.audit_of(job.id)
+    clicks = (await pages.store.job_clicks([job.id])).get(job.id)
     said = _SAID.get(request.query_params.get("done", ""), "")
     note = f'<p id="text-said">{escape(said)}</p>' if said else ""
     body = (
         f"{header(request, 'smsbridge admin: text')}<main><section><h2>Text {escape(job.id)}"
-        f"</h2>{note}{_summary(request, job, reveal)}{_buttons(job)}</section>"
-        f"<section><h2>Timeline</h2>{_timeline(job, audits)}</section>"
+        f"</h2>{note}{_summary(request, job, reveal, clicks)}{_buttons(job)}</section>"
+        f"<section><h2>Timeline</h2>{_timeline(job, audits, clicks)}</section>"
         f'<section><h2>Text</h2><pre id="text-body">{escape(job.text)}</pre></section></main>'
     )
     return pages.render(f"Text {job.id}: smsbridge admin", body)
 
 
-def _summary(request: Request, job: SmsJob, reveal: bool) -> str:
+def _summary(request: Request, job: SmsJob, reveal: bool, clicks: LinkClicks | None) -> str:
     if reveal:
         number = f'<span id="number">{escape(job.to_number)}</span>'
     else:
@@ -131,7 +132,7 @@ def _summary(request: Request, job: SmsJob, reveal: bool) -> str:
             f'<form class="inline-button" method="post" action="/admin/texts/{escape(job.id)}/reveal">'
             f'{csrf_input(request)}<button id="reveal" type=submit>Reveal</button></form>'
         )
-    items = (
+    items: tuple[tuple[str, str], ...] = (
         ("To", number),
         ("From", escape(job.sender)),
         ("Author", escape(job.author or "-")),
@@ -140,6 +141,8 @@ def _summary(request: Request, job: SmsJob, reveal: bool) -> str:
         ("Category", escape(job.category)),
         ("Segments", f"{job.segments} ({escape(job.encoding)})"),
     )
+    if clicks is not None and clicks.links:
+        items += (("Short links", f'<span id="clicks">{escape(_clicks(clicks))}</span>'),)
     rows = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in items)
     return f'<table id="text-summary">{rows}</table>'
 
@@ -153,8 +156,19 @@ def _buttons(job: SmsJob) -> str:
     return f"<p>{' · '.join(links)}</p>" if links else ""
 
 
-def _timeline(job: SmsJob, audits: list[AuditEntry]) -> str:
+def _clicks(clicks: LinkClicks) -> str:
+    """``2 links: 3 clicks (1 by previews or scanners, not counted)``."""
+    links = f"{clicks.links} link{'' if clicks.links == 1 else 's'}"
+    counted = f"{clicks.clicks} click{'' if clicks.clicks == 1 else 's'}"
+    if not clicks.not_counted:
+        return f"{links}: {counted}"
+    return f"{links}: {counted} ({clicks.not_counted} by previews or scanners, not counted)"
+
+
+def _timeline(job: SmsJob, audits: list[AuditEntry], clicks: LinkClicks | None = None) -> str:
     events = [(job.created_at.timestamp(), "accepted", _accepted(job))]
+    if clicks is not None and clicks.first_click is not None:
+        events.append((clicks.first_click.timestamp(), "clicked", "first click on a short link"))
     if job.attempts or job.in_doubt or job.maybe_sent_via:
         events.append((job.updated_at.timestamp(), "attempts", _attempts(job)))
     if job.provider:

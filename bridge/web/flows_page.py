@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from bridge.settings.flows import FlowSettings, FlowStep
 from bridge.settings.root import Settings
+from bridge.web.console_common import header
 from bridge.web.guarded import Guard, Render, guarded
 
 __all__ = ["flows_routes"]
@@ -25,15 +26,14 @@ def flows_routes(*, guard: Guard, render: Render, settings: Callable[[], Setting
 
     async def page(request: Request) -> Response:
         flows = settings().flows
-        back = '<p><a href="/admin">Back to the admin page</a></p>'
-        header = "<header><h1>smsbridge admin: dialogue flows</h1></header>"
+        top = header(request, "smsbridge admin: dialogue flows")  # the console's links
         if not flows:
             shown = (
                 '<p id="flows-none">No flows: add [[flows]] to the settings (docs/flows.md).</p>'
             )
         else:
             shown = "".join(_flow(flow) for flow in flows)
-        return render("Flows: smsbridge admin", f"{header}<main>{back}{shown}</main>")
+        return render("Flows: smsbridge admin", f"{top}<main>{shown}</main>")
 
     return [Route("/admin/flows", guarded(guard, page), methods=["GET"])]
 
