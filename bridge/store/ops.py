@@ -81,7 +81,7 @@ def insert_sms(job: NewSmsJob, now: float) -> Op[Queued]:
     """
     for _ in range(3):  # on PostgreSQL another bridge may rename the key between two steps
         job_id = new_id("s")
-        added = yield count(Q.insert_sms, *_sms_values(job, job_id, now))
+        added = yield count(Q.insert_sms, *sms_values(job, job_id, now))
         if added:
             yield from ops_links.insert_links(job_id, job.links, now)
             yield from _conversation(job, now)
@@ -97,7 +97,9 @@ def insert_sms(job: NewSmsJob, now: float) -> Op[Queued]:
     raise RuntimeError(f"the idempotency key of a text kept changing: {job.idempotency_key}")
 
 
-def _sms_values(job: NewSmsJob, job_id: str, now: float) -> tuple[object, ...]:
+def sms_values(job: NewSmsJob, job_id: str, now: float) -> tuple[object, ...]:
+    """A new text's columns as ``insert_sms`` takes them: its state (queued) comes from the
+    statement; a bulk send's statement puts its own state after the country."""
     return (
         job_id,
         job.idempotency_key,

@@ -28,7 +28,7 @@ from bridge.store.ids import new_id
 from bridge.store.ops_batches import cancel_batch
 from bridge.store.ops_counts import reversed_domain, slot_of, uncounted
 from bridge.store.queries import Q
-from bridge.store.rows import chain_json, ts
+from bridge.store.rows import ts
 from bridge.store.statements import Op, all_rows, count, one_row
 
 __all__ = [
@@ -148,30 +148,13 @@ def _insert_plain(
 
 
 def _values(batch_id: str, line: int, job: NewSmsJob, state: str, now: float) -> list[object]:
-    """A text's columns, as ``insert_bulk_sms`` takes them."""
-    return [
-        new_id("s"),
-        job.idempotency_key,
-        job.message_id,
-        job.author,
-        job.subject,
-        job.to_number,
-        job.sender,
-        job.text,
-        job.encoding,
-        job.segments,
-        job.route,
-        chain_json(job.chain),
-        json.dumps(list(job.media)),
-        job.category,
-        country_of(job.to_number) or "",
-        state,
-        now if job.not_before is None else ts(job.not_before),
-        now,
-        now,
-        batch_id,
-        line,
-    ]
+    """A text's columns, as ``insert_bulk_sms`` takes them: a single text's (``ops.sms_values``)
+    with its state after the country, and its batch and line at the end."""
+    columns = list(ops.sms_values(job, new_id("s"), now))
+    return [*columns[:_STATE_AT], state, *columns[_STATE_AT:], batch_id, line]
+
+
+_STATE_AT = 15  # after the country, where insert_bulk_sms names the state
 
 
 def bulk_planned(
