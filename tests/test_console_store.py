@@ -118,9 +118,9 @@ async def test_history_pages_through_every_statement(store: Store) -> None:
     assert len(await _all_pages(store, HistoryFilter(state="failed"), 2)) == 1
 
 
-def _entry(action: str, job_id: str) -> AuditEntry:
+def _entry(action: str, job_id: str, *, at: datetime | None = None) -> AuditEntry:
     return AuditEntry(
-        at=T0 + timedelta(hours=2),
+        at=at or T0 + timedelta(hours=2),
         who="Dana",
         address="127.0.0.1",
         action=action,
@@ -156,7 +156,10 @@ async def test_a_cancel_is_audited_whatever_came_of_it(store: Store) -> None:
     queued = next(j for j in await store.recent_sms(limit=100) if j.state.value == "queued")
     now = T0 + timedelta(hours=2)
     assert await store.cancel_sms_audited(queued.id, now=now, entry=_entry("cancel", queued.id))
-    assert not await store.cancel_sms_audited(queued.id, now=now, entry=_entry("cancel", queued.id))
+    again = now + timedelta(seconds=1)  # entries at one instant are ordered by their random ids
+    assert not await store.cancel_sms_audited(
+        queued.id, now=again, entry=_entry("cancel", queued.id, at=again)
+    )
     log = await store.audit_log(after=None, limit=1)
     assert [e.detail for e in log] == ["not cancelled: was cancelled"]
     older = await store.audit_log(after=(log[0].at, log[0].row_id), limit=10)
