@@ -20,8 +20,19 @@ from bridge.reports.render import as_csv, as_table, duration, label, period_word
 
 __all__ = ["report_email"]
 
-_HEAD = ("", "texts", "sent", "delivered", "failed", "delivery rate", "to deliver p50 / p95",
-         "opt-outs", "replies", "response p50 / p95", "cost")  # fmt: skip
+_HEAD = (
+    "",
+    "texts",
+    "sent",
+    "delivered",
+    "failed",
+    "delivery rate",
+    "to deliver p50 / p95",
+    "opt-outs",
+    "replies",
+    "response p50 / p95",
+    "cost",
+)
 
 
 def report_email(

@@ -63,9 +63,18 @@ class DkimSettings(Section):
         default=None, description="The RSA private key, PEM (openssl genrsa)."
     )
     headers: tuple[str, ...] = (
-        "From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
-        "MIME-Version", "Content-Type", "Auto-Submitted",
-    )  # fmt: skip
+        "From",
+        "To",
+        "Cc",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+        "MIME-Version",
+        "Content-Type",
+        "Auto-Submitted",
+    )
 
     @model_validator(mode="after")
     def _key(self) -> DkimSettings:
