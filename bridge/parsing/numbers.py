@@ -13,8 +13,10 @@ is translated once, here, into a sentence the author can act on (it ends up in a
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from threading import Lock
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -97,6 +99,7 @@ def parse_number(local: str, *, default_region: str) -> str:
         raise InvalidNumber(
             f"{_shown(written)} is not a number in use in {_country(number)}: check the digits."
         )
+    _keep(e164, number)  # its country, line type and zones are asked next
     return e164
 
 
@@ -143,15 +146,33 @@ def plus_digits(value: str) -> str:
     return "+" + value if value.isdigit() and not is_short_code(value) else value
 
 
-@lru_cache(maxsize=4096)
+_PARSED: OrderedDict[str, PhoneNumber | None] = OrderedDict()
+_PARSED_KEPT = 4096
+_PARSED_LOCK = Lock()  # a bulk send's file is read in a thread while the loop asks too
+
+
 def _parsed(number: str) -> PhoneNumber | None:
     """``number`` (E.164) parsed once for all that is asked of it in turn, a number's country,
     line type, zones and written form (a bulk send's 100,000 distinct numbers each ask all
-    four); None when it is not a number. Callers never change the object."""
+    four); None when it is not a number. ``parse_number`` leaves what it parsed here, so a
+    number read from an address or a file is not parsed again. Callers never change it."""
+    with _PARSED_LOCK:
+        if number in _PARSED:
+            _PARSED.move_to_end(number)
+            return _PARSED[number]
     try:
-        return phonenumbers.parse(number, None)
+        parsed: PhoneNumber | None = phonenumbers.parse(number, None)
     except NumberParseException:
-        return None
+        parsed = None
+    _keep(number, parsed)
+    return parsed
+
+
+def _keep(number: str, parsed: PhoneNumber | None) -> None:
+    with _PARSED_LOCK:
+        _PARSED[number] = parsed
+        if len(_PARSED) > _PARSED_KEPT:
+            _PARSED.popitem(last=False)
 
 
 @lru_cache(maxsize=4096)
