@@ -31,13 +31,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from harness import DOMAIN
+from harness import DOMAIN, scratch_schema
 
 from bridge.bulk.outcomes import estimate
 from bridge.bulk.preview import not_sent_csv, preview_text
@@ -282,28 +280,6 @@ def _queued(dsn: str | None, db: Path) -> int:
     return asyncio.run(count())
 
 
-@contextmanager
-def _schema(dsn: str) -> Iterator[str]:
-    """A scratch schema of the PostgreSQL database at ``dsn``, dropped afterwards."""
-    import asyncio
-    import uuid
-
-    import asyncpg
-
-    name = "bench_" + uuid.uuid4().hex[:10]
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(dsn)
-        await conn.execute(sql)
-        await conn.close()
-
-    asyncio.run(run(f"CREATE SCHEMA {name}"))
-    try:
-        yield f"{dsn}?search_path={name}"
-    finally:
-        asyncio.run(run(f"DROP SCHEMA {name} CASCADE"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -328,7 +304,7 @@ def main() -> None:
                     if backend == "sqlite":
                         print(json.dumps(end_to_end(path, dsn=None)), flush=True)
                         continue
-                    with _schema(args.dsn) as dsn:
+                    with scratch_schema(args.dsn) as dsn:
                         print(json.dumps(end_to_end(path, dsn=dsn)), flush=True)
         return
     with tempfile.TemporaryDirectory() as folder:

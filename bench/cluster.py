@@ -18,43 +18,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import asyncpg
-from harness import QUEUE, fill_queue, running, wait_journal, write_config
+from harness import QUEUE, fill_queue, running, scratch_schema, wait_journal, write_config
 from ingest import python_client
-
-DSN = os.environ.get("SMSBRIDGE_TEST_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def _config(folder: Path, journal: Path, store: str) -> tuple[Path, int]:
     sandbox = f'[provider]\nname = "sandbox"\n[provider.sandbox]\njournal = "{journal}"\n'
     path, smtp, _ = write_config(folder, f"[store]\n{store}\n{QUEUE}{sandbox}")
     return path, smtp
-
-
-@contextmanager
-def _schema() -> Iterator[str]:
-    name = "bench_" + uuid.uuid4().hex[:10]
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(DSN)
-        await conn.execute(sql)
-        await conn.close()
-
-    asyncio.run(run(f"CREATE SCHEMA {name}"))
-    try:
-        yield f"{DSN}?search_path={name}"
-    finally:
-        asyncio.run(run(f"DROP SCHEMA {name} CASCADE"))
 
 
 @contextmanager
@@ -104,7 +83,7 @@ def _maybe_schema(setup: str) -> Iterator[str | None]:
     if setup == "sqlite":
         yield None
         return
-    with _schema() as dsn:
+    with scratch_schema() as dsn:
         yield dsn
 
 

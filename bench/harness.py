@@ -229,3 +229,30 @@ def _copy_sql(columns: list[str], series: str, text_x: str, every: int) -> str:
     }
     chosen = ", ".join(changed.get(c, c) for c in columns)
     return f"INSERT INTO sms_jobs ({', '.join(columns)}) SELECT {chosen} FROM sms_jobs, {series}"
+
+
+TEST_DSN = os.environ.get("SMSBRIDGE_TEST_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def scratch_schema(dsn: str = TEST_DSN) -> Iterator[str]:
+    """A scratch schema of the PostgreSQL database at ``dsn`` for one benchmark run: its DSN
+    with the schema as search path; dropped afterwards, whatever happened."""
+    import uuid
+
+    import asyncpg  # only the PostgreSQL benchmarks need it
+
+    name = "bench_" + uuid.uuid4().hex[:10]
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f"CREATE SCHEMA {name}"))
+    try:
+        yield f"{dsn}?search_path={name}"
+    finally:
+        asyncio.run(run(f"DROP SCHEMA {name} CASCADE"))
