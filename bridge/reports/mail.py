@@ -16,7 +16,7 @@ from bridge.mail.notices import DISPLAY_NAME
 from bridge.models import NewMailJob
 from bridge.reports.chart import bar_chart
 from bridge.reports.figures import Figures, Report
-from bridge.reports.render import as_csv, as_table, duration, label, period_words
+from bridge.reports.render import as_csv, as_table, period_words, table_cells
 
 __all__ = ["report_email"]
 
@@ -83,21 +83,5 @@ def _html(report: Report, title: str, cid: str) -> str:
 
 
 def _row(report: Report, f: Figures) -> str:
-    cells = (
-        label(report, f),
-        str(f.accepted),
-        str(f.sent),
-        str(f.delivered),
-        str(f.failed),
-        _percent(f.delivery_rate),
-        f"{duration(f.delivery_p50)} / {duration(f.delivery_p95)}",
-        _percent(f.opt_out_rate),
-        _percent(f.reply_rate),
-        f"{duration(f.response_p50)} / {duration(f.response_p95)}",
-        f"{f.cost:.2f}",
-    )
+    cells = table_cells(report, f)
     return "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"

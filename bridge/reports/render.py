@@ -17,7 +17,16 @@ from typing import Any
 from bridge.contacts.csv_format import guarded
 from bridge.reports.figures import Figures, Report
 
-__all__ = ["COLUMNS", "as_csv", "as_json", "as_table", "duration", "label", "period_words"]
+__all__ = [
+    "COLUMNS",
+    "as_csv",
+    "as_json",
+    "as_table",
+    "duration",
+    "label",
+    "period_words",
+    "table_cells",
+]
 
 COLUMNS = (
     "group",
@@ -167,7 +176,7 @@ def as_table(report: Report) -> str:
         ],
     ]
     for figures in (*report.groups, report.total):
-        rows.append(_table_row(report, figures))
+        rows.append(table_cells(report, figures))
     lines = [head, *_aligned(rows), ""]
     lines += _reasons(report)
     lines.append(
@@ -181,7 +190,9 @@ def as_table(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _table_row(report: Report, f: Figures) -> list[str]:
+def table_cells(report: Report, f: Figures) -> list[str]:
+    """One group's figures as the table shows them, in the email and in the terminal; a cost
+    with unpriced segments is marked ``*``."""
     return [
         label(report, f),
         str(f.accepted),
