@@ -28,15 +28,15 @@ from pathlib import Path
 
 import httpx
 from cluster import _maybe_schema
-from harness import QUEUE, fill_queue, pct, running, write_config
+from harness import QUEUE, fill_queue, many_jobs, pct, running, write_config
 
 PASSWORD = "bench-console-password"
 ADMIN = "[admin]\nenabled = true\n"
 
 
-def _copy_sql(columns: list[str], series: str, number: str) -> str:
-    """The one stored job copied ``series`` times, each copy x varied as the docstring says."""
-    changed = {
+def _varied(number: str) -> dict[str, str]:
+    """Each copy ``x`` of the one stored job varied as the docstring says."""
+    return {
         "id": f"'c' || {number}",
         "idempotency_key": f"idempotency_key || {number}",
         "message_id": f"message_id || {number}",
@@ -51,8 +51,6 @@ def _copy_sql(columns: list[str], series: str, number: str) -> str:
         "updated_at": "created_at - x + 5",
         "next_attempt_at": "CASE WHEN x % 100 = 0 THEN created_at + 86400 ELSE created_at - x END",
     }
-    chosen = ", ".join(changed.get(c, c) for c in columns)
-    return f"INSERT INTO sms_jobs ({', '.join(columns)}) SELECT {chosen} FROM sms_jobs, {series}"
 
 
 def _text(expression: str) -> str:
@@ -60,32 +58,7 @@ def _text(expression: str) -> str:
 
 
 def fill(db: str, total: int) -> None:
-    copies = total - 1
-    if db.startswith("postgresql:"):
-        import asyncpg
-
-        async def run() -> None:
-            conn = await asyncpg.connect(db)
-            columns = [
-                r["column_name"]
-                for r in await conn.fetch(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name ="
-                    " 'sms_jobs' AND table_schema = current_schema() ORDER BY ordinal_position"
-                )
-            ]
-            series = f"generate_series(1, {copies}) AS n(x)"
-            await conn.execute(_copy_sql(columns, series, "x::text"))
-            await conn.execute("ANALYZE sms_jobs")
-            await conn.close()
-
-        asyncio.run(run())
-        return
-    with sqlite3.connect(db) as conn:
-        columns = [row[1] for row in conn.execute("PRAGMA table_info(sms_jobs)")]
-        counted = f"SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {copies}"
-        series = f"(WITH RECURSIVE n(x) AS ({counted}) SELECT x FROM n) AS n"
-        conn.execute(_copy_sql(columns, series, "CAST(x AS TEXT)"))
-        conn.execute("ANALYZE")
+    many_jobs(db, total, _varied)
 
 
 def _login(client: httpx.Client) -> None:

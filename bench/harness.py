@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -183,11 +183,29 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def many_jobs(db: str, total: int, *, queued_every: int = 100) -> None:
-    """Copy the one job in a bridge's store until it holds ``total``, as months of use leave
-    it: one in ``queued_every`` waiting for tomorrow, the rest delivered, created over the last
-    ``total`` seconds. One INSERT … SELECT in the database itself (a million rows in seconds,
-    not through the chain). ``db``: the SQLite file, or a PostgreSQL DSN."""
+Varied = Callable[[str], dict[str, str]]  # the copy's number, as text -> changed columns
+
+
+def delivered_mostly(number: str) -> dict[str, str]:
+    """A store as months of use leave it: one copy in a hundred waiting for tomorrow, the
+    rest delivered, created one a second back in time."""
+    queued = "x % 100 = 0"
+    return {
+        "id": f"'b' || {number}",
+        "idempotency_key": f"idempotency_key || {number}",
+        "message_id": f"message_id || {number}",
+        "state": f"CASE WHEN {queued} THEN 'queued' ELSE 'delivered' END",
+        "created_at": "created_at - x",
+        "updated_at": "created_at - x",
+        "next_attempt_at": f"CASE WHEN {queued} THEN created_at + 86400 ELSE created_at - x END",
+    }
+
+
+def many_jobs(db: str, total: int, varied: Varied = delivered_mostly) -> None:
+    """Copy the one job in a bridge's store until it holds ``total``, copy ``x`` (1, 2, ...)
+    with the columns ``varied`` changes (SQL of ``x``; the rest copied as they are). One
+    INSERT … SELECT in the database itself: a million rows in seconds, not through the chain.
+    ``db``: the SQLite file, or a PostgreSQL DSN."""
     copies = total - 1
     if db.startswith("postgresql:"):
         import asyncpg  # only the PostgreSQL benchmarks need it
@@ -196,7 +214,7 @@ def many_jobs(db: str, total: int, *, queued_every: int = 100) -> None:
             conn = await asyncpg.connect(db)
             columns = [r["column_name"] for r in await conn.fetch(_PG_COLUMNS)]
             series = f"generate_series(1, {copies}) AS n(x)"
-            await conn.execute(_copy_sql(columns, series, "x::text", queued_every))
+            await conn.execute(_copy_sql(columns, series, varied("x::text")))
             await conn.execute("ANALYZE sms_jobs")
             await conn.close()
 
@@ -206,7 +224,7 @@ def many_jobs(db: str, total: int, *, queued_every: int = 100) -> None:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(sms_jobs)")]
         counted = f"SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {copies}"
         series = f"(WITH RECURSIVE n(x) AS ({counted}) SELECT x FROM n) AS n"
-        conn.execute(_copy_sql(columns, series, "CAST(x AS TEXT)", queued_every))
+        conn.execute(_copy_sql(columns, series, varied("CAST(x AS TEXT)")))
         conn.execute("ANALYZE")
 
 
@@ -216,17 +234,7 @@ _PG_COLUMNS = (
 )
 
 
-def _copy_sql(columns: list[str], series: str, text_x: str, every: int) -> str:
-    queued = f"x % {every} = 0"
-    changed = {
-        "id": f"'b' || {text_x}",
-        "idempotency_key": f"idempotency_key || {text_x}",
-        "message_id": f"message_id || {text_x}",
-        "state": f"CASE WHEN {queued} THEN 'queued' ELSE 'delivered' END",
-        "created_at": "created_at - x",
-        "updated_at": "created_at - x",
-        "next_attempt_at": f"CASE WHEN {queued} THEN created_at + 86400 ELSE created_at - x END",
-    }
+def _copy_sql(columns: list[str], series: str, changed: dict[str, str]) -> str:
     chosen = ", ".join(changed.get(c, c) for c in columns)
     return f"INSERT INTO sms_jobs ({', '.join(columns)}) SELECT {chosen} FROM sms_jobs, {series}"
 
