@@ -53,6 +53,8 @@ class FakeTwilioMessages:
         self._failures = 0
         self._send_faults: list[str] = []
         self.slow_seconds = 3.0
+        self._open = threading.Event()  # sends wait while it is clear (``hold``)
+        self._open.set()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -130,6 +132,14 @@ class FakeTwilioMessages:
     def fail_next(self, times: int) -> None:
         with self._lock:
             self._failures = times
+
+    def hold(self) -> None:
+        """Keep every send waiting until ``release``: texts queued one after another reach
+        the fake together, whatever the order the bridge's workers take them in."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
 
     def send_faults(self, *faults: str) -> None:
         """What the next sends get, one fault each, before sends succeed again."""
@@ -218,6 +228,7 @@ class FakeTwilioMessages:
                 self.wfile.write(data)
 
             def do_POST(self) -> None:
+                fake._open.wait(timeout=30)
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
                 fault, message = fake._create(form)
