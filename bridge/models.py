@@ -45,6 +45,7 @@ __all__ = [
     "Recipient",
     "RuleHit",
     "SendResult",
+    "SentWindow",
     "ShortLink",
     "SmsJob",
     "Spent",
@@ -175,13 +176,30 @@ class Spent:
 
 
 @dataclass(frozen=True, slots=True)
+class SentWindow:
+    """A span a frequency cap counts a recipient's texts in (``start <= at < end``; no end:
+    texts deferred past now count too), and the count at which the cap is reached."""
+
+    start: datetime
+    end: datetime | None
+    enough: int
+
+
+@dataclass(frozen=True, slots=True)
 class Recipient:
     """What the outbound chain's content stage reads about one recipient, read together: the
-    address book's entry, their recent texts of the category, the author's team's spend."""
+    address book's entry, their recent texts of the category, the author's team's spend.
+
+    ``counts`` are the texts in each window asked about, counted by the store up to the
+    window's ``enough`` (None: no window was asked about). ``sent`` holds every recent text's
+    time only when a count reached its ``enough``: a cap that is reached needs the times to
+    say when there is room; one that is not needs only the count, so a recipient texted
+    thousands of times costs one count, not thousands of rows."""
 
     contact: Contact | None = None
     sent: tuple[datetime, ...] = ()
     spent: tuple[Spent, ...] = ()
+    counts: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ shared by bridges on one database, refused with a sentence or deferred; 80% warn
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from bridge.chain.rule import Stage
 from bridge.chain.verdicts import Decision
 from bridge.chain.warnings import StoreWarnings
 from bridge.errors import ConfigError
-from bridge.models import NewSmsJob, Spent
+from bridge.models import Contact, NewSmsJob, SentWindow, Spent
 from bridge.settings.root import Settings
 from bridge.store.base import Store
 from tests.conftest import make_settings, postgres_schema
@@ -283,3 +284,39 @@ async def test_a_texts_contact_texts_and_spend_are_read_in_one_operation(
     assert "4 of 4 marketing texts this month" in decision.explain()
     assert "shop.example.com: 4 segments of 10 segments" in decision.explain()
     assert reads.names == Counter({"recipient": 1})
+
+
+async def test_the_store_counts_a_busy_recipients_texts_only_up_to_the_cap(
+    store: Store,
+) -> None:
+    """A recipient texted 60 times this month: a cap of 100 is answered with a count and no
+    rows; a cap of 4 with the count stopped at 4 and the times, to say when there is room."""
+    await store.enqueue_sms([_sms(n) for n in range(60)], now=T0 - timedelta(days=2))
+    month = SentWindow(datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC), 100)
+    since = T0 - timedelta(days=32)
+    asked = {"number": UK, "category": "marketing", "since": since, "authors": None}
+    days = {"month": T0, "day": T0}
+    roomy = await store.recipient(**asked, **days, windows=(month,))
+    assert roomy.counts == (60,) and roomy.sent == ()
+    full = await store.recipient(**asked, **days, windows=(replace(month, enough=4),))
+    assert full.counts == (4,) and len(full.sent) == 60
+    later = SentWindow(T0, None, 100)  # texts made before T0 and not deferred: none go later
+    assert (await store.recipient(**asked, **days, windows=(later,))).counts == (0,)
+
+
+async def test_a_contacts_own_zone_moves_the_month_the_store_counts_in(
+    tmp_path: Path, store: Store
+) -> None:
+    """At 02:00 UTC on 1 January it is still December in Los Angeles: four December texts
+    leave a London recipient's new month empty but fill a contact's who lives there."""
+    settings = make_settings(tmp_path, extra=f"[compliance]\n{CALENDAR}\n")
+    gate = _gate(settings, store)
+    new_year = datetime(2027, 1, 1, 2, 0, tzinfo=UTC)
+    await store.enqueue_sms([_sms(n) for n in range(4)], now=new_year - timedelta(days=3))
+    london = await gate.decide(_request(), at=new_year)
+    assert london.accepted and "1 of 4 marketing texts this month" in london.explain()
+    contact = Contact(number=UK, timezone="America/Los_Angeles")
+    await store.save_contacts([contact], now=new_year)
+    los_angeles = await gate.decide(_request(), at=new_year)
+    assert los_angeles.refusal is not None, los_angeles.explain()
+    assert "has had 4 marketing texts this month" in los_angeles.refusal.reason

@@ -42,7 +42,7 @@ from bridge.chain.spend_cap import SpendCap
 from bridge.chain.velocity import VelocityGuard
 from bridge.chain.verdicts import Accept, Decision, Defer, Notice, Refuse, Rewrite, Verdict
 from bridge.chain.windows import QuietTime
-from bridge.models import NewMailJob, Recipient, RuleHit
+from bridge.models import Contact, NewMailJob, Recipient, RuleHit, SentWindow
 from bridge.settings.root import Settings
 
 __all__ = [
@@ -200,6 +200,7 @@ class Chain:
         # recipient of every email, twice for SMTP (RCPT, DATA), and at every send.
         self._by_stages: dict[frozenset[Stage], tuple[Rule, ...]] = {}
         self._late: dict[frozenset[Stage], frozenset[Fact]] = {}
+        self._counter = next((rule for rule in rules if isinstance(rule, FrequencyCap)), None)
 
     def rules_of(self, stages: frozenset[Stage]) -> tuple[Rule, ...]:
         found = self._by_stages.get(stages)
@@ -231,7 +232,7 @@ class Chain:
         deferred = ""
         notices: list[Notice] = []
         bare = Facts(at=at)  # for the rules that need no fact, which are most
-        late = _Late(self.late_needs(stages))  # read once, for the first rule that asks
+        late = _Late(self.late_needs(stages), self._counter)  # read once, when first asked
         for rule in self.rules_of(stages):
             known = await _read(rule.needs, request, facts, at, late) if rule.needs else bare
             verdict = rule.check(request, known)
@@ -264,25 +265,51 @@ _LATE = frozenset({Fact.CONTACT, Fact.SENT, Fact.SPENT})
 
 class _Late:
     """The recipient's contact, texts and team's spend, read once a run for every rule that
-    needs them, again only if what they depend on changed (a deferral that moved the clock)."""
+    needs them, again only if what they depend on changed (a deferral that moved the clock).
+    The frequency cap's texts are counted in the store in its windows (``Recipient``)."""
 
-    def __init__(self, wants: frozenset[Fact]) -> None:
+    def __init__(self, wants: frozenset[Fact], counter: FrequencyCap | None) -> None:
         self.wants = wants
+        self._names = frozenset(str(fact) for fact in wants)
+        self._counter = counter if Fact.SENT in wants else None
         self._key: tuple[str, str, str, datetime] | None = None
         self._found = Recipient()
 
     async def read(self, request: OutboundRequest, reader: FactReader, at: datetime) -> Recipient:
         key = (request.to_number, request.category, request.author, at)
         if key != self._key:
-            self._found = await reader.recipient(
-                number=request.to_number,
-                category=request.category,
-                author=request.author,
-                at=at,
-                wants=frozenset(str(fact) for fact in self.wants),
-            )
-            self._key = key
+            windows = self._windows(request, None, at)
+            found = await self._recipient(request, reader, at, windows)
+            if windows and found.contact is not None and found.contact.timezone:
+                # the contact's own zone can move a calendar period: count in that one
+                theirs = self._windows(request, found.contact, at)
+                if theirs != windows:
+                    found = await self._recipient(request, reader, at, theirs)
+            self._key, self._found = key, found
         return self._found
+
+    def _windows(
+        self, request: OutboundRequest, contact: Contact | None, at: datetime
+    ) -> tuple[SentWindow, ...]:
+        if self._counter is None or not request.category:
+            return ()
+        return self._counter.windows(request, contact, at)
+
+    async def _recipient(
+        self,
+        request: OutboundRequest,
+        reader: FactReader,
+        at: datetime,
+        windows: tuple[SentWindow, ...],
+    ) -> Recipient:
+        return await reader.recipient(
+            number=request.to_number,
+            category=request.category,
+            author=request.author,
+            at=at,
+            wants=self._names,
+            windows=windows,
+        )
 
 
 async def _read(
@@ -300,7 +327,7 @@ async def _read(
         if Fact.CONTACT in needs:
             about["contact"] = found.contact
         if Fact.SENT in needs and request.category:
-            counts["sent"] = found.sent
+            counts["sent"], counts["sent_counts"] = found.sent, found.counts
         if Fact.SPENT in needs:
             counts["spent"] = found.spent
     return Facts(at=at, **about, **counts)

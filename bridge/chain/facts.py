@@ -20,6 +20,7 @@ from bridge.models import (
     NewMailJob,
     NewNumbers,
     Recipient,
+    SentWindow,
     Spent,
     Suppression,
     ThreadNumbers,
@@ -54,6 +55,7 @@ class Facts:
     contact: Contact | None = None  # the recipient in the address book, if they are in it
     new_numbers: NewNumbers | None = None  # how new the recipient is to the author
     sent: tuple[datetime, ...] = ()  # the recipient's texts of this category, SENT_DAYS back
+    sent_counts: tuple[int, ...] | None = None  # in each frequency-cap window (Recipient)
     spent: tuple[Spent, ...] = ()  # the author's team's segments this month, by author, country
     consent: ConsentEvent | None = None  # the customer's latest opt-in or opt-out for the sender
 
@@ -100,10 +102,19 @@ class FactReader(Protocol):
         ...
 
     async def recipient(
-        self, *, number: str, category: str, author: str, at: datetime, wants: frozenset[str]
+        self,
+        *,
+        number: str,
+        category: str,
+        author: str,
+        at: datetime,
+        wants: frozenset[str],
+        windows: tuple[SentWindow, ...] = (),
     ) -> Recipient:
         """``contact``, ``sent`` and ``spent`` (those of ``wants``), as the three methods
-        above answer them, in one read: the chain asks once a text, not once a rule."""
+        above answer them, in one read: the chain asks once a text, not once a rule. With
+        ``windows`` (and ``sent`` wanted), the texts are counted in each, and their times
+        given only when a count reaches its window's ``enough`` (``Recipient``)."""
         ...
 
 
@@ -147,6 +158,7 @@ class FactStore(Protocol):
         authors: str | None,
         month: datetime,
         day: datetime,
+        windows: tuple[SentWindow, ...] = (),
     ) -> Recipient:
         """The contact of ``number``, its texts of ``category`` since ``since``, the spend of
         ``authors``; each left out (None) is not read."""
@@ -271,17 +283,26 @@ class StoreFacts:
         return await self._store.spent(authors=team, month=day.replace(day=1), day=day)
 
     async def recipient(
-        self, *, number: str, category: str, author: str, at: datetime, wants: frozenset[str]
+        self,
+        *,
+        number: str,
+        category: str,
+        author: str,
+        at: datetime,
+        wants: frozenset[str],
+        windows: tuple[SentWindow, ...] = (),
     ) -> Recipient:
         team = self._team(author) if "spent" in wants else None
         day = self._day(at)
+        counted = "sent" in wants and category
         return await self._store.recipient(
-            number=number if "contact" in wants else None,
-            category=category if "sent" in wants and category else None,
+            number=number if "contact" in wants or counted else None,
+            category=category if counted else None,
             since=at - timedelta(days=SENT_DAYS),
             authors=team,
             month=day.replace(day=1),
             day=day,
+            windows=windows if counted else (),
         )
 
     def _team(self, author: str) -> str | None:

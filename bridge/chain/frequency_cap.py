@@ -11,7 +11,7 @@ the rolling window; a wait that ends in quiet hours ends when they do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bridge.chain.facts import Facts
@@ -21,10 +21,12 @@ from bridge.chain.request import OutboundRequest
 from bridge.chain.rule import Fact, Stage
 from bridge.chain.verdicts import Accept, Defer, Refuse, Verdict
 from bridge.chain.windows import QuietTime
+from bridge.models import Contact, SentWindow
 from bridge.settings.compliance import FrequencyCap as CapSettings
 
 __all__ = ["FrequencyCap"]
 
+_INSTANT = timedelta(microseconds=1)  # the finest step of the times compared
 _PERIODS_AHEAD = 12  # texts deferred into the next periods: look this far for room
 
 
@@ -38,14 +40,29 @@ class FrequencyCap:
     stage: Stage = Stage.CONTENT
     needs: frozenset[Fact] = frozenset({Fact.SENT, Fact.CONTACT})
 
+    def windows(
+        self, request: OutboundRequest, contact: Contact | None, at: datetime
+    ) -> tuple[SentWindow, ...]:
+        """Where each cap on the request's category counts at ``at``, for the store to count
+        in (``Recipient.counts``), in the order ``check`` takes the caps."""
+        caps = self._caps(request.category)
+        if not caps:
+            return ()
+        facts = Facts(at=at, contact=contact)
+        zone = recipient_zones(request, facts, fallback=self.fallback_zone)[0][0]
+        return tuple(_window(cap, at, zone) for cap in caps)
+
     def check(self, request: OutboundRequest, facts: Facts) -> Verdict:
-        caps = [cap for cap in self.caps if cap.category == request.category]
+        caps = self._caps(request.category)
         if not caps:
             return Accept(f"no cap on {request.category or 'this'} texts")
         zones, _ = recipient_zones(request, facts, fallback=self.fallback_zone)
         waits: list[tuple[datetime, str]] = []
         used: list[str] = []
-        for cap in caps:
+        for index, cap in enumerate(caps):
+            if facts.sent_counts is not None and facts.sent_counts[index] < cap.max:
+                used.append(self._used(cap, facts.sent_counts[index]))
+                continue
             counted = self._counted(cap, facts.sent, facts.at, zones[0])
             if len(counted) < cap.max:
                 used.append(self._used(cap, len(counted)))
@@ -62,16 +79,17 @@ class FrequencyCap:
         until = self._out_of_quiet(request, until, zones)
         return Defer(until, words, f"until {until:%Y-%m-%d %H:%M %Z} ({words})")
 
+    def _caps(self, category: str) -> list[CapSettings]:
+        return [cap for cap in self.caps if cap.category == category]
+
     def _counted(
         self, cap: CapSettings, sent: tuple[datetime, ...], at: datetime, zone: ZoneInfo
     ) -> list[datetime]:
-        """The texts that count against ``cap`` at ``at``: in its calendar period (a text
-        deferred into it too), or in the rolling window and after (those already deferred)."""
-        if cap.mode == "rolling":
-            since = (at - ROLLING[cap.per]).astimezone(UTC)
-            return [t for t in sent if t > since]
-        start, after = utc_period(cap.per, at, zone)
-        return [t for t in sent if start <= t < after]
+        """The texts that count against ``cap`` at ``at`` (``_window``)."""
+        window = _window(cap, at, zone)
+        if window.end is None:
+            return [t for t in sent if t >= window.start]
+        return [t for t in sent if window.start <= t < window.end]
 
     def _room(
         self, cap: CapSettings, facts: Facts, zone: ZoneInfo, counted: list[datetime]
@@ -104,3 +122,14 @@ class FrequencyCap:
         if self.quiet is None or request.category not in self.quiet_categories:
             return until
         return self.quiet.next_open(zones, until) or until
+
+
+def _window(cap: CapSettings, at: datetime, zone: ZoneInfo) -> SentWindow:
+    """Where ``cap`` counts at ``at``: its calendar period in ``zone`` (a text deferred into
+    it too), or its rolling window and after (texts already deferred past now), the window's
+    oldest instant itself left out. Times in UTC: compared without asking zones for offsets."""
+    if cap.mode == "rolling":
+        since = (at - ROLLING[cap.per]).astimezone(UTC)
+        return SentWindow(since + _INSTANT, None, cap.max)
+    start, after = utc_period(cap.per, at, zone)
+    return SentWindow(start, after, cap.max)

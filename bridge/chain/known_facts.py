@@ -21,6 +21,7 @@ from bridge.models import (
     Contact,
     NewNumbers,
     Recipient,
+    SentWindow,
     Spent,
     Suppression,
     ThreadNumbers,
@@ -67,8 +68,15 @@ class KnownOptOuts:
         return await self._base.spent(author=author, at=at)
 
     async def recipient(
-        self, *, number: str, category: str, author: str, at: datetime, wants: frozenset[str]
+        self,
+        *,
+        number: str,
+        category: str,
+        author: str,
+        at: datetime,
+        wants: frozenset[str],
+        windows: tuple[SentWindow, ...] = (),
     ) -> Recipient:
         return await self._base.recipient(
-            number=number, category=category, author=author, at=at, wants=wants
+            number=number, category=category, author=author, at=at, wants=wants, windows=windows
         )

@@ -42,6 +42,7 @@ from bridge.models import (
     Queued,
     Recipient,
     SendResult,
+    SentWindow,
     ShortLink,
     SmsJob,
     Spent,
@@ -447,9 +448,12 @@ class Caps(Protocol):
         authors: str | None,
         month: datetime,
         day: datetime,
+        windows: tuple[SentWindow, ...] = (),
     ) -> Recipient:
         """``contact(number)``, ``sent_times(number, category, since)`` and ``spent(authors,
-        month, day)`` in one operation; each whose key is None is left out, empty."""
+        month, day)`` in one operation; each whose key is None is left out, empty. With
+        ``windows``, the texts are counted in each and their times read only when a count
+        reaches its window's ``enough`` (``Recipient``)."""
         ...
 
     async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:

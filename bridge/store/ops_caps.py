@@ -15,12 +15,28 @@ from bridge.store.ops_counts import repriced, team_range
 from bridge.store.queries import Q
 from bridge.store.statements import Op, all_rows, count, one_row
 
-__all__ = ["priced", "sent_times", "spent", "warn_once"]
+__all__ = ["priced", "sent_counts", "sent_times", "spent", "warn_once"]
 
 
 def sent_times(number: str, category: str, since: float) -> Op[list[float]]:
     rows = yield all_rows(Q.sent_times, number, category, since)
     return [float(row["at"]) for row in rows]
+
+
+_NO_END = 1e18  # a window without an end: later than any time the store holds
+
+
+def sent_counts(
+    number: str, category: str, since: float, windows: tuple[tuple[float, float | None, int], ...]
+) -> Op[list[int]]:
+    """For each window ``(start, end, enough)``, how many of ``number``'s texts of
+    ``category`` made since ``since`` go within it, counted up to ``enough``."""
+    counts = []
+    for start, end, enough in windows:
+        end_at = _NO_END if end is None else end
+        row = yield one_row(Q.sent_in_window, number, category, since, start, end_at, enough)
+        counts.append(int(row["n"]) if row else 0)
+    return counts
 
 
 def spent(authors: str, month: float, day: float) -> Op[list[Spent]]:

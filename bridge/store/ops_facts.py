@@ -19,9 +19,19 @@ def recipient(
     authors: str | None,
     month: float,
     day: float,
-) -> Op[tuple[Contact | None, list[float], list[Spent]]]:
-    """Each of the three whose key is given (not None), else its empty answer."""
+    windows: tuple[tuple[float, float | None, int], ...] = (),
+) -> Op[tuple[Contact | None, list[int] | None, list[float], list[Spent]]]:
+    """Each of the answers whose key is given (not None), else its empty answer. With
+    ``windows`` the recipient's texts are counted in each, and their times read only when a
+    count reached its limit (``Recipient.counts``)."""
     contact = (yield from ops_contacts.contact(number)) if number else None
-    sent = (yield from ops_caps.sent_times(number, category, since)) if number and category else []
+    counts: list[int] | None = None
+    sent: list[float] = []
+    if number and category and windows:
+        counts = yield from ops_caps.sent_counts(number, category, since, windows)
+        if any(n >= enough for n, (_, _, enough) in zip(counts, windows, strict=True)):
+            sent = yield from ops_caps.sent_times(number, category, since)
+    elif number and category:
+        sent = yield from ops_caps.sent_times(number, category, since)
     spent = (yield from ops_caps.spent(authors, month, day)) if authors else []
-    return contact, sent, spent
+    return contact, counts, sent, spent

@@ -37,6 +37,7 @@ from bridge.models import (
     Queued,
     Recipient,
     SendResult,
+    SentWindow,
     ShortLink,
     SmsJob,
     Spent,
@@ -489,11 +490,18 @@ class SqlStore:
         authors: str | None,
         month: datetime,
         day: datetime,
+        windows: tuple[SentWindow, ...] = (),
     ) -> Recipient:
-        op = ops_facts.recipient(number, category, ts(since), authors, ts(month), ts(day))
-        contact, sent, spent = await self._read(op)
+        spans = tuple(
+            (ts(w.start), None if w.end is None else ts(w.end), w.enough) for w in windows
+        )
+        op = ops_facts.recipient(number, category, ts(since), authors, ts(month), ts(day), spans)
+        contact, counts, sent, spent = await self._read(op)
         return Recipient(
-            contact, tuple(datetime.fromtimestamp(at, UTC) for at in sent), tuple(spent)
+            contact,
+            tuple(datetime.fromtimestamp(at, UTC) for at in sent),
+            tuple(spent),
+            None if counts is None else tuple(counts),
         )
 
     async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:

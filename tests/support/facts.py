@@ -11,6 +11,7 @@ from bridge.models import (
     Contact,
     NewNumbers,
     Recipient,
+    SentWindow,
     Spent,
     Suppression,
     ThreadNumbers,
@@ -60,14 +61,34 @@ class Facts:
         return ()
 
     async def recipient(
-        self, *, number: str, category: str, author: str, at: datetime, wants: frozenset[str]
+        self,
+        *,
+        number: str,
+        category: str,
+        author: str,
+        at: datetime,
+        wants: frozenset[str],
+        windows: tuple[SentWindow, ...] = (),
     ) -> Recipient:
-        """The three answers above, as the store reads them together."""
+        """The three answers above, as the store reads them together; with ``windows``, the
+        texts counted in each (up to its ``enough``) and their times only when one reached
+        it, as the store counts them."""
         since = at - timedelta(days=SENT_DAYS)
+        sent: tuple[datetime, ...] = ()
+        if "sent" in wants and category:
+            sent = await self.sent_times(number=number, category=category, since=since)
+        counts = None
+        if windows and "sent" in wants and category:
+            counts = tuple(min(_within(sent, w), w.enough) for w in windows)
+            if not any(n >= w.enough for n, w in zip(counts, windows, strict=True)):
+                sent = ()
         return Recipient(
             await self.contact(number) if "contact" in wants else None,
-            await self.sent_times(number=number, category=category, since=since)
-            if "sent" in wants and category
-            else (),
+            sent,
             await self.spent(author=author, at=at) if "spent" in wants else (),
+            counts,
         )
+
+
+def _within(sent: tuple[datetime, ...], window: SentWindow) -> int:
+    return sum(1 for t in sent if t >= window.start and (window.end is None or t < window.end))

@@ -10,6 +10,17 @@ FROM sms_jobs
 WHERE to_number = ? AND category = ? AND created_at >= ? AND state <> 'failed'
 ORDER BY at
 
+-- name: sent_in_window
+-- How many of those go in [start, end), counted no further than the cap's limit: a
+-- recipient texted thousands of times costs the index rows up to the limit, no more.
+SELECT COUNT(*) AS n FROM (
+  SELECT 1 FROM sms_jobs
+  WHERE to_number = ? AND category = ? AND created_at >= ? AND state <> 'failed'
+    AND CASE WHEN next_attempt_at > created_at THEN next_attempt_at ELSE created_at END >= ?
+    AND CASE WHEN next_attempt_at > created_at THEN next_attempt_at ELSE created_at END < ?
+  LIMIT ?
+) AS counted
+
 -- The segments of one author (spent_by_author) or of a team, a domain and its subdomains
 -- (spent_by_team: a range of reversed domains), by author and country, since the month and
 -- since the day began, and of those the ones whose price a provider reported, with that price
