@@ -355,6 +355,7 @@ class Bridge:
                 notices=components.notice_settings(settings),
                 clock=self._clock,
                 mail_queued=mail.wake,
+                groups=components.group_desk(settings, store),
             )
             self._once(f"mailbox {mailbox.username}@{mailbox.host}/{mailbox.folder}", make)
         self._start_pollers(store, providers, inbound, reports)

@@ -29,7 +29,7 @@ def dovecot() -> Iterator[Dovecot]:
         yield server
 
 
-def mailbox_bridge(tmp_path: Path, dovecot: Dovecot) -> BridgeProcess:
+def mailbox_bridge(tmp_path: Path, dovecot: Dovecot, more: str = "") -> BridgeProcess:
     (tmp_path / "imap-password").write_text(PASSWORD)
     extra = f"""
 [[mailboxes]]
@@ -41,7 +41,7 @@ password_file = "{tmp_path / "imap-password"}"
 address = "{USER}"
 poll_seconds = 1.0
 """
-    return BridgeProcess(tmp_path, extra=extra)
+    return BridgeProcess(tmp_path, extra=extra + more)
 
 
 def email(to: str, body: str, subject: str = "Hello") -> bytes:
@@ -76,6 +76,31 @@ def test_a_bad_number_is_filed_as_failed_and_the_author_told(
     assert notice["To"] == "alice@example.com"
     assert "12" in notice.get_content() and "Nothing was sent" in notice.get_content()
     assert bridge.sandbox_sent() == []
+
+
+def test_a_group_after_the_plus_texts_its_contacts_as_the_smtp_listener_does(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    """``sms+drivers@`` texts the contacts tagged drivers; a group the author's sender rule
+    does not name is refused in the notice, as ``night@`` would be at RCPT TO."""
+    rule = '[[senders.rules]]\nmatch = "alice@example.com"\nsender = "ExampleCo"\n'
+    bridge = mailbox_bridge(tmp_path, dovecot, more=rule + 'groups = ["drivers"]\n')
+    book = tmp_path / "book.csv"
+    book.write_text(
+        "number,name,tags\n+447700900201,Ann,drivers\n+447700900202,Bob,drivers|night\n"
+        "+447700900203,Cat,night\n"
+    )
+    imported = bridge.cli("contacts", "import", str(book))
+    assert imported.returncode == 0, imported.stderr
+    with bridge:
+        dovecot.append(USER, email("sms+drivers@company.example", "Your shift starts at 9."))
+        dovecot.append(USER, email("sms+night@company.example", "Not for Alice to send."))
+        bridge.wait_until(lambda: len(bridge.sandbox_sent()) == 2, what="the drivers' texts")
+        [raw] = bridge.wait_until(bridge.maildir_messages, what="the notice")
+        bridge.wait_until(lambda: len(dovecot.messages(USER, "SMS/Failed")) == 1, what="filing")
+    assert sorted(s["to"] for s in bridge.sandbox_sent()) == ["+447700900201", "+447700900202"]
+    notice = BytesParser(policy=policy.default).parsebytes(raw).get_content()
+    assert "may not text the group night" in notice
 
 
 def test_a_sender_not_allowed_is_filed_as_failed_and_never_answered(

@@ -2,7 +2,9 @@
 
 For organisations whose mail is hosted (Microsoft 365, Google Workspace, any IMAP server) and
 cannot route a domain to the bridge. Staff write to ``sms+447700900123@company.example`` (plus
-addressing), or to the mailbox with the numbers in a configured header or the subject.
+addressing), or to the mailbox with the numbers in a configured header or the subject. A
+group's tag after the plus (``sms+drivers@company.example``) texts its contacts, as
+``drivers@`` does at the SMTP listener (``bridge.inbound.groups``).
 
 Each message goes through the same intake as the SMTP listener (parsing, sender checks, loop
 protection, limits), and only after its jobs are committed is it moved to ``SMS/Sent`` (or
@@ -26,6 +28,7 @@ import logging
 import re
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
@@ -34,6 +37,7 @@ import aioimaplib
 from bridge.chain.request import Source
 from bridge.clock import Clock
 from bridge.errors import InvalidNumber, Refused
+from bridge.inbound.groups import GroupDesk
 from bridge.inbound.imap_session import authenticate_plain, starttls
 from bridge.inbound.intake import EmailIntake, InboundEmail, parse_message
 from bridge.mail.imap_append import quoted
@@ -42,6 +46,7 @@ from bridge.mail.transport import NoticeSettings
 from bridge.models import NewMailJob
 from bridge.parsing.addresses import matches
 from bridge.parsing.automatic import automatic_kind
+from bridge.parsing.contacts import group_tag
 from bridge.parsing.headers import header_text, message_id
 from bridge.parsing.numbers import parse_number
 from bridge.parsing.slimming import slim
@@ -49,7 +54,7 @@ from bridge.settings.mail import MailboxSettings
 from bridge.store.base import Store
 from bridge.workers.loop import Loop, backoff
 
-__all__ = ["MailboxWatcher", "recipients_of"]
+__all__ = ["MailboxWatcher", "Recipients", "recipients_of"]
 
 log = logging.getLogger(__name__)
 IDLE_RENEW_SECONDS = 25 * 60
@@ -58,10 +63,19 @@ _UID = re.compile(rb"UID (\d+)")
 _NUMBERISH = re.compile(r"[+(]?\d[\d\s().-]{5,}\d")
 
 
-def recipients_of(
-    msg: EmailMessage, settings: MailboxSettings, *, region: str
-) -> tuple[list[str], list[str]]:
-    """The numbers an email asks to text, and the written numbers that are not numbers."""
+@dataclass(frozen=True, slots=True)
+class Recipients:
+    """What an email asks to text: numbers, group tags (with why each is not a number, for
+    an unknown group), and the written recipients that are neither, in words."""
+
+    numbers: list[str]
+    groups: list[tuple[str, str]]
+    problems: list[str]
+
+
+def recipients_of(msg: EmailMessage, settings: MailboxSettings, *, region: str) -> Recipients:
+    """The numbers an email asks to text, the groups (``sms+drivers@…``, as ``drivers@`` is
+    one at the SMTP listener), and the written recipients that are neither."""
     written = _plus_addresses(msg, settings.address)
     if not written and settings.recipients_header:
         written = [
@@ -72,13 +86,18 @@ def recipients_of(
     if not written:
         written = _NUMBERISH.findall(header_text(msg, "Subject"))
     numbers: dict[str, None] = {}
+    groups: dict[str, str] = {}
     problems = []
     for item in (w.strip() for w in written if w.strip()):
         try:
             numbers[parse_number(item, default_region=region)] = None
         except InvalidNumber as exc:
-            problems.append(exc.reason)
-    return list(numbers), problems
+            tag = group_tag(item)
+            if tag is None:
+                problems.append(exc.reason)
+            else:
+                groups.setdefault(tag, exc.reason)
+    return Recipients(list(numbers), list(groups.items()), problems)
 
 
 def _plus_addresses(msg: EmailMessage, address: str) -> list[str]:
@@ -109,9 +128,11 @@ class MailboxWatcher(Loop):
         clock: Clock,
         mail_queued: Callable[[], None],
         tls_context: ssl.SSLContext | None = None,
+        groups: GroupDesk | None = None,
     ) -> None:
         super().__init__()
         self._settings = settings
+        self._groups = groups  # group tags after the plus (None: no groups)
         self._intake = intake
         self._store = store
         self._allowed = allowed_senders
@@ -247,7 +268,8 @@ class MailboxWatcher(Loop):
         author = _author(msg)
         if not author or not matches(author, self._allowed):
             return 0, [f"{author or 'the sender'} may not send texts through this bridge."], msg
-        numbers, problems = recipients_of(msg, self._settings, region=self._region)
+        found = recipients_of(msg, self._settings, region=self._region)
+        numbers, problems = await self._members(found, author)
         if not numbers:
             return 0, problems or ["No phone number was found in the address or the subject."], msg
         email = InboundEmail(
@@ -258,6 +280,27 @@ class MailboxWatcher(Loop):
         except Refused as exc:
             return 0, [exc.reason], msg
         return len(accepted.ids), problems + [reason for _, reason in accepted.refused], msg
+
+    async def _members(self, found: Recipients, author: str) -> tuple[list[str], list[str]]:
+        """The numbers with each group's members added, as the SMTP listener adds them at
+        RCPT TO (``GroupDesk``: the author's sender rule, ``groups.max_size``), and the
+        problems with each group refused, in its words."""
+        numbers, problems = dict.fromkeys(found.numbers), list(found.problems)
+        already = 0
+        for tag, not_a_number in found.groups:
+            if self._groups is None:
+                problems.append(not_a_number)
+                continue
+            try:
+                members = await self._groups.members(
+                    tag, author=author, already=already, not_a_number=not_a_number
+                )
+            except Refused as exc:
+                problems.append(exc.reason)
+                continue
+            already += len(members)
+            numbers.update(dict.fromkeys(members))
+        return list(numbers), problems
 
     async def _tell(self, msg: EmailMessage, problems: list[str], sent: int) -> None:
         author = _author(msg)
