@@ -126,3 +126,23 @@ def test_outbound_explain_gives_every_rule(bridge: BridgeProcess) -> None:
         assert f"  {rule}: " in accepted.stdout
     assert "rate-limit" not in accepted.stdout  # no limit is set: the rule is left out
     assert "Accepted, to be sent at once." in accepted.stdout
+
+
+def test_send_fills_a_named_template_as_an_email_does(tmp_path: Path) -> None:
+    """``--template`` with ``--field``s and the contact's name; a field left without a value
+    is refused with the email's sentence, and nothing is queued."""
+    entries = '[templates.entries]\nready = "Hi {first_name}, order {order} is ready."\n'
+    bridge = BridgeProcess(tmp_path, extra=SETTINGS + entries)
+    book = tmp_path / "book.csv"
+    book.write_text(f"number,name\n{CUSTOMER},Ann Archer\n", encoding="utf-8")
+    assert bridge.cli("contacts", "import", str(book)).returncode == 0
+    args = ("send", "--to", CUSTOMER, "--template", "ready")
+    short = bridge.cli(*args)
+    assert short.returncode == 1 and "needs {order}" in short.stderr, short.stderr
+    unknown = bridge.cli("send", "--to", CUSTOMER, "--template", "gone")
+    assert "There is no template called 'gone'" in unknown.stderr
+    both = bridge.cli(*args, "--field", "order=1", "Hello")
+    assert both.returncode == 2 and "not both" in both.stderr
+    sent = bridge.cli(*args, "--field", "order=A-1234")
+    assert sent.returncode == 0, sent.stderr
+    assert [job["body"] for job in bridge.jobs()] == ["Hi Ann, order A-1234 is ready."]

@@ -93,7 +93,17 @@ def _texts(sub: Sub, config: argparse.ArgumentParser, commands: Mapping[str, Com
         "--from", dest="sender", help="sender number or ID (default: senders.default)"
     )
     send.add_argument("--notify", help="email address told if the text fails (its author)")
-    send.add_argument("text", help="the text to send")
+    send.add_argument(
+        "--template", help="fill a named template (smsbridge templates) instead of giving text"
+    )
+    send.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a template field (repeatable); the contact's name fills {first_name} and the like",
+    )
+    send.add_argument("text", nargs="?", help="the text to send (or --template)")
     simulate = _command(
         sub,
         "simulate-inbound",

@@ -3,7 +3,8 @@
 ``send`` passes the same outbound chain as an email (``bridge.chain``): a customer who replied
 STOP is refused with the sentence SMTP gives, an empty text is refused, a sender the bridge
 does not own is refused, an author's segment limit holds. What it accepts goes into the same
-queue, and is sent, retried and reported like a text from a mail client.
+queue, and is sent, retried and reported like a text from a mail client. ``send --template
+NAME --field a=b`` fills a named template as an email's ``[template NAME]`` does.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from datetime import datetime
 from email.message import EmailMessage
 
+from bridge import components
 from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.explain import explain_outbound
 from bridge.chain.gate import Gate
@@ -27,10 +29,12 @@ from bridge.cli.where import running_bridge
 from bridge.clock import system_clock
 from bridge.errors import InvalidNumber, Refused
 from bridge.inbound.schedule import SchedulePolicy
+from bridge.inbound.templating import TemplateUse
 from bridge.models import InboundSms
 from bridge.parsing.numbers import parse_number, parse_owned
 from bridge.routing.explain import parse_at
 from bridge.settings.root import Settings
+from bridge.store.base import Store
 
 __all__ = [
     "cmd_outbound_explain",
@@ -39,19 +43,33 @@ __all__ = [
     "explain_text",
     "queue_text",
     "receive_simulated",
+    "template_use",
 ]
 
 
 async def queue_text(
-    settings: Settings, *, to: str, text: str, sender: str | None, notify: str | None
+    settings: Settings,
+    *,
+    to: str,
+    text: str | None,
+    sender: str | None,
+    notify: str | None,
+    template: TemplateUse | str | None = None,
 ) -> str:
-    """Pass the chain and store one text; return its job id. Raises ``InvalidNumber`` or
-    ``Refused`` with the sentence the author would read."""
+    """Pass the chain and store one text, given or filled from ``template`` (a name, with no
+    fields, or a ``TemplateUse``) as an email's ``[template NAME]`` is; return its job id.
+    Raises ``InvalidNumber`` or ``Refused`` with the sentence the author would read."""
     number = parse_number(to, default_region=settings.smtp.default_region)
-    request = OutboundRequest(
-        source=Source.CLI, author=(notify or "").lower(), to_number=number, text=text, sender=sender
-    )
     async with opened_store(settings) as store:
+        if template is not None:
+            text = await _filled(settings, store, template, number)
+        request = OutboundRequest(
+            source=Source.CLI,
+            author=(notify or "").lower(),
+            to_number=number,
+            text=text,
+            sender=sender,
+        )
         warnings = StoreWarnings(
             store, from_address=settings.mail.from_address, hostname=settings.smtp.hostname
         )
@@ -64,6 +82,30 @@ async def queue_text(
         new = sms_job(decision, idempotency_key=f"{message_id}|{number}", message_id=message_id)
         [queued] = await store.enqueue_sms([new], now=system_clock())
     return queued.id
+
+
+async def _filled(
+    settings: Settings, store: Store, template: TemplateUse | str, number: str
+) -> str:
+    """The template filled for ``number`` by the intake's own ``Templating``: the fields
+    given, then the recipient's contact; ``Refused`` naming a field left without a value."""
+    templating = components.templating(settings, store)
+    if isinstance(template, str):
+        template = TemplateUse(templating.library.named(template), {})
+    texts = await templating.texts(template, [number])
+    return texts[number]
+
+
+def template_use(settings: Settings, name: str, fields: list[str]) -> TemplateUse:
+    """``--template NAME --field a=b``: the template and its fields; ``Refused`` for an
+    unknown template or a field not written as NAME=VALUE."""
+    given: dict[str, str] = {}
+    for item in fields:
+        field, equals, value = item.partition("=")
+        if not equals or not field.strip():
+            raise Refused(550, "5.6.0", f"--field {item!r}: write it as NAME=VALUE")
+        given[field.strip().lower()] = value.strip()
+    return TemplateUse(components.template_library(settings).named(name), given)
 
 
 async def explain_text(
@@ -126,9 +168,20 @@ async def receive_simulated(settings: Settings, *, sender: str, to: str, text: s
 
 def cmd_send(args: argparse.Namespace) -> int:
     settings = read_settings(args.config)
+    if (args.text is None) == (args.template is None):
+        print("smsbridge: give the text, or --template NAME, but not both", file=sys.stderr)
+        return EXIT_USAGE
     try:
+        use = template_use(settings, args.template, args.field) if args.template else None
         job_id = asyncio.run(
-            queue_text(settings, to=args.to, text=args.text, sender=args.sender, notify=args.notify)
+            queue_text(
+                settings,
+                to=args.to,
+                text=args.text,
+                sender=args.sender,
+                notify=args.notify,
+                template=use,
+            )
         )
     except (InvalidNumber, Refused) as exc:
         print(f"smsbridge: not queued: {exc.reason}", file=sys.stderr)
