@@ -22,7 +22,7 @@ from bridge.bulk.cells import LostDigits, unscientific
 from bridge.bulk.outcomes import CheckedPlan, Outcome
 from bridge.bulk.table import BulkFileError, Row, Table
 from bridge.errors import InvalidNumber
-from bridge.parsing.numbers import country_of, parse_number
+from bridge.parsing.numbers import Parsed, country_of, parse_number, parsed
 from bridge.parsing.placeholders import MissingFields, Template, field_name
 
 __all__ = [
@@ -58,13 +58,17 @@ class BulkRow:
     the template filled with the row's values, and of those values only the ones
     ``plan_rows`` was asked to ``keep``, by field name. Keeping every cell would make a
     100,000-row plan 40 MB heavier (bench/bulk.py: 141 MB peak RSS instead of 101 MB) for
-    values the text already holds."""
+    values the text already holds. What parsing the number found is kept (about 190 bytes a
+    row): the chain asks each number's line type and country long after the file was read,
+    when only the last few thousand parsed numbers are kept, and parsing it again was a
+    sixth of the time to the preview (docs/benchmarks.md)."""
 
     line: int
     number: str
     country: str
     text: str
     fields: Mapping[str, str]
+    parsed: Parsed | None = None  # handed back to ``numbers.remember`` when the row is decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +214,8 @@ class _Builder:
             del self.first_lines[number]  # a later row with this number may still make a text
             self.errors.append(RowError(row.line, written, _missing(exc)))
             return
-        self.rows.append(BulkRow(row.line, number, country_of(number) or "", text, kept))
+        country = country_of(number) or ""
+        self.rows.append(BulkRow(row.line, number, country, text, kept, parsed(number)))
 
 
 def _number(written: str, region: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from threading import Lock
@@ -28,6 +29,7 @@ from bridge.errors import InvalidNumber
 __all__ = [
     "E164",
     "LINE_TYPES",
+    "Parsed",
     "country_of",
     "digits",
     "display_number",
@@ -40,7 +42,9 @@ __all__ = [
     "number_type",
     "parse_number",
     "parse_owned",
+    "parsed",
     "plus_digits",
+    "remember",
     "time_zones_of",
 ]
 
@@ -95,12 +99,28 @@ def parse_number(local: str, *, default_region: str) -> str:
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible != ValidationResult.IS_POSSIBLE:
         raise InvalidNumber(_impossible(written, number, possible))
-    if not (phonenumbers.is_valid_number(number) or _FICTIONAL.fullmatch(e164)):
+    region = phonenumbers.region_code_for_number(number)  # what is_valid_number would find
+    valid = region is not None and phonenumbers.is_valid_number_for_region(number, region)
+    if not (valid or _FICTIONAL.fullmatch(e164)):
         raise InvalidNumber(
             f"{_shown(written)} is not a number in use in {_country(number)}: check the digits."
         )
-    _keep(e164, number)  # its country, line type and zones are asked next
+    _keep(e164, Parsed(number, region))  # its country, line type and zones are asked next
     return e164
+
+
+def parsed(number: str) -> Parsed | None:
+    """What parsing ``number`` (E.164) found, to be handed back with ``remember`` by a caller
+    that asks about it much later: a bulk send reads its whole file before the outbound
+    chain asks each number's line type, and by then the last 4,096 numbers are all that is
+    kept."""
+    return _parsed(number)
+
+
+def remember(number: str, found: Parsed | None) -> None:
+    """Keep ``parsed(number)`` again, so that the next questions about it do not parse it."""
+    if found is not None:
+        _keep(number, found)
 
 
 def parse_owned(local: str, *, default_region: str) -> str:
@@ -146,12 +166,21 @@ def plus_digits(value: str) -> str:
     return "+" + value if value.isdigit() and not is_short_code(value) else value
 
 
-_PARSED: OrderedDict[str, PhoneNumber | None] = OrderedDict()
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A number as phonenumbers parsed it, and the region its digits belong to (None: no
+    region's ranges hold it), found once: validity, country and line type all ask."""
+
+    number: PhoneNumber
+    region: str | None
+
+
+_PARSED: OrderedDict[str, Parsed | None] = OrderedDict()
 _PARSED_KEPT = 4096
 _PARSED_LOCK = Lock()  # a bulk send's file is read in a thread while the loop asks too
 
 
-def _parsed(number: str) -> PhoneNumber | None:
+def _parsed(number: str) -> Parsed | None:
     """``number`` (E.164) parsed once for all that is asked of it in turn, a number's country,
     line type, zones and written form (a bulk send's 100,000 distinct numbers each ask all
     four); None when it is not a number. ``parse_number`` leaves what it parsed here, so a
@@ -161,14 +190,16 @@ def _parsed(number: str) -> PhoneNumber | None:
             _PARSED.move_to_end(number)
             return _PARSED[number]
     try:
-        parsed: PhoneNumber | None = phonenumbers.parse(number, None)
+        found = phonenumbers.parse(number, None)
     except NumberParseException:
-        parsed = None
-    _keep(number, parsed)
-    return parsed
+        _keep(number, None)
+        return None
+    known = Parsed(found, phonenumbers.region_code_for_number(found))
+    _keep(number, known)
+    return known
 
 
-def _keep(number: str, parsed: PhoneNumber | None) -> None:
+def _keep(number: str, parsed: Parsed | None) -> None:
     with _PARSED_LOCK:
         _PARSED[number] = parsed
         if len(_PARSED) > _PARSED_KEPT:
@@ -185,12 +216,12 @@ def country_of(number: str, declared: str = "") -> str | None:
     ``[[numbers]] country``). None for what is not a number, or a non-geographic code (+800)."""
     if is_short_code(number):
         return declared.upper() or None
-    parsed = _parsed(number)
-    if parsed is None:
+    known = _parsed(number)
+    if known is None:
         return None
-    region = phonenumbers.region_code_for_number(
-        parsed
-    ) or phonenumbers.region_code_for_country_code(parsed.country_code or 0)
+    region = known.region or phonenumbers.region_code_for_country_code(
+        known.number.country_code or 0
+    )
     return None if region in ("ZZ", "001") else region
 
 
@@ -201,12 +232,12 @@ def time_zones_of(number: str) -> tuple[str, ...]:
     zones (a US toll-free number, most Australian and Russian mobiles); a number no range
     claims takes its country's zones. Zones that keep one clock (Europe/London and
     Europe/Jersey) count once, by the last name. Empty when nothing is known."""
-    parsed = _parsed(number)
-    if parsed is None:
+    known = _parsed(number)
+    if known is None:
         return ()
-    zones = tuple(z for z in pn_timezone.time_zones_for_number(parsed) if z != _UNKNOWN_ZONE)
+    zones = tuple(z for z in pn_timezone.time_zones_for_number(known.number) if z != _UNKNOWN_ZONE)
     if not zones:  # the country's zones (the module's own fallback, not exported)
-        country = pn_timezone._country_level_time_zones_for_number(parsed)
+        country = pn_timezone._country_level_time_zones_for_number(known.number)
         zones = tuple(z for z in country if z != _UNKNOWN_ZONE)
     return _distinct_clocks(zones)
 
@@ -264,10 +295,10 @@ def line_type(number: str) -> str:
     and, as phonenumbers reads NANP area codes, ``FIXED_LINE_OR_MOBILE``."""
     if _FICTIONAL.fullmatch(number):
         return "MOBILE" if number.startswith("+44") else "FIXED_LINE_OR_MOBILE"
-    parsed = _parsed(number)
-    if parsed is None:
+    known = _parsed(number)
+    if known is None:
         return "UNKNOWN"
-    return _NAMES.get(phonenumbers.number_type(parsed), "UNKNOWN")
+    return _NAMES.get(phonenumbers.number_type(known.number), "UNKNOWN")
 
 
 def number_type(number: str) -> str:
@@ -279,10 +310,10 @@ def number_type(number: str) -> str:
 @lru_cache(maxsize=4096)
 def display_number(number: str) -> str:
     """``+447700900123`` as people write it: ``+44 7700 900123``."""
-    parsed = _parsed(number)
-    if parsed is None:
+    known = _parsed(number)
+    if known is None:
         return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(known.number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def _parse(dialled: str, written: str, region: str) -> PhoneNumber:

@@ -42,6 +42,7 @@ from bridge.clock import Clock
 from bridge.mail.notices import bulk_email
 from bridge.mail.transport import NoticeSettings
 from bridge.models import BulkSend, NewMailJob, NewSmsJob
+from bridge.parsing.numbers import remember
 from bridge.parsing.placeholders import Template
 from bridge.parsing.recipients import control_address
 from bridge.parsing.tags import subject_tags
@@ -207,6 +208,7 @@ class BulkWorker(Loop):
         for count, row in enumerate(plan.rows, 1):
             if self.stopping:
                 return None
+            remember(row.number, row.parsed)  # parsed when the file was read, not again
             decision = await gate.decide(self._request(send, row, subject_tagged), at=self._clock())
             outcomes.append(_outcome(decision))
             if decision.accepted:
