@@ -474,9 +474,12 @@ class Bridge:
     def _sink(
         self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake
     ) -> WebhookSink:
+        dispatcher = self._inbound
+        if dispatcher is None:
+            raise RuntimeError("the inbound worker is made before the webhooks")
+
         async def receive(sms: InboundSms) -> None:
-            _, new = await store.receive_sms(sms, now=self._clock())
-            if new:
+            if await dispatcher.receive(sms):  # stored, and routed at once when it can be
                 inbound.wake()
 
         async def receive_part(part: InboundPart) -> None:

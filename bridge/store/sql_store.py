@@ -353,6 +353,14 @@ class SqlStore:
     async def receive_part(self, part: InboundPart, *, now: datetime) -> tuple[str, bool] | None:
         return await self._do(inbound.insert_part(part, ts(now)))
 
+    async def inbound_known(self, provider: str, provider_message_id: str) -> bool:
+        return await self._read(_row(Q.inbound_id, provider, provider_message_id)) is not None
+
+    async def receive_routed(
+        self, job: InboundJob, outcome: InboundOutcome, *, now: datetime
+    ) -> tuple[bool, bool]:
+        return await self._do(_received_routed(job, outcome, ts(now)))
+
     async def claim_inbound(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[InboundJob]:
@@ -368,7 +376,9 @@ class SqlStore:
         history: int = 0,
     ) -> InboundContext:
         since = ts(history_since) if history_since else 0.0
-        return await self._do(inbound.context(customer, reply_number, since, history))
+        # read as it is committed, not behind the writer's group commit: a webhook that routes
+        # its text waits for this read and then for one commit, not for two
+        return await self._read(inbound.context(customer, reply_number, since, history))
 
     async def thread(
         self, *, customer: str, reply_number: str, since: datetime, limit: int
@@ -599,6 +609,15 @@ class SqlStore:
 
     async def link_report(self, *, since: datetime) -> list[dict[str, Any]]:
         return await self._read(ops_links.link_report(ts(since)))
+
+
+def _received_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[tuple[bool, bool]]:
+    waiting = yield one_row(Q.inbound_waiting_from, job.from_number, job.to_number)
+    _, new = yield from inbound.insert_inbound(inbound.as_received(job), now, inbound_id=job.id)
+    if not new or waiting is not None:
+        return new, False
+    yield from _routed(job, outcome, now)
+    return True, True
 
 
 def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:

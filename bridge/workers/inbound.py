@@ -21,7 +21,7 @@ from bridge.chain.gate import job as sms_job
 from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
 from bridge.flows.report import FlowEnd, finished_email, finished_json, handover_note
-from bridge.logs.context import bind
+from bridge.logs.context import bind, bound
 from bridge.mail.attachments import with_media
 from bridge.mail.text_email import InboundEmailParts, inbound_email
 from bridge.mail.webhook import conversation_json, webhook_body
@@ -33,6 +33,7 @@ from bridge.models import (
     InboundContext,
     InboundJob,
     InboundOutcome,
+    InboundSms,
     NewMailJob,
     NewSmsJob,
     ThreadEntry,
@@ -42,6 +43,7 @@ from bridge.routing.decide import InboundDecision, InboundRules, Reply, RouteTex
 from bridge.routing.matchers import InboundText
 from bridge.settings.flows import FlowSettings
 from bridge.store.base import Store
+from bridge.store.ids import new_id
 from bridge.store.ops_flows import FlowConflict
 
 __all__ = ["InboundDispatcher", "MailIdentity"]
@@ -89,21 +91,45 @@ class InboundDispatcher:
         flow that is gone, or at a step that is gone, is routed as if in none)."""
         self._rules = replace(self._rules, flows=flows)
 
+    async def receive(self, sms: InboundSms) -> bool:
+        """A text from a webhook, stored and, when it can be, routed in the same transaction;
+        True when it is stored for the worker to route (a new text with pictures, which are
+        fetched first, or one whose customer has an earlier text still waiting).
+
+        Routing here saves the worker's claim, a transaction and a wake-up per text, and the
+        webhook is still answered only after the commit: a crash before it stores nothing
+        (the provider retries), after it the text is stored and routed, never half-way.
+        """
+        now = self._clock()
+        if sms.media or await self._store.inbound_known(sms.provider, sms.provider_message_id):
+            _, new = await self._store.receive_sms(sms, now=now)  # a retry changes nothing
+            return new
+        job = InboundJob(
+            id=new_id("i"),
+            provider=sms.provider,
+            provider_message_id=sms.provider_message_id,
+            from_number=sms.from_number,
+            to_number=sms.to_number,
+            text=sms.text,
+            received_at=sms.received_at,
+            attempts=1,
+        )
+        with bound(inbound=job.id):
+            outcome = await self._outcome_now(job, now, history=0)
+            try:
+                new, routed = await self._store.receive_routed(job, outcome, now=now)
+            except FlowConflict:  # another of the customer's texts moved the flow on
+                _, new = await self._store.receive_sms(sms, now=now)
+                return new
+            if routed:
+                self._routed(job, outcome)
+        return new and not routed
+
     async def handle(self, job: InboundJob) -> None:
         now = self._clock()
-        settings = self._rules.inbound
-        context = await self._store.inbound_context(
-            customer=job.from_number,
-            reply_number=job.to_number,
-            history_since=now - timedelta(days=settings.conversation_days),
-            history=settings.thread_history + 1,  # this text is stored: it is the newest
-        )
-        if context.conversation is not None:
-            bind(conversation=context.conversation.id)
-        text = InboundText(job.from_number, job.to_number, job.text)
-        decision = decide(text, context, router=self._router, rules=self._rules, at=now)
         try:
-            outcome = await self._outcome(job, decision, context, now)
+            # this text is stored: it is the newest of the history read
+            outcome = await self._outcome_now(job, now, history=1)
         except MediaNotReady as exc:  # a picture could not be fetched yet: all of it waits
             later = now + timedelta(seconds=exc.retry_after or 60.0)
             await self._store.inbound_retry(job.id, at=later, now=now)
@@ -114,6 +140,25 @@ class InboundDispatcher:
             log.info("inbound %s: its flow moved on meanwhile; deciding again", job.id)
             await self._store.inbound_retry(job.id, at=now + timedelta(seconds=1), now=now)
             return
+        self._routed(job, outcome)
+
+    async def _outcome_now(self, job: InboundJob, now: datetime, *, history: int) -> InboundOutcome:
+        """Read what the decision needs, decide, and build what it produces. ``history``: how
+        many of the newest texts of the thread are this one (1 once it is stored)."""
+        settings = self._rules.inbound
+        context = await self._store.inbound_context(
+            customer=job.from_number,
+            reply_number=job.to_number,
+            history_since=now - timedelta(days=settings.conversation_days),
+            history=settings.thread_history + history,
+        )
+        if context.conversation is not None:
+            bind(conversation=context.conversation.id)
+        text = InboundText(job.from_number, job.to_number, job.text)
+        decision = decide(text, context, router=self._router, rules=self._rules, at=now)
+        return await self._outcome(job, decision, context, now)
+
+    def _routed(self, job: InboundJob, outcome: InboundOutcome) -> None:
         INBOUND_TEXTS.labels(outcome.route).inc()
         count_consent(outcome.consent)
         log.info("inbound %s from %s routed: %s", job.id, mask(job.from_number), outcome.route)
