@@ -354,7 +354,7 @@ class SqlStore:
         return await self._do(inbound.insert_part(part, ts(now)))
 
     async def inbound_known(self, provider: str, provider_message_id: str) -> bool:
-        return await self._read(_row(Q.inbound_id, provider, provider_message_id)) is not None
+        return await self._do(_row(Q.inbound_id, provider, provider_message_id)) is not None
 
     async def receive_routed(
         self, job: InboundJob, outcome: InboundOutcome, *, now: datetime
@@ -376,9 +376,7 @@ class SqlStore:
         history: int = 0,
     ) -> InboundContext:
         since = ts(history_since) if history_since else 0.0
-        # read as it is committed, not behind the writer's group commit: a webhook that routes
-        # its text waits for this read and then for one commit, not for two
-        return await self._read(inbound.context(customer, reply_number, since, history))
+        return await self._do(inbound.context(customer, reply_number, since, history))
 
     async def thread(
         self, *, customer: str, reply_number: str, since: datetime, limit: int
