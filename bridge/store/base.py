@@ -258,8 +258,11 @@ class InboundLog(Protocol):
         """Store one part of a long text; the whole text as ``receive_sms`` once complete."""
         ...
 
-    async def inbound_known(self, provider: str, provider_message_id: str) -> bool:
-        """Whether a text with this provider id is stored already (a provider's retry)."""
+    async def fresh_inbound_context(
+        self, sms: InboundSms, *, history_since: datetime, history: int
+    ) -> InboundContext | None:
+        """``inbound_context`` for a text not stored yet, read with the check that it is not:
+        None when its provider id is stored already (a provider's retry)."""
         ...
 
     async def receive_routed(

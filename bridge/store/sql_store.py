@@ -353,8 +353,10 @@ class SqlStore:
     async def receive_part(self, part: InboundPart, *, now: datetime) -> tuple[str, bool] | None:
         return await self._do(inbound.insert_part(part, ts(now)))
 
-    async def inbound_known(self, provider: str, provider_message_id: str) -> bool:
-        return await self._do(_row(Q.inbound_id, provider, provider_message_id)) is not None
+    async def fresh_inbound_context(
+        self, sms: InboundSms, *, history_since: datetime, history: int
+    ) -> InboundContext | None:
+        return await self._do(_fresh_context(sms, ts(history_since), history))
 
     async def receive_routed(
         self, job: InboundJob, outcome: InboundOutcome, *, now: datetime
@@ -607,6 +609,13 @@ class SqlStore:
 
     async def link_report(self, *, since: datetime) -> list[dict[str, Any]]:
         return await self._read(ops_links.link_report(ts(since)))
+
+
+def _fresh_context(sms: InboundSms, since: float, history: int) -> Op[InboundContext | None]:
+    known = yield one_row(Q.inbound_id, sms.provider, sms.provider_message_id)
+    if known is not None:
+        return None
+    return (yield from inbound.context(sms.from_number, sms.to_number, since, history))
 
 
 def _received_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[tuple[bool, bool]]:

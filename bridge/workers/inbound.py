@@ -101,9 +101,14 @@ class InboundDispatcher:
         (the provider retries), after it the text is stored and routed, never half-way.
         """
         now = self._clock()
-        if sms.media or await self._store.inbound_known(sms.provider, sms.provider_message_id):
-            _, new = await self._store.receive_sms(sms, now=now)  # a retry changes nothing
+        if sms.media:
+            _, new = await self._store.receive_sms(sms, now=now)
             return new
+        context = await self._store.fresh_inbound_context(
+            sms, history_since=self._since(now), history=self._rules.inbound.thread_history
+        )
+        if context is None:  # a provider's retry of a text stored already changes nothing
+            return False
         job = InboundJob(
             id=new_id("i"),
             provider=sms.provider,
@@ -115,7 +120,7 @@ class InboundDispatcher:
             attempts=1,
         )
         with bound(inbound=job.id):
-            outcome = await self._outcome_now(job, now, history=0)
+            outcome = await self._decided(job, context, now)
             try:
                 new, routed = await self._store.receive_routed(job, outcome, now=now)
             except FlowConflict:  # another of the customer's texts moved the flow on
@@ -127,9 +132,14 @@ class InboundDispatcher:
 
     async def handle(self, job: InboundJob) -> None:
         now = self._clock()
+        context = await self._store.inbound_context(
+            customer=job.from_number,
+            reply_number=job.to_number,
+            history_since=self._since(now),
+            history=self._rules.inbound.thread_history + 1,  # this text is stored: the newest
+        )
         try:
-            # this text is stored: it is the newest of the history read
-            outcome = await self._outcome_now(job, now, history=1)
+            outcome = await self._decided(job, context, now)
         except MediaNotReady as exc:  # a picture could not be fetched yet: all of it waits
             later = now + timedelta(seconds=exc.retry_after or 60.0)
             await self._store.inbound_retry(job.id, at=later, now=now)
@@ -142,16 +152,14 @@ class InboundDispatcher:
             return
         self._routed(job, outcome)
 
-    async def _outcome_now(self, job: InboundJob, now: datetime, *, history: int) -> InboundOutcome:
-        """Read what the decision needs, decide, and build what it produces. ``history``: how
-        many of the newest texts of the thread are this one (1 once it is stored)."""
-        settings = self._rules.inbound
-        context = await self._store.inbound_context(
-            customer=job.from_number,
-            reply_number=job.to_number,
-            history_since=now - timedelta(days=settings.conversation_days),
-            history=settings.thread_history + history,
-        )
+    def _since(self, now: datetime) -> datetime:
+        """The start of the conversation window that the thread history is read from."""
+        return now - timedelta(days=self._rules.inbound.conversation_days)
+
+    async def _decided(
+        self, job: InboundJob, context: InboundContext, now: datetime
+    ) -> InboundOutcome:
+        """Decide on the text and build what the decision produces."""
         if context.conversation is not None:
             bind(conversation=context.conversation.id)
         text = InboundText(job.from_number, job.to_number, job.text)
