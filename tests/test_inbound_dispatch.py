@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from bridge import components
 from bridge.mail.transport import NoticeSettings
 from bridge.models import (
     ORGANISATION,
@@ -23,7 +24,10 @@ from bridge.models import (
 from bridge.providers.choice import ProviderChoice
 from bridge.providers.twilio.client import TwilioProvider
 from bridge.providers.twilio.settings import TwilioSettings
+from bridge.routing.decide import Routed
+from bridge.routing.matchers import InboundText
 from bridge.store.base import Store
+from bridge.workers.inbound import InboundDispatcher
 from bridge.workers.retry import RetryPolicy
 from bridge.workers.sms import SmsDispatcher
 from tests.conftest import make_settings
@@ -408,3 +412,27 @@ async def test_a_webhook_text_waits_behind_an_earlier_one_and_pictures_wait_for_
     assert await dispatcher.receive(_sms("look", "SM3", media=picture)) is True
     [job] = await store.claim_inbound(now=T0, limit=10, lease_seconds=60, owner="t")
     assert job.media == picture
+
+
+async def test_a_webhook_text_whose_routing_fails_is_stored_for_the_worker(
+    store: Store, tmp_path: Path
+) -> None:
+    """Refusing it would lose it once the provider stops retrying: it is stored, unrouted."""
+    settings = make_settings(tmp_path, extra=NUMBER)
+
+    def broken(text: InboundText, at: datetime) -> Routed:
+        raise RuntimeError("a routing table that cannot decide")
+
+    dispatcher = InboundDispatcher(
+        store=store,
+        router=broken,
+        rules=components.inbound_rules(settings),
+        gate=components.build_gate(settings, store),
+        mail=components.mail_identity(settings),
+        clock=lambda: T0,
+        queued=lambda: None,
+    )
+    assert await dispatcher.receive(_sms("Hello", "SM1")) is True
+    [job] = await store.claim_inbound(now=T0, limit=10, lease_seconds=60, owner="t")
+    assert job.text == "Hello"
+    assert await _produced(store) == []

@@ -94,7 +94,8 @@ class InboundDispatcher:
     async def receive(self, sms: InboundSms) -> bool:
         """A text from a webhook, stored and, when it can be, routed in the same transaction;
         True when it is stored for the worker to route (a new text with pictures, which are
-        fetched first, or one whose customer has an earlier text still waiting).
+        fetched first, one whose customer has an earlier text still waiting, or one whose
+        routing failed here: the worker tries again, as it does after a crash).
 
         Routing here saves the worker's claim, a transaction and a wake-up per text, and the
         webhook is still answered only after the commit: a crash before it stores nothing
@@ -102,8 +103,7 @@ class InboundDispatcher:
         """
         now = self._clock()
         if sms.media:
-            _, new = await self._store.receive_sms(sms, now=now)
-            return new
+            return await self._stored(sms, now)
         context = await self._store.fresh_inbound_context(
             sms, history_since=self._since(now), history=self._rules.inbound.thread_history
         )
@@ -120,15 +120,22 @@ class InboundDispatcher:
             attempts=1,
         )
         with bound(inbound=job.id):
-            outcome = await self._decided(job, context, now)
             try:
+                outcome = await self._decided(job, context, now)
                 new, routed = await self._store.receive_routed(job, outcome, now=now)
             except FlowConflict:  # another of the customer's texts moved the flow on
-                _, new = await self._store.receive_sms(sms, now=now)
-                return new
+                return await self._stored(sms, now)
+            except Exception:  # the text must not be refused for what routing could not do
+                log.exception("inbound text not routed on receipt; stored for the worker")
+                return await self._stored(sms, now)
             if routed:
                 self._routed(job, outcome)
         return new and not routed
+
+    async def _stored(self, sms: InboundSms, now: datetime) -> bool:
+        """The text stored alone, for the worker to route; whether it is new."""
+        _, new = await self._store.receive_sms(sms, now=now)
+        return new
 
     async def handle(self, job: InboundJob) -> None:
         now = self._clock()
