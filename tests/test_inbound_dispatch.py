@@ -431,6 +431,7 @@ async def test_a_webhook_text_whose_routing_fails_is_stored_for_the_worker(
         mail=components.mail_identity(settings),
         clock=lambda: T0,
         queued=lambda: None,
+        mailed=lambda: None,
     )
     assert await dispatcher.receive(_sms("Hello", "SM1")) is True
     [job] = await store.claim_inbound(now=T0, limit=10, lease_seconds=60, owner="t")

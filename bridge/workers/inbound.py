@@ -74,7 +74,8 @@ class InboundDispatcher:
         gate: Gate,
         mail: MailIdentity,
         clock: Clock,
-        queued: Callable[[], None],
+        queued: Callable[[], None],  # texts were stored: wakes the SMS worker
+        mailed: Callable[[], None],  # emails were stored: wakes the mail worker
         media: MediaFetcher | None = None,  # fetches an MMS's pictures for its email
     ) -> None:
         self._media = media
@@ -85,6 +86,7 @@ class InboundDispatcher:
         self._mail = mail
         self._clock = clock
         self._queued = queued
+        self._mailed = mailed
 
     def use_flows(self, flows: tuple[FlowSettings, ...]) -> None:
         """The flows of reloaded settings, for the texts decided from now on (a customer in a
@@ -177,7 +179,11 @@ class InboundDispatcher:
         INBOUND_TEXTS.labels(outcome.route).inc()
         count_consent(outcome.consent)
         log.info("inbound %s from %s routed: %s", job.id, mask(job.from_number), outcome.route)
-        self._queued()
+        # only the worker with new work: a wasted wake-up is a claim that finds nothing
+        if outcome.texts:
+            self._queued()
+        if outcome.mails:
+            self._mailed()
 
     async def _outcome(
         self, job: InboundJob, decision: InboundDecision, context: InboundContext, now: datetime
