@@ -7,6 +7,10 @@ outbound chain like any other (an auto-reply to a customer who opted out is refu
 the explanation kept with the inbound text says so). Everything is committed in one
 transaction with the text's "routed" mark, so a crash routes it again from scratch and never
 half-way.
+
+A text from a webhook is decided the same way as it arrives (``receive``) and committed with
+the text itself, before the webhook's answer; the worker routes what that leaves: texts with
+pictures, texts behind an earlier one of the same customer, texts from the poller.
 """
 
 from __future__ import annotations
