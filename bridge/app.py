@@ -296,10 +296,6 @@ class Bridge:
     def _inbound_runner(
         self, store: Store, gate: Gate, sms: JobRunner[SmsJob], mail: JobRunner[MailJob]
     ) -> JobRunner[InboundJob]:
-        def queued() -> None:
-            sms.wake()
-            mail.wake()
-
         fetcher = components.media_fetcher(self.settings)
         self._closers.append(fetcher.aclose)
         dispatcher = InboundDispatcher(
@@ -310,7 +306,8 @@ class Bridge:
             gate=gate,
             mail=components.mail_identity(self.settings),
             clock=self._clock,
-            queued=queued,
+            queued=sms.wake,
+            mailed=mail.wake,
         )
         self._inbound = dispatcher
         poll = self.settings.inbound.poll_seconds
@@ -475,9 +472,12 @@ class Bridge:
     def _sink(
         self, store: Store, inbound: JobRunner[InboundJob], reports: ReportIntake
     ) -> WebhookSink:
+        dispatcher = self._inbound
+        if dispatcher is None:
+            raise RuntimeError("the inbound worker is made before the webhooks")
+
         async def receive(sms: InboundSms) -> None:
-            _, new = await store.receive_sms(sms, now=self._clock())
-            if new:
+            if await dispatcher.receive(sms):  # stored, and routed at once when it can be
                 inbound.wake()
 
         async def receive_part(part: InboundPart) -> None:

@@ -11,12 +11,23 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from bridge import components
 from bridge.mail.transport import NoticeSettings
-from bridge.models import ORGANISATION, Contact, ConversationChange, InboundSms, NewSmsJob
+from bridge.models import (
+    ORGANISATION,
+    Contact,
+    ConversationChange,
+    InboundSms,
+    MediaRef,
+    NewSmsJob,
+)
 from bridge.providers.choice import ProviderChoice
 from bridge.providers.twilio.client import TwilioProvider
 from bridge.providers.twilio.settings import TwilioSettings
+from bridge.routing.decide import Routed
+from bridge.routing.matchers import InboundText
 from bridge.store.base import Store
+from bridge.workers.inbound import InboundDispatcher
 from bridge.workers.retry import RetryPolicy
 from bridge.workers.sms import SmsDispatcher
 from tests.conftest import make_settings
@@ -343,3 +354,86 @@ async def test_a_reply_finds_its_number_by_the_emails_it_names(store: Store) -> 
     assert unknown.answered is None and unknown.live == (REPLY, "+447700900200")
     later = await store.thread_numbers(customer=CUSTOMER, references=(), since=T0 + timedelta(1))
     assert later.live == ()
+
+
+def _sms(text: str, pmid: str, **fields: object) -> InboundSms:
+    return InboundSms(
+        provider="twilio",
+        provider_message_id=pmid,
+        from_number=CUSTOMER,
+        to_number=REPLY,
+        text=text,
+        received_at=T0,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+async def _produced(store: Store) -> list[tuple[object, str | bytes]]:
+    mails = await store.claim_mail(now=T0, limit=10, lease_seconds=60, owner="t")
+    texts = await store.claim_sms(now=T0, limit=10, lease_seconds=60, owner="t")
+    return [(m.recipients, m.content) for m in mails] + [(t.to_number, t.text) for t in texts]
+
+
+async def test_a_webhook_text_is_stored_and_routed_in_one_transaction(
+    store: Store, tmp_path: Path
+) -> None:
+    """As the worker would route it: the email to the inbox and the auto-reply; nothing is
+    left for the worker, and the provider's retry of the same text changes nothing."""
+    dispatcher = inbound_dispatcher(store, make_settings(tmp_path, extra=NUMBER), clock=lambda: T0)
+    assert await dispatcher.receive(_sms("Hello", "SM1")) is False
+    assert await store.claim_inbound(now=T0, limit=10, lease_seconds=60, owner="t") == []
+    [(inbox, content), (customer, reply)] = await _produced(store)
+    assert inbox == ("team@example.com",) and b"Hello" in content
+    assert (customer, reply) == (CUSTOMER, "Thanks, we will answer in office hours.")
+    [record] = await store.recent_inbound(limit=5)
+    assert record.state == "routed" and record.mailed_to == ("team@example.com",)
+    assert await dispatcher.receive(_sms("Hello", "SM1")) is False
+    assert await _produced(store) == []
+    assert len(await store.recent_inbound(limit=5)) == 1
+
+
+async def test_stop_by_webhook_suppresses_at_once(store: Store, tmp_path: Path) -> None:
+    dispatcher = inbound_dispatcher(store, make_settings(tmp_path, extra=NUMBER), clock=lambda: T0)
+    assert await dispatcher.receive(_sms("STOP", "SM1")) is False
+    assert await store.suppressed_since(reply_number=REPLY, customer=CUSTOMER) == T0
+
+
+async def test_a_webhook_text_waits_behind_an_earlier_one_and_pictures_wait_for_the_worker(
+    store: Store, tmp_path: Path
+) -> None:
+    """Routed in the order received: a text whose customer has one still waiting is only
+    stored; so is one with pictures, which the worker fetches first."""
+    dispatcher = inbound_dispatcher(store, make_settings(tmp_path, extra=NUMBER), clock=lambda: T0)
+    await store.receive_sms(_sms("first", "SM1"), now=T0)
+    assert await dispatcher.receive(_sms("second", "SM2")) is True
+    claimed = await store.claim_inbound(now=T0, limit=10, lease_seconds=60, owner="t")
+    assert sorted(job.text for job in claimed) == ["first", "second"]
+    picture = (MediaRef("https://api.example.com/m/1", "image/jpeg"),)
+    assert await dispatcher.receive(_sms("look", "SM3", media=picture)) is True
+    [job] = await store.claim_inbound(now=T0, limit=10, lease_seconds=60, owner="t")
+    assert job.media == picture
+
+
+async def test_a_webhook_text_whose_routing_fails_is_stored_for_the_worker(
+    store: Store, tmp_path: Path
+) -> None:
+    """Refusing it would lose it once the provider stops retrying: it is stored, unrouted."""
+    settings = make_settings(tmp_path, extra=NUMBER)
+
+    def broken(text: InboundText, at: datetime) -> Routed:
+        raise RuntimeError("a routing table that cannot decide")
+
+    dispatcher = InboundDispatcher(
+        store=store,
+        router=broken,
+        rules=components.inbound_rules(settings),
+        gate=components.build_gate(settings, store),
+        mail=components.mail_identity(settings),
+        clock=lambda: T0,
+        queued=lambda: None,
+        mailed=lambda: None,
+    )
+    assert await dispatcher.receive(_sms("Hello", "SM1")) is True
+    [job] = await store.claim_inbound(now=T0, limit=10, lease_seconds=60, owner="t")
+    assert job.text == "Hello"
+    assert await _produced(store) == []

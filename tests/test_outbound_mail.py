@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from pydantic import SecretStr
 
 from bridge.components import build_transport
@@ -272,6 +273,54 @@ async def test_sessions_are_kept_and_a_stale_one_is_replaced() -> None:
         )
         await transport.aclose()
         assert len(sink.messages) == 4
+
+
+class _CountingSink(SmtpSink):
+    """Counts RSET commands, and answers the next ``closing`` MAIL commands with 421."""
+
+    resets = 0
+    closing = 0
+
+    async def handle_RSET(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.resets += 1
+        return "250 OK"
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.closing:
+            self.closing -= 1
+            return "421 4.4.2 idle for too long, closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+
+async def test_a_session_used_just_now_is_not_checked_and_a_closing_one_is_replaced() -> None:
+    async with _CountingSink() as sink:
+        transport = SmtpTransport(
+            SmarthostSettings(host="127.0.0.1", port=sink.port, starttls=False)
+        )
+
+        async def send(n: int) -> None:
+            await transport.deliver(
+                envelope_from="a@example.com",
+                recipients=("b@example.com",),
+                content=f"Subject: {n}\r\n\r\nbody\r\n".encode(),
+            )
+
+        for n in range(3):
+            await send(n)
+        assert (sink.resets, len(sink._connections)) == (0, 1)
+        transport.CHECK_AFTER_SECONDS = 0.0  # as if the session had been idle for a while
+        await send(3)
+        assert sink.resets == 1
+        transport.CHECK_AFTER_SECONDS = SmtpTransport.CHECK_AFTER_SECONDS
+        sink.closing = 1  # the server closes the kept session at the next MAIL
+        await send(4)
+        await transport.aclose()
+        assert len(sink.messages) == 5
+        assert len(sink._connections) == 2
 
 
 async def test_a_retried_message_is_filed_once_even_after_a_reader_moved_it(

@@ -259,6 +259,22 @@ class InboundLog(Protocol):
         """Store one part of a long text; the whole text as ``receive_sms`` once complete."""
         ...
 
+    async def fresh_inbound_context(
+        self, sms: InboundSms, *, history_since: datetime, history: int
+    ) -> InboundContext | None:
+        """``inbound_context`` for a text not stored yet, read with the check that it is not:
+        None when its provider id is stored already (a provider's retry)."""
+        ...
+
+    async def receive_routed(
+        self, job: InboundJob, outcome: InboundOutcome, *, now: datetime
+    ) -> tuple[bool, bool]:
+        """Store a text received just now (``job``, its id chosen by the caller) and, in the
+        same transaction, its routing as ``inbound_routed`` does; ``(new, routed)``. It is
+        stored but left for the worker (not routed) when an earlier text of the same customer
+        to the same number still waits to be routed, so that their order is kept."""
+        ...
+
     async def claim_inbound(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[InboundJob]: ...

@@ -26,6 +26,7 @@ from bridge.store.rows import conversation_row, dt, thread_row
 from bridge.store.statements import Op, all_rows, count, one_row
 
 __all__ = [
+    "as_received",
     "change_conversation",
     "context",
     "insert_inbound",
@@ -40,9 +41,13 @@ __all__ = [
 _INBOUND_ID = re.compile(r"<(i[A-Za-z0-9]+)@")  # the Message-ID of a customer's text's email
 
 
-def insert_inbound(sms: InboundSms, now: float) -> Op[tuple[str, bool]]:
-    """Store the text unless the provider's id is known; return its id and whether it is new."""
-    inbound_id = new_id("i")
+def insert_inbound(
+    sms: InboundSms, now: float, *, inbound_id: str | None = None
+) -> Op[tuple[str, bool]]:
+    """Store the text unless the provider's id is known; return its id and whether it is new.
+    ``inbound_id``: the id chosen already (by a caller that routed the text before storing
+    it); a new one otherwise."""
+    inbound_id = inbound_id or new_id("i")
     added = yield count(
         Q.insert_inbound,
         inbound_id,
@@ -65,6 +70,19 @@ def insert_inbound(sms: InboundSms, now: float) -> Op[tuple[str, bool]]:
         sms.provider_message_id,
     )
     return str(row["id"]), False
+
+
+def as_received(job: InboundJob) -> InboundSms:
+    """The text as its webhook gave it, from a job made of it before it was stored."""
+    return InboundSms(
+        provider=job.provider,
+        provider_message_id=job.provider_message_id,
+        from_number=job.from_number,
+        to_number=job.to_number,
+        text=job.text,
+        received_at=job.received_at,
+        media=job.media,
+    )
 
 
 def insert_part(part: InboundPart, now: float) -> Op[tuple[str, bool] | None]:

@@ -354,6 +354,16 @@ class SqlStore:
     async def receive_part(self, part: InboundPart, *, now: datetime) -> tuple[str, bool] | None:
         return await self._do(inbound.insert_part(part, ts(now)))
 
+    async def fresh_inbound_context(
+        self, sms: InboundSms, *, history_since: datetime, history: int
+    ) -> InboundContext | None:
+        return await self._do(_fresh_context(sms, ts(history_since), history))
+
+    async def receive_routed(
+        self, job: InboundJob, outcome: InboundOutcome, *, now: datetime
+    ) -> tuple[bool, bool]:
+        return await self._do(_received_routed(job, outcome, ts(now)))
+
     async def claim_inbound(
         self, *, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[InboundJob]:
@@ -607,6 +617,22 @@ class SqlStore:
 
     async def link_report(self, *, since: datetime) -> list[dict[str, Any]]:
         return await self._read(ops_links.link_report(ts(since)))
+
+
+def _fresh_context(sms: InboundSms, since: float, history: int) -> Op[InboundContext | None]:
+    known = yield one_row(Q.inbound_id, sms.provider, sms.provider_message_id)
+    if known is not None:
+        return None
+    return (yield from inbound.context(sms.from_number, sms.to_number, since, history))
+
+
+def _received_routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[tuple[bool, bool]]:
+    waiting = yield one_row(Q.inbound_waiting_from, job.from_number, job.to_number)
+    _, new = yield from inbound.insert_inbound(inbound.as_received(job), now, inbound_id=job.id)
+    if not new or waiting is not None:
+        return new, False
+    yield from _routed(job, outcome, now)
+    return True, True
 
 
 def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str]]:

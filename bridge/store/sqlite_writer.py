@@ -24,6 +24,7 @@ __all__ = ["SqliteWriter", "connect", "connect_reader"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Operation = Callable[[sqlite3.Connection], Any]
+_Result = tuple["asyncio.Future[Any]", bool, Any]  # a caller's future, success, value or error
 
 
 @dataclass(slots=True)
@@ -108,8 +109,13 @@ class SqliteWriter:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             outcomes = [(False, exc)] * len(batch)
+        settled: dict[asyncio.AbstractEventLoop, list[_Result]] = {}
         for item, (ok, value) in zip(batch, outcomes, strict=True):
-            item.loop.call_soon_threadsafe(_settle, item.future, ok, value)
+            settled.setdefault(item.loop, []).append((item.future, ok, value))
+        # One wake-up of each waiting loop for the whole batch: call_soon_threadsafe writes to
+        # the loop's self-pipe each time, a system call per operation otherwise.
+        for loop, results in settled.items():
+            loop.call_soon_threadsafe(_settle_all, results)
 
     def _apply(self, operation: Operation) -> tuple[bool, Any]:
         try:
@@ -119,6 +125,11 @@ class SqliteWriter:
                 raise sqlite3.OperationalError(f"the transaction was rolled back: {exc}") from exc
             return False, exc
         return True, result
+
+
+def _settle_all(results: list[_Result]) -> None:
+    for future, ok, value in results:
+        _settle(future, ok, value)
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

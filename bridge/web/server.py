@@ -93,6 +93,7 @@ class HttpServer:
             access_log=False,
             lifespan="off",
             server_header=False,
+            http="httptools",  # h11, in pure Python, costs more than the webhook's own work
         )
         self._server = uvicorn.Server(config)
         self._ticker: asyncio.Task[None] | None = None

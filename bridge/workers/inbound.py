@@ -7,6 +7,10 @@ outbound chain like any other (an auto-reply to a customer who opted out is refu
 the explanation kept with the inbound text says so). Everything is committed in one
 transaction with the text's "routed" mark, so a crash routes it again from scratch and never
 half-way.
+
+A text from a webhook is decided the same way as it arrives (``receive``) and committed with
+the text itself, before the webhook's answer; the worker routes what that leaves: texts with
+pictures, texts behind an earlier one of the same customer, texts from the poller.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from bridge.chain.gate import job as sms_job
 from bridge.chain.request import OutboundRequest, Source
 from bridge.clock import Clock
 from bridge.flows.report import FlowEnd, finished_email, finished_json, handover_note
-from bridge.logs.context import bind
+from bridge.logs.context import bind, bound
 from bridge.mail.attachments import with_media
 from bridge.mail.text_email import InboundEmailParts, inbound_email
 from bridge.mail.webhook import conversation_json, webhook_body
@@ -33,6 +37,7 @@ from bridge.models import (
     InboundContext,
     InboundJob,
     InboundOutcome,
+    InboundSms,
     NewMailJob,
     NewSmsJob,
     ThreadEntry,
@@ -42,6 +47,7 @@ from bridge.routing.decide import InboundDecision, InboundRules, Reply, RouteTex
 from bridge.routing.matchers import InboundText
 from bridge.settings.flows import FlowSettings
 from bridge.store.base import Store
+from bridge.store.ids import new_id
 from bridge.store.ops_flows import FlowConflict
 
 __all__ = ["InboundDispatcher", "MailIdentity"]
@@ -72,7 +78,8 @@ class InboundDispatcher:
         gate: Gate,
         mail: MailIdentity,
         clock: Clock,
-        queued: Callable[[], None],
+        queued: Callable[[], None],  # texts were stored: wakes the SMS worker
+        mailed: Callable[[], None],  # emails were stored: wakes the mail worker
         media: MediaFetcher | None = None,  # fetches an MMS's pictures for its email
     ) -> None:
         self._media = media
@@ -83,27 +90,69 @@ class InboundDispatcher:
         self._mail = mail
         self._clock = clock
         self._queued = queued
+        self._mailed = mailed
 
     def use_flows(self, flows: tuple[FlowSettings, ...]) -> None:
         """The flows of reloaded settings, for the texts decided from now on (a customer in a
         flow that is gone, or at a step that is gone, is routed as if in none)."""
         self._rules = replace(self._rules, flows=flows)
 
+    async def receive(self, sms: InboundSms) -> bool:
+        """A text from a webhook, stored and, when it can be, routed in the same transaction;
+        True when it is stored for the worker to route (a new text with pictures, which are
+        fetched first, one whose customer has an earlier text still waiting, or one whose
+        routing failed here: the worker tries again, as it does after a crash).
+
+        Routing here saves the worker's claim, a transaction and a wake-up per text, and the
+        webhook is still answered only after the commit: a crash before it stores nothing
+        (the provider retries), after it the text is stored and routed, never half-way.
+        """
+        now = self._clock()
+        if sms.media:
+            return await self._stored(sms, now)
+        context = await self._store.fresh_inbound_context(
+            sms, history_since=self._since(now), history=self._rules.inbound.thread_history
+        )
+        if context is None:  # a provider's retry of a text stored already changes nothing
+            return False
+        job = InboundJob(
+            id=new_id("i"),
+            provider=sms.provider,
+            provider_message_id=sms.provider_message_id,
+            from_number=sms.from_number,
+            to_number=sms.to_number,
+            text=sms.text,
+            received_at=sms.received_at,
+            attempts=1,
+        )
+        with bound(inbound=job.id):
+            try:
+                outcome = await self._decided(job, context, now)
+                new, routed = await self._store.receive_routed(job, outcome, now=now)
+            except FlowConflict:  # another of the customer's texts moved the flow on
+                return await self._stored(sms, now)
+            except Exception:  # the text must not be refused for what routing could not do
+                log.exception("inbound text not routed on receipt; stored for the worker")
+                return await self._stored(sms, now)
+            if routed:
+                self._routed(job, outcome)
+        return new and not routed
+
+    async def _stored(self, sms: InboundSms, now: datetime) -> bool:
+        """The text stored alone, for the worker to route; whether it is new."""
+        _, new = await self._store.receive_sms(sms, now=now)
+        return new
+
     async def handle(self, job: InboundJob) -> None:
         now = self._clock()
-        settings = self._rules.inbound
         context = await self._store.inbound_context(
             customer=job.from_number,
             reply_number=job.to_number,
-            history_since=now - timedelta(days=settings.conversation_days),
-            history=settings.thread_history + 1,  # this text is stored: it is the newest
+            history_since=self._since(now),
+            history=self._rules.inbound.thread_history + 1,  # this text is stored: the newest
         )
-        if context.conversation is not None:
-            bind(conversation=context.conversation.id)
-        text = InboundText(job.from_number, job.to_number, job.text)
-        decision = decide(text, context, router=self._router, rules=self._rules, at=now)
         try:
-            outcome = await self._outcome(job, decision, context, now)
+            outcome = await self._decided(job, context, now)
         except MediaNotReady as exc:  # a picture could not be fetched yet: all of it waits
             later = now + timedelta(seconds=exc.retry_after or 60.0)
             await self._store.inbound_retry(job.id, at=later, now=now)
@@ -114,10 +163,31 @@ class InboundDispatcher:
             log.info("inbound %s: its flow moved on meanwhile; deciding again", job.id)
             await self._store.inbound_retry(job.id, at=now + timedelta(seconds=1), now=now)
             return
+        self._routed(job, outcome)
+
+    def _since(self, now: datetime) -> datetime:
+        """The start of the conversation window that the thread history is read from."""
+        return now - timedelta(days=self._rules.inbound.conversation_days)
+
+    async def _decided(
+        self, job: InboundJob, context: InboundContext, now: datetime
+    ) -> InboundOutcome:
+        """Decide on the text and build what the decision produces."""
+        if context.conversation is not None:
+            bind(conversation=context.conversation.id)
+        text = InboundText(job.from_number, job.to_number, job.text)
+        decision = decide(text, context, router=self._router, rules=self._rules, at=now)
+        return await self._outcome(job, decision, context, now)
+
+    def _routed(self, job: InboundJob, outcome: InboundOutcome) -> None:
         INBOUND_TEXTS.labels(outcome.route).inc()
         count_consent(outcome.consent)
         log.info("inbound %s from %s routed: %s", job.id, mask(job.from_number), outcome.route)
-        self._queued()
+        # only the worker with new work: a wasted wake-up is a claim that finds nothing
+        if outcome.texts:
+            self._queued()
+        if outcome.mails:
+            self._mailed()
 
     async def _outcome(
         self, job: InboundJob, decision: InboundDecision, context: InboundContext, now: datetime

@@ -29,5 +29,6 @@ def inbound_dispatcher(
         mail=components.mail_identity(settings),
         clock=clock,
         queued=lambda: None,
+        mailed=lambda: None,
         media=media,
     )

@@ -11,6 +11,10 @@ ON CONFLICT (provider, provider_message_id) DO NOTHING
 -- name: inbound_id
 SELECT id FROM inbound_sms WHERE provider = ? AND provider_message_id = ?
 
+-- name: inbound_waiting_from
+SELECT id FROM inbound_sms
+WHERE from_number = ? AND to_number = ? AND state IN ('queued', 'sending') LIMIT 1
+
 -- name: insert_part
 INSERT INTO inbound_parts (provider, provider_message_id, from_number, to_number, concat_ref,
     part, total, body, received_at)
