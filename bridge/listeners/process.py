@@ -29,7 +29,7 @@ from pathlib import Path
 from bridge import components
 from bridge.clock import system_clock
 from bridge.errors import ConfigError
-from bridge.event_loop import run
+from bridge.event_loop import loop_name, run
 from bridge.inbound.smtp import SmtpHandler, start_smtp_server
 from bridge.listeners.wakes import WakeSender
 from bridge.logs.setup import configure_logging
@@ -93,6 +93,7 @@ async def _serve(settings: Settings, channel: socket.socket, sockets: list[socke
                 )
             )
         wake.ready()
+        log.info("SMTP listener process serving, on %s", loop_name())
         gone = asyncio.create_task(reader.read())  # end of file: the main process exited
         ended = asyncio.create_task(stop.wait())
         await asyncio.wait({gone, ended}, return_when=asyncio.FIRST_COMPLETED)
