@@ -85,7 +85,8 @@ class ListenerPool:
                 return
             quick = 0 if time.monotonic() - began >= STEADY_SECONDS else quick + 1
             pause = min(LONGEST_PAUSE, FIRST_PAUSE * 2 ** max(quick - 1, 0))
-            log.error(
+            log.log(
+                logging.INFO if code == 0 else logging.ERROR,  # 0: stopped by a SIGTERM of its own
                 "SMTP listener process %d exited %s; starting it again in %.1f s",
                 number,
                 _how(code),
