@@ -213,13 +213,15 @@ class BridgeSMTP(SMTP):
         self._kept = kept  # base64 kept per run (``Slimmer``): more when pictures go as MMS
         self._limits = limits
         self._data_timeout = data_timeout or self._timeout_duration
+        self._held = bytearray()  # the first lines of a reply of several (``push``)
 
     def _create_envelope(self) -> Envelope:
         return BridgeEnvelope()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Count the connection (not again when STARTTLS hands over the TLS transport)."""
-        if self._limits is not None and self.transport is None:
+        first = self.transport is None
+        if self._limits is not None and first:
             peer = transport.get_extra_info("peername")
             host = str(peer[0]) if isinstance(peer, tuple) else ""
             self._refusal = self._limits.admit(host)
@@ -227,6 +229,16 @@ class BridgeSMTP(SMTP):
             if self._refusal is not None:
                 log.info("refused a connection from %s: %s", host, self._refusal)
         super().connection_made(transport)
+        if first and self._handler_coroutine is not None:
+            self._handler_coroutine.add_done_callback(self._session_ended)
+
+    def _session_ended(self, session: asyncio.Future[None]) -> None:
+        """However the session ended, the connection closes. aiosmtpd closes it itself, except
+        when the end of file cancels the session before its first step: uvloop delivers a
+        client that connects and leaves at once in one turn, and that connection stayed open,
+        counted against the limits, until the bridge stopped."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
 
     def connection_lost(self, error: Exception | None) -> None:
         if self._limits is not None and self._host is not None:
@@ -264,11 +276,22 @@ class BridgeSMTP(SMTP):
     async def push(self, status: AnyStr) -> None:
         """aiosmtpd's reply, except its refusal of a ``MAIL FROM ... SIZE=`` over the limit,
         which says what ``DATA`` says of an email that large (rather than copying its parse of
-        MAIL's parameters to refuse first)."""
+        MAIL's parameters to refuse first). A line that more lines of the reply follow
+        (``250-SIZE …``: EHLO's) waits for the reply's last line, and they are written
+        together: one system call for EHLO's seven lines rather than seven."""
         if status == _THEIR_SIZE_REFUSAL:
-            await super().push(DataOutcome.TOO_BIG.refusal(self.data_size_limit))
-        else:
-            await super().push(status)
+            status = DataOutcome.TOO_BIG.refusal(self.data_size_limit)
+        line = (
+            status.encode("utf-8" if self.enable_SMTPUTF8 else "ascii")
+            if isinstance(status, str)
+            else status
+        )
+        if line[3:4] == b"-":
+            self._held += line + b"\r\n"
+            return
+        if self._held:
+            line, self._held = bytes(self._held) + line, bytearray()
+        await super().push(line)
 
     def __dir__(self) -> list[str]:
         """Only the ``auth_*`` and ``smtp_*`` methods: what aiosmtpd's constructor looks for in
