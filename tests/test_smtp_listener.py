@@ -416,18 +416,3 @@ async def test_a_size_declared_over_the_limit_is_refused_at_mail_from_in_words(
         "5.3.4 The email is larger than the 64 KB this bridge accepts. A text carries no"
         " attachments: send it without them.",
     )
-
-
-async def test_the_ehlo_reply_is_written_at_once_and_says_the_same(bridge: Bridge) -> None:
-    """Its lines go in one write (one system call, one segment on loopback), ending with the
-    last line: a client reading once has the whole reply."""
-    host, port = bridge.smtp_address.split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    await reader.readline()  # 220
-    writer.write(b"EHLO client.example.com\r\n")
-    first = await asyncio.wait_for(reader.read(4096), 10)
-    writer.close()
-    assert first.endswith(b"250 HELP\r\n"), first
-    lines = first.decode().split("\r\n")[:-1]
-    assert lines[0] == "250-sms.example.com" and all(line[3] == "-" for line in lines[:-1])
-    assert "250-SIZE 65536" in lines and "250-8BITMIME" in lines and "250-SMTPUTF8" in lines

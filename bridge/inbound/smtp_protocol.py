@@ -213,7 +213,6 @@ class BridgeSMTP(SMTP):
         self._kept = kept  # base64 kept per run (``Slimmer``): more when pictures go as MMS
         self._limits = limits
         self._data_timeout = data_timeout or self._timeout_duration
-        self._held = bytearray()  # the first lines of a reply of several (``push``)
 
     def _create_envelope(self) -> Envelope:
         return BridgeEnvelope()
@@ -276,22 +275,11 @@ class BridgeSMTP(SMTP):
     async def push(self, status: AnyStr) -> None:
         """aiosmtpd's reply, except its refusal of a ``MAIL FROM ... SIZE=`` over the limit,
         which says what ``DATA`` says of an email that large (rather than copying its parse of
-        MAIL's parameters to refuse first). A line that more lines of the reply follow
-        (``250-SIZE …``: EHLO's) waits for the reply's last line, and they are written
-        together: one system call for EHLO's seven lines rather than seven."""
+        MAIL's parameters to refuse first)."""
         if status == _THEIR_SIZE_REFUSAL:
-            status = DataOutcome.TOO_BIG.refusal(self.data_size_limit)
-        line = (
-            status.encode("utf-8" if self.enable_SMTPUTF8 else "ascii")
-            if isinstance(status, str)
-            else status
-        )
-        if line[3:4] == b"-":
-            self._held += line + b"\r\n"
-            return
-        if self._held:
-            line, self._held = bytes(self._held) + line, bytearray()
-        await super().push(line)
+            await super().push(DataOutcome.TOO_BIG.refusal(self.data_size_limit))
+        else:
+            await super().push(status)
 
     def __dir__(self) -> list[str]:
         """Only the ``auth_*`` and ``smtp_*`` methods: what aiosmtpd's constructor looks for in
