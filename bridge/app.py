@@ -105,7 +105,10 @@ class Bridge:
         transport: MailTransport | None = None,
         source: Path | None = None,
     ) -> None:
-        """``source`` is the settings file, if there is one (it is written into the lock)."""
+        """``source`` is the settings file, if there is one (it is written into the lock, and
+        the SMTP listener processes of ``smtp.processes`` read it)."""
+        if settings.smtp.processes > 1 and source is None:
+            raise ValueError("smtp.processes above 1 needs the settings file the bridge read")
         self.settings = settings
         self._source = source
         self._clock = clock
@@ -429,9 +432,7 @@ class Bridge:
         count = self.settings.smtp.processes - 1
         if count < 1:
             return
-        if self._source is None:
-            raise ValueError("smtp.processes above 1 needs the bridge started from a settings file")
-        assert self._smtp is not None
+        assert self._smtp is not None and self._source is not None
         self._pool = ListenerPool(
             config=self._source.resolve(), count=count, listening=self._smtp.sockets, wakes=wakes
         )

@@ -235,3 +235,49 @@ def test_two_processes_on_postgres(tmp_path: Path) -> None:
                 rows = bridge.wait_until(all_sent, what="every job sent")
     assert {m.strip("<>") for m, _ in rows} == set(ids) and len(sent) == 40
     assert bridge.proc is not None and set(by_process) == {bridge.proc.pid, child}, by_process
+
+
+def test_a_reload_leaves_the_listener_process_serving_and_json_lines_name_their_process(
+    tmp_path: Path,
+) -> None:
+    """SIGHUP reaches the main process (the routing table is only used there); the listener
+    process, which holds nothing a reload changes, goes on serving."""
+    import json
+
+    bridge = BridgeProcess(
+        tmp_path,
+        smtp={"processes": 2},
+        bridge={"log_level": "INFO", "log_format": "json"},
+    )
+    with bridge:
+        assert bridge.proc is not None
+        lines = bridge.wait_until(
+            lambda: [
+                json.loads(line)
+                for line in bridge.log_text().splitlines()
+                if line.startswith("{") and "is serving" in line
+            ],
+            what="the listener process to serve",
+        )
+        child = int(re.findall(r"\(pid (\d+)\)", lines[0]["message"])[0])
+        assert lines[0]["pid"] == bridge.proc.pid
+        said = bridge.cli("reload")
+        assert said.returncode == 0, said.stderr
+        bridge.wait_until(lambda: "reloaded" in bridge.log_text(), what="the reload")
+        for n in range(20):
+            _send(bridge, n)
+        _all_sent(bridge, 20)
+        pids = {
+            json.loads(line).get("pid")
+            for line in bridge.log_text().splitlines()
+            if line.startswith("{") and "queued as" in line
+        }
+        assert _alive(child) and pids == {bridge.proc.pid, child}, pids
+
+
+def test_a_bridge_of_several_processes_needs_its_settings_file(tmp_path: Path) -> None:
+    from bridge.app import Bridge
+    from tests.conftest import make_settings
+
+    with pytest.raises(ValueError, match="needs the settings file"):
+        Bridge(make_settings(tmp_path, smtp={"processes": 2}))
