@@ -62,11 +62,6 @@ class ListenerPool:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
-    @property
-    def pids(self) -> list[int]:
-        """The listener processes running now."""
-        return [proc.pid for proc in self._procs.values()]
-
     def start(self) -> None:
         for number in range(1, self._count + 1):
             self._tasks.append(asyncio.create_task(self._keep(number), name=f"smtp-{number}"))
