@@ -7,8 +7,11 @@ writes and fsyncs each queue file before its 250, as the bridge commits before i
 Postfix's ``smtp-source`` sends the same emails (20 sessions, a 120-character body, a unique
 Message-ID each) to Postfix and to ``smsbridge run`` (sandbox provider, SQLite), alternately,
 ``--rounds`` times, and the script prints emails/s for each and the ratio bridge/Postfix.
+``--processes`` is the bridge's ``smtp.processes`` and ``--loop`` its ``bridge.loop``; a
+bridge of several processes is measured once every one of them listens.
 
-    sudo .venv/bin/python bench/postfix.py [--emails 5000] [--rounds 3]
+    sudo .venv/bin/python bench/postfix.py [--emails 5000] [--rounds 3] [--processes 2]
+        [--loop uvloop]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from harness import (
     smtp_source,
     wait_greeting,
     wait_journal,
+    wait_listeners,
     write_config,
 )
 
@@ -98,10 +102,11 @@ def _configure(root: Path, port: int) -> None:
     (conf / "master.cf").write_text("\n".join(master) + "\n")
 
 
-def _bridge_round(emails: int) -> float:
+def _bridge_round(emails: int, processes: int, loop: str) -> float:
     with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
-        config, port, _ = write_config(Path(tmp), QUEUE)
+        config, port, _ = write_config(Path(tmp), QUEUE, processes=processes, loop=loop)
         with running(config, port):
+            wait_listeners(port, processes)
             rate = smtp_source(port, emails)
             wait_journal(Path(tmp) / "var" / "sandbox" / "sent.jsonl", emails)  # all distinct
         return rate
@@ -111,6 +116,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--emails", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--processes", type=int, default=1, help="smtp.processes")
+    parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
     args = parser.parse_args()
     _install_postfix()
     with tempfile.TemporaryDirectory(prefix="postfix-bench-") as tmp:
@@ -122,7 +129,7 @@ def main() -> None:
             postfix, bridge = [], []
             for n in range(args.rounds):
                 postfix.append(smtp_source(port, args.emails))
-                bridge.append(_bridge_round(args.emails))
+                bridge.append(_bridge_round(args.emails, args.processes, args.loop))
                 print(
                     f"round {n + 1}: Postfix {postfix[-1]:.0f} emails/s,"
                     f" bridge {bridge[-1]:.0f} emails/s"
@@ -132,7 +139,8 @@ def main() -> None:
     p, b = statistics.median(postfix), statistics.median(bridge)
     print(
         f"median of {args.rounds}: Postfix {p:.0f} emails/s, bridge {b:.0f} emails/s,"
-        f" ratio bridge/Postfix {b / p:.2f} ({args.emails} emails, 20 sessions, smtp-source)"
+        f" ratio bridge/Postfix {b / p:.2f} ({args.emails} emails, 20 sessions, smtp-source,"
+        f" {args.processes} SMTP process(es), {args.loop})"
     )
 
 

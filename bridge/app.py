@@ -23,19 +23,18 @@ from bridge.advice import advice
 from bridge.chain.gate import Gate
 from bridge.clock import Clock, system_clock
 from bridge.errors import ConfigError
-from bridge.inbound.control import ControlDesk
+from bridge.event_loop import loop_name
 from bridge.inbound.intake import EmailIntake
 from bridge.inbound.mailbox import MailboxWatcher
 from bridge.inbound.poller import ReplyNumberPoller
 from bridge.inbound.reports import ReportIntake
-from bridge.inbound.sender_auth import sender_auth
 from bridge.inbound.smtp import SmtpHandler, start_smtp_server
-from bridge.inbound.smtp_users import UserTable
+from bridge.listeners.pool import ListenerPool
+from bridge.listeners.sockets import refuse_if_taken
 from bridge.listening import listening
 from bridge.mail.transport import MailTransport
 from bridge.metrics.endpoint import metrics_routes
 from bridge.models import InboundJob, InboundPart, InboundSms, MailJob, SmsJob
-from bridge.parsing.slimming import KEPT
 from bridge.providers.base import InboundLister, WebhookSink
 from bridge.providers.choice import ProviderChoice
 from bridge.providers.registry import ProviderSet, webhook_routes
@@ -106,7 +105,10 @@ class Bridge:
         transport: MailTransport | None = None,
         source: Path | None = None,
     ) -> None:
-        """``source`` is the settings file, if there is one (it is written into the lock)."""
+        """``source`` is the settings file, if there is one (it is written into the lock, and
+        the SMTP listener processes of ``smtp.processes`` read it)."""
+        if settings.smtp.processes > 1 and source is None:
+            raise ValueError("smtp.processes above 1 needs the settings file the bridge read")
         self.settings = settings
         self._source = source
         self._clock = clock
@@ -124,8 +126,7 @@ class Bridge:
         self._smtp: asyncio.Server | None = None
         self._http: HttpServer | None = None
         self._closers: list[Callable[[], Any]] = []
-        self._kept = KEPT  # base64 kept per run of an email (more when pictures go as MMS)
-        self._mail_wake: Callable[[], None] = lambda: None
+        self._pool: ListenerPool | None = None  # the other SMTP listener processes
 
     @property
     def smtp_address(self) -> str:
@@ -171,7 +172,6 @@ class Bridge:
         gate = components.build_gate(settings, store, limiter)
         providers = self._providers()
         mail = self._mail_runner(store)
-        self._mail_wake = mail.wake  # the QR address's answers (``_listen``)
         sms = self._sms_runner(store, providers, gate, mail)
         inbound = self._inbound_runner(store, gate, sms, mail)
         reports = ReportIntake(
@@ -182,19 +182,14 @@ class Bridge:
             opt_out_scope=settings.compliance.opt_out_scope,
             currency=settings.compliance.currency,
         )
-        intake = EmailIntake(
+        intake = components.email_intake(
+            settings,
             store=store,
             gate=gate,
-            text=settings.text,
-            notices=components.notice_settings(settings),
+            providers=providers,
             clock=self._clock,
             queued=sms.wake,
-            dedupe_seconds=settings.smtp.dedupe_minutes * 60,
-            mms=components.mms_policy(settings, providers),
-            schedule=components.schedule_policy(settings),
-            templates=components.templating(settings, store),
         )
-        self._kept = components.slim_kept(settings, providers)
         self._start_loops(store, intake, providers, inbound, reports, mail)
         bulk = self._bulk_worker(store, gate, sms, mail)
         self._send_api = SendApi(
@@ -205,7 +200,19 @@ class Bridge:
             queued=sms.wake,
             hostname=settings.smtp.hostname,
         )
-        await self._listen(store, intake, gate, inbound, reports, providers, (sms, bulk))
+        wakes = components.Wakes(sms=sms.wake, mail=mail.wake, bulk=bulk.wake)
+        handler = components.smtp_handler(
+            settings,
+            store=store,
+            gate=gate,
+            intake=intake,
+            providers=providers,
+            clock=self._clock,
+            wakes=wakes,
+        )
+        await self._listen_smtp(handler)
+        await self._listen_http(store, inbound, reports, providers)
+        self._start_processes(wakes)
         self._log_ready()
 
     async def _open_store(self) -> Store:
@@ -402,42 +409,41 @@ class Bridge:
         once = OncePerCluster(store=self.store, name=name, make=make)
         self._loops.append((once, asyncio.create_task(once.run(), name=name)))
 
-    async def _listen(
+    async def _listen_smtp(self, handler: SmtpHandler) -> None:
+        """The SMTP listener; with ``smtp.processes`` above 1, the first of a group sharing
+        the port (``bridge.listeners.sockets``), refused if anything else listens there."""
+        settings = self.settings.smtp
+        shared = settings.processes > 1
+        with listening("smtp", settings.host, settings.port):
+            if shared:
+                refuse_if_taken(settings.host, settings.port)
+            self._smtp = await start_smtp_server(
+                settings=settings,
+                handler=handler,
+                users=components.smtp_users(self.settings),
+                reuse_port=shared,
+            )
+
+    def _start_processes(self, wakes: components.Wakes) -> None:
+        """The other SMTP listener processes (``bridge.listeners.pool``), started last and not
+        waited for, so that they cost the main process's start-up nothing."""
+        count = self.settings.smtp.processes - 1
+        if count < 1:
+            return
+        assert self._smtp is not None and self._source is not None
+        self._pool = ListenerPool(
+            config=self._source.resolve(), count=count, listening=self._smtp.sockets, wakes=wakes
+        )
+        self._pool.start()
+
+    async def _listen_http(
         self,
         store: Store,
-        intake: EmailIntake,
-        gate: Gate,
         inbound: JobRunner[InboundJob],
         reports: ReportIntake,
         providers: ProviderChoice,
-        woken: tuple[JobRunner[SmsJob], BulkWorker],
     ) -> None:
         settings = self.settings
-        users_file = settings.smtp.auth.users_file
-        sms, bulk = woken
-        handler = SmtpHandler(
-            settings=settings.smtp,
-            intake=intake,
-            gate=gate,
-            clock=self._clock,
-            kept=self._kept,
-            control=ControlDesk(
-                store=store,
-                clock=self._clock,
-                queued=sms.wake,
-                opt_out_everywhere=settings.compliance.opt_out_scope == "organisation",
-            ),
-            groups=components.group_desk(settings, store),
-            bulk=components.bulk_desk(settings, store=store, clock=self._clock, received=bulk.wake),
-            sender_auth=sender_auth(settings.smtp, store=store, clock=self._clock),
-            qr=components.qr_desk(settings, store, clock=self._clock, queued=self._mail_wake),
-        )
-        with listening("smtp", settings.smtp.host, settings.smtp.port):
-            self._smtp = await start_smtp_server(
-                settings=settings.smtp,
-                handler=handler,
-                users=UserTable.load(users_file) if users_file else None,
-            )
         routes = webhook_routes(settings.providers, self._sink(store, inbound, reports))
         routes += media_routes(store, self._clock)
         routes += self._send_api.routes()
@@ -498,12 +504,15 @@ class Bridge:
         settings = self.settings
         for key, warning in advice(settings):
             log.warning("%s: %s", key, warning)
+        processes = settings.smtp.processes
         log.info(
-            "smsbridge ready: SMTP on %s, HTTP on %s, providers %s, mail via %s",
+            "smsbridge ready: SMTP on %s (%s), HTTP on %s, providers %s, mail via %s, on %s",
             self.smtp_address,
+            "1 process" if processes == 1 else f"{processes} processes",
             self.http_address,
             ", ".join(settings.providers),
             self._transport.name,
+            loop_name(),
         )
 
     def watch(self, path: Path, *, every: float = 2.0) -> None:
@@ -549,6 +558,9 @@ class Bridge:
             self._smtp.close()
             await self._smtp.wait_closed()
             self._smtp = None
+        if self._pool is not None:  # their last commits still wake the workers
+            await self._pool.stop(grace_seconds=GRACE_SECONDS)
+            self._pool = None
         if self._http is not None:
             await self._http.stop()
             self._http = None

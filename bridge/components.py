@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
@@ -20,9 +21,14 @@ from bridge.chain.rates import Limiter, RateLimiter, SharedRateLimiter
 from bridge.chain.warnings import StoreWarnings
 from bridge.clock import Clock
 from bridge.inbound.bulk_desk import BulkDesk
+from bridge.inbound.control import ControlDesk
 from bridge.inbound.groups import GroupDesk
+from bridge.inbound.intake import EmailIntake
 from bridge.inbound.qr_desk import QrDesk
 from bridge.inbound.schedule import SchedulePolicy
+from bridge.inbound.sender_auth import sender_auth
+from bridge.inbound.smtp import SmtpHandler
+from bridge.inbound.smtp_users import UserTable
 from bridge.inbound.templating import Templating
 from bridge.mail.alerts import VelocityAlert
 from bridge.mail.dkim_sign import DkimSigning
@@ -48,12 +54,14 @@ from bridge.workers.report_mail import Reporting
 from bridge.workers.retry import RetryPolicy
 
 __all__ = [
+    "Wakes",
     "build_gate",
     "build_limiter",
     "build_providers",
     "build_transport",
     "bulk_desk",
     "bulk_worker",
+    "email_intake",
     "group_desk",
     "inbound_rules",
     "mail_identity",
@@ -65,6 +73,8 @@ __all__ = [
     "reporting",
     "retry_policy",
     "slim_kept",
+    "smtp_handler",
+    "smtp_users",
     "template_library",
     "templating",
     "webhook_transport",
@@ -315,3 +325,74 @@ def qr_desk(
         clock=clock,
         queued=queued,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Wakes:
+    """Whom an edge wakes once its work is committed: the SMS worker, the mail worker, the
+    bulk worker. In an SMTP listener process each writes a byte to the main process
+    (``bridge.listeners.wakes``), where the workers run."""
+
+    sms: Callable[[], None]
+    mail: Callable[[], None]
+    bulk: Callable[[], None]
+
+
+def email_intake(
+    settings: Settings,
+    *,
+    store: Store,
+    gate: Gate,
+    providers: ProviderChoice,
+    clock: Clock,
+    queued: Callable[[], None],
+) -> EmailIntake:
+    """Parse, decide and queue an email: for the SMTP listener and the mailbox watchers."""
+    return EmailIntake(
+        store=store,
+        gate=gate,
+        text=settings.text,
+        notices=notice_settings(settings),
+        clock=clock,
+        queued=queued,
+        dedupe_seconds=settings.smtp.dedupe_minutes * 60,
+        mms=mms_policy(settings, providers),
+        schedule=schedule_policy(settings),
+        templates=templating(settings, store),
+    )
+
+
+def smtp_handler(
+    settings: Settings,
+    *,
+    store: Store,
+    gate: Gate,
+    intake: EmailIntake,
+    providers: ProviderChoice,
+    clock: Clock,
+    wakes: Wakes,
+) -> SmtpHandler:
+    """The SMTP listener's handler, the same in the main process and every listener process."""
+    return SmtpHandler(
+        settings=settings.smtp,
+        intake=intake,
+        gate=gate,
+        clock=clock,
+        kept=slim_kept(settings, providers),
+        control=ControlDesk(
+            store=store,
+            clock=clock,
+            queued=wakes.sms,
+            opt_out_everywhere=settings.compliance.opt_out_scope == "organisation",
+        ),
+        groups=group_desk(settings, store),
+        bulk=bulk_desk(settings, store=store, clock=clock, received=wakes.bulk),
+        sender_auth=sender_auth(settings.smtp, store=store, clock=clock),
+        qr=qr_desk(settings, store, clock=clock, queued=wakes.mail),
+    )
+
+
+def smtp_users(settings: Settings) -> UserTable | None:
+    """The SMTP AUTH users, read from ``smtp.auth.users_file`` at start; None without one."""
+    users_file = settings.smtp.auth.users_file
+    return UserTable.load(users_file) if users_file else None

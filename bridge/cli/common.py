@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bridge.errors import ConfigError
-from bridge.logs.context import IdsFilter
-from bridge.logs.json_lines import JsonLines
+from bridge.logs.setup import configure_logging
 from bridge.settings.load import Purpose, load_settings
 from bridge.settings.root import Settings
 from bridge.store.base import Store
@@ -38,26 +36,6 @@ def read_settings(path: Path, purpose: Purpose = Purpose.COMMAND) -> Settings:
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
-
-
-def configure_logging(level: str, log_format: str = "text") -> None:
-    """Lines to stderr (journald and Docker collect them there): text for people, or one JSON
-    object per line for a log collector, with the ids of the job, customer's text or
-    conversation being worked on (``bridge.logs``) as fields of their own."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(IdsFilter())
-    if log_format == "json":
-        handler.setFormatter(JsonLines())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler])
-    # aiosmtpd logs every command, whole addresses (phone numbers) included, at INFO, and
-    # httpx every request's URL, which for an aggregator taking its fields in the query string
-    # holds the number, the text and the key: keep their chatter for debugging only. Our own
-    # lines mask numbers.
-    if level != "DEBUG":
-        for chatty in ("mail.log", "httpx"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 @asynccontextmanager

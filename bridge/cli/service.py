@@ -16,6 +16,7 @@ import asyncpg
 from bridge.app import Bridge, StoreLocked
 from bridge.cli.common import EXIT_FAILED, EXIT_START, configure_logging, read_settings
 from bridge.cli.where import running_bridge
+from bridge.event_loop import run
 from bridge.inbound.smtp_users import hash_password
 from bridge.settings.load import Purpose, SettingsFile
 from bridge.settings.root import Settings
@@ -42,11 +43,12 @@ async def _serve(settings: Settings, path: Path) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = read_settings(args.config, Purpose.SERVE)
-    configure_logging(settings.bridge.log_level, settings.bridge.log_format)
+    several = settings.smtp.processes > 1  # their lines go to one stderr: each names its pid
+    configure_logging(settings.bridge.log_level, settings.bridge.log_format, pid=several)
     for ignored in SettingsFile.read(args.config).ignored_variables(os.environ):
         log.warning("%s: %s", ignored.key, ignored.message)
     try:
-        asyncio.run(_serve(settings, args.config.resolve()))
+        run(_serve(settings, args.config.resolve()), choice=settings.bridge.loop)
     except (StoreLocked, SchemaTooNew, SchemaTooOld, OSError, asyncpg.PostgresError) as exc:
         print(f"smsbridge: cannot start: {exc}", file=sys.stderr)
         return EXIT_START

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl
 from typing import Any
 
@@ -432,9 +433,16 @@ def _tls_context(settings: SmtpSettings) -> ssl.SSLContext | None:
 
 
 async def start_smtp_server(
-    *, settings: SmtpSettings, handler: SmtpHandler, users: UserTable | None
+    *,
+    settings: SmtpSettings,
+    handler: SmtpHandler,
+    users: UserTable | None,
+    reuse_port: bool = False,
+    sock: socket.socket | None = None,
 ) -> asyncio.Server:
-    """Listen in the running event loop (not aiosmtpd's threaded Controller)."""
+    """Listen in the running event loop (not aiosmtpd's threaded Controller): on
+    ``settings.host`` and ``.port``, with ``SO_REUSEPORT`` when other processes will listen
+    there too, or on ``sock``, a socket bound for this process (``bridge.listeners``)."""
     tls = _tls_context(settings)
     authenticator = _Authenticator(users) if users is not None else None
     excluded = [] if authenticator is not None else ["LOGIN", "PLAIN"]
@@ -466,4 +474,8 @@ async def start_smtp_server(
             loop=loop,
         )
 
-    return await loop.create_server(factory, host=settings.host, port=settings.port)
+    if sock is not None:
+        return await loop.create_server(factory, sock=sock)
+    return await loop.create_server(
+        factory, host=settings.host, port=settings.port, reuse_port=reuse_port or None
+    )

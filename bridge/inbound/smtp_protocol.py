@@ -219,7 +219,8 @@ class BridgeSMTP(SMTP):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Count the connection (not again when STARTTLS hands over the TLS transport)."""
-        if self._limits is not None and self.transport is None:
+        first = self.transport is None
+        if self._limits is not None and first:
             peer = transport.get_extra_info("peername")
             host = str(peer[0]) if isinstance(peer, tuple) else ""
             self._refusal = self._limits.admit(host)
@@ -227,6 +228,16 @@ class BridgeSMTP(SMTP):
             if self._refusal is not None:
                 log.info("refused a connection from %s: %s", host, self._refusal)
         super().connection_made(transport)
+        if first and self._handler_coroutine is not None:
+            self._handler_coroutine.add_done_callback(self._session_ended)
+
+    def _session_ended(self, session: asyncio.Future[None]) -> None:
+        """However the session ended, the connection closes. aiosmtpd closes it itself, except
+        when the end of file cancels the session before its first step: uvloop delivers a
+        client that connects and leaves at once in one turn, and that connection stayed open,
+        counted against the limits, until the bridge stopped."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
 
     def connection_lost(self, error: Exception | None) -> None:
         if self._limits is not None and self._host is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -23,6 +24,25 @@ class BridgeSettings(Section):
     watch_config: bool = Field(
         default=False, description="Reload the routing table when the settings file changes."
     )
+    loop: Literal["auto", "asyncio", "uvloop"] = Field(
+        default="auto",
+        description="The event loop: uvloop (pip install 'smsbridge[fast]') is faster;"
+        " auto uses it when it is installed.",
+    )
+
+    @field_validator("loop")
+    @classmethod
+    def _uvloop(cls, value: str) -> str:
+        """Asked for by name, uvloop must be there: refused now, not when the bridge starts."""
+        if value == "uvloop":
+            try:
+                importlib.import_module("uvloop")
+            except ImportError:
+                raise ValueError(
+                    "uvloop is not installed: pip install 'smsbridge[fast]', or write"
+                    ' loop = "auto" (uvloop when installed, else asyncio\'s own loop)'
+                ) from None
+        return value
 
     @field_validator("public_url")
     @classmethod

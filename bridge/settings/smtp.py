@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from pathlib import Path
+from typing import Any
 
 import phonenumbers
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -116,6 +118,13 @@ class SmtpSettings(Section):
     data_timeout_seconds: float = Field(
         default=300.0, gt=0, description="A client silent this long within DATA is closed."
     )
+    processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="SMTP listener processes sharing the port (SO_REUSEPORT): one per core, or"
+        ' "auto" for as many as this machine has; each counts its own connections.',
+    )
     tls_cert: LocalPath | None = None
     tls_key: LocalPath | None = None
     auth: SmtpAuthSettings = SmtpAuthSettings()
@@ -125,6 +134,12 @@ class SmtpSettings(Section):
     @classmethod
     def _lower(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(v.strip().lower() for v in values)
+
+    @field_validator("processes", mode="before")
+    @classmethod
+    def _cores(cls, value: Any) -> Any:
+        """``"auto"``: one listener process per core of this machine."""
+        return (os.cpu_count() or 1) if value == "auto" else value
 
     @field_validator("default_region")
     @classmethod

@@ -6,7 +6,9 @@ it to expire, and the schema is brought up to date at every start (``bridge.stor
 The operations themselves are shared with PostgreSQL (``bridge.store.ops``). The outbound
 chain's facts, read for every text, are read on the event loop's own thread through a second,
 read-only connection (WAL readers never wait for the writer): handing each to the writer thread
-cost more than the query (docs/benchmarks.md, issue 18).
+cost more than the query (docs/benchmarks.md, issue 18). The SMTP listener processes
+(``smtp.processes``) open the same file, each with its own writer: the writers take turns on
+a lock file beside it (``<file>-writer``, ``sqlite_writer.py``).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class SqliteStore(SqlStore):
         except BaseException:
             conn.close()
             raise
-        self._writer = SqliteWriter(conn)
+        self._writer = SqliteWriter(conn, turn=self._path.with_name(self._path.name + "-writer"))
         self._writer.start()
         self._reader = connect_reader(self._path)
 

@@ -6,12 +6,22 @@ previous commit was running and commits them together (group commit). Each opera
 nothing on its own (``bridge.store.statements.run_sqlite`` gives it a SAVEPOINT when it needs
 one), so one failing operation does not undo the others; one that took the whole transaction
 with it fails the batch.
+
+Several processes may write to one database (the SMTP listener processes of
+``smtp.processes``, a command such as ``smsbridge send``). SQLite lets one write transaction
+run at a time and makes the others wait (``busy_timeout``, so a commit waits rather than
+fails), but it waits by sleeping 1, 2, 5, 10... ms and trying again, so a writer of another
+process misses the moment the lock is free. So each writer first takes its turn on a lock
+file beside the database (``flock``), which wakes the next writer the moment the last one
+commits; meanwhile more operations queue up, and the next group commit takes them all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -57,9 +67,14 @@ def connect_reader(path: Path) -> sqlite3.Connection:
 class SqliteWriter:
     """Runs operations on one connection in one thread, committing them in batches."""
 
-    def __init__(self, conn: sqlite3.Connection, *, max_batch: int = 512) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, *, max_batch: int = 512, turn: Path | None = None
+    ) -> None:
+        """``turn``: the lock file the writers of every process take turns on (module doc)."""
         self._conn = conn
         self._max_batch = max_batch
+        self._turn = None if turn is None else os.open(turn, os.O_RDWR | os.O_CREAT, 0o600)
+        self.commits = 0  # transactions committed (each one of many operations, under load)
         self._pending: list[_Pending] = []
         self._cond = threading.Condition()
         self._closed = False
@@ -86,6 +101,8 @@ class SqliteWriter:
         if self._thread.is_alive():
             self._thread.join()
         self._conn.close()
+        if self._turn is not None:
+            os.close(self._turn)
 
     def _loop(self) -> None:
         while True:
@@ -100,15 +117,21 @@ class SqliteWriter:
 
     def _commit(self, batch: list[_Pending]) -> None:
         outcomes: list[tuple[bool, Any]] = []
+        if self._turn is not None:
+            fcntl.flock(self._turn, fcntl.LOCK_EX)
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             outcomes = [self._apply(item.operation) for item in batch]
             self._conn.execute("COMMIT")
+            self.commits += 1
         except sqlite3.Error as exc:
             log.error("store commit failed: %s", exc)
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             outcomes = [(False, exc)] * len(batch)
+        finally:
+            if self._turn is not None:
+                fcntl.flock(self._turn, fcntl.LOCK_UN)
         settled: dict[asyncio.AbstractEventLoop, list[_Result]] = {}
         for item, (ok, value) in zip(batch, outcomes, strict=True):
             settled.setdefault(item.loop, []).append((item.future, ok, value))
