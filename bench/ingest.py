@@ -34,11 +34,12 @@ from pathlib import Path
 from harness import (
     DOMAIN,
     QUEUE,
-    cpu_seconds,
+    family_cpu_seconds,
     pct,
     running,
     smtp_source,
     wait_journal,
+    wait_listeners,
     write_config,
 )
 
@@ -167,6 +168,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--client", choices=["auto", "python", "smtp-source"], default="auto")
     parser.add_argument("--rules", choices=sorted(RULES), default="default")
+    parser.add_argument("--processes", type=int, default=1, help="smtp.processes")
+    parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
     args = parser.parse_args()
     # smtp-source sends every email to one number: with the guard rails on, a frequency cap
     # would count one customer's 10,000 texts a month, so "auto" compares rules with this
@@ -177,24 +180,28 @@ def main() -> None:
         and shutil.which("smtp-source") is not None
     )
     with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
-        config, port, _ = write_config(Path(tmp), QUEUE + RULES[args.rules])
+        config, port, _ = write_config(
+            Path(tmp), QUEUE + RULES[args.rules], processes=args.processes, loop=args.loop
+        )
         var = Path(tmp) / "var"
         db, journal = var / "smsbridge.db", var / "sandbox" / "sent.jsonl"
         with running(config, port) as proc:
+            wait_listeners(port, args.processes)
             session_ms: list[float] = []
-            cpu_before = cpu_seconds(proc.pid)
+            cpu_before = family_cpu_seconds(proc.pid)
             if use_source:
                 rate, client = smtp_source(port, args.emails, args.sessions), "smtp-source"
             else:
                 elapsed, session_ms = asyncio.run(python_client(port, args.emails, args.sessions))
                 rate, client = args.emails / elapsed, "asyncio client"
             print(
-                f"ingest ({args.rules} rules): {args.emails} emails, {args.sessions} sessions"
+                f"ingest ({args.rules} rules, {args.processes} SMTP processes, {args.loop}):"
+                f" {args.emails} emails, {args.sessions} sessions"
                 f" ({client}):"
                 f" {rate:.0f} emails/s"
             )
             wait_journal(journal, args.emails)
-            cpu_ms = (cpu_seconds(proc.pid) - cpu_before) * 1000 / args.emails
+            cpu_ms = (family_cpu_seconds(proc.pid) - cpu_before) * 1000 / args.emails
             print(f"  bridge CPU per email (intake and dispatch): {cpu_ms:.2f} ms")
             if session_ms:
                 print(
