@@ -97,6 +97,32 @@ UPDATE sms_jobs SET state = 'sent', provider = ?, provider_message_id = ?, price
     maybe_sent_via = NULL, updated_at = ?
 WHERE id = ? AND lease_owner = ?
 
+-- Texts sent, recorded together (PostgreSQL's group commit, bridge/store/grouped.py): a
+-- JSON list of {id, owner, provider, message_id, price, at}; each is recorded only while
+-- still leased to its owner, and the ids recorded come back.
+-- name: sms_sent_many
+UPDATE sms_jobs SET state = 'sent', provider = s.provider, provider_message_id = s.message_id,
+    price = s.price, lease_until = NULL, lease_owner = NULL, error = NULL, error_code = NULL,
+    maybe_sent_via = NULL, updated_at = s.at
+FROM (SELECT value ->> 'id' AS id, value ->> 'owner' AS owner, value ->> 'provider' AS provider,
+    value ->> 'message_id' AS message_id, value ->> 'price' AS price, value ->> 'at' AS at
+    FROM json_each(?)) AS s
+WHERE sms_jobs.id = s.id AND sms_jobs.lease_owner = s.owner
+RETURNING sms_jobs.id
+
+-- PostgreSQL guesses a hundred rows from a JSON list and would join them to a scan of the
+-- whole table (4 ms with 10,000 jobs): the ids, looked up in the primary key first, keep
+-- it to the rows named (0.2 ms).
+-- name: sms_sent_many.postgres
+UPDATE sms_jobs SET state = 'sent', provider = s.provider, provider_message_id = s.message_id,
+    price = s.price, lease_until = NULL, lease_owner = NULL, error = NULL, error_code = NULL,
+    maybe_sent_via = NULL, updated_at = s.at
+FROM jsonb_to_recordset($1::jsonb)
+    AS s(id text, owner text, provider text, message_id text, price text, at float8)
+WHERE sms_jobs.id = ANY (ARRAY(SELECT jsonb_array_elements($1::jsonb) ->> 'id'))
+    AND sms_jobs.id = s.id AND sms_jobs.lease_owner = s.owner
+RETURNING sms_jobs.id
+
 -- name: sms_retry
 UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, error = ?, error_code = ?,
     maybe_sent_via = ?, lease_until = NULL, lease_owner = NULL, updated_at = ?
