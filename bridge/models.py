@@ -224,7 +224,6 @@ class SmsJob:
     media: tuple[str, ...] = ()  # tokens of the pictures to send with it as MMS
     category: str = "transactional"
     next_attempt_at: datetime | None = None  # when the worker may next send it (a deferral)
-    lease_until: datetime | None = None  # a claimed job's: until when its claim holds it
 
 
 @dataclass(frozen=True, slots=True)

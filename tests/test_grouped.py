@@ -1,12 +1,12 @@
 """Group commits on PostgreSQL: the writes that arrive while one statement is on its way go
-together in the next, and each caller gets its own answer; texts sent, recorded that way,
-are fenced by their leases as one at a time would be."""
+together in the next, and each caller gets its own answer; leases kept and texts sent,
+written that way, are fenced by their leases as one at a time would be."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -105,6 +105,27 @@ async def test_texts_sent_together_are_each_recorded_only_by_their_lease_holder(
     stored = await store.get_sms(mine[2].id)
     assert stored is not None
     assert (stored.state, stored.provider_message_id, stored.price) == (JobState.SENT, "P9", "0.04")
-    assert stored.updated_at == T0 and stored.lease_until is None
+    assert stored.updated_at == T0
     other = await store.get_sms(theirs.id)
     assert other is not None and other.state is JobState.SENDING
+
+
+async def test_leases_kept_together_are_each_kept_only_for_their_holder(store: Store) -> None:
+    await store.enqueue_sms([_text(n) for n in range(3)], now=T0)
+    mine = await store.claim_sms(now=T0, limit=2, lease_seconds=60, owner="me")
+    [theirs] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="other")
+    await store.sms_sent(mine[1].id, owner="me", provider="p", result=SendResult("P1"), now=T0)
+    later = T0 + timedelta(seconds=30)
+    kept = await asyncio.gather(
+        *(
+            store.keep_sms_lease(job.id, owner="me", lease_seconds=60, now=later)
+            for job in [mine[0], mine[1], theirs]
+        )
+    )
+    assert kept == [True, False, False]  # a text already sent, a job leased to another
+    leases = [ops.Kept(theirs.id, "other", ts(later) + 60), ops.Kept(mine[0].id, "x", 0.0)]
+    assert await store._do(ops.keep_sms_leases(leases)) == {theirs.id}  # type: ignore[attr-defined]
+    taken = await store.claim_sms(
+        now=T0 + timedelta(seconds=61), limit=3, lease_seconds=60, owner="third"
+    )
+    assert taken == []  # both leases now run to 90 s

@@ -26,6 +26,7 @@ from bridge.store.rows import chain_json, ts
 from bridge.store.statements import Op, all_rows, count, one_row
 
 __all__ = [
+    "Kept",
     "Sent",
     "claim",
     "counts",
@@ -36,6 +37,7 @@ __all__ = [
     "insert_media",
     "insert_sms",
     "keep_sms_lease",
+    "keep_sms_leases",
     "mail_state",
     "media_file",
     "purge_media",
@@ -207,6 +209,22 @@ def sms_sent(job_id: str, owner: str, provider: str, result: SendResult, now: fl
         alone=True,
     )
     return bool(changed)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """One lease to keep with others (``keep_sms_leases``): ``owner``'s, until ``until``."""
+
+    job_id: str
+    owner: str
+    until: float
+
+
+def keep_sms_leases(leases: Sequence[Kept]) -> Op[set[str]]:
+    """``keep_sms_lease`` for many jobs in one statement; the ids whose lease was kept."""
+    payload = json.dumps([{"id": k.job_id, "owner": k.owner, "until": k.until} for k in leases])
+    rows = yield all_rows(Q.keep_sms_leases, payload, alone=True)
+    return {str(row["id"]) for row in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,10 @@ chosen over psycopg 3 by measurement (``bench/pg_drivers.py``, docs/benchmarks.m
 The schema is versioned like SQLite's, from the same migration files
 (``bridge.store.migrations``): ``migrate`` applies them, ``open`` only checks.
 
-Texts sent are recorded in groups (``bridge.store.grouped``): the ones the workers report
-while one statement is on its way go together in the next, one round trip for many, as
-SQLite's writer commits many operations at once. A claim takes many jobs in one statement.
+The workers' two writes per text, the lease confirmed before the provider call and the text
+recorded sent after it, are made in groups (``bridge.store.grouped``): the ones the workers
+ask for while one statement is on its way go together in the next, one round trip for many,
+as SQLite's writer commits many operations at once. A claim takes many jobs in one statement.
 
 Work that must run once per cluster takes a session advisory lock (``try_lock``) on a
 connection of its own, outside the pool: when its bridge dies the connection closes,
@@ -76,6 +77,7 @@ class PostgresStore(SqlStore):
         self._pool: asyncpg.Pool | None = None
         self._locks: set[ClusterLock] = set()
         self._sent: Grouped[ops.Sent, bool] = Grouped(self._record_sent)
+        self._kept: Grouped[ops.Kept, bool] = Grouped(self._keep_leases)
 
     async def _connect(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -100,6 +102,7 @@ class PostgresStore(SqlStore):
             return await migrate_postgres(conn)
 
     async def close(self) -> None:
+        await self._kept.close()
         await self._sent.close()
         for lock in list(self._locks):
             await lock.release()
@@ -130,6 +133,16 @@ class PostgresStore(SqlStore):
     async def _record_sent(self, texts: Sequence[ops.Sent]) -> list[bool]:
         recorded = await self._do(ops.sms_sent_many(texts))
         return [text.job_id in recorded for text in texts]
+
+    async def keep_sms_lease(
+        self, job_id: str, *, owner: str, lease_seconds: float, now: datetime
+    ) -> bool:
+        """Kept with the other leases asked for meanwhile, in one statement (``Grouped``)."""
+        return await self._kept(ops.Kept(job_id, owner, ts(now) + lease_seconds))
+
+    async def _keep_leases(self, leases: Sequence[ops.Kept]) -> list[bool]:
+        kept = await self._do(ops.keep_sms_leases(leases))
+        return [lease.job_id in kept for lease in leases]
 
     async def try_lock(self, name: str) -> ClusterLock | None:
         """Hold ``name`` for this bridge until ``release``, or None if another bridge does."""

@@ -100,7 +100,6 @@ def sms_row(row: Any) -> SmsJob:
         media=_tokens(row["media"]),
         category=row["category"],
         next_attempt_at=_at(row["next_attempt_at"]),
-        lease_until=None if row["lease_until"] is None else _at(row["lease_until"]),
     )
 
 

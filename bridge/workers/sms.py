@@ -18,12 +18,11 @@ the job could have used when a process died in the middle of a send.
 A job is the worker's only while its claim's lease holds. A bridge frozen for longer than its
 lease (a VM stall, SIGSTOP) wakes up with jobs another bridge may have taken over and sent, so
 right before each provider call the worker confirms that it still holds the lease (and extends
-it; a claim made less than half a lease ago is confirmation enough), keeps it while the
-provider answers, and records an outcome only while it still holds it; a job it lost is left
-alone, with a warning. On a store only this bridge uses (SQLite) no other bridge can take a
-lease over and this bridge never delivers one job twice at once, so the confirmation could
-only say yes: it is not asked for, which saves a write per text. See docs/reliability.md for
-what stays open.
+it), keeps it while the provider answers, and records an outcome only while it still holds it;
+a job it lost is left alone, with a warning. On a store only this bridge uses (SQLite) no other
+bridge can take a lease over and this bridge never delivers one job twice at once, so the
+confirmation could only say yes: it is not asked for, which saves a write per text. See
+docs/reliability.md for what stays open.
 """
 
 from __future__ import annotations
@@ -107,7 +106,6 @@ class SmsDispatcher:
         self._senders = senders
         self._shared = not store.exclusive  # only then can a lease pass to another bridge
         self._handling: set[str] = set()
-        self._half_lease = timedelta(seconds=lease_seconds / 2)
         self._keeper = LeaseKeeper(self._renew, every=lease_seconds / 3)
 
     async def handle(self, job: SmsJob) -> None:
@@ -267,13 +265,7 @@ class SmsDispatcher:
     async def _still_held(self, job: SmsJob) -> bool:
         """Confirm (and extend) the lease right before a provider call. An answer that took
         more than half the lease to come may be stale (the bridge froze while it was on its
-        way, and the lease may since have passed on): it is asked for again, once.
-
-        The claim was such an answer: while half the lease it set is still to run, by this
-        bridge's clock, which set it, no other bridge can have claimed the job, so nothing is
-        asked (a round trip per text saved; the lease keeper takes over during the call)."""
-        if job.lease_until is not None and self._clock() <= job.lease_until - self._half_lease:
-            return True
+        way, and the lease may since have passed on): it is asked for again, once."""
         for _ in range(2):
             asked = self._clock()
             held = await self._store.keep_sms_lease(

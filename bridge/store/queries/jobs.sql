@@ -97,6 +97,23 @@ UPDATE sms_jobs SET state = 'sent', provider = ?, provider_message_id = ?, price
     maybe_sent_via = NULL, updated_at = ?
 WHERE id = ? AND lease_owner = ?
 
+-- Leases kept together (PostgreSQL's group commit): a JSON list of {id, owner, until}; the
+-- ids whose lease was kept come back. The ids are looked up in the primary key first, as
+-- for sms_sent_many below.
+-- name: keep_sms_leases
+UPDATE sms_jobs SET lease_until = s.until
+FROM (SELECT value ->> 'id' AS id, value ->> 'owner' AS owner, value ->> 'until' AS until
+    FROM json_each(?)) AS s
+WHERE sms_jobs.id = s.id AND sms_jobs.state = 'sending' AND sms_jobs.lease_owner = s.owner
+RETURNING sms_jobs.id
+
+-- name: keep_sms_leases.postgres
+UPDATE sms_jobs SET lease_until = s.until
+FROM jsonb_to_recordset($1::jsonb) AS s(id text, owner text, until float8)
+WHERE sms_jobs.id = ANY (ARRAY(SELECT jsonb_array_elements($1::jsonb) ->> 'id'))
+    AND sms_jobs.id = s.id AND sms_jobs.state = 'sending' AND sms_jobs.lease_owner = s.owner
+RETURNING sms_jobs.id
+
 -- Texts sent, recorded together (PostgreSQL's group commit, bridge/store/grouped.py): a
 -- JSON list of {id, owner, provider, message_id, price, at}; each is recorded only while
 -- still leased to its owner, and the ids recorded come back.
