@@ -10,9 +10,11 @@ while a queue of 100,000 jobs drains.
   schema of $SMSBRIDGE_TEST_DSN).
 
 Start-up is also given as the CPU time the process used until it greeted, which a busy
-machine disturbs far less than the wall clock, and both from source (every module compiled
-at each start, as with ``PYTHONDONTWRITEBYTECODE`` and no installed bytecode) and with the
-bytecode cached (as ``pip install`` leaves it; here in a scratch ``PYTHONPYCACHEPREFIX``).
+machine disturbs far less than the wall clock; from source (every module compiled at each
+start, as with ``PYTHONDONTWRITEBYTECODE`` and no installed bytecode) and with the bytecode
+cached (as ``pip install`` leaves it; here in a scratch ``PYTHONPYCACHEPREFIX``); and, with
+the bytecode cached, again on a data folder a first start created (a restart: the database
+is there, its migrations applied).
 
     .venv/bin/python bench/capacity.py [--starts 10] [--jobs 100000] [--postgres]
         [--only startup,memory,email]
@@ -52,20 +54,31 @@ from harness import (
 RCPT = f"+447700900123@{DOMAIN}"
 
 
-def startup(starts: int) -> tuple[list[float], list[float]]:
-    """Wall and CPU seconds from starting ``smsbridge run`` to its first greeting."""
+def startup(starts: int, *, fresh: bool = True) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds from starting ``smsbridge run`` to its first greeting: on a fresh
+    data folder each time (its database created and migrated), or again on one folder."""
     took, cpu = [], []
-    for _ in range(starts):
-        with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
-            config, port, _ = write_config(Path(tmp), QUEUE)
-            began = time.perf_counter()
-            proc = start(config)
-            wait_greeting(port)
-            took.append(time.perf_counter() - began)
-            cpu.append(cpu_seconds(proc.pid))
-            proc.terminate()
-            proc.wait(timeout=30)
+    with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as again:
+        if not fresh:
+            _started(Path(again))
+        for _ in range(starts):
+            with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
+                wall, used = _started(Path(tmp if fresh else again))
+            took.append(wall)
+            cpu.append(used)
     return took, cpu
+
+
+def _started(folder: Path) -> tuple[float, float]:
+    config, port, _ = write_config(folder, QUEUE)
+    began = time.perf_counter()
+    proc = start(config)
+    wait_greeting(port)
+    took = time.perf_counter() - began
+    used = cpu_seconds(proc.pid)
+    proc.terminate()
+    proc.wait(timeout=30)
+    return took, used
 
 
 @contextmanager
@@ -157,10 +170,11 @@ def main() -> None:
     args = parser.parse_args()
     parts = args.only.split(",")
     if "startup" in parts:
-        for cached in (False, True):
+        for cached, fresh in ((False, True), (True, True), (True, False)):
             with bytecode(cached):
-                took, cpu = startup(args.starts)
-            _startup_line("bytecode cached" if cached else "from source", took, cpu)
+                took, cpu = startup(args.starts, fresh=fresh)
+            how = "bytecode cached" if cached else "from source"
+            _startup_line(how + (", fresh folder" if fresh else ", started before"), took, cpu)
     if "memory" in parts:
         _memory_line("SQLite", args.jobs, *memory(args.jobs))
         if args.postgres:
