@@ -11,7 +11,10 @@ sharing one sandbox journal as two bridges would share one provider account):
 PostgreSQL is the database in $SMSBRIDGE_TEST_DSN (default: the local test database), in a
 scratch schema per run, migrated with ``smsbridge migrate``.
 
-    .venv/bin/python bench/cluster.py [--emails 5000] [--jobs 10000]
+    .venv/bin/python bench/cluster.py [--emails 5000] [--jobs 10000] [--setups sqlite,postgres]
+
+``--setups`` picks some of ``sqlite``, ``postgres`` (one bridge) and ``postgres2`` (two);
+``--emails 0`` measures dispatch alone.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ async def _ingest(ports: list[int], emails: int, sessions: int) -> float:
     return emails / (time.perf_counter() - started)
 
 
+SETUPS = {"sqlite": ("sqlite", 1), "postgres": ("postgres", 1), "postgres2": ("postgres", 2)}
+
+
 def run(setup: str, bridges: int, emails: int, jobs: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp, _maybe_schema(setup) as dsn:
         root = Path(tmp)
@@ -68,9 +74,11 @@ def run(setup: str, bridges: int, emails: int, jobs: int) -> tuple[float, float]
                 check=True,
                 capture_output=True,
             )
-        with _bridges(configs) as ports:
-            ingest = asyncio.run(_ingest(ports, emails, 20))
-            wait_journal(journal, emails)
+        ingest = 0.0
+        if emails:
+            with _bridges(configs) as ports:
+                ingest = asyncio.run(_ingest(ports, emails, 20))
+                wait_journal(journal, emails)
         asyncio.run(fill_queue(configs[0][0], jobs))
         with _bridges(configs):
             lines = wait_journal(journal, emails + jobs)[emails:]
@@ -91,8 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--emails", type=int, default=5000)
     parser.add_argument("--jobs", type=int, default=10000)
+    parser.add_argument("--setups", default=",".join(SETUPS), help="of " + ", ".join(SETUPS))
     args = parser.parse_args()
-    for setup, bridges in (("sqlite", 1), ("postgres", 1), ("postgres", 2)):
+    for setup, bridges in (SETUPS[name] for name in args.setups.split(",")):
         ingest, dispatch = run(setup, bridges, args.emails, args.jobs)
         print(
             f"{setup:8} x{bridges}: ingest {ingest:5.0f} emails/s, dispatch {dispatch:5.0f} jobs/s"

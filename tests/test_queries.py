@@ -55,6 +55,24 @@ def test_a_variant_needs_its_statement_and_the_same_arguments() -> None:
         paired({"b": "SELECT ?", "b.postgres": "SELECT ?, ?"})
 
 
+@pytest.mark.parametrize(
+    ("postgres", "takes"),
+    [
+        ("SELECT $1, $2 LIMIT $2", True),  # numbered: an argument may be used twice
+        ("SELECT $1 LIMIT $1", False),  # one argument, where the statement takes two
+        ("SELECT $1, $3", False),  # a number left out
+        ("SELECT $1, ?", False),  # numbered and not, mixed
+    ],
+)
+def test_a_variant_may_number_its_placeholders(postgres: str, takes: bool) -> None:
+    texts = {"b": "SELECT ? LIMIT ?", "b.postgres": postgres}
+    if takes:
+        assert paired(texts)["b"].postgres == postgres
+    else:
+        with pytest.raises(ValueError, match="other arguments"):
+            paired(texts)
+
+
 def test_every_named_statement_is_used_by_the_store() -> None:
     code = "\n".join(path.read_text(encoding="utf-8") for path in STORE.glob("*.py"))
     used = set(re.findall(r"\bQ\.([a-z][a-z0-9_]*)", code))

@@ -12,6 +12,7 @@ are synchronous and ask DNS, so a check runs in a worker thread.
 
 All three libraries ask dnspython's default resolver; ``use_resolvers`` points it at the
 resolvers the settings name (the tests' server on loopback), once, when the bridge starts.
+They are imported only then (a tenth of the start-up time, wasted when the checks are off).
 """
 
 from __future__ import annotations
@@ -21,11 +22,6 @@ import logging
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesHeaderParser
-
-import authheaders
-import dns.resolver
-import spf
-from authheaders.dmarc_lookup import get_org_domain
 
 from bridge.clock import Clock
 from bridge.settings.smtp import SenderAuthSettings, SmtpSettings
@@ -38,6 +34,8 @@ log = logging.getLogger(__name__)
 
 def use_resolvers(settings: SenderAuthSettings) -> None:
     """Make dnspython (and so pyspf, dkimpy and authheaders) ask ``settings.nameservers``."""
+    import dns.resolver
+
     resolver = dns.resolver.Resolver(configure=not settings.nameservers)
     if settings.nameservers:
         resolver.nameservers = list(settings.nameservers)
@@ -93,6 +91,8 @@ class SenderAuth:
     def _check(
         self, content: bytes, *, ip: str, helo: str, mail_from: str, author: str
     ) -> SenderCheck:
+        import authheaders
+
         spf = _spf(ip, mail_from, helo, timeout=self._settings.timeout_seconds)
         signed = b"\ndkim-signature:" in b"\n" + content.lower().split(b"\r\n\r\n", 1)[0]
         dkim = (
@@ -113,6 +113,9 @@ class SenderAuth:
 def _spf(ip: str, mail_from: str, helo: str, *, timeout: float) -> object:
     """pyspf's answer as authheaders records it (authheaders' own ``check_spf`` gives pyspf
     no time limit of ours: 20 s a lookup)."""
+    import authheaders
+    import spf
+
     result, reason = spf.check2(ip, mail_from, helo, timeout=timeout, querytime=timeout)
     return authheaders.SPFAuthenticationResult(
         result=result, reason=reason, smtp_mailfrom=mail_from, smtp_helo=helo
@@ -155,4 +158,6 @@ def _refusal(author: str, *, spf: str | None, dkim: object, dmarc: object) -> st
 
 
 def _aligned(header_from: str, domain: str) -> bool:
+    from authheaders.dmarc_lookup import get_org_domain
+
     return header_from == domain or get_org_domain(header_from) == get_org_domain(domain)

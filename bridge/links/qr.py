@@ -13,8 +13,6 @@ import io
 from typing import Literal
 from urllib.parse import quote
 
-import segno
-
 __all__ = ["Form", "qr_image", "sms_uri"]
 
 Form = Literal["smsto", "sms"]
@@ -29,6 +27,8 @@ def sms_uri(number: str, text: str, *, form: Form = "smsto") -> str:
 
 def qr_image(uri: str, *, kind: Literal["png", "svg"] = "png", scale: int = 8) -> bytes:
     """``uri`` as a QR code (error correction M, the usual border of four modules)."""
+    import segno  # at the first code drawn, not at every start of the bridge or the command
+
     code = segno.make_qr(uri, error="m")
     out = io.BytesIO()
     code.save(out, kind=kind, scale=scale, border=4)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 
-import dkim
-
 from bridge.errors import PermanentFailure
 from bridge.mail.transport import MailTransport
 from bridge.settings.mail import DkimSettings
@@ -24,6 +22,8 @@ log = logging.getLogger(__name__)
 
 def dkim_signature(content: bytes, settings: DkimSettings) -> bytes:
     """The ``DKIM-Signature:`` header line (with its CRLF) for ``content``."""
+    import dkim  # dkimpy and dnspython: loaded when the first email is signed (start-up time)
+
     assert settings.private_key is not None  # checked with the settings
     key = settings.private_key.get_secret_value().encode()
     present = {line.split(b":", 1)[0].strip().lower() for line in _header_lines(content)}
@@ -62,6 +62,8 @@ class DkimSigning:
         key: str | None = None,
         retry: bool = False,
     ) -> None:
+        import dkim
+
         try:
             signed = dkim_signature(content, self._settings) + content
         except (

@@ -3,17 +3,20 @@ failed and the rest, as a PNG.
 
 PNG because mail clients show an inline PNG (Gmail and Outlook do not show inline SVG), and
 Pillow because it draws one in a few lines with its own font, where a plotting library
-(matplotlib) would bring tens of megabytes for a bar chart.
+(matplotlib) would bring tens of megabytes for a bar chart. Pillow is imported at the first
+chart, not when the bridge starts.
 """
 
 from __future__ import annotations
 
 import io
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from bridge.reports.figures import Report
 from bridge.reports.render import label
+
+if TYPE_CHECKING:
+    from PIL import ImageDraw, ImageFont
 
 __all__ = ["bar_chart"]
 
@@ -24,6 +27,8 @@ COLOURS = {"delivered": (46, 139, 87), "failed": (200, 55, 45), "other": (170, 1
 
 def bar_chart(report: Report) -> bytes:
     """The PNG's bytes."""
+    from PIL import Image, ImageDraw, ImageFont
+
     groups = report.groups[:MOST]
     height = TOP + ROW * max(1, len(groups)) + 16
     image = Image.new("RGB", (WIDTH, height), "white")

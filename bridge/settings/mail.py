@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import dkim
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bridge.settings.section import LocalPath, Section, SettingError, service_file
@@ -82,6 +81,8 @@ class DkimSettings(Section):
             if self.needs_secret("private_key"):
                 raise SettingError("private_key_file", "give the DKIM private key's file")
             return self
+        import dkim  # dkimpy and dnspython: loaded only when a key is given (start-up time)
+
         try:  # a key dkimpy cannot sign with is found now, not at the first email
             dkim.sign(
                 b"From: a@b.example\r\n\r\n.\r\n",

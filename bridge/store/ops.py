@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.models import ConversationChange, MediaFile, NewMailJob, NewSmsJob, Queued, SendResult
@@ -25,6 +26,8 @@ from bridge.store.rows import chain_json, ts
 from bridge.store.statements import Op, all_rows, count, one_row
 
 __all__ = [
+    "Kept",
+    "Sent",
     "claim",
     "counts",
     "enqueue_mail",
@@ -34,6 +37,7 @@ __all__ = [
     "insert_media",
     "insert_sms",
     "keep_sms_lease",
+    "keep_sms_leases",
     "mail_state",
     "media_file",
     "purge_media",
@@ -45,6 +49,7 @@ __all__ = [
     "sms_reported",
     "sms_retry",
     "sms_sent",
+    "sms_sent_many",
 ]
 
 # One statement per table, in the order the tables have always been visited.
@@ -204,6 +209,51 @@ def sms_sent(job_id: str, owner: str, provider: str, result: SendResult, now: fl
         alone=True,
     )
     return bool(changed)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """One lease to keep with others (``keep_sms_leases``): ``owner``'s, until ``until``."""
+
+    job_id: str
+    owner: str
+    until: float
+
+
+def keep_sms_leases(leases: Sequence[Kept]) -> Op[set[str]]:
+    """``keep_sms_lease`` for many jobs in one statement; the ids whose lease was kept."""
+    payload = json.dumps([{"id": k.job_id, "owner": k.owner, "until": k.until} for k in leases])
+    rows = yield all_rows(Q.keep_sms_leases, payload, alone=True)
+    return {str(row["id"]) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One text the provider took, to record with others (``sms_sent_many``)."""
+
+    job_id: str
+    owner: str
+    provider: str
+    result: SendResult
+    now: float
+
+
+def sms_sent_many(texts: Sequence[Sent]) -> Op[set[str]]:
+    """``sms_sent`` for many texts in one statement; the ids of those recorded (each only
+    while still leased to its owner, as ``sms_sent``)."""
+    rows = yield all_rows(Q.sms_sent_many, json.dumps([_sent(text) for text in texts]), alone=True)
+    return {str(row["id"]) for row in rows}
+
+
+def _sent(text: Sent) -> dict[str, object]:
+    return {
+        "id": text.job_id,
+        "owner": text.owner,
+        "provider": text.provider,
+        "message_id": text.result.provider_message_id,
+        "price": text.result.price,
+        "at": text.now,
+    }
 
 
 def sms_retry(

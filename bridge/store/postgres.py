@@ -9,6 +9,11 @@ chosen over psycopg 3 by measurement (``bench/pg_drivers.py``, docs/benchmarks.m
 The schema is versioned like SQLite's, from the same migration files
 (``bridge.store.migrations``): ``migrate`` applies them, ``open`` only checks.
 
+The workers' two writes per text, the lease confirmed before the provider call and the text
+recorded sent after it, are made in groups (``bridge.store.grouped``): the ones the workers
+ask for while one statement is on its way go together in the next, one round trip for many,
+as SQLite's writer commits many operations at once. A claim takes many jobs in one statement.
+
 Work that must run once per cluster takes a session advisory lock (``try_lock``) on a
 connection of its own, outside the pool: when its bridge dies the connection closes,
 PostgreSQL releases the lock, and another bridge's next attempt takes over.
@@ -18,11 +23,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import asyncpg
 
+from bridge.models import SendResult
+from bridge.store import ops
+from bridge.store.grouped import Grouped
 from bridge.store.migrations import check_postgres, lock_key, migrate_postgres
+from bridge.store.rows import ts
 from bridge.store.sql_store import SqlStore
 from bridge.store.statements import Op, read_postgres, run_postgres
 
@@ -65,6 +76,8 @@ class PostgresStore(SqlStore):
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._locks: set[ClusterLock] = set()
+        self._sent: Grouped[ops.Sent, bool] = Grouped(self._record_sent)
+        self._kept: Grouped[ops.Kept, bool] = Grouped(self._keep_leases)
 
     async def _connect(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -89,6 +102,8 @@ class PostgresStore(SqlStore):
             return await migrate_postgres(conn)
 
     async def close(self) -> None:
+        await self._kept.close()
+        await self._sent.close()
         for lock in list(self._locks):
             await lock.release()
         if self._pool is not None:
@@ -108,6 +123,26 @@ class PostgresStore(SqlStore):
             raise RuntimeError("the store is not open")
         async with self._pool.acquire() as conn:
             return await run_postgres(conn, op)
+
+    async def sms_sent(
+        self, job_id: str, *, owner: str, provider: str, result: SendResult, now: datetime
+    ) -> bool:
+        """Recorded with the other texts sent meanwhile, in one statement (``Grouped``)."""
+        return await self._sent(ops.Sent(job_id, owner, provider, result, ts(now)))
+
+    async def _record_sent(self, texts: Sequence[ops.Sent]) -> list[bool]:
+        recorded = await self._do(ops.sms_sent_many(texts))
+        return [text.job_id in recorded for text in texts]
+
+    async def keep_sms_lease(
+        self, job_id: str, *, owner: str, lease_seconds: float, now: datetime
+    ) -> bool:
+        """Kept with the other leases asked for meanwhile, in one statement (``Grouped``)."""
+        return await self._kept(ops.Kept(job_id, owner, ts(now) + lease_seconds))
+
+    async def _keep_leases(self, leases: Sequence[ops.Kept]) -> list[bool]:
+        kept = await self._do(ops.keep_sms_leases(leases))
+        return [lease.job_id in kept for lease in leases]
 
     async def try_lock(self, name: str) -> ClusterLock | None:
         """Hold ``name`` for this bridge until ``release``, or None if another bridge does."""

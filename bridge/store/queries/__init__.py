@@ -5,6 +5,8 @@ whose PostgreSQL form must differ (claiming with ``FOR UPDATE SKIP LOCKED``) fol
 ``-- name: some_name.postgres``. Other comment lines are notes for the reader and are left
 out of the statement. Statements use ``?`` placeholders (``bridge.store.statements`` numbers
 them for asyncpg), so a ``?`` may not appear in a comment inside a statement or a literal.
+A PostgreSQL form that needs an argument twice (a claim's limit, in each of its parts) may
+number its placeholders itself, ``$1`` to ``$n``, for the same arguments in the same order.
 
 A file that breaks these rules (a name given twice, a variant without its statement, a
 variant with other placeholders) stops the import, so a mistake shows at start-up, not at
@@ -83,10 +85,24 @@ def paired(texts: dict[str, str]) -> dict[str, Query]:
                 raise ValueError(f"{name} has no statement of its own to vary")
             continue
         postgres = texts.get(name + VARIANT)
-        if postgres is not None and postgres.count("?") != sql.count("?"):
+        if postgres is not None and _arguments(postgres) != sql.count("?"):
             raise ValueError(f"{name}{VARIANT} takes other arguments than {name}")
         queries[name] = Query(name, sql, postgres)
     return queries
+
+
+def _arguments(postgres: str) -> int:
+    """How many arguments a PostgreSQL form takes: its ``?``, or its highest ``$n`` when it
+    numbers them itself (then with no ``?`` besides, and no number left out)."""
+    numbered = {int(n) for n in _NUMBERED.findall(postgres)}
+    if not numbered:
+        return postgres.count("?")
+    if "?" in postgres or numbered != set(range(1, max(numbered) + 1)):
+        return -1
+    return max(numbered)
+
+
+_NUMBERED = re.compile(r"\$(\d+)")
 
 
 def load() -> Queries:

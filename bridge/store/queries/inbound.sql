@@ -42,12 +42,16 @@ WHERE id IN (SELECT id FROM (
 RETURNING *
 
 -- name: claim_inbound.postgres
-UPDATE inbound_sms SET state = 'sending', lease_until = ?, lease_owner = ?,
-    in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = ?
-WHERE id IN (SELECT id FROM inbound_sms
-    WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)
-    ORDER BY CASE WHEN state = 'sending' THEN lease_until ELSE next_attempt_at END
-    LIMIT ? FOR UPDATE SKIP LOCKED)
+WITH waiting AS (SELECT id, next_attempt_at AS due FROM inbound_sms
+    WHERE state = 'queued' AND next_attempt_at <= $4
+    ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED),
+expired AS (SELECT id, lease_until AS due FROM inbound_sms
+    WHERE state = 'sending' AND lease_until <= $5
+    ORDER BY lease_until LIMIT $6 FOR UPDATE SKIP LOCKED)
+UPDATE inbound_sms SET state = 'sending', lease_until = $1, lease_owner = $2,
+    in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = $3
+WHERE id IN (SELECT id FROM (SELECT id, due FROM waiting UNION ALL SELECT id, due FROM expired)
+    AS due ORDER BY due LIMIT $6)
 RETURNING *
 
 -- name: inbound_routed

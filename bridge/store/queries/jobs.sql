@@ -5,7 +5,11 @@
 -- job is due at next_attempt_at, a leased one when its lease runs out. SQLite merges the two
 -- partial indexes (sms_jobs_waiting, sms_jobs_leased), already in due order, and stops at the
 -- limit; PostgreSQL locks what it takes with FOR UPDATE SKIP LOCKED, so that several bridges
--- never claim the same job.
+-- never claim the same job. FOR UPDATE is not allowed in a UNION, so PostgreSQL locks the
+-- first jobs of each index in a CTE of its own and takes the earliest of both: two index
+-- scans that stop at the limit, where one WHERE with an OR read and sorted the whole queue
+-- (4 ms a claim with 10,000 queued, 0.4 ms so). What is locked and not taken is free again
+-- at the end of the statement, which runs alone.
 
 -- name: insert_sms
 INSERT INTO sms_jobs (id, idempotency_key, message_id, author, subject, to_number, sender,
@@ -41,12 +45,16 @@ WHERE id IN (SELECT id FROM (
 RETURNING *
 
 -- name: claim_sms.postgres
-UPDATE sms_jobs SET state = 'sending', lease_until = ?, lease_owner = ?,
-    in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = ?
-WHERE id IN (SELECT id FROM sms_jobs
-    WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)
-    ORDER BY CASE WHEN state = 'sending' THEN lease_until ELSE next_attempt_at END
-    LIMIT ? FOR UPDATE SKIP LOCKED)
+WITH waiting AS (SELECT id, next_attempt_at AS due FROM sms_jobs
+    WHERE state = 'queued' AND next_attempt_at <= $4
+    ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED),
+expired AS (SELECT id, lease_until AS due FROM sms_jobs
+    WHERE state = 'sending' AND lease_until <= $5
+    ORDER BY lease_until LIMIT $6 FOR UPDATE SKIP LOCKED)
+UPDATE sms_jobs SET state = 'sending', lease_until = $1, lease_owner = $2,
+    in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = $3
+WHERE id IN (SELECT id FROM (SELECT id, due FROM waiting UNION ALL SELECT id, due FROM expired)
+    AS due ORDER BY due LIMIT $6)
 RETURNING *
 
 -- name: claim_mail
@@ -61,12 +69,16 @@ WHERE id IN (SELECT id FROM (
 RETURNING *
 
 -- name: claim_mail.postgres
-UPDATE mail_jobs SET state = 'sending', lease_until = ?, lease_owner = ?,
-    in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = ?
-WHERE id IN (SELECT id FROM mail_jobs
-    WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)
-    ORDER BY CASE WHEN state = 'sending' THEN lease_until ELSE next_attempt_at END
-    LIMIT ? FOR UPDATE SKIP LOCKED)
+WITH waiting AS (SELECT id, next_attempt_at AS due FROM mail_jobs
+    WHERE state = 'queued' AND next_attempt_at <= $4
+    ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED),
+expired AS (SELECT id, lease_until AS due FROM mail_jobs
+    WHERE state = 'sending' AND lease_until <= $5
+    ORDER BY lease_until LIMIT $6 FOR UPDATE SKIP LOCKED)
+UPDATE mail_jobs SET state = 'sending', lease_until = $1, lease_owner = $2,
+    in_doubt = (state = 'sending')::int, attempts = attempts + 1, updated_at = $3
+WHERE id IN (SELECT id FROM (SELECT id, due FROM waiting UNION ALL SELECT id, due FROM expired)
+    AS due ORDER BY due LIMIT $6)
 RETURNING *
 
 -- Lease fencing. A worker's claim is good only while the job is still leased to its owner:
@@ -84,6 +96,49 @@ UPDATE sms_jobs SET state = 'sent', provider = ?, provider_message_id = ?, price
     lease_until = NULL, lease_owner = NULL, error = NULL, error_code = NULL,
     maybe_sent_via = NULL, updated_at = ?
 WHERE id = ? AND lease_owner = ?
+
+-- Leases kept together (PostgreSQL's group commit): a JSON list of {id, owner, until}; the
+-- ids whose lease was kept come back. The ids are looked up in the primary key first, as
+-- for sms_sent_many below.
+-- name: keep_sms_leases
+UPDATE sms_jobs SET lease_until = s.until
+FROM (SELECT value ->> 'id' AS id, value ->> 'owner' AS owner, value ->> 'until' AS until
+    FROM json_each(?)) AS s
+WHERE sms_jobs.id = s.id AND sms_jobs.state = 'sending' AND sms_jobs.lease_owner = s.owner
+RETURNING sms_jobs.id
+
+-- name: keep_sms_leases.postgres
+UPDATE sms_jobs SET lease_until = s.until
+FROM jsonb_to_recordset($1::jsonb) AS s(id text, owner text, until float8)
+WHERE sms_jobs.id = ANY (ARRAY(SELECT jsonb_array_elements($1::jsonb) ->> 'id'))
+    AND sms_jobs.id = s.id AND sms_jobs.state = 'sending' AND sms_jobs.lease_owner = s.owner
+RETURNING sms_jobs.id
+
+-- Texts sent, recorded together (PostgreSQL's group commit, bridge/store/grouped.py): a
+-- JSON list of {id, owner, provider, message_id, price, at}; each is recorded only while
+-- still leased to its owner, and the ids recorded come back.
+-- name: sms_sent_many
+UPDATE sms_jobs SET state = 'sent', provider = s.provider, provider_message_id = s.message_id,
+    price = s.price, lease_until = NULL, lease_owner = NULL, error = NULL, error_code = NULL,
+    maybe_sent_via = NULL, updated_at = s.at
+FROM (SELECT value ->> 'id' AS id, value ->> 'owner' AS owner, value ->> 'provider' AS provider,
+    value ->> 'message_id' AS message_id, value ->> 'price' AS price, value ->> 'at' AS at
+    FROM json_each(?)) AS s
+WHERE sms_jobs.id = s.id AND sms_jobs.lease_owner = s.owner
+RETURNING sms_jobs.id
+
+-- PostgreSQL guesses a hundred rows from a JSON list and would join them to a scan of the
+-- whole table (4 ms with 10,000 jobs): the ids, looked up in the primary key first, keep
+-- it to the rows named (0.2 ms).
+-- name: sms_sent_many.postgres
+UPDATE sms_jobs SET state = 'sent', provider = s.provider, provider_message_id = s.message_id,
+    price = s.price, lease_until = NULL, lease_owner = NULL, error = NULL, error_code = NULL,
+    maybe_sent_via = NULL, updated_at = s.at
+FROM jsonb_to_recordset($1::jsonb)
+    AS s(id text, owner text, provider text, message_id text, price text, at float8)
+WHERE sms_jobs.id = ANY (ARRAY(SELECT jsonb_array_elements($1::jsonb) ->> 'id'))
+    AND sms_jobs.id = s.id AND sms_jobs.lease_owner = s.owner
+RETURNING sms_jobs.id
 
 -- name: sms_retry
 UPDATE sms_jobs SET state = 'queued', next_attempt_at = ?, error = ?, error_code = ?,
