@@ -475,3 +475,24 @@ async def test_a_read_sees_what_is_committed_and_on_sqlite_may_not_write(store: 
     if isinstance(store, SqliteStore):
         with pytest.raises(RuntimeError, match="writes"):
             await store._read(writes())
+
+
+def test_pending_migrations_apply_together_or_not_at_all(tmp_path: Path) -> None:
+    """A file at version 19 whose next migration cannot apply (its table is there already)
+    is left exactly at 19; a new file is made in one transaction."""
+    path = tmp_path / "bridge.db"
+    conn = sqlite3.connect(path)
+    for version in range(1, 20):
+        conn.executescript(migration_sql(version) + f"\nPRAGMA user_version = {version};")
+    conn.execute("CREATE TABLE short_links (code TEXT)")  # migration 21 makes it
+    conn.commit()
+    with pytest.raises(sqlite3.OperationalError, match="short_links already exists"):
+        migrate_sqlite(conn)
+    assert conn.execute("PRAGMA user_version").fetchone() == (19,)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert "api_tokens" not in tables  # migration 20's table, undone with the rest
+    conn.close()
+    fresh = sqlite3.connect(tmp_path / "fresh.db")
+    assert migrate_sqlite(fresh) == SCHEMA_VERSION
+    assert fresh.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    fresh.close()

@@ -24,7 +24,7 @@ SELECT COUNT(*) AS n FROM (
 -- The segments of one author (spent_by_author) or of a team, a domain and its subdomains
 -- (spent_by_team: a range of reversed domains), by author and country, since the month and
 -- since the day began, and of those the ones whose price a provider reported, with that price
--- (migration 018) (day three times, month, then who).
+-- (migration 016) (day three times, month, then who).
 -- name: spent_by_author
 SELECT author, country, SUM(segments) AS month,
        SUM(CASE WHEN slot >= ? THEN segments ELSE 0 END) AS day,

@@ -1,4 +1,4 @@
--- Version 18: the price a provider reported for a text, in the spend caps. ``sms_jobs.cost``
+-- Version 16: the price a provider reported for a text, in the spend caps. ``sms_jobs.cost``
 -- is the text's reported price in compliance.currency (NULL while none is known, or when the
 -- provider's price is in another currency or none); ``spend_counts`` keeps, beside each
 -- quarter hour's segments, how many of them had a reported price (``priced_segments``) and

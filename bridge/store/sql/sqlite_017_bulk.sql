@@ -1,4 +1,4 @@
--- Version 16 (bulk sends by attachment, docs/bulk.md): an email to the bulk address is kept
+-- Version 17 (bulk sends by attachment, docs/bulk.md): an email to the bulk address is kept
 -- whole, as received, before its 250: the attached file, its name and the template (the
 -- email's new text), under a batch of kind 'bulk'. The batch's state says where it is:
 -- 'received' (waiting for the bulk worker, which takes it with a lease: ``lease_until``,

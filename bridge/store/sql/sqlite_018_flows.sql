@@ -1,4 +1,4 @@
--- Version 22 (dialogue flows, docs/flows.md): where each customer is in a flow with one
+-- Version 18 (dialogue flows, docs/flows.md): where each customer is in a flow with one
 -- reply number. ``status`` is 'active' or 'handed over'; ``answers`` a JSON list of
 -- [field, value] pairs; ``failures`` the wrong answers at ``step``. ``version`` counts saves:
 -- a save names the version it was decided on, so two texts decided on the same state (two

@@ -1,4 +1,4 @@
--- Version 21 (the HTTP send endpoint, docs/api.md, and sender checks, docs/mail-servers.md):
+-- Version 20 (the HTTP send endpoint, docs/api.md, and sender checks, docs/mail-servers.md):
 -- one token per system that sends texts
 -- over HTTP. Only ``digest`` is kept, the SHA-256 of the token (256 random bits, so a hash
 -- needs no salt or stretching: nothing short enough to guess is ever hashed). ``author`` is

@@ -1,4 +1,4 @@
--- Version 20: short links and their clicks. A short link belongs to one text (``job_id``)
+-- Version 21: short links and their clicks. A short link belongs to one text (``job_id``)
 -- and is stored with it; ``position`` is its place among the text's links. A click is one
 -- request for it: ``counted`` 1 for a person's, 0 for a preview's or scanner's, with ``why``
 -- (their name). No address, no User-Agent is kept (docs/links.md, Privacy).
