@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bridge.chain.facts import Facts
 from bridge.chain.periods import ROLLING, period_words, utc_period
-from bridge.chain.quiet_hours import recipient_zones
+from bridge.chain.quiet_hours import contact_zones, recipient_zones
 from bridge.chain.request import OutboundRequest
 from bridge.chain.rule import Fact, Stage
 from bridge.chain.verdicts import Accept, Defer, Refuse, Verdict
@@ -48,8 +48,7 @@ class FrequencyCap:
         caps = self._caps(request.category)
         if not caps:
             return ()
-        facts = Facts(at=at, contact=contact)
-        zone = recipient_zones(request, facts, fallback=self.fallback_zone)[0][0]
+        zone = contact_zones(request, contact, fallback=self.fallback_zone)[0][0]
         return tuple(_window(cap, at, zone) for cap in caps)
 
     def check(self, request: OutboundRequest, facts: Facts) -> Verdict:

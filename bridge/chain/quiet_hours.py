@@ -23,10 +23,11 @@ from bridge.chain.rule import Fact, Stage
 from bridge.chain.sender import sender_for
 from bridge.chain.verdicts import Accept, Defer, Verdict
 from bridge.chain.windows import QuietTime
+from bridge.models import Contact
 from bridge.parsing.numbers import time_zones_of
 from bridge.settings.text import SendersSettings
 
-__all__ = ["QuietHours", "recipient_zones"]
+__all__ = ["QuietHours", "contact_zones", "recipient_zones"]
 
 
 @lru_cache(maxsize=256)
@@ -38,8 +39,16 @@ def recipient_zones(
     request: OutboundRequest, facts: Facts, *, fallback: str
 ) -> tuple[tuple[ZoneInfo, ...], str]:
     """The recipient's zones, and in words where they came from."""
-    if facts.contact is not None and facts.contact.timezone:
-        return (_zone(facts.contact.timezone),), facts.contact.timezone
+    return contact_zones(request, facts.contact, fallback=fallback)
+
+
+def contact_zones(
+    request: OutboundRequest, contact: Contact | None, *, fallback: str
+) -> tuple[tuple[ZoneInfo, ...], str]:
+    """``recipient_zones`` from the recipient's contact, before the chain's facts exist (the
+    frequency cap's windows are asked for while the facts are read)."""
+    if contact is not None and contact.timezone:
+        return (_zone(contact.timezone),), contact.timezone
     names = time_zones_of(request.to_number)
     if len(names) == 1:
         return (_zone(names[0]),), names[0]

@@ -21,17 +21,15 @@ def recipient(
     day: float,
     windows: tuple[tuple[float, float | None, int], ...] = (),
 ) -> Op[tuple[Contact | None, list[int] | None, list[float], list[Spent]]]:
-    """Each of the answers whose key is given (not None), else its empty answer. With
-    ``windows`` the recipient's texts are counted in each, and their times read only when a
-    count reached its limit (``Recipient.counts``)."""
+    """Each of the answers whose key is given (not None), else its empty answer. The
+    recipient's texts are counted in each of ``windows`` (none: no cap counts them), and
+    their times read only when a count reached its limit (``Recipient.counts``)."""
     contact = (yield from ops_contacts.contact(number)) if number else None
     counts: list[int] | None = None
     sent: list[float] = []
-    if number and category and windows:
+    if number and category and windows:  # no window: no cap counts this category
         counts = yield from ops_caps.sent_counts(number, category, since, windows)
         if any(n >= enough for n, (_, _, enough) in zip(counts, windows, strict=True)):
             sent = yield from ops_caps.sent_times(number, category, since)
-    elif number and category:
-        sent = yield from ops_caps.sent_times(number, category, since)
     spent = (yield from ops_caps.spent(authors, month, day)) if authors else []
     return contact, counts, sent, spent
