@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
 from bridge.errors import InvalidNumber
-from bridge.parsing.numbers import mask, parse_number
+from bridge.parsing.numbers import _FICTIONAL, _NAMES, LINE_TYPES, line_type, mask, parse_number
 
 
 @pytest.mark.parametrize(
@@ -86,3 +87,32 @@ def test_a_reason_is_safe_in_an_smtp_reply() -> None:
 def test_mask_keeps_the_country_and_last_four_digits(number: str, masked: str) -> None:
     assert mask(number) == masked
     assert len(mask(number)) == len(number)
+
+
+def _every_kind_of_number() -> list[str]:
+    """phonenumbers' own example of each kind of line in every region and non-geographic code,
+    each also with its last digit changed (often an unassigned range), as E.164."""
+    found = []
+    types = [getattr(phonenumbers.PhoneNumberType, name) for name in LINE_TYPES]
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        found += [phonenumbers.example_number_for_type(region, kind) for kind in types]
+    for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS):
+        found.append(phonenumbers.example_number_for_non_geo_entity(code))
+    e164 = {
+        phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+        for n in found
+        if n is not None
+    }
+    return sorted(e164 | {n[:-1] + str((int(n[-1]) + 5) % 10) for n in e164})
+
+
+def test_line_type_agrees_with_phonenumbers_for_every_kind_of_number() -> None:
+    """``line_type`` uses the region found at parse time (not phonenumbers' public call, which
+    looks it up again): it must give what ``phonenumbers.number_type`` gives."""
+    numbers = _every_kind_of_number()
+    assert len(numbers) > 1000
+    for number in numbers:
+        if _FICTIONAL.fullmatch(number):
+            continue  # our own answer for the drama ranges, on purpose
+        expected = phonenumbers.number_type(phonenumbers.parse(number, None))
+        assert line_type(number) == _NAMES.get(expected, "UNKNOWN"), number
