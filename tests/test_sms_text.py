@@ -95,6 +95,19 @@ def test_transliteration_keeps_typographic_text_in_gsm7(typed: str, plain: str) 
     assert analyse(plain).encoding == "GSM-7"
 
 
+TYPED = st.text(alphabet=st.sampled_from([*"aZ 1\t\n`'\"", *"“”‘’–—…•\u00a0\u200b\u2028é€"]))
+
+
+@given(TYPED)
+def test_transliteration_replaces_every_typographic_character_wherever_it_stands(
+    text: str,
+) -> None:
+    """Each character on its own, and the text at once: texts without any are returned as they
+    are (a shortcut), so the same answer is checked both ways."""
+    assert transliterate(text) == "".join(transliterate(ch) for ch in text)
+    assert not any(ch in transliterate(text) for ch in "“”‘’–—…•\u00a0\u200b\t`")
+
+
 @pytest.mark.parametrize("text", [WELSH, POLISH, "ŵ ŷ ą ł", "Ñandú", EMOJI])
 def test_transliteration_never_changes_letters(text: str) -> None:
     assert transliterate(text) == text

@@ -48,6 +48,7 @@ _TYPOGRAPHIC = str.maketrans(
         "•": "*",
     }
 )
+_ANY_TYPOGRAPHIC = re.compile("[" + re.escape("".join(map(chr, _TYPOGRAPHIC))) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,8 @@ def transliterate(text: str) -> str:
 
     Letters are never changed: ``ŵ`` or ``ł`` still make the text UCS-2, as they should.
     """
+    if _ANY_TYPOGRAPHIC.search(text) is None:  # most texts: one scan in C, not a lookup a character
+        return text
     return text.translate(_TYPOGRAPHIC)
 
 
