@@ -77,6 +77,21 @@ async def test_a_chunk_is_counted_as_texts_stored_one_by_one(store: Store) -> No
     assert first.new and first.first_at == NOW  # counted as texted, by the chunk's statement
 
 
+async def test_a_chunk_larger_than_one_statement_stores_every_text_once(store: Store) -> None:
+    """More texts than one INSERT takes (``_ROWS_A_STATEMENT``): each stored with its line and
+    columns, and a second attempt that overlaps the first stores only the texts it lacked."""
+    batch_id, _ = await store.receive_bulk(_send(), now=NOW)
+    jobs = [(i + 2, _job(i)) for i in range(2500)]
+    assert await store.store_bulk_jobs(batch_id, jobs[:1200], state="held", now=NOW) == 1200
+    assert await store.store_bulk_jobs(batch_id, jobs, state="held", now=NOW) == 1300
+    results = await store.bulk_results(batch_id)
+    assert [r["bulk_line"] for r in results] == list(range(2, 2502))
+    stored = {j.to_number: j for j in await store.recent_sms(limit=3000)}
+    assert len(stored) == 2500
+    last = stored[_job(2499).to_number]
+    assert (last.text, last.segments, last.sender) == ("Order 2499 is ready.", 2, "ExampleCo")
+
+
 async def test_a_text_from_a_reply_number_starts_its_conversation(store: Store) -> None:
     batch_id, _ = await store.receive_bulk(_send(), now=NOW)
     job = _job(1, sender="+447700900100")

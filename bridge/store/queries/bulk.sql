@@ -97,36 +97,15 @@ UPDATE bulk_sends SET lease_until = ? WHERE lease_until IS NOT NULL AND lease_ow
 -- name: suppressed_customers
 SELECT DISTINCT customer_number FROM suppressions
 
--- A chunk of a bulk send's texts in one statement: a JSON array of rows, each the columns
--- below in order. A text whose key is stored already (an earlier attempt at the same
--- batch) is left as it is; the keys stored now are returned.
+-- A bulk send's text; ops_bulk repeats the VALUES group to store up to a thousand in one
+-- statement (parameters bound as they are, where a JSON array would be parsed again for each
+-- column). A text whose key is stored already (an earlier attempt at the same batch) is left
+-- as it is; the keys stored now are returned.
 -- name: insert_bulk_sms
 INSERT INTO sms_jobs (id, idempotency_key, message_id, author, subject, to_number, sender, body, encoding,
     segments, route, chain, media, category, country, state, next_attempt_at, created_at,
     updated_at, batch_id, bulk_line)
-SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-    json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
-    json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]'),
-    json_extract(value, '$[9]'), json_extract(value, '$[10]'), json_extract(value, '$[11]'),
-    json_extract(value, '$[12]'), json_extract(value, '$[13]'), json_extract(value, '$[14]'),
-    json_extract(value, '$[15]'), json_extract(value, '$[16]'), json_extract(value, '$[17]'),
-    json_extract(value, '$[18]'), json_extract(value, '$[19]'), json_extract(value, '$[20]')
-FROM json_each(?) WHERE true
-ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING idempotency_key
-
--- name: insert_bulk_sms.postgres
-INSERT INTO sms_jobs (id, idempotency_key, message_id, author, subject, to_number, sender, body, encoding,
-    segments, route, chain, media, category, country, state, next_attempt_at, created_at,
-    updated_at, batch_id, bulk_line)
-SELECT value ->> 0, value ->> 1, value ->> 2,
-    value ->> 3, value ->> 4, value ->> 5,
-    value ->> 6, value ->> 7, value ->> 8,
-    (value ->> 9)::bigint, value ->> 10, value ->> 11,
-    value ->> 12, value ->> 13, value ->> 14,
-    value ->> 15, (value ->> 16)::double precision, (value ->> 17)::double precision,
-    (value ->> 18)::double precision, value ->> 19, (value ->> 20)::bigint
-FROM json_array_elements(CAST(? AS json)) AS value
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING idempotency_key
 
