@@ -196,3 +196,20 @@ def test_truncate_keeps_as_much_as_fits_when_there_is_no_word_to_cut_at(
     longer = text[: kept + 1]
     longer += "..." if analyse(longer).encoding == "GSM-7" else "…"
     assert analyse(longer).segments > limit
+
+
+# GSM 03.38's basic character set, as the standard's table lists it (row by row).
+GSM_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+@given(st.one_of(MIXED, st.text(max_size=300), st.text(alphabet=GSM_BASIC + "łç", max_size=50)))
+def test_the_characters_that_need_unicode_are_those_outside_gsm7_once_each_in_order(
+    text: str,
+) -> None:
+    outside = [ch for ch in text if ch not in GSM_BASIC and ch not in EXTENSION]
+    result = analyse(text)
+    assert result.non_gsm == tuple(dict.fromkeys(outside))
+    assert result.encoding == ("UCS-2" if outside else "GSM-7")
