@@ -4,18 +4,21 @@ A recipient's texts of one category (frequency caps) and a team's segments this 
 today (spend caps) are read from ``sms_jobs``, so every bridge on a shared database counts
 the same texts. A spend cap's warning is claimed by its key in ``cap_warnings`` and queued as
 a mail job in the same transaction: whichever bridge claims it first sends it, once. The SQL
-is named in ``bridge/store/queries/caps.sql``.
+is named in ``bridge/store/queries/caps.sql``, and what the chain reads for each text in
+``bridge/store/queries/facts.sql``, as parts of one statement (``ops_facts``).
 """
 
 from __future__ import annotations
 
+import json
+
 from bridge.models import NewMailJob, Spent
 from bridge.store.ops import insert_mail
 from bridge.store.ops_counts import repriced, team_range
-from bridge.store.queries import Q
-from bridge.store.statements import Op, all_rows, count, one_row
+from bridge.store.queries import Q, Query
+from bridge.store.statements import Op, all_rows, count, one_row, selected
 
-__all__ = ["priced", "sent_counts", "sent_times", "spent", "warn_once"]
+__all__ = ["priced", "sent_part", "sent_times", "spent", "spent_of", "spent_part", "warn_once"]
 
 
 def sent_times(number: str, category: str, since: float) -> Op[list[float]]:
@@ -26,42 +29,57 @@ def sent_times(number: str, category: str, since: float) -> Op[list[float]]:
 _NO_END = 1e18  # a window without an end: later than any time the store holds
 
 
-def sent_counts(
-    number: str, category: str, since: float, windows: tuple[tuple[float, float | None, int], ...]
-) -> Op[list[int]]:
-    """For each window ``(start, end, enough)``, how many of ``number``'s texts of
-    ``category`` made since ``since`` go within it, counted up to ``enough``."""
-    counts = []
-    for start, end, enough in windows:
-        end_at = _NO_END if end is None else end
-        row = yield one_row(Q.sent_in_window, number, category, since, start, end_at, enough)
-        counts.append(int(row["n"]) if row else 0)
-    return counts
+def sent_part(
+    number: str, category: str, since: float, window: tuple[float, float | None, int]
+) -> tuple[Query, tuple[object, ...]]:
+    """How many of ``number``'s texts of ``category`` made since ``since`` go within the window
+    ``(start, end, enough)``, counted up to ``enough``: a part of ``statements.selected``."""
+    start, end, enough = window
+    return Q.fact_sent_in_window, (
+        number,
+        category,
+        since,
+        start,
+        _NO_END if end is None else end,
+        enough,
+    )
 
 
-def spent(authors: str, month: float, day: float) -> Op[list[Spent]]:
+def spent_part(authors: str, month: float, day: float) -> tuple[Query, tuple[object, ...]]:
     """Segments by author and recipient's country since ``month``, and since ``day``, of the
     authors ``authors`` names (an address, or a domain with its subdomains), from the quarter
     hours counted as texts were stored (``ops_counts``); of those, the segments whose price
-    a provider reported, and that price."""
+    a provider reported, and that price. A part of ``statements.selected``; ``spent_of``
+    reads its column."""
     who = authors.strip().lower()
     if "@" in who:
-        rows = yield all_rows(Q.spent_by_author, day, day, day, month, who)
-    else:
-        rows = yield all_rows(Q.spent_by_team, day, day, day, month, *team_range(who))
+        return Q.fact_spent_by_author, (day, day, day, month, who)
+    return Q.fact_spent_by_team, (day, day, day, month, *team_range(who))
+
+
+def spent_of(column: str | None) -> list[Spent]:
+    """The Spent rows of a ``spent_part``'s column (a JSON array of arrays)."""
     return [
         Spent(
-            row["author"],
-            row["country"],
-            int(row["month"]),
-            int(row["day"]),
-            month_priced=int(row["month_priced"] or 0),
-            month_cost=float(row["month_cost"] or 0.0),
-            day_priced=int(row["day_priced"] or 0),
-            day_cost=float(row["day_cost"] or 0.0),
+            str(author),
+            str(country),
+            int(month or 0),
+            int(day or 0),
+            month_priced=int(month_priced or 0),
+            month_cost=float(month_cost or 0.0),
+            day_priced=int(day_priced or 0),
+            day_cost=float(day_cost or 0.0),
         )
-        for row in rows
+        for author, country, month, day, month_priced, month_cost, day_priced, day_cost in (
+            json.loads(column or "[]")
+        )
     ]
+
+
+def spent(authors: str, month: float, day: float) -> Op[list[Spent]]:
+    """``spent_part`` on its own."""
+    row = yield selected([spent_part(authors, month, day)])
+    return spent_of(row["f0"] if row else None)
 
 
 def priced(job_id: str, price: str, cost: float | None) -> Op[bool]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, TypeAlias, TypeVar
@@ -35,6 +35,7 @@ __all__ = [
     "read_sqlite",
     "run_postgres",
     "run_sqlite",
+    "selected",
 ]
 
 T = TypeVar("T")
@@ -73,6 +74,21 @@ def one_row(statement: Query | str, *args: Any) -> Sql:
 
 def all_rows(statement: Query | str, *args: Any, alone: bool = False) -> Sql:
     return _sql(statement, args, "all", alone)
+
+
+def selected(parts: Sequence[tuple[Query, tuple[Any, ...]]]) -> Sql:
+    """One row whose columns ``f0``, ``f1``, ... are the scalar subqueries ``parts``, each
+    with its arguments: several reads in one statement (``bridge/store/queries/facts.sql``)."""
+    query = _select_of(tuple(part for part, _ in parts))
+    return _sql(query, tuple(arg for _, args in parts for arg in args), "one", False)
+
+
+@lru_cache(maxsize=64)
+def _select_of(parts: tuple[Query, ...]) -> Query:
+    text = ", ".join(f"{part.text} AS f{i}" for i, part in enumerate(parts))
+    postgres = ", ".join(f"{part.postgres or part.text} AS f{i}" for i, part in enumerate(parts))
+    name = "+".join(part.name for part in parts)
+    return Query(name, f"SELECT {text}", f"SELECT {postgres}")
 
 
 def run_sqlite(conn: sqlite3.Connection, op: Op[T]) -> T:
