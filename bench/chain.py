@@ -3,10 +3,11 @@
 The ingest benchmark (``bench/ingest.py``) measures what a sender sees, but on a 2-core
 machine its emails/s move by a fifth between runs with whatever else runs beside it. This
 one isolates what the guard rails add: it stores ``--texts`` texts through the real store
-(SQLite in a temporary folder, or PostgreSQL with ``--dsn``) to ``--numbers`` recipients, so
-that the caps have history to count, then times ``Gate.decide`` (the envelope and content
-stages, as the SMTP edge runs them) for ``--measured`` texts more, each stored as it is
-decided, in the same settings as ``bench/ingest.py --rules``.
+(SQLite in a temporary folder, or a scratch schema of the PostgreSQL database at
+``--dsn``) to ``--numbers`` recipients, so that the caps have history to count, then times
+``Gate.decide`` (the envelope and content stages, as the SMTP edge runs them) for
+``--measured`` texts more, each stored as it is decided, in the same settings as
+``bench/ingest.py --rules``.
 
     .venv/bin/python bench/chain.py --rules none
     .venv/bin/python bench/chain.py --rules all
@@ -21,9 +22,10 @@ import asyncio
 import statistics
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
-from harness import QUEUE, write_config
+from harness import QUEUE, scratch_schema, write_config
 from ingest import RULES
 
 from bridge.chain.gate import job
@@ -40,9 +42,9 @@ _TEXT = "Benchmark text number {i}: your order is ready for collection."
 async def _run(config: Path, texts: int, numbers: int, measured: int) -> None:
     settings = read_settings(config, Purpose.SERVE)
     store = open_store(settings)
+    await store.migrate()  # PostgreSQL's schema before it opens (SQLite's as it opens)
     await store.open()
     try:
-        await store.migrate()
         gate = build_gate(settings, store, build_limiter(settings, store))
         await _fill(gate, store, texts, numbers)
         wall, cpu = await _measure(gate, store, texts, numbers, measured)
@@ -95,10 +97,13 @@ def main() -> None:
     parser.add_argument("--measured", type=int, default=5_000)
     parser.add_argument("--dsn", default="", help="a PostgreSQL DSN instead of SQLite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="smsbridge-chain-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="smsbridge-chain-") as tmp,
+        scratch_schema(args.dsn) if args.dsn else nullcontext("") as dsn,
+    ):
         extra = QUEUE + RULES[args.rules]
-        if args.dsn:
-            extra += f'[store]\nbackend = "postgres"\ndsn = "{args.dsn}"\n'
+        if dsn:
+            extra += f'[store]\nbackend = "postgres"\ndsn = "{dsn}"\n'
         config, _, _ = write_config(Path(tmp), extra)
         asyncio.run(_run(config, args.texts, args.numbers, args.measured))
 
