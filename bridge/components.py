@@ -12,8 +12,8 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-
-import httpx
+from functools import partial
+from typing import TYPE_CHECKING
 
 from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.gate import Gate
@@ -37,7 +37,7 @@ from bridge.mail.maildir import MaildirTransport
 from bridge.mail.smarthost import SmtpTransport
 from bridge.mail.transport import MailTransport, NoticeSettings
 from bridge.mail.webhook import WebhookTransport
-from bridge.media.fetch import MediaFetcher, MediaLimits, ProviderMedia
+from bridge.media.first_use import FetchedAtFirstUse
 from bridge.media.outbound import MmsPolicy
 from bridge.parsing.message import TextOptions
 from bridge.parsing.slimming import KEPT
@@ -52,6 +52,9 @@ from bridge.workers.bulk import BulkWorker, Pricing
 from bridge.workers.inbound import MailIdentity
 from bridge.workers.report_mail import Reporting
 from bridge.workers.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from bridge.media.fetch import MediaFetcher
 
 __all__ = [
     "Wakes",
@@ -166,6 +169,8 @@ def webhook_transport(settings: Settings) -> WebhookTransport | None:
     secret = settings.inbound.webhook_secret
     if secret is None:
         return None
+    import httpx  # only a bridge that posts to webhooks needs it
+
     return WebhookTransport(client=httpx.AsyncClient(), secret=secret.get_secret_value())
 
 
@@ -207,8 +212,17 @@ def slim_kept(settings: Settings, providers: ProviderChoice) -> int:
     return KEPT
 
 
-def media_fetcher(settings: Settings) -> MediaFetcher:
-    """Fetches customers' pictures with each provider's own credentials, on its own client."""
+def media_fetcher(settings: Settings) -> FetchedAtFirstUse:
+    """Fetches customers' pictures with each provider's own credentials, on its own client,
+    made at the first text with pictures."""
+    return FetchedAtFirstUse(partial(_media_fetcher, settings))
+
+
+def _media_fetcher(settings: Settings) -> MediaFetcher:
+    import httpx  # at the first picture, not at start (see bridge.media.first_use)
+
+    from bridge.media.fetch import MediaFetcher, MediaLimits, ProviderMedia
+
     inbound = settings.inbound
     homes = {}
     for name, provider in settings.providers.items():
