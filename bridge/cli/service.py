@@ -11,8 +11,6 @@ import signal
 import sys
 from pathlib import Path
 
-import asyncpg
-
 from bridge.app import Bridge, StoreLocked
 from bridge.cli.common import EXIT_FAILED, EXIT_START, configure_logging, read_settings
 from bridge.cli.where import running_bridge
@@ -20,7 +18,7 @@ from bridge.event_loop import run
 from bridge.inbound.smtp_users import hash_password
 from bridge.settings.load import Purpose, SettingsFile
 from bridge.settings.root import Settings
-from bridge.store.factory import open_store
+from bridge.store.factory import open_store, store_errors
 from bridge.store.migrations import SchemaTooNew, SchemaTooOld
 
 __all__ = ["cmd_hash_password", "cmd_migrate", "cmd_reload", "cmd_run"]
@@ -49,7 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.warning("%s: %s", ignored.key, ignored.message)
     try:
         run(_serve(settings, args.config.resolve()), choice=settings.bridge.loop)
-    except (StoreLocked, SchemaTooNew, SchemaTooOld, OSError, asyncpg.PostgresError) as exc:
+    except store_errors(StoreLocked, SchemaTooNew, SchemaTooOld) as exc:
         print(f"smsbridge: cannot start: {exc}", file=sys.stderr)
         return EXIT_START
     return 0
@@ -96,7 +94,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     try:
         before, after = asyncio.run(migrate())
-    except (SchemaTooNew, OSError, asyncpg.PostgresError) as exc:
+    except store_errors(SchemaTooNew) as exc:
         print(f"smsbridge: cannot migrate: {exc}", file=sys.stderr)
         return EXIT_START
     change = "already current" if before == after else f"migrated from version {before}"
