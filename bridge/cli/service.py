@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
@@ -32,11 +33,20 @@ async def _serve(settings: Settings, path: Path) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with Bridge(settings, source=path) as bridge:
+        _collect_from_now()
         loop.add_signal_handler(signal.SIGHUP, bridge.reload, path)
         if settings.bridge.watch_config:
             bridge.watch(path)
         await stop.wait()
         log.info("stopping: listeners first, then jobs in flight")
+
+
+def _collect_from_now() -> None:
+    """Turn the cyclic collector back on (``bridge.cli.main`` paused it for the start), with
+    what the start made (modules, settings, the bridge's parts), which lives as long as the
+    process, set aside: otherwise the first collection would walk all of it at once."""
+    gc.freeze()
+    gc.enable()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
