@@ -31,10 +31,7 @@ from bridge.inbound.smtp import SmtpHandler
 from bridge.inbound.smtp_users import UserTable
 from bridge.inbound.templating import Templating
 from bridge.mail.alerts import VelocityAlert
-from bridge.mail.dkim_sign import DkimSigning
-from bridge.mail.imap_append import ImapAppendTransport
 from bridge.mail.maildir import MaildirTransport
-from bridge.mail.smarthost import SmtpTransport
 from bridge.mail.transport import MailTransport, NoticeSettings
 from bridge.mail.webhook import WebhookTransport
 from bridge.media.first_use import FetchedAtFirstUse
@@ -50,11 +47,11 @@ from bridge.templates.library import TemplateLibrary
 from bridge.templates.loader import load_library
 from bridge.workers.bulk import BulkWorker, Pricing
 from bridge.workers.inbound import MailIdentity
-from bridge.workers.report_mail import Reporting
 from bridge.workers.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from bridge.media.fetch import MediaFetcher
+    from bridge.workers.report_mail import Reporting
 
 __all__ = [
     "Wakes",
@@ -156,10 +153,16 @@ def build_transport(settings: Settings) -> MailTransport:
     this host's FQDN for every session, which can mean a DNS query per email.
     """
     mail = settings.mail
+    # Each transport's module (aiosmtplib, aioimaplib) is imported only when it is the one.
     if mail.transport == "smtp":
+        from bridge.mail.dkim_sign import DkimSigning
+        from bridge.mail.smarthost import SmtpTransport
+
         smarthost = SmtpTransport(mail.smtp, local_hostname=settings.smtp.hostname)
         return smarthost if mail.dkim is None else DkimSigning(smarthost, mail.dkim)
     if mail.transport == "imap":
+        from bridge.mail.imap_append import ImapAppendTransport
+
         return ImapAppendTransport(mail.imap)
     return MaildirTransport(settings.maildir_path)
 
@@ -313,6 +316,8 @@ def bulk_worker(
 
 
 def reporting(settings: Settings) -> Reporting:
+    from bridge.workers.report_mail import Reporting  # the reports: only when scheduled
+
     """What the scheduled report emails need besides their ``[[reports]]`` entries."""
     compliance = settings.compliance
     return Reporting(
