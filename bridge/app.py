@@ -25,7 +25,6 @@ from bridge.clock import Clock, system_clock
 from bridge.errors import ConfigError
 from bridge.event_loop import loop_name
 from bridge.inbound.intake import EmailIntake
-from bridge.inbound.mailbox import MailboxWatcher
 from bridge.inbound.poller import ReplyNumberPoller
 from bridge.inbound.reports import ReportIntake
 from bridge.inbound.smtp import SmtpHandler, start_smtp_server
@@ -42,7 +41,6 @@ from bridge.settings.load import load_settings
 from bridge.settings.root import Settings
 from bridge.store.base import Store
 from bridge.store.factory import open_store
-from bridge.web.admin import admin_routes
 from bridge.web.links import link_routes
 from bridge.web.media import media_routes
 from bridge.web.send_api import SendApi
@@ -54,7 +52,6 @@ from bridge.workers.cluster import OncePerCluster
 from bridge.workers.inbound import InboundDispatcher
 from bridge.workers.loop import Loop
 from bridge.workers.mail import MailDispatcher
-from bridge.workers.report_mail import ReportMailer
 from bridge.workers.routing import ReloadableRouter
 from bridge.workers.runner import JobRunner
 from bridge.workers.sms import SmsDispatcher
@@ -348,6 +345,22 @@ class Bridge:
         mail: JobRunner[MailJob],
     ) -> None:
         settings = self.settings
+        self._watch_mailboxes(store, intake, mail)
+        self._start_pollers(store, providers, inbound, reports)
+        if settings.store.retention_days:
+            days = settings.store.retention_days
+            make_cleanup = partial(Cleanup, store=store, clock=self._clock, retention_days=days)
+            self._once("clean-up", make_cleanup)
+        if settings.reports:
+            self._mail_reports(store, mail)
+
+    def _watch_mailboxes(self, store: Store, intake: EmailIntake, mail: JobRunner[MailJob]) -> None:
+        """A watcher for each ``[[mailboxes]]`` entry."""
+        if not self.settings.mailboxes:
+            return
+        from bridge.inbound.mailbox import MailboxWatcher  # aioimaplib: only with mailboxes
+
+        settings = self.settings
         for mailbox in settings.mailboxes:
             make = partial(
                 MailboxWatcher,
@@ -362,21 +375,20 @@ class Bridge:
                 groups=components.group_desk(settings, store),
             )
             self._once(f"mailbox {mailbox.username}@{mailbox.host}/{mailbox.folder}", make)
-        self._start_pollers(store, providers, inbound, reports)
-        if settings.store.retention_days:
-            days = settings.store.retention_days
-            make_cleanup = partial(Cleanup, store=store, clock=self._clock, retention_days=days)
-            self._once("clean-up", make_cleanup)
-        if settings.reports:
-            make_reports = partial(
-                ReportMailer,
-                store=store,
-                schedules=settings.reports,
-                reporting=components.reporting(settings),
-                clock=self._clock,
-                mail_queued=mail.wake,
-            )
-            self._once("reports", make_reports)
+
+    def _mail_reports(self, store: Store, mail: JobRunner[MailJob]) -> None:
+        """The ``[[reports]]`` emails, from one bridge of the cluster."""
+        from bridge.workers.report_mail import ReportMailer  # the reports: only when scheduled
+
+        make_reports = partial(
+            ReportMailer,
+            store=store,
+            schedules=self.settings.reports,
+            reporting=components.reporting(self.settings),
+            clock=self._clock,
+            mail_queued=mail.wake,
+        )
+        self._once("reports", make_reports)
 
     def _start_pollers(
         self,
@@ -449,6 +461,8 @@ class Bridge:
         routes += self._send_api.routes()
         routes += self._links(store)
         if settings.admin.enabled:
+            from bridge.web.admin import admin_routes  # the console's pages: only when enabled
+
             routes += admin_routes(
                 settings=lambda: self._in_use,
                 store=store,

@@ -12,8 +12,8 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-
-import httpx
+from functools import partial
+from typing import TYPE_CHECKING
 
 from bridge.chain.chain import build_chain, store_facts
 from bridge.chain.gate import Gate
@@ -31,13 +31,10 @@ from bridge.inbound.smtp import SmtpHandler
 from bridge.inbound.smtp_users import UserTable
 from bridge.inbound.templating import Templating
 from bridge.mail.alerts import VelocityAlert
-from bridge.mail.dkim_sign import DkimSigning
-from bridge.mail.imap_append import ImapAppendTransport
 from bridge.mail.maildir import MaildirTransport
-from bridge.mail.smarthost import SmtpTransport
 from bridge.mail.transport import MailTransport, NoticeSettings
 from bridge.mail.webhook import WebhookTransport
-from bridge.media.fetch import MediaFetcher, MediaLimits, ProviderMedia
+from bridge.media.first_use import FetchedAtFirstUse
 from bridge.media.outbound import MmsPolicy
 from bridge.parsing.message import TextOptions
 from bridge.parsing.slimming import KEPT
@@ -50,8 +47,11 @@ from bridge.templates.library import TemplateLibrary
 from bridge.templates.loader import load_library
 from bridge.workers.bulk import BulkWorker, Pricing
 from bridge.workers.inbound import MailIdentity
-from bridge.workers.report_mail import Reporting
 from bridge.workers.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from bridge.media.fetch import MediaFetcher
+    from bridge.workers.report_mail import Reporting
 
 __all__ = [
     "Wakes",
@@ -153,10 +153,16 @@ def build_transport(settings: Settings) -> MailTransport:
     this host's FQDN for every session, which can mean a DNS query per email.
     """
     mail = settings.mail
+    # Each transport's module (aiosmtplib, aioimaplib) is imported only when it is the one.
     if mail.transport == "smtp":
+        from bridge.mail.dkim_sign import DkimSigning
+        from bridge.mail.smarthost import SmtpTransport
+
         smarthost = SmtpTransport(mail.smtp, local_hostname=settings.smtp.hostname)
         return smarthost if mail.dkim is None else DkimSigning(smarthost, mail.dkim)
     if mail.transport == "imap":
+        from bridge.mail.imap_append import ImapAppendTransport
+
         return ImapAppendTransport(mail.imap)
     return MaildirTransport(settings.maildir_path)
 
@@ -166,6 +172,8 @@ def webhook_transport(settings: Settings) -> WebhookTransport | None:
     secret = settings.inbound.webhook_secret
     if secret is None:
         return None
+    import httpx  # only a bridge that posts to webhooks needs it
+
     return WebhookTransport(client=httpx.AsyncClient(), secret=secret.get_secret_value())
 
 
@@ -207,8 +215,17 @@ def slim_kept(settings: Settings, providers: ProviderChoice) -> int:
     return KEPT
 
 
-def media_fetcher(settings: Settings) -> MediaFetcher:
-    """Fetches customers' pictures with each provider's own credentials, on its own client."""
+def media_fetcher(settings: Settings) -> FetchedAtFirstUse:
+    """Fetches customers' pictures with each provider's own credentials, on its own client,
+    made at the first text with pictures."""
+    return FetchedAtFirstUse(partial(_media_fetcher, settings))
+
+
+def _media_fetcher(settings: Settings) -> MediaFetcher:
+    import httpx  # at the first picture, not at start (see bridge.media.first_use)
+
+    from bridge.media.fetch import MediaFetcher, MediaLimits, ProviderMedia
+
     inbound = settings.inbound
     homes = {}
     for name, provider in settings.providers.items():
@@ -299,6 +316,8 @@ def bulk_worker(
 
 
 def reporting(settings: Settings) -> Reporting:
+    from bridge.workers.report_mail import Reporting  # the reports: only when scheduled
+
     """What the scheduled report emails need besides their ``[[reports]]`` entries."""
     compliance = settings.compliance
     return Reporting(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import _parser
+from bridge.cli import COMMANDS, _parser
 from bridge.models import NewSmsJob
 from bridge.store.sqlite import SqliteStore
 from tests.conftest import free_port, settings_toml
@@ -50,6 +50,12 @@ def test_every_option_has_help_and_no_help_shows_markup() -> None:
             assert action.help and action.help != argparse.SUPPRESS, (name, action.dest)
         if name not in NO_SETTINGS:
             assert any("--config" in a.option_strings for a in command._actions), name
+
+
+def test_every_command_names_a_function_that_exists() -> None:
+    """The commands are imported when they run, so a misspelt one would fail only then."""
+    for name, command in COMMANDS.items():
+        assert callable(command.load()), name
 
 
 def smsbridge(

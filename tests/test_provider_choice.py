@@ -13,7 +13,8 @@ from bridge.models import JobState, NewSmsJob, OutboundSms, SmsJob
 from bridge.providers.base import Carrier
 from bridge.providers.breaker import Breaker, BreakerState
 from bridge.providers.choice import ProviderChoice
-from bridge.providers.http import HttpProvider, HttpProviderSettings
+from bridge.providers.http import HttpProviderSettings
+from bridge.providers.http.client import HttpProvider
 from bridge.providers.sandbox.client import SandboxProvider
 from bridge.providers.sandbox.settings import SandboxSettings
 from bridge.settings.providers import ProviderRule

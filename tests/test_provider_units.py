@@ -17,7 +17,8 @@ from starlette.applications import Starlette
 from bridge.errors import ConfigError, PermanentFailure, TemporaryFailure
 from bridge.models import DeliveryReport, InboundSms, OutboundSms
 from bridge.providers.base import WebhookSink
-from bridge.providers.http import HttpProvider, HttpProviderSettings
+from bridge.providers.http import HttpProviderSettings
+from bridge.providers.http.client import HttpProvider
 from bridge.providers.http.templates import dig, render
 from bridge.providers.registry import webhook_routes
 from bridge.providers.vonage.signature import valid_vonage_signature, vonage_signature

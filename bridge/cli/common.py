@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bridge.cli.exits import EXIT_FAILED, EXIT_START, EXIT_USAGE
 from bridge.errors import ConfigError
 from bridge.logs.setup import configure_logging
 from bridge.settings.load import Purpose, load_settings
@@ -22,10 +23,6 @@ __all__ = [
     "opened_store",
     "read_settings",
 ]
-
-# 0 success, 1 the operation failed (a text refused, nothing to show), 2 bad usage or invalid
-# settings (argparse's own convention), 3 the bridge could not start.
-EXIT_FAILED, EXIT_USAGE, EXIT_START = 1, 2, 3
 
 
 def read_settings(path: Path, purpose: Purpose = Purpose.COMMAND) -> Settings:

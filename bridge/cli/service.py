@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
-
-import asyncpg
 
 from bridge.app import Bridge, StoreLocked
 from bridge.cli.common import EXIT_FAILED, EXIT_START, configure_logging, read_settings
@@ -20,7 +19,7 @@ from bridge.event_loop import run
 from bridge.inbound.smtp_users import hash_password
 from bridge.settings.load import Purpose, SettingsFile
 from bridge.settings.root import Settings
-from bridge.store.factory import open_store
+from bridge.store.factory import open_store, store_errors
 from bridge.store.migrations import SchemaTooNew, SchemaTooOld
 
 __all__ = ["cmd_hash_password", "cmd_migrate", "cmd_reload", "cmd_run"]
@@ -34,11 +33,20 @@ async def _serve(settings: Settings, path: Path) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with Bridge(settings, source=path) as bridge:
+        _collect_from_now()
         loop.add_signal_handler(signal.SIGHUP, bridge.reload, path)
         if settings.bridge.watch_config:
             bridge.watch(path)
         await stop.wait()
         log.info("stopping: listeners first, then jobs in flight")
+
+
+def _collect_from_now() -> None:
+    """Turn the cyclic collector back on (``bridge.cli.main`` paused it for the start), with
+    what the start made (modules, settings, the bridge's parts), which lives as long as the
+    process, set aside: otherwise the first collection would walk all of it at once."""
+    gc.freeze()
+    gc.enable()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -49,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.warning("%s: %s", ignored.key, ignored.message)
     try:
         run(_serve(settings, args.config.resolve()), choice=settings.bridge.loop)
-    except (StoreLocked, SchemaTooNew, SchemaTooOld, OSError, asyncpg.PostgresError) as exc:
+    except store_errors(StoreLocked, SchemaTooNew, SchemaTooOld) as exc:
         print(f"smsbridge: cannot start: {exc}", file=sys.stderr)
         return EXIT_START
     return 0
@@ -96,7 +104,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     try:
         before, after = asyncio.run(migrate())
-    except (SchemaTooNew, OSError, asyncpg.PostgresError) as exc:
+    except store_errors(SchemaTooNew) as exc:
         print(f"smsbridge: cannot migrate: {exc}", file=sys.stderr)
         return EXIT_START
     change = "already current" if before == after else f"migrated from version {before}"

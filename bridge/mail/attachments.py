@@ -13,7 +13,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
-from bridge.media.fetch import Fetched, NotAttached
+from bridge.media.results import Fetched, NotAttached
 
 __all__ = ["with_media"]
 

@@ -12,11 +12,13 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
-
-import httpx
+from typing import TYPE_CHECKING
 
 from bridge.errors import PermanentFailure, TemporaryFailure
 from bridge.models import Conversation, ThreadEntry
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["WebhookTransport", "conversation_json", "sign", "webhook_body"]
 
@@ -104,6 +106,8 @@ class WebhookTransport:
             await self._post(url, content)
 
     async def _post(self, url: str, body: bytes) -> None:
+        import httpx  # loaded already with the client; not at every start (few use webhooks)
+
         headers = {
             "Content-Type": "application/json",
             "X-SMSBridge-Signature": sign(body, self._secret),

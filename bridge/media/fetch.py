@@ -25,6 +25,7 @@ from urllib.parse import urljoin
 import httpx
 
 from bridge.errors import TemporaryFailure
+from bridge.media.results import Fetched, MediaNotReady, NotAttached
 from bridge.media.words import describe, megabytes
 from bridge.models import InboundJob, MediaRef
 
@@ -60,27 +61,6 @@ class ProviderMedia:
 
     base_url: str
     credentials: tuple[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """A picture to attach."""
-
-    content_type: str
-    content: bytes
-    filename: str
-
-
-@dataclass(frozen=True, slots=True)
-class NotAttached:
-    """A picture left out, and the sentence saying so in the email."""
-
-    sentence: str
-
-
-class MediaNotReady(TemporaryFailure):
-    """A picture could not be fetched this time; the inbound text is tried again later
-    (``retry_after`` seconds)."""
 
 
 class _Refused(Exception):

@@ -18,8 +18,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
-
 from bridge.errors import Refused
 
 __all__ = ["Commands", "split_commands"]
@@ -78,6 +76,9 @@ def _template_name(written: str, before: str | None) -> str:
 
 
 def _address(written: str) -> str:
+    # email-validator compiles its grammar when imported: at the first address, not at start
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(written.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:

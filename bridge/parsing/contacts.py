@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
-
 from bridge.errors import BridgeError, InvalidNumber
 from bridge.models import Contact
 from bridge.parsing.numbers import is_e164, parse_number
@@ -129,6 +127,9 @@ def normal_language(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    # email-validator compiles its grammar when imported: at the first address, not at start
+    from email_validator import EmailNotValidError, validate_email
+
     value = value.strip()
     if not value:
         return ""

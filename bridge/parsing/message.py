@@ -20,7 +20,6 @@ from typing import Literal
 
 from bridge.parsing.charsets import decode_declared
 from bridge.parsing.headers import header_text
-from bridge.parsing.html import html_to_text
 from bridge.parsing.reply import visible_reply
 
 __all__ = ["TextOptions", "extract_text"]
@@ -44,8 +43,12 @@ def extract_text(msg: EmailMessage, *, options: TextOptions) -> str:
     raw = _decoded(part)
     if options.end_marker:
         raw = raw.split(options.end_marker, 1)[0]
-    is_html = part.get_content_subtype() == "html"
-    text = html_to_text(raw) if is_html else visible_reply(_unflowed(raw, part))
+    if part.get_content_subtype() == "html":
+        from bridge.parsing.html import html_to_text  # lxml: at the first HTML email, not at start
+
+        text = html_to_text(raw)
+    else:
+        text = visible_reply(_unflowed(raw, part))
     text = _without_disclaimers(text, options.disclaimer_patterns)
     return _with_subject(normalise(text), msg, options)
 

@@ -19,16 +19,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, runtime_checkable
 
-import httpx
 from pydantic import Field
-from starlette.routing import BaseRoute
 
 from bridge.clock import Clock
 from bridge.models import DeliveryReport, InboundPart, InboundSms, OutboundSms, SendResult
 from bridge.providers.breaker import Breaker
 from bridge.settings.section import Section
+
+if TYPE_CHECKING:
+    import httpx
+    from starlette.routing import BaseRoute
 
 __all__ = [
     "Carrier",
@@ -121,7 +123,9 @@ class Wiring:
     """What the bridge gives a provider it builds."""
 
     name: str
-    client: httpx.AsyncClient  # shared by every HTTP provider: one pool, one TLS session cache
+    # The client every HTTP provider shares (one pool, one TLS session cache), made at the
+    # first call: a bridge with the sandbox alone never imports httpx.
+    client: Callable[[], httpx.AsyncClient]
     status_url: str | None  # where to post delivery reports; None without a public URL
     data_dir: Path
 

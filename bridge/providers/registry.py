@@ -12,14 +12,10 @@ been used.
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
-from starlette.routing import BaseRoute
+from typing import TYPE_CHECKING, Any
 
 from bridge.providers import http, sandbox, smsworks, twilio, vonage
 from bridge.providers.base import (
@@ -31,11 +27,15 @@ from bridge.providers.base import (
     webhook_url,
 )
 from bridge.providers.breaker import Breaker
-from bridge.providers.http_transport import KeepAliveTransport
+
+if TYPE_CHECKING:
+    import httpx
+    from starlette.routing import BaseRoute
 
 __all__ = [
     "KINDS",
     "ProviderSet",
+    "SharedClient",
     "build_carriers",
     "kind_of",
     "provider_warnings",
@@ -57,12 +57,30 @@ def kind_of(settings: ProviderSettings) -> ProviderKind[Any]:
     return next(kind for kind in KINDS if kind.name == settings.type)
 
 
+class SharedClient:
+    """The one ``httpx.AsyncClient`` of the HTTP providers, made when the first asks for it."""
+
+    def __init__(self) -> None:
+        self.made: httpx.AsyncClient | None = None
+
+    def __call__(self) -> httpx.AsyncClient:
+        if self.made is None:
+            import httpx  # here, not at start: the sandbox alone needs no HTTP client
+
+            self.made = httpx.AsyncClient(transport=provider_transport())
+        return self.made
+
+    async def aclose(self) -> None:
+        if self.made is not None:
+            await self.made.aclose()
+
+
 @dataclass(slots=True)
 class ProviderSet:
     """The built providers with their breakers, and the HTTP client they share."""
 
     carriers: list[Carrier]
-    client: httpx.AsyncClient
+    client: SharedClient
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -71,6 +89,10 @@ class ProviderSet:
 def provider_transport() -> httpx.AsyncBaseTransport | None:
     """``KeepAliveTransport``, unless a proxy is set in the environment: httpx honours
     ``HTTPS_PROXY`` and ``NO_PROXY`` only on its own transports (None here means those)."""
+    import urllib.request  # with the client: it takes some milliseconds to import
+
+    from bridge.providers.http_transport import KeepAliveTransport  # imports httpx
+
     proxies = urllib.request.getproxies()
     if any(scheme in proxies for scheme in ("http", "https", "all")):
         return None
@@ -81,7 +103,7 @@ def build_carriers(
     providers: Mapping[str, ProviderSettings], *, public_url: str | None, data_dir: Path
 ) -> ProviderSet:
     """Every configured provider, in failover order, each with its circuit breaker."""
-    client = httpx.AsyncClient(transport=provider_transport())
+    client = SharedClient()
     carriers = []
     for name, settings in providers.items():
         wiring = Wiring(

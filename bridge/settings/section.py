@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -189,6 +188,9 @@ def secret_fields(model: type[BaseModel]) -> list[str]:
 
 def check_addresses(values: tuple[str, ...]) -> tuple[str, ...]:
     """Email addresses as email-validator reads them (no DNS lookups), normalised."""
+    # email-validator compiles its grammar when imported: at the first address, not at start
+    from email_validator import EmailNotValidError, validate_email
+
     checked = []
     for value in values:
         try:

@@ -18,12 +18,13 @@ import sqlite3
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal, TypeAlias, TypeVar
-
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 from bridge.store.queries import Query
+
+if TYPE_CHECKING:
+    import asyncpg
+    from asyncpg.pool import PoolConnectionProxy
 
 __all__ = [
     "Op",

@@ -29,7 +29,8 @@ from bridge.logs.context import bind, bound
 from bridge.mail.attachments import with_media
 from bridge.mail.text_email import InboundEmailParts, inbound_email
 from bridge.mail.webhook import conversation_json, webhook_body
-from bridge.media.fetch import MediaFetcher, MediaNotReady
+from bridge.media.first_use import Pictures
+from bridge.media.results import MediaNotReady
 from bridge.metrics.consent import count_consent
 from bridge.metrics.counters import INBOUND_TEXTS
 from bridge.models import (
@@ -80,7 +81,7 @@ class InboundDispatcher:
         clock: Clock,
         queued: Callable[[], None],  # texts were stored: wakes the SMS worker
         mailed: Callable[[], None],  # emails were stored: wakes the mail worker
-        media: MediaFetcher | None = None,  # fetches an MMS's pictures for its email
+        media: Pictures | None = None,  # fetches an MMS's pictures for its email
     ) -> None:
         self._media = media
         self._store = store

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bridge.providers.base import ProviderKind, Wiring
-from bridge.providers.sandbox.client import SandboxProvider
 from bridge.providers.sandbox.settings import SandboxSettings
-from bridge.providers.sandbox.webhooks import sandbox_routes
 
-__all__ = ["KIND", "SandboxProvider", "SandboxSettings", "journal_path"]
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from bridge.providers.base import WebhookSink
+    from bridge.providers.sandbox.client import SandboxProvider
+
+__all__ = ["KIND", "SandboxSettings", "journal_path"]
 
 
 def journal_path(name: str, settings: SandboxSettings, data_dir: Path) -> Path:
@@ -20,8 +26,18 @@ def journal_path(name: str, settings: SandboxSettings, data_dir: Path) -> Path:
 
 
 def _build(settings: SandboxSettings, wiring: Wiring) -> SandboxProvider:
+    from bridge.providers.sandbox.client import (
+        SandboxProvider,  # only when configured, as the others
+    )
+
     journal = journal_path(wiring.name, settings, wiring.data_dir)
     return SandboxProvider(settings, journal=journal, name=wiring.name)
 
 
-KIND = ProviderKind(name="sandbox", settings=SandboxSettings, build=_build, webhooks=sandbox_routes)
+def _routes(name: str, settings: SandboxSettings, sink: WebhookSink) -> Sequence[BaseRoute]:
+    from bridge.providers.sandbox.webhooks import sandbox_routes  # only when configured
+
+    return sandbox_routes(name, settings, sink)
+
+
+KIND = ProviderKind(name="sandbox", settings=SandboxSettings, build=_build, webhooks=_routes)

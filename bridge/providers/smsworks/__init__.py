@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from bridge.providers.base import ProviderKind, Wiring, no_reports_warning
-from bridge.providers.smsworks.client import SmsWorksProvider
-from bridge.providers.smsworks.settings import SmsWorksSettings
-from bridge.providers.smsworks.webhooks import smsworks_routes
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["KIND", "SmsWorksProvider", "SmsWorksSettings"]
+from bridge.providers.base import ProviderKind, Wiring, no_reports_warning
+from bridge.providers.smsworks.settings import SmsWorksSettings
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from bridge.providers.base import WebhookSink
+    from bridge.providers.smsworks.client import SmsWorksProvider
+
+__all__ = ["KIND", "SmsWorksSettings"]
 
 
 def _build(settings: SmsWorksSettings, wiring: Wiring) -> SmsWorksProvider:
+    from bridge.providers.smsworks.client import (
+        SmsWorksProvider,  # only when configured: it imports httpx
+    )
+
     return SmsWorksProvider(
-        settings, client=wiring.client, name=wiring.name, callback_url=wiring.status_url
+        settings, client=wiring.client(), name=wiring.name, callback_url=wiring.status_url
     )
 
 
@@ -30,11 +41,17 @@ def _warnings(
     return found
 
 
+def _routes(name: str, settings: SmsWorksSettings, sink: WebhookSink) -> Sequence[BaseRoute]:
+    from bridge.providers.smsworks.webhooks import smsworks_routes  # only when configured
+
+    return smsworks_routes(name, settings, sink)
+
+
 KIND = ProviderKind(
     name="smsworks",
     settings=SmsWorksSettings,
     build=_build,
-    webhooks=smsworks_routes,
+    webhooks=_routes,
     warnings=_warnings,
     pollable=True,
 )

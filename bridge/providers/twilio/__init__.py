@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from bridge.providers.base import ProviderKind, Wiring, no_reports_warning
-from bridge.providers.twilio.client import TwilioProvider
-from bridge.providers.twilio.settings import TwilioSettings
-from bridge.providers.twilio.webhooks import twilio_routes
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["KIND", "TwilioProvider", "TwilioSettings"]
+from bridge.providers.base import ProviderKind, Wiring, no_reports_warning
+from bridge.providers.twilio.settings import TwilioSettings
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from bridge.providers.base import WebhookSink
+    from bridge.providers.twilio.client import TwilioProvider
+
+__all__ = ["KIND", "TwilioSettings"]
 
 
 def _build(settings: TwilioSettings, wiring: Wiring) -> TwilioProvider:
+    from bridge.providers.twilio.client import (
+        TwilioProvider,  # only when configured: it imports httpx
+    )
+
     return TwilioProvider(
-        settings, client=wiring.client, status_callback_url=wiring.status_url, name=wiring.name
+        settings, client=wiring.client(), status_callback_url=wiring.status_url, name=wiring.name
     )
 
 
@@ -30,11 +41,17 @@ def _media_auth(settings: TwilioSettings) -> tuple[str, tuple[str, str]]:
     return settings.base_url, (settings.account_sid, token)
 
 
+def _routes(name: str, settings: TwilioSettings, sink: WebhookSink) -> Sequence[BaseRoute]:
+    from bridge.providers.twilio.webhooks import twilio_routes  # only when configured
+
+    return twilio_routes(name, settings, sink)
+
+
 KIND = ProviderKind(
     name="twilio",
     settings=TwilioSettings,
     build=_build,
-    webhooks=twilio_routes,
+    webhooks=_routes,
     warnings=_warnings,
     pollable=True,
     mms_countries=frozenset({"US", "CA"}),  # Twilio sends MMS only to US and Canadian numbers

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from bridge.providers.base import ProviderKind, Wiring, no_reports_warning
-from bridge.providers.vonage.client import VonageProvider
-from bridge.providers.vonage.settings import VonageSettings
-from bridge.providers.vonage.webhooks import vonage_routes
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["KIND", "VonageProvider", "VonageSettings"]
+from bridge.providers.base import ProviderKind, Wiring, no_reports_warning
+from bridge.providers.vonage.settings import VonageSettings
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from bridge.providers.base import WebhookSink
+    from bridge.providers.vonage.client import VonageProvider
+
+__all__ = ["KIND", "VonageSettings"]
 
 
 def _build(settings: VonageSettings, wiring: Wiring) -> VonageProvider:
+    from bridge.providers.vonage.client import (
+        VonageProvider,  # only when configured: it imports httpx
+    )
+
     status = wiring.status_url
     if status and settings.webhook_secret and not settings.signature_secret:
         status += f"?token={settings.webhook_secret.get_secret_value()}"
-    return VonageProvider(settings, client=wiring.client, name=wiring.name, callback_url=status)
+    return VonageProvider(settings, client=wiring.client(), name=wiring.name, callback_url=status)
 
 
 def _warnings(
@@ -31,10 +42,16 @@ def _warnings(
     return found
 
 
+def _routes(name: str, settings: VonageSettings, sink: WebhookSink) -> Sequence[BaseRoute]:
+    from bridge.providers.vonage.webhooks import vonage_routes  # only when configured
+
+    return vonage_routes(name, settings, sink)
+
+
 KIND = ProviderKind(
     name="vonage",
     settings=VonageSettings,
     build=_build,
-    webhooks=vonage_routes,
+    webhooks=_routes,
     warnings=_warnings,
 )
