@@ -1,6 +1,7 @@
 """A bulk send on two bridges sharing PostgreSQL: one preview whichever bridge reads the
 file, SEND at one bridge, CANCEL at the other while both are sending; every text ends
-either sent or cancelled (never both, never lost), and one summary says so."""
+either sent or cancelled (never both, never lost), and one summary says so. And a file of
+several chunks on PostgreSQL, whose chunks are stored while the next rows are decided."""
 
 from __future__ import annotations
 
@@ -38,11 +39,13 @@ def _rows(dsn: str, sql: str, *args: object) -> list[dict[str, Any]]:
         return conn.execute(sql, args).fetchall()  # type: ignore[arg-type]
 
 
-def _file() -> bytes:
+def _file(rows: int = ROWS, *, prefix: str = "07700 9") -> bytes:
+    """Rows whose numbers are ``prefix`` and five digits (the drama range by default, which
+    holds a thousand numbers)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(("number", "name"))
-    writer.writerows((f"07700 9{i:05d}", f"Customer {i}") for i in range(ROWS))
+    writer.writerows((f"{prefix}{i:05d}", f"Customer {i}") for i in range(rows))
     return out.getvalue().encode("cp1252")
 
 
@@ -129,3 +132,39 @@ def test_cancel_mid_run_with_two_bridges(tmp_path: Path, dsn: str) -> None:
             summary.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
         )
         assert len(_saying(bridges, "is ready to check")) == 1  # one preview, not one each
+
+
+def test_a_file_of_several_chunks_is_stored_whole_while_its_rows_are_decided(
+    tmp_path: Path, dsn: str
+) -> None:
+    """On PostgreSQL each chunk of texts is stored while the next is decided: every row
+    still ends as one held text with its own line, and the preview counts them all."""
+    rows = 4500  # three chunks, the last one short
+    bridge = BridgeProcess(
+        tmp_path / "a",
+        store={"backend": "postgres", "dsn": dsn},
+        smtp={"max_message_size": 1_000_000},
+        extra=RULES,
+    )
+    assert bridge.cli("migrate").returncode == 0
+    with bridge:
+        msg = message(to="bulk@sms.example.com", subject="Rota", body="Hi {name}, see you at 9.")
+        data = _file(rows, prefix="07911 1")  # mobile numbers in use
+        msg.add_attachment(data, maintype="text", subtype="csv", filename="rota.csv")
+        said = converse(
+            bridge.smtp_address,
+            mail_from="alice@example.com",
+            rcpts=["bulk@sms.example.com"],
+            content=msg.as_bytes(),
+        )
+        assert said.data is not None and said.data[0] == 250
+        [preview] = bridge.wait_until(
+            lambda: _saying((bridge,), "is ready to check"), timeout=60, what="the preview"
+        )
+    assert "Texts to send: 4,500\n" in str(
+        preview.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    )
+    stored = _rows(dsn, "SELECT bulk_line, to_number, state FROM sms_jobs ORDER BY bulk_line")
+    assert [r["bulk_line"] for r in stored] == list(range(2, rows + 2))
+    assert {r["state"] for r in stored} == {"held"}
+    assert stored[-1]["to_number"] == f"+4479111{rows - 1:05d}"

@@ -609,6 +609,11 @@ class Console(Protocol):
 class BulkSends(Protocol):
     """Bulk sends by attachment: the email kept, its texts held for SEND, its summary once."""
 
+    # True when a write runs in this process (SQLite's writer thread, which shares the
+    # interpreter lock with the event loop), False when the database server does the work:
+    # then a bulk send's next rows are decided while its last chunk is stored.
+    writes_in_process: bool
+
     async def receive_bulk(self, send: NewBulkSend, *, now: datetime) -> tuple[str, bool]:
         """Store the email's batch and file: (batch id, True); (its id, False) if stored."""
         ...

@@ -69,6 +69,7 @@ class PostgresStore(SqlStore):
     """``bridge.store.base.Store`` on PostgreSQL."""
 
     exclusive = False
+    writes_in_process = False
 
     def __init__(self, dsn: str, *, password: str | None = None, pool_size: int = 10) -> None:
         self._dsn = dsn

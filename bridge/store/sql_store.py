@@ -103,6 +103,7 @@ class SqlStore:
     """Every ``Store`` method; subclasses implement ``_do``, ``open`` and ``close``."""
 
     exclusive = False  # True when this process alone uses the database (its leases are its own)
+    writes_in_process = True  # False when the database server does the writing (PostgreSQL)
 
     async def try_lock(self, name: str) -> HeldLock | None:
         """Cluster-wide locks; a store used by one process alone needs none."""

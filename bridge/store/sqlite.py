@@ -32,6 +32,7 @@ class SqliteStore(SqlStore):
     """``bridge.store.base.Store`` on a SQLite file."""
 
     exclusive = True
+    writes_in_process = True
 
     def __init__(self, path: Path) -> None:
         self._path = path

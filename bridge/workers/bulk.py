@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -202,29 +202,36 @@ class BulkWorker(Loop):
         state = "queued" if send.at_once else "held"
         stopped = await self._store.suppressed_customers()  # one query, not one a row
         gate = self._gate.reading(KnownOptOuts(self._gate.facts, stopped))
-        size = 1 if any(rule.name in _COUNTING for rule in gate.chain.rules) else CHUNK
+        counting = any(rule.name in _COUNTING for rule in gate.chain.rules)
+        size = 1 if counting else CHUNK
+        stores = _Stores(lambda chunk: self._store_chunk(send, chunk, state))
+        stores.overlap = not counting and not self._store.writes_in_process
         outcomes: list[Outcome] = []
         chunk: list[tuple[int, NewSmsJob]] = []
-        for count, row in enumerate(plan.rows, 1):
-            if self.stopping:
-                return None
-            remember(row.number, row.parsed)  # parsed when the file was read, not again
-            decision = await gate.decide(self._request(send, row, subject_tagged), at=self._clock())
-            outcomes.append(_outcome(decision))
-            if decision.accepted:
-                key = f"bulk|{send.batch_id}|{row.number}"
-                chunk.append(
-                    (row.line, job(decision, idempotency_key=key, message_id=send.message_id))
-                )
-            if len(chunk) >= size:
-                if not await self._store_chunk(send, chunk, state):
+        try:
+            for count, row in enumerate(plan.rows, 1):
+                if self.stopping:
                     return None
-                chunk = []
-            elif count % _YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-        if chunk and not await self._store_chunk(send, chunk, state):
-            return None
-        return outcomes
+                remember(row.number, row.parsed)  # parsed when the file was read, not again
+                request = self._request(send, row, subject_tagged)
+                decision = await gate.decide(request, at=self._clock())
+                outcomes.append(_outcome(decision))
+                if decision.accepted:
+                    key = f"bulk|{send.batch_id}|{row.number}"
+                    chunk.append(
+                        (row.line, job(decision, idempotency_key=key, message_id=send.message_id))
+                    )
+                if len(chunk) >= size:
+                    if not await stores.add(chunk):
+                        return None
+                    chunk = []
+                elif count % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+            if chunk and not await stores.add(chunk):
+                return None
+        finally:
+            kept = await stores.done()
+        return outcomes if kept else None
 
     async def _store_chunk(
         self, send: BulkSend, chunk: list[tuple[int, NewSmsJob]], state: str
@@ -306,6 +313,33 @@ class BulkWorker(Loop):
             hostname=self._notices.hostname,
         )
         return NewMailJob(envelope_from="", recipients=(send.author,), content=content)
+
+
+class _Stores:
+    """A bulk send's chunks of texts, each stored (and the send's lease renewed) before the
+    next is decided; with ``overlap``, while the next is decided (the database server does
+    the work, so the two run on both cores: on PostgreSQL, not on SQLite, whose writer
+    thread would contend with the chain for the interpreter lock)."""
+
+    def __init__(self, store: Callable[[list[tuple[int, NewSmsJob]]], Awaitable[bool]]) -> None:
+        self._store = store
+        self.overlap = False
+        self._last: asyncio.Task[bool] | None = None
+
+    async def add(self, chunk: list[tuple[int, NewSmsJob]]) -> bool:
+        """Store ``chunk`` (now, or once the one before it is stored); False when the lease
+        was lost, and nothing more should be stored."""
+        if not self.overlap:
+            return await self._store(chunk)
+        if not await self.done():
+            return False
+        self._last = asyncio.ensure_future(self._store(chunk))
+        return True
+
+    async def done(self) -> bool:
+        """Wait for the chunk still being stored; whether the lease was still held."""
+        last, self._last = self._last, None
+        return True if last is None else await last
 
 
 def _outcome(decision: Decision) -> Outcome:
