@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
+from phonenumbers import ValidationResult
 
 from bridge.errors import InvalidNumber
-from bridge.parsing.numbers import _FICTIONAL, _NAMES, LINE_TYPES, line_type, mask, parse_number
+from bridge.parsing.numbers import (
+    _FICTIONAL,
+    _NAMES,
+    LINE_TYPES,
+    country_of,
+    line_type,
+    mask,
+    parse_number,
+)
 
 
 @pytest.mark.parametrize(
@@ -91,28 +100,54 @@ def test_mask_keeps_the_country_and_last_four_digits(number: str, masked: str) -
 
 def _every_kind_of_number() -> list[str]:
     """phonenumbers' own example of each kind of line in every region and non-geographic code,
-    each also with its last digit changed (often an unassigned range), as E.164."""
+    as E.164, each also with its last digit changed and with its first (often an unassigned
+    range, or another kind of line)."""
     found = []
     types = [getattr(phonenumbers.PhoneNumberType, name) for name in LINE_TYPES]
     for region in sorted(phonenumbers.SUPPORTED_REGIONS):
         found += [phonenumbers.example_number_for_type(region, kind) for kind in types]
     for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS):
         found.append(phonenumbers.example_number_for_non_geo_entity(code))
-    e164 = {
-        phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
-        for n in found
-        if n is not None
-    }
-    return sorted(e164 | {n[:-1] + str((int(n[-1]) + 5) % 10) for n in e164})
+    numbers = set()
+    for example in filter(None, found):
+        national = str(example.national_number)
+        for digits in (
+            national,
+            national[:-1] + _other(national[-1]),
+            _other(national[0]) + national[1:],
+        ):
+            numbers.add(f"+{example.country_code}{digits}")
+    return sorted(numbers)
 
 
-def test_line_type_agrees_with_phonenumbers_for_every_kind_of_number() -> None:
-    """``line_type`` uses the region found at parse time (not phonenumbers' public call, which
-    looks it up again): it must give what ``phonenumbers.number_type`` gives."""
+def _other(digit: str) -> str:
+    return str((int(digit) + 5) % 10)
+
+
+def test_region_type_and_validity_agree_with_phonenumbers_for_every_kind_of_number() -> None:
+    """A number's region and type are found together when it is parsed (not by phonenumbers'
+    public calls, which each match the number against the region's ranges again): they, and
+    so whether it is refused as not in use, must be what phonenumbers' own calls say."""
     numbers = _every_kind_of_number()
     assert len(numbers) > 1000
     for number in numbers:
         if _FICTIONAL.fullmatch(number):
             continue  # our own answer for the drama ranges, on purpose
-        expected = phonenumbers.number_type(phonenumbers.parse(number, None))
+        theirs = phonenumbers.parse(number, None)
+        assert country_of(number) == _their_country(theirs), number
+        expected = phonenumbers.number_type(theirs)
         assert line_type(number) == _NAMES.get(expected, "UNKNOWN"), number
+        if phonenumbers.is_possible_number_with_reason(theirs) != ValidationResult.IS_POSSIBLE:
+            continue  # refused for its length first, whatever its ranges say
+        try:
+            accepted = bool(parse_number(number, default_region="GB"))
+        except InvalidNumber:
+            accepted = False
+        assert accepted == phonenumbers.is_valid_number(theirs), number
+
+
+def _their_country(number: phonenumbers.PhoneNumber) -> str | None:
+    region = phonenumbers.region_code_for_number(number) or (
+        phonenumbers.region_code_for_country_code(number.country_code or 0)
+    )
+    return None if region in ("ZZ", "001") else region
