@@ -8,7 +8,8 @@ not wait behind), and passes every row's text through the outbound chain's envel
 content stages, as an email's recipient is (``Gate.decide``): opt-outs, destinations, caps
 and quiet hours decide here, and the send stage (the rate limit) when each text goes. The
 texts the chain lets through are stored a chunk at a time, in job state 'held' (or 'queued'
-when the author's sender rule sends at once), renewing the lease between chunks; then the
+when the author's sender rule sends at once), renewing the lease between chunks (on
+PostgreSQL while the next chunk is decided: ``_Stores``); then the
 preview (``bridge.bulk.preview``) is stored with the batch's move to 'held' in one
 transaction. A file unusable as a whole gets its author an email saying why instead.
 
