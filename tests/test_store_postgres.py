@@ -57,6 +57,10 @@ async def test_two_bridges_claiming_together_never_lease_the_same_job() -> None:
         for store in (first, second):
             await store.open()
         await first.enqueue_sms([_job(n) for n in range(600)], now=T0)
+        # Each pool has a connection for each of its claimers before they start: one making
+        # its first (slow on a busy machine) could find the queue emptied by the others.
+        for store in (first, second):
+            await asyncio.gather(*(store.recent_sms(limit=1) for _ in range(4)))
 
         async def claimer(store: PostgresStore, owner: str) -> list[str]:
             got: list[str] = []
