@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import random
 import socket
+import tempfile
 import uuid
+from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -21,10 +25,47 @@ SHARED = ROOT.parent / "shared"
 IN_CI = bool(os.environ.get("CI"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test has a node id of its own: pytest-xdist (.ci/test runs the suite in two
+    processes) hands the tests out by node id, and of several that share one it runs one."""
+    counts = Counter(item.nodeid for item in items)
+    shared = sorted(nodeid for nodeid, n in counts.items() if n > 1)
+    if shared:
+        raise pytest.UsageError(f"tests that share a node id: {', '.join(shared)}")
+
+
+# free_port's ports: below the kernel's ephemeral range (32768-60999 here), where no bind to
+# port 0 and no outgoing connection of any process is given a port.
+_PORTS = range(20000, 32768)
+_CLAIMS = Path(tempfile.gettempdir()) / f"smsbridge-test-ports-{os.getuid()}"
+_claimed: deque[IO[bytes]] = deque()
+_pick = random.SystemRandom()  # not the random module's: a test may seed that
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port that no server listens on, for one a test starts or for nothing.
+
+    The port is claimed until 100 more are handed out (an exclusive lock on a file named after
+    it, held by this process), so that neither this process nor another test process on this
+    machine (pytest -n; another checkout's run) is given it before its server binds it. It is
+    below the ephemeral range, so a server binding port 0 (as the in-process bridges do) or an
+    outgoing connection cannot take it meanwhile either.
+    """
+    _CLAIMS.mkdir(exist_ok=True)
+    while True:
+        port = _pick.choice(_PORTS)
+        claim = (_CLAIMS / str(port)).open("ab")
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", port))
+        except OSError:  # claimed by another, or in use
+            claim.close()
+            continue
+        _claimed.append(claim)
+        if len(_claimed) > 100:
+            _claimed.popleft().close()
+        return port
 
 
 def _defaults(data_dir: Path) -> dict[str, dict[str, Any]]:

@@ -141,7 +141,10 @@ async def test_a_retry_queues_a_failed_text_again_and_counts_it_again(store: Sto
     assert job.error is None and job.error_code is None and job.next_attempt_at == now
     after = sum(s.day for s in await store.spent(authors="example.com", month=day, day=day))
     assert after == before + 2  # its two segments, given back when it failed, count again
-    assert not await store.retry_sms(failed.id, now=now, entry=_entry("retry", failed.id))
+    again = now + timedelta(seconds=1)  # entries at one instant are ordered by their random ids
+    assert not await store.retry_sms(
+        failed.id, now=again, entry=_entry("retry", failed.id, at=again)
+    )
     sent = next(j for j in await store.recent_sms(limit=100) if j.state.value == "sent")
     assert not await store.retry_sms(sent.id, now=now, entry=_entry("retry", sent.id))
     details = [e.detail for e in await store.audit_of(failed.id)]

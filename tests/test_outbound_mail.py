@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import smtplib
-import socket
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,7 +21,7 @@ from bridge.settings.mail import SmarthostSettings
 from bridge.store.base import Store
 from bridge.workers.mail import MailDispatcher
 from bridge.workers.retry import RetryPolicy
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings
 from tests.support.smtp_sink import SmtpSink, tls_available
 
 AUTHOR = "ann@example.com"
@@ -53,12 +52,6 @@ async def _send(transport: SmtpTransport, *recipients: str) -> None:
     await transport.deliver(
         envelope_from="", recipients=recipients or (AUTHOR,), content=_message()
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # Maildir
@@ -225,7 +218,7 @@ async def test_smtp_fault_repeats_the_given_number_of_times() -> None:
 
 
 async def test_smtp_nothing_listening_is_a_temporary_failure() -> None:
-    port = _free_port()
+    port = free_port()
     with pytest.raises(TemporaryFailure) as caught:
         await _send(_transport(_smarthost(port)))
     assert f"127.0.0.1:{port}" in caught.value.reason

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from bridge.models import NewSmsJob
+from bridge.store.base import HeldLock
 from bridge.store.migrations import SCHEMA_VERSION, SchemaTooNew, SchemaTooOld
 from bridge.store.postgres import PostgresStore
 from tests.conftest import postgres_schema
@@ -56,6 +57,10 @@ async def test_two_bridges_claiming_together_never_lease_the_same_job() -> None:
         for store in (first, second):
             await store.open()
         await first.enqueue_sms([_job(n) for n in range(600)], now=T0)
+        # Each pool has a connection for each of its claimers before they start: one making
+        # its first (slow on a busy machine) could find the queue emptied by the others.
+        for store in (first, second):
+            await asyncio.gather(*(store.recent_sms(limit=1) for _ in range(4)))
 
         async def claimer(store: PostgresStore, owner: str) -> list[str]:
             got: list[str] = []
@@ -73,18 +78,27 @@ async def test_two_bridges_claiming_together_never_lease_the_same_job() -> None:
             await store.close()
 
 
+def _own(name: str, dsn: str) -> str:
+    """A lock name of this test's own. Advisory locks belong to the whole database, not to
+    the test's schema, and bridges of the tests running beside this one (pytest -n) hold
+    theirs: every bridge on PostgreSQL runs its hourly "clean-up" under one."""
+    return f"{name} in {dsn.partition('search_path=')[2]}"
+
+
 async def test_a_cluster_lock_moves_to_another_bridge_when_its_holder_dies() -> None:
     with postgres_schema() as dsn:
         holder, other = PostgresStore(dsn), PostgresStore(dsn)
+        watch_100 = _own("watch vonage +447700900100", dsn)
         await holder.migrate()
         await holder.open()
         await other.open()
-        lock = await holder.try_lock("watch vonage +447700900100")
+        lock = await holder.try_lock(watch_100)
         assert lock is not None and await lock.alive()
-        assert await other.try_lock("watch vonage +447700900100") is None
-        assert await other.try_lock("watch vonage +447700900200") is not None  # another name
+        assert await other.try_lock(watch_100) is None
+        another = _own("watch vonage +447700900200", dsn)
+        assert await other.try_lock(another) is not None
         await holder.close()  # the holder's connections go, as when its process is killed
-        taken = await other.try_lock("watch vonage +447700900100")
+        taken = await other.try_lock(watch_100)
         assert taken is not None and await taken.alive()
         await taken.release()
         await other.close()
@@ -122,18 +136,39 @@ class _Recorder:
         self._stop.set()
 
 
+class _Mortal:
+    """A bridge's cluster locks, asked for through its store until the bridge dies.
+
+    A dead bridge asks for nothing again. Closing its store (the test's way of killing it)
+    takes its lock's connection away at once, but its pool closes after that; without this,
+    the dying bridge's loop, on seeing its lock gone, could take the lock again through the
+    pool still closing, before the other bridge's next try (as it did under load)."""
+
+    exclusive = False
+
+    def __init__(self, store: PostgresStore) -> None:
+        self.store = store
+        self.dead = False
+
+    async def try_lock(self, name: str) -> HeldLock | None:
+        if self.dead:
+            raise ConnectionError("this bridge is dead")
+        return await self.store.try_lock(name)
+
+
 async def test_once_per_cluster_work_runs_on_one_bridge_and_moves_when_it_dies() -> None:
     from bridge.workers.cluster import OncePerCluster
 
     with postgres_schema() as dsn:
         stores = {name: PostgresStore(dsn) for name in ("a", "b")}
+        bridges = {name: _Mortal(store) for name, store in stores.items()}
         await stores["a"].migrate()
         onces = {}
         for name, store in stores.items():
             await store.open()
             onces[name] = OncePerCluster(
-                store=store,
-                name="clean-up",
+                store=bridges[name],
+                name=_own("clean-up", dsn),
                 retry_seconds=0.1,
                 check_seconds=0.1,
                 make=lambda name=name: _Recorder(name),
@@ -143,6 +178,7 @@ async def test_once_per_cluster_work_runs_on_one_bridge_and_moves_when_it_dies()
         assert len(_Recorder.running) == 1
         holder = _Recorder.running[0]
         other = "b" if holder == "a" else "a"
+        bridges[holder].dead = True
         await stores[holder].close()  # its connections, and with them the lock, are gone
         for _ in range(50):
             await asyncio.sleep(0.1)
