@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 from cluster import _maybe_schema
-from harness import QUEUE, fill_queue, many_jobs, pct, running, write_config
+from harness import QUEUE, fill_queue, many_jobs, pct, running, wait_port, write_config
 
 PASSWORD = "bench-console-password"
 ADMIN = "[admin]\nenabled = true\n"
@@ -130,6 +130,7 @@ def run(setup: str, jobs: int, requests: int) -> None:
             running(config, smtp),
             httpx.Client(base_url=f"http://127.0.0.1:{http}", timeout=60) as client,
         ):
+            wait_port(http)  # the HTTP listener starts after the SMTP one
             _login(client)
             print(f"history on {setup} with {jobs:,} texts stored (filled in {filled:.0f} s):")
             for name, params in pages.items():

@@ -104,12 +104,15 @@ class BridgeProcess:
                 env=self.env,
             )
         deadline = time.monotonic() + timeout
+        waiting = [self.smtp_port, self.http_port]  # SMTP listens first, then HTTP
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"the bridge exited at start:\n{self.log_text()}")
             try:
-                socket.create_connection(("127.0.0.1", self.smtp_port), timeout=1).close()
-                return self
+                socket.create_connection(("127.0.0.1", waiting[0]), timeout=1).close()
+                waiting.pop(0)
+                if not waiting:
+                    return self
             except OSError:
                 time.sleep(0.05)
         raise AssertionError(f"the bridge did not listen within {timeout} s:\n{self.log_text()}")
@@ -144,7 +147,8 @@ class BridgeProcess:
         return self.proc.wait(timeout=30)
 
     def __enter__(self) -> BridgeProcess:
-        """Start (again, after a kill or stop) for the length of a ``with`` block."""
+        """Start (again, after a kill or stop) for the length of a ``with`` block: once both its
+        SMTP and its HTTP listener answer."""
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
