@@ -80,19 +80,13 @@ def test_every_named_statement_is_used_by_the_store() -> None:
     assert used - set(Q.names()) == set()
 
 
-def _whole(text: str) -> str:
-    """A statement as it runs: a part of ``statements.selected`` (a scalar subquery in
-    brackets, ``bridge/store/queries/facts.sql``) in a SELECT of its own."""
-    return f"SELECT {text}" if text.startswith("(") else text
-
-
 def test_every_statement_compiles_on_sqlite(tmp_path: Path) -> None:
     conn = connect(tmp_path / "bridge.db")
     migrate_sqlite(conn)
     for name in Q.names():
         query = getattr(Q, name)
         try:
-            conn.execute("EXPLAIN " + _whole(query.text), [None] * query.text.count("?"))
+            conn.execute("EXPLAIN " + query.text, [None] * query.text.count("?"))
         except sqlite3.Error as exc:
             pytest.fail(f"{name}: {exc}")
     conn.close()
@@ -106,7 +100,7 @@ async def test_every_statement_compiles_on_postgres() -> None:
             for name in Q.names():
                 query = getattr(Q, name)
                 try:
-                    await conn.prepare(postgres_text(_whole(query.postgres or query.text)))
+                    await conn.prepare(postgres_text(query.postgres or query.text))
                 except asyncpg.PostgresError as exc:
                     pytest.fail(f"{name}: {exc}")
         finally:

@@ -4,8 +4,8 @@ A recipient's texts of one category (frequency caps) and a team's segments this 
 today (spend caps) are read from ``sms_jobs``, so every bridge on a shared database counts
 the same texts. A spend cap's warning is claimed by its key in ``cap_warnings`` and queued as
 a mail job in the same transaction: whichever bridge claims it first sends it, once. The SQL
-is named in ``bridge/store/queries/caps.sql``, and what the chain reads for each text in
-``bridge/store/queries/facts.sql``, as parts of one statement (``ops_facts``).
+is named in ``bridge/store/queries/caps.sql``; what the chain reads for each text is read as
+parts of one statement (``ops_facts``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import json
 from bridge.models import NewMailJob, Spent
 from bridge.store.ops import insert_mail
 from bridge.store.ops_counts import repriced, team_range
-from bridge.store.queries import Q, Query
-from bridge.store.statements import Op, all_rows, count, one_row, selected
+from bridge.store.queries import Q
+from bridge.store.statements import Op, Part, all_rows, count, one_row, rows, selected, value
 
 __all__ = ["priced", "sent_part", "sent_times", "spent", "spent_of", "spent_part", "warn_once"]
 
@@ -31,21 +31,15 @@ _NO_END = 1e18  # a window without an end: later than any time the store holds
 
 def sent_part(
     number: str, category: str, since: float, window: tuple[float, float | None, int]
-) -> tuple[Query, tuple[object, ...]]:
+) -> Part:
     """How many of ``number``'s texts of ``category`` made since ``since`` go within the window
     ``(start, end, enough)``, counted up to ``enough``: a part of ``statements.selected``."""
     start, end, enough = window
-    return Q.fact_sent_in_window, (
-        number,
-        category,
-        since,
-        start,
-        _NO_END if end is None else end,
-        enough,
-    )
+    end_at = _NO_END if end is None else end
+    return value(Q.sent_in_window, number, category, since, start, end_at, enough)
 
 
-def spent_part(authors: str, month: float, day: float) -> tuple[Query, tuple[object, ...]]:
+def spent_part(authors: str, month: float, day: float) -> Part:
     """Segments by author and recipient's country since ``month``, and since ``day``, of the
     authors ``authors`` names (an address, or a domain with its subdomains), from the quarter
     hours counted as texts were stored (``ops_counts``); of those, the segments whose price
@@ -53,12 +47,24 @@ def spent_part(authors: str, month: float, day: float) -> tuple[Query, tuple[obj
     reads its column."""
     who = authors.strip().lower()
     if "@" in who:
-        return Q.fact_spent_by_author, (day, day, day, month, who)
-    return Q.fact_spent_by_team, (day, day, day, month, *team_range(who))
+        return rows(Q.spent_by_author, _SPENT, day, day, day, month, who)
+    return rows(Q.spent_by_team, _SPENT, day, day, day, month, *team_range(who))
+
+
+_SPENT = (
+    "author",
+    "country",
+    "month",
+    "day",
+    "month_priced",
+    "month_cost",
+    "day_priced",
+    "day_cost",
+)
 
 
 def spent_of(column: str | None) -> list[Spent]:
-    """The Spent rows of a ``spent_part``'s column (a JSON array of arrays)."""
+    """The Spent rows of a ``spent_part``'s column (a JSON array of arrays of ``_SPENT``)."""
     return [
         Spent(
             str(author),

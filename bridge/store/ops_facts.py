@@ -1,8 +1,8 @@
 """What the outbound chain reads about one recipient, in one statement: the address book's
 entry, their texts of one category lately (frequency caps), the team's spend (spend caps).
 
-Each is a part of one SELECT (``statements.selected``, the parts in
-``bridge/store/queries/facts.sql``), so a text costs one statement however many caps count:
+Each is a part of one SELECT (``statements.selected``: each named statement a column of its
+row), so a text costs one statement however many caps count:
 on SQLite each statement the event loop runs hands the interpreter lock to the writer's
 thread and waits to take it back, and on PostgreSQL each is a round trip."""
 
@@ -13,12 +13,12 @@ import json
 from bridge.models import Contact, Spent
 from bridge.store import ops_caps
 from bridge.store.ops_contacts import contact_row
-from bridge.store.queries import Q, Query
-from bridge.store.statements import Op, selected
+from bridge.store.queries import Q
+from bridge.store.statements import Op, Part, row, selected
 
 __all__ = ["recipient"]
 
-_CONTACT = ("number", "name", "email", "tags", "timezone", "language", "notes")  # fact_contact
+_CONTACT = ("number", "name", "email", "tags", "timezone", "language", "notes")  # contact_row's
 
 
 def recipient(
@@ -34,17 +34,17 @@ def recipient(
     recipient's texts are counted in each of ``windows`` (none: no cap counts them), and
     their times read only when a count reached its limit (``Recipient.counts``)."""
     counting = bool(number and category and windows)
-    parts: list[tuple[Query, tuple[object, ...]]] = []
+    parts: list[Part] = []
     if number:
-        parts.append((Q.fact_contact, (number,)))
+        parts.append(row(Q.contact, _CONTACT, number))
     if number and category and windows:
         parts += [ops_caps.sent_part(number, category, since, window) for window in windows]
     if authors:
         parts.append(ops_caps.spent_part(authors, month, day))
     if not parts:
         return None, None, [], []
-    row = yield selected(parts)
-    columns = [row[f"f{i}"] for i in range(len(parts))]
+    found = yield selected(parts)
+    columns = [found[f"f{i}"] for i in range(len(parts))]
     contact = _contact(columns.pop(0)) if number else None
     counts = [int(columns.pop(0)) for _ in windows] if counting else None
     spent = ops_caps.spent_of(columns.pop(0)) if authors else []

@@ -28,15 +28,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Op",
+    "Part",
     "PgConnection",
     "Sql",
     "all_rows",
     "count",
     "one_row",
     "read_sqlite",
+    "row",
+    "rows",
     "run_postgres",
     "run_sqlite",
     "selected",
+    "value",
 ]
 
 T = TypeVar("T")
@@ -77,11 +81,54 @@ def all_rows(statement: Query | str, *args: Any, alone: bool = False) -> Sql:
     return _sql(statement, args, "all", alone)
 
 
-def selected(parts: Sequence[tuple[Query, tuple[Any, ...]]]) -> Sql:
-    """One row whose columns ``f0``, ``f1``, ... are the scalar subqueries ``parts``, each
-    with its arguments: several reads in one statement (``bridge/store/queries/facts.sql``)."""
+Part: TypeAlias = "tuple[Query, tuple[Any, ...]]"
+
+
+def selected(parts: Sequence[Part]) -> Sql:
+    """One row whose columns ``f0``, ``f1``, ... are ``parts`` (``value``, ``row``, ``rows``),
+    each with its arguments: several reads in one statement (``bridge/store/ops_facts.py``)."""
     query = _select_of(tuple(part for part, _ in parts))
     return _sql(query, tuple(arg for _, args in parts for arg in args), "one", False)
+
+
+def value(statement: Query, *args: Any) -> Part:
+    """A statement's one value (a count) as a column of ``selected``."""
+    return _wrapped(statement, "value", ()), args
+
+
+def row(statement: Query, columns: tuple[str, ...], *args: Any) -> Part:
+    """A statement's first row, its ``columns`` as a JSON array (NULL without a row)."""
+    return _wrapped(statement, "row", columns), args
+
+
+def rows(statement: Query, columns: tuple[str, ...], *args: Any) -> Part:
+    """A statement's rows, each its ``columns`` as a JSON array, in a JSON array."""
+    return _wrapped(statement, "rows", columns), args
+
+
+# How each backend turns a statement into one column: (SQLite, PostgreSQL).
+_WRAPS = {
+    "value": ("({q})", "({q})"),
+    "row": (
+        "(SELECT json_array({c}) FROM ({q}) AS part LIMIT 1)",
+        "(SELECT json_build_array({c})::text FROM ({q}) AS part LIMIT 1)",
+    ),
+    "rows": (
+        "(SELECT json_group_array(json_array({c})) FROM ({q}) AS part)",
+        "(SELECT COALESCE(json_agg(json_build_array({c})), '[]')::text FROM ({q}) AS part)",
+    ),
+}
+
+
+@lru_cache(maxsize=64)
+def _wrapped(statement: Query, shape: str, columns: tuple[str, ...]) -> Query:
+    sqlite, postgres = _WRAPS[shape]
+    named = ", ".join(columns)
+    return Query(
+        statement.name,
+        sqlite.format(q=statement.text, c=named),
+        postgres.format(q=statement.postgres or statement.text, c=named),
+    )
 
 
 @lru_cache(maxsize=64)
