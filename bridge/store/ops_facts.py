@@ -2,9 +2,9 @@
 entry, their texts of one category lately (frequency caps), the team's spend (spend caps).
 
 Each is a part of one SELECT (``statements.selected``: each named statement a column of its
-row), so a text costs one statement however many caps count:
-on SQLite each statement the event loop runs hands the interpreter lock to the writer's
-thread and waits to take it back, and on PostgreSQL each is a round trip."""
+row), so a text costs one statement however many caps count: on SQLite each statement the
+event loop runs hands the interpreter lock to the writer's thread and waits to take it back,
+and on PostgreSQL each is a round trip."""
 
 from __future__ import annotations
 
