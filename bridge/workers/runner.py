@@ -62,9 +62,9 @@ class JobRunner(Loop, Generic[J]):
 
     async def _claim_some(self) -> int:
         free = self._concurrency - len(self._tasks)
+        self._wake.clear()  # when full, the next job to finish wakes the loop again (_done)
         if free <= 0:
             return 0
-        self._wake.clear()
         try:
             jobs = await self._claim(free)
         except Exception:
