@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge.models import JobState, NewSmsJob, SendResult
+from bridge.models import JobState, SendResult
 from bridge.store import ops
 from bridge.store.base import Store
 from bridge.store.grouped import Grouped
 from bridge.store.rows import ts
+from tests.support.jobs import new_job
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -68,26 +69,12 @@ async def test_a_group_is_at_most_so_many() -> None:
     assert sizes == [3, 3, 2]
 
 
-def _text(n: int) -> NewSmsJob:
-    return NewSmsJob(
-        idempotency_key=f"<m{n}@example.com>|+447700900123",
-        message_id=f"<m{n}@example.com>",
-        author="alice@example.com",
-        subject="Hi",
-        to_number="+447700900123",
-        sender="ExampleCo",
-        text=f"Hello {n}",
-        encoding="GSM-7",
-        segments=1,
-    )
-
-
 async def test_texts_sent_together_are_each_recorded_only_by_their_lease_holder(
     store: Store,
 ) -> None:
     """Through the store's ``sms_sent`` (grouped on PostgreSQL), and through the statement
     itself on either backend."""
-    await store.enqueue_sms([_text(n) for n in range(4)], now=T0)
+    await store.enqueue_sms([new_job(n) for n in range(4)], now=T0)
     mine = await store.claim_sms(now=T0, limit=3, lease_seconds=60, owner="me")
     [theirs] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="other")
     sent = await asyncio.gather(
@@ -111,7 +98,7 @@ async def test_texts_sent_together_are_each_recorded_only_by_their_lease_holder(
 
 
 async def test_leases_kept_together_are_each_kept_only_for_their_holder(store: Store) -> None:
-    await store.enqueue_sms([_text(n) for n in range(3)], now=T0)
+    await store.enqueue_sms([new_job(n) for n in range(3)], now=T0)
     mine = await store.claim_sms(now=T0, limit=2, lease_seconds=60, owner="me")
     [theirs] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="other")
     await store.sms_sent(mine[1].id, owner="me", provider="p", result=SendResult("P1"), now=T0)

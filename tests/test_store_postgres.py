@@ -11,27 +11,13 @@ from typing import ClassVar
 import asyncpg
 import pytest
 
-from bridge.models import NewSmsJob
 from bridge.store.base import HeldLock
 from bridge.store.migrations import SCHEMA_VERSION, SchemaTooNew, SchemaTooOld
 from bridge.store.postgres import PostgresStore
 from tests.conftest import postgres_schema
+from tests.support.jobs import new_job
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-
-
-def _job(n: int) -> NewSmsJob:
-    return NewSmsJob(
-        idempotency_key=f"<m{n}@example.com>|+447700900123",
-        message_id=f"<m{n}@example.com>",
-        author="alice@example.com",
-        subject="Hi",
-        to_number="+447700900123",
-        sender="ExampleCo",
-        text=f"Text {n}",
-        encoding="GSM-7",
-        segments=1,
-    )
 
 
 async def test_migrations_are_required_applied_once_and_newer_schemas_refused() -> None:
@@ -56,7 +42,7 @@ async def test_two_bridges_claiming_together_never_lease_the_same_job() -> None:
         await first.migrate()
         for store in (first, second):
             await store.open()
-        await first.enqueue_sms([_job(n) for n in range(600)], now=T0)
+        await first.enqueue_sms([new_job(n) for n in range(600)], now=T0)
         # Each pool has a connection for each of its claimers before they start: one making
         # its first (slow on a busy machine) could find the queue emptied by the others.
         for store in (first, second):
