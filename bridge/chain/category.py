@@ -18,7 +18,7 @@ It only classifies: it never refuses, and is not recorded as acting (explain sho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bridge.chain.facts import Facts
 from bridge.chain.request import OutboundRequest
@@ -43,7 +43,7 @@ class CategoryRule:
         if request.category:
             return Accept(f"{request.category}, as given")
         category, why = self._of(request)
-        return Accept(f"{category} ({why})", replace(request, category=category))
+        return Accept(f"{category} ({why})", request.revised(category=category))
 
     def _of(self, request: OutboundRequest) -> tuple[str, str]:
         if "marketing" in request.tags:

@@ -12,7 +12,7 @@ get a box where a word was, in UCS-2. The author is told what went wrong; nothin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bridge.chain.facts import Facts
 from bridge.chain.request import OutboundRequest, Source
@@ -52,4 +52,4 @@ class Content:
         if clean == text:
             return Accept()
         dropped = len(text) - len(clean)
-        return Rewrite(replace(request, text=clean), f"dropped {dropped} control character(s)")
+        return Rewrite(request.revised(text=clean), f"dropped {dropped} control character(s)")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from bridge.chain.facts import Facts
 from bridge.chain.request import OutboundRequest
@@ -83,7 +83,7 @@ class ContentGuard:
             changes.append("added the opt-out line")
         if not changes:
             return Accept()
-        return Rewrite(replace(request, text=text), "; ".join(changes))
+        return Rewrite(request.revised(text=text), "; ".join(changes))
 
     def _act(self, finding: Finding) -> str:
         return self.actions.get(finding.kind, "mask")

@@ -9,9 +9,8 @@ decision back at DATA so it is neither read nor recorded twice.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bridge.chain.chain import Chain
 from bridge.chain.facts import FactReader
@@ -77,8 +76,7 @@ class Gate:
             return await self.chain.run(request, facts=self._facts, at=at, stages=_BOTH)
         if not envelope.accepted:
             return envelope
-        carried = replace(  # what DATA adds to what RCPT knew
-            envelope.request,
+        carried = envelope.request.revised(  # what DATA adds to what RCPT knew
             text=request.text,
             subject=request.subject,
             thread=request.thread,
@@ -106,7 +104,7 @@ class Gate:
 
     async def at_send(self, request: OutboundRequest, *, provider: str, at: datetime) -> Decision:
         """The send stage, just before ``provider`` is asked."""
-        sending = replace(request, provider=provider)
+        sending = request.revised(provider=provider)
         decision = await self.chain.run(sending, facts=self._facts, at=at, stages=_SEND)
         if not decision.accepted or decision.not_before is not None:
             counted("send", decision)
@@ -122,7 +120,16 @@ def counted(stage: str, decision: Decision) -> None:
         outcome, rule = "refused", acted[-1].rule if acted else ""
     elif decision.not_before is not None:
         outcome, rule = "deferred", acted[-1].rule if acted else ""
-    DECISIONS.labels(stage, outcome, rule, decision.request.category).inc()
+    labels = (stage, outcome, rule, decision.request.category)
+    counter = _COUNTERS.get(labels)
+    if counter is None:
+        counter = _COUNTERS[labels] = DECISIONS.labels(*labels)
+    counter.inc()
+
+
+# Each set of labels' counter, looked up once: ``labels`` checks and locks on every call,
+# and every text is counted (a few stages, outcomes, rules and two categories: a short list).
+_COUNTERS: dict[tuple[str, str, str, str], Any] = {}
 
 
 def _thread_decides(request: OutboundRequest) -> bool:

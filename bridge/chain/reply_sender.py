@@ -21,7 +21,7 @@ texted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bridge.chain.facts import Facts
 from bridge.chain.request import OutboundRequest
@@ -46,18 +46,18 @@ class ReplySender:
             return Accept()
         if thread.via is not None:
             return Rewrite(
-                replace(request, sender=thread.via), f"from {thread.via}, as its address names"
+                request.revised(sender=thread.via), f"from {thread.via}, as its address names"
             )
         if not thread.is_reply:
             return Accept()
         numbers = facts.thread
         if numbers.answered is not None:
-            chosen = replace(request, sender=numbers.answered)
+            chosen = request.revised(sender=numbers.answered)
             return Rewrite(chosen, f"from {numbers.answered}, the number of the thread it answers")
         if len(numbers.live) == 1:
             only = numbers.live[0]
             return Rewrite(
-                replace(request, sender=only), f"from {only}, the customer's only conversation"
+                request.revised(sender=only), f"from {only}, the customer's only conversation"
             )
         if len(numbers.live) > 1 and thread.headers_known:
             return Refuse(self._ambiguous(request.to_number, numbers.live))

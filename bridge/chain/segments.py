@@ -9,7 +9,7 @@ the author is told by a notice). The encoding and segment count are set here, on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bridge.chain.facts import Facts
 from bridge.chain.request import OutboundRequest
@@ -40,8 +40,7 @@ class Segments:
             )
         except TooLong as exc:
             return Refuse(exc.reason, status="5.3.4")
-        sized = replace(
-            request,
+        sized = request.revised(
             text=fitted.text,
             encoding=fitted.encoding,
             segments=fitted.segments,

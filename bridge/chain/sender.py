@@ -11,7 +11,7 @@ holds whoever uses it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 from bridge.chain.facts import Facts
@@ -74,7 +74,7 @@ class SenderRuleSet:
     def check(self, request: OutboundRequest, facts: Facts) -> Verdict:
         if request.sender is None:
             identity = sender_for(request.author, settings=self.settings)
-            chosen = replace(request, sender=identity.sender, max_segments=identity.max_segments)
+            chosen = request.revised(sender=identity.sender, max_segments=identity.max_segments)
             return Rewrite(chosen, f"from {identity.sender} ({identity.because})")
         own = sender_for(request.author, settings=self.settings) if request.author else None
         limit = own.max_segments if own and own.sender == request.sender else None
@@ -82,5 +82,5 @@ class SenderRuleSet:
         if limit is None or limit == request.max_segments:
             return Accept(f"from {request.sender}, as asked")
         return Rewrite(
-            replace(request, max_segments=limit), f"{request.sender}: at most {limit} segments"
+            request.revised(max_segments=limit), f"{request.sender}: at most {limit} segments"
         )

@@ -18,7 +18,7 @@ STOP, START and HELP are never touched.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bridge.chain.facts import Facts
@@ -70,7 +70,7 @@ class ShortLinks:
         shortened = "".join(pieces)
         noun = "link" if len(links) == 1 else "links"
         what = f"{len(links)} {noun} shortened: {len(text)} to {len(shortened)} characters"
-        return Rewrite(replace(request, text=shortened, links=tuple(links)), what)
+        return Rewrite(request.revised(text=shortened, links=tuple(links)), what)
 
     def _utm(self, request: OutboundRequest) -> dict[str, str]:
         fill = {
