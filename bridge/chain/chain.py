@@ -40,7 +40,7 @@ from bridge.chain.sender import SenderRuleSet
 from bridge.chain.short_links import ShortLinks
 from bridge.chain.spend_cap import SpendCap
 from bridge.chain.velocity import VelocityGuard
-from bridge.chain.verdicts import Accept, Decision, Defer, Notice, Refuse, Rewrite, Verdict
+from bridge.chain.verdicts import Accept, Decision, Defer, Notice, Refuse, Verdict
 from bridge.chain.windows import QuietTime
 from bridge.models import Contact, NewMailJob, Recipient, RuleHit, SentWindow
 from bridge.settings.root import Settings
@@ -232,7 +232,8 @@ class Chain:
         deferred = ""
         notices: list[Notice] = []
         bare = Facts(at=at)  # for the rules that need no fact, which are most
-        late = _Late(self.late_needs(stages), self._counter)  # read once, when first asked
+        wants = self.late_needs(stages)  # read once, when first asked
+        late = _Late(wants, self._counter) if wants else _NOTHING_LATE
         for rule in self.rules_of(stages):
             known = await _read(rule.needs, request, facts, at, late) if rule.needs else bare
             verdict = rule.check(request, known)
@@ -312,6 +313,9 @@ class _Late:
         )
 
 
+_NOTHING_LATE = _Late(frozenset(), None)  # for a run whose rules need none of ``_LATE``
+
+
 async def _read(
     needs: frozenset[Fact],
     request: OutboundRequest,
@@ -367,11 +371,24 @@ async def _counts(
     return found
 
 
+# The hits of rules that accepted, by rule and note: the same few (``1 segment of GSM-7``,
+# ``transactional (compliance.default_category)``) for nearly every text, so each is made
+# once, not once a text (a bulk send decides 100,000 texts, ten rules each). Emptied when
+# full, since a note can name a number.
+_ACCEPTED: dict[tuple[str, str], RuleHit] = {}
+_ACCEPTED_KEPT = 4096
+
+
 def _hit(rule: str, verdict: Verdict) -> RuleHit:
+    if isinstance(verdict, Accept):
+        hit = _ACCEPTED.get((rule, verdict.note))
+        if hit is None:
+            if len(_ACCEPTED) >= _ACCEPTED_KEPT:
+                _ACCEPTED.clear()
+            hit = _ACCEPTED[rule, verdict.note] = RuleHit(rule, "accept", verdict.note)
+        return hit
     if isinstance(verdict, Refuse):
         return RuleHit(rule, "refuse", verdict.reason)
     if isinstance(verdict, Defer):
         return RuleHit(rule, "defer", f"until {verdict.until:%Y-%m-%d %H:%M:%S %Z}: {verdict.why}")
-    if isinstance(verdict, Rewrite):
-        return RuleHit(rule, "rewrite", verdict.what)
-    return RuleHit(rule, "accept", verdict.note)
+    return RuleHit(rule, "rewrite", verdict.what)
