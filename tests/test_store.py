@@ -23,6 +23,7 @@ from bridge.models import (
     RuleHit,
     SendResult,
 )
+from bridge.store import ops_caps, ops_facts
 from bridge.store.base import Store
 from bridge.store.migrations import SCHEMA_VERSION, SchemaTooNew, migrate_sqlite, migration_sql
 from bridge.store.outbox_filter import OutboxFilter
@@ -192,6 +193,27 @@ def test_the_sqlite_claims_read_only_their_partial_indexes(tmp_path: Path) -> No
         assert not [step for step in plan if "TEMP B-TREE" in step], plan
         assert f"SEARCH {table} USING INDEX {table}_waiting (next_attempt_at<?)" in plan, plan
         assert f"SEARCH {table} USING INDEX {table}_leased (lease_until<?)" in plan, plan
+    conn.close()
+
+
+def test_the_guard_rails_counts_read_only_their_covering_indexes(tmp_path: Path) -> None:
+    """The facts the chain reads for every text (a recipient's texts of a category, a team's
+    and an author's spend) come from indexes alone: no table row read per text counted."""
+    conn = connect(tmp_path / "bridge.db")
+    migrate_sqlite(conn)
+    facts = next(
+        ops_facts.recipient(
+            "+447700900005", "transactional", 1.0, "example.com", 2.0, 3.0, ((1.0, None, 5),)
+        )
+    )
+    by_author = next(ops_caps.spent("a@example.com", 2.0, 3.0))
+    for statement in (facts, by_author):
+        plan = [
+            row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + statement.text, statement.args)
+        ]
+        reads = [step for step in plan if step.startswith(("SEARCH sms_jobs", "SEARCH spend"))]
+        assert reads, plan
+        assert all("USING COVERING INDEX" in step for step in reads), plan
     conn.close()
 
 

@@ -54,6 +54,7 @@ MIGRATIONS = (
     "019_console.sql",
     "020_api_tokens.sql",
     "021_links.sql",
+    "022_covering_counts.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -1,5 +1,5 @@
 -- Counts for the caps of the outbound chain (ops_caps.py): a recipient's texts of one
--- category (frequency caps, on the sms_jobs_category index of migration 011), a team's
+-- category (frequency caps, from the covering index of migration 022), a team's
 -- segments this month and today (spend caps), and the warnings sent once a period
 -- (migration 013). Texts that failed for good reached nobody and are not counted. The
 -- outbound chain reads the counts of one text in one statement (ops_facts.py).
