@@ -31,10 +31,10 @@ from typing import Any
 from bridge.bulk.outcomes import Outcome
 from bridge.bulk.preview import NOT_SENT_NAME, not_sent_csv, preview_text
 from bridge.bulk.results import ResultRow, not_sent, result_lines
-from bridge.bulk.rows import BulkPlan, BulkRow, plan_rows
+from bridge.bulk.rows import BulkPlan, BulkRow, PlanParts
 from bridge.bulk.status import OPTED_OUT_AFTER_PREVIEW, Status
 from bridge.bulk.summary import RESULTS_NAME, Totals, summary_text
-from bridge.bulk.table import BulkFileError, read_table
+from bridge.bulk.table import BulkFileError
 from bridge.chain.gate import Gate, job
 from bridge.chain.known_facts import KnownOptOuts
 from bridge.chain.request import OutboundRequest, Source
@@ -44,11 +44,11 @@ from bridge.mail.notices import bulk_email
 from bridge.mail.transport import NoticeSettings
 from bridge.models import BulkSend, NewMailJob, NewSmsJob
 from bridge.parsing.numbers import remember
-from bridge.parsing.placeholders import Template
 from bridge.parsing.recipients import control_address
 from bridge.parsing.tags import subject_tags
 from bridge.settings.bulk import BulkSettings
 from bridge.store.base import Store
+from bridge.workers.bulk_planner import Planning, PlanRequest, planning
 from bridge.workers.loop import Loop
 
 __all__ = ["BulkWorker", "Pricing"]
@@ -97,6 +97,7 @@ class BulkWorker(Loop):
         queued: Callable[[], None],
         mailed: Callable[[], None],
         poll_seconds: float,
+        in_process: bool | None = None,  # plan in this process (True), in a child (False)
     ) -> None:
         super().__init__()
         self._store = store
@@ -110,6 +111,7 @@ class BulkWorker(Loop):
         self._queued = queued
         self._mailed = mailed
         self._poll = poll_seconds
+        self._in_process = in_process  # None: a child for all but small files
         self._wake = asyncio.Event()
         self._expired_at: datetime | None = None  # when expired sends were last looked for
 
@@ -159,14 +161,22 @@ class BulkWorker(Loop):
             await self._unusable(send, _OUR_PROBLEM)
 
     async def _plan(self, send: BulkSend) -> None:
+        request = PlanRequest(
+            file=send.file,
+            template=send.template,
+            region=self._region,
+            max_rows=self._settings.max_rows,
+            in_process=self._in_process,
+        )
         try:
-            plan = await asyncio.to_thread(self._read, send)
+            async with planning(request) as planned:
+                decided = await self._decide_all(send, planned)
         except BulkFileError as exc:
-            await self._unusable(send, exc.reason)
+            await self._unusable(send, exc.reason)  # and the texts stored so far cancelled
             return
-        outcomes = await self._decide_all(send, plan)
-        if outcomes is None:
+        if decided is None:
             return  # stopping, or the lease was lost: the send is taken again
+        plan, outcomes = decided
         checked = plan.checked(outcomes)
         body = preview_text(
             checked,
@@ -193,52 +203,55 @@ class BulkWorker(Loop):
         if done == "open":
             self._queued()
 
-    def _read(self, send: BulkSend) -> BulkPlan:
-        table = read_table(send.file, max_rows=self._settings.max_rows)
-        return plan_rows(table, Template(send.template), default_region=self._region)
-
-    async def _decide_all(self, send: BulkSend, plan: BulkPlan) -> list[Outcome] | None:
-        """Every row through the chain; the texts it lets through stored a chunk at a time."""
+    async def _decide_all(
+        self, send: BulkSend, planned: Planning
+    ) -> tuple[BulkPlan, list[Outcome]] | None:
+        """Every row through the chain as its chunk is planned; the texts it lets through
+        stored a chunk at a time, held until the whole file is read (``bulk_planned``)."""
+        head = await planned.head()
         subject_tagged = subject_tags(send.subject)
-        state = "queued" if send.at_once else "held"
         stopped = await self._store.suppressed_customers()  # one query, not one a row
         gate = self._gate.reading(KnownOptOuts(self._gate.facts, stopped))
         counting = any(rule.name in _COUNTING for rule in gate.chain.rules)
         size = 1 if counting else CHUNK
-        stores = _Stores(lambda chunk: self._store_chunk(send, chunk, state))
+        stores = _Stores(lambda chunk: self._store_chunk(send, chunk))
         stores.overlap = not counting and not self._store.writes_in_process
+        parts = PlanParts()
         outcomes: list[Outcome] = []
         chunk: list[tuple[int, NewSmsJob]] = []
         try:
-            for count, row in enumerate(plan.rows, 1):
-                if self.stopping:
-                    return None
-                remember(row.number, row.parsed)  # parsed when the file was read, not again
-                request = self._request(send, row, subject_tagged)
-                decision = await gate.decide(request, at=self._clock())
-                outcomes.append(_outcome(decision))
-                if decision.accepted:
-                    key = f"bulk|{send.batch_id}|{row.number}"
-                    chunk.append(
-                        (row.line, job(decision, idempotency_key=key, message_id=send.message_id))
-                    )
-                if len(chunk) >= size:
-                    if not await stores.add(chunk):
+            while (planned_chunk := await planned.next()) is not None:
+                parts.add(planned_chunk)
+                for row in planned_chunk.rows:
+                    if self.stopping:
                         return None
-                    chunk = []
-                elif count % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
+                    remember(row.number, row.parsed)  # parsed when the file was read, not again
+                    request = self._request(send, row, subject_tagged)
+                    decision = await gate.decide(request, at=self._clock())
+                    outcomes.append(_outcome(decision))
+                    if decision.accepted:
+                        key = f"bulk|{send.batch_id}|{row.number}"
+                        chunk.append(
+                            (
+                                row.line,
+                                job(decision, idempotency_key=key, message_id=send.message_id),
+                            )
+                        )
+                    if len(chunk) >= size:
+                        if not await stores.add(chunk):
+                            return None
+                        chunk = []
+                    elif len(outcomes) % _YIELD_EVERY == 0:
+                        await asyncio.sleep(0)
             if chunk and not await stores.add(chunk):
                 return None
         finally:
             kept = await stores.done()
-        return outcomes if kept else None
+        return (parts.plan(head), outcomes) if kept else None
 
-    async def _store_chunk(
-        self, send: BulkSend, chunk: list[tuple[int, NewSmsJob]], state: str
-    ) -> bool:
+    async def _store_chunk(self, send: BulkSend, chunk: list[tuple[int, NewSmsJob]]) -> bool:
         now = self._clock()
-        await self._store.store_bulk_jobs(send.batch_id, chunk, state=state, now=now)
+        await self._store.store_bulk_jobs(send.batch_id, chunk, state="held", now=now)
         kept = await self._store.keep_bulk_lease(
             send.batch_id, owner=self._owner, lease_seconds=self._settings.lease_seconds, now=now
         )
