@@ -2,16 +2,21 @@
 and, once a sent one has ended, its summary.
 
 Every bridge runs one. It takes a received bulk send with a lease (``Store.claim_bulk``: on
-PostgreSQL two bridges never take the same one), reads the file and plans its rows
-(``bridge.bulk``, in a thread: a 100,000-row file is seconds of CPU the SMTP listener must
-not wait behind), and passes every row's text through the outbound chain's envelope and
-content stages, as an email's recipient is (``Gate.decide``): opt-outs, destinations, caps
-and quiet hours decide here, and the send stage (the rate limit) when each text goes. The
-texts the chain lets through are stored a chunk at a time, in job state 'held' (or 'queued'
-when the author's sender rule sends at once), renewing the lease between chunks (on
-PostgreSQL while the next chunk is decided: ``_Stores``); then the
-preview (``bridge.bulk.preview``) is stored with the batch's move to 'held' in one
-transaction. A file unusable as a whole gets its author an email saying why instead.
+PostgreSQL two bridges never take the same one) and has its file read and its rows planned
+(``bridge.bulk``) a chunk of rows at a time, in a child process
+(``bridge.workers.bulk_planner``; a small file in a thread of this one): parsing 100,000
+numbers is seconds of CPU, which the child spends on the other core while this process
+decides the chunks already planned. Each row's text passes the outbound chain's envelope
+and content stages, as an email's recipient does (``Gate.decide``): opt-outs, destinations,
+caps and quiet hours decide here, and the send stage (the rate limit) when each text goes.
+The texts the chain lets through are stored a chunk at a time in job state 'held' (sent at
+once by the author's sender rule or not: the file may still prove unusable at a later
+line), renewing the lease between chunks (on PostgreSQL while the next chunk is decided:
+``_Stores``); then the preview (``bridge.bulk.preview``) is stored with the batch's move to
+'held' (or 'open', its texts queued) in one transaction. A file unusable as a whole gets
+its author an email saying why instead, and the texts stored from its first rows are
+cancelled with it (``Store.bulk_failed``). A planning that fails otherwise (the child
+killed, a bug) fails the attempt, which is tried again once its lease has passed.
 
 A sent bulk send whose texts have all ended gets its summary (``bridge.bulk.summary``) with
 the per-row result CSV (``bridge.bulk.results``), stored once whichever bridge sees it first.
