@@ -230,18 +230,10 @@ class BulkWorker(Loop):
                 for row in planned_chunk.rows:
                     if self.stopping:
                         return None
-                    remember(row.number, row.parsed)  # parsed when the file was read, not again
-                    request = self._request(send, row, subject_tagged)
-                    decision = await gate.decide(request, at=self._clock())
-                    outcomes.append(_outcome(decision))
-                    if decision.accepted:
-                        key = f"bulk|{send.batch_id}|{row.number}"
-                        chunk.append(
-                            (
-                                row.line,
-                                job(decision, idempotency_key=key, message_id=send.message_id),
-                            )
-                        )
+                    outcome, text = await self._decide(gate, send, row, subject_tagged)
+                    outcomes.append(outcome)
+                    if text is not None:
+                        chunk.append(text)
                     if len(chunk) >= size:
                         if not await stores.add(chunk):
                             return None
@@ -253,6 +245,18 @@ class BulkWorker(Loop):
         finally:
             kept = await stores.done()
         return (parts.plan(head), outcomes) if kept else None
+
+    async def _decide(
+        self, gate: Gate, send: BulkSend, row: BulkRow, tagged: tuple[frozenset[str], str]
+    ) -> tuple[Outcome, tuple[int, NewSmsJob] | None]:
+        """One row through the chain: its outcome, and its text (with its line) if let through."""
+        remember(row.number, row.parsed)  # parsed when the file was read, not again
+        decision = await gate.decide(self._request(send, row, tagged), at=self._clock())
+        if not decision.accepted:
+            return _outcome(decision), None
+        key = f"bulk|{send.batch_id}|{row.number}"
+        text = job(decision, idempotency_key=key, message_id=send.message_id)
+        return _outcome(decision), (row.line, text)
 
     async def _store_chunk(self, send: BulkSend, chunk: list[tuple[int, NewSmsJob]]) -> bool:
         now = self._clock()
