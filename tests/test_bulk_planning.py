@@ -238,7 +238,7 @@ async def test_a_file_unusable_at_a_later_row_cancels_the_texts_stored_before_it
 ) -> None:
     settings = make_settings(tmp_path, extra=RULES, bulk={"max_rows": 4500}, smtp=BIG)
     async with Bridge(settings) as bridge:
-        data = customers(5000)
+        data = customers(10_000)
         assert len(data) >= SMALL_FILE  # planned in a child
         said = await send(bridge, bulk_email(data))
         assert said.data is not None and said.data[0] == 250

@@ -17,9 +17,13 @@ anything else it raises, or its death (killed, out of memory), is ``PlanningFail
 worker, whose send is then tried again as any failed attempt is. Leaving ``planning`` (the
 plan done, the worker stopping, an error) kills the child if it still runs.
 
-A file under ``SMALL_FILE`` bytes (about 1,500 rows of CSV) is planned in this process
-instead, in a thread, through the same interface: starting a child costs about 0.15 s of
-wall time and 20 MB, more than planning such a file takes.
+A file under ``SMALL_FILE`` bytes (6,000 to 8,000 rows of a usual CSV) is planned in this
+process instead, in a thread, through the same interface: a child's first chunk comes about
+0.2 s after it is started, and planning a row saves the worker about 40 µs, so a file must
+have some 5,000 rows before the child gains anything, even with a core free for it (and on
+a busy machine it never does). Through a bridge, files of 1,500, 3,000 and 6,000 rows took
+0.14-0.29, 0.22-0.57 and 0.45-1.2 s from the email to the preview in this process, against
+0.28-0.58, 0.46-0.80 and 0.68-1.29 s with a child (docs/benchmarks.md, both cores busy).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from bridge.parsing.placeholders import Template
 
 __all__ = ["SMALL_FILE", "PlanRequest", "Planning", "PlanningFailed", "planning"]
 
-SMALL_FILE = 64 * 1024  # bytes; a smaller file is planned in this process
+SMALL_FILE = 256 * 1024  # bytes; a smaller file is planned in this process
 _CONTEXT = multiprocessing.get_context("spawn")
 
 
