@@ -205,7 +205,7 @@ def plan_chunks(
     column = number_column(table.header)
     names = _field_names(table.header, template)
     _check_columns(template, names, table.header)
-    planner = Planner(column, names, template, default_region, frozenset(keep))
+    planner = _Planner(column, names, template, default_region, frozenset(keep))
     head = PlanHead(table.kind, table.header, table.header[column].strip())
     return head, planner.chunks(table.rows, rows_a_chunk)
 
@@ -243,7 +243,7 @@ def _check_columns(template: Template, names: Sequence[str], header: Sequence[st
 
 
 @dataclass(slots=True)
-class Planner:
+class _Planner:
     """The one definition of planning a row: its number read, a number seen before merged
     into its first line, the template filled. What was planned waits in the lists until
     ``take`` hands it over; ``first_lines`` stays, so duplicates are found across chunks."""
