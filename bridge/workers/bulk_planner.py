@@ -106,7 +106,7 @@ class _InProcess:
         return next(self._chunks, None)
 
     def stop(self) -> None:
-        """Nothing runs between calls."""
+        """Nothing to end: a call under way ends with its chunk."""
 
     def close(self) -> None:
         self._chunks = iter(())
