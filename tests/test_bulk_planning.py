@@ -115,6 +115,23 @@ async def test_a_file_planned_in_chunks_is_the_plan_of_plan_rows(in_process: boo
     assert planners() == []
 
 
+async def test_a_workbook_planned_in_the_child_is_the_plan_of_plan_rows() -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in csv.reader(io.StringIO(customers(1200).decode("cp1252")), delimiter=";"):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    data = out.getvalue()
+    expected = plan_rows(read_table(data, max_rows=10_000), Template(TEMPLATE), default_region="GB")
+    request = PlanRequest(data, TEMPLATE, "GB", max_rows=10_000, rows_a_chunk=500, in_process=False)
+    plan, chunks = await planned_by(request)
+    assert chunks == 3 and plan == expected and plan.kind.startswith("Excel workbook")
+
+
 async def test_a_file_under_the_small_size_is_planned_in_this_process() -> None:
     data = customers(1000)
     assert len(data) < SMALL_FILE
