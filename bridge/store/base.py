@@ -645,12 +645,16 @@ class BulkSends(Protocol):
         preview: NewMailJob,
         now: datetime,
     ) -> str:
-        """The batch planned, with its preview, if ``owner`` still holds it; its state after."""
+        """The batch planned, with its preview, if ``owner`` still holds it; its state after.
+        In ``state`` 'open' (sent at once) its held texts are queued."""
         ...
 
     async def bulk_failed(
         self, batch_id: str, *, owner: str, mail: NewMailJob, now: datetime
-    ) -> bool: ...
+    ) -> bool:
+        """The file unusable: the batch 'failed', the texts stored of it cancelled, ``mail``
+        stored for its author; False when ``owner`` no longer holds it."""
+        ...
 
     async def send_held(
         self, batch_id: str, *, now: datetime, everywhere: bool = True

@@ -29,7 +29,14 @@ from bridge.store.queries import Q
 from bridge.store.rows import ts
 from bridge.store.statements import Op, all_rows, count, one_row
 
-__all__ = ["batch_by_token", "cancel_batch", "cancel_job", "enqueue_batch", "scheduled"]
+__all__ = [
+    "batch_by_token",
+    "cancel_batch",
+    "cancel_job",
+    "cancel_waiting",
+    "enqueue_batch",
+    "scheduled",
+]
 
 _BY_AUTHOR = "cancelled by its author before it was sent"
 _BY_ADMIN = "cancelled by an administrator before it was sent"
@@ -80,14 +87,20 @@ def cancel_batch(batch_id: str, now: float) -> Op[Cancelled]:
     the same moment (it updates the row too) either finishes first, and its texts are found
     here, or finds the batch closed and stores none."""
     yield count(Q.close_batch, "cancelled", now, batch_id)
-    rows = yield all_rows(Q.batch_waiting, batch_id)
-    done = 0
-    for row in rows:
-        done += yield from _cancel(row, now, _BY_AUTHOR)
+    done = yield from cancel_waiting(batch_id, now, _BY_AUTHOR)
     states = {str(r["state"]): int(r["n"]) for r in (yield all_rows(Q.batch_states, batch_id))}
     gone = sum(states.get(s, 0) for s in ("sending", "sent", "delivered", "undelivered"))
     before = states.get("cancelled", 0) - done
     return Cancelled(done, before, gone, states.get("failed", 0) + states.get("queued", 0))
+
+
+def cancel_waiting(batch_id: str, now: float, why: str) -> Op[int]:
+    """Cancel every text of the batch that no provider has yet, leaving the batch's state
+    to the caller; how many were cancelled."""
+    done = 0
+    for row in (yield all_rows(Q.batch_waiting, batch_id)):
+        done += yield from _cancel(row, now, why)
+    return done
 
 
 def cancel_job(job_id: str, now: float) -> Op[bool]:

@@ -3,10 +3,13 @@
 An email to the bulk address is stored whole (file, template) under a batch of kind 'bulk'
 in state 'received'; a mail server delivering it again finds that batch and stores nothing.
 The bulk worker takes a received batch with a lease (``claim_bulk``), stores its texts a
-chunk at a time (``store_bulk_jobs``: each text's idempotency key names the batch and the
-number, so a second attempt after a crash merges with what the first stored), and then, in
-one transaction fenced by its lease, moves the batch to 'held' (or 'open' when the author's
-rule sends at once) with the preview (``bulk_planned``). If CANCEL came meanwhile, the texts
+chunk at a time in state 'held' (``store_bulk_jobs``: each text's idempotency key names the
+batch and the number, so a second attempt after a crash merges with what the first stored),
+and then, in one transaction fenced by its lease, moves the batch to 'held' (or 'open', its
+texts queued, when the author's rule sends at once) with the preview (``bulk_planned``).
+The worker stores texts while the file is still being read, so a file found unusable at a
+later line has the texts stored before it cancelled with the batch's failure
+(``bulk_failed``). If CANCEL came meanwhile, the texts
 stored are cancelled there too. SEND (``send_held``) moves every held text of the batch to
 'queued' in one statement. Once no text of a sent batch can change, the summary is stored
 exactly once (``bulk_summarised``).
@@ -27,7 +30,7 @@ from bridge.parsing.addresses import domain_of
 from bridge.parsing.numbers import country_of
 from bridge.store import ops
 from bridge.store.ids import new_id
-from bridge.store.ops_batches import cancel_batch
+from bridge.store.ops_batches import cancel_batch, cancel_waiting
 from bridge.store.ops_counts import reversed_domain, slot_of, uncounted
 from bridge.store.queries import Q
 from bridge.store.rows import ts
@@ -47,6 +50,9 @@ __all__ = [
     "store_bulk_jobs",
     "suppressed_customers",
 ]
+
+
+_UNUSABLE = "not sent: the file it came from could not be used"
 
 
 def receive_bulk(send: NewBulkSend, now: float) -> Op[tuple[str, bool]]:
@@ -191,16 +197,20 @@ def bulk_planned(
             yield from cancel_batch(batch_id, now)  # the texts stored since the CANCEL
         return str(row["state"]) if row is not None else "lost"
     if state == "open":
+        yield count(Q.release_held, now, batch_id)
         yield count(Q.bulk_sent_at, now, batch_id)
     yield from ops.insert_mail(preview, now)
     return state
 
 
 def bulk_failed(batch_id: str, owner: str, mail: NewMailJob, now: float) -> Op[bool]:
-    """The file could not be used: the batch 'failed', its author told why (once)."""
+    """The file could not be used: the batch 'failed', the texts stored from its first rows
+    cancelled (its rows are decided while it is read, and a file may prove unusable at its
+    last line), its author told why (once)."""
     kept = yield count(Q.end_bulk_lease, None, batch_id, owner)
     moved = kept and (yield count(Q.move_batch, "failed", now, batch_id, "received"))
     if moved:
+        yield from cancel_waiting(batch_id, now, _UNUSABLE)
         yield from ops.insert_mail(mail, now)
     return bool(moved)
 

@@ -2,16 +2,21 @@
 and, once a sent one has ended, its summary.
 
 Every bridge runs one. It takes a received bulk send with a lease (``Store.claim_bulk``: on
-PostgreSQL two bridges never take the same one), reads the file and plans its rows
-(``bridge.bulk``, in a thread: a 100,000-row file is seconds of CPU the SMTP listener must
-not wait behind), and passes every row's text through the outbound chain's envelope and
-content stages, as an email's recipient is (``Gate.decide``): opt-outs, destinations, caps
-and quiet hours decide here, and the send stage (the rate limit) when each text goes. The
-texts the chain lets through are stored a chunk at a time, in job state 'held' (or 'queued'
-when the author's sender rule sends at once), renewing the lease between chunks (on
-PostgreSQL while the next chunk is decided: ``_Stores``); then the
-preview (``bridge.bulk.preview``) is stored with the batch's move to 'held' in one
-transaction. A file unusable as a whole gets its author an email saying why instead.
+PostgreSQL two bridges never take the same one) and has its file read and its rows planned
+(``bridge.bulk``) a chunk of rows at a time, in a child process
+(``bridge.workers.bulk_planner``; a small file in a thread of this one): parsing 100,000
+numbers is seconds of CPU, which the child spends on the other core while this process
+decides the chunks already planned. Each row's text passes the outbound chain's envelope
+and content stages, as an email's recipient does (``Gate.decide``): opt-outs, destinations,
+caps and quiet hours decide here, and the send stage (the rate limit) when each text goes.
+The texts the chain lets through are stored a chunk at a time in job state 'held' (sent at
+once by the author's sender rule or not: the file may still prove unusable at a later
+line), renewing the lease between chunks (on PostgreSQL while the next chunk is decided:
+``_Stores``); then the preview (``bridge.bulk.preview``) is stored with the batch's move to
+'held' (or 'open', its texts queued) in one transaction. A file unusable as a whole gets
+its author an email saying why instead, and the texts stored from its first rows are
+cancelled with it (``Store.bulk_failed``). A planning that fails otherwise (the child
+killed, a bug) fails the attempt, which is tried again once its lease has passed.
 
 A sent bulk send whose texts have all ended gets its summary (``bridge.bulk.summary``) with
 the per-row result CSV (``bridge.bulk.results``), stored once whichever bridge sees it first.
@@ -31,10 +36,10 @@ from typing import Any
 from bridge.bulk.outcomes import Outcome
 from bridge.bulk.preview import NOT_SENT_NAME, not_sent_csv, preview_text
 from bridge.bulk.results import ResultRow, not_sent, result_lines
-from bridge.bulk.rows import BulkPlan, BulkRow, plan_rows
+from bridge.bulk.rows import BulkPlan, BulkRow, PlanParts
 from bridge.bulk.status import OPTED_OUT_AFTER_PREVIEW, Status
 from bridge.bulk.summary import RESULTS_NAME, Totals, summary_text
-from bridge.bulk.table import BulkFileError, read_table
+from bridge.bulk.table import BulkFileError
 from bridge.chain.gate import Gate, job
 from bridge.chain.known_facts import KnownOptOuts
 from bridge.chain.request import OutboundRequest, Source
@@ -44,11 +49,11 @@ from bridge.mail.notices import bulk_email
 from bridge.mail.transport import NoticeSettings
 from bridge.models import BulkSend, NewMailJob, NewSmsJob
 from bridge.parsing.numbers import remember
-from bridge.parsing.placeholders import Template
 from bridge.parsing.recipients import control_address
 from bridge.parsing.tags import subject_tags
 from bridge.settings.bulk import BulkSettings
 from bridge.store.base import Store
+from bridge.workers.bulk_planner import Planning, PlanRequest, planning
 from bridge.workers.loop import Loop
 
 __all__ = ["BulkWorker", "Pricing"]
@@ -97,6 +102,7 @@ class BulkWorker(Loop):
         queued: Callable[[], None],
         mailed: Callable[[], None],
         poll_seconds: float,
+        in_process: bool | None = None,  # plan in this process (True), in a child (False)
     ) -> None:
         super().__init__()
         self._store = store
@@ -110,6 +116,7 @@ class BulkWorker(Loop):
         self._queued = queued
         self._mailed = mailed
         self._poll = poll_seconds
+        self._in_process = in_process  # None: a child for all but small files
         self._wake = asyncio.Event()
         self._expired_at: datetime | None = None  # when expired sends were last looked for
 
@@ -159,14 +166,22 @@ class BulkWorker(Loop):
             await self._unusable(send, _OUR_PROBLEM)
 
     async def _plan(self, send: BulkSend) -> None:
+        request = PlanRequest(
+            file=send.file,
+            template=send.template,
+            region=self._region,
+            max_rows=self._settings.max_rows,
+            in_process=self._in_process,
+        )
         try:
-            plan = await asyncio.to_thread(self._read, send)
+            async with planning(request) as planned:
+                decided = await self._decide_all(send, planned)
         except BulkFileError as exc:
-            await self._unusable(send, exc.reason)
+            await self._unusable(send, exc.reason)  # and the texts stored so far cancelled
             return
-        outcomes = await self._decide_all(send, plan)
-        if outcomes is None:
+        if decided is None:
             return  # stopping, or the lease was lost: the send is taken again
+        plan, outcomes = decided
         checked = plan.checked(outcomes)
         body = preview_text(
             checked,
@@ -193,52 +208,59 @@ class BulkWorker(Loop):
         if done == "open":
             self._queued()
 
-    def _read(self, send: BulkSend) -> BulkPlan:
-        table = read_table(send.file, max_rows=self._settings.max_rows)
-        return plan_rows(table, Template(send.template), default_region=self._region)
-
-    async def _decide_all(self, send: BulkSend, plan: BulkPlan) -> list[Outcome] | None:
-        """Every row through the chain; the texts it lets through stored a chunk at a time."""
+    async def _decide_all(
+        self, send: BulkSend, planned: Planning
+    ) -> tuple[BulkPlan, list[Outcome]] | None:
+        """Every row through the chain as its chunk is planned; the texts it lets through
+        stored a chunk at a time, held until the whole file is read (``bulk_planned``)."""
+        head = await planned.head()
         subject_tagged = subject_tags(send.subject)
-        state = "queued" if send.at_once else "held"
         stopped = await self._store.suppressed_customers()  # one query, not one a row
         gate = self._gate.reading(KnownOptOuts(self._gate.facts, stopped))
         counting = any(rule.name in _COUNTING for rule in gate.chain.rules)
         size = 1 if counting else CHUNK
-        stores = _Stores(lambda chunk: self._store_chunk(send, chunk, state))
+        stores = _Stores(lambda chunk: self._store_chunk(send, chunk))
         stores.overlap = not counting and not self._store.writes_in_process
+        parts = PlanParts()
         outcomes: list[Outcome] = []
         chunk: list[tuple[int, NewSmsJob]] = []
         try:
-            for count, row in enumerate(plan.rows, 1):
-                if self.stopping:
-                    return None
-                remember(row.number, row.parsed)  # parsed when the file was read, not again
-                request = self._request(send, row, subject_tagged)
-                decision = await gate.decide(request, at=self._clock())
-                outcomes.append(_outcome(decision))
-                if decision.accepted:
-                    key = f"bulk|{send.batch_id}|{row.number}"
-                    chunk.append(
-                        (row.line, job(decision, idempotency_key=key, message_id=send.message_id))
-                    )
-                if len(chunk) >= size:
-                    if not await stores.add(chunk):
+            while (planned_chunk := await planned.next()) is not None:
+                parts.add(planned_chunk)
+                for row in planned_chunk.rows:
+                    if self.stopping:
                         return None
-                    chunk = []
-                elif count % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
+                    outcome, text = await self._decide(gate, send, row, subject_tagged)
+                    outcomes.append(outcome)
+                    if text is not None:
+                        chunk.append(text)
+                    if len(chunk) >= size:
+                        if not await stores.add(chunk):
+                            return None
+                        chunk = []
+                    elif len(outcomes) % _YIELD_EVERY == 0:
+                        await asyncio.sleep(0)
             if chunk and not await stores.add(chunk):
                 return None
         finally:
             kept = await stores.done()
-        return outcomes if kept else None
+        return (parts.plan(head), outcomes) if kept else None
 
-    async def _store_chunk(
-        self, send: BulkSend, chunk: list[tuple[int, NewSmsJob]], state: str
-    ) -> bool:
+    async def _decide(
+        self, gate: Gate, send: BulkSend, row: BulkRow, tagged: tuple[frozenset[str], str]
+    ) -> tuple[Outcome, tuple[int, NewSmsJob] | None]:
+        """One row through the chain: its outcome, and its text (with its line) if let through."""
+        remember(row.number, row.parsed)  # parsed when the file was read, not again
+        decision = await gate.decide(self._request(send, row, tagged), at=self._clock())
+        if not decision.accepted:
+            return _outcome(decision), None
+        key = f"bulk|{send.batch_id}|{row.number}"
+        text = job(decision, idempotency_key=key, message_id=send.message_id)
+        return _outcome(decision), (row.line, text)
+
+    async def _store_chunk(self, send: BulkSend, chunk: list[tuple[int, NewSmsJob]]) -> bool:
         now = self._clock()
-        await self._store.store_bulk_jobs(send.batch_id, chunk, state=state, now=now)
+        await self._store.store_bulk_jobs(send.batch_id, chunk, state="held", now=now)
         kept = await self._store.keep_bulk_lease(
             send.batch_id, owner=self._owner, lease_seconds=self._settings.lease_seconds, now=now
         )
