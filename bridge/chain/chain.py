@@ -9,7 +9,7 @@ rest still run, since a later rule may refuse outright; the latest deferral wins
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -235,7 +235,7 @@ class Chain:
         wants = self.late_needs(stages)  # read once, when first asked
         late = _Late(wants, self._counter) if wants else _NOTHING_LATE
         for rule in self.rules_of(stages):
-            known = await _read(rule.needs, request, facts, at, late) if rule.needs else bare
+            known = await _read(rule.needs, request, facts, bare, late) if rule.needs else bare
             verdict = rule.check(request, known)
             hits.append(_hit(rule.name, verdict))
             if isinstance(verdict, Refuse):
@@ -320,10 +320,13 @@ async def _read(
     needs: frozenset[Fact],
     request: OutboundRequest,
     reader: FactReader,
-    at: datetime,
+    bare: Facts,
     late: _Late,
 ) -> Facts:
-    """The facts ``needs`` names, for ``request`` as it stands."""
+    """The facts ``needs`` names, for ``request`` as it stands, at ``bare.at``: ``bare``
+    itself when none was found (no opt-out, no thread: most texts, and every row of a bulk
+    send but a few), rather than a new record a rule."""
+    at = bare.at
     about = await _recipient(needs, request, reader, at)
     counts = await _counts(needs, request, reader, at)
     if needs & _LATE:
@@ -334,7 +337,11 @@ async def _read(
             counts["sent"], counts["sent_counts"] = found.sent, found.counts
         if Fact.SPENT in needs:
             counts["spent"] = found.spent
-    return Facts(at=at, **about, **counts)
+    known = {name: value for name, value in (about | counts).items() if value != _UNKNOWN[name]}
+    return Facts(at=at, **known) if known else bare
+
+
+_UNKNOWN = {field.name: field.default for field in fields(Facts)}  # what a fact is by default
 
 
 async def _recipient(
