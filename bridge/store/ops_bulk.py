@@ -29,7 +29,7 @@ from bridge.models import BulkSend, NewBulkSend, NewMailJob, NewSmsJob
 from bridge.parsing.addresses import domain_of
 from bridge.parsing.numbers import country_of
 from bridge.store import ops
-from bridge.store.ids import new_id
+from bridge.store.ids import new_id, new_ids
 from bridge.store.ops_batches import cancel_batch, cancel_waiting
 from bridge.store.ops_counts import reversed_domain, slot_of, uncounted
 from bridge.store.queries import Q
@@ -142,7 +142,12 @@ def _insert_plain(
     fresh: set[str] = set()
     for start in range(0, len(jobs), _ROWS_A_STATEMENT):
         part = jobs[start : start + _ROWS_A_STATEMENT]
-        values = [v for line, job in part for v in _values(batch_id, line, job, state, now)]
+        ids = new_ids("s", len(part))
+        values = [
+            v
+            for (line, job), job_id in zip(part, ids, strict=True)
+            for v in _values(batch_id, line, job, job_id, state, now)
+        ]
         stored = yield all_rows(_insert_rows(len(part)), *values)
         fresh.update(str(row["idempotency_key"]) for row in stored)
     new = [job for _, job in jobs if job.idempotency_key in fresh and job.author]
@@ -158,10 +163,12 @@ def _insert_plain(
     return len(fresh)
 
 
-def _values(batch_id: str, line: int, job: NewSmsJob, state: str, now: float) -> list[object]:
+def _values(
+    batch_id: str, line: int, job: NewSmsJob, job_id: str, state: str, now: float
+) -> list[object]:
     """A text's columns, as ``insert_bulk_sms`` takes them: a single text's (``ops.sms_values``)
     with its state after the country, and its batch and line at the end."""
-    columns = list(ops.sms_values(job, new_id("s"), now))
+    columns = list(ops.sms_values(job, job_id, now))
     return [*columns[:_STATE_AT], state, *columns[_STATE_AT:], batch_id, line]
 
 
