@@ -118,7 +118,7 @@ def sms_values(job: NewSmsJob, job_id: str, now: float) -> tuple[object, ...]:
         job.segments,
         job.route,
         chain_json(job.chain),
-        json.dumps(list(job.media)),
+        json.dumps(list(job.media)) if job.media else "[]",
         job.category,
         country_of(job.to_number) or "",
         now if job.not_before is None else ts(job.not_before),  # a rule deferred it
