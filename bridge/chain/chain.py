@@ -40,7 +40,7 @@ from bridge.chain.sender import SenderRuleSet
 from bridge.chain.short_links import ShortLinks
 from bridge.chain.spend_cap import SpendCap
 from bridge.chain.velocity import VelocityGuard
-from bridge.chain.verdicts import Accept, Decision, Defer, Notice, Refuse, Verdict
+from bridge.chain.verdicts import Accept, Decision, Defer, Notice, Refuse, Rewrite, Verdict
 from bridge.chain.windows import QuietTime
 from bridge.models import Contact, NewMailJob, Recipient, RuleHit, SentWindow
 from bridge.settings.root import Settings
@@ -238,6 +238,12 @@ class Chain:
             known = await _read(rule.needs, request, facts, bare, late) if rule.needs else bare
             verdict = rule.check(request, known)
             hits.append(_hit(rule.name, verdict))
+            if type(verdict) is Accept:  # most answers: go on (with what the rule measured)
+                if verdict.request is not None:
+                    request = verdict.request
+                if verdict.notice is not None:
+                    notices.append(verdict.notice)
+                continue
             if isinstance(verdict, Refuse):
                 return Decision(request, tuple(hits), refusal=verdict)
             if isinstance(verdict, Defer):
@@ -245,10 +251,8 @@ class Chain:
                     not_before, deferred = verdict.until, verdict.told
                 if verdict.moves_clock and verdict.until > at:  # later rules judge then
                     at, bare = verdict.until, Facts(at=verdict.until)
-            elif verdict.request is not None:  # a rewrite, or an accept that measured
+            elif isinstance(verdict, Rewrite):
                 request = verdict.request
-            if isinstance(verdict, Accept) and verdict.notice is not None:
-                notices.append(verdict.notice)
         return Decision(
             request, tuple(hits), not_before=not_before, deferred=deferred, notices=tuple(notices)
         )
@@ -327,8 +331,8 @@ async def _read(
     itself when none was found (no opt-out, no thread: most texts, and every row of a bulk
     send but a few), rather than a new record a rule."""
     at = bare.at
-    about = await _recipient(needs, request, reader, at)
-    counts = await _counts(needs, request, reader, at)
+    about = await _recipient(needs, request, reader, at) if needs & _ABOUT else {}
+    counts = await _counts(needs, request, reader, at) if needs & _COUNTED else {}
     if needs & _LATE:
         found = await late.read(request, reader, at)
         if Fact.CONTACT in needs:
@@ -342,6 +346,8 @@ async def _read(
 
 
 _UNKNOWN = {field.name: field.default for field in fields(Facts)}  # what a fact is by default
+_ABOUT = frozenset({Fact.OPTED_OUT, Fact.CONSENT, Fact.THREAD})  # read by ``_recipient``
+_COUNTED = frozenset({Fact.RATE, Fact.NEW_NUMBERS})  # by ``_counts``
 
 
 async def _recipient(
