@@ -31,13 +31,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import marshal
-import multiprocessing
 import signal
 import traceback
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.bulk.rows import CHUNK_ROWS, PlanChunk, PlanHead, plan_chunks
 from bridge.bulk.table import BulkFileError, read_table
@@ -45,10 +43,12 @@ from bridge.bulk.wire import head_of, packed_chunk, packed_head, unpacked_chunk
 from bridge.errors import BridgeError
 from bridge.parsing.placeholders import Template
 
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
 __all__ = ["SMALL_FILE", "PlanRequest", "Planning", "PlanningFailed", "planning"]
 
 SMALL_FILE = 256 * 1024  # bytes; a smaller file is planned in this process
-_CONTEXT = multiprocessing.get_context("spawn")
 
 
 class PlanningFailed(BridgeError):
@@ -117,9 +117,12 @@ class _Child:
 
     def __init__(self, request: PlanRequest) -> None:
         self._keep = request.keep
-        asks, self._asks = _CONTEXT.Pipe(duplex=False)
-        self._pipe, answers = _CONTEXT.Pipe(duplex=False)
-        self.process = _CONTEXT.Process(
+        import multiprocessing  # here: a bridge that never plans a large file never imports it
+
+        context = multiprocessing.get_context("spawn")
+        asks, self._asks = context.Pipe(duplex=False)
+        self._pipe, answers = context.Pipe(duplex=False)
+        self.process = context.Process(
             target=_child,
             args=(asks, answers),
             name="bulk-planner",
