@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
+
+import pytest
 
 from bridge.store.ids import new_id, new_ids
 
@@ -30,3 +33,19 @@ def test_the_random_parts_use_the_whole_alphabet() -> None:
     tails = "".join(made[-6:] for made in new_ids("s", 2000))
     assert set(tails) == set("0123456789abcdefghjkmnpqrstvwxyz")
     assert {made[-6] for made in new_ids("s", 2000)} == set("0123456789abcdefghjkmnpqrstvwxyz")
+
+
+def test_random_parts_drawn_alike_are_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two ids of one millisecond with the same random part would be one job's id twice:
+    the operating system here first gives the same four bytes for every id."""
+    draws: list[int] = []
+    real = os.urandom
+
+    def urandom(size: int) -> bytes:
+        draws.append(size)
+        return bytes(size) if len(draws) == 1 else real(size)
+
+    monkeypatch.setattr(os, "urandom", urandom)
+    made = new_ids("s", 50)
+    assert len(set(made)) == 50
+    assert draws[0] == 200 and draws[1] == 4 * 49  # all but the first drawn again
