@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import postgres_schema
 from tests.support.bridge_process import BridgeProcess, read_journal
+from tests.support.bulk_mail import bulk_email, send_bulk
 from tests.support.smtp_client import converse, message
 
 ROWS = 300
@@ -47,6 +48,10 @@ def _file(rows: int = ROWS, *, prefix: str = "07700 9") -> bytes:
     writer.writerow(("number", "name"))
     writer.writerows((f"{prefix}{i:05d}", f"Customer {i}") for i in range(rows))
     return out.getvalue().encode("cp1252")
+
+
+def _rota(data: bytes) -> EmailMessage:
+    return bulk_email(data, filename="rota.csv", subject="Rota", body="Hi {name}, see you at 9.")
 
 
 def _emails(bridge: BridgeProcess) -> list[EmailMessage]:
@@ -87,14 +92,7 @@ def test_cancel_mid_run_with_two_bridges(tmp_path: Path, dsn: str) -> None:
     assert migrated.returncode == 0, migrated.stderr
     first, second = bridges
     with first, second:
-        msg = message(to="bulk@sms.example.com", subject="Rota", body="Hi {name}, see you at 9.")
-        msg.add_attachment(_file(), maintype="text", subtype="csv", filename="rota.csv")
-        said = converse(
-            first.smtp_address,
-            mail_from="alice@example.com",
-            rcpts=["bulk@sms.example.com"],
-            content=msg.as_bytes(),
-        )
+        said = send_bulk(first.smtp_address, _rota(_file()))
         assert said.data == (250, "2.0.0 Received rota.csv: a preview will follow by email")
         [preview] = first.wait_until(
             lambda: _saying(bridges, "is ready to check"), timeout=60, what="the preview"
@@ -148,15 +146,8 @@ def test_a_file_of_several_chunks_is_stored_whole_while_its_rows_are_decided(
     )
     assert bridge.cli("migrate").returncode == 0
     with bridge:
-        msg = message(to="bulk@sms.example.com", subject="Rota", body="Hi {name}, see you at 9.")
         data = _file(rows, prefix="07911 1")  # mobile numbers in use
-        msg.add_attachment(data, maintype="text", subtype="csv", filename="rota.csv")
-        said = converse(
-            bridge.smtp_address,
-            mail_from="alice@example.com",
-            rcpts=["bulk@sms.example.com"],
-            content=msg.as_bytes(),
-        )
+        said = send_bulk(bridge.smtp_address, _rota(data))
         assert said.data is not None and said.data[0] == 250
         [preview] = bridge.wait_until(
             lambda: _saying((bridge,), "is ready to check"), timeout=60, what="the preview"

@@ -22,29 +22,16 @@ from bridge.models import JobState, SmsJob
 from bridge.settings.root import Settings
 from bridge.workers.bulk import BulkWorker
 from tests.conftest import make_settings
+from tests.support.bulk_mail import BULK, bulk_email
 from tests.support.smtp_client import Dialogue, converse, message
 
-BULK = "bulk@sms.example.com"
 RULES = """
 [[senders.rules]]
 match = "example.com"
 sender = "ExampleCo"
 timezone = "Europe/London"
 """
-TEMPLATE = "Hi {first_name}, your order {order} is ready."
-
-
-def bulk_email(
-    data: bytes,
-    *,
-    filename: str = "customers.csv",
-    body: str = TEMPLATE,
-    subtype: str = "csv",
-    maintype: str = "text",
-) -> EmailMessage:
-    msg = message(to=BULK, subject="Orders ready", body=body)
-    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    return msg
+TEMPLATE = "Hi {first_name}, your order {order} is ready."  # bulk_email's default body
 
 
 def excel_csv(rows: list[tuple[str, ...]], *, bom: bytes = b"", encoding: str = "cp1252") -> bytes:

@@ -29,7 +29,8 @@ from bridge.parsing.placeholders import Template
 from bridge.workers.bulk import BulkWorker
 from bridge.workers.bulk_planner import SMALL_FILE, PlanningFailed, PlanRequest, planning
 from tests.conftest import make_settings
-from tests.test_bulk_end_to_end import RULES, bulk_email, mail_about, mails, send, text_of
+from tests.support.bulk_mail import bulk_email
+from tests.test_bulk_end_to_end import RULES, mail_about, mails, send, text_of
 
 TEMPLATE = "Hi {first_name}, your order {order} is ready."
 BIG = {"max_message_size": 4_000_000}  # an email with a file planned in a child

@@ -12,7 +12,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from tests.support.bridge_process import BridgeProcess
-from tests.support.smtp_client import converse, message
+from tests.support.bulk_mail import bulk_email, send_bulk
 
 ROWS = 20_000
 RULES = '[[senders.rules]]\nmatch = "example.com"\nsender = "ExampleCo"\n'
@@ -41,15 +41,9 @@ def test_killed_while_reading_the_file(tmp_path: Path) -> None:
     bridge = BridgeProcess(
         tmp_path, extra=RULES, queue={"poll_seconds": 0.2}, smtp={"max_message_size": 4_000_000}
     )
-    msg = message(to="bulk@sms.example.com", subject="Rota", body="Hi {name}, see you at 9.")
-    msg.add_attachment(_file(), maintype="text", subtype="csv", filename="rota.csv")
+    msg = bulk_email(_file(), filename="rota.csv", subject="Rota", body="Hi {name}, see you at 9.")
     with bridge:
-        said = converse(
-            bridge.smtp_address,
-            mail_from="alice@example.com",
-            rcpts=["bulk@sms.example.com"],
-            content=msg.as_bytes(),
-        )
+        said = send_bulk(bridge.smtp_address, msg)
         assert said.data is not None and said.data[0] == 250
         stored = bridge.wait_until(
             lambda: len(bridge.jobs()) or None, timeout=60, what="a first chunk stored"
