@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import time
 
 __all__ = ["new_id", "new_ids"]
@@ -21,12 +20,13 @@ def _base32(value: int, width: int) -> str:
 
 
 def new_id(prefix: str) -> str:
-    """``prefix`` + 9 characters of milliseconds + 6 random characters (30 bits)."""
-    return prefix + _base32(time.time_ns() // 1_000_000, 9) + _base32(secrets.randbits(30), 6)
+    """``prefix`` + 9 characters of milliseconds + 6 random characters (30 bits of the
+    operating system's random bytes, as ``secrets`` reads them)."""
+    return new_ids(prefix, 1)[0]
 
 
 def new_ids(prefix: str, count: int) -> list[str]:
-    """``count`` different ids as ``new_id`` makes them, of one millisecond, their random parts
+    """``count`` different ids of ``new_id``'s form, of one millisecond, their random parts
     from one read of the operating system's random bytes: a bulk send stores a thousand texts
     a statement, and a read a text was a tenth of storing one. Drawn again until no two of
     them are the same, as a thousand ids of one millisecond would be about once in 2,000."""
