@@ -230,16 +230,16 @@ class Bridge:
     def _runner(
         self,
         name: str,
-        claim: Callable[..., Awaitable[list[J]]],
+        claim: Callable[[int], Awaitable[list[J]]],
         handle: Callable[[J], Awaitable[None]],
         *,
         concurrency: int,
         poll_seconds: float,
     ) -> JobRunner[J]:
-        """A claim loop over ``claim`` (a store method), started now, drained at stop."""
+        """A claim loop over ``claim`` (up to so many jobs), started now, drained at stop."""
         runner: JobRunner[J] = JobRunner(
             name=name,
-            claim=self._claim(claim),
+            claim=claim,
             handle=handle,
             concurrency=concurrency,
             poll_seconds=poll_seconds,
@@ -250,6 +250,7 @@ class Bridge:
     def _claim(
         self, method: Callable[..., Awaitable[list[J]]]
     ) -> Callable[[int], Awaitable[list[J]]]:
+        """A store's claim method, leasing under this bridge's name for the queue's lease."""
         lease = self.settings.queue.lease_seconds
         return lambda n: method(now=self._clock(), limit=n, lease_seconds=lease, owner=self._owner)
 
@@ -267,7 +268,11 @@ class Bridge:
         )
         poll = self.settings.queue.poll_seconds
         return self._runner(
-            "mail", store.claim_mail, dispatcher.handle, concurrency=16, poll_seconds=poll
+            "mail",
+            self._claim(store.claim_mail),
+            dispatcher.handle,
+            concurrency=16,
+            poll_seconds=poll,
         )
 
     def _sms_runner(
@@ -291,7 +296,7 @@ class Bridge:
         )
         return self._runner(
             "sms",
-            store.claim_sms,
+            dispatcher.claim,
             dispatcher.handle,
             concurrency=queue.workers,
             poll_seconds=queue.poll_seconds,
@@ -316,7 +321,11 @@ class Bridge:
         self._inbound = dispatcher
         poll = self.settings.inbound.poll_seconds
         return self._runner(
-            "inbound", store.claim_inbound, dispatcher.handle, concurrency=16, poll_seconds=poll
+            "inbound",
+            self._claim(store.claim_inbound),
+            dispatcher.handle,
+            concurrency=16,
+            poll_seconds=poll,
         )
 
     def _bulk_worker(

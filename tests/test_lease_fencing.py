@@ -164,6 +164,51 @@ async def test_a_job_taken_over_while_its_bridge_was_frozen_is_not_sent(
     assert f"job {job.id}: not sent, but its lease has passed to another worker" in caplog.text
 
 
+async def _enqueued(store: Store) -> None:
+    """A job in the queue, for the dispatcher to claim itself."""
+    claimed = await _claimed(store)  # enqueued and claimed, then given back to the queue
+    await store.sms_defer(claimed.id, owner="frozen", at=T0, now=T0)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "asks"), [(0, 0), (29, 0), (31, 1)], ids=["at-once", "29s", "31s"]
+)
+async def test_its_own_claim_confirms_the_lease_for_half_the_lease(
+    shared: Store, seconds: int, asks: int
+) -> None:
+    """A job the dispatcher claimed itself goes without a confirmation while less than half
+    the 60 s lease has passed since the claim was asked (no other bridge can have it);
+    later, the lease is confirmed first, as for a job claimed by anyone."""
+    await _enqueued(shared)
+    now = [T0]
+    provider = _Provider()
+    dispatcher = _dispatcher(shared, provider, clock=lambda: now[0])
+    asked: list[str] = []
+    original = shared.keep_sms_lease
+
+    async def counted(job_id: str, **kwargs: Any) -> bool:
+        asked.append(job_id)
+        return await original(job_id, **kwargs)
+
+    shared.keep_sms_lease = counted  # type: ignore[method-assign]
+    [job] = await dispatcher.claim(5)
+    now[0] = T0 + timedelta(seconds=seconds)
+    await dispatcher.handle(job)
+    assert (len(asked), provider.sent) == (asks, [job.id])
+
+
+async def test_a_job_it_claimed_before_it_froze_is_not_sent_once_taken_over(shared: Store) -> None:
+    await _enqueued(shared)
+    now = [T0]
+    dispatcher = _dispatcher(shared, _Provider(), clock=lambda: now[0])
+    [job] = await dispatcher.claim(5)
+    await _take_over(shared)  # frozen here, for longer than the lease
+    now[0] = LATER
+    await dispatcher.handle(job)
+    stored = await shared.get_sms(job.id)
+    assert stored is not None and stored.state is JobState.SENDING  # still the other's
+
+
 @pytest.mark.parametrize("answer", ["sent", "temporary failure"])
 async def test_an_outcome_after_the_lease_was_lost_is_not_recorded(
     shared: Store, answer: str
