@@ -251,6 +251,30 @@ async def test_a_confirmation_that_comes_too_late_is_asked_for_again(shared: Sto
     assert stored is not None and stored.state is JobState.SENDING
 
 
+async def test_a_confirmation_older_than_half_the_lease_is_asked_for_again(
+    shared: Store,
+) -> None:
+    """Its answer took 31 s of a 60 s lease to come: asked for again, though nobody took the
+    job over meanwhile, and the second (prompt) answer lets it go."""
+    job = await _claimed(shared)
+    now = [T0]
+    provider = _Provider()
+    dispatcher = _dispatcher(shared, provider, clock=lambda: now[0])
+    original = shared.keep_sms_lease
+    asked: list[datetime] = []
+
+    async def slow_first(job_id: str, **kwargs: Any) -> bool:
+        asked.append(now[0])
+        kept = await original(job_id, **kwargs)
+        if len(asked) == 1:
+            now[0] = T0 + timedelta(seconds=31)
+        return kept
+
+    shared.keep_sms_lease = slow_first  # type: ignore[method-assign]
+    await dispatcher.handle(job)
+    assert (len(asked), provider.sent) == (2, [job.id])
+
+
 async def test_a_slow_provider_call_keeps_its_lease(store: Store) -> None:
     """A 0.6 s lease and a provider that takes 1.5 s: renewed every 0.2 s, the lease never
     runs out, so no other worker can claim the job meanwhile."""
