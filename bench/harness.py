@@ -203,6 +203,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def reaped_cpu_seconds(pid: int) -> float:
+    """The CPU time of a process's children that have ended and been waited for (``/proc``'s
+    ``cutime`` and ``cstime``): a bulk send's planning child, once its plan is read."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
 def family_cpu_seconds(pid: int) -> float:
     """``cpu_seconds`` of a process and of its children (a bridge's SMTP listener
     processes), as they are now."""
