@@ -237,9 +237,8 @@ def end_to_end(path: Path, *, dsn: str | None) -> dict[str, Any]:
         "queued_by_send": texts,
         "s_250_to_preview": round(shown - answered, 2),
         "bridge_cpu_s_to_preview": round(cpu, 2),  # steadier than the wall time on a busy machine
-        "planner_cpu_s": round(
-            planner, 2
-        ),  # the planning child's (0 for a file planned in-process)
+        # the planning child's CPU (0 for a file planned in the bridge's own process)
+        "planner_cpu_s": round(planner, 2),
         "s_send_to_all_queued": round(queued - asked, 2),
         "rss_start_mb": rss_start,
         "rss_peak_mb": peak,

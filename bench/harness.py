@@ -199,15 +199,19 @@ def cpu_seconds(pid: int) -> float:
     Less disturbed by other work on the machine than a rate or a wall time: a busy second
     core slows the wall clock far more than it changes the process's own CPU time per task.
     """
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _stat_seconds(pid, 11)  # utime, stime
 
 
 def reaped_cpu_seconds(pid: int) -> float:
     """The CPU time of a process's children that have ended and been waited for (``/proc``'s
     ``cutime`` and ``cstime``): a bulk send's planning child, once its plan is read."""
+    return _stat_seconds(pid, 13)
+
+
+def _stat_seconds(pid: int, at: int) -> float:
+    """Two adjacent clock-tick fields of ``/proc/<pid>/stat`` (counted after the name), added."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[at]) + int(fields[at + 1])) / os.sysconf("SC_CLK_TCK")
 
 
 def family_cpu_seconds(pid: int) -> float:
