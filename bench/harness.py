@@ -304,6 +304,6 @@ def scratch_schema(dsn: str = TEST_DSN) -> Iterator[str]:
 
     asyncio.run(run(f"CREATE SCHEMA {name}"))
     try:
-        yield f"{dsn}?search_path={name}"
+        yield f"{dsn}{'&' if '?' in dsn else '?'}search_path={name}"
     finally:
         asyncio.run(run(f"DROP SCHEMA {name} CASCADE"))
