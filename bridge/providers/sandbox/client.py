@@ -17,7 +17,6 @@ import json
 import os
 import re
 import secrets
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -42,18 +41,16 @@ class _Journal:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._lock = threading.Lock()  # the file's end and the index
-        self._sync = threading.Lock()  # one fsync at a time
         self._by_job: dict[str, str] = {}
         self._read_up_to = 0
         self._fd: int | None = None
         self._written = 0  # lines this process appended
         self._synced = 0  # of which known to be on disk
+        self._syncing: asyncio.Future[None] | None = None  # the flush in progress
 
     def message_id(self, job_id: str) -> str | None:
-        with self._lock:
-            self._catch_up()
-            return self._by_job.get(job_id)
+        self._catch_up()
+        return self._by_job.get(job_id)
 
     def _catch_up(self) -> None:
         try:
@@ -69,7 +66,10 @@ class _Journal:
                 self._by_job[entry["job_id"]] = entry["message_id"]
         self._read_up_to += len(complete)
 
-    def append(self, sms: OutboundSms, message_id: str) -> None:
+    async def append(self, sms: OutboundSms, message_id: str) -> None:
+        """Write the text's line, then wait for a flush to disk that began after it: the
+        line goes in at once, on the loop (an appended line costs less than handing it to a
+        thread), and the one flush in progress carries every line written before it began."""
         line = json.dumps(
             {
                 "job_id": sms.job_id,
@@ -81,26 +81,26 @@ class _Journal:
             },
             ensure_ascii=False,
         )
-        with self._lock:
-            if self._fd is None:
-                self._path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-            os.write(self._fd, (line + "\n").encode())
-            self._written += 1
-            mine = self._written
-            self._by_job[sms.job_id] = message_id
-        self._sync_through(mine, self._fd)
+        if self._fd is None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        os.write(self._fd, (line + "\n").encode())
+        self._written += 1
+        mine = self._written
+        self._by_job[sms.job_id] = message_id
+        while self._synced < mine:
+            if self._syncing is None:
+                self._syncing = asyncio.ensure_future(self._sync(self._fd))
+            await asyncio.shield(self._syncing)
 
-    def _sync_through(self, line: int, fd: int) -> None:
-        """Group commit: one fsync covers every line written before it began, so texts sent
-        together wait for one disk flush rather than queueing for one each."""
-        with self._sync:
-            if self._synced >= line:
-                return
-            with self._lock:
-                written = self._written
-            os.fsync(fd)
-            self._synced = written
+    async def _sync(self, fd: int) -> None:
+        """One fsync for every line written before it began (a group commit)."""
+        try:
+            written = self._written
+            await asyncio.to_thread(os.fsync, fd)
+            self._synced = max(self._synced, written)
+        finally:
+            self._syncing = None
 
 
 class SandboxProvider:
@@ -122,7 +122,7 @@ class SandboxProvider:
             self._refuse(sms, rule)
         message_id = "SB" + secrets.token_hex(16)
         if self._journal is not None:
-            await asyncio.to_thread(self._journal.append, sms, message_id)
+            await self._journal.append(sms, message_id)
         self.sent.append(sms)
         if self._latency:
             await asyncio.sleep(self._latency)  # the answer is "on the wire" meanwhile
