@@ -36,6 +36,33 @@ async def test_writes_that_arrive_meanwhile_go_together_in_the_next_statement() 
     assert groups == [[0], [1, 2, 3, 4]]
 
 
+async def test_with_two_lanes_a_second_statement_starts_while_the_first_is_on_its_way() -> None:
+    groups: list[list[int]] = []
+    out = 0
+    most_out = 0
+
+    async def run(items: Sequence[int]) -> list[int]:
+        nonlocal out, most_out
+        groups.append(list(items))
+        out += 1
+        most_out = max(most_out, out)
+        await asyncio.sleep(0.02)  # on its way
+        out -= 1
+        return [item * 10 for item in items]
+
+    grouped: Grouped[int, int] = Grouped(run, lanes=2)
+    first = asyncio.create_task(grouped(0))
+    await asyncio.sleep(0.005)
+    second = asyncio.create_task(grouped(1))  # a lane is free: it goes at once, alone
+    await asyncio.sleep(0.005)
+    rest = asyncio.gather(*(grouped(n) for n in range(2, 5)))  # both lanes busy: they wait
+    assert (await first, await second, await rest) == (0, 10, [20, 30, 40])
+    assert groups == [[0], [1], [2, 3, 4]]
+    assert most_out == 2
+    late = await grouped(5)  # the lanes were given back: a new item is written at once
+    assert (late, groups[-1]) == (50, [5])
+
+
 async def test_a_failed_statement_fails_its_callers_and_not_the_next_group() -> None:
     calls = 0
 

@@ -9,6 +9,11 @@ an idle one still records its one text at once (nothing waits for a batch to fil
 
 Each caller gets its own answer, and only after the statement that carried its item has
 committed; if that statement fails, every caller it carried gets the error.
+
+Several statements may be on their way at once (``lanes``): PostgreSQL commits transactions
+from several connections together (one flush of its log covers them all), so an item that
+arrives while one statement is out need not wait for that statement's commit before its own
+can start. SQLite has one writer, and no use for this.
 """
 
 from __future__ import annotations
@@ -25,29 +30,36 @@ Answer = TypeVar("Answer")
 
 class Grouped(Generic[Item, Answer]):
     """``await grouped(item)`` runs ``run(items)`` for it and the items that came meanwhile;
-    ``run`` answers each item in order. At most ``most`` items go in one statement."""
+    ``run`` answers each item in order. At most ``most`` items go in one statement, and at
+    most ``lanes`` statements are on their way at once."""
 
     def __init__(
-        self, run: Callable[[Sequence[Item]], Awaitable[Sequence[Answer]]], *, most: int = 256
+        self,
+        run: Callable[[Sequence[Item]], Awaitable[Sequence[Answer]]],
+        *,
+        most: int = 256,
+        lanes: int = 1,
     ) -> None:
         self._run = run
         self._most = most
+        self._lanes = lanes
         self._waiting: list[tuple[Item, asyncio.Future[Answer]]] = []
-        self._flushing: asyncio.Task[None] | None = None
+        self._flushing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, item: Item) -> Answer:
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if self._flushing is None:
-            self._flushing = asyncio.create_task(self._flush(), name="grouped writes")
+        if len(self._flushing) < self._lanes:
+            task = asyncio.create_task(self._flush(), name="grouped writes")
+            self._flushing.add(task)
         # A caller cancelled meanwhile (a drain's grace ran out) does not cancel the write:
         # the other callers' items are in the same statement.
         return await asyncio.shield(future)
 
     async def close(self) -> None:
         """Wait for the items already handed in to be written (before the store closes)."""
-        if self._flushing is not None:
-            await asyncio.wait([self._flushing])
+        if self._flushing:
+            await asyncio.wait(set(self._flushing))
 
     async def _flush(self) -> None:
         try:
@@ -55,8 +67,8 @@ class Grouped(Generic[Item, Answer]):
                 group = self._waiting[: self._most]
                 del self._waiting[: self._most]
                 await self._answer(group)
-        finally:
-            self._flushing = None
+        finally:  # at once, not in a done callback: an item handed in meanwhile needs a lane
+            self._flushing.discard(asyncio.current_task())
 
     async def _answer(self, group: list[tuple[Item, asyncio.Future[Answer]]]) -> None:
         try:

@@ -77,7 +77,8 @@ class PostgresStore(SqlStore):
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._locks: set[ClusterLock] = set()
-        self._sent: Grouped[ops.Sent, bool] = Grouped(self._record_sent)
+        # texts sent: four statements on their way at once (docs/benchmarks.md, issue 24)
+        self._sent: Grouped[ops.Sent, bool] = Grouped(self._record_sent, lanes=4)
         self._kept: Grouped[ops.Kept, bool] = Grouped(self._keep_leases)
 
     async def _connect(self) -> asyncpg.Pool:
