@@ -49,7 +49,8 @@ class Grouped(Generic[Item, Answer]):
     async def __call__(self, item: Item) -> Answer:
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if len(self._flushing) < self._lanes:
+        # a lane is started for the first item waiting; later ones go with it
+        if len(self._waiting) == 1 and len(self._flushing) < self._lanes:
             task = asyncio.create_task(self._flush(), name="grouped writes")
             self._flushing.add(task)
         # A caller cancelled meanwhile (a drain's grace ran out) does not cancel the write:
