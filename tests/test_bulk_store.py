@@ -130,14 +130,19 @@ async def test_a_cancel_while_the_file_is_read_stops_what_is_stored_after_it(
     assert done.now == 10
     later = [(i + 2, _job(i)) for i in range(10, 20)]
     assert await store.store_bulk_jobs(batch_id, later, state="held", now=NOW) == 0
-    preview = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
-    state = await store.bulk_planned(
-        batch_id, owner="w1", state="held", not_sent="[]", preview=preview, now=NOW
+    shown = await store.bulk_previewed(
+        batch_id, owner="w1", not_sent="[]", preview=_preview(), now=NOW
     )
+    assert shown == "cancelled"  # no preview of a cancelled send
+    state = await store.bulk_planned(batch_id, owner="w1", state="held", not_sent="[]", now=NOW)
     assert state == "cancelled"
     assert {j.state.value for j in await store.recent_sms(limit=50)} == {"cancelled"}
     assert await store.claim_mail(now=NOW, limit=5, lease_seconds=60, owner="m") == []
     assert await store.send_held(batch_id, now=NOW) is None
+
+
+def _preview() -> NewMailJob:
+    return NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
 
 
 async def test_a_lease_that_passed_to_another_worker_stores_no_preview(store: Store) -> None:
@@ -146,16 +151,50 @@ async def test_a_lease_that_passed_to_another_worker_stores_no_preview(store: St
     later = NOW + timedelta(seconds=61)  # w1 stalled past its lease: w2 takes the file over
     assert await store.claim_bulk(now=later, lease_seconds=60, owner="w2") is not None
     assert not await store.keep_bulk_lease(batch_id, owner="w1", lease_seconds=60, now=later)
-    preview = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
-    lost = await store.bulk_planned(
-        batch_id, owner="w1", state="held", not_sent="[]", preview=preview, now=later
+    lost = await store.bulk_previewed(
+        batch_id, owner="w1", not_sent="[]", preview=_preview(), now=later
     )
     assert lost == "lost"
-    won = await store.bulk_planned(
-        batch_id, owner="w2", state="held", not_sent="[]", preview=preview, now=later
+    assert (
+        await store.bulk_planned(batch_id, owner="w1", state="held", not_sent="[]", now=later)
+        == "lost"
     )
-    assert won == "held"
+    won = await store.bulk_previewed(
+        batch_id, owner="w2", not_sent="[]", preview=_preview(), now=later
+    )
+    assert won == "previewed"
+    assert (
+        await store.bulk_planned(batch_id, owner="w2", state="held", not_sent="[]", now=later)
+        == "held"
+    )
     assert len(await store.claim_mail(now=later, limit=5, lease_seconds=60, owner="m")) == 1
+
+
+async def test_a_send_taken_again_after_its_preview_gets_no_second_one(store: Store) -> None:
+    """The worker that stored the preview died while storing the texts: the next one
+    stores them all, once, and no second preview."""
+    batch_id, _ = await store.receive_bulk(_send(), now=NOW)
+    assert await store.claim_bulk(now=NOW, lease_seconds=60, owner="w1") is not None
+    shown = await store.bulk_previewed(
+        batch_id, owner="w1", not_sent="[]", preview=_preview(), now=NOW
+    )
+    assert shown == "previewed"
+    jobs = [(i + 2, _job(i)) for i in range(10)]
+    assert await store.store_bulk_jobs(batch_id, jobs[:4], state="held", now=NOW) == 4
+    later = NOW + timedelta(seconds=61)  # w1 died: its lease passes
+    assert await store.claim_bulk(now=later, lease_seconds=60, owner="w2") is not None
+    again = await store.bulk_previewed(
+        batch_id, owner="w2", not_sent="[]", preview=_preview(), now=later
+    )
+    assert again == "previewed before"
+    assert await store.store_bulk_jobs(batch_id, jobs, state="held", now=later) == 6
+    assert (
+        await store.bulk_planned(batch_id, owner="w2", state="held", not_sent="[]", now=later)
+        == "held"
+    )
+    assert len(await store.claim_mail(now=later, limit=5, lease_seconds=60, owner="m")) == 1
+    stored = await store.recent_sms(limit=50)
+    assert len(stored) == 10 and {j.state.value for j in stored} == {"held"}
 
 
 @pytest.mark.parametrize(("everywhere", "stopped"), [(True, 2), (False, 1)])
@@ -166,10 +205,8 @@ async def test_send_cancels_texts_to_customers_who_opted_out_since_the_preview(
     assert await store.claim_bulk(now=NOW, lease_seconds=60, owner="w") is not None
     jobs = [(i + 2, _job(i, sender="+447700900100")) for i in range(4)]
     await store.store_bulk_jobs(batch_id, jobs, state="held", now=NOW)
-    preview = NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
-    await store.bulk_planned(
-        batch_id, owner="w", state="held", not_sent="[]", preview=preview, now=NOW
-    )
+    await store.bulk_previewed(batch_id, owner="w", not_sent="[]", preview=_preview(), now=NOW)
+    await store.bulk_planned(batch_id, owner="w", state="held", not_sent="[]", now=NOW)
     later = NOW + timedelta(hours=1)
     # a STOP to the texts' own number, and one to another of the bridge's numbers
     await store.suppress(reply_number="+447700900100", customer=jobs[0][1].to_number, now=later)

@@ -12,7 +12,9 @@ says what was done, in words.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -48,6 +50,15 @@ _NOT_HELD = {
     "failed": "This bulk send's file could not be used, so nothing can be sent: correct the"
     " file and send it again.",
 }
+
+# SEND that comes while the previewed texts are still being stored waits this long for them,
+# looking every _STORING_POLL seconds; after it, 451 (the author's mail program tries again).
+STORING_WAIT = 30.0
+_STORING_POLL = 0.1
+_STORING = (
+    "The texts of this bulk send are still being stored after its preview: your mail"
+    " program will send SEND again shortly, or reply SEND again in a minute."
+)
 
 Command = Callable[[dict[str, Any], datetime], Awaitable[str]]
 
@@ -121,9 +132,14 @@ class ControlDesk:
                 "SEND sends a bulk send after its preview; these texts"
                 " were already confirmed and go at their time (CANCEL stops them).",
             )
-        done = await self._store.send_held(str(batch["id"]), now=now, everywhere=self._everywhere)
+        batch = await self._stored(batch)
+        done = await self._store.send_held(
+            str(batch["id"]), now=self._clock(), everywhere=self._everywhere
+        )
         if done is None:
             state = str(batch["state"])
+            if state == "received":
+                raise Refused(451, "4.3.0", _STORING)
             if state == "open":
                 return "250 2.0.0 Already sent: its texts were queued before."
             raise Refused(550, "5.6.0", _NOT_HELD.get(state, _NOT_HELD["received"]))
@@ -132,6 +148,16 @@ class ControlDesk:
         log.info("batch %s: %d held text(s) queued by SEND", batch["id"], queued)
         also = f"; {stopped:,} not sent, opted out since the preview" if stopped else ""
         return f"250 2.0.0 {queued:,} {_texts(queued)} queued{also}."
+
+    async def _stored(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """A bulk send whose preview went out while its texts are still being stored (its
+        batch still 'received', ``bridge.workers.bulk``): as it stands once they are, or
+        after ``STORING_WAIT`` seconds. A send of 100,000 rows takes a few seconds."""
+        deadline = time.monotonic() + STORING_WAIT
+        while batch["state"] == "received" and time.monotonic() < deadline:
+            await asyncio.sleep(_STORING_POLL)
+            batch = await self._store.batch(str(batch["token"])) or batch
+        return batch
 
 
 def _texts(n: int) -> str:

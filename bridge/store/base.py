@@ -635,18 +635,19 @@ class BulkSends(Protocol):
         many were new (a text stored by an earlier attempt is left as it is)."""
         ...
 
-    async def bulk_planned(
-        self,
-        batch_id: str,
-        *,
-        owner: str,
-        state: str,
-        not_sent: str,
-        preview: NewMailJob,
-        now: datetime,
+    async def bulk_previewed(
+        self, batch_id: str, *, owner: str, not_sent: str, preview: NewMailJob, now: datetime
     ) -> str:
-        """The batch planned, with its preview, if ``owner`` still holds it; its state after.
-        In ``state`` 'open' (sent at once) its held texts are queued."""
+        """The preview stored before the batch's texts, once, if ``owner`` still holds the
+        send: 'previewed', 'previewed before' (an earlier attempt stored it), 'lost', or the
+        batch's state when it is no longer open ('cancelled')."""
+        ...
+
+    async def bulk_planned(
+        self, batch_id: str, *, owner: str, state: str, not_sent: str, now: datetime
+    ) -> str:
+        """The batch's texts all stored: the batch moved to ``state`` if ``owner`` still holds
+        it; its state after. In ``state`` 'open' (sent at once) its held texts are queued."""
         ...
 
     async def bulk_failed(

@@ -55,6 +55,7 @@ MIGRATIONS = (
     "020_api_tokens.sql",
     "021_links.sql",
     "022_covering_counts.sql",
+    "023_bulk_previewed.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

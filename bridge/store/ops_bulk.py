@@ -2,17 +2,18 @@
 
 An email to the bulk address is stored whole (file, template) under a batch of kind 'bulk'
 in state 'received'; a mail server delivering it again finds that batch and stores nothing.
-The bulk worker takes a received batch with a lease (``claim_bulk``), stores its texts a
+The bulk worker takes a received batch with a lease (``claim_bulk``) and decides every row;
+then it stores the preview (``bulk_previewed``, once: ``previewed_at``), then the texts a
 chunk at a time in state 'held' (``store_bulk_jobs``: each text's idempotency key names the
-batch and the number, so a second attempt after a crash merges with what the first stored),
-and then, in one transaction fenced by its lease, moves the batch to 'held' (or 'open', its
-texts queued, when the author's rule sends at once) with the preview (``bulk_planned``).
-The worker stores texts while the file is still being read, so a file found unusable at a
-later line has the texts stored before it cancelled with the batch's failure
-(``bulk_failed``). If CANCEL came meanwhile, the texts
-stored are cancelled there too. SEND (``send_held``) moves every held text of the batch to
-'queued' in one statement. Once no text of a sent batch can change, the summary is stored
-exactly once (``bulk_summarised``).
+batch and the number, so a second attempt after a crash merges with what the first stored,
+and sends no second preview), and then, in one transaction fenced by its lease, moves the
+batch to 'held' (or 'open', its texts queued, when the author's rule sends at once:
+``bulk_planned``). With a rule that counts the texts already stored (a spend cap), each
+text is stored as it is decided, before the preview. A file found unusable at a later line
+fails the batch (``bulk_failed``), cancelling any text stored from it. If CANCEL came
+meanwhile, the texts stored are cancelled there too. SEND (``send_held``) moves every held
+text of the batch to 'queued' in one statement. Once no text of a sent batch can change,
+the summary is stored exactly once (``bulk_summarised``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "bulk_failed",
     "bulk_finished",
     "bulk_planned",
+    "bulk_previewed",
     "bulk_results",
     "bulk_summarised",
     "claim_bulk",
@@ -188,12 +190,30 @@ def _insert_rows(rows: int) -> str:
     return text.replace(group.group(0), "VALUES " + ", ".join([group.group(1)] * rows))
 
 
-def bulk_planned(
-    batch_id: str, owner: str, state: str, not_sent: str, preview: NewMailJob, now: float
+def bulk_previewed(
+    batch_id: str, owner: str, not_sent: str, preview: NewMailJob, now: float
 ) -> Op[str]:
-    """The batch planned: 'held' (or 'open', sent at once) with its preview, if this worker
-    still holds it. The batch's state after it: 'lost' when the lease had passed to another
-    worker (which does the same work again), 'cancelled' when CANCEL came meanwhile."""
+    """The preview stored, before the texts are, if this worker still holds the send and its
+    batch is still open: 'previewed'. 'previewed before' when an earlier attempt stored it
+    (the texts are then stored without a second preview), 'lost' when the lease passed to
+    another worker, else the batch's state ('cancelled': CANCEL came first)."""
+    marked = yield count(Q.mark_bulk_previewed, now, not_sent, batch_id, owner)
+    if marked:
+        yield from ops.insert_mail(preview, now)
+        return "previewed"
+    row = yield one_row(Q.bulk_send_state, batch_id)
+    if row is None or row["lease_owner"] != owner:
+        return "lost"
+    if row["state"] != "received":
+        return str(row["state"])
+    return "previewed before"
+
+
+def bulk_planned(batch_id: str, owner: str, state: str, not_sent: str, now: float) -> Op[str]:
+    """The batch's texts all stored: the batch 'held' (or 'open', sent at once), if this
+    worker still holds it. The batch's state after it: 'lost' when the lease had passed to
+    another worker (which does the same work again), 'cancelled' when CANCEL came meanwhile
+    (and the texts stored since are cancelled)."""
     kept = yield count(Q.end_bulk_lease, not_sent, batch_id, owner)
     if not kept:
         return "lost"
@@ -206,7 +226,6 @@ def bulk_planned(
     if state == "open":
         yield count(Q.release_held, now, batch_id)
         yield count(Q.bulk_sent_at, now, batch_id)
-    yield from ops.insert_mail(preview, now)
     return state
 
 

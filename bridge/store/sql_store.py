@@ -186,18 +186,16 @@ class SqlStore:
     ) -> int:
         return await self._do(ops_bulk.store_bulk_jobs(batch_id, jobs, state, ts(now)))
 
-    async def bulk_planned(
-        self,
-        batch_id: str,
-        *,
-        owner: str,
-        state: str,
-        not_sent: str,
-        preview: NewMailJob,
-        now: datetime,
+    async def bulk_previewed(
+        self, batch_id: str, *, owner: str, not_sent: str, preview: NewMailJob, now: datetime
     ) -> str:
-        op = ops_bulk.bulk_planned(batch_id, owner, state, not_sent, preview, ts(now))
+        op = ops_bulk.bulk_previewed(batch_id, owner, not_sent, preview, ts(now))
         return await self._do(op)
+
+    async def bulk_planned(
+        self, batch_id: str, *, owner: str, state: str, not_sent: str, now: datetime
+    ) -> str:
+        return await self._do(ops_bulk.bulk_planned(batch_id, owner, state, not_sent, ts(now)))
 
     async def bulk_failed(
         self, batch_id: str, *, owner: str, mail: NewMailJob, now: datetime

@@ -9,14 +9,16 @@ numbers is seconds of CPU, which the child spends on the other core while this p
 decides the chunks already planned. Each row's text passes the outbound chain's envelope
 and content stages, as an email's recipient does (``Gate.decide``): opt-outs, destinations,
 caps and quiet hours decide here, and the send stage (the rate limit) when each text goes.
-The texts the chain lets through are stored a chunk at a time in job state 'held' (sent at
-once by the author's sender rule or not: the file may still prove unusable at a later
-line), renewing the lease between chunks (on PostgreSQL while the next chunk is decided:
-``_Stores``); then the preview (``bridge.bulk.preview``) is stored with the batch's move to
-'held' (or 'open', its texts queued) in one transaction. A file unusable as a whole gets
-its author an email saying why instead, and the texts stored from its first rows are
-cancelled with it (``Store.bulk_failed``). A planning that fails otherwise (the child
-killed, a bug) fails the attempt, which is tried again once its lease has passed.
+When every row is decided, the preview (``bridge.bulk.preview``) is stored at once, and
+the texts the chain let through after it, a chunk at a time in job state 'held' (storing
+100,000 texts took a third of the time to the preview); then the batch moves to 'held' (or
+'open', its texts queued, when the author's sender rule sends at once). A worker that takes
+the send again after a crash stores its texts without a second preview, and SEND arriving
+while they are stored waits for them. With a rule that counts the texts already stored (a
+spend cap), each text is stored as it is decided instead. A file unusable as a whole gets
+its author an email saying why instead (``Store.bulk_failed``). A planning that fails
+otherwise (the child killed, a bug) fails the attempt, which is tried again once its lease
+has passed.
 
 A sent bulk send whose texts have all ended gets its summary (``bridge.bulk.summary``) with
 the per-row result CSV (``bridge.bulk.results``), stored once whichever bridge sees it first.
@@ -28,12 +30,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bridge.bulk.outcomes import Outcome
+from bridge.bulk.outcomes import CheckedPlan, Outcome
 from bridge.bulk.preview import NOT_SENT_NAME, not_sent_csv, preview_text
 from bridge.bulk.results import ResultRow, not_sent, result_lines
 from bridge.bulk.rows import BulkPlan, BulkRow, PlanParts
@@ -177,12 +180,31 @@ class BulkWorker(Loop):
             async with planning(request) as planned:
                 decided = await self._decide_all(send, planned)
         except BulkFileError as exc:
-            await self._unusable(send, exc.reason)  # and the texts stored so far cancelled
+            await self._unusable(send, exc.reason)  # and any text stored so far cancelled
             return
         if decided is None:
             return  # stopping, or the lease was lost: the send is taken again
-        plan, outcomes = decided
-        checked = plan.checked(outcomes)
+        checked = decided.plan.checked(decided.outcomes)
+        rows = json.dumps([_row_json(row) for row in not_sent(checked)])
+        shown = await self._preview(send, checked, rows)
+        if shown == "lost":
+            return
+        if shown != "cancelled" and not await self._store_held(send, decided.held):
+            return  # stopping, or the lease was lost: taken again, without a second preview
+        state = "open" if send.at_once else "held"
+        done = await self._store.bulk_planned(
+            send.batch_id, owner=self._owner, state=state, not_sent=rows, now=self._clock()
+        )
+        log.info(
+            "bulk send %s: %d rows planned; batch %s", send.batch_id, decided.plan.rows_read, done
+        )
+        if done == "open":
+            self._queued()
+
+    async def _preview(self, send: BulkSend, checked: CheckedPlan, rows: str) -> str:
+        """The preview stored as soon as every row is decided, before the texts are: storing
+        100,000 of them took a third of the time to the preview (docs/benchmarks.md). SEND
+        arriving while they are stored waits for them (``bridge.inbound.control``)."""
         body = preview_text(
             checked,
             filename=send.filename,
@@ -192,59 +214,47 @@ class BulkWorker(Loop):
         )
         if send.at_once:
             body = _at_once(body)
-        rows = json.dumps([_row_json(row) for row in not_sent(checked)])
         mail = self._email(send, "Preview", body, (NOT_SENT_NAME, not_sent_csv(checked)))
-        state = "open" if send.at_once else "held"
-        done = await self._store.bulk_planned(
-            send.batch_id,
-            owner=self._owner,
-            state=state,
-            not_sent=rows,
-            preview=mail,
-            now=self._clock(),
+        shown = await self._store.bulk_previewed(
+            send.batch_id, owner=self._owner, not_sent=rows, preview=mail, now=self._clock()
         )
-        log.info("bulk send %s: %d rows planned; batch %s", send.batch_id, plan.rows_read, done)
-        self._mailed()
-        if done == "open":
-            self._queued()
+        if shown == "previewed":
+            self._mailed()
+        elif shown == "lost":
+            log.warning("bulk send %s: its lease passed to another worker", send.batch_id)
+        return shown
 
-    async def _decide_all(
-        self, send: BulkSend, planned: Planning
-    ) -> tuple[BulkPlan, list[Outcome]] | None:
-        """Every row through the chain as its chunk is planned; the texts it lets through
-        stored a chunk at a time, held until the whole file is read (``bulk_planned``)."""
+    async def _decide_all(self, send: BulkSend, planned: Planning) -> _Decided | None:
+        """Every row through the chain as its chunk is planned. The texts it lets through are
+        kept for ``_store_held``, except with a rule that counts the texts already stored (a
+        spend cap): then each is stored before the next row is decided, so that no cap is
+        passed by texts decided together."""
         head = await planned.head()
         subject_tagged = subject_tags(send.subject)
         stopped = await self._store.suppressed_customers()  # one query, not one a row
         gate = self._gate.reading(KnownOptOuts(self._gate.facts, stopped))
         counting = any(rule.name in _COUNTING for rule in gate.chain.rules)
-        size = 1 if counting else CHUNK
-        stores = _Stores(lambda chunk: self._store_chunk(send, chunk))
-        stores.overlap = not counting and not self._store.writes_in_process
+        lease = _Lease(lambda: self._keep_lease(send), self._settings.lease_seconds / 3)
         parts = PlanParts()
         outcomes: list[Outcome] = []
-        chunk: list[tuple[int, NewSmsJob]] = []
-        try:
-            while (planned_chunk := await planned.next()) is not None:
-                parts.add(planned_chunk)
-                for row in planned_chunk.rows:
-                    if self.stopping:
+        held: list[tuple[BulkRow, NewSmsJob]] = []
+        while (planned_chunk := await planned.next()) is not None:
+            parts.add(planned_chunk)
+            for row in planned_chunk.rows:
+                if self.stopping:
+                    return None
+                outcome, text = await self._decide(gate, send, row, subject_tagged)
+                outcomes.append(outcome)
+                if text is not None and counting:
+                    if not await self._store_chunk(send, [text]):
                         return None
-                    outcome, text = await self._decide(gate, send, row, subject_tagged)
-                    outcomes.append(outcome)
-                    if text is not None:
-                        chunk.append(text)
-                    if len(chunk) >= size:
-                        if not await stores.add(chunk):
-                            return None
-                        chunk = []
-                    elif len(outcomes) % _YIELD_EVERY == 0:
-                        await asyncio.sleep(0)
-            if chunk and not await stores.add(chunk):
+                elif text is not None:
+                    held.append((row, text[1]))
+                if len(outcomes) % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+            if not await lease.kept():
                 return None
-        finally:
-            kept = await stores.done()
-        return (parts.plan(head), outcomes) if kept else None
+        return _Decided(parts.plan(head), outcomes, held)
 
     async def _decide(
         self, gate: Gate, send: BulkSend, row: BulkRow, tagged: tuple[frozenset[str], str]
@@ -258,11 +268,31 @@ class BulkWorker(Loop):
         text = job(decision, idempotency_key=key, message_id=send.message_id)
         return _outcome(decision), (row.line, text)
 
+    async def _store_held(self, send: BulkSend, held: list[tuple[BulkRow, NewSmsJob]]) -> bool:
+        """The texts kept by ``_decide_all``, stored a chunk a transaction (the SQLite writer
+        is never held long), the lease renewed after each; False when stopping or the lease
+        was lost. Each number's parse is handed back first: storing a text asks its
+        country, and only the last 4,096 numbers' parses are kept (``numbers.remember``)."""
+        for start in range(0, len(held), CHUNK):
+            if self.stopping:
+                return False
+            part = held[start : start + CHUNK]
+            for row, _ in part:
+                remember(row.number, row.parsed)
+            if not await self._store_chunk(send, [(row.line, text) for row, text in part]):
+                return False
+        return True
+
     async def _store_chunk(self, send: BulkSend, chunk: list[tuple[int, NewSmsJob]]) -> bool:
-        now = self._clock()
-        await self._store.store_bulk_jobs(send.batch_id, chunk, state="held", now=now)
+        await self._store.store_bulk_jobs(send.batch_id, chunk, state="held", now=self._clock())
+        return await self._keep_lease(send)
+
+    async def _keep_lease(self, send: BulkSend) -> bool:
         kept = await self._store.keep_bulk_lease(
-            send.batch_id, owner=self._owner, lease_seconds=self._settings.lease_seconds, now=now
+            send.batch_id,
+            owner=self._owner,
+            lease_seconds=self._settings.lease_seconds,
+            now=self._clock(),
         )
         if not kept:
             log.warning("bulk send %s: its lease passed to another worker", send.batch_id)
@@ -338,31 +368,31 @@ class BulkWorker(Loop):
         return NewMailJob(envelope_from="", recipients=(send.author,), content=content)
 
 
-class _Stores:
-    """A bulk send's chunks of texts, each stored (and the send's lease renewed) before the
-    next is decided; with ``overlap``, while the next is decided (the database server does
-    the work, so the two run on both cores: on PostgreSQL, not on SQLite, whose writer
-    thread would contend with the chain for the interpreter lock)."""
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """A bulk send's rows decided: its plan, each planned row's outcome, and the texts let
+    through that are not stored yet (with their lines)."""
 
-    def __init__(self, store: Callable[[list[tuple[int, NewSmsJob]]], Awaitable[bool]]) -> None:
-        self._store = store
-        self.overlap = False
-        self._last: asyncio.Task[bool] | None = None
+    plan: BulkPlan
+    outcomes: list[Outcome]
+    held: list[tuple[BulkRow, NewSmsJob]]
 
-    async def add(self, chunk: list[tuple[int, NewSmsJob]]) -> bool:
-        """Store ``chunk`` (now, or once the one before it is stored); False when the lease
-        was lost, and nothing more should be stored."""
-        if not self.overlap:
-            return await self._store(chunk)
-        if not await self.done():
-            return False
-        self._last = asyncio.ensure_future(self._store(chunk))
-        return True
 
-    async def done(self) -> bool:
-        """Wait for the chunk still being stored; whether the lease was still held."""
-        last, self._last = self._last, None
-        return True if last is None else await last
+class _Lease:
+    """A bulk send's lease renewed while its rows are decided, at most once per ``every``
+    seconds (deciding 100,000 rows takes several seconds, storing nothing meanwhile)."""
+
+    def __init__(self, keep: Callable[[], Awaitable[bool]], every: float) -> None:
+        self._keep = keep
+        self._every = every
+        self._at = time.monotonic()
+
+    async def kept(self) -> bool:
+        """False once the lease has passed to another worker."""
+        if time.monotonic() - self._at < self._every:
+            return True
+        self._at = time.monotonic()
+        return await self._keep()
 
 
 def _outcome(decision: Decision) -> Outcome:

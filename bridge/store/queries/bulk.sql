@@ -1,7 +1,8 @@
 -- Bulk sends by attachment (ops_bulk.py). The email is kept under a batch of kind 'bulk'
 -- before its 250; the bulk worker takes a 'received' one with a lease (on PostgreSQL under
--- a row lock, skipping one another bridge holds), stores its texts in job state 'held' and
--- moves the batch to 'held'; SEND moves every held text of it to 'queued' in one statement.
+-- a row lock, skipping one another bridge holds), decides every row, stores the preview
+-- (``previewed_at``), then its texts in job state 'held', and moves the batch to 'held';
+-- SEND moves every held text of it to 'queued' in one statement.
 
 -- name: bulk_batch_of_email
 SELECT id, state FROM batches WHERE kind = 'bulk' AND author = ? AND message_id = ?
@@ -31,6 +32,17 @@ RETURNING *
 
 -- name: keep_bulk_lease
 UPDATE bulk_sends SET lease_until = ? WHERE batch_id = ? AND lease_owner = ?
+
+-- The preview stored, once: by the worker holding the send, while its batch is still open
+-- to it (a CANCEL may have come first). Its texts are stored after it.
+-- name: mark_bulk_previewed
+UPDATE bulk_sends SET previewed_at = ?, not_sent = ?
+WHERE batch_id = ? AND lease_owner = ? AND previewed_at IS NULL
+    AND EXISTS (SELECT 1 FROM batches b WHERE b.id = bulk_sends.batch_id AND b.state = 'received')
+
+-- name: bulk_send_state
+SELECT s.lease_owner, s.previewed_at, b.state
+FROM bulk_sends s JOIN batches b ON b.id = s.batch_id WHERE s.batch_id = ?
 
 -- name: end_bulk_lease
 UPDATE bulk_sends SET lease_until = NULL, lease_owner = NULL, not_sent = ?
