@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import io
 import logging
 import marshal
@@ -26,7 +27,7 @@ from bridge.models import JobState, SmsJob
 from bridge.parsing import numbers
 from bridge.parsing.numbers import Parsed
 from bridge.parsing.placeholders import Template
-from bridge.workers.bulk import BulkWorker
+from bridge.workers.bulk import _FULL_PASS_DEFERRED, BulkWorker
 from bridge.workers.bulk_planner import SMALL_FILE, PlanningFailed, PlanRequest, planning
 from tests.conftest import make_settings
 from tests.support.bulk_mail import bulk_email
@@ -272,6 +273,7 @@ async def test_a_file_unusable_at_a_later_row_stores_no_text(tmp_path: Path) -> 
         told = await mail_about(settings, "cannot be used")
         assert "more than 4,500 rows" in text_of(told)
         assert await bridge.store.recent_sms(limit=5000) == []  # texts wait for the whole file
+    assert gc.get_threshold()[2] != _FULL_PASS_DEFERRED  # put back after a failed send too
 
 
 async def test_a_child_killed_mid_file_fails_the_attempt_and_the_next_one_previews(
@@ -307,3 +309,33 @@ async def test_a_stopping_worker_ends_its_child(tmp_path: Path) -> None:
         assert pid is not None and gone(pid) and planners() == []
         await asyncio.sleep(0.2)
         assert all("is ready to check" not in text_of(m) for m in mails(settings))
+
+
+async def test_no_full_collection_while_a_send_is_planned_and_stored(tmp_path: Path) -> None:
+    """The collector's full passes are put off while a bulk send is decided and stored (its
+    rows live until then), and its thresholds are put back after it."""
+    settings = make_settings(tmp_path, extra=RULES, smtp=BIG)
+    before = gc.get_threshold()
+    seen: set[int] = set()
+
+    async def watch() -> None:
+        while True:
+            seen.add(gc.get_threshold()[2])
+            await asyncio.sleep(0.005)
+
+    async with Bridge(settings) as bridge:
+        watching = asyncio.create_task(watch())
+        data = customers(20_000)
+        texts = len(
+            plan_rows(
+                read_table(data, max_rows=20_000), Template(TEMPLATE), default_region="GB"
+            ).rows
+        )
+        said = await send(bridge, bulk_email(data))
+        assert said.data is not None and said.data[0] == 250
+        await mail_about(settings, "is ready to check", timeout=60)
+        await all_held(bridge, texts)
+        await asyncio.sleep(0.2)  # the batch moved to 'held' after its last chunk
+        watching.cancel()
+    assert _FULL_PASS_DEFERRED in seen
+    assert gc.get_threshold() == before
