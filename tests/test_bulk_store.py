@@ -12,8 +12,10 @@ import pytest
 
 from bridge.models import NewBulkSend, NewMailJob, NewSmsJob
 from bridge.store.base import Store
-from bridge.store.postgres import PostgresStore
+from bridge.store.ops_bulk import _ROWS_A_STATEMENT, _insert_rows
+from bridge.store.postgres import _CACHEABLE, PostgresStore
 from bridge.store.sqlite import SqliteStore
+from bridge.store.statements import postgres_text
 from tests.conftest import postgres_schema
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -218,3 +220,11 @@ async def test_send_cancels_texts_to_customers_who_opted_out_since_the_preview(
     states = {j.to_number: j.state.value for j in await store.recent_sms(limit=10)}
     assert states[jobs[0][1].to_number] == "cancelled"
     assert states[jobs[1][1].to_number] == ("cancelled" if everywhere else "queued")
+
+
+def test_a_chunk_statement_is_one_postgresql_keeps_prepared() -> None:
+    """asyncpg prepares a statement once a connection only up to a size: a bulk send's
+    statement of a thousand texts must fit, or PostgreSQL parses and plans it again for
+    every thousand texts stored."""
+    text = postgres_text(_insert_rows(_ROWS_A_STATEMENT))
+    assert 100_000 < len(text.encode()) <= _CACHEABLE

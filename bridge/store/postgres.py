@@ -40,6 +40,10 @@ from bridge.store.statements import Op, read_postgres, run_postgres
 __all__ = ["ClusterLock", "PostgresStore"]
 
 log = logging.getLogger(__name__)
+# Statements up to this size are prepared once a connection (asyncpg's default is 15 KiB). A
+# bulk send stores a thousand texts a statement, 21,000 parameters and about 150 KB of text:
+# prepared again for each thousand, PostgreSQL parsed and planned it each time.
+_CACHEABLE = 256 * 1024
 T = TypeVar("T")
 
 
@@ -89,6 +93,7 @@ class PostgresStore(SqlStore):
                 min_size=1,
                 max_size=self._pool_size,
                 reset=_end_transaction,
+                max_cacheable_statement_size=_CACHEABLE,
             )
         return self._pool
 
