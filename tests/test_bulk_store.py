@@ -147,28 +147,25 @@ def _preview() -> NewMailJob:
     return NewMailJob(envelope_from="", recipients=("alice@example.com",), content=b"x")
 
 
+async def _previewed_then_planned(
+    store: Store, batch_id: str, owner: str, now: datetime
+) -> tuple[str, str]:
+    """What ``bulk_previewed`` and then ``bulk_planned`` answer ``owner``."""
+    shown = await store.bulk_previewed(
+        batch_id, owner=owner, not_sent="[]", preview=_preview(), now=now
+    )
+    planned = await store.bulk_planned(batch_id, owner=owner, state="held", not_sent="[]", now=now)
+    return shown, planned
+
+
 async def test_a_lease_that_passed_to_another_worker_stores_no_preview(store: Store) -> None:
     batch_id, _ = await store.receive_bulk(_send(), now=NOW)
     assert await store.claim_bulk(now=NOW, lease_seconds=60, owner="w1") is not None
     later = NOW + timedelta(seconds=61)  # w1 stalled past its lease: w2 takes the file over
     assert await store.claim_bulk(now=later, lease_seconds=60, owner="w2") is not None
     assert not await store.keep_bulk_lease(batch_id, owner="w1", lease_seconds=60, now=later)
-    lost = await store.bulk_previewed(
-        batch_id, owner="w1", not_sent="[]", preview=_preview(), now=later
-    )
-    assert lost == "lost"
-    assert (
-        await store.bulk_planned(batch_id, owner="w1", state="held", not_sent="[]", now=later)
-        == "lost"
-    )
-    won = await store.bulk_previewed(
-        batch_id, owner="w2", not_sent="[]", preview=_preview(), now=later
-    )
-    assert won == "previewed"
-    assert (
-        await store.bulk_planned(batch_id, owner="w2", state="held", not_sent="[]", now=later)
-        == "held"
-    )
+    assert await _previewed_then_planned(store, batch_id, "w1", later) == ("lost", "lost")
+    assert await _previewed_then_planned(store, batch_id, "w2", later) == ("previewed", "held")
     assert len(await store.claim_mail(now=later, limit=5, lease_seconds=60, owner="m")) == 1
 
 
