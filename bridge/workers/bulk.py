@@ -1,5 +1,5 @@
-"""The bulk worker: a received bulk send read, every row through the chain, held, previewed;
-and, once a sent one has ended, its summary.
+"""The bulk worker: a received bulk send read, every row through the chain, previewed, its
+texts held; and, once a sent one has ended, its summary.
 
 Every bridge runs one. It takes a received bulk send with a lease (``Store.claim_bulk``: on
 PostgreSQL two bridges never take the same one) and has its file read and its rows planned
