@@ -52,17 +52,32 @@ FIRST_NAMES = ("Ann", "Bob", "Zoë", "Jürgen", "Renée", "Ægir", "Siân", "Øy
 STORES = ("Leeds", "Köln", "Malmö", "Lyon")
 
 
+# Numbers in the file's order (as the first benchmarks wrote them) or spread over the range
+# as a customer list's are (``--spread``): the store's indexes that lead with the number
+# take a file in order into neighbouring pages, and one in no order into pages all over.
+SPREAD = {"on": False}
+
+
 def customer(i: int) -> tuple[str, str, str, str, str]:
     """Row ``i``: a UK mobile written nationally (07911 …, distinct for each row; 1 row in 200
     repeats the number of the row 100 before it, 1 in 500 is too short), a first name (1 in
     300 empty: a row error), an order, an amount with a decimal comma, a store."""
-    number = f"07911 {i % 1_000_000:06d}"
+    number = f"07911 {_subscriber(i):06d}"
     if i % 200 == 199:
-        number = f"07911 {(i - 100) % 1_000_000:06d}"
+        number = f"07911 {_subscriber(i - 100):06d}"
     if i % 500 == 0:
         number = "07911 123"
     name = "" if i % 300 == 299 else FIRST_NAMES[i % len(FIRST_NAMES)]
     return number, name, f"A-{100_000 + i}", f"{i % 97},{i % 100:02d}", STORES[i % len(STORES)]
+
+
+def _subscriber(i: int) -> int:
+    """Row ``i``'s six digits: ``i`` itself, or (spread) ``i`` shuffled within its hundred
+    thousand (7,919 is prime to 100,000, so no two rows share a number, and the numbers are
+    the same ones, all in use, as in order)."""
+    if SPREAD["on"]:
+        i = i // 100_000 * 100_000 + i * 7919 % 100_000
+    return i % 1_000_000
 
 
 HEADER = ("Mobile", "First name", "Order", "Betrag", "Store")
@@ -296,7 +311,11 @@ def main() -> None:
         help="instead: email a CSV to running bridges, on these stores (sqlite,postgres)",
     )
     parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--spread", action="store_true", help="the numbers in no order, as a customer list's"
+    )
     args = parser.parse_args()
+    SPREAD["on"] = args.spread
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return
