@@ -88,6 +88,8 @@ async def test_a_chunk_larger_than_one_statement_stores_every_text_once(store: S
     assert await store.store_bulk_jobs(batch_id, jobs, state="held", now=NOW) == 1300
     results = await store.bulk_results(batch_id)
     assert [r["bulk_line"] for r in results] == list(range(2, 2502))
+    # stored in the order of their numbers (+33 before +44), each still with its own line
+    assert [r["to_number"] for r in results] == [_job(i).to_number for i in range(2500)]
     stored = {j.to_number: j for j in await store.recent_sms(limit=3000)}
     assert len(stored) == 2500
     last = stored[_job(2499).to_number]
