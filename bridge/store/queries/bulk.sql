@@ -41,7 +41,7 @@ WHERE batch_id = ? AND lease_owner = ? AND previewed_at IS NULL
     AND EXISTS (SELECT 1 FROM batches b WHERE b.id = bulk_sends.batch_id AND b.state = 'received')
 
 -- name: bulk_send_state
-SELECT s.lease_owner, s.previewed_at, b.state
+SELECT s.lease_owner, b.state
 FROM bulk_sends s JOIN batches b ON b.id = s.batch_id WHERE s.batch_id = ?
 
 -- name: end_bulk_lease
