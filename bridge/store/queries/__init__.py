@@ -8,6 +8,9 @@ them for asyncpg), so a ``?`` may not appear in a comment inside a statement or 
 A PostgreSQL form that needs an argument twice (a claim's limit, in each of its parts) may
 number its placeholders itself, ``$1`` to ``$n``, for the same arguments in the same order.
 
+A statement that only PostgreSQL can run (an UPDATE inside WITH, which SQLite lacks) follows
+``-- name: some_name (postgres only)``; only ``bridge.store.postgres`` may use it.
+
 A file that breaks these rules (a name given twice, a variant without its statement, a
 variant with other placeholders) stops the import, so a mistake shows at start-up, not at
 the first use of one statement.
@@ -21,8 +24,9 @@ from importlib import resources
 
 __all__ = ["Q", "Queries", "Query", "paired", "parse"]
 
-_NAME = re.compile(r"^-- name: ([a-z][a-z0-9_]*)(\.postgres)?\s*$")
+_NAME = re.compile(r"^-- name: ([a-z][a-z0-9_]*)(\.postgres| \(postgres only\))?\s*$")
 VARIANT = ".postgres"
+ONLY = " (postgres only)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,7 @@ class Query:
     name: str
     text: str
     postgres: str | None = None
+    postgres_only: bool = False  # then ``text`` is PostgreSQL's, and SQLite must not run it
 
 
 class Queries:
@@ -80,6 +85,14 @@ def paired(texts: dict[str, str]) -> dict[str, Query]:
     """Each statement with its PostgreSQL form, checked to take the same arguments."""
     queries = {}
     for name, sql in texts.items():
+        if name.endswith(ONLY):
+            own = name.removesuffix(ONLY)
+            if own in texts or own + VARIANT in texts:
+                raise ValueError(f"{own} is named for PostgreSQL only and for both")
+            if _arguments(sql) < 0:
+                raise ValueError(f"{own} mixes numbered placeholders with others")
+            queries[own] = Query(own, sql, sql, postgres_only=True)
+            continue
         if name.endswith(VARIANT):
             if name.removesuffix(VARIANT) not in texts:
                 raise ValueError(f"{name} has no statement of its own to vary")
