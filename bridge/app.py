@@ -231,10 +231,11 @@ class Bridge:
         self,
         name: str,
         claim: Callable[[int], Awaitable[list[J]]],
-        handle: Callable[[J], Awaitable[None]],
+        handle: Callable[[J], Awaitable[J | None]],
         *,
         concurrency: int,
         poll_seconds: float,
+        on_stop: Callable[[], None] | None = None,
     ) -> JobRunner[J]:
         """A claim loop over ``claim`` (up to so many jobs), started now, drained at stop."""
         runner: JobRunner[J] = JobRunner(
@@ -243,6 +244,7 @@ class Bridge:
             handle=handle,
             concurrency=concurrency,
             poll_seconds=poll_seconds,
+            on_stop=on_stop,
         )
         self._runners.append((runner, asyncio.create_task(runner.run(), name=name)))
         return runner
@@ -300,6 +302,7 @@ class Bridge:
             dispatcher.handle,
             concurrency=queue.workers,
             poll_seconds=queue.poll_seconds,
+            on_stop=dispatcher.stop_taking,
         )
 
     def _inbound_runner(

@@ -159,6 +159,23 @@ class SmsQueue(Protocol):
         self, job_id: str, *, owner: str, provider: str, result: SendResult, now: datetime
     ) -> bool: ...
 
+    async def sms_sent_claiming(
+        self,
+        job_id: str,
+        *,
+        owner: str,
+        provider: str,
+        result: SendResult,
+        now: datetime,
+        lease_seconds: float,
+    ) -> tuple[bool, SmsJob | None]:
+        """``sms_sent``, and the job that takes the text's place leased to ``owner`` as
+        ``claim_sms`` leases one, in the same statement, where the store can do both in one
+        (PostgreSQL): the worker goes on to it without a claim of its own, a round trip and a
+        commit saved a text. None when no job was due, or where the store cannot (SQLite,
+        whose writer commits the runner's claim with the texts sent anyway)."""
+        ...
+
     async def sms_retry(
         self,
         job_id: str,

@@ -49,6 +49,7 @@ __all__ = [
     "sms_reported",
     "sms_retry",
     "sms_sent",
+    "sms_sent_claiming",
     "sms_sent_many",
 ]
 
@@ -229,13 +230,15 @@ def keep_sms_leases(leases: Sequence[Kept]) -> Op[set[str]]:
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """One text the provider took, to record with others (``sms_sent_many``)."""
+    """One text the provider took, to record with others (``sms_sent_many``); with a
+    ``lease`` (seconds), the job to take its place is wanted too (``sms_sent_claiming``)."""
 
     job_id: str
     owner: str
     provider: str
     result: SendResult
     now: float
+    lease: float = 0.0
 
 
 def sms_sent_many(texts: Sequence[Sent]) -> Op[set[str]]:
@@ -243,6 +246,19 @@ def sms_sent_many(texts: Sequence[Sent]) -> Op[set[str]]:
     while still leased to its owner, as ``sms_sent``)."""
     rows = yield all_rows(Q.sms_sent_many, json.dumps([_sent(text) for text in texts]), alone=True)
     return {str(row["id"]) for row in rows}
+
+
+def sms_sent_claiming(
+    texts: Sequence[Sent], owner: str, now: float, lease: float, limit: int
+) -> Op[tuple[set[str], list[object]]]:
+    """``sms_sent_many``, and up to ``limit`` due jobs leased to ``owner`` by the same
+    statement (PostgreSQL only): the ids recorded, and the rows of the jobs claimed."""
+    payload = json.dumps([_sent(text) for text in texts])
+    rows = yield all_rows(
+        Q.sms_sent_claiming, payload, now + lease, owner, now, now, now, limit, alone=True
+    )
+    recorded = {str(job_id) for job_id in rows[0]["recorded"]}
+    return recorded, [row for row in rows if row["id"] is not None]
 
 
 def _sent(text: Sent) -> dict[str, object]:

@@ -12,7 +12,9 @@ The schema is versioned like SQLite's, from the same migration files
 The workers' two writes per text, the lease confirmed before the provider call and the text
 recorded sent after it, are made in groups (``bridge.store.grouped``): the ones the workers
 ask for while one statement is on its way go together in the next, one round trip for many,
-as SQLite's writer commits many operations at once. A claim takes many jobs in one statement.
+as SQLite's writer commits many operations at once. A claim takes many jobs in one statement,
+and the statement that records texts sent also leases the jobs that take their workers'
+places (``sms_sent_claiming``), so a busy worker needs no claim of its own.
 
 Work that must run once per cluster takes a session advisory lock (``try_lock``) on a
 connection of its own, outside the pool: when its bridge dies the connection closes,
@@ -29,11 +31,11 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from bridge.models import SendResult
+from bridge.models import SendResult, SmsJob
 from bridge.store import ops
 from bridge.store.grouped import Grouped
 from bridge.store.migrations import check_postgres, lock_key, migrate_postgres
-from bridge.store.rows import ts
+from bridge.store.rows import sms_row, ts
 from bridge.store.sql_store import SqlStore
 from bridge.store.statements import Op, read_postgres, run_postgres
 
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 # prepared again for each thousand, PostgreSQL parsed and planned it each time.
 _CACHEABLE = 256 * 1024
 T = TypeVar("T")
+Recorded = tuple[bool, SmsJob | None]  # a text recorded sent? and the job claimed in its place
 
 
 class ClusterLock:
@@ -82,7 +85,7 @@ class PostgresStore(SqlStore):
         self._pool: asyncpg.Pool | None = None
         self._locks: set[ClusterLock] = set()
         # texts sent: four statements on their way at once (docs/benchmarks.md, issue 24)
-        self._sent: Grouped[ops.Sent, bool] = Grouped(self._record_sent, lanes=4)
+        self._sent: Grouped[ops.Sent, Recorded] = Grouped(self._record_sent, lanes=4)
         self._kept: Grouped[ops.Kept, bool] = Grouped(self._keep_leases)
 
     async def _connect(self) -> asyncpg.Pool:
@@ -135,11 +138,44 @@ class PostgresStore(SqlStore):
         self, job_id: str, *, owner: str, provider: str, result: SendResult, now: datetime
     ) -> bool:
         """Recorded with the other texts sent meanwhile, in one statement (``Grouped``)."""
-        return await self._sent(ops.Sent(job_id, owner, provider, result, ts(now)))
+        recorded, _ = await self._sent(ops.Sent(job_id, owner, provider, result, ts(now)))
+        return recorded
 
-    async def _record_sent(self, texts: Sequence[ops.Sent]) -> list[bool]:
-        recorded = await self._do(ops.sms_sent_many(texts))
-        return [text.job_id in recorded for text in texts]
+    async def sms_sent_claiming(
+        self,
+        job_id: str,
+        *,
+        owner: str,
+        provider: str,
+        result: SendResult,
+        now: datetime,
+        lease_seconds: float,
+    ) -> Recorded:
+        """Recorded with the other texts sent meanwhile, and a job claimed for each text that
+        wants one, in one statement (``Grouped``, ``Q.sms_sent_claiming``)."""
+        text = ops.Sent(job_id, owner, provider, result, ts(now), lease_seconds)
+        return await self._sent(text)
+
+    async def _record_sent(self, texts: Sequence[ops.Sent]) -> list[Recorded]:
+        """The group's texts recorded, and as many jobs claimed as texts want one. The jobs
+        are leased for the first such text's owner and lease, from the latest of their times:
+        every text of one bridge has the same owner and lease (another's wants none here)."""
+        wanting = [text for text in texts if text.lease > 0]
+        wanting = [
+            text
+            for text in wanting
+            if (text.owner, text.lease) == (wanting[0].owner, wanting[0].lease)
+        ]
+        if not wanting:
+            recorded = await self._do(ops.sms_sent_many(texts))
+            return [(text.job_id in recorded, None) for text in texts]
+        lease = wanting[0]
+        now = max(text.now for text in wanting)
+        recorded, rows = await self._do(
+            ops.sms_sent_claiming(texts, lease.owner, now, lease.lease, len(wanting))
+        )
+        claimed = dict(zip((id(text) for text in wanting), map(sms_row, rows), strict=False))
+        return [(text.job_id in recorded, claimed.get(id(text))) for text in texts]
 
     async def keep_sms_lease(
         self, job_id: str, *, owner: str, lease_seconds: float, now: datetime

@@ -238,6 +238,21 @@ class SqlStore:
     ) -> bool:
         return await self._do(ops.sms_sent(job_id, owner, provider, result, ts(now)))
 
+    async def sms_sent_claiming(
+        self,
+        job_id: str,
+        *,
+        owner: str,
+        provider: str,
+        result: SendResult,
+        now: datetime,
+        lease_seconds: float,
+    ) -> tuple[bool, SmsJob | None]:
+        """SQLite's: the text recorded, no job claimed (see ``Store.sms_sent_claiming``)."""
+        return await self.sms_sent(
+            job_id, owner=owner, provider=provider, result=result, now=now
+        ), None
+
     async def sms_retry(
         self,
         job_id: str,

@@ -3,6 +3,11 @@
 It claims as many due jobs as it has free slots, runs each in its own task, and sleeps until
 woken (new work was committed, a slot freed up) or until the poll interval passes, which also
 picks up jobs written by another process such as ``smsbridge send``.
+
+A handler may answer with the job that takes its place, leased by the statement that
+recorded the outcome (the SMS worker on PostgreSQL, ``Store.sms_sent_claiming``): the task
+goes on to it in the same slot, without a claim. ``on_stop`` tells the handler to stop
+taking them when the runner drains.
 """
 
 from __future__ import annotations
@@ -23,21 +28,24 @@ J = TypeVar("J")
 
 
 class JobRunner(Loop, Generic[J]):
-    """Claim with ``claim(limit)``, deliver with ``handle(job)``, at most ``concurrency`` at once."""
+    """Claim with ``claim(limit)``, deliver with ``handle(job)`` (and the job it answers with,
+    if any), at most ``concurrency`` at once."""
 
     def __init__(
         self,
         *,
         name: str,
         claim: Callable[[int], Awaitable[list[J]]],
-        handle: Callable[[J], Awaitable[None]],
+        handle: Callable[[J], Awaitable[J | None]],
         concurrency: int,
         poll_seconds: float,
+        on_stop: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.name = name
         self._claim = claim
         self._handle = handle
+        self._on_stop = on_stop
         self._concurrency = concurrency
         self._poll = poll_seconds
         self._wake = asyncio.Event()
@@ -77,13 +85,19 @@ class JobRunner(Loop, Generic[J]):
         return len(jobs)
 
     async def _guarded(self, job: J) -> None:
+        following: J | None = job
+        while following is not None:
+            following = await self._one(following)
+
+    async def _one(self, job: J) -> J | None:
         ids = {"inbound" if self.name == "inbound" else "job": str(getattr(job, "id", ""))}
         try:
             with bound(**ids):  # on every line logged about this job (bridge.logs)
-                await self._handle(job)
+                return await self._handle(job)
         except Exception:
             # The job keeps its lease and is claimed again when it expires: nothing is lost.
             log.exception("%s: unexpected error while delivering a job", self.name)
+            return None
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -91,6 +105,8 @@ class JobRunner(Loop, Generic[J]):
 
     def stop(self) -> None:
         super().stop()
+        if self._on_stop is not None:
+            self._on_stop()
         self._wake.set()
 
     async def drain(self, *, grace_seconds: float) -> None:

@@ -108,6 +108,9 @@ class SmsDispatcher:
         self._handling: set[str] = set()
         self._keeper = LeaseKeeper(self._renew, every=lease_seconds / 3)
         self._claimed: dict[str, datetime] = {}  # job id: when this worker's claim asked
+        # a job claimed with a text's record (Store.sms_sent_claiming), by the text's job id
+        self._following: dict[str, SmsJob] = {}
+        self._taking = True  # until the runner drains (stop_taking)
 
     async def claim(self, limit: int) -> list[SmsJob]:
         """Lease up to ``limit`` due jobs (the ``JobRunner``'s claim). When each was asked for
@@ -120,18 +123,27 @@ class SmsDispatcher:
             self._claimed[job.id] = asked
         return jobs
 
-    async def handle(self, job: SmsJob) -> None:
+    def stop_taking(self) -> None:
+        """The runner drains: a text sent is recorded without claiming a job in its place."""
+        self._taking = False
+
+    async def handle(self, job: SmsJob) -> SmsJob | None:
         """Deliver ``job`` unless this bridge is already delivering it: a bridge that was
-        frozen past a lease may claim its own job again, and both claims share one owner."""
+        frozen past a lease may claim its own job again, and both claims share one owner.
+        The answer is the job claimed with its record (``_sent``), for the same worker."""
         if job.id in self._handling:
             log.warning("job %s: claimed again while still being delivered; left to that", job.id)
-            return
+            return None
         self._handling.add(job.id)
         try:
             await self._deliver(job)
+        except BaseException:  # a job claimed in its place is left to run out its lease
+            self._following.pop(job.id, None)
+            raise
         finally:
             self._handling.discard(job.id)
             self._claimed.pop(job.id, None)
+        return self._following.pop(job.id, None)
 
     async def _deliver(self, job: SmsJob) -> None:
         sms = OutboundSms(
@@ -319,9 +331,25 @@ class SmsDispatcher:
         )
 
     async def _sent(self, job: SmsJob, provider: str, result: SendResult) -> None:
-        recorded = await self._store.sms_sent(
-            job.id, owner=self._owner, provider=provider, result=result, now=self._clock()
-        )
+        """Recorded, and on PostgreSQL the worker's next job claimed by the same statement;
+        its claim is its lease's first confirmation, as the runner's is (``claim``)."""
+        asked = self._clock()
+        if not self._taking:
+            recorded = await self._store.sms_sent(
+                job.id, owner=self._owner, provider=provider, result=result, now=asked
+            )
+        else:
+            recorded, following = await self._store.sms_sent_claiming(
+                job.id,
+                owner=self._owner,
+                provider=provider,
+                result=result,
+                now=asked,
+                lease_seconds=self._lease,
+            )
+            if following is not None:
+                self._claimed[following.id] = asked
+                self._following[job.id] = following
         if not recorded:
             self._lost(job, f"sent via {provider}")
             return

@@ -1,0 +1,191 @@
+"""A text recorded sent and the job that takes its worker's place claimed in one statement
+(PostgreSQL: ``Store.sms_sent_claiming``): each text that wants one gets its own job, leased
+as a claim leases it, and a job of the same statement's texts is never claimed by it; SQLite
+records the text and leaves the next job to the runner's claim. Then a worker on PostgreSQL
+goes from job to job without a claim of its own, until its runner drains."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bridge.mail.transport import NoticeSettings
+from bridge.models import JobState, OutboundSms, SendResult, SmsJob
+from bridge.providers.choice import ProviderChoice
+from bridge.store.base import Store
+from bridge.store.postgres import PostgresStore
+from bridge.workers.retry import RetryPolicy
+from bridge.workers.runner import JobRunner
+from bridge.workers.sms import SmsDispatcher
+from tests.conftest import postgres_schema
+from tests.support.jobs import new_job
+
+T0 = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
+
+
+async def _sent(
+    store: Store, job: SmsJob, *, owner: str = "me", at: datetime = T0
+) -> tuple[bool, SmsJob | None]:
+    return await store.sms_sent_claiming(
+        job.id, owner=owner, provider="p", result=SendResult("P" + job.id), now=at, lease_seconds=60
+    )
+
+
+async def test_each_text_recorded_gets_a_job_of_its_own_in_due_order(store: Store) -> None:
+    await store.enqueue_sms([new_job(n) for n in range(2)], now=T0)
+    later = [new_job(n) for n in range(2, 5)]
+    await store.enqueue_sms(later, now=T0 + timedelta(seconds=1))
+    working = await store.claim_sms(now=T0, limit=2, lease_seconds=60, owner="me")
+    at = T0 + timedelta(seconds=2)
+    answers = await asyncio.gather(*(_sent(store, job, at=at) for job in working))
+    for job in working:
+        stored = await store.get_sms(job.id)
+        assert stored is not None and stored.state is JobState.SENT
+    assert [recorded for recorded, _ in answers] == [True, True]
+    following = [job for _, job in answers]
+    if store.exclusive:  # SQLite: the runner's claim takes them
+        assert following == [None, None]
+        return
+    assert all(job is not None for job in following)
+    taken = {job.id for job in following if job is not None}
+    assert len(taken) == 2
+    queued = await store.claim_sms(now=at, limit=10, lease_seconds=60, owner="other")
+    assert len(queued) == 1 and queued[0].id not in taken  # the third stayed queued
+    for job in following:
+        assert job is not None
+        assert (job.state, job.attempts, job.in_doubt) == (JobState.SENDING, 1, False)
+        assert not await store.keep_sms_lease(job.id, owner="other", lease_seconds=60, now=at)
+        assert await store.keep_sms_lease(job.id, owner="me", lease_seconds=60, now=at)
+
+
+async def test_the_lease_runs_from_the_text_recorded_and_no_further() -> None:
+    with postgres_schema() as dsn:
+        store = PostgresStore(dsn)
+        await store.migrate()
+        await store.open()
+        try:
+            await store.enqueue_sms([new_job(n) for n in range(2)], now=T0)
+            [working] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
+            _, following = await _sent(store, working, at=T0 + timedelta(seconds=5))
+            assert following is not None
+            # 60 s from the text's time: another bridge may take it over just after, not before
+            early = T0 + timedelta(seconds=64)
+            assert await store.claim_sms(now=early, limit=1, lease_seconds=60, owner="x") == []
+            late = T0 + timedelta(seconds=65)
+            [again] = await store.claim_sms(now=late, limit=1, lease_seconds=60, owner="x")
+            assert (again.id, again.in_doubt) == (following.id, True)
+        finally:
+            await store.close()
+
+
+async def test_a_text_whose_lease_ran_out_is_recorded_and_not_claimed_again() -> None:
+    """Both are due by its own lease: one statement may not update a row twice, so the
+    text is recorded, and another job (or none) takes its place."""
+    with postgres_schema() as dsn:
+        store = PostgresStore(dsn)
+        await store.migrate()
+        await store.open()
+        try:
+            await store.enqueue_sms([new_job(0)], now=T0)
+            [working] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
+            recorded, following = await _sent(store, working, at=T0 + timedelta(seconds=90))
+            assert (recorded, following) == (True, None)
+            stored = await store.get_sms(working.id)
+            assert stored is not None and stored.state is JobState.SENT
+            await store.enqueue_sms([new_job(1)], now=T0)
+            [other] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
+            expired = T0 + timedelta(seconds=120)
+            # another expired job of the same owner is claimed in doubt, as a claim would
+            await store.enqueue_sms([new_job(2)], now=T0)
+            [third] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
+            recorded, following = await _sent(store, other, at=expired)
+            assert recorded and following is not None
+            assert (following.id, following.in_doubt, following.attempts) == (third.id, True, 2)
+        finally:
+            await store.close()
+
+
+class _Provider:
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, sms: OutboundSms) -> SendResult:
+        await asyncio.sleep(0)
+        self.sent.append(sms.job_id)
+        return SendResult(f"F{len(self.sent)}")
+
+    async def find_sent(self, sms: OutboundSms) -> SendResult | None:
+        return None
+
+
+def _runner(store: Store, provider: _Provider, claims: list[int]) -> JobRunner[SmsJob]:
+    dispatcher = SmsDispatcher(
+        store=store,
+        providers=ProviderChoice.single(provider),
+        policy=RetryPolicy(max_attempts=3, base_seconds=1, cap_seconds=2),
+        notices=NoticeSettings(from_address="sms@example.net", hostname="bridge.test"),
+        clock=lambda: datetime.now(UTC),
+        notice_queued=lambda: None,
+        owner="me",
+        lease_seconds=60,
+    )
+
+    async def claim(limit: int) -> list[SmsJob]:
+        jobs = await dispatcher.claim(limit)
+        claims.append(len(jobs))
+        return jobs
+
+    return JobRunner(
+        name="sms",
+        claim=claim,
+        handle=dispatcher.handle,
+        concurrency=2,
+        poll_seconds=0.05,
+        on_stop=dispatcher.stop_taking,
+    )
+
+
+async def _drained(store: Store) -> None:
+    while (counts := await store.counts()).waiting or counts.sending:
+        await asyncio.sleep(0.02)
+
+
+async def test_a_worker_goes_on_to_the_job_claimed_with_its_text() -> None:
+    with postgres_schema() as dsn:
+        store = PostgresStore(dsn)
+        await store.migrate()
+        await store.open()
+        try:
+            await store.enqueue_sms([new_job(n) for n in range(12)], now=datetime.now(UTC))
+            provider, claims = _Provider(), []
+            runner = _runner(store, provider, claims)
+            task = asyncio.create_task(runner.run())
+            await asyncio.wait_for(_drained(store), 10)
+            await runner.drain(grace_seconds=5)
+            await task
+            assert sorted(provider.sent) == sorted(set(provider.sent))  # each sent once
+            assert len(provider.sent) == 12
+            assert sum(claims) < 12  # most jobs came with a text recorded, not by a claim
+        finally:
+            await store.close()
+
+
+async def test_a_draining_runner_leaves_the_next_jobs_queued() -> None:
+    with postgres_schema() as dsn:
+        store = PostgresStore(dsn)
+        await store.migrate()
+        await store.open()
+        try:
+            await store.enqueue_sms([new_job(n) for n in range(6)], now=datetime.now(UTC))
+            provider, claims = _Provider(), []
+            runner = _runner(store, provider, claims)
+            runner.stop()  # before the first claim: the jobs it claims are its last
+            await runner._claim_some()
+            await runner.drain(grace_seconds=5)
+            assert len(provider.sent) == 2
+            counts = await store.counts()
+            assert (counts.waiting, counts.sending) == (4, 0)
+        finally:
+            await store.close()
