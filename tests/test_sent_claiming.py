@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+
 from bridge.mail.transport import NoticeSettings
 from bridge.models import JobState, OutboundSms, SendResult, SmsJob
 from bridge.providers.choice import ProviderChoice
@@ -108,19 +110,22 @@ async def test_a_text_whose_lease_ran_out_is_recorded_and_not_claimed_again() ->
 class _Provider:
     name = "fake"
 
-    def __init__(self) -> None:
+    def __init__(self, price: str | None = None) -> None:
         self.sent: list[str] = []
+        self._price = price
 
     async def send(self, sms: OutboundSms) -> SendResult:
         await asyncio.sleep(0)
         self.sent.append(sms.job_id)
-        return SendResult(f"F{len(self.sent)}")
+        return SendResult(f"F{len(self.sent)}", price=self._price)
 
     async def find_sent(self, sms: OutboundSms) -> SendResult | None:
         return None
 
 
-def _runner(store: Store, provider: _Provider, claims: list[int]) -> JobRunner[SmsJob]:
+def _runner(
+    store: Store, provider: _Provider, claims: list[int], *, concurrency: int = 2
+) -> JobRunner[SmsJob]:
     dispatcher = SmsDispatcher(
         store=store,
         providers=ProviderChoice.single(provider),
@@ -130,6 +135,7 @@ def _runner(store: Store, provider: _Provider, claims: list[int]) -> JobRunner[S
         notice_queued=lambda: None,
         owner="me",
         lease_seconds=60,
+        currency="USD",  # a price in it is written after the text is recorded (sms_priced)
     )
 
     async def claim(limit: int) -> list[SmsJob]:
@@ -141,7 +147,7 @@ def _runner(store: Store, provider: _Provider, claims: list[int]) -> JobRunner[S
         name="sms",
         claim=claim,
         handle=dispatcher.handle,
-        concurrency=2,
+        concurrency=concurrency,
         poll_seconds=0.05,
         on_stop=dispatcher.stop_taking,
     )
@@ -189,3 +195,37 @@ async def test_a_draining_runner_leaves_the_next_jobs_queued() -> None:
             assert (counts.waiting, counts.sending) == (4, 0)
         finally:
             await store.close()
+
+
+async def test_a_failure_after_the_text_was_recorded_does_not_strand_the_next_job() -> None:
+    """The price's write fails (here the database refuses it): the text stays recorded sent,
+    the error is logged, and the job claimed in its place is still delivered by the worker."""
+    with postgres_schema() as dsn:
+        store = PostgresStore(dsn)
+        await store.migrate()
+        await store.open()
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(_REFUSE_PRICES)
+            await store.enqueue_sms([new_job(n) for n in range(4)], now=datetime.now(UTC))
+            provider, claims = _Provider(price="-0.0079 USD"), []
+            runner = _runner(store, provider, claims, concurrency=1)
+            task = asyncio.create_task(runner.run())
+            await asyncio.wait_for(_drained(store), 10)
+            await runner.drain(grace_seconds=5)
+            await task
+            assert len(set(provider.sent)) == len(provider.sent) == 4
+            assert sum(claims) == 1  # the others each came with the text before them
+            states = await conn.fetch("SELECT state, cost FROM sms_jobs")
+            assert {(row["state"], row["cost"]) for row in states} == {("sent", None)}
+        finally:
+            await conn.close()
+            await store.close()
+
+
+_REFUSE_PRICES = """
+CREATE FUNCTION refuse_price() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'prices cannot be written'; END $$;
+CREATE TRIGGER refuse_price BEFORE UPDATE OF cost ON sms_jobs
+    FOR EACH ROW EXECUTE FUNCTION refuse_price();
+"""

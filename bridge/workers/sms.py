@@ -137,8 +137,17 @@ class SmsDispatcher:
         self._handling.add(job.id)
         try:
             await self._deliver(job)
-        except BaseException:  # a job claimed in its place is left to run out its lease
-            self._following.pop(job.id, None)
+        except Exception:
+            following = self._following.pop(job.id, None)
+            if following is None:
+                raise
+            # recorded sent, then something failed (the price's write): its job goes on
+            log.exception("job %s: unexpected error after it was recorded sent", job.id)
+            return following
+        except BaseException:  # cancelled: a job claimed in its place waits out its lease
+            following = self._following.pop(job.id, None)
+            if following is not None:
+                self._claimed.pop(following.id, None)
             raise
         finally:
             self._handling.discard(job.id)
