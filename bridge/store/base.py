@@ -117,6 +117,9 @@ class HeldLock(Protocol):
 class SmsQueue(Protocol):
     """Texts to send: stored once per idempotency key, leased to one worker at a time."""
 
+    # True when ``sms_sent_claiming`` leases jobs with the text it records (PostgreSQL).
+    claims_with_records: bool
+
     async def enqueue_sms(
         self,
         jobs: Sequence[NewSmsJob],
@@ -168,12 +171,13 @@ class SmsQueue(Protocol):
         result: SendResult,
         now: datetime,
         lease_seconds: float,
-    ) -> tuple[bool, SmsJob | None]:
-        """``sms_sent``, and the job that takes the text's place leased to ``owner`` as
-        ``claim_sms`` leases one, in the same statement, where the store can do both in one
-        (PostgreSQL): the worker goes on to it without a claim of its own, a round trip and a
-        commit saved a text. None when no job was due, or where the store cannot (SQLite,
-        whose writer commits the runner's claim with the texts sent anyway)."""
+        wanted: int = 1,
+    ) -> tuple[bool, list[SmsJob]]:
+        """``sms_sent``, and up to ``wanted`` due jobs leased to ``owner`` as ``claim_sms``
+        leases them, in the same statement, where the store can do both in one (PostgreSQL):
+        the worker's next jobs without a claim of its own, a round trip and a commit saved a
+        text. None where the store cannot (SQLite, whose writer commits the runner's claim
+        with the texts sent anyway)."""
         ...
 
     async def sms_retry(

@@ -230,8 +230,8 @@ def keep_sms_leases(leases: Sequence[Kept]) -> Op[set[str]]:
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """One text the provider took, to record with others (``sms_sent_many``); with a
-    ``lease`` (seconds), the job to take its place is wanted too (``sms_sent_claiming``)."""
+    """One text the provider took, to record with others (``sms_sent_many``); ``wanted``
+    jobs to lease with it for ``lease`` seconds (``sms_sent_claiming``)."""
 
     job_id: str
     owner: str
@@ -239,6 +239,7 @@ class Sent:
     result: SendResult
     now: float
     lease: float = 0.0
+    wanted: int = 0
 
 
 def sms_sent_many(texts: Sequence[Sent]) -> Op[set[str]]:

@@ -13,8 +13,8 @@ The workers' two writes per text, the lease confirmed before the provider call a
 recorded sent after it, are made in groups (``bridge.store.grouped``): the ones the workers
 ask for while one statement is on its way go together in the next, one round trip for many,
 as SQLite's writer commits many operations at once. A claim takes many jobs in one statement,
-and the statement that records texts sent also leases the jobs that take their workers'
-places (``sms_sent_claiming``), so a busy worker needs no claim of its own.
+and the statement that records texts sent also leases the jobs their workers take next
+(``sms_sent_claiming``), so a busy worker needs no claim of its own.
 
 Work that must run once per cluster takes a session advisory lock (``try_lock``) on a
 connection of its own, outside the pool: when its bridge dies the connection closes,
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # prepared again for each thousand, PostgreSQL parsed and planned it each time.
 _CACHEABLE = 256 * 1024
 T = TypeVar("T")
-Recorded = tuple[bool, SmsJob | None]  # a text recorded sent? and the job claimed in its place
+Recorded = tuple[bool, list[SmsJob]]  # a text recorded sent? and the jobs claimed with it
 
 
 class ClusterLock:
@@ -77,6 +77,7 @@ class PostgresStore(SqlStore):
 
     exclusive = False
     writes_in_process = False
+    claims_with_records = True
 
     def __init__(self, dsn: str, *, password: str | None = None, pool_size: int = 10) -> None:
         self._dsn = dsn
@@ -150,17 +151,19 @@ class PostgresStore(SqlStore):
         result: SendResult,
         now: datetime,
         lease_seconds: float,
+        wanted: int = 1,
     ) -> Recorded:
-        """Recorded with the other texts sent meanwhile, and a job claimed for each text that
-        wants one, in one statement (``Grouped``, ``Q.sms_sent_claiming``)."""
-        text = ops.Sent(job_id, owner, provider, result, ts(now), lease_seconds)
+        """Recorded with the other texts sent meanwhile, and the jobs each wants claimed, in
+        one statement (``Grouped``, ``Q.sms_sent_claiming``)."""
+        text = ops.Sent(job_id, owner, provider, result, ts(now), lease_seconds, wanted)
         return await self._sent(text)
 
     async def _record_sent(self, texts: Sequence[ops.Sent]) -> list[Recorded]:
-        """The group's texts recorded, and as many jobs claimed as texts want one. The jobs
-        are leased for the first such text's owner and lease, from the latest of their times:
-        every text of one bridge has the same owner and lease (another's wants none here)."""
-        wanting = [text for text in texts if text.lease > 0]
+        """The group's texts recorded, and as many jobs claimed as they want in all, handed
+        out in order. The jobs are leased for the first such text's owner and lease, from the
+        latest of their times: every text of one bridge has the same owner and lease (another
+        bridge's text, in a test, gets none)."""
+        wanting = [text for text in texts if text.wanted > 0]
         wanting = [
             text
             for text in wanting
@@ -168,14 +171,18 @@ class PostgresStore(SqlStore):
         ]
         if not wanting:
             recorded = await self._do(ops.sms_sent_many(texts))
-            return [(text.job_id in recorded, None) for text in texts]
-        lease = wanting[0]
+            return [(text.job_id in recorded, []) for text in texts]
+        first = wanting[0]
         now = max(text.now for text in wanting)
+        limit = sum(text.wanted for text in wanting)
         recorded, rows = await self._do(
-            ops.sms_sent_claiming(texts, lease.owner, now, lease.lease, len(wanting))
+            ops.sms_sent_claiming(texts, first.owner, now, first.lease, limit)
         )
-        claimed = dict(zip((id(text) for text in wanting), map(sms_row, rows), strict=False))
-        return [(text.job_id in recorded, claimed.get(id(text))) for text in texts]
+        jobs = [sms_row(row) for row in rows]
+        claimed: dict[int, list[SmsJob]] = {}
+        for text in wanting:
+            claimed[id(text)], jobs = jobs[: text.wanted], jobs[text.wanted :]
+        return [(text.job_id in recorded, claimed.get(id(text), [])) for text in texts]
 
     async def keep_sms_lease(
         self, job_id: str, *, owner: str, lease_seconds: float, now: datetime

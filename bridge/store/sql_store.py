@@ -104,6 +104,7 @@ class SqlStore:
 
     exclusive = False  # True when this process alone uses the database (its leases are its own)
     writes_in_process = True  # False when the database server does the writing (PostgreSQL)
+    claims_with_records = False  # sms_sent_claiming leases no job (see Store)
 
     async def try_lock(self, name: str) -> HeldLock | None:
         """Cluster-wide locks; a store used by one process alone needs none."""
@@ -247,11 +248,13 @@ class SqlStore:
         result: SendResult,
         now: datetime,
         lease_seconds: float,
-    ) -> tuple[bool, SmsJob | None]:
+        wanted: int = 1,
+    ) -> tuple[bool, list[SmsJob]]:
         """SQLite's: the text recorded, no job claimed (see ``Store.sms_sent_claiming``)."""
-        return await self.sms_sent(
+        recorded = await self.sms_sent(
             job_id, owner=owner, provider=provider, result=result, now=now
-        ), None
+        )
+        return recorded, []
 
     async def sms_retry(
         self,

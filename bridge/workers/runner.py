@@ -4,10 +4,10 @@ It claims as many due jobs as it has free slots, runs each in its own task, and 
 woken (new work was committed, a slot freed up) or until the poll interval passes, which also
 picks up jobs written by another process such as ``smsbridge send``.
 
-A handler may answer with the job that takes its place, leased by the statement that
-recorded the outcome (the SMS worker on PostgreSQL, ``Store.sms_sent_claiming``): the task
-goes on to it in the same slot, without a claim. ``on_stop`` tells the handler to stop
-taking them when the runner drains.
+A handler may answer with the job its worker takes next, leased by a statement that
+recorded an outcome (the SMS worker on PostgreSQL, ``Store.sms_sent_claiming``): the task
+goes on to it in the same slot, without a claim. ``on_stop`` tells the handler to lease no
+more that way when the runner drains; what it already leased is still delivered.
 """
 
 from __future__ import annotations

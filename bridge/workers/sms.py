@@ -23,10 +23,15 @@ a job it lost is left alone, with a warning. On a store only this bridge uses (S
 bridge can take a lease over and this bridge never delivers one job twice at once, so the
 confirmation could only say yes: it is not asked for, which saves a write per text. See
 docs/reliability.md for what stays open.
+
+On PostgreSQL the statement that records a text sent also leases the worker's next job, and
+the worker goes on while it is on its way (``_next``): the database and the provider work at
+once, and nobody claims for the worker (docs/benchmarks.md, dispatch).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -108,8 +113,10 @@ class SmsDispatcher:
         self._handling: set[str] = set()
         self._keeper = LeaseKeeper(self._renew, every=lease_seconds / 3)
         self._claimed: dict[str, datetime] = {}  # job id: when this worker's claim asked
-        # a job claimed with a text's record (Store.sms_sent_claiming), by the text's job id
-        self._following: dict[str, SmsJob] = {}
+        # On PostgreSQL a text's record claims the jobs its worker takes next (``_next``):
+        self._recording: dict[str, asyncio.Task[list[SmsJob]]] = {}  # by the text's job id
+        self._pending: dict[str, asyncio.Task[list[SmsJob]]] = {}  # the record before a job
+        self._ready: dict[str, SmsJob] = {}  # the job a worker takes after this one
         self._taking = True  # until the runner drains (stop_taking)
 
     async def claim(self, limit: int) -> list[SmsJob]:
@@ -130,29 +137,44 @@ class SmsDispatcher:
     async def handle(self, job: SmsJob) -> SmsJob | None:
         """Deliver ``job`` unless this bridge is already delivering it: a bridge that was
         frozen past a lease may claim its own job again, and both claims share one owner.
-        The answer is the job claimed with its record (``_sent``), for the same worker."""
+        The answer is the job this worker takes next, claimed with a text's record (``_next``)."""
         if job.id in self._handling:
             log.warning("job %s: claimed again while still being delivered; left to that", job.id)
             return None
         self._handling.add(job.id)
         try:
             await self._deliver(job)
-        except Exception:
-            following = self._following.pop(job.id, None)
-            if following is None:
-                raise
-            # recorded sent, then something failed (the price's write): its job goes on
-            log.exception("job %s: unexpected error after it was recorded sent", job.id)
-            return following
-        except BaseException:  # cancelled: a job claimed in its place waits out its lease
-            following = self._following.pop(job.id, None)
-            if following is not None:
-                self._claimed.pop(following.id, None)
-            raise
+        except Exception:  # its lease runs out and it is claimed again; the worker goes on
+            log.exception("job %s: unexpected error while delivering it", job.id)
         finally:
             self._handling.discard(job.id)
             self._claimed.pop(job.id, None)
-        return self._following.pop(job.id, None)
+        return await self._next(job)
+
+    async def _next(self, job: SmsJob) -> SmsJob | None:
+        """The job this worker takes after ``job``, on PostgreSQL (SQLite's records claim
+        none: the runner's claim gives the worker its next job).
+
+        A text's record claims the job after the next one, and the worker does not wait for
+        it: it goes on to the job the record before claimed, so the provider's next send
+        and the record are on their way at once (docs/benchmarks.md, dispatch). A worker
+        with no such job yet (its first text) waits for its record, which claims two."""
+        recording = self._recording.pop(job.id, None)
+        ready = self._ready.pop(job.id, None)
+        before = self._pending.pop(job.id, None)
+        if ready is None and before is not None:
+            claimed = await before
+            ready = claimed[0] if claimed else None
+        if ready is not None:
+            if recording is not None:
+                self._pending[ready.id] = recording
+            return ready
+        if recording is None:
+            return None
+        claimed = await recording
+        if len(claimed) > 1:
+            self._ready[claimed[0].id] = claimed[1]
+        return claimed[0] if claimed else None
 
     async def _deliver(self, job: SmsJob) -> None:
         sms = OutboundSms(
@@ -340,25 +362,48 @@ class SmsDispatcher:
         )
 
     async def _sent(self, job: SmsJob, provider: str, result: SendResult) -> None:
-        """Recorded, and on PostgreSQL the worker's next job claimed by the same statement;
-        its claim is its lease's first confirmation, as the runner's is (``claim``)."""
+        """The provider took it: recorded while the worker goes on (``_next``), claiming one
+        job for the worker's turn after next, or two for a worker with none in hand."""
+        if not self._store.claims_with_records or not self._taking:  # nothing to go on to
+            await self._record(job, provider, result, 0)
+            return
+        wanted = 1 if job.id in self._pending or job.id in self._ready else 2
+        self._recording[job.id] = asyncio.create_task(
+            self._record(job, provider, result, wanted), name=f"record {job.id}"
+        )
+
+    async def _record(
+        self, job: SmsJob, provider: str, result: SendResult, wanted: int
+    ) -> list[SmsJob]:
+        """Recorded sent, with ``wanted`` jobs claimed by the same statement (PostgreSQL):
+        their claim is their lease's first confirmation, as the runner's is (``claim``). A
+        failure is logged, not raised: the text keeps its lease until it runs out, as when a
+        bridge dies, and the jobs already claimed still go."""
         asked = self._clock()
-        if not self._taking:
-            recorded = await self._store.sms_sent(
-                job.id, owner=self._owner, provider=provider, result=result, now=asked
-            )
-        else:
-            recorded, following = await self._store.sms_sent_claiming(
+        try:
+            recorded, claimed = await self._store.sms_sent_claiming(
                 job.id,
                 owner=self._owner,
                 provider=provider,
                 result=result,
                 now=asked,
                 lease_seconds=self._lease,
+                wanted=wanted,
             )
-            if following is not None:
-                self._claimed[following.id] = asked
-                self._following[job.id] = following
+        except Exception:
+            log.exception("job %s: sent via %s, but recording it failed", job.id, provider)
+            return []
+        for following in claimed:
+            self._claimed[following.id] = asked
+        try:
+            await self._counted(job, provider, result, recorded=recorded)
+        except Exception:
+            log.exception("job %s: recorded sent via %s, then failed", job.id, provider)
+        return claimed
+
+    async def _counted(
+        self, job: SmsJob, provider: str, result: SendResult, *, recorded: bool
+    ) -> None:
         if not recorded:
             self._lost(job, f"sent via {provider}")
             return

@@ -140,7 +140,7 @@ WHERE sms_jobs.id = ANY (ARRAY(SELECT jsonb_array_elements($1::jsonb) ->> 'id'))
     AND sms_jobs.id = s.id AND sms_jobs.lease_owner = s.owner
 RETURNING sms_jobs.id
 
--- Texts sent recorded and the jobs that take their workers' places leased, in one statement
+-- Texts sent recorded and the jobs their workers take next leased, in one statement
 -- (PostgreSQL only: SQLite has no UPDATE inside WITH, and its writer commits the runner's
 -- claim with the texts sent anyway). It saves a worker a round trip and a commit per text
 -- (docs/benchmarks.md, dispatch). $1 is the texts sent, as for sms_sent_many; $2 to $7 are
