@@ -10,8 +10,8 @@ import socket
 import tempfile
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -149,7 +149,6 @@ def postgres_schema() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """An open, empty store of each backend: the store's tests run against both."""
-    from bridge.store.postgres import PostgresStore
     from bridge.store.sqlite import SqliteStore
 
     if request.param == "sqlite":
@@ -158,12 +157,31 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         yield opened
         await opened.close()
         return
+    async with postgres_store() as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def postgres_store() -> AsyncIterator[Any]:
+    """An open ``PostgresStore`` on a fresh schema (``postgres_schema``), closed afterwards."""
+    from bridge.store.postgres import PostgresStore
+
     with postgres_schema() as dsn:
         opened = PostgresStore(dsn)
         await opened.migrate()
         await opened.open()
+        try:
+            yield opened
+        finally:
+            await opened.close()
+
+
+@pytest.fixture
+async def shared() -> AsyncIterator[Any]:
+    """A store several bridges could share: PostgreSQL alone (leases that pass to another
+    bridge, texts recorded with the next jobs claimed)."""
+    async with postgres_store() as opened:
         yield opened
-        await opened.close()
 
 
 @pytest.fixture

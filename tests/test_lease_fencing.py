@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,24 +22,11 @@ from bridge.mail.transport import NoticeSettings
 from bridge.models import JobState, NewMailJob, NewSmsJob, OutboundSms, SendResult, SmsJob
 from bridge.providers.choice import ProviderChoice
 from bridge.store.base import Store
-from bridge.store.postgres import PostgresStore
 from bridge.workers.retry import RetryPolicy
 from bridge.workers.sms import SmsDispatcher
-from tests.conftest import postgres_schema
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 LATER = T0 + timedelta(seconds=61)  # the first claim's 60 s lease has run out
-
-
-@pytest.fixture
-async def shared() -> AsyncIterator[Store]:
-    """A store several bridges could share: PostgreSQL."""
-    with postgres_schema() as dsn:
-        store = PostgresStore(dsn)
-        await store.migrate()
-        await store.open()
-        yield store
-        await store.close()
 
 
 class _Provider:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 
 from bridge.mail.transport import NoticeSettings
 from bridge.models import JobState, OutboundSms, SendResult, SmsJob
@@ -20,10 +22,17 @@ from bridge.store.postgres import PostgresStore
 from bridge.workers.retry import RetryPolicy
 from bridge.workers.runner import JobRunner
 from bridge.workers.sms import SmsDispatcher
-from tests.conftest import postgres_schema
 from tests.support.jobs import new_job
 
 T0 = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def database(shared: PostgresStore) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of its own to the store's database, to make it slow or refuse writes."""
+    conn = await asyncpg.connect(shared._dsn)
+    yield conn
+    await conn.close()
 
 
 async def _sent(
@@ -68,50 +77,38 @@ async def test_each_text_recorded_gets_the_jobs_it_wants_earliest_due_first(stor
         assert await store.keep_sms_lease(job.id, owner="me", lease_seconds=60, now=at)
 
 
-async def test_the_lease_runs_from_the_text_recorded_and_no_further() -> None:
-    with postgres_schema() as dsn:
-        store = PostgresStore(dsn)
-        await store.migrate()
-        await store.open()
-        try:
-            await store.enqueue_sms([new_job(n) for n in range(2)], now=T0)
-            [working] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
-            _, [following] = await _sent(store, working, at=T0 + timedelta(seconds=5))
-            # 60 s from the text's time: another bridge may take it over just after, not before
-            early = T0 + timedelta(seconds=64)
-            assert await store.claim_sms(now=early, limit=1, lease_seconds=60, owner="x") == []
-            late = T0 + timedelta(seconds=65)
-            [again] = await store.claim_sms(now=late, limit=1, lease_seconds=60, owner="x")
-            assert (again.id, again.in_doubt) == (following.id, True)
-        finally:
-            await store.close()
+async def test_the_lease_runs_from_the_text_recorded_and_no_further(shared: PostgresStore) -> None:
+    await shared.enqueue_sms([new_job(n) for n in range(2)], now=T0)
+    [working] = await shared.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
+    _, [following] = await _sent(shared, working, at=T0 + timedelta(seconds=5))
+    # 60 s from the text's time: another bridge may take it over just after, not before
+    early = T0 + timedelta(seconds=64)
+    assert await shared.claim_sms(now=early, limit=1, lease_seconds=60, owner="x") == []
+    late = T0 + timedelta(seconds=65)
+    [again] = await shared.claim_sms(now=late, limit=1, lease_seconds=60, owner="x")
+    assert (again.id, again.in_doubt) == (following.id, True)
 
 
-async def test_a_text_whose_lease_ran_out_is_recorded_and_not_claimed_again() -> None:
+async def test_a_text_whose_lease_ran_out_is_recorded_and_not_claimed_again(
+    shared: PostgresStore,
+) -> None:
     """Both are due by its own lease: one statement may not update a row twice, so the
     text is recorded, and another job (or none) takes its place."""
-    with postgres_schema() as dsn:
-        store = PostgresStore(dsn)
-        await store.migrate()
-        await store.open()
-        try:
-            await store.enqueue_sms([new_job(0)], now=T0)
-            [working] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
-            recorded, claimed = await _sent(store, working, at=T0 + timedelta(seconds=90))
-            assert (recorded, claimed) == (True, [])
-            stored = await store.get_sms(working.id)
-            assert stored is not None and stored.state is JobState.SENT
-            await store.enqueue_sms([new_job(1)], now=T0)
-            [other] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
-            expired = T0 + timedelta(seconds=120)
-            # another expired job of the same owner is claimed in doubt, as a claim would
-            await store.enqueue_sms([new_job(2)], now=T0)
-            [third] = await store.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
-            recorded, [following] = await _sent(store, other, at=expired)
-            assert recorded
-            assert (following.id, following.in_doubt, following.attempts) == (third.id, True, 2)
-        finally:
-            await store.close()
+    await shared.enqueue_sms([new_job(0)], now=T0)
+    [working] = await shared.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
+    recorded, claimed = await _sent(shared, working, at=T0 + timedelta(seconds=90))
+    assert (recorded, claimed) == (True, [])
+    stored = await shared.get_sms(working.id)
+    assert stored is not None and stored.state is JobState.SENT
+    await shared.enqueue_sms([new_job(1)], now=T0)
+    [other] = await shared.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
+    expired = T0 + timedelta(seconds=120)
+    # another expired job of the same owner is claimed in doubt, as a claim would
+    await shared.enqueue_sms([new_job(2)], now=T0)
+    [third] = await shared.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
+    recorded, [following] = await _sent(shared, other, at=expired)
+    assert recorded
+    assert (following.id, following.in_doubt, following.attempts) == (third.id, True, 2)
 
 
 class _Provider:
@@ -166,69 +163,48 @@ async def _drained(store: Store) -> None:
         await asyncio.sleep(0.02)
 
 
-async def test_a_worker_goes_on_to_the_job_claimed_with_its_text() -> None:
-    with postgres_schema() as dsn:
-        store = PostgresStore(dsn)
-        await store.migrate()
-        await store.open()
-        try:
-            await store.enqueue_sms([new_job(n) for n in range(12)], now=datetime.now(UTC))
-            provider, claims = _Provider(), []
-            runner = _runner(store, provider, claims)
-            task = asyncio.create_task(runner.run())
-            await asyncio.wait_for(_drained(store), 10)
-            await runner.drain(grace_seconds=5)
-            await task
-            assert sorted(provider.sent) == sorted(set(provider.sent))  # each sent once
-            assert len(provider.sent) == 12
-            assert sum(claims) < 12  # most jobs came with a text recorded, not by a claim
-        finally:
-            await store.close()
+async def test_a_worker_goes_on_to_the_job_claimed_with_its_text(shared: PostgresStore) -> None:
+    await shared.enqueue_sms([new_job(n) for n in range(12)], now=datetime.now(UTC))
+    provider, claims = _Provider(), []
+    runner = _runner(shared, provider, claims)
+    task = asyncio.create_task(runner.run())
+    await asyncio.wait_for(_drained(shared), 10)
+    await runner.drain(grace_seconds=5)
+    await task
+    assert sorted(provider.sent) == sorted(set(provider.sent))  # each sent once
+    assert len(provider.sent) == 12
+    assert sum(claims) < 12  # most jobs came with a text recorded, not by a claim
 
 
-async def test_a_draining_runner_leaves_the_next_jobs_queued() -> None:
-    with postgres_schema() as dsn:
-        store = PostgresStore(dsn)
-        await store.migrate()
-        await store.open()
-        try:
-            await store.enqueue_sms([new_job(n) for n in range(6)], now=datetime.now(UTC))
-            provider, claims = _Provider(), []
-            runner = _runner(store, provider, claims)
-            runner.stop()  # before the first claim: the jobs it claims are its last
-            await runner._claim_some()
-            await runner.drain(grace_seconds=5)
-            assert len(provider.sent) == 2
-            counts = await store.counts()
-            assert (counts.waiting, counts.sending) == (4, 0)
-        finally:
-            await store.close()
+async def test_a_draining_runner_leaves_the_next_jobs_queued(shared: PostgresStore) -> None:
+    await shared.enqueue_sms([new_job(n) for n in range(6)], now=datetime.now(UTC))
+    provider, claims = _Provider(), []
+    runner = _runner(shared, provider, claims)
+    runner.stop()  # before the first claim: the jobs it claims are its last
+    await runner._claim_some()
+    await runner.drain(grace_seconds=5)
+    assert len(provider.sent) == 2
+    counts = await shared.counts()
+    assert (counts.waiting, counts.sending) == (4, 0)
 
 
-async def test_a_failure_after_the_text_was_recorded_does_not_strand_the_next_job() -> None:
+async def test_a_failure_after_the_text_was_recorded_does_not_strand_the_next_job(
+    shared: PostgresStore, database: asyncpg.Connection
+) -> None:
     """The price's write fails (here the database refuses it): the text stays recorded sent,
     the error is logged, and the job claimed in its place is still delivered by the worker."""
-    with postgres_schema() as dsn:
-        store = PostgresStore(dsn)
-        await store.migrate()
-        await store.open()
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(_REFUSE_PRICES)
-            await store.enqueue_sms([new_job(n) for n in range(4)], now=datetime.now(UTC))
-            provider, claims = _Provider(price="-0.0079 USD"), []
-            runner = _runner(store, provider, claims, concurrency=1)
-            task = asyncio.create_task(runner.run())
-            await asyncio.wait_for(_drained(store), 10)
-            await runner.drain(grace_seconds=5)
-            await task
-            assert len(set(provider.sent)) == len(provider.sent) == 4
-            assert sum(claims) == 1  # the others each came with the text before them
-            states = await conn.fetch("SELECT state, cost FROM sms_jobs")
-            assert {(row["state"], row["cost"]) for row in states} == {("sent", None)}
-        finally:
-            await conn.close()
-            await store.close()
+    await database.execute(_REFUSE_PRICES)
+    await shared.enqueue_sms([new_job(n) for n in range(4)], now=datetime.now(UTC))
+    provider, claims = _Provider(price="-0.0079 USD"), []
+    runner = _runner(shared, provider, claims, concurrency=1)
+    task = asyncio.create_task(runner.run())
+    await asyncio.wait_for(_drained(shared), 10)
+    await runner.drain(grace_seconds=5)
+    await task
+    assert len(set(provider.sent)) == len(provider.sent) == 4
+    assert sum(claims) == 1  # the others each came with the text before them
+    states = await database.fetch("SELECT state, cost FROM sms_jobs")
+    assert {(row["state"], row["cost"]) for row in states} == {("sent", None)}
 
 
 _REFUSE_PRICES = """
@@ -239,31 +215,24 @@ CREATE TRIGGER refuse_price BEFORE UPDATE OF cost ON sms_jobs
 """
 
 
-async def test_a_workers_next_send_does_not_wait_for_its_last_texts_record() -> None:
+async def test_a_workers_next_send_does_not_wait_for_its_last_texts_record(
+    shared: PostgresStore, database: asyncpg.Connection
+) -> None:
     """The database takes 0.2 s to record each text and the provider 0.2 s to take one: one
     worker sends eight texts in about 2 s (its first record, which claims two jobs, and its
     last are waited for), where waiting for every record would take 3.2 s."""
-    with postgres_schema() as dsn:
-        store = PostgresStore(dsn)
-        await store.migrate()
-        await store.open()
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(_SLOW_RECORDS)
-            await store.enqueue_sms([new_job(n) for n in range(8)], now=datetime.now(UTC))
-            provider, claims = _Provider(seconds=0.2), []
-            runner = _runner(store, provider, claims, concurrency=1)
-            started = time.monotonic()
-            task = asyncio.create_task(runner.run())
-            await asyncio.wait_for(_drained(store), 10)
-            took = time.monotonic() - started
-            await runner.drain(grace_seconds=5)
-            await task
-            assert len(set(provider.sent)) == len(provider.sent) == 8
-            assert took < 2.7, took
-        finally:
-            await conn.close()
-            await store.close()
+    await database.execute(_SLOW_RECORDS)
+    await shared.enqueue_sms([new_job(n) for n in range(8)], now=datetime.now(UTC))
+    provider, claims = _Provider(seconds=0.2), []
+    runner = _runner(shared, provider, claims, concurrency=1)
+    started = time.monotonic()
+    task = asyncio.create_task(runner.run())
+    await asyncio.wait_for(_drained(shared), 10)
+    took = time.monotonic() - started
+    await runner.drain(grace_seconds=5)
+    await task
+    assert len(set(provider.sent)) == len(provider.sent) == 8
+    assert took < 2.7, took
 
 
 _SLOW_RECORDS = """
