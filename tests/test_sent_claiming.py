@@ -241,3 +241,16 @@ BEGIN PERFORM pg_sleep(0.2); RETURN NEW; END $$;
 CREATE TRIGGER slow_record BEFORE UPDATE ON sms_jobs
     FOR EACH ROW WHEN (NEW.state = 'sent') EXECUTE FUNCTION slow_record();
 """
+
+
+async def test_in_one_statement_only_the_first_owners_texts_get_jobs(shared: PostgresStore) -> None:
+    """Every text of one bridge has one owner; a text of another in the same group (two
+    bridges' stores are never one object, but a test may mix them) is recorded, given none."""
+    await shared.enqueue_sms([new_job(n) for n in range(5)], now=T0)
+    [mine] = await shared.claim_sms(now=T0, limit=1, lease_seconds=60, owner="me")
+    [theirs] = await shared.claim_sms(now=T0, limit=1, lease_seconds=60, owner="other")
+    answers = await asyncio.gather(
+        _sent(shared, mine), _sent(shared, theirs, owner="other", wanted=2)
+    )
+    assert [(recorded, len(claimed)) for recorded, claimed in answers] == [(True, 1), (True, 0)]
+    assert answers[0][1][0].id not in {mine.id, theirs.id}

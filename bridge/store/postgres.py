@@ -164,25 +164,24 @@ class PostgresStore(SqlStore):
         latest of their times: every text of one bridge has the same owner and lease (another
         bridge's text, in a test, gets none)."""
         wanting = [text for text in texts if text.wanted > 0]
-        wanting = [
-            text
-            for text in wanting
-            if (text.owner, text.lease) == (wanting[0].owner, wanting[0].lease)
-        ]
         if not wanting:
             recorded = await self._do(ops.sms_sent_many(texts))
             return [(text.job_id in recorded, []) for text in texts]
         first = wanting[0]
-        now = max(text.now for text in wanting)
-        limit = sum(text.wanted for text in wanting)
+        takes = [
+            text.wanted if (text.owner, text.lease) == (first.owner, first.lease) else 0
+            for text in texts
+        ]
+        now = max(text.now for text, n in zip(texts, takes, strict=True) if n)
         recorded, rows = await self._do(
-            ops.sms_sent_claiming(texts, first.owner, now, first.lease, limit)
+            ops.sms_sent_claiming(texts, first.owner, now, first.lease, sum(takes))
         )
         jobs = [sms_row(row) for row in rows]
-        claimed: dict[int, list[SmsJob]] = {}
-        for text in wanting:
-            claimed[id(text)], jobs = jobs[: text.wanted], jobs[text.wanted :]
-        return [(text.job_id in recorded, claimed.get(id(text), [])) for text in texts]
+        answers: list[Recorded] = []
+        for text, n in zip(texts, takes, strict=True):
+            answers.append((text.job_id in recorded, jobs[:n]))
+            del jobs[:n]
+        return answers
 
     async def keep_sms_lease(
         self, job_id: str, *, owner: str, lease_seconds: float, now: datetime
