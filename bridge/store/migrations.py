@@ -56,6 +56,7 @@ MIGRATIONS = (
     "021_links.sql",
     "022_covering_counts.sql",
     "023_bulk_previewed.sql",
+    "024_suppressions_by_customer.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"
