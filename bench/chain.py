@@ -5,15 +5,12 @@ machine its emails/s move by a fifth between runs with whatever else runs beside
 one isolates what the guard rails add: it stores ``--texts`` texts through the real store
 (SQLite in a temporary folder, or a scratch schema of the PostgreSQL database at
 ``--dsn``) to ``--numbers`` recipients, so that the caps have history to count, then times
-``Gate.decide`` (the envelope and content stages at once, as the mailbox and ``send`` run
-them) for ``--measured`` texts more, each stored as it is decided, in the same settings as
-``bench/ingest.py --rules``. ``--rcpt ahead`` runs them as the SMTP listener does: the
-envelope stage (``Gate.envelope`` with ``read_ahead``: the recipient's facts read with the
-opt-out), then the content stage; ``--rcpt plain`` the same without reading ahead.
+``Gate.decide`` (the envelope and content stages, as the SMTP edge runs them) for
+``--measured`` texts more, each stored as it is decided, in the same settings as
+``bench/ingest.py --rules``.
 
     .venv/bin/python bench/chain.py --rules none
     .venv/bin/python bench/chain.py --rules all
-    .venv/bin/python bench/chain.py --rules all --rcpt ahead
 
 It prints microseconds per text: wall time and this thread's CPU time, mean and p50.
 """
@@ -67,15 +64,7 @@ async def _decide(gate, i: int, numbers: int):  # type: ignore[no-untyped-def]
         text=_TEXT.format(i=i),
         subject="bench",
     )
-    if _RCPT is None:
-        return await gate.decide(request, at=system_clock())
-    at_rcpt = request.revised(text=None, subject="")
-    ahead = _RCPT == "ahead"
-    envelope = await gate.envelope(at_rcpt, at=system_clock(), read_ahead=ahead)
-    return await gate.decide(request, at=system_clock(), envelope=envelope)
-
-
-_RCPT: str | None = None  # --rcpt: None (both stages at once), "ahead" or "plain"
+    return await gate.decide(request, at=system_clock())
 
 
 async def _store(store, decision, i: int) -> None:  # type: ignore[no-untyped-def]
@@ -107,10 +96,7 @@ def main() -> None:
     parser.add_argument("--numbers", type=int, default=1_000)
     parser.add_argument("--measured", type=int, default=5_000)
     parser.add_argument("--dsn", default="", help="a PostgreSQL DSN instead of SQLite")
-    parser.add_argument("--rcpt", choices=["ahead", "plain"], help="as SMTP: RCPT TO, then DATA")
     args = parser.parse_args()
-    global _RCPT
-    _RCPT = args.rcpt
     with (
         tempfile.TemporaryDirectory(prefix="smsbridge-chain-") as tmp,
         scratch_schema(args.dsn) if args.dsn else nullcontext("") as dsn,

@@ -194,16 +194,12 @@ class Recipient:
     window's ``enough`` (None: no window was asked about). ``sent`` holds every recent text's
     time only when a count reached its ``enough``: a cap that is reached needs the times to
     say when there is room; one that is not needs only the count, so a recipient texted
-    thousands of times costs one count, not thousands of rows.
-
-    ``asked`` is the question it answers (``StoreFacts``' arguments to the store), kept on an
-    answer read ahead at RCPT TO so that DATA uses it only for the very same question."""
+    thousands of times costs one count, not thousands of rows."""
 
     contact: Contact | None = None
     sent: tuple[datetime, ...] = ()
     spent: tuple[Spent, ...] = ()
     counts: tuple[int, ...] | None = None
-    asked: object = None
 
 
 @dataclass(frozen=True, slots=True)

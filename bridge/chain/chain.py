@@ -42,7 +42,7 @@ from bridge.chain.spend_cap import SpendCap
 from bridge.chain.velocity import VelocityGuard
 from bridge.chain.verdicts import Accept, Decision, Defer, Notice, Refuse, Rewrite, Verdict
 from bridge.chain.windows import QuietTime
-from bridge.models import Contact, NewMailJob, Recipient, RuleHit, SentWindow, Suppression
+from bridge.models import Contact, NewMailJob, Recipient, RuleHit, SentWindow
 from bridge.settings.root import Settings
 
 __all__ = [
@@ -201,7 +201,6 @@ class Chain:
         self._by_stages: dict[frozenset[Stage], tuple[Rule, ...]] = {}
         self._late: dict[frozenset[Stage], frozenset[Fact]] = {}
         self._counter = next((rule for rule in rules if isinstance(rule, FrequencyCap)), None)
-        self._classifier = next((rule for rule in rules if isinstance(rule, CategoryRule)), None)
 
     def rules_of(self, stages: frozenset[Stage]) -> tuple[Rule, ...]:
         found = self._by_stages.get(stages)
@@ -224,14 +223,8 @@ class Chain:
         facts: FactReader,
         at: datetime,
         stages: frozenset[Stage] = frozenset({Stage.ENVELOPE, Stage.CONTENT}),
-        read_ahead: bool = False,
-        ahead: Recipient | None = None,
     ) -> Decision:
-        """Run the rules of ``stages`` in order over ``request``.
-
-        ``read_ahead`` (the envelope stage at SMTP's RCPT TO): the opt-out is read together
-        with the content stage's facts, which the decision carries (``Decision.ahead``) for
-        the content stage at DATA to be given as ``ahead``: one read an email, not two."""
+        """Run the rules of ``stages`` in order over ``request``."""
         if at.tzinfo is None:
             raise ValueError("the chain needs an aware time")
         hits: list[RuleHit] = []
@@ -240,12 +233,9 @@ class Chain:
         notices: list[Notice] = []
         bare = Facts(at=at)  # for the rules that need no fact, which are most
         wants = self.late_needs(stages)  # read once, when first asked
-        late = _Late(wants, self._counter, ahead) if wants else _NOTHING_LATE
-        early = self._early(bare) if read_ahead else None
+        late = _Late(wants, self._counter) if wants else _NOTHING_LATE
         for rule in self.rules_of(stages):
-            known = (
-                await _read(rule.needs, request, facts, bare, late, early) if rule.needs else bare
-            )
+            known = await _read(rule.needs, request, facts, bare, late) if rule.needs else bare
             verdict = rule.check(request, known)
             hits.append(_hit(rule.name, verdict))
             if type(verdict) is Accept:  # most answers: go on (with what the rule measured)
@@ -264,28 +254,14 @@ class Chain:
             elif isinstance(verdict, Rewrite):
                 request = verdict.request
         return Decision(
-            request,
-            tuple(hits),
-            not_before=not_before,
-            deferred=deferred,
-            notices=tuple(notices),
-            ahead=early.found if early is not None else None,
+            request, tuple(hits), not_before=not_before, deferred=deferred, notices=tuple(notices)
         )
-
-    def _early(self, bare: Facts) -> _Early | None:
-        """What reads the content stage's facts with the opt-out, if that stage needs any."""
-        wants = self.late_needs(_CONTENT)
-        if not wants:
-            return None
-        return _Early(_Late(wants, self._counter), self._classifier, bare)
 
     def with_hits(self, decision: Decision, earlier: Sequence[RuleHit]) -> Decision:
         """``decision`` with the hits of an earlier stage's run in front (the envelope's, made
         at SMTP's RCPT, in front of the content's, made at DATA)."""
         return replace(decision, hits=(*earlier, *decision.hits))
 
-
-_CONTENT = frozenset({Stage.CONTENT})
 
 # What the content stage knows of the recipient: read for the first rule that needs any of
 # it, all at once (one store operation a text, not one a rule).
@@ -297,37 +273,12 @@ class _Late:
     needs them, again only if what they depend on changed (a deferral that moved the clock).
     The frequency cap's texts are counted in the store in its windows (``Recipient``)."""
 
-    def __init__(
-        self, wants: frozenset[Fact], counter: FrequencyCap | None, ahead: Recipient | None = None
-    ) -> None:
+    def __init__(self, wants: frozenset[Fact], counter: FrequencyCap | None) -> None:
         self.wants = wants
         self._names = frozenset(str(fact) for fact in wants)
         self._counter = counter if Fact.SENT in wants else None
         self._key: tuple[str, str, str, datetime] | None = None
         self._found = Recipient()
-        self._ahead = ahead  # read at RCPT TO: the answer to the first read if it is the same
-
-    @property
-    def found(self) -> Recipient:
-        return self._found
-
-    async def with_opt_out(
-        self, request: OutboundRequest, reader: FactReader, at: datetime
-    ) -> Suppression | None:
-        """The opt-out of ``request``'s sender, read with what ``read`` reads, which is kept
-        (``found``) for the content stage; nothing read again if the contact's own time zone
-        moves a window (that stage does, if it is still so)."""
-        windows = self._windows(request, None, at)
-        stopped, self._found = await reader.opted_out_and_recipient(
-            sender=request.sender or "",
-            customer=request.to_number,
-            category=request.category,
-            author=request.author,
-            at=at,
-            wants=self._names,
-            windows=windows,
-        )
-        return stopped
 
     async def read(self, request: OutboundRequest, reader: FactReader, at: datetime) -> Recipient:
         key = (request.to_number, request.category, request.author, at)
@@ -356,7 +307,6 @@ class _Late:
         at: datetime,
         windows: tuple[SentWindow, ...],
     ) -> Recipient:
-        ahead, self._ahead = self._ahead, None  # once: a second read is of something else
         return await reader.recipient(
             number=request.to_number,
             category=request.category,
@@ -364,36 +314,10 @@ class _Late:
             at=at,
             wants=self._names,
             windows=windows,
-            ahead=ahead,
         )
 
 
 _NOTHING_LATE = _Late(frozenset(), None)  # for a run whose rules need none of ``_LATE``
-
-
-class _Early:
-    """The content stage's facts read at RCPT TO with the opt-out (``Chain.run``'s
-    ``read_ahead``), for the category the text will most likely have: its rule's answer
-    without the subject, which only DATA brings (a ``[marketing]`` tag that changes it makes
-    DATA read again, as does anything else that changes the question: ``StoreFacts``)."""
-
-    def __init__(self, late: _Late, classifier: Rule | None, bare: Facts) -> None:
-        self._late = late
-        self._classifier = classifier
-        self._bare = bare
-        self.found: Recipient | None = None
-
-    async def opted_out(
-        self, request: OutboundRequest, reader: FactReader, at: datetime
-    ) -> Suppression | None:
-        likely = request
-        if self._classifier is not None:
-            verdict = self._classifier.check(request, self._bare)
-            if isinstance(verdict, Accept) and verdict.request is not None:
-                likely = verdict.request
-        stopped = await self._late.with_opt_out(likely, reader, at)
-        self.found = self._late.found
-        return stopped
 
 
 async def _read(
@@ -402,13 +326,12 @@ async def _read(
     reader: FactReader,
     bare: Facts,
     late: _Late,
-    early: _Early | None = None,
 ) -> Facts:
     """The facts ``needs`` names, for ``request`` as it stands, at ``bare.at``: ``bare``
     itself when none was found (no opt-out, no thread: most texts, and every row of a bulk
     send but a few), rather than a new record a rule."""
     at = bare.at
-    about = await _recipient(needs, request, reader, at, early) if needs & _ABOUT else {}
+    about = await _recipient(needs, request, reader, at) if needs & _ABOUT else {}
     counts = await _counts(needs, request, reader, at) if needs & _COUNTED else {}
     if needs & _LATE:
         found = await late.read(request, reader, at)
@@ -428,20 +351,13 @@ _COUNTED = frozenset({Fact.RATE, Fact.NEW_NUMBERS})  # by ``_counts``
 
 
 async def _recipient(
-    needs: frozenset[Fact],
-    request: OutboundRequest,
-    reader: FactReader,
-    at: datetime,
-    early: _Early | None = None,
+    needs: frozenset[Fact], request: OutboundRequest, reader: FactReader, at: datetime
 ) -> dict[str, Any]:
     """What is known of the recipient: opt-out, consent, conversations."""
     found: dict[str, Any] = {}
     customer = request.to_number
     if Fact.OPTED_OUT in needs and request.sender:
-        if early is not None:
-            found["opted_out"] = await early.opted_out(request, reader, at)
-        else:
-            found["opted_out"] = await reader.opted_out(sender=request.sender, customer=customer)
+        found["opted_out"] = await reader.opted_out(sender=request.sender, customer=customer)
     if Fact.CONSENT in needs and request.category == "marketing":  # the only one that needs it
         found["consent"] = await reader.consent(sender=request.sender or "", customer=customer)
     thread = request.thread

@@ -9,7 +9,7 @@ their tests need no store: a ``FactReader`` is two small methods.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -110,28 +110,11 @@ class FactReader(Protocol):
         at: datetime,
         wants: frozenset[str],
         windows: tuple[SentWindow, ...] = (),
-        ahead: Recipient | None = None,
     ) -> Recipient:
         """``contact``, ``sent`` and ``spent`` (those of ``wants``), as the three methods
         above answer them, in one read: the chain asks once a text, not once a rule. With
         ``windows`` (and ``sent`` wanted), the texts are counted in each, and their times
-        given only when a count reaches its window's ``enough`` (``Recipient``). ``ahead``,
-        read with the opt-out at RCPT TO, is the answer if it answers the same question."""
-        ...
-
-    async def opted_out_and_recipient(
-        self,
-        *,
-        sender: str,
-        customer: str,
-        category: str,
-        author: str,
-        at: datetime,
-        wants: frozenset[str],
-        windows: tuple[SentWindow, ...] = (),
-    ) -> tuple[Suppression | None, Recipient]:
-        """``opted_out`` and ``recipient`` (for ``customer``) in one read: SMTP's RCPT TO
-        asks what DATA's content stage will, with the opt-out it asks anyway."""
+        given only when a count reaches its window's ``enough`` (``Recipient``)."""
         ...
 
 
@@ -179,22 +162,6 @@ class FactStore(Protocol):
     ) -> Recipient:
         """The contact of ``number``, its texts of ``category`` since ``since``, the spend of
         ``authors``; each left out (None) is not read."""
-        ...
-
-    async def opted_out_and_recipient(
-        self,
-        *,
-        customer: str,
-        reply_number: str | None,
-        number: str | None,
-        category: str | None,
-        since: datetime,
-        authors: str | None,
-        month: datetime,
-        day: datetime,
-        windows: tuple[SentWindow, ...] = (),
-    ) -> tuple[Suppression | None, Recipient]:
-        """``suppression`` and ``recipient`` in one read."""
         ...
 
 
@@ -324,67 +291,18 @@ class StoreFacts:
         at: datetime,
         wants: frozenset[str],
         windows: tuple[SentWindow, ...] = (),
-        ahead: Recipient | None = None,
     ) -> Recipient:
-        q = self._question(number, category, author, at, wants, windows)
-        if ahead is not None and ahead.asked == q:
-            return ahead
-        return await self._store.recipient(
-            number=q.number,
-            category=q.category,
-            since=at - timedelta(days=SENT_DAYS),
-            authors=q.authors,
-            month=q.month,
-            day=q.day,
-            windows=q.windows,
-        )
-
-    async def opted_out_and_recipient(
-        self,
-        *,
-        sender: str,
-        customer: str,
-        category: str,
-        author: str,
-        at: datetime,
-        wants: frozenset[str],
-        windows: tuple[SentWindow, ...] = (),
-    ) -> tuple[Suppression | None, Recipient]:
-        q = self._question(customer, category, author, at, wants, windows)
-        stopped, found = await self._store.opted_out_and_recipient(
-            customer=customer,
-            reply_number=None if self._everywhere else sender,
-            number=q.number,
-            category=q.category,
-            since=at - timedelta(days=SENT_DAYS),
-            authors=q.authors,
-            month=q.month,
-            day=q.day,
-            windows=q.windows,
-        )
-        return stopped, replace(found, asked=q)
-
-    def _question(
-        self,
-        number: str,
-        category: str,
-        author: str,
-        at: datetime,
-        wants: frozenset[str],
-        windows: tuple[SentWindow, ...],
-    ) -> _Question:
-        """What the store is asked for ``recipient``: whatever the time, two questions that
-        name the same number, category, team, spend days and cap windows have one answer."""
         team = self._team(author) if "spent" in wants else None
         day = self._day(at)
         counted = "sent" in wants and category
-        return _Question(
-            number if "contact" in wants or counted else None,
-            category if counted else None,
-            team,
-            day.replace(day=1),
-            day,
-            windows if counted else (),
+        return await self._store.recipient(
+            number=number if "contact" in wants or counted else None,
+            category=category if counted else None,
+            since=at - timedelta(days=SENT_DAYS),
+            authors=team,
+            month=day.replace(day=1),
+            day=day,
+            windows=windows if counted else (),
         )
 
     def _team(self, author: str) -> str | None:
@@ -393,17 +311,3 @@ class StoreFacts:
     def _day(self, at: datetime) -> datetime:
         """Where ``at``'s day begins in the spend caps' zone."""
         return at.astimezone(self._zone).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Question:
-    """What ``StoreFacts.recipient`` asks the store, but for the time the texts are read from
-    (``SENT_DAYS`` before the text's: a bound, not a window; the windows count): asked at
-    RCPT TO and again at DATA, a question is the same if these are."""
-
-    number: str | None
-    category: str | None
-    authors: str | None
-    month: datetime
-    day: datetime
-    windows: tuple[SentWindow, ...]

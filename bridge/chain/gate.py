@@ -50,16 +50,10 @@ class Gate:
         """The same chain over ``facts`` (a bulk send's, some read ahead for all its rows)."""
         return Gate(chain=self.chain, facts=facts, warn=self._warn)
 
-    async def envelope(
-        self, request: OutboundRequest, *, at: datetime, read_ahead: bool = False
-    ) -> Decision:
+    async def envelope(self, request: OutboundRequest, *, at: datetime) -> Decision:
         """Who may text whom: the envelope stage alone (SMTP's RCPT TO). Only a refusal is
-        counted here: an accepted envelope is decided in full, and counted, at DATA.
-        ``read_ahead``: what the content stage will read comes with the opt-out, and goes
-        with the decision to ``decide`` (``Chain.run``)."""
-        decision = await self.chain.run(
-            request, facts=self._facts, at=at, stages=_ENVELOPE, read_ahead=read_ahead
-        )
+        counted here: an accepted envelope is decided in full, and counted, at DATA."""
+        decision = await self.chain.run(request, facts=self._facts, at=at, stages=_ENVELOPE)
         if not decision.accepted:
             counted("submit", decision)
         return decision
@@ -91,9 +85,7 @@ class Gate:
             send_at=request.send_at,
             send_zone=request.send_zone,
         )
-        content = await self.chain.run(
-            carried, facts=self._facts, at=at, stages=_CONTENT, ahead=envelope.ahead
-        )
+        content = await self.chain.run(carried, facts=self._facts, at=at, stages=_CONTENT)
         return self.chain.with_hits(content, envelope.hits)
 
     @property

@@ -76,40 +76,7 @@ class KnownOptOuts:
         at: datetime,
         wants: frozenset[str],
         windows: tuple[SentWindow, ...] = (),
-        ahead: Recipient | None = None,
     ) -> Recipient:
         return await self._base.recipient(
-            number=number,
-            category=category,
-            author=author,
-            at=at,
-            wants=wants,
-            windows=windows,
-            ahead=ahead,
+            number=number, category=category, author=author, at=at, wants=wants, windows=windows
         )
-
-    async def opted_out_and_recipient(
-        self,
-        *,
-        sender: str,
-        customer: str,
-        category: str,
-        author: str,
-        at: datetime,
-        wants: frozenset[str],
-        windows: tuple[SentWindow, ...] = (),
-    ) -> tuple[Suppression | None, Recipient]:
-        if customer in self._stopped:
-            return await self._base.opted_out_and_recipient(
-                sender=sender,
-                customer=customer,
-                category=category,
-                author=author,
-                at=at,
-                wants=wants,
-                windows=windows,
-            )
-        found = await self.recipient(
-            number=customer, category=category, author=author, at=at, wants=wants, windows=windows
-        )
-        return None, found

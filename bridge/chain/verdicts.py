@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.chain.request import OutboundRequest
-from bridge.models import Recipient, RuleHit
+from bridge.models import RuleHit
 
 __all__ = ["Accept", "Decision", "Defer", "Notice", "Refuse", "Rewrite", "Verdict"]
 
@@ -84,7 +84,6 @@ class Decision:
     not_before: datetime | None = None
     deferred: str = ""  # when, in the author's words: the latest deferral's ``Defer.told``
     notices: tuple[Notice, ...] = ()  # emails the rules asked for (sent only if accepted)
-    ahead: Recipient | None = None  # the content stage's facts, read at RCPT TO (Chain.run)
 
     @property
     def accepted(self) -> bool:

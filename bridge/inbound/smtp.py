@@ -239,7 +239,7 @@ class SmtpHandler:
             thread=Thread(via=recipient.via),
             domain=domain_of(address),
         )
-        decision = await self._gate.envelope(request, at=self._clock(), read_ahead=True)
+        decision = await self._gate.envelope(request, at=self._clock())
         if decision.refusal is not None:
             return decision.refusal.smtp_reply()
         if isinstance(envelope, BridgeEnvelope):

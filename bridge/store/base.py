@@ -493,23 +493,6 @@ class Caps(Protocol):
         reaches its window's ``enough`` (``Recipient``)."""
         ...
 
-    async def opted_out_and_recipient(
-        self,
-        *,
-        customer: str,
-        reply_number: str | None,
-        number: str | None,
-        category: str | None,
-        since: datetime,
-        authors: str | None,
-        month: datetime,
-        day: datetime,
-        windows: tuple[SentWindow, ...] = (),
-    ) -> tuple[Suppression | None, Recipient]:
-        """``suppression(customer, reply_number)`` and ``recipient(...)`` in one operation:
-        SMTP's RCPT TO reads what DATA will ask with the opt-out it must read anyway."""
-        ...
-
     async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:
         """Queue ``mail`` if no warning of ``key`` was queued before (by any bridge); whether
         it was queued now."""

@@ -10,17 +10,15 @@ the opt-out rule can say which), an import's or an admin's against ``*``, the or
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bridge.models import ORGANISATION, ConsentEvent, Suppression
-from bridge.store import statements
 from bridge.store.ids import new_id
 from bridge.store.queries import Q
 from bridge.store.rows import dt
-from bridge.store.statements import Op, Part, all_rows, count, one_row
+from bridge.store.statements import Op, all_rows, count, one_row
 
 __all__ = [
     "ask_campaign",
@@ -32,8 +30,6 @@ __all__ = [
     "record",
     "record_all",
     "suppression",
-    "suppression_of",
-    "suppression_part",
     "unsuppress",
 ]
 
@@ -114,31 +110,8 @@ def suppression(customer: str, reply_number: str | None) -> Op[Suppression | Non
         row = yield one_row(Q.suppressed_anywhere, customer)
     else:
         row = yield one_row(Q.suppressed_here, customer, reply_number)
-    return None if row is None else _suppression(row["reply_number"], row["since"])
-
-
-def suppression_part(customer: str, reply_number: str | None) -> Part:
-    """``suppression`` as a part of ``statements.selected`` (``ops_facts``), read back by
-    ``suppression_of``."""
-    if reply_number is None:
-        return statements.row(Q.suppressed_anywhere, _SUPPRESSION, customer)
-    return statements.row(Q.suppressed_here, _SUPPRESSION, customer, reply_number)
-
-
-def suppression_of(column: str | None) -> Suppression | None:
-    """The Suppression of a ``suppression_part``'s column (a JSON array, or NULL)."""
-    if column is None:
-        return None
-    reply_number, since = json.loads(column)
-    return _suppression(reply_number, since)
-
-
-_SUPPRESSION = ("reply_number", "since")
-
-
-def _suppression(reply_number: Any, since: Any) -> Suppression | None:
-    at = dt(since)
-    return None if at is None else Suppression(str(reply_number), at)
+    since = dt(row["since"]) if row else None
+    return None if row is None or since is None else Suppression(str(row["reply_number"]), since)
 
 
 def latest_consent(customer: str, sender: str) -> Op[ConsentEvent | None]:

@@ -519,36 +519,17 @@ class SqlStore:
         day: datetime,
         windows: tuple[SentWindow, ...] = (),
     ) -> Recipient:
-        spans = _spans(windows)
-        op = ops_facts.recipient(number, category, ts(since), authors, ts(month), ts(day), spans)
-        return _recipient(await self._read(op))
-
-    async def opted_out_and_recipient(
-        self,
-        *,
-        customer: str,
-        reply_number: str | None,
-        number: str | None,
-        category: str | None,
-        since: datetime,
-        authors: str | None,
-        month: datetime,
-        day: datetime,
-        windows: tuple[SentWindow, ...] = (),
-    ) -> tuple[Suppression | None, Recipient]:
-        op = ops_facts.opted_out_and_recipient(
-            customer,
-            reply_number,
-            number,
-            category,
-            ts(since),
-            authors,
-            ts(month),
-            ts(day),
-            _spans(windows),
+        spans = tuple(
+            (ts(w.start), None if w.end is None else ts(w.end), w.enough) for w in windows
         )
-        stopped, answer = await self._read(op)
-        return stopped, _recipient(answer)
+        op = ops_facts.recipient(number, category, ts(since), authors, ts(month), ts(day), spans)
+        contact, counts, sent, spent = await self._read(op)
+        return Recipient(
+            contact,
+            tuple(datetime.fromtimestamp(at, UTC) for at in sent),
+            tuple(spent),
+            None if counts is None else tuple(counts),
+        )
 
     async def warn_once(self, key: str, mail: NewMailJob, *, now: datetime) -> bool:
         return await self._do(ops_caps.warn_once(key, mail, ts(now)))
@@ -679,17 +660,3 @@ def _routed(job: InboundJob, outcome: InboundOutcome, now: float) -> Op[list[str
     for text in outcome.texts:
         ids.append((yield from ops.insert_sms(text, now)).id)
     return ids
-
-
-def _spans(windows: tuple[SentWindow, ...]) -> ops_facts.Windows:
-    return tuple((ts(w.start), None if w.end is None else ts(w.end), w.enough) for w in windows)
-
-
-def _recipient(answer: ops_facts.Answer) -> Recipient:
-    contact, counts, sent, spent = answer
-    return Recipient(
-        contact,
-        tuple(datetime.fromtimestamp(at, UTC) for at in sent),
-        tuple(spent),
-        None if counts is None else tuple(counts),
-    )

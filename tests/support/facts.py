@@ -69,11 +69,10 @@ class Facts:
         at: datetime,
         wants: frozenset[str],
         windows: tuple[SentWindow, ...] = (),
-        ahead: Recipient | None = None,
     ) -> Recipient:
         """The three answers above, as the store reads them together; with ``windows``, the
         texts counted in each (up to its ``enough``) and their times only when one reached
-        it, as the store counts them. ``ahead`` is not used: every answer is read again."""
+        it, as the store counts them."""
         since = at - timedelta(days=SENT_DAYS)
         sent: tuple[datetime, ...] = ()
         if "sent" in wants and category:
@@ -89,23 +88,6 @@ class Facts:
             await self.spent(author=author, at=at) if "spent" in wants else (),
             counts,
         )
-
-    async def opted_out_and_recipient(
-        self,
-        *,
-        sender: str,
-        customer: str,
-        category: str,
-        author: str,
-        at: datetime,
-        wants: frozenset[str],
-        windows: tuple[SentWindow, ...] = (),
-    ) -> tuple[Suppression | None, Recipient]:
-        stopped = await self.opted_out(sender=sender, customer=customer)
-        found = await self.recipient(
-            number=customer, category=category, author=author, at=at, wants=wants, windows=windows
-        )
-        return stopped, found
 
 
 def _within(sent: tuple[datetime, ...], window: SentWindow) -> int:
