@@ -343,6 +343,50 @@ async def test_a_failing_operation_does_not_undo_its_batch_neighbours(store: Sto
     assert len(await store.recent_sms(limit=10)) == 2
 
 
+async def test_a_failing_read_fails_only_its_caller(store: Store) -> None:
+    """The reads one turn of the event loop asks for are answered together on SQLite
+    (``SqliteStore._read``): one that fails must not take its neighbours' answers with it."""
+    await store.enqueue_sms([job("<a>|+447700900001")], now=T0)
+
+    def bad_read() -> Op[Any]:
+        found = yield one_row("SELECT * FROM no_such_table")
+        return found
+
+    results = await asyncio.gather(
+        store.suppression(customer="+447700900001", reply_number=None),
+        store._read(bad_read()),
+        store.queue_gauges(now=T0),
+        return_exceptions=True,
+    )
+    assert results[0] is None
+    assert isinstance(results[1], sqlite3.OperationalError | asyncpg.UndefinedTableError)
+    assert results[2] and not isinstance(results[2], BaseException)
+
+
+async def test_reads_asked_in_one_turn_share_one_snapshot(tmp_path: Path) -> None:
+    """Each read after a commit finds SQLite's page cache emptied, so the reads of one turn of
+    the event loop (every SMTP session's at once) run in one read transaction: the first
+    fills the cache for the rest. A read alone needs no BEGIN; none is left open."""
+    store = SqliteStore(tmp_path / "bridge.db")
+    await store.open()
+    try:
+        assert store._reader is not None
+        seen: list[str] = []
+        store._reader.set_trace_callback(seen.append)
+        numbers = [f"+44770090000{i}" for i in range(3)]
+        answers = await asyncio.gather(
+            *(store.suppression(customer=n, reply_number=None) for n in numbers)
+        )
+        assert answers == [None, None, None]
+        assert seen[0] == "BEGIN" and seen[-1] == "COMMIT" and len(seen) == 5, seen
+        seen.clear()
+        assert await store.suppression(customer=numbers[0], reply_number=None) is None
+        assert len(seen) == 1 and not seen[0].startswith("BEGIN"), seen
+        assert not store._reader.in_transaction
+    finally:
+        await store.close()
+
+
 async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bridge.db"
     conn = sqlite3.connect(path)
