@@ -320,3 +320,40 @@ async def test_a_contacts_own_zone_moves_the_month_the_store_counts_in(
     los_angeles = await gate.decide(_request(), at=new_year)
     assert los_angeles.refusal is not None, los_angeles.explain()
     assert "has had 4 marketing texts this month" in los_angeles.refusal.reason
+
+
+async def test_a_teams_spend_sums_whole_days_and_the_quarter_hours_its_zone_cuts(
+    store: Store,
+) -> None:
+    """Whole UTC days are read from their day rows and the rest from quarter hours
+    (migration 25): in a zone whose midnight is not UTC's (India, +05:30) a text in the UTC
+    day the month or the day begins in counts on the right side of that beginning. A text
+    that fails for good gives its segments back from both."""
+    month = datetime(2026, 10, 31, 18, 30, tzinfo=UTC)  # 1 November, 00:00 in Kolkata
+    day = datetime(2026, 11, 19, 18, 30, tzinfo=UTC)  # 20 November, 00:00 in Kolkata
+    sent = [  # (when, segments, author): segments are powers of two, so a sum names its texts
+        (month - timedelta(minutes=30), 1, "a@shop.example.com"),  # October there
+        (month + timedelta(minutes=30), 2, "a@shop.example.com"),  # the month's first UTC day
+        (month + timedelta(hours=9), 4, "b@eu.shop.example.com"),  # a whole UTC day
+        (month + timedelta(days=9), 8, "a@shop.example.com"),
+        (day - timedelta(minutes=15), 16, "b@eu.shop.example.com"),  # 19 November there
+        (day + timedelta(minutes=15), 32, "a@shop.example.com"),  # today, still 19th in UTC
+        (day + timedelta(hours=12), 64, "b@eu.shop.example.com"),  # today
+        (day, 128, "c@example.org"),  # another team
+    ]
+    for n, (at, segments, author) in enumerate(sent):
+        await store.enqueue_sms([_sms(n, author=author, segments=segments)], now=at)
+
+    async def team() -> tuple[int, int]:
+        spent = await store.spent(authors="shop.example.com", month=month, day=day)
+        return sum(row.month for row in spent), sum(row.day for row in spent)
+
+    assert await team() == (2 + 4 + 8 + 16 + 32 + 64, 32 + 64)
+    mine = await store.spent(authors="a@shop.example.com", month=month, day=day)
+    assert [(row.month, row.day) for row in mine] == [(2 + 8 + 32, 32)]
+
+    later = day + timedelta(days=1)
+    jobs = await store.claim_sms(now=later, limit=20, lease_seconds=60, owner="w")
+    eight = next(job for job in jobs if job.segments == 8)
+    await store.sms_failed(eight.id, owner="w", error="no", code=None, now=later, notice=None)
+    assert await team() == (2 + 4 + 16 + 32 + 64, 32 + 64)

@@ -25,12 +25,19 @@ from bridge.models import (
 )
 from bridge.store import ops_caps, ops_consent, ops_facts
 from bridge.store.base import Store
-from bridge.store.migrations import SCHEMA_VERSION, SchemaTooNew, migrate_sqlite, migration_sql
+from bridge.store.migrations import (
+    SCHEMA_VERSION,
+    SchemaTooNew,
+    migrate_sqlite,
+    migration_sql,
+    postgres_sql,
+)
 from bridge.store.outbox_filter import OutboxFilter
 from bridge.store.queries import Q
 from bridge.store.sqlite import SqliteStore
 from bridge.store.sqlite_writer import connect
 from bridge.store.statements import Op, count, one_row
+from tests.conftest import PG_DSN, postgres_schema
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -214,6 +221,27 @@ def test_the_guard_rails_counts_read_only_their_covering_indexes(tmp_path: Path)
         reads = [step for step in plan if step.startswith(("SEARCH sms_jobs", "SEARCH spend"))]
         assert reads, plan
         assert all("USING COVERING INDEX" in step for step in reads), plan
+    conn.close()
+
+
+def test_a_teams_spend_is_read_from_the_months_rows_only(tmp_path: Path) -> None:
+    """A team's cap is summed for every text: each of its domains is read from the month's
+    first day or quarter hour (migration 25), not from every quarter hour kept, which was
+    75 ms a text for a team of 50 (bench/spend_caps.py)."""
+    conn = connect(tmp_path / "bridge.db")
+    migrate_sqlite(conn)
+    month, day = 1_793_557_800.0, 1_795_199_400.0  # midnights in Kolkata, not in UTC
+    for who in ("example.com", "a@example.com"):
+        statement = next(ops_caps.spent(who, month, day))
+        plan = [
+            row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + statement.text, statement.args)
+        ]
+        assert not [step for step in plan if step.startswith("SCAN spend")], plan
+        sums = [step for step in plan if step.startswith("SEARCH") and "=?" in step]
+        assert len(sums) == 3, plan  # quarter hours, days, quarter hours
+        assert all(
+            "COVERING INDEX" in step and ("slot>" in step or "day>" in step) for step in sums
+        )
     conn.close()
 
 
@@ -493,8 +521,8 @@ async def test_purge_forgets_only_finished_work_older_than_the_cut_off(store: St
     [recent_id] = ids(await store.enqueue_sms([job(recent)], now=later))
 
     assert (
-        await store.purge(before=later - timedelta(days=90)) == 5
-    )  # job, text, conversation, first text, spend count
+        await store.purge(before=later - timedelta(days=90)) == 6
+    )  # job, text, conversation, first text, spend count by quarter hour and by day
     assert await store.get_sms(old_id) is None
     assert {j.id for j in await store.recent_sms(limit=10)} == {waiting_id, recent_id}
     context = await store.inbound_context(customer="+447700900123", reply_number="+447700900100")
@@ -577,3 +605,43 @@ def test_pending_migrations_apply_together_or_not_at_all(tmp_path: Path) -> None
     assert migrate_sqlite(fresh) == SCHEMA_VERSION
     assert fresh.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     fresh.close()
+
+
+_QUARTERS = [  # (author, rdomain, country, slot, segments): two UTC days, one split at 18:30
+    ("a@example.com", "com.example.", "GB", 1_795_132_800.0, 1),  # 00:00 UTC
+    ("a@example.com", "com.example.", "GB", 1_795_199_400.0, 2),  # 18:30
+    ("a@example.com", "com.example.", "GB", 1_795_218_300.0, 4),  # 23:45, the last quarter
+    ("a@example.com", "com.example.", "GB", 1_795_219_200.0, 8),  # 00:00 the next day
+    ("b@example.com", "com.example.", "US", 1_795_199_400.0, 16),
+]
+_DAYS = [
+    ("a@example.com", "GB", 1_795_132_800.0, 7),
+    ("a@example.com", "GB", 1_795_219_200.0, 8),
+    ("b@example.com", "US", 1_795_132_800.0, 16),
+]
+_ADD = "INSERT INTO spend_counts (author, rdomain, country, slot, segments) VALUES (?, ?, ?, ?, ?)"
+_DAYS_OF = "SELECT author, country, day, segments FROM spend_days ORDER BY author, day"
+
+
+def test_migration_25_counts_the_quarter_hours_kept_by_utc_day(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "bridge.db")
+    for version in range(1, 25):
+        conn.executescript(migration_sql(version))
+    conn.executemany(_ADD, _QUARTERS)
+    conn.executescript(migration_sql(25))
+    assert conn.execute(_DAYS_OF).fetchall() == _DAYS
+    conn.close()
+
+
+def test_migration_25_counts_the_same_days_on_postgresql() -> None:
+    import psycopg
+
+    with postgres_schema() as dsn, psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {dsn.split('search_path=')[1]}")
+        for version in range(1, 25):
+            conn.execute(postgres_sql(migration_sql(version)))
+        with conn.cursor() as cursor:
+            cursor.executemany(_ADD.replace("?", "%s"), _QUARTERS)
+        conn.execute(postgres_sql(migration_sql(25)))
+        found = conn.execute(_DAYS_OF).fetchall()
+    assert [(a, c, float(d), int(n)) for a, c, d, n in found] == _DAYS

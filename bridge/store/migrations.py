@@ -57,6 +57,7 @@ MIGRATIONS = (
     "022_covering_counts.sql",
     "023_bulk_previewed.sql",
     "024_suppressions_by_customer.sql",
+    "025_spend_days.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MIGRATION_LOCK = "smsbridge migrations"

@@ -70,6 +70,7 @@ PURGES = (
     Q.purge_heartbeats,
     Q.purge_first_texts,
     Q.purge_spend_counts,
+    Q.purge_spend_days,
     Q.purge_bulk_sends,
     Q.purge_batches,
     Q.purge_short_links,  # after purge_sms: a text's links go with it

@@ -27,12 +27,11 @@ from typing import Any
 
 from bridge.bulk.status import OPTED_OUT_AFTER_PREVIEW
 from bridge.models import BulkSend, NewBulkSend, NewMailJob, NewSmsJob
-from bridge.parsing.addresses import domain_of
 from bridge.parsing.numbers import country_of
 from bridge.store import ops
 from bridge.store.ids import new_id, new_ids
 from bridge.store.ops_batches import cancel_batch, cancel_waiting
-from bridge.store.ops_counts import reversed_domain, slot_of, uncounted
+from bridge.store.ops_counts import spend, uncounted
 from bridge.store.queries import Q
 from bridge.store.rows import ts
 from bridge.store.statements import Op, all_rows, count, one_row
@@ -161,8 +160,7 @@ def _insert_plain(
     for job in new:
         spent[(job.author, country_of(job.to_number) or "")] += job.segments
     for (author, country), segments in sorted(spent.items()):
-        rdomain = reversed_domain(domain_of(author))
-        yield count(Q.spend, author, rdomain, country, slot_of(now), segments)
+        yield from spend(author, country, now, segments)
     for author in sorted({job.author for job in new}):
         numbers = [job.to_number for job in new if job.author == author]
         yield count(Q.first_texts_bulk, author, now, json.dumps(numbers))

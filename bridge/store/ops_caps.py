@@ -14,7 +14,7 @@ import json
 
 from bridge.models import NewMailJob, Spent
 from bridge.store.ops import insert_mail
-from bridge.store.ops_counts import repriced, team_range
+from bridge.store.ops_counts import DAY_SECONDS, SLOT_SECONDS, day_of, repriced, team_range
 from bridge.store.queries import Q
 from bridge.store.statements import Op, Part, all_rows, count, one_row, rows, selected, value
 
@@ -41,14 +41,22 @@ def sent_part(
 
 def spent_part(authors: str, month: float, day: float) -> Part:
     """Segments by author and recipient's country since ``month``, and since ``day``, of the
-    authors ``authors`` names (an address, or a domain with its subdomains), from the quarter
-    hours counted as texts were stored (``ops_counts``); of those, the segments whose price
-    a provider reported, and that price. A part of ``statements.selected``; ``spent_of``
-    reads its column."""
+    authors ``authors`` names (an address, or a domain with its subdomains), from what was
+    counted as texts were stored (``ops_counts``): the whole UTC days between the month's
+    first UTC midnight and the last one before ``day``, and the quarter hours around them; of
+    those, the segments whose price a provider reported, and that price. A part of
+    ``statements.selected``; ``spent_of`` reads its column."""
     who = authors.strip().lower()
+    first, last = day_of(month + DAY_SECONDS - SLOT_SECONDS), day_of(day)
+    if first > last:  # the day began before the month's first UTC midnight: quarter hours
+        first = last = month
+    sums = (day, day, day)
     if "@" in who:
-        return rows(Q.spent_by_author, _SPENT, day, day, day, month, who)
-    return rows(Q.spent_by_team, _SPENT, day, day, day, month, *team_range(who))
+        mine = (who, month, first, who, first, last, who, last)
+        return rows(Q.spent_by_author, _SPENT, *mine, *sums)
+    start, end = team_range(who)
+    spans = (month, first, first, last, last)
+    return rows(Q.spent_by_team, _SPENT, start, end, end, *spans, *sums)
 
 
 _SPENT = (

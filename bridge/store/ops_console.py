@@ -13,12 +13,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.parsing.addresses import domain_of
 from bridge.parsing.numbers import country_of
 from bridge.store.console_records import AuditEntry, HistoryFilter
 from bridge.store.ids import new_id
 from bridge.store.ops_batches import cancel_job
-from bridge.store.ops_counts import reversed_domain, slot_of
+from bridge.store.ops_counts import spend
 from bridge.store.outbox_filter import author_patterns
 from bridge.store.queries import Q
 from bridge.store.statements import Op, all_rows, count, one_row
@@ -87,13 +86,11 @@ def retry(job_id: str, now: float, entry: AuditEntry) -> Op[bool]:
 
 def _count_again(row: Any) -> Op[None]:
     """A failed text gave its segments back (``ops_counts.uncounted``): they count again,
-    in the quarter hour they were first counted in, unpriced until a provider reports."""
+    in the quarter hour and day they were first counted in, unpriced until a provider reports."""
     if not row["author"]:
         return
     country = country_of(row["to_number"]) or ""
-    rdomain = reversed_domain(domain_of(row["author"]))
-    slot = slot_of(float(row["created_at"]))
-    yield count(Q.spend, row["author"], rdomain, country, slot, int(row["segments"]))
+    yield from spend(row["author"], country, float(row["created_at"]), int(row["segments"]))
 
 
 def cancel(job_id: str, now: float, entry: AuditEntry) -> Op[bool]:

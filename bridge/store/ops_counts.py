@@ -1,6 +1,7 @@
 """Counts kept as texts are stored, so that the chain's guard rails read a few rows rather
-than every text: the segments each author sent to each country each quarter hour (spend
-caps) and when each author first texted each number (the velocity guard). Written in the
+than every text: the segments each author sent to each country each quarter hour and each
+UTC day (spend caps: whole days, and the quarter hours of the days a cap's time zone cuts)
+and when each author first texted each number (the velocity guard). Written in the
 transaction that stores the text; a text that fails for good gives its segments back. When a
 provider reports a text's price, its segments are counted at that price (``repriced``).
 """
@@ -16,20 +17,28 @@ from bridge.store.queries import Q
 from bridge.store.statements import Op, count
 
 __all__ = [
+    "DAY_SECONDS",
     "SLOT_SECONDS",
     "counted",
+    "day_of",
     "repriced",
     "reversed_domain",
     "slot_of",
+    "spend",
     "team_range",
     "uncounted",
 ]
 
 SLOT_SECONDS = 900  # a quarter hour: every time zone's days begin on one
+DAY_SECONDS = 86_400  # a UTC day: a cap reads its month's whole days (migration 25)
 
 
 def slot_of(at: float) -> float:
     return float(int(at // SLOT_SECONDS) * SLOT_SECONDS)
+
+
+def day_of(at: float) -> float:
+    return float(int(at // DAY_SECONDS) * DAY_SECONDS)
 
 
 def reversed_domain(domain: str) -> str:
@@ -48,10 +57,17 @@ def counted(job: NewSmsJob, now: float) -> Op[None]:
     """Count a text just stored: its segments, and its number as one its author has texted."""
     if not job.author:
         return
-    country = country_of(job.to_number) or ""
-    rdomain = reversed_domain(domain_of(job.author))
-    yield count(Q.spend, job.author, rdomain, country, slot_of(now), job.segments)
+    yield from spend(job.author, country_of(job.to_number) or "", now, job.segments)
     yield count(Q.first_text, job.author, job.to_number, now)
+
+
+def spend(author: str, country: str, at: float, segments: int) -> Op[None]:
+    """Add ``segments`` to what ``author`` spent on ``country`` in the quarter hour and the
+    UTC day of ``at``: every text counted, however it was stored (one, a bulk send's rows,
+    a failed one sent again)."""
+    rdomain = reversed_domain(domain_of(author))
+    yield count(Q.spend, author, rdomain, country, slot_of(at), segments)
+    yield count(Q.spend_day, author, rdomain, country, day_of(at), segments)
 
 
 def uncounted(row: Any) -> Op[None]:
@@ -60,10 +76,11 @@ def uncounted(row: Any) -> Op[None]:
     if not row["author"]:
         return
     country = country_of(row["to_number"]) or ""
-    slot = slot_of(float(row["created_at"]))
+    created = float(row["created_at"])
     segments, cost = int(row["segments"]), row["cost"]
-    priced = segments if cost is not None else 0
-    yield count(Q.unspend, segments, priced, cost or 0.0, row["author"], country, slot)
+    taken = (segments, segments if cost is not None else 0, cost or 0.0, row["author"], country)
+    yield count(Q.unspend, *taken, slot_of(created))
+    yield count(Q.unspend_day, *taken, day_of(created))
 
 
 def repriced(row: Any, cost: float | None) -> Op[None]:
@@ -75,6 +92,8 @@ def repriced(row: Any, cost: float | None) -> Op[None]:
         return
     segments = int(row["segments"])
     moved = (segments if cost is not None else 0) - (segments if old is not None else 0)
-    slot = slot_of(float(row["created_at"]))
+    created = float(row["created_at"])
     country = country_of(row["to_number"]) or ""
-    yield count(Q.reprice, moved, (cost or 0.0) - (old or 0.0), row["author"], country, slot)
+    change = (moved, (cost or 0.0) - (old or 0.0), row["author"], country)
+    yield count(Q.reprice, *change, slot_of(created))
+    yield count(Q.reprice_day, *change, day_of(created))
