@@ -171,8 +171,9 @@ def run_sqlite(conn: sqlite3.Connection, op: Op[T]) -> T:
 
 
 def read_sqlite(conn: sqlite3.Connection, op: Op[T]) -> T:
-    """Run ``op``, which only reads, on a connection of its own outside any transaction: each
-    statement sees what was committed when it ran. No SAVEPOINT (nothing to undo), and every
+    """Run ``op``, which only reads, on a connection of its own: each statement sees what was
+    committed when it ran, or when the caller's read transaction began (``SqliteStore`` runs
+    the reads of one turn of the event loop in one). No SAVEPOINT (nothing to undo), and every
     row is fetched, so no statement is left open to hold a snapshot (and the WAL) behind it."""
     try:
         statement = next(op)
